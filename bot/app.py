@@ -1,0 +1,94 @@
+"""Builds the running bot: services, durable delivery, the scheduler, and every handler."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, CallbackQueryHandler
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.services import Services
+from handlers import access
+from handlers.common import answer
+from handlers.delivery import Delivery
+from handlers.errors import on_error
+from handlers.menu import refresh_menu, set_default_menu
+from handlers.runtime import Runtime, Ticker
+
+log = logging.getLogger(__name__)
+
+# One module per capability; each offers COMMANDS and register(application, runtime).
+FEATURES = (access,)
+SAFETY_TICK = timedelta(seconds=30)
+
+
+async def expired_button(update: object, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    """Any button nobody recognises (old, forged or truncated data) changes nothing."""
+    await answer(update, "This button has expired. Please send the command again.")  # type: ignore[arg-type]
+
+
+def build_application(
+    config: Config,
+    clock: Clock,
+    *,
+    autotick: bool = True,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The whole bot for one data folder. `autotick=False` lets tests drive time by hand."""
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_start)
+        .post_shutdown(_stop)
+    )
+    builder = builder.request(request or HTTPXRequest(connection_pool_size=8, read_timeout=15, connect_timeout=10))
+    builder = builder.get_updates_request(get_updates_request or HTTPXRequest(read_timeout=40, connect_timeout=10))
+    application = builder.build()
+
+    services = Services.open(config, clock)
+    rt = Runtime(services, Delivery(application.bot, services), Ticker(services))
+    rt.ticker.add("delivery", lambda now: rt.delivery.flush())
+    application.bot_data["runtime"] = rt
+    application.bot_data["autotick"] = autotick
+    for feature in FEATURES:
+        rt.menu.extend(feature.COMMANDS)
+        feature.register(application, rt)
+    application.add_handler(CallbackQueryHandler(expired_button), group=1)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def _start(application: Application) -> None:  # type: ignore[type-arg]
+    """At start-up: menus for everyone, then catch up on whatever storage says is due."""
+    rt: Runtime = application.bot_data["runtime"]
+    await set_default_menu(application.bot)
+    for member in rt.services.staff.active():
+        await refresh_menu(application.bot, rt.menu, member.user_id, member.role)
+    if application.bot_data["autotick"] and application.job_queue is not None:
+        application.job_queue.run_repeating(_tick_job, interval=SAFETY_TICK, first=0.1, name="tick")
+
+
+async def _tick_job(context: CallbackContext) -> None:  # type: ignore[type-arg]
+    """APScheduler wakes the ticker; the next wake-up is set from what storage says is due."""
+    rt: Runtime = context.application.bot_data["runtime"]
+    following = await rt.ticker.tick()
+    queue = context.job_queue
+    if following is None or queue is None:
+        return
+    delay = (following - rt.services.clock.now()).total_seconds()
+    if delay < SAFETY_TICK.total_seconds():
+        for job in queue.get_jobs_by_name("wake"):
+            job.schedule_removal()
+        queue.run_once(_tick_job, when=max(delay, 0.05), name="wake")
+
+
+async def _stop(application: Application) -> None:  # type: ignore[type-arg]
+    rt: Runtime = application.bot_data["runtime"]
+    rt.services.close()

@@ -1,0 +1,225 @@
+"""Helpers every handler uses: escaping, the role check, replies, pagination.
+
+HTML escaping happens here, once, at the edge: domain code returns plain text and
+handlers pass every piece of user or pupil text through `h()`.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from telegram import Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.roles import Permission, Role, allows
+from handlers.callbacks import Callback, pack, unpack
+from handlers.delivery import keyboard
+from handlers.runtime import runtime
+from storage.outbox import Buttons
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+PAGE_CHARS = 3500  # leaves room for a header and footer under Telegram's 4096
+T = TypeVar("T")
+
+
+def h(text: object) -> str:
+    """Escape user or pupil text for Telegram's HTML parse mode."""
+    return html.escape(str(text), quote=False)
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten plain text (before escaping) so a message stays inside Telegram's limits."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The staff member behind an update, with the role storage gives them now."""
+
+    user_id: int
+    name: str
+    role: Role
+
+
+def display_name(update: Update) -> str:
+    user = update.effective_user
+    return user.full_name if user else ""
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+async def admit(
+    update: Update,
+    context: Context,
+    permission: Permission | None,
+    *,
+    action: str,
+    private: bool = True,
+) -> Actor | None:
+    """The server-side check in front of every handler and button: role, permission, chat.
+
+    Refusals are audited and answered politely; a stranger learns nothing but their own id.
+    """
+    user = update.effective_user
+    if user is None:
+        return None
+    services = runtime(context).services
+    role = services.staff.role_of(user.id)
+    if role is None:
+        services.audit(user.id, action, outcome="refused: not staff")
+        await refuse_stranger(update, context)
+        return None
+    if permission is not None and not allows(role, permission):
+        services.audit(user.id, action, outcome="refused: role")
+        await tell(update, f"Sorry, only staff allowed to {permission.value} can do that. You are {role.title}.")
+        return None
+    if private and not is_private(update):
+        services.audit(user.id, action, outcome="refused: group chat")
+        await tell(update, "For pupils' privacy I only do that in a private chat. Please message me directly.")
+        return None
+    services.staff.remember_name(user.id, user.full_name)
+    return Actor(user.id, user.full_name, role)
+
+
+HandlerWithActor = Callable[[Update, Context, Actor], Awaitable[T]]
+
+
+def staff_only(
+    permission: Permission | None = None, *, private: bool = True
+) -> Callable[[HandlerWithActor[T]], Callable[[Update, Context], Awaitable[T | None]]]:
+    """Decorate a handler so it runs only for staff allowed to do this (checked from storage)."""
+
+    def decorate(handler: HandlerWithActor[T]) -> Callable[[Update, Context], Awaitable[T | None]]:
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: Context) -> T | None:
+            actor = await admit(update, context, permission, action=handler.__name__, private=private)
+            if actor is None:
+                return None
+            return await handler(update, context, actor)
+
+        return guarded
+
+    return decorate
+
+
+def callback_of(update: Update) -> Callback | None:
+    query = update.callback_query
+    return unpack(query.data) if query else None
+
+
+async def refuse_stranger(update: Update, context: Context) -> None:
+    """What an unknown person sees: a polite no, their id, and a way to ask for access."""
+    user = update.effective_user
+    assert user is not None
+    if update.callback_query:
+        await update.callback_query.answer("Sorry, this button is not for you.", show_alert=True)
+        return
+    if not is_private(update):
+        return  # say nothing to strangers in groups: no noise, nothing learned
+    school = runtime(context).services.config.school.name
+    await reply(
+        update,
+        f"Sorry, this assistant is only for staff of {h(school)}.\n"
+        f"Your Telegram id is <code>{user.id}</code>.\n"
+        "If you are a member of staff, tap <b>Request access</b> and a senior leader will decide.",
+        ((("Request access", pack("acc", "req")),),),
+    )
+
+
+async def tell(update: Update, text: str) -> None:
+    """A short answer: an alert on a button press, a reply to a message."""
+    if update.callback_query:
+        await update.callback_query.answer(text[:200], show_alert=True)
+    elif update.effective_message:
+        await reply(update, h(text))
+
+
+async def reply(update: Update, text: str, buttons: Buttons = ()) -> Message:
+    """Send HTML `text` (already escaped) to the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons))
+
+
+async def show(update: Update, text: str, buttons: Buttons = ()) -> None:
+    """Replace the pressed message's content (a button flow), or reply to a typed command."""
+    query = update.callback_query
+    if query is None or query.message is None or not isinstance(query.message, Message):
+        await reply(update, text, buttons)
+        return
+    try:
+        if query.message.photo:
+            await query.message.edit_caption(text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons))
+        else:
+            await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons))
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():  # a double tap shows the same thing again
+            raise
+
+
+async def answer(update: Update, text: str | None = None) -> None:
+    """Acknowledge a button press so the phone stops its spinner."""
+    if update.callback_query:
+        await update.callback_query.answer(text[:200] if text else None)
+
+
+@dataclass(frozen=True)
+class Page:
+    lines: list[str]
+    number: int
+    count: int
+
+    def buttons(self, feature: str, *args: str | int) -> Buttons:
+        nav: list[tuple[str, str]] = []
+        if self.number > 0:
+            nav.append(("‹ Newer" if feature == "aud" else "‹ Previous", pack(feature, "page", self.number - 1, *args)))
+        if self.number + 1 < self.count:
+            nav.append(("Older ›" if feature == "aud" else "Next ›", pack(feature, "page", self.number + 1, *args)))
+        return (tuple(nav),) if nav else ()
+
+    @property
+    def footer(self) -> str:
+        return f"\n\n<i>Page {self.number + 1} of {self.count}</i>" if self.count > 1 else ""
+
+
+def paginate(lines: Sequence[str], number: int, per_page: int = 10, chars: int = PAGE_CHARS) -> Page:
+    """Split rendered lines into pages that respect both a count and Telegram's size limit."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if pages[-1] and (len(pages[-1]) >= per_page or size + len(line) + 1 > chars):
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += len(line) + 1
+    number = max(0, min(number, len(pages) - 1))
+    return Page(pages[number], number, len(pages))
+
+
+def command_args(context: Context) -> str:
+    """The text after the command, as typed."""
+    return " ".join(context.args or []).strip()
+
+
+def log_update_error(update: object, exc: BaseException) -> None:
+    """Log a failure with ids only: never message text (it may name a pupil)."""
+    if isinstance(update, Update):
+        user = update.effective_user.id if update.effective_user else None
+        chat = update.effective_chat.id if update.effective_chat else None
+        log.error("Update %s from user %s in chat %s failed", update.update_id, user, chat, exc_info=exc)
+    else:
+        log.error("Background work failed", exc_info=exc)

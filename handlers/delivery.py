@@ -1,0 +1,168 @@
+"""Durable delivery: every important message goes through the outbox and is retried until sent.
+
+This is the one place that turns Telegram's refusals into decisions: wait and retry
+(429, network trouble, 5xx, a Head who has not started the bot yet), treat as done
+(an edit that changes nothing, a message that no longer exists), or give up loudly
+(a malformed message, which is a bug).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.services import Services
+from storage.outbox import Buttons, OutboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=5)
+FORBIDDEN_BACKOFF = timedelta(minutes=1)
+_DONE_EDIT_ERRORS = ("message is not modified", "message to edit not found", "message can't be edited")
+
+
+def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in buttons]
+    )
+
+
+class Delivery:
+    """Saves messages before sending them, sends what is due, and edits every copy of a thread."""
+
+    def __init__(self, bot: Bot, services: Services) -> None:
+        self.bot = bot
+        self.services = services
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # ---- enqueueing -------------------------------------------------------------------
+    def post(
+        self,
+        key: str,
+        chat_id: int,
+        text: str,
+        buttons: Buttons = (),
+        photo: str = "",
+        thread: str = "",
+    ) -> OutboxItem:
+        """Save a message for delivery (idempotent by key) and start sending it."""
+        now = self.services.clock.now()
+        item = self.services.outbox.enqueue(
+            OutboxItem(key, chat_id, text, now, now, buttons=buttons, photo=photo, thread=thread)
+        )
+        self.kick()
+        return item
+
+    def edit_thread(self, thread: str, text: str, buttons: Buttons = ()) -> None:
+        """Show new content on every copy of a thread: sent copies are edited, unsent ones rewritten."""
+        outbox = self.services.outbox
+        now = self.services.clock.now()
+        for copy in outbox.in_thread(thread):
+            if copy.state == "pending":
+                outbox.save(replace(copy, text=text, buttons=buttons))
+                continue
+            if copy.state != "sent":
+                continue
+            waiting = outbox.pending_edit(copy.chat_id, copy.message_id)
+            if waiting:
+                outbox.save(replace(waiting, text=text, buttons=buttons))
+                continue
+            outbox.enqueue(
+                OutboxItem(
+                    f"{copy.key}:edit:{uuid.uuid4().hex[:12]}",
+                    copy.chat_id,
+                    text,
+                    now,
+                    now,
+                    buttons=buttons,
+                    photo=copy.photo,
+                    thread=thread,
+                    edit_of=copy.message_id,
+                )
+            )
+        self.kick()
+
+    def thread_copies(self, thread: str) -> list[OutboxItem]:
+        return self.services.outbox.in_thread(thread)
+
+    # ---- sending ----------------------------------------------------------------------
+    def kick(self) -> None:
+        """Send what is due in the background, unless a send round is already running."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self.flush())
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def flush(self) -> datetime | None:
+        """Send every due item once; return when the next retry is due (for the scheduler)."""
+        async with self._lock:
+            for item in self.services.outbox.due(self.services.clock.now()):
+                await self._attempt(item)
+            return self.services.outbox.next_attempt()
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        outbox = self.services.outbox
+        now = self.services.clock.now()
+        try:
+            message_id = await self._send(item)
+        except RetryAfter as exc:
+            wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+            outbox.save(self._retry(item, now, wait, "rate limited"))
+        except Forbidden as exc:
+            outbox.save(self._retry(item, now, FORBIDDEN_BACKOFF, f"forbidden: {exc.message}"))
+        except BadRequest as exc:
+            if item.edit_of and any(text in exc.message.lower() for text in _DONE_EDIT_ERRORS):
+                outbox.save(replace(item, state="sent", attempts=item.attempts + 1, sent_at=now))
+            elif "chat not found" in exc.message.lower():
+                outbox.save(self._retry(item, now, FORBIDDEN_BACKOFF, "chat not found"))
+            else:
+                log.error("Outbox item %s refused by Telegram: %s", item.id, exc.message)
+                outbox.save(replace(item, state="failed", attempts=item.attempts + 1, last_error=exc.message))
+        except (NetworkError, TelegramError) as exc:
+            outbox.save(self._retry(item, now, self._backoff(item), f"network: {type(exc).__name__}"))
+        else:
+            outbox.save(
+                replace(item, state="sent", attempts=item.attempts + 1, sent_at=now, message_id=message_id)
+            )
+
+    def _backoff(self, item: OutboxItem) -> timedelta:
+        return min(timedelta(seconds=5 * 2**item.attempts), MAX_BACKOFF)
+
+    def _retry(self, item: OutboxItem, now: datetime, wait: timedelta, error: str) -> OutboxItem:
+        log.warning("Outbox item %s to chat %s not delivered (%s); retrying", item.id, item.chat_id, error)
+        return replace(item, attempts=item.attempts + 1, next_attempt_at=now + wait, last_error=error)
+
+    async def _send(self, item: OutboxItem) -> int:
+        markup = keyboard(item.buttons)
+        if item.edit_of and item.is_caption:
+            await self.bot.edit_message_caption(
+                item.chat_id, item.edit_of, caption=item.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            return item.edit_of
+        if item.edit_of:
+            await self.bot.edit_message_text(
+                item.text, item.chat_id, item.edit_of, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            return item.edit_of
+        if item.photo:
+            photo = self.services.db.data_dir / item.photo if item.photo.startswith("evidence/") else item.photo
+            message = await self.bot.send_photo(
+                item.chat_id, photo=photo, caption=item.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        else:
+            message = await self.bot.send_message(
+                item.chat_id, item.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        return message.message_id

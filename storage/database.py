@@ -1,0 +1,78 @@
+"""Opens the data folder: the lock, one TinyDB file per capability, the audit log, migrations.
+
+Each capability has its own file so a write rewrites only that capability's data, and
+the audit log is append-only beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from storage.atomic import AtomicJSONStorage, ensure_private_dir
+from storage.audit import AuditLog
+from storage.lock import DataDirLock
+
+SCHEMA_VERSION = 1
+
+# Migration N upgrades a data folder from schema N to N + 1. Add one per schema change.
+MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+
+
+class SchemaTooNew(Exception):
+    """The data folder was written by a newer version of the bot."""
+
+
+class Database:
+    """Every store of one data folder, held under its lock for the life of the process."""
+
+    FILES = ("meta", "staff", "consents", "incidents", "outbox", "moderation", "applications")
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = ensure_private_dir(data_dir)
+        self._lock = DataDirLock(self.data_dir)
+        self._lock.acquire()
+        self._files: dict[str, TinyDB] = {}
+        try:
+            for name in self.FILES:
+                self._files[name] = TinyDB(self.data_dir / f"{name}.json", storage=AtomicJSONStorage)
+            self.audit = AuditLog(self.data_dir / "audit")
+            self.evidence_dir = ensure_private_dir(self.data_dir / "evidence")
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def file(self, name: str) -> TinyDB:
+        return self._files[name]
+
+    @property
+    def schema_version(self) -> int:
+        doc = self.file("meta").table("meta").get(doc_id=1)
+        return int(doc["schema_version"]) if doc else 0
+
+    def _migrate(self) -> None:
+        meta = self.file("meta").table("meta")
+        version = self.schema_version
+        if version == 0:
+            meta.insert({"schema_version": SCHEMA_VERSION})
+            return
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"The data folder {self.data_dir} uses schema {version}, newer than this bot "
+                f"understands ({SCHEMA_VERSION}). Upgrade the bot."
+            )
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](self)
+            version += 1
+            meta.update({"schema_version": version}, doc_ids=[1])
+
+    def close(self) -> None:
+        for db in self._files.values():
+            db.close()
+        self._files.clear()
+        if hasattr(self, "audit"):
+            self.audit.close()
+        self._lock.release()

@@ -1,0 +1,150 @@
+"""Staff and their roles: seeded from the config, changed at run time by SLT and the Head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tinydb import Query, TinyDB
+
+from bot.roles import Role
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: int
+    role: Role | None  # None: access was revoked (kept so a restart does not re-seed it)
+    name: str
+    granted_by: int
+    granted_at: datetime
+    source: str  # "config" or "grant"
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    user_id: int
+    name: str
+    username: str
+    requested_at: datetime
+    status: str = "pending"  # pending, granted, declined
+    decided_by: int = 0
+    decided_at: datetime | None = None
+    role: str = ""
+
+
+class StaffRepository:
+    def __init__(self, db: TinyDB) -> None:
+        self._staff = db.table("staff")
+        self._requests = db.table("access_requests")
+
+    def seed(self, seeds: dict[int, Role], now: datetime) -> None:
+        """Add config roles for people the bot has no record of; run-time changes win."""
+        known = {doc["user_id"] for doc in self._staff.all()}
+        new = [
+            _to_doc(StaffMember(uid, role, "", 0, now, "config"))
+            for uid, role in seeds.items()
+            if uid not in known
+        ]
+        if new:
+            self._staff.insert_multiple(new)
+
+    def get(self, user_id: int) -> StaffMember | None:
+        doc = self._staff.get(Query().user_id == user_id)
+        return _from_doc(doc) if doc else None
+
+    def role_of(self, user_id: int) -> Role | None:
+        member = self.get(user_id)
+        return member.role if member else None
+
+    def active(self) -> list[StaffMember]:
+        return [m for m in (_from_doc(d) for d in self._staff.all()) if m.role is not None]
+
+    def with_roles(self, *roles: Role) -> list[int]:
+        return [m.user_id for m in self.active() if m.role in roles]
+
+    def set_role(self, user_id: int, role: Role | None, by: int, now: datetime, name: str = "") -> None:
+        member = self.get(user_id)
+        doc = _to_doc(StaffMember(user_id, role, name or (member.name if member else ""), by, now, "grant"))
+        self._staff.upsert(doc, Query().user_id == user_id)
+
+    def remember_name(self, user_id: int, name: str) -> None:
+        """Keep the Telegram display name so lists show people, not numbers."""
+        member = self.get(user_id)
+        if member and member.name != name:
+            self._staff.update({"name": name}, Query().user_id == user_id)
+
+    def add_request(self, request: AccessRequest) -> bool:
+        """Record a request; False if one from this person is already waiting."""
+        if self.pending_request(request.user_id):
+            return False
+        self._requests.insert(_request_doc(request))
+        return True
+
+    def pending_request(self, user_id: int) -> AccessRequest | None:
+        q = Query()
+        doc = self._requests.get((q.user_id == user_id) & (q.status == "pending"))
+        return _request_from_doc(doc) if doc else None
+
+    def decide_request(self, user_id: int, status: str, role: str, by: int, now: datetime) -> AccessRequest | None:
+        """Decide a pending request; None if it was already decided (the first decision wins)."""
+        pending = self.pending_request(user_id)
+        if pending is None:
+            return None
+        q = Query()
+        self._requests.update(
+            {"status": status, "role": role, "decided_by": by, "decided_at": now.isoformat()},
+            (q.user_id == user_id) & (q.status == "pending"),
+        )
+        return self.last_request(user_id)
+
+    def last_request(self, user_id: int) -> AccessRequest | None:
+        docs = self._requests.search(Query().user_id == user_id)
+        return _request_from_doc(docs[-1]) if docs else None
+
+
+def _to_doc(m: StaffMember) -> dict:
+    return {
+        "user_id": m.user_id,
+        "role": m.role.value if m.role else None,
+        "name": m.name,
+        "granted_by": m.granted_by,
+        "granted_at": m.granted_at.isoformat(),
+        "source": m.source,
+    }
+
+
+def _from_doc(d: dict) -> StaffMember:
+    return StaffMember(
+        user_id=d["user_id"],
+        role=Role(d["role"]) if d["role"] else None,
+        name=d.get("name", ""),
+        granted_by=d.get("granted_by", 0),
+        granted_at=datetime.fromisoformat(d["granted_at"]),
+        source=d.get("source", "grant"),
+    )
+
+
+def _request_doc(r: AccessRequest) -> dict:
+    return {
+        "user_id": r.user_id,
+        "name": r.name,
+        "username": r.username,
+        "requested_at": r.requested_at.isoformat(),
+        "status": r.status,
+        "decided_by": r.decided_by,
+        "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+        "role": r.role,
+    }
+
+
+def _request_from_doc(d: dict) -> AccessRequest:
+    return AccessRequest(
+        user_id=d["user_id"],
+        name=d["name"],
+        username=d["username"],
+        requested_at=datetime.fromisoformat(d["requested_at"]),
+        status=d["status"],
+        decided_by=d["decided_by"],
+        decided_at=datetime.fromisoformat(d["decided_at"]) if d["decided_at"] else None,
+        role=d["role"],
+    )
