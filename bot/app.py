@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext, CallbackQueryHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
 from handlers import access
-from handlers.common import answer
 from handlers.delivery import Delivery
 from handlers.errors import on_error
 from handlers.menu import refresh_menu, set_default_menu
@@ -23,11 +22,6 @@ log = logging.getLogger(__name__)
 # One module per capability; each offers COMMANDS and register(application, runtime).
 FEATURES = (access,)
 SAFETY_TICK = timedelta(seconds=30)
-
-
-async def expired_button(update: object, context: CallbackContext) -> None:  # type: ignore[type-arg]
-    """Any button nobody recognises (old, forged or truncated data) changes nothing."""
-    await answer(update, "This button has expired. Please send the command again.")  # type: ignore[arg-type]
 
 
 def build_application(
@@ -60,7 +54,7 @@ def build_application(
     for feature in FEATURES:
         rt.menu.extend(feature.COMMANDS)
         feature.register(application, rt)
-    application.add_handler(CallbackQueryHandler(expired_button), group=1)
+    access.register_fallbacks(application)
     application.add_error_handler(on_error)
     return application
 
@@ -70,7 +64,8 @@ async def _start(application: Application) -> None:  # type: ignore[type-arg]
     rt: Runtime = application.bot_data["runtime"]
     await set_default_menu(application.bot)
     for member in rt.services.staff.active():
-        await refresh_menu(application.bot, rt.menu, member.user_id, member.role)
+        if rt.services.staff.has_chat(member.user_id):
+            await refresh_menu(application.bot, rt.menu, member.user_id, member.role)
     if application.bot_data["autotick"] and application.job_queue is not None:
         application.job_queue.run_repeating(_tick_job, interval=SAFETY_TICK, first=0.1, name="tick")
 

@@ -662,7 +662,11 @@ class BotApiEmulator:
         try:
             result = await self._perform(method, params)
         except _Refused as refusal:
-            self._refuse(method, params, refusal)
+            # A long poll the client already abandoned (PTB's updater.stop polls once more)
+            # ends in a 409 nobody reads; it says nothing about the bot's behaviour.
+            abandoned = refusal.code == 409 and (request.transport is None or request.transport.is_closing())
+            if not abandoned:
+                self._refuse(method, params, refusal)
             response = web.json_response(
                 _error_body(refusal.code, refusal.description), status=refusal.code
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.clock import show_time
 from bot.roles import GRANTABLE, Permission, Role, parse_role
@@ -19,6 +19,7 @@ from handlers.common import (
     callback_of,
     command_args,
     h,
+    is_private,
     paginate,
     refuse_stranger,
     reply,
@@ -83,7 +84,7 @@ async def _apply_grant(update: Update, context: Context, actor: Actor, target: i
     await reply(update, h(result.message))
     if result.ok:
         _tell_person(rt, target, f"You now have access as {role.title}. Send /help to see what you can do.")
-        await refresh_menu(context.bot, rt.menu, target, role)
+        await refresh_menu_if_seen(context, target, role)
 
 
 @staff_only(Permission.MANAGE_STAFF)
@@ -97,7 +98,7 @@ async def revoke(update: Update, context: Context, actor: Actor) -> None:
     result = StaffAccess(rt.services).revoke(actor.user_id, int(arg))
     await reply(update, h(result.message))
     if result.ok:
-        await refresh_menu(context.bot, rt.menu, int(arg), None)
+        await refresh_menu_if_seen(context, int(arg), None)
 
 
 @staff_only(Permission.MANAGE_STAFF)
@@ -179,7 +180,7 @@ async def decide_request(update: Update, context: Context) -> None:
             return
         outcome = f"made {role.title}"
         _tell_person(rt, target, f"Your access request was approved: you are now {role.title}. Send /help.")
-        await refresh_menu(context.bot, rt.menu, target, role)
+        await refresh_menu_if_seen(context, target, role)
     elif callback.action == "no":
         access.decline_request(actor.user_id, target)
         outcome = "declined"
@@ -196,8 +197,41 @@ async def decide_request(update: Update, context: Context) -> None:
     )
 
 
+async def refresh_menu_if_seen(context: Context, user_id: int, role: Role | None) -> None:
+    """Telegram has no chat with someone who never wrote to the bot; their menu is set at /start."""
+    rt = runtime(context)
+    if rt.services.staff.has_chat(user_id):
+        await refresh_menu(context.bot, rt.menu, user_id, role)
+
+
 def _tell_person(rt: Runtime, user_id: int, text: str) -> None:
     rt.delivery.post(f"tell:{user_id}:{uuid.uuid4().hex}", user_id, h(text))
+
+
+async def unknown_message(update: Update, context: Context) -> None:
+    """Anything no feature understood: strangers get the refusal, staff a pointer to /help."""
+    if not is_private(update) or update.effective_user is None:
+        return  # never chatter in groups
+    rt = runtime(context)
+    if rt.services.staff.role_of(update.effective_user.id) is None:
+        rt.services.audit(update.effective_user.id, "message", outcome="refused: not staff")
+        await refuse_stranger(update, context)
+        return
+    await reply(update, "Sorry, I didn't understand that. Send /help to see what I can do.")
+
+
+async def expired_button(update: Update, context: Context) -> None:
+    """A button nobody recognises (old, forged or truncated data): nothing changes."""
+    user = update.effective_user
+    if user is not None:
+        runtime(context).services.audit(user.id, "button", outcome="refused: unknown button")
+    await answer(update, "This button has expired. Please send the command again.")
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Registered after every feature, so they only see what nothing else handled."""
+    application.add_handler(MessageHandler(filters.ALL, unknown_message))
+    application.add_handler(CallbackQueryHandler(expired_button))
 
 
 def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]

@@ -108,8 +108,11 @@ class Delivery:
     async def flush(self) -> datetime | None:
         """Send every due item once; return when the next retry is due (for the scheduler)."""
         async with self._lock:
-            for item in self.services.outbox.due(self.services.clock.now()):
-                await self._attempt(item)
+            tried: set[int] = set()
+            while fresh := [i for i in self.services.outbox.due(self.services.clock.now()) if i.id not in tried]:
+                for item in fresh:  # items saved meanwhile are picked up by the next round
+                    tried.add(item.id)
+                    await self._attempt(item)
             return self.services.outbox.next_attempt()
 
     async def _attempt(self, item: OutboxItem) -> None:

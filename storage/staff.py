@@ -73,6 +73,11 @@ class StaffRepository:
         if member and member.name != name:
             self._staff.update({"name": name}, Query().user_id == user_id)
 
+    def has_chat(self, user_id: int) -> bool:
+        """True once this person has written to the bot (their name is known)."""
+        member = self.get(user_id)
+        return bool(member and member.name) or self.last_request(user_id) is not None
+
     def add_request(self, request: AccessRequest) -> bool:
         """Record a request; False if one from this person is already waiting."""
         if self.pending_request(request.user_id):

@@ -1,0 +1,166 @@
+"""Shared fixtures: the emulator, a test clock, the real Application, and the people who use it.
+
+Tests read as stories: `await bot.say(ADMIN, "/consent Amelia")` sends what a phone would
+send, waits until the bot has finished with it, and returns what the bot sent back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_application
+from bot.clock import FakeClock
+from bot.config import Config, parse_config
+from bot.demo import settle
+from bot.emulator import BotApiEmulator, default_api_spec
+from handlers.runtime import Runtime
+
+TOKEN = "123456789:TEST-token-for-the-local-emulator-only"
+HEAD, DEPUTY, SLT, SLT2, ADMIN, ADMIN2, OFFICE = 1001, 1002, 1003, 1004, 1005, 1006, 1007
+STRANGER = 9001
+PEOPLE = {
+    HEAD: "Helen Head",
+    DEPUTY: "Derek Deputy",
+    SLT: "Sam Leader",
+    SLT2: "Sally Leader",
+    ADMIN: "Ada Admin",
+    ADMIN2: "Alan Admin",
+    OFFICE: "Olive Office",
+    STRANGER: "Stan Stranger",
+}
+# A Wednesday in term time, 10:00 in London.
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def raw_config(data_dir: Path, **sections: dict[str, Any]) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "telegram": {"token": TOKEN},
+        "school": {"name": "St Example's <Primary> & Nursery", "timezone": "Europe/London"},
+        "roles": {
+            "head": [HEAD],
+            "deputy": [DEPUTY],
+            "slt": [SLT, SLT2],
+            "admins": [ADMIN, ADMIN2],
+            "office": [OFFICE],
+        },
+        "storage": {"data_dir": str(data_dir)},
+    }
+    for name, values in sections.items():
+        raw.setdefault(name, {}).update(values)
+    return raw
+
+
+def make_config(data_dir: Path, **sections: dict[str, Any]) -> Config:
+    return parse_config(raw_config(data_dir, **sections), data_dir.parent, env={})
+
+
+class BotHarness:
+    """The real Application talking HTTP to the emulator, with a clock the test moves."""
+
+    def __init__(self, emu: BotApiEmulator, config: Config, clock: FakeClock) -> None:
+        self.emu = emu
+        self.clock = clock
+        self.config = config
+        self.app: Any = None
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.bot_data["runtime"]
+
+    @property
+    def services(self) -> Any:
+        return self.runtime.services
+
+    async def start(self) -> None:
+        telegram = replace(self.config.telegram, base_url=self.emu.base_url, base_file_url=self.emu.base_file_url)
+        self.config = replace(self.config, telegram=telegram)
+        self.app = build_application(self.config, self.clock, autotick=False)
+        await self.app.initialize()
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=["message", "callback_query", "chat_join_request", "my_chat_member"])
+        await self.settle()
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+        self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def settle(self) -> None:
+        """Wait until every update is handled and every due message has been sent."""
+        await settle(self.app, self.emu)
+
+    async def tick(self) -> None:
+        """What APScheduler does in production: run every timed job due at the clock's time."""
+        await self.runtime.ticker.tick()
+        await self.settle()
+
+    async def advance(self, **delta: float) -> None:
+        self.clock.advance(**delta)
+        await self.tick()
+
+    async def say(self, user: int, text: str, **kwargs: Any) -> list[Any]:
+        mark = self.emu.mark()
+        self.emu.send_text(user, text, **kwargs)
+        await self.settle()
+        return self.emu.since(mark, kwargs.get("chat_id") or user)
+
+    async def press(self, user: int, message: Any, button: str | int | None = None, data: str | None = None) -> Any:
+        """Tap a button; returns the callback answer the phone would show (or None)."""
+        query_id = self.emu.press(user, message, button=button, data=data)
+        await self.settle()
+        return self.emu.callback_answer(query_id)
+
+    def last(self, chat_id: int) -> Any:
+        return self.emu.last_to(chat_id)
+
+    def audit(self) -> list[Any]:
+        return list(reversed(list(self.services.db.audit.newest_first())))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[BotApiEmulator]:
+    emulator = BotApiEmulator(token=TOKEN, api_spec=default_api_spec())
+    await emulator.start()
+    for user_id, name in PEOPLE.items():
+        first, last = name.split(" ", 1)
+        emulator.add_user(user_id, first, last)
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def config(data_dir: Path) -> Config:
+    return make_config(data_dir)
+
+
+@pytest.fixture
+async def bot(emu: BotApiEmulator, config: Config, clock: FakeClock) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(emu, config, clock)
+    await harness.start()
+    yield harness
+    await harness.stop()
+    refused = emu.unexpected_refusals()
+    assert not refused, f"Telegram would have refused: {refused}"
