@@ -35,6 +35,46 @@ def check_config(config_path: Path) -> int:
     return 0
 
 
+def import_register(config_path: Path, csv_path: Path, assume_yes: bool) -> int:
+    """Load the consent register from the command line: the same report and preview as /import."""
+    from bot.register import PendingImport, RegisterService
+    from bot.services import Services
+
+    config = load_config(config_path)
+    try:
+        data = csv_path.read_bytes()
+    except OSError as exc:
+        print(f"{csv_path}: cannot read the file ({exc.strerror}).", file=sys.stderr)
+        return 1
+    services = Services.open(config, Clock())
+    try:
+        register = RegisterService(services)
+        parsed, preview = register.prepare_import(0, data)
+        for problem in parsed.fatal:
+            print(f"File refused: {problem}")
+        for row in parsed.rejected:
+            print(f"Rejected line {row.line_no}: {row.reason}")
+        if preview is None:
+            print("Nothing was changed.")
+            return 1
+        print(
+            f"New {len(preview.new)}, changed {len(preview.changed)}, unchanged {len(preview.unchanged)}, "
+            f"leaving {len(preview.leaving)}."
+        )
+        if not preview.can_confirm:
+            print("Rows of pupils already in the register were rejected; fix them first. Nothing was changed.")
+            return 1
+        if not assume_yes:
+            if not sys.stdin.isatty() or input("Load this register? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("Nothing was changed (use --yes to load without asking).")
+                return 0
+        register.commit_import(0, PendingImport(parsed, preview))
+        print("Register loaded.")
+        return 0
+    finally:
+        services.close()
+
+
 def demo(config_path: Path | None) -> int:
     from bot.demo import run_demo
 
@@ -52,12 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    importer = commands.add_parser("import", help="load the consent register from a CSV file")
+    importer.add_argument("file", type=Path, help="the CSV export of the register")
+    importer.add_argument("--yes", action="store_true", help="load without asking for confirmation")
+    importer.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
             return demo(args.config)
         if args.command == "check-config":
             return check_config(args.config)
+        if args.command == "import":
+            return import_register(args.config, args.file, args.yes)
         return run(args.config)
     except ConfigError as exc:
         print(f"{args.config}: configuration problems:", file=sys.stderr)

@@ -11,7 +11,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
-from handlers import access
+from handlers import access, consent
 from handlers.delivery import Delivery
 from handlers.errors import on_error
 from handlers.menu import refresh_menu, set_default_menu
@@ -20,7 +20,7 @@ from handlers.runtime import Runtime, Ticker
 log = logging.getLogger(__name__)
 
 # One module per capability; each offers COMMANDS and register(application, runtime).
-FEATURES = (access,)
+FEATURES = (access, consent)
 SAFETY_TICK = timedelta(seconds=30)
 
 
@@ -39,8 +39,8 @@ def build_application(
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(_start)
-        .post_shutdown(_stop)
+        .post_init(on_start)
+        .post_shutdown(on_stop)
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=8, read_timeout=15, connect_timeout=10))
     builder = builder.get_updates_request(get_updates_request or HTTPXRequest(read_timeout=40, connect_timeout=10))
@@ -59,8 +59,12 @@ def build_application(
     return application
 
 
-async def _start(application: Application) -> None:  # type: ignore[type-arg]
-    """At start-up: menus for everyone, then catch up on whatever storage says is due."""
+async def on_start(application: Application) -> None:  # type: ignore[type-arg]
+    """After initialize(): menus for everyone, then catch up on whatever storage says is due.
+
+    run_polling calls this itself (post_init); the demo and the tests, which start the
+    Application by hand, call it after initialize().
+    """
     rt: Runtime = application.bot_data["runtime"]
     await set_default_menu(application.bot)
     for member in rt.services.staff.active():
@@ -84,6 +88,7 @@ async def _tick_job(context: CallbackContext) -> None:  # type: ignore[type-arg]
         queue.run_once(_tick_job, when=max(delay, 0.05), name="wake")
 
 
-async def _stop(application: Application) -> None:  # type: ignore[type-arg]
+async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """After shutdown(): release the data folder (run_polling calls this as post_shutdown)."""
     rt: Runtime = application.bot_data["runtime"]
     rt.services.close()

@@ -57,6 +57,9 @@ class StorageConfig:
     data_dir: Path
 
 
+_DEFAULT_PURPOSE_LABELS = {"page": "Facebook page", "group": "parents' private group", "press": "press and publicity"}
+
+
 @dataclass(frozen=True)
 class ConsentConfig:
     purposes: tuple[str, ...] = ("page", "group", "press")
@@ -68,7 +71,7 @@ class ConsentConfig:
     allow_words: tuple[str, ...] = ()
 
     def label(self, purpose: str) -> str:
-        return self.purpose_labels.get(purpose, purpose)
+        return self.purpose_labels.get(purpose) or _DEFAULT_PURPOSE_LABELS.get(purpose, purpose)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.roles import Role
 from storage.audit import AuditEntry
+from storage.consents import ConsentRepository
 from storage.database import Database
 from storage.outbox import OutboxRepository
 from storage.staff import StaffRepository
@@ -23,6 +24,7 @@ class Services:
     db: Database
     staff: StaffRepository
     outbox: OutboxRepository
+    consents: ConsentRepository
 
     @classmethod
     def open(cls, config: Config, clock: Clock) -> Services:
@@ -33,6 +35,7 @@ class Services:
             db=db,
             staff=StaffRepository(db.file("staff")),
             outbox=OutboxRepository(db.file("outbox")),
+            consents=ConsentRepository(db.file("consents")),
         )
         services.staff.seed(config_roles(config), clock.now())
         return services

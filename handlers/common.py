@@ -99,14 +99,14 @@ HandlerWithActor = Callable[[Update, Context, Actor], Awaitable[T]]
 
 
 def staff_only(
-    permission: Permission | None = None, *, private: bool = True
+    permission: Permission | None = None, *, private: bool = True, action: str = ""
 ) -> Callable[[HandlerWithActor[T]], Callable[[Update, Context], Awaitable[T | None]]]:
     """Decorate a handler so it runs only for staff allowed to do this (checked from storage)."""
 
     def decorate(handler: HandlerWithActor[T]) -> Callable[[Update, Context], Awaitable[T | None]]:
         @functools.wraps(handler)
         async def guarded(update: Update, context: Context) -> T | None:
-            actor = await admit(update, context, permission, action=handler.__name__, private=private)
+            actor = await admit(update, context, permission, action=action or handler.__name__, private=private)
             if actor is None:
                 return None
             return await handler(update, context, actor)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application
+from bot.app import build_application, on_start, on_stop
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.demo import settle
@@ -82,6 +82,7 @@ class BotHarness:
         self.config = replace(self.config, telegram=telegram)
         self.app = build_application(self.config, self.clock, autotick=False)
         await self.app.initialize()
+        await on_start(self.app)
         await self.app.start()
         await self.app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=["message", "callback_query", "chat_join_request", "my_chat_member"])
         await self.settle()
@@ -92,6 +93,7 @@ class BotHarness:
         await self.app.updater.stop()
         await self.app.stop()
         await self.app.shutdown()
+        await on_stop(self.app)
         self.app = None
 
     async def restart(self) -> None:

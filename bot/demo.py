@@ -1,0 +1,244 @@
+"""The demo: the whole bot on this machine, no Telegram and no token.
+
+It starts the local Bot API emulator, the real bot against it with a temporary data
+folder seeded with sample staff and pupils, and a terminal chat in which you act as any
+role. When standard input is not a terminal it reads lines, prints the replies and exits
+at the end of input, so `printf '/as admin\\n/help\\n' | python -m bot demo` works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.clock import Clock
+from bot.config import Config, parse_config
+from bot.emulator import BotApiEmulator, SentMessage
+
+DEMO_TOKEN = "100000001:demo-token-local-emulator-only"
+
+
+@dataclass(frozen=True)
+class Persona:
+    key: str
+    user_id: int
+    first_name: str
+    last_name: str
+    role: str
+
+
+PERSONAS = {
+    p.key: p
+    for p in (
+        Persona("head", 501, "Helen", "Hart", "head"),
+        Persona("deputy", 502, "Dev", "Patel", "deputy"),
+        Persona("slt", 503, "Sam", "Okafor", "slt"),
+        Persona("admin", 504, "Amy", "Brooks", "admin"),
+        Persona("office", 505, "Olu", "Adeyemi", "office"),
+        Persona("stranger", 599, "Stan", "Jones", "stranger"),
+    )
+}
+PARENT_GROUP = -1001234567890
+
+HELP = """Demo commands (anything else is sent to the bot as the current persona; type \\n for a new line):
+  /as head|deputy|slt|admin|office|stranger   switch persona
+  /press N        press button N of the latest message with buttons
+  /photo CAPTION  send a sample photo (the caption may list pupils, one per line with \\n)
+  /screenshot     forward a sample screenshot of a Facebook comment
+  /csv            send the sample consent register as a document
+  /join           a parent asks to join the parents' group
+  /who            list personas;  /quit  leave"""
+
+SAMPLE_REGISTER = """pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn
+P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,
+P002,Zoë,O'Brien,Zoe,Year 4,yes,yes,yes,2025-09-05,2027-07-31,
+P003,Oliver,Smith-Jones,Ollie,Year 3,no,yes,no,2025-09-06,,
+P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-10-01
+P005,Isla,Brown,,Year 6,yes,no,no,2024-09-05,2025-07-31,
+P006,Amelia,Jones,Millie,Year 1,yes,yes,yes,2025-09-08,,
+"""
+# A tiny valid PNG (1x1) standing in for a photo or a screenshot.
+SAMPLE_IMAGE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8ffff3f0005fe02fea7d6a0"
+    "f90000000049454e44ae426082"
+)
+
+
+def demo_config(data_dir: Path, emu: BotApiEmulator) -> Config:
+    ids = {p.role: p.user_id for p in PERSONAS.values()}
+    raw = {
+        "telegram": {"token": DEMO_TOKEN, "base_url": emu.base_url, "base_file_url": emu.base_file_url},
+        "school": {"name": "Demo Primary School", "timezone": "Europe/London"},
+        "roles": {
+            "head": [ids["head"]],
+            "deputy": [ids["deputy"]],
+            "slt": [ids["slt"]],
+            "admins": [ids["admin"]],
+            "office": [ids["office"]],
+        },
+        "storage": {"data_dir": str(data_dir)},
+        "applications": {"group_chat_id": PARENT_GROUP},
+    }
+    return parse_config(raw, data_dir.parent, env={})
+
+
+async def settle(app: Any, emu: BotApiEmulator) -> None:
+    """Wait until every update is handled and every due message has been sent."""
+    runtime = app.bot_data["runtime"]
+    for _ in range(200):
+        await emu.wait_confirmed()
+        await app.update_queue.join()
+        while runtime.delivery.busy:
+            await asyncio.sleep(0.005)
+        await emu.wait_quiet(ms=15)
+        if app.update_queue.empty() and not runtime.delivery.busy:
+            return
+    raise RuntimeError("the bot did not settle")
+
+
+class TerminalChat:
+    """Reads what you type, sends it as the current persona, prints what the bot sent."""
+
+    def __init__(self, emu: BotApiEmulator, app: Any, out: TextIO) -> None:
+        self.emu = emu
+        self.app = app
+        self.out = out
+        self.persona = PERSONAS["admin"]
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def handle(self, line: str) -> bool:
+        """Act on one typed line; False means leave."""
+        line = line.strip()
+        if not line:
+            return True
+        word, _, rest = line.partition(" ")
+        mark = self.emu.mark()
+        versions = {id(m): len(m.history) for m in self.emu.all_messages}
+        me = self.persona.user_id
+        if word == "/quit":
+            return False
+        if word in ("/demo", "/?"):
+            self.say(HELP)
+            return True
+        if word == "/who":
+            self.say("\n".join(f"  {p.key:9} {p.first_name} {p.last_name} (id {p.user_id})" for p in PERSONAS.values()))
+            return True
+        if word == "/as":
+            persona = PERSONAS.get(rest.strip().lower())
+            if persona is None:
+                self.say(f"No such persona. Choose one of: {', '.join(PERSONAS)}")
+            else:
+                self.persona = persona
+                self.say(f"— You are now {persona.first_name} {persona.last_name} ({persona.role}).")
+            return True
+        if word == "/press":
+            message = next((m for m in reversed(self.emu.messages_to(me)) if m.buttons), None)
+            if message is None or not rest.strip().isdigit() or not 1 <= int(rest) <= len(message.buttons):
+                self.say("Nothing to press: give the number shown beside a button, e.g. /press 1")
+                return True
+            query = self.emu.press(me, message, button=int(rest) - 1)
+            await settle(self.app, self.emu)
+            answer = self.emu.callback_answer(query)
+            if answer and answer.get("text"):
+                self.say(f"  (pop-up) {answer['text']}")
+            self.print_changes(mark, versions)
+            return True
+        elif word == "/photo":
+            self.emu.send_photo(me, SAMPLE_IMAGE, caption=rest.replace("\\n", "\n") or None)
+        elif word == "/screenshot":
+            self.emu.send_photo(me, SAMPLE_IMAGE, forward_origin={"type": "hidden_user", "sender_user_name": "Facebook comment"})
+        elif word == "/csv":
+            self.emu.send_document(me, SAMPLE_REGISTER.encode(), "register.csv", "text/csv", caption="/import")
+        elif word == "/join":
+            self.emu.join_request(me, PARENT_GROUP)
+        else:
+            self.emu.send_text(me, line.replace("\\n", "\n"))
+        await settle(self.app, self.emu)
+        self.print_changes(mark, versions)
+        return True
+
+    def print_changes(self, mark: int, versions: dict[int, int]) -> None:
+        """New messages, and earlier ones the bot edited (a button press usually edits)."""
+        fresh = self.emu.since(mark)
+        edited = [m for m in self.emu.all_messages if m not in fresh and len(m.history) > versions.get(id(m), 0)]
+        for message in edited + fresh:
+            self.say(render(message, self.persona.user_id))
+
+
+def render(message: SentMessage, viewer: int) -> str:
+    """One bot message as text, with numbered buttons; messages to others are labelled."""
+    owner = next((p for p in PERSONAS.values() if p.user_id == message.chat_id), None)
+    who = "" if message.chat_id == viewer else f"  ↳ to {owner.key if owner else message.chat_id}: "
+    photo = "[photo] " if message.photo else ""
+    edited = "(edited) " if message.history else ""
+    lines = [f"{who}{edited}{photo}bot> " + message.plain.replace("\n", "\n     ")]
+    if message.buttons:
+        lines.append("     " + "  ".join(f"[{n}] {text}" for n, (text, _) in enumerate(message.buttons, 1)))
+    return "\n".join(lines)
+
+
+async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
+    emu = BotApiEmulator(token=DEMO_TOKEN)
+    await emu.start()
+    for persona in PERSONAS.values():
+        emu.add_user(persona.user_id, persona.first_name, persona.last_name)
+    emu.add_group(PARENT_GROUP, "Demo Primary parents", bot_is_admin=True)
+    folder = Path(tempfile.mkdtemp(prefix="school-bot-demo-"))
+    from bot.app import build_application, on_start, on_stop
+
+    app = build_application(demo_config(folder / "data", emu), Clock())
+    seed_demo_data(app)
+    chat = TerminalChat(emu, app, out)
+    try:
+        await app.initialize()
+        await on_start(app)
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=["message", "callback_query", "chat_join_request"])
+        await settle(app, emu)
+        chat.say("School social-media assistant — demo (local emulator, no Telegram). Type /demo for help.")
+        chat.say(f"— You are {chat.persona.first_name} {chat.persona.last_name} ({chat.persona.role}).")
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                line = await loop.run_in_executor(None, input, f"{chat.persona.key}> ")
+            else:
+                line = await loop.run_in_executor(None, lines.readline)
+                if not line:
+                    break
+                chat.say(f"{chat.persona.key}> {line.rstrip()}")
+            if not await chat.handle(line):
+                break
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await on_stop(app)
+        await emu.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def seed_demo_data(app: Any) -> None:
+    """Sample pupils, so a consent check works straight away."""
+    from bot.register import PendingImport, RegisterService
+
+    register = RegisterService(app.bot_data["runtime"].services)
+    parsed, preview = register.prepare_import(0, SAMPLE_REGISTER.encode())
+    assert preview is not None
+    register.commit_import(0, PendingImport(parsed, preview))
+
+
+def run_demo() -> int:
+    return asyncio.run(_run(sys.stdin, sys.stdout, sys.stdin.isatty()))

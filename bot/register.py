@@ -1,0 +1,165 @@
+"""The consent register as staff use it: lookups, photo checks, draft checks and imports, all audited.
+
+The rules live in bot/consent.py, bot/names.py, bot/draft_check.py and
+bot/register_import.py; this module applies them to the stored register and records
+who asked about whom (by pupil id: the audit never holds a pupil's name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.clock import local_day
+from bot.consent import ConsentVerdict, Pupil, PurposeVerdict, expiring_within, verdict
+from bot.draft_check import DraftReport, check_draft
+from bot.names import Resolution
+from bot.register_import import ImportPreview, ParsedRegister, parse_register, preview_import
+from bot.services import Services
+
+AMBIGUOUS = "several pupils match: check them one by one with /consent"
+MAX_PHOTO_NAMES = 40
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    """One name from a photo's caption and what the register says about it."""
+
+    typed: str
+    pupil: Pupil | None
+    allowed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class PhotoCheck:
+    purpose: str
+    rows: tuple[PhotoRow, ...]
+
+    @property
+    def ok_to_upload(self) -> bool:
+        """Only when every pupil named is clear; an unrecognised or ambiguous name blocks."""
+        return bool(self.rows) and all(row.allowed for row in self.rows)
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    parsed: ParsedRegister
+    preview: ImportPreview
+
+
+def names_from_text(text: str) -> list[str]:
+    """Pupils listed one per line (or separated by commas), as admins type them."""
+    names = []
+    for line in text.replace(";", "\n").replace(",", "\n").splitlines():
+        name = line.strip(" \t-•*·")
+        if name:
+            names.append(name)
+    return names
+
+
+class RegisterService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.register = services.consents
+
+    @property
+    def today(self) -> date:
+        return local_day(self.services.clock.now(), self.services.config.school.timezone)
+
+    @property
+    def purposes(self) -> tuple[str, ...]:
+        return self.services.config.consent.purposes
+
+    def lookup(self, actor_id: int, query: str) -> Resolution:
+        resolution = self.register.index().resolve(query)
+        target = resolution.matches[0].pupil.pupil_id if resolution.kind == "one" else f"{len(resolution.matches)} matches"
+        self.services.audit(actor_id, "consent lookup", target, outcome=resolution.kind)
+        return resolution
+
+    def verdict_for(self, actor_id: int, pupil_id: str) -> ConsentVerdict | None:
+        """The verdict for a pupil picked from the buttons; None if the id is not (or no longer) current."""
+        pupil = self.register.get(pupil_id)
+        if pupil is None or pupil.left:
+            self.services.audit(actor_id, "consent lookup", pupil_id, outcome="refused: unknown pupil")
+            return None
+        self.services.audit(actor_id, "consent lookup", pupil_id, outcome="one")
+        return verdict(pupil, self.purposes, self.today)
+
+    def verdict_of(self, pupil: Pupil) -> ConsentVerdict:
+        return verdict(pupil, self.purposes, self.today)
+
+    def check_photo(self, actor_id: int, names: Sequence[str], purpose: str, photo_file_id: str = "") -> PhotoCheck:
+        index = self.register.index()
+        rows = []
+        for typed in names[:MAX_PHOTO_NAMES]:
+            resolution = index.resolve(typed)
+            if resolution.kind == "one":
+                pupil = resolution.matches[0].pupil
+                answer: PurposeVerdict = verdict(pupil, (purpose,), self.today).purposes[0]
+                rows.append(PhotoRow(typed, pupil, answer.allowed, answer.reason))
+            elif resolution.kind == "several":
+                rows.append(PhotoRow(typed, None, False, AMBIGUOUS))
+            else:
+                rows.append(PhotoRow(typed, None, False, "not found"))
+        check = PhotoCheck(purpose, tuple(rows))
+        pupils = ",".join(row.pupil.pupil_id if row.pupil else "?" for row in rows)
+        self.services.audit(
+            actor_id,
+            "photo check",
+            f"photo {photo_file_id}" if photo_file_id else "names",
+            outcome="ok to upload" if check.ok_to_upload else "blocked",
+            detail=f"purpose {purpose}; pupils {pupils}",
+        )
+        return check
+
+    def check_draft(self, actor_id: int, text: str) -> DraftReport:
+        consent = self.services.config.consent
+        report = check_draft(text, self.register.index(), consent.common_first_names, consent.allow_words)
+        kinds = sorted({f.kind for f in report.findings})
+        self.services.audit(actor_id, "draft check", f"{len(text)} chars", outcome=report.verdict, detail=",".join(kinds))
+        return report
+
+    def expiring(self, actor_id: int, days: int = 30) -> list[Pupil]:
+        self.services.audit(actor_id, "expiring consents", f"next {days} days")
+        return expiring_within(self.register.all(), self.today, days)
+
+    def prepare_import(self, actor_id: int, data: bytes) -> tuple[ParsedRegister, ImportPreview | None]:
+        """Validate a file and preview its effect; nothing is written until `commit_import`."""
+        consent = self.services.config.consent
+        parsed = parse_register(data, consent.purposes, consent.header_map, max_bytes=consent.max_file_kb * 1024)
+        preview = None if parsed.fatal else preview_import(self.register.all(), parsed)
+        outcome = "rejected file" if parsed.fatal else f"previewed, {len(parsed.rejected)} rows rejected"
+        self.services.audit(actor_id, "register import", f"{len(data)} bytes", outcome=outcome)
+        return parsed, preview
+
+    def commit_import(self, actor_id: int, pending: PendingImport) -> ImportPreview:
+        """Apply a previewed import in one write; re-previews so a register changed meanwhile is respected."""
+        preview = preview_import(self.register.all(), pending.parsed)
+        if not preview.can_confirm:
+            raise ValueError("rows for pupils already in the register were rejected")
+        self.register.replace_register(pending.parsed.pupils, [p.pupil_id for p in preview.leaving])
+        self.services.audit(
+            actor_id,
+            "register import",
+            f"{len(pending.parsed.pupils)} pupils",
+            outcome="confirmed",
+            detail=f"new {len(preview.new)}, changed {len(preview.changed)}, unchanged {len(preview.unchanged)}, "
+            f"leaving {len(preview.leaving)}",
+        )
+        return preview
+
+    def expiry_reminder_day(self, year: int) -> date:
+        """When to remind the office about consents that end with the consent year (default 1 July)."""
+        configured = self.services.config.consent.expiry_reminder
+        return configured.replace(year=year) if configured else date(year, 7, 1)
+
+    def ending_this_consent_year(self) -> list[Pupil]:
+        """Consents that end within the next ~2 months: what the end-of-year reminder lists."""
+        return expiring_within(self.register.all(), self.today, days=62)
+
+    def next_expiry_check(self) -> date:
+        today = self.today
+        reminder = self.expiry_reminder_day(today.year)
+        return reminder if reminder >= today else self.expiry_reminder_day(today.year + 1)

@@ -1,0 +1,478 @@
+"""Photo consent (policy 4.1, 4.2, 4.4) and the draft-post check (3.4, 5.3, 8.2) on the phone.
+
+/consent NAME gives the verdict card; a photo with a caption listing pupils (or /check
+and a list of names) gives a verdict per pupil for a chosen destination; /checkpost
+checks a draft; a CSV document loads the register after a preview and a Confirm tap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import warnings
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+
+from telegram import Update
+from telegram.warnings import PTBUserWarning
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.clock import local_day, local_moment
+from bot.consent import ConsentVerdict, Pupil, format_date
+from bot.draft_check import DraftReport
+from bot.names import Resolution, fold
+from bot.register import PendingImport, PhotoCheck, RegisterService, names_from_text
+from bot.register_import import ImportPreview, ParsedRegister
+from bot.roles import Permission, Role
+from handlers.callbacks import pack
+from handlers.common import (
+    Actor,
+    Context,
+    admit,
+    answer,
+    callback_of,
+    clip,
+    command_args,
+    h,
+    paginate,
+    reply,
+    show,
+    staff_only,
+)
+from handlers.menu import MenuCommand
+from handlers.runtime import Runtime, runtime
+
+COMMANDS = (
+    MenuCommand("consent", "Photo consent for a pupil: /consent NAME", Permission.CHECK_CONSENT),
+    MenuCommand("check", "Check every pupil in a photo before uploading", Permission.CHECK_CONSENT),
+    MenuCommand("checkpost", "Check a draft post: /checkpost TEXT", Permission.CHECK_POST),
+    MenuCommand("import", "Load the consent register from a CSV file", Permission.IMPORT_REGISTER),
+    MenuCommand("expiring", "Consents ending in the next 30 days", Permission.VIEW_EXPIRING),
+)
+
+MAX_QUERY = 100
+MAX_NAMES_TEXT = 2000
+NAMES = 1  # /check conversation: waiting for the list of names
+CHECK_TIMEOUT = timedelta(minutes=10)
+REMINDER_TIME = time(9, 0)
+_numbers = itertools.count(1)
+
+
+def service(context: Context) -> RegisterService:
+    return RegisterService(runtime(context).services)
+
+
+def pupil_token(pupil: Pupil) -> str:
+    """A short, stable stand-in for a pupil id in callback data (ids may hold any character)."""
+    return hashlib.sha256(pupil.pupil_id.encode()).hexdigest()[:12]
+
+
+def pupil_by_token(rt: Runtime, token: str) -> Pupil | None:
+    return next((p for p in rt.services.consents.all() if pupil_token(p) == token), None)
+
+
+# ---- rendering -------------------------------------------------------------------------------
+def purpose_label(rt: Runtime, purpose: str) -> str:
+    return h(rt.services.config.consent.label(purpose))
+
+
+def pupil_title(pupil: Pupil) -> str:
+    also = f" ({h(pupil.first_name)})" if pupil.preferred_name and fold(pupil.preferred_name) != fold(pupil.first_name) else ""
+    form = f" — {h(pupil.class_name)}" if pupil.class_name else ""
+    return f"<b>{h(pupil.full_name)}</b>{also}{form}"
+
+
+def verdict_card(rt: Runtime, result: ConsentVerdict) -> str:
+    assert result.pupil is not None
+    lines = [pupil_title(result.pupil)]
+    for item in result.purposes:
+        mark = "✅" if item.allowed else "❌"
+        reason = f" — {h(item.reason)}" if not item.allowed else ""
+        lines.append(f"{mark} {purpose_label(rt, item.purpose)}{reason}")
+    lines.append("")
+    lines.append("Upload only where ✅ (policy 4.1). A ❌ means the pupil must not appear.")
+    return "\n".join(lines)
+
+
+def no_record_card(rt: Runtime, query: str) -> str:
+    lines = [f"<b>No consent record</b> for “{h(clip(query, 60))}”: treat as NO (policy 4.1)."]
+    lines += [f"❌ {purpose_label(rt, p)} — not found" for p in rt.services.config.consent.purposes]
+    return "\n".join(lines)
+
+
+def choices(resolution: Resolution) -> tuple[tuple[tuple[str, str], ...], ...]:
+    return tuple(
+        ((clip(f"{m.pupil.full_name} ({m.pupil.class_name})" if m.pupil.class_name else m.pupil.full_name, 60),
+          pack("con", "pick", pupil_token(m.pupil))),)
+        for m in resolution.matches
+    )
+
+
+def photo_report(rt: Runtime, check: PhotoCheck) -> str:
+    lines = [f"<b>Photo check for the {purpose_label(rt, check.purpose)}</b>"]
+    for row in check.rows:
+        name = h(row.pupil.full_name) if row.pupil else f"“{h(clip(row.typed, 60))}”"
+        lines.append(f"✅ {name}" if row.allowed else f"❌ {name} — {h(row.reason)}")
+    lines.append("")
+    if check.ok_to_upload:
+        lines.append("<b>OK to upload</b>: every pupil named has consent for this.")
+    else:
+        blocked = sum(not row.allowed for row in check.rows)
+        lines.append(f"<b>Do not upload</b>: {blocked} of {len(check.rows)} pupils are not clear (policy 4.1).")
+    return "\n".join(lines)
+
+
+def draft_report(report: DraftReport) -> str:
+    titles = {
+        "pupil_full_name": "Pupil's full name",
+        "pupil_first_name": "Pupil's first name",
+        "profanity": "Offensive language",
+        "phone": "Phone number",
+        "email": "E-mail address",
+        "postcode": "Postcode",
+    }
+    verdicts = {
+        "ok": "✅ <b>Looks fine to post.</b> Nothing in it breaks the policy.",
+        "warn": "⚠️ <b>Check before posting.</b>",
+        "block": "❌ <b>Do not post this as it is.</b>",
+    }
+    lines = [verdicts[report.verdict]]
+    for finding in report.findings[:30]:
+        mark = "❌" if finding.severity == "block" else "⚠️"
+        lines.append(f"{mark} {titles.get(finding.kind, finding.kind)}: “{h(clip(finding.excerpt, 60))}” (policy {finding.clause})")
+    if len(report.findings) > 30:
+        lines.append(f"…and {len(report.findings) - 30} more.")
+    return "\n".join(lines)
+
+
+def import_report(parsed: ParsedRegister, preview: ImportPreview | None) -> str:
+    if parsed.fatal:
+        lines = ["❌ <b>This file cannot be loaded.</b> Nothing was changed."]
+        lines += [f"• {h(clip(problem, 300))}" for problem in parsed.fatal[:10]]
+    else:
+        assert preview is not None
+        lines = [
+            "<b>Consent register: preview</b>",
+            f"New pupils: {len(preview.new)}",
+            f"Changed: {len(preview.changed)}",
+            f"Unchanged: {len(preview.unchanged)}",
+            f"Leaving (missing from this file, will be marked as left): {len(preview.leaving)}",
+        ]
+    if parsed.rejected:
+        lines.append(f"\n<b>{len(parsed.rejected)} rows rejected</b> (fix them in the export):")
+        for row in parsed.rejected[:15]:
+            lines.append(f"• line {row.line_no}: {h(clip(row.reason, 150))}")
+        if len(parsed.rejected) > 15:
+            lines.append(f"…and {len(parsed.rejected) - 15} more.")
+    if preview is not None and not preview.can_confirm:
+        lines.append("\n❌ Rows of pupils already in the register were rejected; fix them before loading.")
+    elif preview is not None:
+        lines.append("\nNothing is saved until you tap <b>Confirm</b>.")
+    return "\n".join(lines)
+
+
+def expiring_lines(pupils: Sequence[Pupil]) -> list[str]:
+    return [f"• {h(p.full_name)}{f' ({h(p.class_name)})' if p.class_name else ''} — ends {format_date(p.expires)}"
+            for p in pupils if p.expires]
+
+
+# ---- consent lookup --------------------------------------------------------------------------
+@staff_only(Permission.CHECK_CONSENT, action="consent lookup")
+async def consent(update: Update, context: Context, actor: Actor) -> None:
+    """/consent NAME: the verdict card, or buttons when several pupils match."""
+    query = command_args(context)
+    if not query:
+        await reply(update, "Usage: <code>/consent NAME</code>, for example <code>/consent Amelia Smith</code>.")
+        return
+    if len(query) > MAX_QUERY:
+        await reply(update, f"That name is too long; type at most {MAX_QUERY} characters.")
+        return
+    rt = runtime(context)
+    resolution = service(context).lookup(actor.user_id, query)
+    if resolution.kind == "none":
+        await reply(update, no_record_card(rt, query))
+    elif resolution.kind == "one":
+        await reply(update, verdict_card(rt, service(context).verdict_of(resolution.matches[0].pupil)))
+    else:
+        more = "\nMore pupils match: type more of the name to narrow it down." if resolution.more else ""
+        await reply(update, f"Several pupils match “{h(query)}”. Which one?{more}", choices(resolution))
+
+
+async def pick_pupil(update: Update, context: Context) -> None:
+    """A tap on one of the matching pupils."""
+    actor = await admit(update, context, Permission.CHECK_CONSENT, action="consent pick")
+    callback = callback_of(update)
+    if actor is None or callback is None or not callback.args:
+        return
+    rt = runtime(context)
+    pupil = pupil_by_token(rt, callback.args[0])
+    result = service(context).verdict_for(actor.user_id, pupil.pupil_id) if pupil else None
+    if result is None:
+        await answer(update, "That pupil is no longer in the register. Search again.")
+        return
+    await answer(update)
+    await show(update, verdict_card(rt, result))
+
+
+# ---- photo check -----------------------------------------------------------------------------
+def destination_buttons(rt: Runtime, number: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    return tuple(
+        ((rt.services.config.consent.label(p), pack("con", "dest", number, p)),) for p in rt.services.config.consent.purposes
+    )
+
+
+async def ask_destination(update: Update, context: Context, names: list[str], photo: str) -> None:
+    if not names:
+        await reply(update, "I found no names. Send the pupils' names, one per line.")
+        return
+    number = next(_numbers)
+    context.user_data.setdefault("photo_checks", {})[number] = (names, photo)
+    rt = runtime(context)
+    await reply(update, f"{len(names)} pupil(s) listed. Where will the photo appear?", destination_buttons(rt, number))
+
+
+@staff_only(Permission.CHECK_CONSENT, action="photo check")
+async def photo_with_caption(update: Update, context: Context, actor: Actor) -> None:
+    """A photo whose caption lists the pupils in it: ask where it will appear."""
+    message = update.effective_message
+    assert message is not None and message.photo
+    await ask_destination(update, context, names_from_text(clip(message.caption or "", MAX_NAMES_TEXT)), message.photo[-1].file_id)
+
+
+@staff_only(Permission.CHECK_CONSENT)
+async def check_start(update: Update, context: Context, actor: Actor) -> int | None:
+    """/check with names below it, or /check alone (then the names come next)."""
+    message = update.effective_message
+    text = (message.text or "").partition("\n")[2] if message else ""
+    text = text or command_args(context)
+    if text:
+        await ask_destination(update, context, names_from_text(clip(text, MAX_NAMES_TEXT)), "")
+        return ConversationHandler.END
+    context.user_data["check_photo"] = ""
+    await reply(update, "Send the pupils' names, one per line. /cancel to stop.")
+    return NAMES
+
+
+async def check_photo_offer(update: Update, context: Context) -> int | None:
+    """"Check consent" under a photo sent without a caption: ask for the names."""
+    if await admit(update, context, Permission.CHECK_CONSENT, action="check photo") is None:
+        return None
+    context.user_data["check_photo"] = context.user_data.get("last_photo", "")
+    await answer(update)
+    await reply(update, "Who is in the photo? Send the pupils' names, one per line. /cancel to stop.")
+    return NAMES
+
+
+@staff_only(Permission.CHECK_CONSENT)
+async def check_names(update: Update, context: Context, actor: Actor) -> int:
+    message = update.effective_message
+    assert message is not None
+    if len(message.text or "") > MAX_NAMES_TEXT:
+        await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
+        return NAMES
+    await ask_destination(update, context, names_from_text(message.text or ""), context.user_data.pop("check_photo", ""))
+    return ConversationHandler.END
+
+
+async def check_cancel(update: Update, context: Context) -> int:
+    context.user_data.pop("check_photo", None)
+    await reply(update, "Stopped. Nothing was checked.")
+    return ConversationHandler.END
+
+
+async def check_timeout(update: Update, context: Context) -> None:
+    context.user_data.pop("check_photo", None)
+    if update.effective_chat:
+        await reply(update, "The consent check timed out. Send /check to start again.")
+
+
+async def choose_destination(update: Update, context: Context) -> None:
+    """The destination tap: a verdict per pupil and one overall line."""
+    actor = await admit(update, context, Permission.CHECK_CONSENT, action="photo check")
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    if actor is None or callback is None or number is None or len(callback.args) != 2:
+        return
+    rt = runtime(context)
+    pending = context.user_data.get("photo_checks", {}).pop(number, None)
+    purpose = callback.args[1]
+    if pending is None or purpose not in rt.services.config.consent.purposes:
+        await answer(update, "This check has expired. Send the photo or /check again.")
+        return
+    names, photo = pending
+    result = service(context).check_photo(actor.user_id, names, purpose, photo)
+    await answer(update)
+    await show(update, photo_report(rt, result))
+
+
+# ---- draft post check ------------------------------------------------------------------------
+@staff_only(Permission.CHECK_POST, action="draft check")
+async def checkpost(update: Update, context: Context, actor: Actor) -> None:
+    """/checkpost TEXT, or /checkpost as a reply to the draft."""
+    message = update.effective_message
+    assert message is not None
+    text = (message.text or "").partition(" ")[2].strip() if message.text else ""
+    quoted = message.reply_to_message
+    if not text and quoted is not None:
+        text = quoted.text or quoted.caption or ""
+    if not text:
+        await reply(update, "Usage: <code>/checkpost TEXT</code>, or reply to your draft with <code>/checkpost</code>.")
+        return
+    await reply(update, draft_report(service(context).check_draft(actor.user_id, text)))
+
+
+# ---- register import -------------------------------------------------------------------------
+@staff_only(Permission.IMPORT_REGISTER)
+async def import_help(update: Update, context: Context, actor: Actor) -> None:
+    """/import: how to send the register."""
+    purposes = runtime(context).services.config.consent.purposes
+    columns = ", ".join(["pupil_id", "first_name", "last_name", "preferred_name", "class",
+                         *(f"consent_{p}" for p in purposes), "form_date", "expires", "withdrawn"])
+    await reply(
+        update,
+        "Send the consent register as a <b>CSV file</b> (UTF-8, comma or semicolon separated) with these "
+        f"columns:\n<code>{h(columns)}</code>\nYou will see a preview before anything is saved.",
+    )
+
+
+@staff_only(Permission.IMPORT_REGISTER, action="register import")
+async def register_file(update: Update, context: Context, actor: Actor) -> None:
+    """A CSV document: validate it, preview the changes, and wait for Confirm."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    document = message.document
+    limit_kb = runtime(context).services.config.consent.max_file_kb
+    name = (document.file_name or "").lower()
+    if not (name.endswith(".csv") or name.endswith(".txt") or (document.mime_type or "").startswith("text/")):
+        await reply(update, "That is not a CSV file. Export the register from the MIS as CSV and send it again.")
+        return
+    if (document.file_size or 0) > limit_kb * 1024:
+        await reply(update, f"That file is too big: the limit is {limit_kb} KB. Nothing was changed.")
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    parsed, preview = service(context).prepare_import(actor.user_id, data)
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    if preview is not None and preview.can_confirm:
+        number = next(_numbers)
+        context.user_data.setdefault("imports", {})[number] = PendingImport(parsed, preview)
+        buttons = ((("Confirm", pack("con", "imp", number)), ("Cancel", pack("con", "impno", number))),)
+    await reply(update, import_report(parsed, preview), buttons)
+
+
+async def confirm_import(update: Update, context: Context) -> None:
+    """Confirm or Cancel under an import preview; only the person who sent the file can confirm it."""
+    actor = await admit(update, context, Permission.IMPORT_REGISTER, action="register import confirm")
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    if actor is None or callback is None or number is None:
+        return
+    pending: PendingImport | None = context.user_data.get("imports", {}).pop(number, None)
+    if pending is None:
+        await answer(update, "This preview has expired or was already used. Send the file again.")
+        return
+    await answer(update)
+    if callback.action == "impno":
+        await show(update, "Import cancelled. The register is unchanged.")
+        return
+    try:
+        done = service(context).commit_import(actor.user_id, pending)
+    except ValueError:
+        await show(update, "The register changed since the preview. Send the file again.")
+        return
+    total = len(runtime(context).services.consents.index().pupils)
+    await show(
+        update,
+        f"✅ <b>Register loaded.</b> {len(done.new)} new, {len(done.changed)} changed, "
+        f"{len(done.unchanged)} unchanged, {len(done.leaving)} marked as left. {total} pupils on roll.",
+    )
+
+
+# ---- expiring consents -----------------------------------------------------------------------
+@staff_only(Permission.VIEW_EXPIRING)
+async def expiring(update: Update, context: Context, actor: Actor) -> None:
+    """/expiring: consents that end within 30 days, soonest first."""
+    await show_expiring(update, context, actor, 0)
+
+
+async def show_expiring(update: Update, context: Context, actor: Actor, number: int) -> None:
+    lines = expiring_lines(service(context).expiring(actor.user_id))
+    if not lines:
+        await show(update, "No consent ends in the next 30 days.")
+        return
+    page = paginate(lines, number, per_page=20)
+    await show(update, "<b>Consents ending in the next 30 days</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("exp"))
+
+
+async def expiring_page(update: Update, context: Context) -> None:
+    actor = await admit(update, context, Permission.VIEW_EXPIRING, action="expiring page")
+    callback = callback_of(update)
+    if actor is None or callback is None:
+        return
+    await answer(update)
+    await show_expiring(update, context, actor, callback.int_arg(0) or 0)
+
+
+def expiry_reminder_work(rt: Runtime):  # type: ignore[no-untyped-def]
+    """Once a year, before the consent year ends, remind office and Head which consents end soon."""
+
+    async def work(now: datetime) -> datetime:
+        register = RegisterService(rt.services)
+        tz = rt.services.config.school.timezone
+        day = register.expiry_reminder_day(local_day(now, tz).year)
+        if day <= local_day(now, tz) <= day + timedelta(days=14) and now >= local_moment(day, REMINDER_TIME, tz):
+            ending = register.ending_this_consent_year()
+            lines = expiring_lines(ending)
+            page = paginate(lines, 0, per_page=40)
+            text = (
+                f"<b>Photo consent: {len(ending)} form(s) end soon</b>\nAsk parents for new forms before they lapse.\n"
+                + "\n".join(page.lines)
+                + (f"\n…and {len(lines) - len(page.lines)} more: see /expiring." if len(lines) > len(page.lines) else "")
+            )
+            for person in rt.services.staff.with_roles(Role.OFFICE, Role.HEAD):
+                rt.delivery.post(f"expiry:{day.year}:{person}", person, text)
+        following = register.next_expiry_check()
+        if following <= local_day(now, tz):
+            following = local_day(now, tz) + timedelta(days=1)
+        return local_moment(following, REMINDER_TIME, tz)
+
+    return work
+
+
+def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(["consent", "perm"], consent))
+    application.add_handler(CallbackQueryHandler(pick_pupil, pattern=r"^1:con:pick:"))
+    with warnings.catch_warnings():
+        # PTB warns that a button entry point is tracked per user, not per message: that is what we want.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        check_flow = ConversationHandler(
+            entry_points=[
+                CommandHandler("check", check_start),
+                CallbackQueryHandler(check_photo_offer, pattern=r"^1:con:photo$"),
+            ],
+            states={
+                NAMES: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, check_names)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, check_timeout)],
+            },
+            fallbacks=[CommandHandler("cancel", check_cancel)],
+            conversation_timeout=CHECK_TIMEOUT,
+            name="consent_check",
+        )
+    application.add_handler(check_flow)
+    application.add_handler(CallbackQueryHandler(choose_destination, pattern=r"^1:con:dest:"))
+    application.add_handler(CommandHandler("checkpost", checkpost))
+    application.add_handler(CommandHandler("import", import_help))
+    application.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^1:con:(imp|impno):"))
+    application.add_handler(CommandHandler("expiring", expiring))
+    application.add_handler(CallbackQueryHandler(expiring_page, pattern=r"^1:exp:page:"))
+    application.add_handler(MessageHandler(private & filters.PHOTO & filters.CAPTION & ~filters.FORWARDED, photo_with_caption))
+    application.add_handler(MessageHandler(private & filters.Document.ALL & ~filters.Document.IMAGE, register_file))
+    rt.ticker.add("consent expiry", expiry_reminder_work(rt))
