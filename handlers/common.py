@@ -186,9 +186,9 @@ class Page:
     def buttons(self, feature: str, *args: str | int) -> Buttons:
         nav: list[tuple[str, str]] = []
         if self.number > 0:
-            nav.append(("‹ Newer" if feature == "aud" else "‹ Previous", pack(feature, "page", self.number - 1, *args)))
+            nav.append(("‹ Previous", pack(feature, "page", self.number - 1, *args)))
         if self.number + 1 < self.count:
-            nav.append(("Older ›" if feature == "aud" else "Next ›", pack(feature, "page", self.number + 1, *args)))
+            nav.append(("Next ›", pack(feature, "page", self.number + 1, *args)))
         return (tuple(nav),) if nav else ()
 
     @property
