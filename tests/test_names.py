@@ -1,0 +1,153 @@
+"""Finding a pupil the way an admin types on a phone: typos, accents, apostrophes, hyphens."""
+
+from __future__ import annotations
+
+from bot.consent import Pupil
+from bot.names import PupilIndex, fold
+
+REGISTER = [
+    Pupil("1", "Amelia", "Smith", class_name="4B"),
+    Pupil("2", "Zoë", "Lefèvre", class_name="2A"),
+    Pupil("3", "Liam", "O'Brien", class_name="5C"),
+    Pupil("4", "Harry", "Smith-Jones", class_name="3A"),
+    Pupil("5", "Margaret", "Okafor", preferred_name="Maggie", class_name="6B"),
+    Pupil("6", "Oliver", "Taylor", class_name="1A"),
+    Pupil("7", "Oliver", "Brown", class_name="2B"),
+    Pupil("8", "Noah", "Wilson", class_name="3C", left=True),
+    Pupil("9", "Grace", "Evans", class_name="4A"),
+    Pupil("10", "Jack", "<Bobby> & Co", class_name="R"),
+    Pupil("11", "Siân", "Ní Bhriain", class_name="5A"),
+]
+INDEX = PupilIndex(REGISTER)
+
+
+def one(query: str) -> str:
+    resolution = INDEX.resolve(query)
+    assert resolution.kind == "one", (query, resolution)
+    return resolution.matches[0].pupil.pupil_id
+
+
+def test_a_typo_in_both_names_still_finds_the_pupil() -> None:
+    assert one("Amelai Smth") == "1"
+    assert INDEX.resolve("Amelai Smth").matches[0].exact is False
+
+
+def test_accents_do_not_matter_either_way() -> None:
+    assert one("Zoe Lefevre") == "2"
+    assert one("ZOË LEFÈVRE") == "2"
+    assert one("Sian Ni Bhriain") == "11"
+
+
+def test_apostrophes_in_surnames_can_be_typed_any_way() -> None:
+    for typed in ("Liam O'Brien", "Liam O’Brien", "Liam OBrien", "Liam O Brien", "liam obrien"):
+        assert one(typed) == "3", typed
+
+
+def test_hyphenated_surnames_match_with_or_without_the_hyphen() -> None:
+    for typed in ("Harry Smith-Jones", "Harry Smith Jones", "Harry SmithJones"):
+        assert one(typed) == "4", typed
+
+
+def test_the_preferred_name_finds_the_pupil() -> None:
+    assert one("Maggie Okafor") == "5"
+    assert one("Margaret Okafor") == "5"
+
+
+def test_surname_first_finds_the_pupil() -> None:
+    assert one("Okafor Maggie") == "5"
+
+
+def test_first_name_only_with_two_pupils_offers_both() -> None:
+    resolution = INDEX.resolve("oliver")
+    assert resolution.kind == "several"
+    assert {m.pupil.pupil_id for m in resolution.matches} == {"6", "7"}
+
+
+def test_first_name_only_with_one_pupil_is_that_pupil() -> None:
+    assert one("Grace") == "9"
+
+
+def test_a_pupil_who_has_left_is_not_found() -> None:
+    assert INDEX.resolve("Noah Wilson").kind == "none"
+
+
+def test_a_name_nobody_has_is_none() -> None:
+    assert INDEX.resolve("Xavier Quinton").kind == "none"
+    assert INDEX.resolve("   ").kind == "none"
+    assert INDEX.resolve("!!!").kind == "none"
+
+
+def test_a_single_word_with_a_typo_asks_rather_than_guesses() -> None:
+    resolution = INDEX.resolve("Ameila")
+    assert resolution.kind == "several"
+    assert resolution.matches[0].pupil.pupil_id == "1"
+
+
+def test_two_pupils_with_the_same_name_are_never_one() -> None:
+    twins = PupilIndex([Pupil("a", "Sam", "Patel", class_name="3A"), Pupil("b", "Sam", "Patel", class_name="5A")])
+    resolution = twins.resolve("Sam Patel")
+    assert resolution.kind == "several"
+    assert len(resolution.matches) == 2
+    assert twins.resolve("Sam Patell").kind == "several"
+
+
+def test_close_names_that_cannot_be_told_apart_offer_a_choice() -> None:
+    close = PupilIndex([Pupil("a", "Ella", "Brown"), Pupil("b", "Ellie", "Brown")])
+    assert close.resolve("Elle Brown").kind == "several"
+
+
+def test_many_matches_are_capped_and_ask_for_more_detail() -> None:
+    many = PupilIndex([Pupil(str(i), "Mohammed", f"Surname{i}") for i in range(12)])
+    resolution = many.resolve("Mohammed")
+    assert resolution.kind == "several"
+    assert len(resolution.matches) == 8
+    assert resolution.more
+
+
+def test_html_special_characters_in_names_are_kept_as_written() -> None:
+    match = INDEX.resolve("Jack <Bobby> & Co")
+    assert match.kind == "one"
+    assert match.matches[0].pupil.last_name == "<Bobby> & Co"
+    assert one("jack bobby co") == "10"
+
+
+def test_fold_removes_case_accents_and_punctuation() -> None:
+    assert fold("Zoë O'Brien-Smith") == "zoe obrien smith"
+    assert fold("Øyvind Łukasz STRAßE") == "oyvind lukasz strasse"
+
+
+def test_full_names_in_a_post_are_found_however_they_are_written() -> None:
+    text = "Well done to zoe lefevre, Liam O Brien and Harry Smith-Jones's team!"
+    hits = INDEX.find_in_text(text)
+    assert {(h.pupil.pupil_id, h.matched_text, h.full_name) for h in hits} == {
+        ("2", "zoe lefevre", True),
+        ("3", "Liam O Brien", True),
+        ("4", "Harry Smith-Jones's", True),
+    }
+
+
+def test_first_names_in_a_post_are_found_once_not_inside_full_names() -> None:
+    hits = INDEX.find_in_text("Oliver and Amelia Smith painted; Amelia's picture won.")
+    found = sorted((h.pupil.pupil_id, h.matched_text, h.full_name) for h in hits)
+    assert found == [
+        ("1", "Amelia Smith", True),
+        ("1", "Amelia's", False),
+        ("6", "Oliver", False),
+        ("7", "Oliver", False),
+    ]
+
+
+def test_preferred_names_and_accents_count_in_a_post() -> None:
+    hits = INDEX.find_in_text("Maggie Okafor and Zoe")
+    assert {(h.pupil.pupil_id, h.full_name) for h in hits} == {("5", True), ("2", False)}
+
+
+def test_names_inside_other_words_are_not_names() -> None:
+    assert INDEX.find_in_text("Olivers, Liamson and Gracefully") == []
+
+
+def test_a_name_not_in_the_register_never_confidently_becomes_a_sibling() -> None:
+    family = PupilIndex([Pupil("a", "Mia", "O'Brien"), Pupil("b", "Harry", "Patel")])
+    resolution = family.resolve("Liam O'Brien")
+    assert resolution.kind == "several"
+    assert [m.pupil.pupil_id for m in resolution.matches] == ["a"]
