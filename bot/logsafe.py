@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from pathlib import Path
 
 _TOKEN_SHAPE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
@@ -44,3 +45,13 @@ def setup_logging(token: str, log_file: Path | None = None, level: int = logging
     # httpx logs every request URL at INFO; the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def failure_text(exc: BaseException) -> str:
+    """An exception for the log: its type and stack, and its message only when it comes from Telegram.
+
+    Our own exceptions' messages may quote what a user typed (a pupil's name); Telegram's never do.
+    """
+    from_telegram = type(exc).__module__.startswith("telegram")
+    what = f"{type(exc).__name__}: {exc}" if from_telegram else type(exc).__name__
+    return f"{what}\n{''.join(traceback.format_tb(exc.__traceback__))}"

@@ -18,6 +18,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.logsafe import failure_text
 from bot.roles import Permission, Role, allows
 from handlers.callbacks import Callback, pack, unpack
 from handlers.delivery import keyboard
@@ -216,10 +217,10 @@ def command_args(context: Context) -> str:
 
 
 def log_update_error(update: object, exc: BaseException) -> None:
-    """Log a failure with ids only: never message text (it may name a pupil)."""
+    """Log a failure with ids and the stack only: message text may name a pupil."""
     if isinstance(update, Update):
         user = update.effective_user.id if update.effective_user else None
         chat = update.effective_chat.id if update.effective_chat else None
-        log.error("Update %s from user %s in chat %s failed", update.update_id, user, chat, exc_info=exc)
+        log.error("Update %s from user %s in chat %s failed: %s", update.update_id, user, chat, failure_text(exc))
     else:
-        log.error("Background work failed", exc_info=exc)
+        log.error("Background work failed: %s", failure_text(exc))

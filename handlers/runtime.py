@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from telegram.ext import CallbackContext
 
+from bot.logsafe import failure_text
 from bot.services import Services
 from handlers.delivery import Delivery
 from handlers.menu import MenuCommand
@@ -44,8 +45,8 @@ class Ticker:
             for name, work in self.work.items():
                 try:
                     following = await work(now)
-                except Exception:
-                    log.exception("Timed work %r failed; it will be tried again", name)
+                except Exception as exc:
+                    log.error("Timed work %r failed; it will be tried again: %s", name, failure_text(exc))
                     following = now + timedelta(minutes=1)
                 if following is not None:
                     upcoming.append(following)

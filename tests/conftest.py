@@ -166,3 +166,7 @@ async def bot(emu: BotApiEmulator, config: Config, clock: FakeClock) -> AsyncIte
     await harness.stop()
     refused = emu.unexpected_refusals()
     assert not refused, f"Telegram would have refused: {refused}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", help="run the long crash, fault and fuzz suites")

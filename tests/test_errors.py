@@ -1,0 +1,50 @@
+"""When Telegram or the bot stumbles, staff get a short apology, never a traceback, and retries happen."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.conftest import ADMIN, HEAD, TOKEN, BotHarness
+
+
+async def test_a_429_on_a_reply_is_waited_out_and_the_reply_arrives(bot: BotHarness) -> None:
+    bot.emu.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    [reply] = await bot.say(ADMIN, "/help")
+    assert "You are page administrator" in reply.plain
+    assert [f.kind for f in bot.emu.injected] == ["429"]
+
+
+async def test_a_crash_in_a_handler_gives_a_short_apology_and_logs_ids_only(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_: object, actor: int, query: str) -> None:
+        raise RuntimeError(f"lookup failed for {query}")
+
+    monkeypatch.setattr("bot.register.RegisterService.lookup", broken)
+    with caplog.at_level(logging.ERROR):
+        [reply] = await bot.say(ADMIN, "/consent Amelia Smith")
+    assert reply.plain == "Something went wrong, nothing was saved. Please try again in a moment."
+    assert "Traceback" not in reply.plain
+    assert f"from user {ADMIN}" in caplog.text and "RuntimeError" in caplog.text
+    assert "Amelia" not in caplog.text  # the exception's message may name a pupil: it is not logged
+    assert TOKEN not in caplog.text
+
+
+async def test_undeliverable_messages_are_retried_until_telegram_takes_them(bot: BotHarness) -> None:
+    bot.emu.fail_next("sendMessage", 500, "Internal Server Error", count=2)
+    bot.runtime.delivery.post("test:1", HEAD, "Important: <b>read me</b>")
+    await bot.settle()
+    assert not any("read me" in m.plain for m in bot.emu.messages_to(HEAD))
+    for _ in range(3):
+        await bot.advance(minutes=1)
+    assert [m.plain for m in bot.emu.messages_to(HEAD) if "read me" in m.plain] == ["Important: read me"]
+
+
+async def test_the_token_is_redacted_from_every_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.logsafe import RedactSecrets
+
+    record = logging.LogRecord("httpx", logging.INFO, "", 0, "POST https://api.telegram.org/bot%s/getMe", (TOKEN,), None)
+    RedactSecrets([TOKEN]).filter(record)
+    assert TOKEN not in record.getMessage() and "[token]" in record.getMessage()
