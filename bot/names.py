@@ -86,8 +86,17 @@ class NameHit:
     pupil: Pupil
     matched_text: str
     full_name: bool
-    start: int = 0  # where matched_text begins in the (NFC-normalised) text
-    key: str = ""  # the name as indexed: "amelia smith" for "Amelia Smith's"
+
+
+@dataclass(frozen=True)
+class NameMention:
+    """One place in a text where a name appears, with every pupil who has that name."""
+
+    matched_text: str
+    start: int  # in the NFC-normalised text
+    key: str  # the name as indexed: "amelia smith" for "Amelia Smith's"
+    full_name: bool
+    pupils: tuple[Pupil, ...]
 
 
 class PupilIndex:
@@ -99,8 +108,8 @@ class PupilIndex:
         exact: defaultdict[str, dict[str, Pupil]] = defaultdict(dict)
         full_keys: defaultdict[str, dict[str, Pupil]] = defaultdict(dict)
         single_keys: defaultdict[str, dict[str, Pupil]] = defaultdict(dict)
-        # First token -> (token sequence -> pupils whose full name / first name it is), for scanning text.
-        sequences: defaultdict[str, defaultdict[tuple[str, ...], dict[tuple[str, bool], Pupil]]] = defaultdict(
+        # First token -> (token sequence, is full name) -> pupils, for scanning text.
+        sequences: defaultdict[str, defaultdict[tuple[tuple[str, ...], bool], dict[str, Pupil]]] = defaultdict(
             lambda: defaultdict(dict)
         )
         for pupil in self.pupils:
@@ -109,10 +118,10 @@ class PupilIndex:
             surnames = _spellings(pupil.last_name)
             for given in given_names:
                 for given_tokens in _spellings(given):
-                    sequences[given_tokens[0]][given_tokens][pid, False] = pupil
+                    sequences[given_tokens[0]][given_tokens, False][pid] = pupil
                     for surname_tokens in surnames:
                         tokens = given_tokens + surname_tokens
-                        sequences[tokens[0]][tokens][pid, True] = pupil
+                        sequences[tokens[0]][tokens, True][pid] = pupil
                         exact["".join(tokens)][pid] = pupil
                         exact["".join(surname_tokens + given_tokens)][pid] = pupil
                         full_keys[" ".join(sorted(tokens))][pid] = pupil
@@ -126,10 +135,11 @@ class PupilIndex:
         self._single_keys = {key: tuple(named.values()) for key, named in single_keys.items()}
         self._single_choices = list(single_keys)
         self._sequences = {
-            first: {tokens: tuple((pupil, full) for (_, full), pupil in named.items()) for tokens, named in by_tokens.items()}
-            for first, by_tokens in sequences.items()
+            first: {key: tuple(named.values()) for key, named in by_tokens.items()} for first, by_tokens in sequences.items()
         }
-        self._lengths = {first: sorted({len(t) for t in by_tokens}, reverse=True) for first, by_tokens in sequences.items()}
+        self._lengths = {
+            first: sorted({len(tokens) for tokens, _ in by_tokens}, reverse=True) for first, by_tokens in sequences.items()
+        }
 
     def search(self, query: str, limit: int = MAX_CANDIDATES) -> list[NameMatch]:
         """Pupils whose name matches `query`, best first: exact spellings, else typo-tolerant ones."""
@@ -176,7 +186,15 @@ class PupilIndex:
         return Resolution("several", tuple(matches), more)
 
     def find_in_text(self, text: str) -> list[NameHit]:
-        """Pupils named in a post: full names first, then first names not already part of a full name.
+        """Each pupil whose full name or first name appears in a post."""
+        return [
+            NameHit(pupil, mention.matched_text, mention.full_name)
+            for mention in self.mentions(text)
+            for pupil in mention.pupils
+        ]
+
+    def mentions(self, text: str) -> list[NameMention]:
+        """Where pupils' names appear in a post: full names, then first names not part of a full name.
 
         Each word is looked up in dicts built with the index, so a long post costs a
         few microseconds a word however many pupils there are.
@@ -185,7 +203,7 @@ class PupilIndex:
         words = [(m.start(), m.end(), _fold_word(m.group())) for m in _TEXT_WORD.finditer(text)]
         words = [w for w in words if w[2]]
         tokens = [w[2] for w in words]
-        hits: list[NameHit] = []
+        found: list[NameMention] = []
         covered: set[int] = set()
         for want_full in (True, False):
             for i, token in enumerate(tokens):
@@ -193,19 +211,15 @@ class PupilIndex:
                 if by_tokens is None or (not want_full and i in covered):
                     continue
                 for length in self._lengths[token]:
-                    if i + length > len(tokens):
-                        continue
-                    entries = by_tokens.get(tuple(tokens[i : i + length]))
-                    pupils = [pupil for pupil, full in entries or () if full == want_full]
-                    if not pupils:
+                    pupils = by_tokens.get((tuple(tokens[i : i + length]), want_full))
+                    if not pupils or i + length > len(tokens):
                         continue
                     matched = text[words[i][0] : words[i + length - 1][1]]
-                    key = " ".join(tokens[i : i + length])
-                    hits.extend(NameHit(pupil, matched, want_full, words[i][0], key) for pupil in pupils)
+                    found.append(NameMention(matched, words[i][0], " ".join(tokens[i : i + length]), want_full, pupils))
                     if want_full:
                         covered.update(range(i, i + length))
                     break
-        return hits
+        return found
 
 
 def _fold_word(word: str) -> str:

@@ -151,3 +151,9 @@ def test_a_name_not_in_the_register_never_confidently_becomes_a_sibling() -> Non
     resolution = family.resolve("Liam O'Brien")
     assert resolution.kind == "several"
     assert [m.pupil.pupil_id for m in resolution.matches] == ["a"]
+
+
+def test_a_name_shared_by_two_pupils_is_one_mention_naming_both() -> None:
+    (mention,) = INDEX.mentions("Thanks, Oliver!")
+    assert (mention.matched_text, mention.start, mention.key, mention.full_name) == ("Oliver", 8, "oliver", False)
+    assert {p.pupil_id for p in mention.pupils} == {"6", "7"}

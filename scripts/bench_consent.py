@@ -1,0 +1,170 @@
+"""Benchmark for the consent lookup and the draft-post check; prints a table for the README.
+
+    python scripts/bench_consent.py
+
+Compares better-profanity's own contains_profanity with ours (same verdicts, timed
+side by side), then times resolve() and check_draft() against generated registers
+of 200, 2,000 and 5,000 pupils with realistic UK names.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from better_profanity import profanity  # noqa: E402
+
+from bot.consent import Pupil  # noqa: E402
+from bot.draft_check import ProfanityFilter, check_draft  # noqa: E402
+from bot.names import PupilIndex  # noqa: E402
+
+FIRST_NAMES = (
+    "Oliver George Noah Arthur Muhammad Leo Harry Oscar Archie Henry Theodore Freddie Jack "
+    "Charlie Theo Alfie Jacob Thomas Finley Arlo William Lucas Roman Tommy Isaac Teddy Alexander "
+    "Olivia Amelia Isla Ava Ivy Freya Lily Florence Mia Willow Rosie Sophia Isabella Grace Daisy "
+    "Sienna Poppy Elsie Emily Ella Evelyn Phoebe Sofia Evie Charlotte Harper Millie Matilda "
+    "Zoë Chloé Renée Siân Seán Niamh Aoife Eilís Oisín Dáire José Zofia Łucja Aarav Priya Aisha "
+    "Fatima Yusuf Ibrahim Kwame Chidi Amara Mary-Jane Jean-Luc Anne-Marie Mai Anh Wiktoria"
+).split()
+SURNAMES = (
+    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson Evans "
+    "Walker White Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper "
+    "Hill Ward Hughes Moore Clark King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis "
+    "Parker James Bennett Young Phillips Richardson Mitchell Bailey Carter Cook Singh Shaw Bell "
+    "O'Brien O'Connor O'Neill D'Souza McDonald MacLeod Smith-Jones Lloyd-Webber Müller "
+    "Nowak Kowalski Ahmed Begum Hussain Okafor Mensah Nguyen Lefèvre Gómez"
+).split() + ["Ní Bhriain", "Ó Súilleabháin", "van der Berg"]
+PREFERRED = {"Alexander": "Alex", "William": "Will", "Thomas": "Tom", "Isabella": "Bella", "Matilda": "Tilly", "Florence": "Flo"}
+
+NEWS_WORDS = (
+    "the our pupils class trip museum wonderful learned history science art music sport reading writing "
+    "assembly parents welcome thank you everyone who came along today this week team worked hard "
+    "on their projects and we are very proud of all the children in year four who shared poems"
+).split()
+
+
+def generated_register(size: int, rng: random.Random) -> list[Pupil]:
+    pupils = []
+    for number in range(size):
+        first = rng.choice(FIRST_NAMES)
+        preferred = PREFERRED.get(first, "") if rng.random() < 0.5 else ""
+        pupils.append(
+            Pupil(
+                pupil_id=f"P{number:05d}",
+                first_name=first,
+                last_name=rng.choice(SURNAMES),
+                preferred_name=preferred,
+                class_name=f"{rng.randint(1, 6)}{rng.choice('ABC')}",
+                consents={"page": rng.random() < 0.8, "group": True, "press": rng.random() < 0.5},
+            )
+        )
+    return pupils
+
+
+def typo(name: str, rng: random.Random) -> str:
+    """One slip of a thumb: a swapped, dropped or doubled letter."""
+    if len(name) < 4:
+        return name
+    at = rng.randrange(1, len(name) - 2)
+    return rng.choice([name[:at] + name[at + 1] + name[at] + name[at + 2 :], name[:at] + name[at + 1 :], name[:at] + name[at] + name[at:]])
+
+
+def queries(pupils: Sequence[Pupil], rng: random.Random, count: int) -> list[str]:
+    """What admins type: exact names, names with typos, first names only, names without accents."""
+    made = []
+    for _ in range(count):
+        pupil = rng.choice(pupils)
+        made.append(
+            rng.choice(
+                [
+                    f"{pupil.first_name} {pupil.last_name}",
+                    f"{typo(pupil.first_name, rng)} {typo(pupil.last_name, rng)}",
+                    pupil.first_name,
+                    f"{pupil.first_name} {pupil.last_name}".encode("ascii", "ignore").decode().lower(),
+                ]
+            )
+        )
+    return made
+
+
+def news_post(chars: int, pupils: Sequence[Pupil], rng: random.Random) -> str:
+    words: list[str] = []
+    while sum(len(word) + 1 for word in words) < chars:
+        roll = rng.random()
+        if roll < 0.01:
+            pupil = rng.choice(pupils)
+            words.append(f"{pupil.first_name} {pupil.last_name}")
+        elif roll < 0.02:
+            words.append(rng.choice(pupils).first_name)
+        else:
+            words.append(rng.choice(NEWS_WORDS) + ("." if rng.random() < 0.08 else ""))
+    return " ".join(words)[:chars]
+
+
+def timings(action: Callable[[str], object], inputs: Sequence[str]) -> list[float]:
+    spent = []
+    for item in inputs:
+        started = time.perf_counter()
+        action(item)
+        spent.append((time.perf_counter() - started) * 1000)
+    return spent
+
+
+def best_of(action: Callable[[], object], runs: int) -> float:
+    spent = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        spent.append((time.perf_counter() - started) * 1000)
+    return min(spent)
+
+
+def p99(values: Sequence[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def main() -> None:
+    rng = random.Random(2026)
+    started = time.perf_counter()
+    ours = ProfanityFilter.default()
+    build_ms = (time.perf_counter() - started) * 1000
+
+    pupils = generated_register(2000, rng)
+    post = news_post(4000, pupils, rng) + " what a load of sh1t."
+    document = " ".join(rng.choice(NEWS_WORDS) for _ in range(5000)) + " f.u.c.k. that"
+    print("## Profanity: better-profanity 0.7.0 contains_profanity vs ours (best of runs, ms)\n")
+    print("| text | better-profanity | ours | speed-up | same verdict |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for label, text, their_runs in (("4,000-char post", post, 3), ("5,000-word document", document, 1)):
+        theirs_ms = best_of(lambda text=text: profanity.contains_profanity(text), their_runs)
+        ours_ms = best_of(lambda text=text: ours.contains_profanity(text), 20)
+        same = profanity.contains_profanity(text) == ours.contains_profanity(text)
+        print(f"| {label} | {theirs_ms:,.1f} | {ours_ms:.2f} | {theirs_ms / ours_ms:,.0f}x | {'yes' if same else 'NO'} |")
+    print(f"\nOne-off build of our word table: {build_ms:.0f} ms.\n")
+
+    print("## Lookup and draft check against generated registers (ms per call)\n")
+    print("| pupils | index build | resolve median | resolve p99 | check_draft median | check_draft p99 |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for size in (200, 2000, 5000):
+        register = generated_register(size, rng)
+        started = time.perf_counter()
+        index = PupilIndex(register)
+        build_ms = (time.perf_counter() - started) * 1000
+        asked = queries(register, rng, 2000)
+        posts = [news_post(4000, register, rng) for _ in range(200)]
+        resolve_ms = timings(index.resolve, asked)
+        draft_ms = timings(lambda text: check_draft(text, index), posts)
+        print(
+            f"| {size:,} | {build_ms:.0f} | {statistics.median(resolve_ms):.2f} | {p99(resolve_ms):.2f} "
+            f"| {statistics.median(draft_ms):.2f} | {p99(draft_ms):.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

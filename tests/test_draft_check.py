@@ -1,0 +1,188 @@
+"""An admin checks a draft post before publishing it (policy 3.4, 5.3, 8.2)."""
+
+from __future__ import annotations
+
+import pytest
+from better_profanity import profanity
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.consent import Pupil
+from bot.draft_check import ProfanityFilter, check_draft
+from bot.names import PupilIndex
+
+INDEX = PupilIndex(
+    [
+        Pupil("1", "Amelia", "Smith"),
+        Pupil("2", "Zoë", "O'Brien"),
+        Pupil("3", "Grace", "Evans"),
+        Pupil("4", "Tom", "Hughes"),
+    ]
+)
+
+
+def kinds(text: str, **options: object) -> list[tuple[str, str, str]]:
+    return [(f.kind, f.excerpt, f.severity) for f in check_draft(text, INDEX, **options).findings]
+
+
+CORPUS = [
+    # Clean school news, including words that contain listed words inside them.
+    "Year 4 had a wonderful trip to the Science Museum today!",
+    "Our class assembly is on Friday at 9am. Parents welcome.",
+    "Scunthorpe, Essex, Sussex, Middlesex, classic, assessment, passage, cocktail, shuttlecock",
+    "Therapist, analysis, grape, bass, glass, assume, button, hello, shellfish",
+    "",
+    "!!!",
+    "a",
+    "  x",
+    # Plain profanity, any case, at the start, middle and end.
+    "shit",
+    "What the HELL was that",
+    "this is bullshit.",
+    "Fuck",
+    # Leetspeak variants built from better-profanity's CHARS_MAPPING.
+    "sh1t happens",
+    "that was $h!t, honestly",
+    "a$$ hole",
+    "b1tch!",
+    "@ss",
+    "f*ck off",
+    "pi55 off",
+    "5h17 and more",
+    # Words wrapped in punctuation and quotes.
+    "(fuck)",
+    "--shit--",
+    '"shit"',
+    "'shit'",
+    "<b>crap</b>",
+    "#damn",
+    # Phrases and spaced or dotted spellings.
+    "f u c k you",
+    "f.u.c.k. this",
+    "s-h-1-t now",
+    "sh!t.",
+    "sh!t",
+    "what a blow job",
+    "2 girls 1 cup please",
+    "son-of-a-bitch!",
+    "she's a b i t c h.",
+    # Near misses that must stay clean.
+    "fuuuck",
+    "shiit",
+    "ass-essment",
+]
+
+
+@pytest.mark.parametrize("text", CORPUS)
+def test_profanity_verdicts_match_better_profanity_on_the_corpus(text: str) -> None:
+    assert ProfanityFilter.default().contains_profanity(text) == profanity.contains_profanity(text)
+    assert ProfanityFilter.default().censor(text) == profanity.censor(text)
+
+
+def test_the_corpus_has_both_clean_and_profane_texts() -> None:
+    verdicts = {profanity.contains_profanity(text) for text in CORPUS}
+    assert verdicts == {True, False}
+
+
+LISTED = sorted(str(word) for word in profanity.CENSOR_WORDSET)
+PIECES = st.one_of(
+    st.sampled_from(LISTED),
+    st.sampled_from(["sh", "1t", "f", "u", "c", "k", "$", "@", "*", "4", "0", "'", '"', "é", "ß", "Σ", "the", "dick"]),
+    st.sampled_from([" ", "  ", ".", "-", "_", "!", ",", "\n", "+", "(", ")"]),
+    st.text(max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=10).map("".join))
+def test_profanity_matches_better_profanity_on_generated_text(text: str) -> None:
+    assert ProfanityFilter.default().censor(text) == profanity.censor(text)
+
+
+def test_dick_whittington_passes_by_default() -> None:
+    assert profanity.contains_profanity("Dick Whittington")
+    text = "Tickets for our pantomime, Dick Whittington, are on sale; DICK   WHITTINGTON's cat stars."
+    assert check_draft(text, INDEX).verdict == "ok"
+
+
+def test_the_school_can_allow_more_phrases() -> None:
+    text = "The church organ recital was lovely."
+    assert kinds(text) == [("profanity", "organ", "block")]
+    assert check_draft(text, INDEX, allow_words={"organ recital"}).verdict == "ok"
+
+
+def test_an_allowed_phrase_does_not_hide_profanity_beside_it() -> None:
+    assert kinds("Dick Whittington is shit") == [("profanity", "shit", "block")]
+    assert kinds("dick") == [("profanity", "dick", "block")]
+
+
+def test_profanity_is_quoted_as_written_and_blocks() -> None:
+    report = check_draft("What a load of Sh1t, honestly", INDEX)
+    assert report.verdict == "block"
+    assert [(f.kind, f.excerpt, f.clause) for f in report.findings] == [("profanity", "Sh1t", "5.3")]
+
+
+def test_a_pupils_full_name_blocks() -> None:
+    report = check_draft("Congratulations to Amelia Smith and zoe obrien!", INDEX)
+    assert report.verdict == "block"
+    assert [(f.kind, f.excerpt, f.clause) for f in report.findings] == [
+        ("pupil_full_name", "Amelia Smith", "3.4"),
+        ("pupil_full_name", "zoe obrien", "3.4"),
+    ]
+
+
+def test_a_pupils_first_name_warns() -> None:
+    report = check_draft("Tom scored twice. Well done Tom!", INDEX)
+    assert report.verdict == "warn"
+    assert kinds("Tom scored twice. Well done Tom!") == [("pupil_first_name", "Tom", "warn")]
+
+
+def test_first_names_that_are_ordinary_words_do_not_warn_but_full_names_still_block() -> None:
+    assert kinds("We said grace before lunch; Grace's idea.") == []
+    assert kinds("Grace Evans read a poem.") == [("pupil_full_name", "Grace Evans", "block")]
+    assert kinds("Tom will help.", common_first_names={"TOM"}) == []
+
+
+def test_phone_numbers_in_uk_formats_block() -> None:
+    numbers = [
+        "07700 900123",
+        "07700-900-123",
+        "07700900123",
+        "+44 7700 900123",
+        "+44 (0)7700 900123",
+        "+447700900123",
+        "01632 960001",
+        "(01632) 960001",
+        "020 7946 0000",
+        "0121 496 0000",
+    ]
+    for number in numbers:
+        assert kinds(f"Call {number} today.") == [("phone", number, "block")], number
+
+
+def test_dates_times_and_counts_are_not_phone_numbers() -> None:
+    assert kinds("On 2026-03-01 from 09.30-10.30, 120 pupils and 0.5 litres; year 2025/2026.") == []
+
+
+def test_email_addresses_block() -> None:
+    assert kinds("Email jo.bloggs+pta@example.co.uk for tickets") == [("email", "jo.bloggs+pta@example.co.uk", "block")]
+
+
+def test_postcodes_block() -> None:
+    for postcode in ("SW1A 1AA", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "EC1A1BB"):
+        assert kinds(f"Meet at {postcode}.") == [("postcode", postcode, "block")], postcode
+    assert kinds("KS2 results and Y6 SATs") == []
+
+
+def test_a_clean_post_is_ok_and_findings_come_in_the_order_of_the_post() -> None:
+    assert check_draft("A lovely sunny sports day!", INDEX).verdict == "ok"
+    text = "Call 07700 900123 about Amelia Smith, that sh1t, or email a@b.org"
+    assert [f.kind for f in check_draft(text, INDEX).findings] == ["phone", "pupil_full_name", "profanity", "email"]
+
+
+def test_excerpts_are_plain_text_for_the_reply_to_escape() -> None:
+    assert kinds("<b>crap</b> & more") == [("profanity", "crap", "block")]
+
+
+def test_a_repeated_finding_is_listed_once() -> None:
+    assert kinds("shit, SHIT and shit") == [("profanity", "shit", "block")]
