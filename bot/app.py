@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext
 from telegram.request import BaseRequest, HTTPXRequest
@@ -11,7 +11,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
-from handlers import access, audit, consent
+from handlers import access, audit, consent, moderation
 from handlers.delivery import Delivery
 from handlers.errors import on_error
 from handlers.menu import refresh_menu, set_default_menu
@@ -20,8 +20,9 @@ from handlers.runtime import Runtime, Ticker
 log = logging.getLogger(__name__)
 
 # One module per capability; each offers COMMANDS and register(application, runtime).
-FEATURES = (access, consent, audit)
+FEATURES = (access, consent, audit, moderation)
 SAFETY_TICK = timedelta(seconds=30)
+OUTBOX_KEEP = timedelta(days=60)
 
 
 def build_application(
@@ -49,6 +50,7 @@ def build_application(
     services = Services.open(config, clock)
     rt = Runtime(services, Delivery(application.bot, services), Ticker(services))
     rt.ticker.add("delivery", lambda now: rt.delivery.flush())
+    rt.ticker.add("outbox cleanup", lambda now: _prune_outbox(rt, now))
     application.bot_data["runtime"] = rt
     application.bot_data["autotick"] = autotick
     for feature in FEATURES:
@@ -57,6 +59,12 @@ def build_application(
     access.register_fallbacks(application)
     application.add_error_handler(on_error)
     return application
+
+
+async def _prune_outbox(rt: Runtime, now: datetime) -> datetime:
+    """Delivered messages are kept a while (their copies may still be edited), then forgotten."""
+    rt.services.outbox.prune(now - OUTBOX_KEEP)
+    return now + timedelta(days=1)
 
 
 async def on_start(application: Application) -> None:  # type: ignore[type-arg]

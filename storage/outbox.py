@@ -80,6 +80,12 @@ class OutboxRepository:
         doc = self._table.get((q.state == "pending") & (q.chat_id == chat_id) & (q.edit_of == message_id))
         return _from_doc(doc) if doc else None
 
+    def prune(self, before: datetime) -> int:
+        """Forget delivered (or abandoned) messages created before `before`, keeping the file small."""
+        q = Query()
+        before_text = before.isoformat()
+        return len(self._table.remove((q.state != "pending") & (q.created_at < before_text)))
+
     def pending_count(self) -> int:
         return self._table.count(Query().state == "pending")
 

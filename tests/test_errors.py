@@ -48,3 +48,15 @@ async def test_the_token_is_redacted_from_every_log_line(caplog: pytest.LogCaptu
     record = logging.LogRecord("httpx", logging.INFO, "", 0, "POST https://api.telegram.org/bot%s/getMe", (TOKEN,), None)
     RedactSecrets([TOKEN]).filter(record)
     assert TOKEN not in record.getMessage() and "[token]" in record.getMessage()
+
+
+async def test_delivered_messages_are_forgotten_after_sixty_days_but_pending_ones_stay(bot: BotHarness) -> None:
+    bot.runtime.delivery.post("old:sent", HEAD, "Delivered long ago")
+    await bot.settle()
+    bot.emu.block(ADMIN)
+    bot.runtime.delivery.post("old:pending", ADMIN, "Still waiting")
+    await bot.settle()
+    await bot.advance(days=61)
+    outbox = bot.services.outbox
+    assert outbox.by_key("old:sent") is None
+    assert outbox.by_key("old:pending") is not None and outbox.by_key("old:pending").state == "pending"
