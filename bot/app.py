@@ -39,7 +39,9 @@ def build_application(
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # No overall throttle: a school bot sends far below Telegram's 30 messages a second, and a
+        # throttle would delay every reply; a 429 is still retried, and group chats stay throttled.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
         .post_init(on_start)
         .post_shutdown(on_stop)
     )
@@ -74,6 +76,7 @@ async def on_start(application: Application) -> None:  # type: ignore[type-arg]
     Application by hand, call it after initialize().
     """
     rt: Runtime = application.bot_data["runtime"]
+    rt.services.consents.index()  # build the name index now, not on the first lookup
     await set_default_menu(application.bot)
     for member in rt.services.staff.active():
         if rt.services.staff.has_chat(member.user_id):
