@@ -13,6 +13,8 @@ from bot.roles import Role
 from storage.audit import AuditEntry
 from storage.consents import ConsentRepository
 from storage.database import Database
+from storage.incidents import IncidentRepository
+from storage.moderation import ModerationRepository
 from storage.outbox import OutboxRepository
 from storage.staff import StaffRepository
 
@@ -24,7 +26,9 @@ class Services:
     db: Database
     staff: StaffRepository
     outbox: OutboxRepository
+    moderation: ModerationRepository
     consents: ConsentRepository
+    incidents: IncidentRepository
 
     @classmethod
     def open(cls, config: Config, clock: Clock) -> Services:
@@ -35,7 +39,9 @@ class Services:
             db=db,
             staff=StaffRepository(db.file("staff")),
             outbox=OutboxRepository(db.file("outbox")),
+            moderation=ModerationRepository(db.file("moderation")),
             consents=ConsentRepository(db.file("consents")),
+            incidents=IncidentRepository(db.file("incidents"), db.evidence_dir),
         )
         services.staff.seed(config_roles(config), clock.now())
         return services
