@@ -1,0 +1,667 @@
+"""Parents' group applications (policy 1.3, 2.2): paper forms and Telegram join requests, decided by SLT.
+
+A parent joins the private group only after signing the code of conduct and a senior
+leader approving them. The first decision wins; a repeat by the same person is linked to
+the application already open instead of reaching SLT twice. Everything that is due later
+(reminders, the Head's notice, Telegram's approve/decline) is derived from what is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.names import fold
+from bot.services import Services
+
+if TYPE_CHECKING:
+    from storage.applications import ApplicationRepository
+
+MAX_PARENT = 100
+MAX_RELATIONSHIP = 40
+MAX_CHILD = 100
+MAX_CHILDREN = 8
+MAX_FORM_REF = 40
+MAX_CONTACT = 64
+MAX_NOTE = 500  # a reason, a question or an applicant's answer
+LEADER_PROMPT_WAIT = timedelta(minutes=30)  # how long a typed reason or question is awaited
+REASON_WAIT = timedelta(minutes=30)  # a rejection is announced without a reason after this
+HEAD_AFTER = timedelta(days=7)
+JOIN_MAX_BACKOFF = timedelta(minutes=30)
+
+CONDUCT_REQUIRED = (
+    "This application cannot be submitted: policy 2.2 says a parent joins the group only after "
+    "signing the code of conduct. Ask the parent to sign it first."
+)
+_USERNAME = re.compile(r"^(?:@|(?:https?://)?t\.me/)([A-Za-z][A-Za-z0-9_]{3,31})$")
+
+
+class Invalid(ValueError):
+    """Something a person typed that cannot be used; the message says how to fix it."""
+
+
+class Status(StrEnum):
+    COLLECTING = "collecting"  # a join request waiting for the applicant's answers
+    PENDING = "pending"  # with the senior leaders
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    LINKED = "linked"  # a repeat folded into another application
+
+
+class Source(StrEnum):
+    PAPER = "paper"
+    TELEGRAM = "telegram"
+
+
+class PromptKind(StrEnum):
+    REASON = "reason"  # a leader who rejected may type a reason
+    QUESTION = "question"  # a leader asking for information types the question
+    ANSWER = "answer"  # the applicant answers that question
+
+
+@dataclass(frozen=True)
+class Child:
+    """A child named on an application: matched to the register, or flagged for SLT."""
+
+    name: str  # as written on the form or typed by the applicant
+    pupil_id: str = ""  # "" = not found on the register
+
+    @property
+    def key(self) -> str:
+        return self.pupil_id or "name:" + fold(self.name)
+
+
+@dataclass(frozen=True)
+class Application:
+    number: int
+    source: Source
+    status: Status
+    parent_name: str
+    created_at: datetime
+    relationship: str = ""
+    children: tuple[Child, ...] = ()
+    conduct_signed: bool = False
+    form_ref: str = ""
+    contact: str = ""  # a Telegram username or the name used on the group's platform
+    recorded_by: tuple[int, ...] = ()  # staff who recorded paper forms: told the outcome
+    applicant_id: int = 0  # a Telegram join requester the bot may write to
+    applicant_username: str = ""
+    join_chat_id: int = 0  # the group whose join request this decision answers
+    submitted_at: datetime | None = None
+    decided_by: int = 0
+    decided_at: datetime | None = None
+    reason: str = ""
+    outcome_told: bool = False
+    previous: int = 0  # an earlier, decided application by the same person
+    linked_to: int = 0  # for LINKED: the application this repeat was folded into
+    reminders_sent: int = 0  # reminder periods SLT have been reminded of
+    head_told: bool = False
+    applicant_nudged: bool = False
+    join_action: str = ""  # "approve" or "decline" still to be sent to Telegram
+    join_attempts: int = 0
+    join_next_at: datetime | None = None
+    join_result: str = ""
+
+    @property
+    def unmatched(self) -> int:
+        return sum(1 for child in self.children if not child.pupil_id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (Status.COLLECTING, Status.PENDING)
+
+    @property
+    def handles(self) -> set[str]:
+        """Telegram usernames that identify the parent (from the join request or the form)."""
+        found = {self.applicant_username.lower()} | {username_in(self.contact)}
+        return {handle for handle in found if handle}
+
+    def pupil_ids(self) -> list[str]:
+        return [child.pupil_id for child in self.children if child.pupil_id]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of an application's history (shown by /application N)."""
+
+    number: int
+    at: datetime
+    actor_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Text the bot is waiting for from one person; kept in storage so a restart keeps it."""
+
+    user_id: int
+    kind: PromptKind
+    number: int
+    asked_at: datetime
+    asked_by: int = 0  # for ANSWER: the leader who asked
+
+
+@dataclass
+class PaperForm:
+    """The draft /apply builds step by step (mutable: it lives only in the conversation)."""
+
+    parent_name: str = ""
+    relationship: str = ""
+    children: list[Child] = field(default_factory=list)
+    conduct_signed: bool = False
+    form_ref: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What became of a form or an applicant's answers: `linked` to an open application, or new.
+
+    `submitted` means the application has just gone to the senior leaders (send the cards);
+    `refreshed` means an application already with them gained details (update the cards).
+    """
+
+    application: Application
+    linked: bool = False
+    submitted: bool = False
+    refreshed: bool = False
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A join request: a new application, a repeat of an open one, or linked to a paper form."""
+
+    application: Application
+    kind: str  # "new", "again", "linked"
+
+
+@dataclass(frozen=True)
+class Decision:
+    application: Application | None
+    won: bool
+
+
+@dataclass(frozen=True)
+class Chase:
+    """Something due about an application: remind SLT, tell the Head, nudge the applicant, announce."""
+
+    application: Application
+    kind: str  # "slt", "head", "applicant", "outcome"
+    period: int = 0
+
+
+def clean(text: str, limit: int, what: str) -> str:
+    """Tidy what a person typed, or say kindly why it cannot be used."""
+    value = " ".join(text.split())
+    if not value:
+        raise Invalid(f"Please type the {what}.")
+    if len(value) > limit:
+        raise Invalid(f"That is too long for the {what}: at most {limit} characters, please.")
+    return value
+
+
+def clean_note(text: str, what: str) -> str:
+    """A reason, question or answer: line breaks kept, length limited."""
+    value = "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
+    if not value:
+        raise Invalid(f"Please type the {what}.")
+    if len(value) > MAX_NOTE:
+        raise Invalid(f"That is too long for the {what}: at most {MAX_NOTE} characters, please.")
+    return value
+
+
+def username_in(contact: str) -> str:
+    """The Telegram username a contact names ("@pat_p", "t.me/pat_p"), lower-cased, or ""."""
+    match = _USERNAME.match(contact.strip())
+    return match.group(1).lower() if match else ""
+
+
+def same_person(a: Application, b: Application) -> bool:
+    """Same Telegram user, or the same parent's name applying for the same child."""
+    if a.applicant_id and a.applicant_id == b.applicant_id:
+        return True
+    if a.handles & b.handles:
+        return True
+    same_name = fold(a.parent_name) == fold(b.parent_name) != ""
+    return same_name and bool({c.key for c in a.children} & {c.key for c in b.children})
+
+
+def merge(existing: Application, other: Application) -> Application:
+    """Fold a repeat's details into the open application, keeping what it already had."""
+    known = {child.key for child in existing.children}
+    extra = tuple(child for child in other.children if child.key not in known)
+    return replace(
+        existing,
+        relationship=existing.relationship or other.relationship,
+        children=(existing.children + extra)[:MAX_CHILDREN],
+        conduct_signed=existing.conduct_signed or other.conduct_signed,
+        form_ref=existing.form_ref or other.form_ref,
+        contact=existing.contact or other.contact,
+        recorded_by=existing.recorded_by + tuple(s for s in other.recorded_by if s not in existing.recorded_by),
+        applicant_id=existing.applicant_id or other.applicant_id,
+        applicant_username=existing.applicant_username or other.applicant_username,
+        join_chat_id=existing.join_chat_id or other.join_chat_id,
+    )
+
+
+def join_backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=5 * 2**attempts), JOIN_MAX_BACKOFF)
+
+
+class Applications:
+    """Every step of an application, each stored and audited before anyone is told."""
+
+    def __init__(self, services: Services, repo: ApplicationRepository) -> None:
+        self.services = services
+        self.repo = repo
+
+    @property
+    def _now(self) -> datetime:
+        return self.services.clock.now()
+
+    @property
+    def remind_after(self) -> timedelta:
+        return timedelta(hours=self.services.config.applications.remind_after_hours)
+
+    # ---- reading ------------------------------------------------------------------------
+    def get(self, number: int) -> Application | None:
+        return self.repo.get(number)
+
+    def history(self, number: int) -> list[Event]:
+        return self.repo.events(number)
+
+    def open_applications(self) -> list[Application]:
+        """Pending and still-collecting applications, oldest first."""
+        return self.repo.with_status(Status.PENDING, Status.COLLECTING)
+
+    def children_named(self, text: str) -> list[Child]:
+        """Match typed names against the register: only a certain match becomes a pupil id."""
+        lines = [line for line in (raw.strip() for raw in text.splitlines()) if line]
+        if not lines:
+            raise Invalid("Please type your child's full name.")
+        if len(lines) > MAX_CHILDREN:
+            raise Invalid(f"At most {MAX_CHILDREN} children on one application, please.")
+        index = self.services.consents.index()
+        children = []
+        for line in lines:
+            name = clean(line, MAX_CHILD, "child's name")
+            resolution = index.resolve(name)
+            children.append(Child(name, resolution.matches[0].pupil.pupil_id if resolution.kind == "one" else ""))
+        return children
+
+    # ---- paper forms --------------------------------------------------------------------
+    def record_paper(self, form: PaperForm, by: int, by_name: str) -> Filed:
+        """File a paper form: linked to the same person's open application, or a new one for SLT."""
+        if not form.conduct_signed:
+            raise Invalid(CONDUCT_REQUIRED)
+        if not form.children:
+            raise Invalid("Please add at least one child.")
+        now = self._now
+        candidate = Application(
+            number=0,
+            source=Source.PAPER,
+            status=Status.PENDING,
+            parent_name=form.parent_name,
+            created_at=now,
+            relationship=form.relationship,
+            children=tuple(form.children),
+            conduct_signed=True,
+            form_ref=form.form_ref,
+            contact=form.contact,
+            recorded_by=(by,),
+            submitted_at=now,
+        )
+        existing = self._open_same_person(candidate)
+        if existing is not None:
+            merged = merge(existing, candidate)
+            submitted = merged.status is Status.COLLECTING
+            if submitted:  # the form supplies what the join requester had not answered yet
+                merged = replace(merged, status=Status.PENDING, submitted_at=now)
+                self._clear_applicant_prompt(merged)
+            self.repo.save(merged)
+            self._event(merged.number, by, f"Paper form {form.form_ref} recorded by {by_name}: linked to this application")
+            self.services.audit(by, "link application", f"application {merged.number}", detail=f"paper form; {_children_detail(candidate)}")
+            return Filed(merged, linked=True, submitted=submitted, refreshed=not submitted)
+        application = self.repo.add(replace(candidate, previous=self._previous_of(candidate)))
+        self._event(application.number, by, f"Paper form {form.form_ref} recorded by {by_name}")
+        self._event(application.number, 0, "Sent to the senior leaders")
+        self.services.audit(by, "record application", f"application {application.number}", detail=_children_detail(application))
+        return Filed(application, submitted=True)
+
+    # ---- Telegram join requests ---------------------------------------------------------
+    def receive_join_request(self, user_id: int, name: str, username: str, chat_id: int) -> Joined:
+        """A join request becomes an application, unless this person already has one open."""
+        now = self._now
+        own = self.repo.open_for_applicant(user_id)
+        if own is not None:
+            own = replace(own, join_chat_id=chat_id)
+            self.repo.save(own)
+            self._event(own.number, user_id, "Asked to join the group again")
+            self.services.audit(user_id, "join request", f"application {own.number}", detail="repeat: linked")
+            return Joined(own, "again")
+        candidate = Application(
+            number=0,
+            source=Source.TELEGRAM,
+            status=Status.COLLECTING,
+            parent_name=clip_name(name or f"Telegram user {user_id}"),
+            created_at=now,
+            applicant_id=user_id,
+            applicant_username=username,
+            join_chat_id=chat_id,
+        )
+        form = next(
+            (a for a in self.repo.with_status(Status.PENDING) if a.handles & candidate.handles), None
+        )
+        if form is not None:
+            linked = merge(form, candidate)
+            self.repo.save(linked)
+            self._event(linked.number, user_id, f"Telegram join request from @{username}: linked to this application")
+            self.services.audit(user_id, "join request", f"application {linked.number}", detail="linked to a paper form")
+            return Joined(linked, "linked")
+        application = self.repo.add(replace(candidate, previous=self._previous_of(candidate)))
+        self._event(application.number, user_id, "Telegram join request received")
+        self.services.audit(user_id, "join request", f"application {application.number}")
+        return Joined(application, "new")
+
+    def open_for_applicant(self, user_id: int) -> Application | None:
+        return self.repo.open_for_applicant(user_id)
+
+    def collecting_for(self, user_id: int) -> Application | None:
+        """The join request this person is still answering questions about."""
+        own = self.repo.open_for_applicant(user_id)
+        return own if own is not None and own.status is Status.COLLECTING else None
+
+    def applicant_children(self, user_id: int, text: str) -> Application | None:
+        """The applicant's reply naming their child(ren); next they confirm the code of conduct."""
+        application = self.collecting_for(user_id)
+        if application is None or application.children:
+            return None
+        children = self.children_named(text)
+        application = replace(application, children=tuple(children))
+        self.repo.save(application)
+        flagged = application.unmatched
+        note = f" ({flagged} not found on the register)" if flagged else ""
+        self._event(application.number, user_id, f"Applicant named {len(children)} child(ren){note}")
+        self.services.audit(user_id, "applicant named children", f"application {application.number}", detail=_children_detail(application))
+        return application
+
+    def applicant_conduct(self, number: int, user_id: int, agrees: bool) -> Filed | None:
+        """The applicant agrees (the application goes to SLT) or does not (it cannot, policy 2.2)."""
+        application = self.repo.get(number)
+        if (
+            application is None
+            or application.applicant_id != user_id
+            or application.status is not Status.COLLECTING
+            or not application.children
+        ):
+            return None
+        if not agrees:
+            self._event(number, user_id, "Applicant did not agree to the code of conduct")
+            self.services.audit(user_id, "applicant code of conduct", f"application {number}", outcome="not agreed")
+            return Filed(application)
+        now = self._now
+        application = replace(application, conduct_signed=True)
+        self._event(number, user_id, "Applicant agreed to the code of conduct")
+        self.services.audit(user_id, "applicant code of conduct", f"application {number}")
+        form = self._open_same_person(application, statuses=(Status.PENDING,))
+        if form is not None:
+            linked = merge(form, application)
+            self.repo.save(linked)
+            self.repo.save(replace(application, status=Status.LINKED, linked_to=form.number))
+            self._event(form.number, user_id, f"Telegram join request (application {number}) linked to this application")
+            self._event(number, 0, f"Linked to application {form.number} from the same parent")
+            self.services.audit(user_id, "link application", f"application {form.number}", detail=f"application {number}")
+            return Filed(linked, linked=True, refreshed=True)
+        application = replace(application, status=Status.PENDING, submitted_at=now)
+        self.repo.save(application)
+        self._event(number, 0, "Sent to the senior leaders")
+        return Filed(application, submitted=True)
+
+    # ---- the decision -------------------------------------------------------------------
+    def decide(self, number: int, by: int, by_name: str, approve: bool) -> Decision:
+        """Approve or reject; only the first decision counts (check and write with no await between)."""
+        application = self.repo.get(number)
+        if application is None or application.status is not Status.PENDING:
+            return Decision(application, False)
+        now = self._now
+        status = Status.APPROVED if approve else Status.REJECTED
+        join_action = ""
+        if application.applicant_id and application.join_chat_id:
+            join_action = "approve" if approve else "decline"
+        decided = replace(
+            application,
+            status=status,
+            decided_by=by,
+            decided_at=now,
+            join_action=join_action,
+            join_next_at=now if join_action else None,
+        )
+        self.repo.save(decided)
+        self._clear_applicant_prompt(decided)
+        if not approve:
+            self.repo.set_prompt(Prompt(by, PromptKind.REASON, number, now))
+        self._event(number, by, f"{status.value.capitalize()} by {by_name}")
+        self.services.audit(by, "approve application" if approve else "reject application", f"application {number}")
+        return Decision(decided, True)
+
+    def give_reason(self, number: int, by: int, reason: str) -> Application | None:
+        """The rejecting leader's reason, kept on the application and sent with the outcome."""
+        application = self.repo.get(number)
+        if application is None or application.decided_by != by or application.outcome_told:
+            return None
+        reason = clean_note(reason, "reason")
+        application = replace(application, reason=reason)
+        self.repo.save(application)
+        self.repo.clear_prompt(by)
+        self._event(number, by, f"Reason: {reason}")
+        self.services.audit(by, "application reason", f"application {number}")
+        return application
+
+    def skip_reason(self, number: int, by: int) -> Application | None:
+        application = self.repo.get(number)
+        if application is None or application.decided_by != by or application.status is not Status.REJECTED:
+            return None
+        self.repo.clear_prompt(by)
+        return application
+
+    def outcome_told(self, number: int) -> None:
+        application = self.repo.get(number)
+        if application is not None and not application.outcome_told:
+            self.repo.save(replace(application, outcome_told=True))
+            self._event(number, 0, "Outcome sent")
+            self.services.audit(0, "application outcome sent", f"application {number}")
+
+    # ---- asking for information ---------------------------------------------------------
+    def expect_question(self, number: int, by: int) -> Application | None:
+        """A leader pressed Ask for information: their next text is the question."""
+        application = self.repo.get(number)
+        if application is None or application.status is not Status.PENDING:
+            return None
+        self.repo.set_prompt(Prompt(by, PromptKind.QUESTION, number, self._now))
+        return application
+
+    def ask(self, number: int, by: int, by_name: str, question: str) -> Application | None:
+        """Record the question; an applicant on Telegram may then answer it in their chat."""
+        application = self.repo.get(number)
+        if application is None or application.status is not Status.PENDING:
+            self.repo.clear_prompt(by)
+            return None
+        question = clean_note(question, "question")
+        self.repo.clear_prompt(by)
+        if application.applicant_id:
+            self.repo.set_prompt(Prompt(application.applicant_id, PromptKind.ANSWER, number, self._now, asked_by=by))
+        self._event(number, by, f"{by_name} asked: {question}")
+        self.services.audit(by, "ask for information", f"application {number}")
+        return application
+
+    def answer(self, user_id: int, text: str) -> tuple[Application, int] | None:
+        """The applicant's answer to a leader's question; returns the application and who asked."""
+        prompt = self.repo.prompt_for(user_id)
+        if prompt is None or prompt.kind is not PromptKind.ANSWER:
+            return None
+        application = self.repo.get(prompt.number)
+        if application is None or application.status is not Status.PENDING:
+            self.repo.clear_prompt(user_id)
+            return None
+        text = clean_note(text, "answer")
+        self.repo.clear_prompt(user_id)
+        self._event(application.number, user_id, f"Applicant replied: {text}")
+        self.services.audit(user_id, "applicant answered", f"application {application.number}")
+        return application, prompt.asked_by
+
+    # ---- prompts ------------------------------------------------------------------------
+    def awaiting(self, user_id: int) -> Prompt | None:
+        """The text the bot waits for from this person now, if any (stale prompts are ignored)."""
+        prompt = self.repo.prompt_for(user_id)
+        if prompt is None:
+            return None
+        application = self.repo.get(prompt.number)
+        live = application is not None and {
+            PromptKind.REASON: application.status is Status.REJECTED and not application.outcome_told,
+            PromptKind.QUESTION: application.status is Status.PENDING,
+            PromptKind.ANSWER: application.status is Status.PENDING,
+        }[prompt.kind]
+        if prompt.kind is not PromptKind.ANSWER and self._now - prompt.asked_at > LEADER_PROMPT_WAIT:
+            live = False
+        return prompt if live else None
+
+    def wants_text(self, user_id: int) -> bool:
+        """Is this person's next plain message meant for an application (a reply, not a command)?
+
+        Staff only when asked for something; a join requester (not staff) whenever their
+        application is open, so they hear where it stands instead of the stranger refusal.
+        """
+        if self.awaiting(user_id) is not None:
+            return True
+        own = self.repo.open_for_applicant(user_id)
+        if own is None:
+            return False
+        asked_for_children = own.status is Status.COLLECTING and not own.children
+        return asked_for_children or self.services.staff.role_of(user_id) is None
+
+    def drop_prompt(self, user_id: int) -> None:
+        self.repo.clear_prompt(user_id)
+
+    # ---- chasing ------------------------------------------------------------------------
+    def chases_due(self) -> list[Chase]:
+        """Reminders, the Head's notice, applicant nudges and outcome notices due now."""
+        now = self._now
+        due: list[Chase] = []
+        for application in self.repo.needing_attention():
+            for chase, at in self._chases(application):
+                if at <= now:
+                    due.append(chase)
+        return due
+
+    def next_chase(self) -> datetime | None:
+        moments = [at for a in self.repo.needing_attention() for _, at in self._chases(a)]
+        return min(moments, default=None)
+
+    def _chases(self, application: Application) -> Iterable[tuple[Chase, datetime]]:
+        """Each thing still to do about an application, with the moment it becomes due."""
+        now = self._now
+        if application.status is Status.PENDING and application.submitted_at is not None:
+            following = application.reminders_sent + 1
+            # After a long outage one reminder covers every missed period (no burst of repeats).
+            period = max(following, int((now - application.submitted_at) / self.remind_after))
+            yield Chase(application, "slt", period), application.submitted_at + self.remind_after * following
+            if not application.head_told:
+                yield Chase(application, "head"), application.submitted_at + HEAD_AFTER
+        if application.status is Status.COLLECTING and not application.applicant_nudged:
+            yield Chase(application, "applicant"), application.created_at + self.remind_after
+        if application.status in (Status.APPROVED, Status.REJECTED) and not application.outcome_told:
+            assert application.decided_at is not None
+            wait = REASON_WAIT if application.status is Status.REJECTED and not application.reason else timedelta(0)
+            yield Chase(application, "outcome"), application.decided_at + wait
+
+    def chased(self, chase: Chase) -> None:
+        """Record a chase as done, so a restart or the next tick does not repeat it."""
+        application = self.repo.get(chase.application.number)
+        if application is None:
+            return
+        number = application.number
+        if chase.kind == "slt":
+            self.repo.save(replace(application, reminders_sent=chase.period))
+            self._event(number, 0, "Senior leaders reminded")
+            self.services.audit(0, "remind slt about application", f"application {number}")
+        elif chase.kind == "head":
+            self.repo.save(replace(application, head_told=True))
+            self._event(number, 0, "Head Teacher told: waiting a week")
+            self.services.audit(0, "tell head about application", f"application {number}")
+        elif chase.kind == "applicant":
+            self.repo.save(replace(application, applicant_nudged=True))
+            self._event(number, 0, "Applicant reminded to answer")
+            self.services.audit(0, "remind applicant", f"application {number}")
+        elif chase.kind == "outcome":
+            self.outcome_told(number)
+
+    # ---- Telegram's side of the decision ------------------------------------------------
+    def joins_due(self) -> list[Application]:
+        now = self._now
+        return [a for a in self.repo.join_actions() if a.join_next_at is None or a.join_next_at <= now]
+
+    def next_join(self) -> datetime | None:
+        return min((a.join_next_at for a in self.repo.join_actions() if a.join_next_at), default=None)
+
+    def join_done(self, number: int, result: str) -> None:
+        application = self.repo.get(number)
+        if application is None or not application.join_action:
+            return
+        action = application.join_action
+        self.repo.save(replace(application, join_action="", join_result=result, join_attempts=application.join_attempts + 1))
+        self._event(number, 0, f"Telegram join request {action}d ({result})")
+        self.services.audit(0, f"{action} join request", f"application {number}", detail=f"chat {application.join_chat_id} user {application.applicant_id}; {result}")
+
+    def join_failed(self, number: int, error: str, wait: timedelta | None = None) -> None:
+        application = self.repo.get(number)
+        if application is None or not application.join_action:
+            return
+        attempts = application.join_attempts + 1
+        self.repo.save(
+            replace(
+                application,
+                join_attempts=attempts,
+                join_next_at=self._now + (wait or join_backoff(attempts)),
+                join_result=f"retrying: {error}",
+            )
+        )
+        if attempts == 1:
+            self.services.audit(0, f"{application.join_action} join request", f"application {number}", outcome="retrying", detail=error)
+
+    # ---- helpers ------------------------------------------------------------------------
+    def _open_same_person(
+        self, candidate: Application, statuses: Sequence[Status] = (Status.PENDING, Status.COLLECTING)
+    ) -> Application | None:
+        return next(
+            (a for a in self.repo.with_status(*statuses) if a.number != candidate.number and same_person(a, candidate)),
+            None,
+        )
+
+    def _previous_of(self, candidate: Application) -> int:
+        """The latest decided application by the same person, shown to SLT as history."""
+        earlier = [a for a in self.repo.with_status(Status.APPROVED, Status.REJECTED) if same_person(a, candidate)]
+        return max((a.number for a in earlier), default=0)
+
+    def _clear_applicant_prompt(self, application: Application) -> None:
+        if application.applicant_id:
+            prompt = self.repo.prompt_for(application.applicant_id)
+            if prompt is not None and prompt.number == application.number:
+                self.repo.clear_prompt(application.applicant_id)
+
+    def _event(self, number: int, actor_id: int, text: str) -> None:
+        self.repo.add_event(Event(number, self._now, actor_id, text))
+
+
+def clip_name(name: str) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= MAX_PARENT else name[: MAX_PARENT - 1] + "…"
+
+
+def _children_detail(application: Application) -> str:
+    """For the audit log: pupil ids and a count of unmatched children, never a name."""
+    ids = ",".join(application.pupil_ids()) or "none"
+    return f"pupils {ids}; not on register {application.unmatched}"

@@ -1,0 +1,173 @@
+"""Parents' group applications on disk: one small document per application, its history apart.
+
+Tables in the "applications" file: "applications" (doc id = application number), "events"
+(one document per history line, so a busy application never grows one big document) and
+"prompts" (the text the bot waits for from someone, one per person).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from tinydb import Query, TinyDB
+from tinydb.table import Document
+
+from bot.applications import Application, Child, Event, Prompt, PromptKind, Source, Status
+
+
+class ApplicationRepository:
+    def __init__(self, db: TinyDB) -> None:
+        self._applications = db.table("applications")
+        self._events = db.table("events")
+        self._prompts = db.table("prompts")
+
+    # ---- applications -------------------------------------------------------------------
+    def add(self, application: Application) -> Application:
+        """Store a new application under the next number."""
+        number = max((doc.doc_id for doc in self._applications.all()), default=0) + 1
+        stored = replace(application, number=number)
+        self._applications.insert(Document(_to_doc(stored), doc_id=number))
+        return stored
+
+    def get(self, number: int) -> Application | None:
+        doc = self._applications.get(doc_id=number)
+        return _from_doc(doc) if isinstance(doc, Document) else None
+
+    def save(self, application: Application) -> None:
+        self._applications.update(_to_doc(application), doc_ids=[application.number])
+
+    def with_status(self, *statuses: Status) -> list[Application]:
+        wanted = [status.value for status in statuses]
+        docs = self._applications.search(Query().status.one_of(wanted))
+        return sorted((_from_doc(d) for d in docs), key=lambda a: a.number)
+
+    def open_for_applicant(self, user_id: int) -> Application | None:
+        q = Query()
+        doc = self._applications.get(
+            (q.applicant_id == user_id) & q.status.one_of([Status.COLLECTING.value, Status.PENDING.value])
+        )
+        return _from_doc(doc) if isinstance(doc, Document) else None
+
+    def needing_attention(self) -> list[Application]:
+        """Open applications and decided ones whose outcome has not been announced yet."""
+        q = Query()
+        docs = self._applications.search(
+            q.status.one_of([Status.COLLECTING.value, Status.PENDING.value])
+            | ((q.outcome_told == False) & q.status.one_of([Status.APPROVED.value, Status.REJECTED.value]))  # noqa: E712
+        )
+        return sorted((_from_doc(d) for d in docs), key=lambda a: a.number)
+
+    def join_actions(self) -> list[Application]:
+        """Decisions still to be sent to Telegram (approve or decline a join request)."""
+        docs = self._applications.search(Query().join_action != "")
+        return sorted((_from_doc(d) for d in docs), key=lambda a: a.number)
+
+    # ---- history ------------------------------------------------------------------------
+    def add_event(self, event: Event) -> None:
+        self._events.insert(
+            {"number": event.number, "at": event.at.isoformat(), "actor_id": event.actor_id, "text": event.text}
+        )
+
+    def events(self, number: int) -> list[Event]:
+        docs = self._events.search(Query().number == number)
+        return [
+            Event(d["number"], datetime.fromisoformat(d["at"]), d["actor_id"], d["text"])
+            for d in sorted(docs, key=lambda d: d.doc_id)
+        ]
+
+    # ---- prompts ------------------------------------------------------------------------
+    def set_prompt(self, prompt: Prompt) -> None:
+        doc = {
+            "user_id": prompt.user_id,
+            "kind": prompt.kind.value,
+            "number": prompt.number,
+            "asked_at": prompt.asked_at.isoformat(),
+            "asked_by": prompt.asked_by,
+        }
+        self._prompts.upsert(doc, Query().user_id == prompt.user_id)
+
+    def prompt_for(self, user_id: int) -> Prompt | None:
+        d = self._prompts.get(Query().user_id == user_id)
+        if not isinstance(d, Document):
+            return None
+        return Prompt(d["user_id"], PromptKind(d["kind"]), d["number"], datetime.fromisoformat(d["asked_at"]), d["asked_by"])
+
+    def clear_prompt(self, user_id: int) -> None:
+        self._prompts.remove(Query().user_id == user_id)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _to_doc(a: Application) -> dict[str, Any]:
+    return {
+        "number": a.number,
+        "source": a.source.value,
+        "status": a.status.value,
+        "parent_name": a.parent_name,
+        "created_at": a.created_at.isoformat(),
+        "relationship": a.relationship,
+        "children": [{"name": c.name, "pupil_id": c.pupil_id} for c in a.children],
+        "conduct_signed": a.conduct_signed,
+        "form_ref": a.form_ref,
+        "contact": a.contact,
+        "recorded_by": list(a.recorded_by),
+        "applicant_id": a.applicant_id,
+        "applicant_username": a.applicant_username,
+        "join_chat_id": a.join_chat_id,
+        "submitted_at": _iso(a.submitted_at),
+        "decided_by": a.decided_by,
+        "decided_at": _iso(a.decided_at),
+        "reason": a.reason,
+        "outcome_told": a.outcome_told,
+        "previous": a.previous,
+        "linked_to": a.linked_to,
+        "reminders_sent": a.reminders_sent,
+        "head_told": a.head_told,
+        "applicant_nudged": a.applicant_nudged,
+        "join_action": a.join_action,
+        "join_attempts": a.join_attempts,
+        "join_next_at": _iso(a.join_next_at),
+        "join_result": a.join_result,
+    }
+
+
+def _from_doc(d: Mapping[str, Any]) -> Application:
+    return Application(
+        number=d["number"],
+        source=Source(d["source"]),
+        status=Status(d["status"]),
+        parent_name=d["parent_name"],
+        created_at=datetime.fromisoformat(d["created_at"]),
+        relationship=d.get("relationship", ""),
+        children=tuple(Child(c["name"], c.get("pupil_id", "")) for c in d.get("children", [])),
+        conduct_signed=d.get("conduct_signed", False),
+        form_ref=d.get("form_ref", ""),
+        contact=d.get("contact", ""),
+        recorded_by=tuple(d.get("recorded_by", [])),
+        applicant_id=d.get("applicant_id", 0),
+        applicant_username=d.get("applicant_username", ""),
+        join_chat_id=d.get("join_chat_id", 0),
+        submitted_at=_moment(d.get("submitted_at")),
+        decided_by=d.get("decided_by", 0),
+        decided_at=_moment(d.get("decided_at")),
+        reason=d.get("reason", ""),
+        outcome_told=d.get("outcome_told", False),
+        previous=d.get("previous", 0),
+        linked_to=d.get("linked_to", 0),
+        reminders_sent=d.get("reminders_sent", 0),
+        head_told=d.get("head_told", False),
+        applicant_nudged=d.get("applicant_nudged", False),
+        join_action=d.get("join_action", ""),
+        join_attempts=d.get("join_attempts", 0),
+        join_next_at=_moment(d.get("join_next_at")),
+        join_result=d.get("join_result", ""),
+    )
