@@ -1,0 +1,982 @@
+"""Parents' group applications on the phone (policy 1.3, 2.2).
+
+Office staff record a paper form with /apply; a Telegram join request to the parents'
+group becomes an application after the applicant names their child and agrees to the
+code of conduct in a private chat. Every leader gets a card with Approve, Reject and Ask
+for information; the first press wins and every copy shows who decided. The decision
+reaches Telegram (approve/decline the join request) through a stored, retried path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from datetime import datetime, timedelta
+
+from telegram import Bot, Message, Update
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import (
+    Application as PtbApplication,
+)
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatJoinRequestHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.applications import (
+    CONDUCT_REQUIRED,
+    MAX_CHILDREN,
+    MAX_CONTACT,
+    MAX_FORM_REF,
+    MAX_PARENT,
+    MAX_RELATIONSHIP,
+    Application,
+    Applications,
+    Chase,
+    Child,
+    Invalid,
+    PaperForm,
+    PromptKind,
+    Status,
+    clean,
+)
+from bot.clock import show_time
+from bot.roles import Permission, Role
+from bot.services import Services
+from handlers.callbacks import pack
+from handlers.common import (
+    MAX_TEXT,
+    Actor,
+    Context,
+    admit,
+    answer,
+    callback_of,
+    clip,
+    command_args,
+    h,
+    paginate,
+    reply,
+    show,
+    staff_only,
+)
+from handlers.menu import MenuCommand
+from handlers.runtime import Runtime, TimedWork, runtime
+from storage.applications import ApplicationRepository
+from storage.outbox import Buttons
+
+log = logging.getLogger(__name__)
+
+COMMANDS = (
+    MenuCommand("apply", "Record a paper application to the parents' group", Permission.RECORD_APPLICATION),
+    MenuCommand("pending", "Parents' group applications waiting for a decision", Permission.RECORD_APPLICATION),
+    MenuCommand("application", "One application and its history: /application N", Permission.RECORD_APPLICATION),
+)
+
+# /apply conversation states, in the order the form is filled in.
+PARENT, RELATIONSHIP, CHILD, CONDUCT, FORM_REF, CONTACT, CONFIRM = (
+    "parent", "relationship", "child", "conduct", "form_ref", "contact", "confirm"
+)
+APPLY_TIMEOUT = timedelta(minutes=30)
+RELATIONSHIPS = ("Mother", "Father", "Carer", "Grandparent")
+DRAFT = "application_form"
+MATCHES = "application_matches"  # (name as typed, pupil ids offered as buttons)
+JOINS = "application_joins"
+
+
+def applications(services: Services) -> Applications:
+    return Applications(services, ApplicationRepository(services.db.file("applications")))
+
+
+# ---- messages: every text this capability sends is built here, escaped here -------------
+
+
+def _staff_name(services: Services, user_id: int) -> str:
+    member = services.staff.get(user_id)
+    return member.name if member and member.name else f"user {user_id}"
+
+
+def _when(services: Services, moment: datetime) -> str:
+    return show_time(moment, services.config.school.timezone)
+
+
+def _child_line(services: Services, child: Child) -> str:
+    pupil = services.consents.get(child.pupil_id) if child.pupil_id else None
+    if pupil is None:
+        return f"• {h(child.name)} ⚠️ <b>not found on the register</b>"
+    form = f" ({h(pupil.class_name)})" if pupil.class_name else ""
+    return f"• {h(pupil.full_name)}{form} ✅ on the register"
+
+
+def _waited(since: datetime, now: datetime) -> str:
+    hours = int((now - since).total_seconds() // 3600)
+    if hours < 1:
+        return "under an hour"
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours // 24} days"
+
+
+def card_text(services: Services, application: Application) -> str:
+    """The application as leaders see it; once decided, who decided and when."""
+    a = application
+    lines = [f"<b>Parents' group application #{a.number}</b>"]
+    if a.recorded_by:
+        recorders = ", ".join(h(_staff_name(services, uid)) for uid in a.recorded_by)
+        lines.append(f"📄 Paper form {h(a.form_ref)}, recorded by {recorders}")
+    if a.applicant_id:
+        handle = f" (@{h(a.applicant_username)})" if a.applicant_username else ""
+        lines.append(f"📱 Telegram join request{handle}")
+    relationship = f" ({h(a.relationship)})" if a.relationship else ""
+    lines.append(f"Parent: <b>{h(a.parent_name)}</b>{relationship}")
+    lines.append("Children:" if a.children else "Children: <i>not given yet</i>")
+    lines += [_child_line(services, child) for child in a.children]
+    lines.append(f"Code of conduct (policy 2.2): {'signed ✅' if a.conduct_signed else 'not signed ❌'}")
+    if a.contact:
+        lines.append(f"Contact: {h(a.contact)}")
+    if a.previous:
+        earlier = applications(services).get(a.previous)
+        lines.append(f"Applied before: #{a.previous}" + (f" ({earlier.status.value})" if earlier else ""))
+    lines.append(f"Received {_when(services, a.submitted_at or a.created_at)}")
+    if a.status in (Status.APPROVED, Status.REJECTED) and a.decided_at:
+        mark, verb = ("✅", "Approved") if a.status is Status.APPROVED else ("❌", "Rejected")
+        lines.append(f"\n{mark} <b>{verb}</b> by {h(_staff_name(services, a.decided_by))} at {_when(services, a.decided_at)}")
+        if a.reason:
+            lines.append(f"Reason: {h(a.reason)}")
+    elif a.status is Status.LINKED:
+        lines.append(f"\n🔗 Linked to application #{a.linked_to}")
+    elif a.status is Status.COLLECTING:
+        lines.append("\n<i>Waiting for the applicant's answers</i>")
+    return "\n".join(lines)
+
+
+def decision_buttons(number: int) -> Buttons:
+    return (
+        (("Approve", pack("app", "ok", number)), ("Reject", pack("app", "no", number))),
+        (("Ask for information", pack("app", "ask", number)),),
+    )
+
+
+def _school(services: Services) -> str:
+    return h(services.config.school.name)
+
+
+def ask_child_text(services: Services, name: str) -> str:
+    return (
+        f"Hello {h(name)}. Thank you for asking to join the parents' group of {_school(services)}.\n\n"
+        "The senior leaders check every request (policy 1.3). Please reply with your child's full name "
+        "(one per line if you have more than one child at the school)."
+    )
+
+
+def ask_conduct_text(services: Services) -> str:
+    return (
+        f"Thank you. Last step: the parents' group of {_school(services)} has a code of conduct (policy 2.2), "
+        "which every member agrees to follow. Do you agree to follow it?"
+    )
+
+
+def conduct_buttons(number: int) -> Buttons:
+    return ((("I agree", pack("apj", "yes", number)), ("I do not agree", pack("apj", "no", number))),)
+
+
+CONDUCT_REFUSED = (
+    "Without agreeing to the code of conduct (policy 2.2) your request cannot go to the senior leaders. "
+    "If you change your mind, tap <b>I agree</b>."
+)
+WITH_LEADERS = "Thank you. Your request is with the senior leaders; I will tell you their decision here."
+
+
+def applicant_status(services: Services, application: Application) -> tuple[str, Buttons]:
+    """Where a join requester's application stands, and what they can do next."""
+    if application.status is Status.COLLECTING and not application.children:
+        return ask_child_text(services, application.parent_name), ()
+    if application.status is Status.COLLECTING:
+        return ask_conduct_text(services), conduct_buttons(application.number)
+    return WITH_LEADERS, ()
+
+
+def outcome_for_applicant(services: Services, application: Application) -> str:
+    if application.status is Status.APPROVED:
+        return (
+            f"Good news: your request to join the parents' group of {_school(services)} has been approved. "
+            "Welcome! Please follow the code of conduct you agreed to (policy 2.2)."
+        )
+    reason = f"\nReason: {h(application.reason)}" if application.reason else ""
+    return (
+        f"Sorry, your request to join the parents' group of {_school(services)} has not been approved.{reason}\n"
+        "If you have any questions, please contact the school office."
+    )
+
+
+def outcome_for_recorder(services: Services, application: Application) -> str:
+    verb = "approved" if application.status is Status.APPROVED else "rejected"
+    reason = f"\nReason: {h(application.reason)}" if application.reason else ""
+    return (
+        f"Application #{application.number} ({h(application.parent_name)}), whose form you recorded, "
+        f"was {verb} by {h(_staff_name(services, application.decided_by))}.{reason}"
+    )
+
+
+def _recipients(services: Services, application: Application, leaving_out: int = 0) -> str:
+    """Who a reason or a question reaches, in words."""
+    who = ["the applicant"] if application.applicant_id else []
+    recorders = [uid for uid in application.recorded_by if uid != leaving_out]
+    if recorders:
+        who.append(", ".join(h(_staff_name(services, uid)) for uid in recorders) + " (recorded the form)")
+    return " and ".join(who) or "nobody else (you recorded the form yourself)"
+
+
+def form_summary(services: Services, form: PaperForm) -> str:
+    lines = [
+        "<b>Check the form before it goes to the senior leaders</b>",
+        f"Parent: <b>{h(form.parent_name)}</b> ({h(form.relationship)})",
+        "Children:",
+        *(_child_line(services, child) for child in form.children),
+        "Code of conduct (policy 2.2): signed ✅",
+        f"Form reference: {h(form.form_ref)}",
+        f"Contact: {h(form.contact) if form.contact else '<i>none</i>'}",
+    ]
+    return "\n".join(lines)
+
+
+def _history_text(services: Services, application: Application) -> str:
+    """The card and as much recent history as fits in one message."""
+    card = card_text(services, application)
+    events = applications(services).history(application.number)
+    lines = [f"• {_when(services, e.at)}: {h(clip(e.text, 300))}" for e in events]
+    while lines:
+        text = card + "\n\n<b>History</b>\n" + "\n".join(lines)
+        if len(text) <= MAX_TEXT:
+            return text
+        lines = lines[1:]  # oldest first out
+    return card
+
+
+# ---- sending cards and outcomes ----------------------------------------------------------
+
+
+def send_cards(rt: Runtime, application: Application) -> None:
+    """Every leader (SLT, the deputy, the Head) gets a card; all copies form one thread."""
+    text = card_text(rt.services, application)
+    n = application.number
+    for leader in rt.services.staff.with_roles(Role.HEAD, Role.DEPUTY, Role.SLT):
+        rt.delivery.post(f"app:{n}:card:{leader}", leader, text, decision_buttons(n), thread=f"app:{n}")
+
+
+def refresh_cards(rt: Runtime, application: Application) -> None:
+    """Show the application as it stands now on every copy (with buttons while it is pending)."""
+    buttons = decision_buttons(application.number) if application.status is Status.PENDING else ()
+    rt.delivery.edit_thread(f"app:{application.number}", card_text(rt.services, application), buttons)
+
+
+def announce(rt: Runtime, application: Application) -> None:
+    """Tell the applicant (where the bot can reach them) and whoever recorded the form."""
+    n = application.number
+    if application.applicant_id:
+        rt.delivery.post(f"app:{n}:outcome:applicant", application.applicant_id, outcome_for_applicant(rt.services, application))
+    for recorder in application.recorded_by:
+        rt.delivery.post(f"app:{n}:outcome:{recorder}", recorder, outcome_for_recorder(rt.services, application))
+    applications(rt.services).outcome_told(n)
+
+
+# ---- /apply: recording a paper form --------------------------------------------------------
+
+
+def _draft(context: Context) -> PaperForm:
+    data = context.user_data if context.user_data is not None else {}
+    return data.setdefault(DRAFT, PaperForm())
+
+
+def _forget(context: Context) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT, None)
+        context.user_data.pop(MATCHES, None)
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message else ""
+
+
+@staff_only(Permission.RECORD_APPLICATION, action="apply")
+async def apply_start(update: Update, context: Context, actor: Actor) -> str:
+    """Office staff start recording a paper form: first the parent's full name."""
+    _forget(context)
+    _draft(context)
+    await reply(
+        update,
+        "<b>Recording a parents' group application</b> (policy 1.3)\n"
+        "Step 1 of 6: the parent's <b>full name</b>, as written on the form.\n\n"
+        "Send /cancel at any time to stop; nothing is saved until you submit.",
+    )
+    return PARENT
+
+
+async def parent_name(update: Update, context: Context) -> str:
+    """The parent's name is typed; next, how they are related to the child."""
+    try:
+        _draft(context).parent_name = clean(_text(update), MAX_PARENT, "parent's full name")
+    except Invalid as problem:
+        await reply(update, h(problem))
+        return PARENT
+    buttons = (tuple((label, pack("apf", "rel", i)) for i, label in enumerate(RELATIONSHIPS)),)
+    await reply(update, "Step 2 of 6: their <b>relationship</b> to the child. Tap one, or type another.", buttons)
+    return RELATIONSHIP
+
+
+async def relationship_typed(update: Update, context: Context) -> str:
+    try:
+        relationship = clean(_text(update), MAX_RELATIONSHIP, "relationship")
+    except Invalid as problem:
+        await reply(update, h(problem))
+        return RELATIONSHIP
+    return await _set_relationship(update, context, relationship)
+
+
+async def relationship_chosen(update: Update, context: Context) -> str:
+    callback = callback_of(update)
+    index = callback.int_arg(0) if callback else None
+    await answer(update)
+    if index is None or not 0 <= index < len(RELATIONSHIPS):
+        return RELATIONSHIP
+    return await _set_relationship(update, context, RELATIONSHIPS[index])
+
+
+async def _set_relationship(update: Update, context: Context, relationship: str) -> str:
+    _draft(context).relationship = relationship
+    await reply(update, f"{h(relationship)}. Step 3 of 6: the <b>child's name</b> (one child at a time).")
+    return CHILD
+
+
+async def child_typed(update: Update, context: Context) -> str:
+    """A child's name is typed: matches on the register are offered as buttons to choose from."""
+    form = _draft(context)
+    if len(form.children) >= MAX_CHILDREN:
+        await reply(update, f"An application can name at most {MAX_CHILDREN} children.", _more_buttons())
+        return CHILD
+    try:
+        name = clean(_text(update), 100, "child's name")
+    except Invalid as problem:
+        await reply(update, h(problem))
+        return CHILD
+    rt = runtime(context)
+    resolution = rt.services.consents.index().resolve(name)
+    pupils = [match.pupil for match in resolution.matches]
+    if context.user_data is not None:
+        context.user_data[MATCHES] = (name, [p.pupil_id for p in pupils])
+    rows: list[tuple[tuple[str, str], ...]] = [
+        ((clip(p.full_name + (f" ({p.class_name})" if p.class_name else ""), 60), pack("apf", "pick", i)),)
+        for i, p in enumerate(pupils)
+    ]
+    rows.append((("Not on the register: flag it", pack("apf", "keep")),))
+    if not pupils:
+        text = f"No pupil on the register matches “{h(name)}”. Type the name again, or keep it flagged for the senior leaders."
+    else:
+        text = f"Which pupil is “{h(name)}”? Tap the right one."
+        if resolution.more:
+            text += " More pupils match: type more of the name to narrow it down."
+    await reply(update, text, tuple(rows))
+    return CHILD
+
+
+def _more_buttons() -> Buttons:
+    return ((("Add another child", pack("apf", "more")), ("That's all", pack("apf", "done"))),)
+
+
+async def child_chosen(update: Update, context: Context) -> str:
+    """A match is chosen (or the typed name kept, flagged as not on the register)."""
+    callback = callback_of(update)
+    typed, offered = (context.user_data or {}).get(MATCHES, ("", []))
+    await answer(update)
+    if callback is None or not typed:
+        return CHILD
+    form = _draft(context)
+    if callback.action == "pick":
+        index = callback.int_arg(0)
+        if index is None or not 0 <= index < len(offered):
+            return CHILD
+        child = Child(typed, offered[index])
+    else:
+        child = Child(typed)
+    if context.user_data is not None:
+        context.user_data.pop(MATCHES, None)
+    if child.key not in {c.key for c in form.children} and len(form.children) < MAX_CHILDREN:
+        form.children.append(child)
+    listed = "\n".join(_child_line(runtime(context).services, c) for c in form.children)
+    await show(update, f"Children so far:\n{listed}\n\nAnother child on this form?", _more_buttons())
+    return CHILD
+
+
+async def child_more(update: Update, context: Context) -> str:
+    await answer(update)
+    await show(update, "Type the next child's name.")
+    return CHILD
+
+
+async def children_done(update: Update, context: Context) -> str:
+    await answer(update)
+    if not _draft(context).children:
+        await show(update, "Please type at least one child's name first.")
+        return CHILD
+    await show(update, "Step 4 of 6: has the parent <b>signed the code of conduct</b> (policy 2.2)?", _conduct_question())
+    return CONDUCT
+
+
+def _conduct_question() -> Buttons:
+    return ((("Yes, signed", pack("apf", "signed")), ("No", pack("apf", "unsigned"))),)
+
+
+async def conduct(update: Update, context: Context) -> str:
+    """Signed: carry on. Not signed: the form cannot be submitted, and the bot says why."""
+    callback = callback_of(update)
+    await answer(update)
+    if callback is None or callback.action != "signed":
+        await show(
+            update,
+            h(CONDUCT_REQUIRED) + "\n\nWhen it is signed, tap <b>Yes, signed</b>; or send /cancel.",
+            ((("Yes, signed", pack("apf", "signed")), ("Cancel", pack("apf", "cancel"))),),
+        )
+        return CONDUCT
+    _draft(context).conduct_signed = True
+    await show(update, "Code of conduct signed ✅\nStep 5 of 6: the <b>form reference</b> (as written on the form).")
+    return FORM_REF
+
+
+async def form_ref(update: Update, context: Context) -> str:
+    try:
+        _draft(context).form_ref = clean(_text(update), MAX_FORM_REF, "form reference")
+    except Invalid as problem:
+        await reply(update, h(problem))
+        return FORM_REF
+    await reply(
+        update,
+        "Step 6 of 6 (optional): the parent's <b>contact</b>: their Telegram username (like @name) "
+        "or the name they use on the group's platform.",
+        ((("Skip", pack("apf", "skip")),),),
+    )
+    return CONTACT
+
+
+async def contact_typed(update: Update, context: Context) -> str:
+    try:
+        _draft(context).contact = clean(_text(update), MAX_CONTACT, "contact")
+    except Invalid as problem:
+        await reply(update, h(problem))
+        return CONTACT
+    return await _confirm(update, context)
+
+
+async def contact_skipped(update: Update, context: Context) -> str:
+    await answer(update)
+    _draft(context).contact = ""
+    return await _confirm(update, context)
+
+
+async def _confirm(update: Update, context: Context) -> str:
+    buttons = ((("Submit", pack("apf", "submit")), ("Cancel", pack("apf", "cancel"))),)
+    await reply(update, form_summary(runtime(context).services, _draft(context)), buttons)
+    return CONFIRM
+
+
+async def submit(update: Update, context: Context) -> str | int:
+    """Submit: the form is stored (or linked to the same parent's open application) and SLT get cards."""
+    actor = await admit(update, context, Permission.RECORD_APPLICATION, action="record application")
+    if actor is None:
+        _forget(context)
+        return ConversationHandler.END
+    await answer(update)
+    rt = runtime(context)
+    try:
+        filed = applications(rt.services).record_paper(_draft(context), actor.user_id, actor.name)
+    except Invalid as problem:
+        await show(update, h(problem))
+        return CONFIRM
+    _forget(context)
+    application = filed.application
+    if filed.submitted:
+        send_cards(rt, application)
+        if filed.linked and application.applicant_id:  # the form answered what the join requester had not
+            rt.delivery.post(f"app:{application.number}:form-linked", application.applicant_id, WITH_LEADERS)
+    if filed.refreshed:
+        refresh_cards(rt, application)
+    if filed.linked:
+        text = (
+            f"This is the same parent as application #{application.number}, which is still open, "
+            "so I linked the form to it instead of creating a duplicate."
+        )
+    else:
+        text = f"Application #{application.number} recorded and sent to the senior leaders."
+    flagged = application.unmatched
+    if flagged:
+        text += f"\n⚠️ {flagged} child{'ren' if flagged > 1 else ''} not found on the register: flagged for the senior leaders."
+    await show(update, text + "\nI will tell you their decision.")
+    return ConversationHandler.END
+
+
+async def apply_cancel(update: Update, context: Context) -> int:
+    """/cancel (or the Cancel button): nothing is saved."""
+    _forget(context)
+    if update.effective_user:
+        runtime(context).services.audit(update.effective_user.id, "cancel application form")
+    await answer(update)
+    await show(update, "Cancelled: nothing was saved. Send /apply to start again.")
+    return ConversationHandler.END
+
+
+async def apply_timeout(update: Update, context: Context) -> None:
+    """No answer for a while: the half-filled form is dropped, and the person is told."""
+    _forget(context)
+    if update.effective_user:
+        runtime(context).services.audit(update.effective_user.id, "application form timed out")
+    minutes = int(APPLY_TIMEOUT.total_seconds() // 60)
+    await reply(update, f"The application form timed out after {minutes} minutes without an answer; nothing was saved. Send /apply to start again.")
+
+
+# ---- Telegram join requests and the applicant's private chat -------------------------------
+
+
+async def join_request(update: Update, context: Context) -> None:
+    """A parent asks to join the parents' group: an application, and questions in a private chat."""
+    request = update.chat_join_request
+    rt = runtime(context)
+    group = rt.services.config.applications.group_chat_id
+    if request is None or not group or request.chat.id != group:
+        return  # not the parents' group: not ours to decide
+    user = request.from_user
+    joined = applications(rt.services).receive_join_request(user.id, user.full_name, user.username or "", request.chat.id)
+    application = joined.application
+    n = application.number
+    # Telegram lets the bot write to a join requester through user_chat_id while the request is pending.
+    if joined.kind == "linked":
+        refresh_cards(rt, application)
+        rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, WITH_LEADERS)
+        return
+    text, buttons = applicant_status(rt.services, application)
+    rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, text, buttons)
+
+
+async def applicant_conduct(update: Update, context: Context) -> None:
+    """The applicant taps I agree / I do not agree to the code of conduct."""
+    user = update.effective_user
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    if user is None or callback is None or number is None:
+        return
+    rt = runtime(context)
+    filed = applications(rt.services).applicant_conduct(number, user.id, agrees=callback.action == "yes")
+    if filed is None:
+        rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not pending")
+        await answer(update, "This button is no longer active.")
+        return
+    await answer(update)
+    if callback.action != "yes":
+        await show(update, CONDUCT_REFUSED, ((("I agree", pack("apj", "yes", number)),),))
+        return
+    if filed.submitted:
+        send_cards(rt, filed.application)
+    if filed.refreshed:
+        refresh_cards(rt, filed.application)
+    await show(update, WITH_LEADERS)
+
+
+class AwaitedText(filters.MessageFilter):
+    """Matches a private text the applications flow is waiting for (checked against storage)."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(name="awaited application text")
+        self.services = services
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        return user is not None and applications(self.services).wants_text(user.id)
+
+
+async def typed_text(update: Update, context: Context) -> None:
+    """Text someone was asked for: a reason, a question, an applicant's child or answer."""
+    user = update.effective_user
+    if user is None:
+        return
+    rt = runtime(context)
+    apps = applications(rt.services)
+    prompt = apps.awaiting(user.id)
+    try:
+        if prompt is not None and prompt.kind is PromptKind.REASON:
+            await _reason_typed(update, context, prompt.number)
+        elif prompt is not None and prompt.kind is PromptKind.QUESTION:
+            await _question_typed(update, context, prompt.number)
+        elif prompt is not None and prompt.kind is PromptKind.ANSWER:
+            await _answer_typed(update, context)
+        else:
+            await _applicant_typed(update, context)
+    except Invalid as problem:
+        await reply(update, h(problem))
+
+
+async def _applicant_typed(update: Update, context: Context) -> None:
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    apps = applications(rt.services)
+    application = apps.applicant_children(user.id, _text(update))
+    if application is not None:
+        await reply(update, ask_conduct_text(rt.services), conduct_buttons(application.number))
+        return
+    own = apps.open_for_applicant(user.id)
+    if own is not None:
+        text, buttons = applicant_status(rt.services, own)
+        await reply(update, text, buttons)
+
+
+async def _answer_typed(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    assert update.effective_user is not None
+    answered = applications(rt.services).answer(update.effective_user.id, _text(update))
+    if answered is None:
+        return
+    application, asker = answered
+    n = application.number
+    if asker:
+        rt.delivery.post(
+            f"app:{n}:answer:{update.update_id}",
+            asker,
+            f"The applicant for application #{n} ({h(application.parent_name)}) replied:\n{h(_text(update).strip())}",
+        )
+    await reply(update, "Thank you. I have passed your answer to the senior leaders.")
+
+
+async def _reason_typed(update: Update, context: Context, number: int) -> None:
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
+    if actor is None:
+        return
+    rt = runtime(context)
+    application = applications(rt.services).give_reason(number, actor.user_id, _text(update))
+    if application is None:
+        await reply(update, "That application's outcome has already been sent.")
+        return
+    refresh_cards(rt, application)
+    announce(rt, application)
+    await reply(update, f"Reason recorded on application #{number}, and the outcome sent.")
+
+
+async def _question_typed(update: Update, context: Context, number: int) -> None:
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
+    if actor is None:
+        return
+    rt = runtime(context)
+    question = _text(update)
+    application = applications(rt.services).ask(number, actor.user_id, actor.name, question)
+    if application is None:
+        await reply(update, f"Application #{number} has already been decided; the question was not sent.")
+        return
+    question = h(question.strip())
+    who = h(actor.name)
+    if application.applicant_id:
+        rt.delivery.post(
+            f"app:{number}:ask:{update.update_id}",
+            application.applicant_id,
+            f"A question from the senior leaders of {_school(rt.services)} about your request to join the "
+            f"parents' group:\n\n{question}\n\nPlease reply here.",
+        )
+    for recorder in application.recorded_by:
+        if recorder != actor.user_id:
+            rt.delivery.post(
+                f"app:{number}:ask:{update.update_id}:{recorder}",
+                recorder,
+                f"{who} asks about application #{number} ({h(application.parent_name)}), whose form you recorded:\n\n"
+                f"{question}\n\nPlease find out from the parent and let {who} know.",
+            )
+    await reply(update, f"Question sent to {_recipients(rt.services, application, leaving_out=actor.user_id)}.")
+
+
+# ---- the decision -----------------------------------------------------------------------------
+
+
+def _already(services: Services, application: Application | None) -> str:
+    if application is None:
+        return "This button has expired."
+    if application.status is Status.LINKED:
+        return f"This application was linked to #{application.linked_to}."
+    if application.decided_by:
+        return f"Already decided by {_staff_name(services, application.decided_by)}."
+    return "This application is not ready for a decision."
+
+
+async def decide(update: Update, context: Context) -> None:
+    """Approve or Reject on a card: the first press wins and every copy shows who decided."""
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    approve = callback is not None and callback.action == "ok"
+    action = "approve application" if approve else "reject application"
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action=action)
+    if actor is None or number is None:
+        return
+    rt = runtime(context)
+    decision = applications(rt.services).decide(number, actor.user_id, actor.name, approve)
+    application = decision.application
+    if not decision.won or application is None:
+        rt.services.audit(actor.user_id, action, f"application {number}", outcome="refused: already decided")
+        await answer(update, _already(rt.services, application))
+        return
+    await answer(update, "Approved." if approve else "Rejected.")
+    refresh_cards(rt, application)
+    await context.application.bot_data[JOINS].flush()
+    if approve:
+        announce(rt, application)
+        return
+    await reply(
+        update,
+        f"You rejected application #{number}. If you like, type a short reason: it is kept on the application "
+        f"and sent with the outcome to {_recipients(rt.services, application)}. Or tap Skip.",
+        ((("Skip", pack("app", "skip", number)),),),
+    )
+
+
+async def skip_reason(update: Update, context: Context) -> None:
+    """Skip on the reason prompt: the rejection is announced without a reason."""
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    if actor is None or number is None:
+        return
+    rt = runtime(context)
+    application = applications(rt.services).skip_reason(number, actor.user_id)
+    if application is None:
+        await answer(update, "This button is no longer active.")
+        return
+    await answer(update)
+    if not application.outcome_told:
+        announce(rt, application)
+    await show(update, f"No reason given. The outcome of application #{number} has been sent.")
+
+
+async def ask_press(update: Update, context: Context) -> None:
+    """Ask for information: the leader types a question, relayed to the applicant or the recorder."""
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    if actor is None or number is None:
+        return
+    rt = runtime(context)
+    apps = applications(rt.services)
+    current = apps.get(number)
+    if current is not None and not current.applicant_id and set(current.recorded_by) <= {actor.user_id}:
+        await answer(update, "There is nobody to relay a question to: you recorded this form yourself.")
+        return
+    application = apps.expect_question(number, actor.user_id)
+    if application is None:
+        await answer(update, _already(rt.services, current))
+        return
+    await answer(update)
+    await reply(
+        update,
+        f"What would you like to ask about application #{number}? Type your question: it goes to "
+        f"{_recipients(rt.services, application, leaving_out=actor.user_id)}.",
+        ((("Cancel", pack("app", "drop", number)),),),
+    )
+
+
+async def drop_question(update: Update, context: Context) -> None:
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
+    if actor is None:
+        return
+    applications(runtime(context).services).drop_prompt(actor.user_id)
+    await answer(update)
+    await show(update, "No question sent.")
+
+
+# ---- /pending and /application N ----------------------------------------------------------
+
+
+@staff_only(Permission.RECORD_APPLICATION, action="list pending applications")
+async def pending(update: Update, context: Context, actor: Actor) -> None:
+    """Applications still waiting: for a decision, or for the applicant's answers."""
+    runtime(context).services.audit(actor.user_id, "list pending applications")
+    await _show_pending(update, context, 0)
+
+
+async def pending_page(update: Update, context: Context) -> None:
+    if await admit(update, context, Permission.RECORD_APPLICATION, action="list pending applications") is None:
+        return
+    callback = callback_of(update)
+    await answer(update)
+    await _show_pending(update, context, (callback.int_arg(0) or 0) if callback else 0)
+
+
+async def _show_pending(update: Update, context: Context, number: int) -> None:
+    services = runtime(context).services
+    now = services.clock.now()
+    lines = []
+    for a in applications(services).open_applications():
+        if a.status is Status.PENDING:
+            state = f"waiting {_waited(a.submitted_at or a.created_at, now)} for a decision"
+        else:
+            state = "waiting for the applicant's answers"
+        flag = " ⚠️ child not on the register" if a.unmatched else ""
+        source = "📄" if a.recorded_by else "📱"
+        lines.append(f"{source} <b>#{a.number}</b> {h(a.parent_name)}: {state}{flag}")
+    if not lines:
+        await show(update, "No parents' group applications are waiting. 🎉")
+        return
+    page = paginate(lines, number, per_page=10)
+    text = "<b>Parents' group applications waiting</b>\n" + "\n".join(page.lines) + page.footer
+    text += "\n\nSend <code>/application N</code> for one application and its history."
+    await show(update, text, page.buttons("apl"))
+
+
+@staff_only(Permission.RECORD_APPLICATION, action="view application")
+async def show_application(update: Update, context: Context, actor: Actor) -> None:
+    """/application N: the application as leaders see it, with its history."""
+    rt = runtime(context)
+    arg = command_args(context).lstrip("#")
+    application = applications(rt.services).get(int(arg)) if arg.isdigit() and len(arg) < 9 else None
+    if application is None:
+        await reply(update, "Usage: <code>/application N</code>, where N is a number from /pending.")
+        return
+    rt.services.audit(actor.user_id, "view application", f"application {application.number}")
+    await reply(update, _history_text(rt.services, application))
+
+
+# ---- Telegram's side of a decision, and chasing -------------------------------------------
+
+
+class JoinRequests:
+    """Sends SLT's decision on a join request to Telegram, retrying until Telegram has it.
+
+    The decision is stored first (join_action); this only carries it out, so a 5xx, a
+    dropped connection or a restart delays it but never loses it.
+    """
+
+    def __init__(self, bot: Bot, services: Services) -> None:
+        self.bot = bot
+        self.services = services
+        self._lock = asyncio.Lock()
+
+    async def flush(self) -> datetime | None:
+        """Send every decision that is due; return when the next retry is due."""
+        async with self._lock:
+            apps = applications(self.services)
+            for application in apps.joins_due():
+                await self._send(apps, application)
+            return apps.next_join()
+
+    async def _send(self, apps: Applications, application: Application) -> None:
+        n, chat, user = application.number, application.join_chat_id, application.applicant_id
+        try:
+            if application.join_action == "approve":
+                await self.bot.approve_chat_join_request(chat, user)
+            else:
+                await self.bot.decline_chat_join_request(chat, user)
+        except RetryAfter as exc:
+            wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+            apps.join_failed(n, "rate limited", wait)
+        except BadRequest as exc:
+            if "hide_requester_missing" in exc.message.lower() or "user_already_participant" in exc.message.lower():
+                # Telegram no longer has the request: another admin decided it, or it was withdrawn.
+                apps.join_done(n, "already handled on Telegram")
+            else:
+                log.warning("Join request decision for application %s refused: %s", n, exc.message)
+                apps.join_failed(n, exc.message)
+        except TelegramError as exc:
+            log.warning("Join request decision for application %s not sent (%s); retrying", n, type(exc).__name__)
+            apps.join_failed(n, type(exc).__name__)
+        else:
+            apps.join_done(n, "done")
+
+
+def chasing_work(rt: Runtime, joins: JoinRequests) -> TimedWork:
+    """Timed work, all derived from storage: Telegram decisions, reminders, notices, outcomes."""
+
+    async def work(now: datetime) -> datetime | None:
+        following = await joins.flush()
+        apps = applications(rt.services)
+        for chase in apps.chases_due():
+            _chase(rt, chase)
+            apps.chased(chase)
+        upcoming = [moment for moment in (following, apps.next_chase()) if moment is not None]
+        return min(upcoming, default=None)
+
+    return work
+
+
+def _chase(rt: Runtime, chase: Chase) -> None:
+    services = rt.services
+    a = chase.application
+    n = a.number
+    thread = f"app:{n}"
+    if chase.kind == "slt":
+        waited = _waited(a.submitted_at or a.created_at, services.clock.now())
+        text = f"⏰ <b>Reminder</b>: this application has waited {waited} for a decision.\n\n" + card_text(services, a)
+        for leader in services.staff.with_roles(Role.SLT, Role.DEPUTY):
+            rt.delivery.post(f"app:{n}:remind:{chase.period}:{leader}", leader, text, decision_buttons(n), thread=thread)
+    elif chase.kind == "head":
+        text = "⏰ <b>For the Head Teacher</b>: this application has waited over a week for a decision.\n\n" + card_text(services, a)
+        for head in services.staff.with_roles(Role.HEAD):
+            rt.delivery.post(f"app:{n}:head:{head}", head, text, decision_buttons(n), thread=thread)
+    elif chase.kind == "applicant":
+        text, buttons = applicant_status(services, a)
+        rt.delivery.post(f"app:{n}:nudge", a.applicant_id, "A reminder about your request to join the parents' group.\n\n" + text, buttons)
+    elif chase.kind == "outcome":
+        announce(rt, a)
+
+
+# ---- wiring -----------------------------------------------------------------------------------
+
+
+def register(application: PtbApplication, rt: Runtime) -> None:  # type: ignore[type-arg]
+    joins = JoinRequests(application.bot, rt.services)
+    application.bot_data[JOINS] = joins
+    typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    with warnings.catch_warnings():
+        # PTB warns that buttons are tracked per chat and user, not per message: that is what we want.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        form = ConversationHandler(
+            entry_points=[CommandHandler("apply", apply_start)],
+            states={
+                PARENT: [MessageHandler(typed, parent_name)],
+                RELATIONSHIP: [
+                    MessageHandler(typed, relationship_typed),
+                    CallbackQueryHandler(relationship_chosen, pattern=r"^1:apf:rel:"),
+                ],
+                CHILD: [
+                    MessageHandler(typed, child_typed),
+                    CallbackQueryHandler(child_chosen, pattern=r"^1:apf:(pick|keep)"),
+                    CallbackQueryHandler(child_more, pattern=r"^1:apf:more$"),
+                    CallbackQueryHandler(children_done, pattern=r"^1:apf:done$"),
+                ],
+                CONDUCT: [CallbackQueryHandler(conduct, pattern=r"^1:apf:(signed|unsigned)$")],
+                FORM_REF: [MessageHandler(typed, form_ref)],
+                CONTACT: [
+                    MessageHandler(typed, contact_typed),
+                    CallbackQueryHandler(contact_skipped, pattern=r"^1:apf:skip$"),
+                ],
+                CONFIRM: [CallbackQueryHandler(submit, pattern=r"^1:apf:submit$")],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, apply_timeout)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", apply_cancel),
+                CallbackQueryHandler(apply_cancel, pattern=r"^1:apf:cancel$"),
+            ],
+            conversation_timeout=APPLY_TIMEOUT,
+            allow_reentry=True,
+            name="application_form",
+        )
+    application.add_handler(form)
+    application.add_handler(ChatJoinRequestHandler(join_request))
+    application.add_handler(MessageHandler(typed & AwaitedText(rt.services), typed_text))
+    application.add_handler(CallbackQueryHandler(applicant_conduct, pattern=r"^1:apj:(yes|no):"))
+    application.add_handler(CallbackQueryHandler(decide, pattern=r"^1:app:(ok|no):"))
+    application.add_handler(CallbackQueryHandler(ask_press, pattern=r"^1:app:ask:"))
+    application.add_handler(CallbackQueryHandler(skip_reason, pattern=r"^1:app:skip:"))
+    application.add_handler(CallbackQueryHandler(drop_question, pattern=r"^1:app:drop:"))
+    application.add_handler(CommandHandler("pending", pending))
+    application.add_handler(CallbackQueryHandler(pending_page, pattern=r"^1:apl:page:"))
+    application.add_handler(CommandHandler("application", show_application))
+    rt.ticker.add("applications", chasing_work(rt, joins))
+
