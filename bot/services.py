@@ -19,6 +19,9 @@ from storage.outbox import OutboxRepository
 from storage.staff import StaffRepository
 
 
+SYSTEM = 0  # the actor id of things the bot does by itself: reminders, timed alerts, imports from the CLI
+
+
 @dataclass
 class Services:
     config: Config
@@ -56,11 +59,12 @@ class Services:
     ) -> None:
         """Record a sensitive action (or a refused attempt) with the actor's current role."""
         role = self.staff.role_of(actor_id)
+        role_name = role.value if role else ("system" if actor_id == SYSTEM else "stranger")
         self.db.audit.append(
             AuditEntry(
                 at=self.clock.now(),
                 actor_id=actor_id,
-                actor_role=role.value if role else "stranger",
+                actor_role=role_name,
                 action=action,
                 target=target,
                 outcome=outcome,

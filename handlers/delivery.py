@@ -54,11 +54,17 @@ class Delivery:
         buttons: Buttons = (),
         photo: str = "",
         thread: str = "",
+        give_up_after: timedelta | None = None,
     ) -> OutboxItem:
-        """Save a message for delivery (idempotent by key) and start sending it."""
+        """Save a message for delivery (idempotent by key) and start sending it.
+
+        It is retried until Telegram takes it, or, with `give_up_after`, until it no longer
+        matters (Telegram lets a bot write to a join requester for a few minutes only).
+        """
         now = self.services.clock.now()
+        give_up_at = now + give_up_after if give_up_after else None
         item = self.services.outbox.enqueue(
-            OutboxItem(key, chat_id, text, now, now, buttons=buttons, photo=photo, thread=thread)
+            OutboxItem(key, chat_id, text, now, now, buttons=buttons, photo=photo, thread=thread, give_up_at=give_up_at)
         )
         self.kick()
         return item
@@ -144,6 +150,9 @@ class Delivery:
         return min(timedelta(seconds=5 * 2**item.attempts), MAX_BACKOFF)
 
     def _retry(self, item: OutboxItem, now: datetime, wait: timedelta, error: str) -> OutboxItem:
+        if item.give_up_at and now + wait > item.give_up_at:
+            log.warning("Outbox item %s to chat %s given up (%s)", item.id, item.chat_id, error)
+            return replace(item, state="failed", attempts=item.attempts + 1, last_error=f"gave up: {error}")
         log.warning("Outbox item %s to chat %s not delivered (%s); retrying", item.id, item.chat_id, error)
         return replace(item, attempts=item.attempts + 1, next_attempt_at=now + wait, last_error=error)
 

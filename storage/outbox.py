@@ -33,6 +33,7 @@ class OutboxItem:
     message_id: int = 0
     sent_at: datetime | None = None
     last_error: str = ""
+    give_up_at: datetime | None = None  # for messages that only matter for a while; None: retry until sent
     id: int = field(default=0, compare=False)
 
     @property
@@ -109,6 +110,7 @@ def _to_doc(i: OutboxItem) -> dict:
         "message_id": i.message_id,
         "sent_at": i.sent_at.isoformat() if i.sent_at else None,
         "last_error": i.last_error,
+        "give_up_at": i.give_up_at.isoformat() if i.give_up_at else None,
     }
 
 
@@ -128,5 +130,6 @@ def _from_doc(d: dict) -> OutboxItem:
         message_id=d["message_id"],
         sent_at=datetime.fromisoformat(d["sent_at"]) if d["sent_at"] else None,
         last_error=d["last_error"],
+        give_up_at=datetime.fromisoformat(d["give_up_at"]) if d.get("give_up_at") else None,
         id=d.doc_id,
     )

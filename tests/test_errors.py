@@ -60,3 +60,14 @@ async def test_delivered_messages_are_forgotten_after_sixty_days_but_pending_one
     outbox = bot.services.outbox
     assert outbox.by_key("old:sent") is None
     assert outbox.by_key("old:pending") is not None and outbox.by_key("old:pending").state == "pending"
+
+
+async def test_a_message_that_only_matters_for_a_while_is_given_up(bot: BotHarness) -> None:
+    from datetime import timedelta
+
+    bot.emu.block(ADMIN)
+    item = bot.runtime.delivery.post("short:1", ADMIN, "Please answer soon", give_up_after=timedelta(minutes=3))
+    await bot.settle()
+    for _ in range(4):
+        await bot.advance(minutes=1)
+    assert bot.services.outbox.get(item.id).state == "failed"
