@@ -84,6 +84,8 @@ PARENT, RELATIONSHIP, CHILD, CONDUCT, FORM_REF, CONTACT, CONFIRM = (
     "parent", "relationship", "child", "conduct", "form_ref", "contact", "confirm"
 )
 APPLY_TIMEOUT = timedelta(minutes=30)
+# A parent who blocked the bot, or whose join-request chat lapsed, is not retried for ever.
+APPLICANT_WINDOW = timedelta(days=2)
 RELATIONSHIPS = ("Mother", "Father", "Carer", "Grandparent")
 DRAFT = "application_form"
 MATCHES = "application_matches"  # (name as typed, pupil ids offered as buttons)
@@ -280,7 +282,12 @@ def announce(rt: Runtime, application: Application) -> None:
     """Tell the applicant (where the bot can reach them) and whoever recorded the form."""
     n = application.number
     if application.applicant_id:
-        rt.delivery.post(f"app:{n}:outcome:applicant", application.applicant_id, outcome_for_applicant(rt.services, application))
+        rt.delivery.post(
+            f"app:{n}:outcome:applicant",
+            application.applicant_id,
+            outcome_for_applicant(rt.services, application),
+            give_up_after=APPLICANT_WINDOW,
+        )
     for recorder in application.recorded_by:
         rt.delivery.post(f"app:{n}:outcome:{recorder}", recorder, outcome_for_recorder(rt.services, application))
     applications(rt.services).outcome_told(n)
@@ -503,7 +510,9 @@ async def submit(update: Update, context: Context) -> str | int:
     if filed.submitted:
         send_cards(rt, application)
         if filed.linked and application.applicant_id:  # the form answered what the join requester had not
-            rt.delivery.post(f"app:{application.number}:form-linked", application.applicant_id, WITH_LEADERS)
+            rt.delivery.post(
+                f"app:{application.number}:form-linked", application.applicant_id, WITH_LEADERS, give_up_after=APPLICANT_WINDOW
+            )
     if filed.refreshed:
         refresh_cards(rt, application)
     if filed.linked:
@@ -556,10 +565,10 @@ async def join_request(update: Update, context: Context) -> None:
     # Telegram lets the bot write to a join requester through user_chat_id while the request is pending.
     if joined.kind == "linked":
         refresh_cards(rt, application)
-        rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, WITH_LEADERS)
+        rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, WITH_LEADERS, give_up_after=APPLICANT_WINDOW)
         return
     text, buttons = applicant_status(rt.services, application)
-    rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, text, buttons)
+    rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, text, buttons, give_up_after=APPLICANT_WINDOW)
 
 
 async def applicant_conduct(update: Update, context: Context) -> None:
@@ -683,6 +692,7 @@ async def _question_typed(update: Update, context: Context, number: int) -> None
             application.applicant_id,
             f"A question from the senior leaders of {_school(rt.services)} about your request to join the "
             f"parents' group:\n\n{question}\n\nPlease reply here.",
+            give_up_after=APPLICANT_WINDOW,
         )
     for recorder in application.recorded_by:
         if recorder != actor.user_id:
@@ -921,7 +931,13 @@ def _chase(rt: Runtime, chase: Chase) -> None:
             rt.delivery.post(f"app:{n}:head:{head}", head, text, decision_buttons(n), thread=thread)
     elif chase.kind == "applicant":
         text, buttons = applicant_status(services, a)
-        rt.delivery.post(f"app:{n}:nudge", a.applicant_id, "A reminder about your request to join the parents' group.\n\n" + text, buttons)
+        rt.delivery.post(
+            f"app:{n}:nudge",
+            a.applicant_id,
+            "A reminder about your request to join the parents' group.\n\n" + text,
+            buttons,
+            give_up_after=APPLICANT_WINDOW,
+        )
     elif chase.kind == "outcome":
         announce(rt, a)
 
