@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from bot.app import build_application, on_start, on_stop
 from bot.clock import FakeClock
@@ -170,3 +171,11 @@ async def bot(emu: BotApiEmulator, config: Config, clock: FakeClock) -> AsyncIte
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--long", action="store_true", help="run the long crash, fault and fuzz suites")
+
+
+settings.register_profile("ci", max_examples=40)
+settings.register_profile("long", max_examples=400)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings.load_profile("long" if config.getoption("--long") else "ci")
