@@ -1,0 +1,393 @@
+"""Incidents, their actions, the ban register, and the write-once evidence files.
+
+An incident document stays small: its evidence list is capped by the logging flow, and
+actions and bans live in their own tables (one row each, at most one per kind), so a
+busy term does not grow one document without bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query, TinyDB
+
+from storage.atomic import ensure_private_dir
+
+EVIDENCE_MODE = 0o400  # read-only: stored evidence is never modified
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One screenshot as it was received, with what proves it has not changed since."""
+
+    path: str  # under the data folder, e.g. "evidence/INC-0042/3f2a9c0d1b2e4f56.jpg"
+    sha256: str
+    size: int
+    file_id: str
+    file_unique_id: str
+    kind: str  # "photo" or "document" (an image sent as a file)
+    mime_type: str
+    uploader_id: int
+    received_at: datetime
+    origin: str = ""  # who it was forwarded from, as Telegram tells it; "" when not forwarded
+    origin_type: str = ""  # Telegram's forward origin type: user, hidden_user, chat, channel
+    origin_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    number: int
+    draft_id: str  # the logging flow's id: confirming the same draft twice finds this incident
+    category: str
+    urgent: bool
+    reporter_id: int
+    reporter_name: str
+    note: str
+    opened_at: datetime
+    evidence: tuple[Evidence, ...]
+    state: str = "open"  # open, acknowledged, closed
+    acknowledged_by: int = 0
+    acknowledged_name: str = ""
+    acknowledged_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str = ""
+    # Escalation bookkeeping: the timers live here, not in the scheduler.
+    alert_posted: bool = False
+    pings: int = 0
+    next_ping_at: datetime | None = None
+    leaders_alerted: bool = False
+    unreachable_told: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.number:04d}"
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something done about an incident, by whom and when (at most one of each kind)."""
+
+    number: int
+    kind: str
+    by: int
+    by_name: str
+    at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Ban:
+    """A line of the ban register: who was banned on the platform, why, by whom, when."""
+
+    number: int
+    platform_name: str
+    reason: str
+    by: int
+    by_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str
+    sha256: str
+    size: int
+
+
+class EvidenceConflict(Exception):
+    """A file already stored under this name holds different bytes; it is never overwritten."""
+
+
+class EvidenceStore:
+    """Screenshots as files, one folder per incident, written once and then read-only.
+
+    Files are named by their SHA-256, so storing the same screenshot again (a retry after
+    a crash) finds the file already there, and different bytes can never replace it.
+    """
+
+    def __init__(self, evidence_dir: Path) -> None:
+        self.root = evidence_dir
+
+    def keep(self, ref: str, data: bytes, suffix: str) -> StoredFile:
+        digest = hashlib.sha256(data).hexdigest()
+        folder = ensure_private_dir(self.root / ref)
+        name = f"{digest[:16]}{suffix}"
+        path = folder / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, EVIDENCE_MODE)
+        except FileExistsError:
+            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                raise EvidenceConflict(f"{ref}/{name} exists with different content") from None
+        else:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            _fsync_dir(folder)
+        return StoredFile(f"{self.root.name}/{ref}/{name}", digest, len(data))
+
+    def read(self, path: str) -> bytes:
+        return (self.root.parent / path).read_bytes()
+
+    def file(self, path: str) -> Path:
+        return self.root.parent / path
+
+    def intact(self, evidence: Evidence) -> bool:
+        """True when the stored copy still has the SHA-256 recorded when it was received."""
+        try:
+            return hashlib.sha256(self.read(evidence.path)).hexdigest() == evidence.sha256
+        except OSError:
+            return False
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IncidentRepository:
+    """Verbs the incident log speaks. Each check-and-write runs without an await: first wins."""
+
+    def __init__(self, db: TinyDB, evidence_dir: Path) -> None:
+        self._incidents = db.table("incidents")
+        self._actions = db.table("actions")
+        self._bans = db.table("bans")
+        self.evidence = EvidenceStore(evidence_dir)
+
+    # ---- incidents ----------------------------------------------------------------------
+    def next_number(self) -> int:
+        return max((doc["number"] for doc in self._incidents.all()), default=0) + 1
+
+    def insert(self, incident: Incident) -> Incident:
+        self._incidents.insert(_incident_doc(incident))
+        return incident
+
+    def get(self, number: int) -> Incident | None:
+        doc = self._incidents.get(Query().number == number)
+        return _incident_from(doc) if doc else None
+
+    def by_draft(self, draft_id: str) -> Incident | None:
+        doc = self._incidents.get(Query().draft_id == draft_id)
+        return _incident_from(doc) if doc else None
+
+    def all(self) -> list[Incident]:
+        return sorted((_incident_from(d) for d in self._incidents.all()), key=lambda i: i.number)
+
+    def unalerted(self) -> list[Incident]:
+        return [_incident_from(d) for d in self._incidents.search(Query().alert_posted == False)]  # noqa: E712
+
+    def unacknowledged(self) -> list[Incident]:
+        return [_incident_from(d) for d in self._incidents.search(Query().state == "open")]
+
+    def count(self) -> int:
+        return len(self._incidents)
+
+    def acknowledge(self, number: int, by: int, name: str, at: datetime) -> Incident | None:
+        """Acknowledge an open incident; None when it was already acknowledged or closed."""
+        incident = self.get(number)
+        if incident is None or incident.state != "open":
+            return None
+        return self._save(
+            replace(
+                incident,
+                state="acknowledged",
+                acknowledged_by=by,
+                acknowledged_name=name,
+                acknowledged_at=at,
+                next_ping_at=None,
+            )
+        )
+
+    def close(self, number: int, at: datetime, outcome: str) -> Incident | None:
+        """Close an incident that is not closed yet; None when it already was."""
+        incident = self.get(number)
+        if incident is None or incident.state == "closed":
+            return None
+        return self._save(replace(incident, state="closed", closed_at=at, outcome=outcome, next_ping_at=None))
+
+    def record_ping(self, number: int, pings: int, next_at: datetime, leaders_alerted: bool) -> Incident:
+        incident = self._need(number)
+        return self._save(replace(incident, pings=pings, next_ping_at=next_at, leaders_alerted=leaders_alerted))
+
+    def mark_alert_posted(self, number: int) -> Incident:
+        return self._save(replace(self._need(number), alert_posted=True))
+
+    def mark_unreachable_told(self, number: int) -> bool:
+        """True the first time only: the reporter and SLT hear about an unreachable Head once."""
+        incident = self._need(number)
+        if incident.unreachable_told:
+            return False
+        self._save(replace(incident, unreachable_told=True))
+        return True
+
+    def _need(self, number: int) -> Incident:
+        incident = self.get(number)
+        if incident is None:
+            raise KeyError(number)
+        return incident
+
+    def _save(self, incident: Incident) -> Incident:
+        self._incidents.update(_incident_doc(incident), Query().number == incident.number)
+        return incident
+
+    # ---- actions ------------------------------------------------------------------------
+    def add_action(self, action: Action) -> Action | None:
+        """Record an action once; a second one of the same kind returns None (a double tap)."""
+        q = Query()
+        if self._actions.get((q.number == action.number) & (q.kind == action.kind)):
+            return None
+        self._actions.insert(_action_doc(action))
+        return action
+
+    def action(self, number: int, kind: str) -> Action | None:
+        q = Query()
+        doc = self._actions.get((q.number == number) & (q.kind == kind))
+        return _action_from(doc) if doc else None
+
+    def actions(self, number: int) -> list[Action]:
+        return sorted((_action_from(d) for d in self._actions.search(Query().number == number)), key=lambda a: a.at)
+
+    def all_actions(self) -> list[Action]:
+        return sorted((_action_from(d) for d in self._actions.all()), key=lambda a: (a.number, a.at))
+
+    # ---- the ban register ---------------------------------------------------------------
+    def add_ban(self, ban: Ban) -> Ban | None:
+        """Add a ban for an incident once; None when that incident's ban is already recorded."""
+        if self._bans.get(Query().number == ban.number):
+            return None
+        self._bans.insert(_ban_doc(ban))
+        return ban
+
+    def ban_for(self, number: int) -> Ban | None:
+        doc = self._bans.get(Query().number == number)
+        return _ban_from(doc) if doc else None
+
+    def bans(self) -> list[Ban]:
+        """Newest first."""
+        return sorted((_ban_from(d) for d in self._bans.all()), key=lambda b: (b.at, b.number), reverse=True)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _evidence_doc(e: Evidence) -> dict[str, Any]:
+    return {
+        "path": e.path,
+        "sha256": e.sha256,
+        "size": e.size,
+        "file_id": e.file_id,
+        "file_unique_id": e.file_unique_id,
+        "kind": e.kind,
+        "mime_type": e.mime_type,
+        "uploader_id": e.uploader_id,
+        "received_at": e.received_at.isoformat(),
+        "origin": e.origin,
+        "origin_type": e.origin_type,
+        "origin_date": _when(e.origin_date),
+    }
+
+
+def _evidence_from(d: dict[str, Any]) -> Evidence:
+    return Evidence(
+        path=d["path"],
+        sha256=d["sha256"],
+        size=d["size"],
+        file_id=d["file_id"],
+        file_unique_id=d["file_unique_id"],
+        kind=d["kind"],
+        mime_type=d["mime_type"],
+        uploader_id=d["uploader_id"],
+        received_at=datetime.fromisoformat(d["received_at"]),
+        origin=d["origin"],
+        origin_type=d["origin_type"],
+        origin_date=_moment(d["origin_date"]),
+    )
+
+
+def _incident_doc(i: Incident) -> dict[str, Any]:
+    return {
+        "number": i.number,
+        "draft_id": i.draft_id,
+        "category": i.category,
+        "urgent": i.urgent,
+        "reporter_id": i.reporter_id,
+        "reporter_name": i.reporter_name,
+        "note": i.note,
+        "opened_at": i.opened_at.isoformat(),
+        "evidence": [_evidence_doc(e) for e in i.evidence],
+        "state": i.state,
+        "acknowledged_by": i.acknowledged_by,
+        "acknowledged_name": i.acknowledged_name,
+        "acknowledged_at": _when(i.acknowledged_at),
+        "closed_at": _when(i.closed_at),
+        "outcome": i.outcome,
+        "alert_posted": i.alert_posted,
+        "pings": i.pings,
+        "next_ping_at": _when(i.next_ping_at),
+        "leaders_alerted": i.leaders_alerted,
+        "unreachable_told": i.unreachable_told,
+    }
+
+
+def _incident_from(d: dict[str, Any]) -> Incident:
+    return Incident(
+        number=d["number"],
+        draft_id=d["draft_id"],
+        category=d["category"],
+        urgent=d["urgent"],
+        reporter_id=d["reporter_id"],
+        reporter_name=d["reporter_name"],
+        note=d["note"],
+        opened_at=datetime.fromisoformat(d["opened_at"]),
+        evidence=tuple(_evidence_from(e) for e in d["evidence"]),
+        state=d["state"],
+        acknowledged_by=d["acknowledged_by"],
+        acknowledged_name=d["acknowledged_name"],
+        acknowledged_at=_moment(d["acknowledged_at"]),
+        closed_at=_moment(d["closed_at"]),
+        outcome=d["outcome"],
+        alert_posted=d["alert_posted"],
+        pings=d["pings"],
+        next_ping_at=_moment(d["next_ping_at"]),
+        leaders_alerted=d["leaders_alerted"],
+        unreachable_told=d["unreachable_told"],
+    )
+
+
+def _action_doc(a: Action) -> dict[str, Any]:
+    return {"number": a.number, "kind": a.kind, "by": a.by, "by_name": a.by_name, "at": a.at.isoformat(), "detail": a.detail}
+
+
+def _action_from(d: dict[str, Any]) -> Action:
+    return Action(d["number"], d["kind"], d["by"], d["by_name"], datetime.fromisoformat(d["at"]), d["detail"])
+
+
+def _ban_doc(b: Ban) -> dict[str, Any]:
+    return {
+        "number": b.number,
+        "platform_name": b.platform_name,
+        "reason": b.reason,
+        "by": b.by,
+        "by_name": b.by_name,
+        "at": b.at.isoformat(),
+    }
+
+
+def _ban_from(d: dict[str, Any]) -> Ban:
+    return Ban(d["number"], d["platform_name"], d["reason"], d["by"], d["by_name"], datetime.fromisoformat(d["at"]))
