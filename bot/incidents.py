@@ -1,0 +1,514 @@
+"""The misuse log (policy 6.1 to 6.4, 9.2.7, 10.1, 10.2) and its escalation to the Head Teacher.
+
+Staff log a screenshot, a category and a note; the incident gets a reference (INC-0042),
+its evidence is kept write-once with its SHA-256, and leaders act on it (acknowledge,
+comment removed, user banned, ...). Escalation is derived from what is stored on each
+incident (when the next re-ping is due, how many were sent), so a restart loses nothing.
+Nothing here knows about Telegram: handlers/incidents.py renders and sends.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.clock import show_time
+from bot.roles import Permission, allows
+from bot.services import Services
+from storage.incidents import Action, Ban, Evidence, Incident
+
+MAX_SCREENSHOTS = 10
+MAX_SCREENSHOT_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
+MAX_NOTE = 1000
+MAX_PLATFORM_NAME = 100
+MAX_REASON = 200
+SYSTEM = 0  # the actor id of the bot's own timed work in the audit log
+
+
+@dataclass(frozen=True)
+class Category:
+    """What kind of misuse this is, in the school's words, and the policy clause it falls under."""
+
+    key: str  # stored on the incident and used in button data
+    label: str
+    clause: str  # "" for "other"
+    urgent: bool = False  # a pupil named: shorter re-ping delay, delete-now checklist
+    offers_ban: bool = False  # an offender outside the school: ban and report (policy 6.4)
+    safeguarding: bool = False  # pupils involved: log on CPOMS and inform parents
+
+    @property
+    def title(self) -> str:
+        return f"{self.label} ({self.clause})" if self.clause else self.label
+
+
+CATEGORIES = (
+    Category("offensive", "Offensive comment", "6.1", offers_ban=True),
+    Category("pupil", "Pupil named or described", "6.2", urgent=True),
+    Category("outsider", "Someone unconnected to the school", "6.3", offers_ban=True),
+    Category("bullying", "Bullying between pupils", "10.1", safeguarding=True),
+    Category("parent", "Negative comment about pupils by a parent", "10.2"),
+    Category("staff", "Staff misuse", "9.2.7"),
+    Category("other", "Other", ""),
+)
+_BY_KEY = {c.key: c for c in CATEGORIES}
+BAN_CLAUSE = "6.4"  # offenders may be banned and reported
+
+
+def category(key: str) -> Category:
+    """The category of a stored incident; an unknown key (an old record) reads as "other"."""
+    return _BY_KEY.get(key, _BY_KEY["other"])
+
+
+def is_category(key: str) -> bool:
+    return key in _BY_KEY
+
+
+class ActionKind(StrEnum):
+    REMOVED = "removed"
+    BANNED = "banned"
+    REPORTED = "reported"
+    PARENT = "parent"
+    CPOMS = "cpoms"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    ActionKind.REMOVED: "Comment removed",
+    ActionKind.BANNED: "User banned",
+    ActionKind.REPORTED: "Reported externally",
+    ActionKind.PARENT: "Parent contacted",
+    ActionKind.CPOMS: "Logged on CPOMS",
+    ActionKind.CLOSED: "Closed",
+}
+# What the person who logged it may record themselves (they run the page); leaders may do all.
+REPORTER_ACTIONS = frozenset({ActionKind.REMOVED, ActionKind.BANNED, ActionKind.REPORTED, ActionKind.PARENT, ActionKind.CPOMS})
+OUTCOMES = {"resolved": "Resolved", "nfa": "No further action", "referred": "Referred on"}
+
+
+def action_kind(text: str) -> ActionKind | None:
+    try:
+        return ActionKind(text)
+    except ValueError:
+        return None
+
+
+def ref(number: int) -> str:
+    return f"INC-{number:04d}"
+
+
+_REF = re.compile(r"^\s*(?:#|inc[-\s]?)?0*(\d{1,6})\s*$", re.IGNORECASE)
+
+
+def parse_ref(text: str) -> int | None:
+    """What staff type after /incident: "42", "#42", "INC-0042", "inc 42"."""
+    match = _REF.match(text)
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+# ---- the logging flow's draft -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a forwarded screenshot came from, as Telegram tells the bot."""
+
+    kind: str  # user, hidden_user, chat, channel
+    name: str
+    date: datetime | None
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    """A screenshot received during the flow, downloaded but not yet stored as evidence."""
+
+    data: bytes = field(repr=False)
+    file_id: str
+    file_unique_id: str
+    kind: str  # photo or document
+    mime_type: str
+    suffix: str
+    received_at: datetime
+    origin: Origin | None = None
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the person has given so far; lives in the conversation until confirmed or cancelled."""
+
+    id: str
+    reporter_id: int
+    started_at: datetime
+    screenshots: tuple[Screenshot, ...] = ()
+    category: str = ""
+    note: str = ""
+
+    def add(self, shot: Screenshot) -> tuple[Draft, bool]:
+        """The draft with this screenshot; False when it is already there (sent twice) or full."""
+        if any(s.sha256 == shot.sha256 for s in self.screenshots) or len(self.screenshots) >= MAX_SCREENSHOTS:
+            return self, False
+        return replace(self, screenshots=(*self.screenshots, shot)), True
+
+    @property
+    def full(self) -> bool:
+        return len(self.screenshots) >= MAX_SCREENSHOTS
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.screenshots) and is_category(self.category)
+
+
+# ---- results the handlers render ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    status: str  # done, already, refused, missing
+    incident: Incident | None = None
+    action: Action | None = None  # the one recorded now, or the earlier one for "already"
+
+
+@dataclass(frozen=True)
+class Ping:
+    """A re-send of an unacknowledged alert that is due now."""
+
+    incident: Incident
+    number: int  # 1 for the first re-send
+    leaders_join: bool  # the deputy and SLT get this one too
+
+
+class IncidentLog:
+    """Opening incidents, recording what is done about them, and deciding escalation."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.repo = services.incidents
+        self.escalation = services.config.escalation
+
+    # ---- opening ------------------------------------------------------------------------
+    def by_draft(self, draft_id: str) -> Incident | None:
+        return self.repo.by_draft(draft_id)
+
+    def confirm(self, draft: Draft, reporter_name: str) -> tuple[Incident, bool]:
+        """Open the incident for a draft once: a second confirm of the same draft finds the first.
+
+        Evidence files are written before the record, both without an await, so a crash
+        leaves at worst an unreferenced file and never a record without its evidence.
+        """
+        existing = self.repo.by_draft(draft.id)
+        if existing is not None:
+            self.services.audit(draft.reporter_id, "confirm incident", existing.ref, outcome="already logged")
+            return existing, False
+        if not draft.ready:
+            raise ValueError("a draft needs a screenshot and a category")
+        now = self.services.clock.now()
+        number = self.repo.next_number()
+        evidence = tuple(self._keep(ref(number), shot, draft.reporter_id) for shot in draft.screenshots)
+        kind = category(draft.category)
+        incident = self.repo.insert(
+            Incident(
+                number=number,
+                draft_id=draft.id,
+                category=kind.key,
+                urgent=kind.urgent,
+                reporter_id=draft.reporter_id,
+                reporter_name=reporter_name,
+                note=draft.note,
+                opened_at=now,
+                evidence=evidence,
+                next_ping_at=now + self.ping_interval(kind.urgent),
+                leaders_alerted=self.escalation.fallback_after == 0,
+            )
+        )
+        self.services.audit(
+            draft.reporter_id,
+            "incident opened",
+            incident.ref,
+            detail=f"category {kind.clause or kind.key}; {len(evidence)} screenshot(s)"
+            + ("; urgent" if kind.urgent else ""),
+        )
+        for item in evidence:
+            self.services.audit(
+                draft.reporter_id, "evidence stored", incident.ref, detail=f"sha256 {item.sha256}; {item.size} bytes"
+            )
+        return incident, True
+
+    def _keep(self, reference: str, shot: Screenshot, uploader: int) -> Evidence:
+        stored = self.repo.evidence.keep(reference, shot.data, shot.suffix)
+        origin = shot.origin
+        return Evidence(
+            path=stored.path,
+            sha256=stored.sha256,
+            size=stored.size,
+            file_id=shot.file_id,
+            file_unique_id=shot.file_unique_id,
+            kind=shot.kind,
+            mime_type=shot.mime_type,
+            uploader_id=uploader,
+            received_at=shot.received_at,
+            origin=origin.name if origin else "",
+            origin_type=origin.kind if origin else "",
+            origin_date=origin.date if origin else None,
+        )
+
+    # ---- reading ------------------------------------------------------------------------
+    def get(self, number: int) -> Incident | None:
+        return self.repo.get(number)
+
+    def actions(self, number: int) -> list[Action]:
+        return self.repo.actions(number)
+
+    def listing(self, by: int) -> list[Incident]:
+        """Open and acknowledged incidents first (newest first), then closed ones (newest first)."""
+        self.services.audit(by, "list incidents")
+        return sorted(self.repo.all(), key=lambda i: (i.state == "closed", -i.number))
+
+    def view(self, number: int, by: int) -> Incident | None:
+        """One incident for someone allowed to see it; the lookup itself is audited."""
+        incident = self.repo.get(number)
+        self.services.audit(by, "view incident", ref(number), outcome="ok" if incident else "not found")
+        return incident
+
+    def bans(self, by: int) -> list[Ban]:
+        self.services.audit(by, "list bans")
+        return self.repo.bans()
+
+    def export_csv(self, by: int) -> tuple[int, str]:
+        """(how many incidents, the CSV) for the Head's spreadsheet."""
+        incidents = self.repo.all()
+        self.services.audit(by, "export incidents", detail=f"{len(incidents)} incidents")
+        return len(incidents), incidents_csv(incidents, self.repo.all_actions(), self.services.config.school.timezone)
+
+    def ban_for(self, number: int) -> Ban | None:
+        return self.repo.ban_for(number)
+
+    def evidence_intact(self, evidence: Evidence) -> bool:
+        return self.repo.evidence.intact(evidence)
+
+    # ---- acting -------------------------------------------------------------------------
+    def acknowledge(self, number: int, by: int, name: str) -> ActionResult:
+        """First acknowledgement wins; it stops the re-pings."""
+        incident = self.repo.get(number)
+        if incident is None:
+            return ActionResult("missing")
+        if not allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
+            self.services.audit(by, "acknowledge incident", incident.ref, outcome="refused: role")
+            return ActionResult("refused", incident)
+        done = self.repo.acknowledge(number, by, name, self.services.clock.now())
+        if done is None:
+            self.services.audit(by, "acknowledge incident", incident.ref, outcome="already")
+            return ActionResult("already", incident)
+        self.services.audit(by, "acknowledge incident", incident.ref)
+        return ActionResult("done", done)
+
+    def may_record(self, by: int, incident: Incident, kind: ActionKind) -> bool:
+        """Leaders may record anything; the person who logged it may record what they do on the page."""
+        if allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
+            return True
+        return by == incident.reporter_id and kind in REPORTER_ACTIONS and self.services.staff.role_of(by) is not None
+
+    def record_action(self, number: int, kind: ActionKind, by: int, name: str, detail: str = "") -> ActionResult:
+        """Record an action once per kind. A leader's action also acknowledges an open incident."""
+        incident = self.repo.get(number)
+        if incident is None:
+            return ActionResult("missing")
+        if kind is ActionKind.CLOSED or kind is ActionKind.BANNED or not self.may_record(by, incident, kind):
+            self.services.audit(by, f"incident action {kind.value}", incident.ref, outcome="refused")
+            return ActionResult("refused", incident)
+        return self._record(incident, kind, by, name, detail)
+
+    def _record(self, incident: Incident, kind: ActionKind, by: int, name: str, detail: str) -> ActionResult:
+        now = self.services.clock.now()
+        action = self.repo.add_action(Action(incident.number, kind.value, by, name, now, detail))
+        if action is None:
+            self.services.audit(by, f"incident action {kind.value}", incident.ref, outcome="already")
+            return ActionResult("already", incident, self.repo.action(incident.number, kind.value))
+        self.services.audit(by, f"incident action {kind.value}", incident.ref, detail=detail)
+        if incident.state == "open" and allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
+            if self.repo.acknowledge(incident.number, by, name, now):
+                self.services.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
+        return ActionResult("done", self.repo.get(incident.number), action)
+
+    def record_ban(self, number: int, platform_name: str, reason: str, by: int, name: str) -> ActionResult:
+        """Add the offender to the ban register and record "user banned", both once per incident."""
+        incident = self.repo.get(number)
+        if incident is None:
+            return ActionResult("missing")
+        if not self.may_record(by, incident, ActionKind.BANNED):
+            self.services.audit(by, "ban", incident.ref, outcome="refused")
+            return ActionResult("refused", incident)
+        now = self.services.clock.now()
+        ban = Ban(number, platform_name.strip()[:MAX_PLATFORM_NAME], reason.strip()[:MAX_REASON], by, name, now)
+        if self.repo.add_ban(ban) is None:
+            self.services.audit(by, "ban", incident.ref, outcome="already")
+            return ActionResult("already", incident, self.repo.action(number, ActionKind.BANNED.value))
+        self.services.audit(by, "ban", incident.ref)
+        return self._record(incident, ActionKind.BANNED, by, name, "")
+
+    def close(self, number: int, outcome: str, by: int, name: str) -> ActionResult:
+        """Close with an outcome, once; leaders only. Closing stops the re-pings."""
+        incident = self.repo.get(number)
+        if incident is None or outcome not in OUTCOMES:
+            return ActionResult("missing")
+        if not allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
+            self.services.audit(by, "close incident", incident.ref, outcome="refused: role")
+            return ActionResult("refused", incident)
+        now = self.services.clock.now()
+        closed = self.repo.close(number, now, outcome)
+        if closed is None:
+            self.services.audit(by, "close incident", incident.ref, outcome="already")
+            return ActionResult("already", incident, self.repo.action(number, ActionKind.CLOSED.value))
+        action = self.repo.add_action(Action(number, ActionKind.CLOSED.value, by, name, now, OUTCOMES[outcome]))
+        self.services.audit(by, "close incident", incident.ref, detail=outcome)
+        return ActionResult("done", closed, action)
+
+    def mark_alert_posted(self, number: int) -> None:
+        incident = self.repo.mark_alert_posted(number)
+        self.services.audit(SYSTEM, "incident alert", incident.ref, detail="queued for the Head Teacher")
+
+    # ---- escalation ---------------------------------------------------------------------
+    def ping_interval(self, urgent: bool) -> timedelta:
+        return timedelta(minutes=self.escalation.urgent_ack_minutes if urgent else self.escalation.ack_minutes)
+
+    def needing_alert(self) -> list[Incident]:
+        """Incidents saved whose first alert was never queued (the bot stopped in between)."""
+        return self.repo.unalerted()
+
+    def unacknowledged(self) -> list[Incident]:
+        return self.repo.unacknowledged()
+
+    def due_pings(self, now: datetime) -> list[Ping]:
+        """Re-sends due now. From the `fallback_after`-th re-send on, the deputy and SLT get them too."""
+        due = []
+        for incident in self.repo.unacknowledged():
+            if incident.next_ping_at is not None and incident.next_ping_at <= now:
+                number = incident.pings + 1
+                due.append(Ping(incident, number, number >= self.escalation.fallback_after))
+        return due
+
+    def record_ping(self, ping: Ping, now: datetime) -> None:
+        """After the re-send is queued: count it and set the next one from now (no catch-up bursts)."""
+        incident = ping.incident
+        self.repo.record_ping(
+            incident.number,
+            ping.number,
+            now + self.ping_interval(incident.urgent),
+            incident.leaders_alerted or ping.leaders_join,
+        )
+        self.services.audit(
+            SYSTEM,
+            "incident re-ping",
+            incident.ref,
+            detail=f"re-send {ping.number}" + ("; deputy and SLT alerted" if ping.leaders_join else ""),
+        )
+
+    def unreachable_at(self, incident: Incident) -> datetime:
+        return incident.opened_at + timedelta(minutes=self.escalation.unreachable_minutes)
+
+    def note_unreachable(self, incident: Incident) -> bool:
+        """True the first time the Head is found unreachable for this incident."""
+        if not self.repo.mark_unreachable_told(incident.number):
+            return False
+        self.services.audit(SYSTEM, "head unreachable", incident.ref, detail="reporter and SLT told")
+        return True
+
+
+# ---- guidance and exports ------------------------------------------------------------------
+
+
+def guidance(kind: Category) -> list[str]:
+    """What the person who logged it should do next, by category (plain text lines)."""
+    if kind.urgent:
+        return [
+            f"A pupil is named or described (policy {kind.clause}): delete the comment now.",
+            "1. Keep the screenshot (done: it is stored with the incident).",
+            "2. Delete the comment on the page straight away.",
+            "3. Do not reply to the person who posted it.",
+            "4. Tap Deleted when it is gone.",
+        ]
+    if kind.safeguarding:
+        return [
+            f"Bullying between pupils (policy {kind.clause}): log it on CPOMS and make sure the parents are informed.",
+            "Tap the buttons below when each is done.",
+        ]
+    if kind.offers_ban:
+        return [f"You may ban the person and report them (policy {BAN_CLAUSE}). Tap below when done."]
+    return []
+
+
+CSV_COLUMNS = (
+    "ref",
+    "opened",
+    "category",
+    "clause",
+    "urgent",
+    "state",
+    "reporter",
+    "note",
+    "screenshots",
+    "acknowledged_by",
+    "acknowledged_at",
+    *(f"{kind.value}_by" for kind in ActionKind if kind is not ActionKind.CLOSED),
+    "closed_by",
+    "closed_at",
+    "outcome",
+)
+
+
+def incidents_csv(incidents: list[Incident], actions: list[Action], tz: object) -> str:
+    """The incident log as CSV for the Head (SPEC capability 7); cells are safe to open in Excel."""
+    by_incident: dict[int, dict[str, Action]] = {}
+    for action in actions:
+        by_incident.setdefault(action.number, {})[action.kind] = action
+
+    def when(moment: datetime | None) -> str:
+        return show_time(moment, tz) if moment else ""  # type: ignore[arg-type]
+
+    def who(action: Action | None) -> str:
+        return f"{action.by_name} ({when(action.at)})" if action else ""
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for incident in incidents:
+        done = by_incident.get(incident.number, {})
+        kind = category(incident.category)
+        closed = done.get(ActionKind.CLOSED.value)
+        row = [
+            incident.ref,
+            incident.opened_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),  # type: ignore[arg-type]
+            kind.label,
+            kind.clause,
+            "yes" if incident.urgent else "no",
+            incident.state,
+            incident.reporter_name,
+            incident.note,
+            str(len(incident.evidence)),
+            incident.acknowledged_name,
+            when(incident.acknowledged_at),
+            *(who(done.get(k.value)) for k in ActionKind if k is not ActionKind.CLOSED),
+            closed.by_name if closed else "",
+            when(incident.closed_at),
+            OUTCOMES.get(incident.outcome, incident.outcome),
+        ]
+        writer.writerow([_safe_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (notes and names are typed by people)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
