@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from bot.clock import show_time
 from bot.roles import Permission, allows
-from bot.services import Services
+from bot.services import SYSTEM, Services
 from storage.incidents import Action, Ban, Evidence, Incident
 
 MAX_SCREENSHOTS = 10
@@ -27,7 +27,6 @@ MAX_SCREENSHOT_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
 MAX_NOTE = 1000
 MAX_PLATFORM_NAME = 100
 MAX_REASON = 200
-SYSTEM = 0  # the actor id of the bot's own timed work in the audit log
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,14 @@ is edited to show what was done. Re-pings, the fallback to the deputy and SLT, a
 
 from __future__ import annotations
 
+import html
 import io
 import logging
+import re
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,6 +70,7 @@ from bot.roles import Permission, Role
 from handlers.callbacks import pack
 from handlers.common import (
     MAX_CAPTION,
+    MAX_TEXT,
     Actor,
     Context,
     admit,
@@ -119,19 +122,23 @@ def receipt_thread(number: int) -> str:
 # ---- messages: built here, once, with every piece of typed text escaped -------------------
 
 
-def _u16(text: str) -> int:
-    """Telegram counts UTF-16 code units; an HTML string is never shorter than what it shows."""
-    return len(text.encode("utf-16-le")) // 2
+def _shown(html_text: str) -> int:
+    """How long Telegram measures our HTML: the text without tags, in UTF-16 code units."""
+    plain = html.unescape(_TAG.sub("", html_text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+_TAG = re.compile(r"</?[a-z][^>]*>")
 
 
 def _fit(text: str, budget: int) -> str:
-    """Escaped `text`, clipped (with …) so that it takes at most `budget` UTF-16 units."""
-    if _u16(h(text)) <= budget:
+    """`text` escaped, clipped with … so that Telegram counts at most `budget` units for it."""
+    if _shown(h(text)) <= budget:
         return h(text)
     low, high = 0, len(text)
     while low < high:
         middle = (low + high + 1) // 2
-        if _u16(h(text[:middle] + "…")) <= budget:
+        if _shown(h(text[:middle] + "…")) <= budget:
             low = middle
         else:
             high = middle - 1
@@ -194,16 +201,14 @@ def alert_caption(
     ]
     tail = [_status_line(incident, actions, tz)]
     detailed = _action_lines(actions, ban, tz)
-    if _u16("\n".join(head + tail + detailed)) > MAX_CAPTION - 120:
+    if _shown("\n".join(head + tail + detailed)) > MAX_CAPTION - 120:
         detailed = _action_lines(actions, ban, tz, names=False)  # /incident shows who and when
     tail += detailed
     if not incident.note:
         return "\n".join(head + tail)
     label = "Note: "
-    budget = MAX_CAPTION - _u16("\n".join(head + tail)) - _u16(label) - 2
-    note = _fit(incident.note, budget)
-    if len(note) < 20 and len(incident.note) > len(note):
-        note = f"see /incident {incident.number}"
+    budget = MAX_CAPTION - _shown("\n".join(head + tail)) - _shown(label) - 2
+    note = _fit(incident.note, budget) or f"see /incident {incident.number}"
     return "\n".join([*head, f"{label}{note}", *tail])
 
 
@@ -267,17 +272,15 @@ def receipt_buttons(incident: Incident, actions: list[Action]) -> Buttons:
 def record_text(
     incident: Incident, actions: list[Action], ban: Ban | None, intact: list[bool], tz: ZoneInfo
 ) -> str:
-    """The whole record for /incident N (text, under 4096 characters)."""
+    """The whole record for /incident N; the note gives way if everything else is long (4096 at most)."""
     kind = category(incident.category)
-    lines = [
+    head = [
         f"<b>{incident.ref}</b>" + (" · 🚨 urgent" if incident.urgent else ""),
         f"Category: {h(kind.label)}" + (f" (policy {kind.clause})" if kind.clause else ""),
         f"Logged by {h(clip(incident.reporter_name, 60))}, {_when(incident.opened_at, tz)}",
         _status_line(incident, actions, tz),
     ]
-    if incident.note:
-        lines.append(f"Note: {h(incident.note)}")
-    lines += ["", f"<b>Evidence</b> ({len(incident.evidence)}):"]
+    lines = ["", f"<b>Evidence</b> ({len(incident.evidence)}):"]
     for index, (item, ok) in enumerate(zip(incident.evidence, intact, strict=True), start=1):
         forwarded = ""
         if item.origin_type:
@@ -298,7 +301,10 @@ def record_text(
             f"\nRe-sent to the Head {incident.pings} time{'s' if incident.pings != 1 else ''}"
             + ("; the deputy and SLT were alerted." if incident.leaders_alerted else ".")
         )
-    return "\n".join(lines)
+    if incident.note:
+        budget = MAX_TEXT - _shown("\n".join(head + lines)) - 10
+        head.append(f"Note: {_fit(incident.note, budget)}")
+    return "\n".join(head + lines)
 
 
 def listing_line(incident: Incident, tz: ZoneInfo) -> str:
@@ -399,19 +405,37 @@ def _forget_draft(context: Context, draft_id: str | None = None) -> None:
         context.user_data.pop(DRAFT, None)
 
 
-def _picture(message: Message) -> tuple[str, str, str, str, str, int] | None:
-    """(file id, unique id, kind, mime type, suffix, size) of a photo or an image file."""
+@dataclass(frozen=True)
+class Picture:
+    """A photo or image file as Telegram described it, before it is downloaded."""
+
+    file_id: str
+    unique_id: str
+    kind: str  # photo or document
+    mime_type: str
+    suffix: str
+    size: int
+    origin: Origin | None
+
+
+_SUFFIXES = {"jpeg": ".jpg", "jpg": ".jpg", "png": ".png", "gif": ".gif", "webp": ".webp", "heic": ".heic"}
+
+
+def _picture(message: Message) -> Picture | None:
+    """The largest size of a photo, or an image sent as a file; None for anything else."""
     if message.photo:
         biggest = message.photo[-1]
-        return biggest.file_id, biggest.file_unique_id, "photo", "image/jpeg", ".jpg", biggest.file_size or 0
-    document = message.document
-    if document and (document.mime_type or "").startswith("image/"):
-        subtype = (document.mime_type or "image/").split("/", 1)[1].split(";")[0].lower()
-        suffix = {"jpeg": ".jpg", "jpg": ".jpg", "png": ".png", "gif": ".gif", "webp": ".webp", "heic": ".heic"}.get(
-            subtype, ".img"
+        return Picture(
+            biggest.file_id, biggest.file_unique_id, "photo", "image/jpeg", ".jpg", biggest.file_size or 0, _origin(message)
         )
-        return document.file_id, document.file_unique_id, "document", document.mime_type or "", suffix, document.file_size or 0
-    return None
+    document = message.document
+    mime_type = (document.mime_type or "") if document else ""
+    if document is None or not mime_type.startswith("image/"):
+        return None
+    suffix = _SUFFIXES.get(mime_type.split("/", 1)[1].split(";")[0].lower(), ".img")
+    return Picture(
+        document.file_id, document.file_unique_id, "document", mime_type, suffix, document.file_size or 0, _origin(message)
+    )
 
 
 def _origin(message: Message) -> Origin | None:
@@ -433,22 +457,17 @@ def _origin(message: Message) -> Origin | None:
     return Origin(origin.type, clip(name, 200), origin.date)
 
 
-async def _download(context: Context, file_id: str) -> bytes:
-    file = await context.bot.get_file(file_id)
-    return bytes(await file.download_as_bytearray())
-
-
-async def _screenshot(context: Context, message: Message, picture: tuple[str, str, str, str, str, int]) -> Screenshot:
-    file_id, unique_id, kind, mime_type, suffix, _ = picture
+async def _screenshot(context: Context, picture: Picture) -> Screenshot:
+    file = await context.bot.get_file(picture.file_id)
     return Screenshot(
-        data=await _download(context, file_id),
-        file_id=file_id,
-        file_unique_id=unique_id,
-        kind=kind,
-        mime_type=mime_type,
-        suffix=suffix,
+        data=bytes(await file.download_as_bytearray()),
+        file_id=picture.file_id,
+        file_unique_id=picture.unique_id,
+        kind=picture.kind,
+        mime_type=picture.mime_type,
+        suffix=picture.suffix,
         received_at=runtime(context).services.clock.now(),
-        origin=_origin(message),
+        origin=picture.origin,
     )
 
 
@@ -494,12 +513,11 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
     if actor is None or callback is None:
         return ConversationHandler.END
     offers = (context.user_data or {}).get(OFFERS, {})
-    offered = offers.get(callback.int_arg(0))
+    offered: Picture | None = offers.get(callback.int_arg(0))
     if offered is None:
         await _answer(update, "That photo is no longer with me. Please send it again.")
         return ConversationHandler.END
-    message, picture = offered
-    shot = await _screenshot(context, message, picture)
+    shot = await _screenshot(context, offered)
     draft, _ = _new_draft(context, actor).add(shot)
     _keep_draft(context, draft)
     runtime(context).services.audit(actor.user_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}")
@@ -520,13 +538,13 @@ def _screenshot_adder(state: str) -> Callable[[Update, Context], Awaitable[str |
         picture = _picture(message)
         if picture is None:
             return None
-        if picture[5] > MAX_SCREENSHOT_BYTES:
+        if picture.size > MAX_SCREENSHOT_BYTES:
             await _say(update, "That file is too big for me to keep (20 MB at most). Please send a screenshot.")
             return None
         if draft.full:
             await _say(update, *draft_view(state, draft, f"I can keep {MAX_SCREENSHOTS} screenshots per incident.\n"))
             return None
-        shot = await _screenshot(context, message, picture)
+        shot = await _screenshot(context, picture)
         draft, added = draft.add(shot)
         _keep_draft(context, draft)
         if added:
@@ -698,11 +716,11 @@ async def offer_photo(update: Update, context: Context) -> None:
     picture = _picture(message)
     if picture is None:
         return
-    offers: dict[int, object] = context.user_data.setdefault(OFFERS, {})
-    offers[message.message_id] = (message, picture)
+    offers: dict[int, Picture] = context.user_data.setdefault(OFFERS, {})
+    offers[message.message_id] = picture
     for old in sorted(offers)[:-OFFERS_KEPT]:
         offers.pop(old, None)
-    context.user_data["last_photo"] = picture[0]  # the consent feature's "Check consent" reads it
+    context.user_data["last_photo"] = picture.file_id  # the consent feature's "Check consent" reads it
     await reply(
         update,
         "What would you like to do with this picture?",

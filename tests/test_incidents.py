@@ -658,6 +658,19 @@ async def test_incidents_lists_open_ones_first_in_pages(bot: BotHarness) -> None
     assert "Sorry" in refused.plain
 
 
+async def test_the_ban_register_comes_in_pages_newest_first(bot: BotHarness) -> None:
+    seed(bot, 12, kind="outsider")
+    incidents = IncidentLog(bot.services)
+    for number in range(1, 13):
+        incidents.record_ban(number, f"troll_{number}", "Abuse", ADMIN, "Ada Admin")
+        bot.clock.advance(minutes=1)
+    [first] = await bot.say(HEAD, "/bans")
+    assert "Ban register</b> (12)" in first.text and "Page 1 of 2" in first.plain
+    assert first.plain.index("troll_12") < first.plain.index("troll_3")
+    await bot.press(HEAD, first, "Next ›")
+    assert "• troll_1 — Abuse" in first.plain and "troll_12" not in first.plain and "Page 2 of 2" in first.plain
+
+
 async def test_incident_record_shows_the_evidence_and_resends_it_to_leaders(bot: BotHarness) -> None:
     await log_misuse(bot, ADMIN, "pupil", note="Names <a pupil> & her class", shots=2)
     replies = await bot.say(DEPUTY, "/incident INC-0001")
@@ -709,6 +722,46 @@ async def test_export_gives_the_head_a_spreadsheet_safe_csv(bot: BotHarness) -> 
     assert any(e.action == "export incidents" and e.actor_id == HEAD for e in bot.audit())
 
 
+async def test_every_step_of_an_incident_leaves_an_audit_entry_without_its_content(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "outsider", note="Tom Smith in Year 4 was named")
+    await bot.advance(minutes=30)
+    alert = alerts_to(bot, HEAD, "INC-0001")[0]
+    for tap in ("Acknowledge", "Comment removed", "User banned"):
+        await bot.press(HEAD, alert, tap)
+    await bot.say(HEAD, "troll_account")
+    await bot.say(HEAD, "Abuse")
+    await bot.press(HEAD, alert, "Close")
+    await bot.press(HEAD, alert, "Resolved")
+    for command in ("/incident 1", "/incidents", "/bans", "/export"):
+        await bot.say(SLT, command)
+    trail = [(e.actor_id, e.actor_role, e.action) for e in bot.audit()]
+    expected = [
+        (ADMIN, "admin", "log misuse: start"),
+        (ADMIN, "admin", "log misuse: screenshot"),
+        (ADMIN, "admin", "log misuse: category"),
+        (ADMIN, "admin", "log misuse: note"),
+        (ADMIN, "admin", "incident opened"),
+        (ADMIN, "admin", "evidence stored"),
+        (0, "system", "incident alert"),
+        (0, "system", "incident re-ping"),
+        (HEAD, "head", "acknowledge incident"),
+        (HEAD, "head", "incident action removed"),
+        (HEAD, "head", "ban"),
+        (HEAD, "head", "incident action banned"),
+        (HEAD, "head", "close incident"),
+        (SLT, "slt", "view incident"),
+        (SLT, "slt", "list incidents"),
+        (SLT, "slt", "list bans"),
+        (SLT, "slt", "export incidents"),
+    ]
+    steps = iter(trail)
+    for entry in expected:
+        assert entry in steps, f"{entry} missing or out of order"
+    for entry in bot.audit():
+        assert "Tom Smith" not in f"{entry.target} {entry.detail}", "the audit log never holds what was posted"
+        assert "troll_account" not in f"{entry.target} {entry.detail}"
+
+
 # ---- what Telegram would refuse ----------------------------------------------------------------------
 
 
@@ -727,6 +780,28 @@ async def test_long_notes_and_names_keep_the_alert_caption_within_telegram_limit
     assert incident.note in (await bot.say(SLT, "/incident 1"))[0].plain
     assert "&<😀>" in alert.plain and "…" in alert.plain, "the note is clipped, escaped, in the caption"
     # The fixture fails the test if Telegram would have refused any caption or text.
+
+
+def test_the_fullest_alert_caption_still_fits_telegrams_limit() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.emulator import parse_html, utf16_len
+    from handlers.incidents import alert_caption
+    from storage.incidents import Action, Ban, Evidence
+
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    long_name = "Ω&<" * 30
+    evidence = tuple(
+        Evidence(f"evidence/INC-0001/{n}.jpg", "0" * 64, 1, "f", "u", "photo", "image/jpeg", ADMIN, at, f"{long_name}{n}", "user", at)
+        for n in range(10)
+    )
+    incident = Incident(1, "d", "pupil", True, ADMIN, long_name, "😀&" * 500, at, evidence, pings=99)
+    actions = [Action(1, kind, HEAD, long_name, at) for kind in ("removed", "banned", "reported", "parent", "cpoms")]
+    ban = Ban(1, "x" * 100, "y" * 200, HEAD, long_name, at)
+    caption = alert_caption(incident, actions, ban, ZoneInfo("Europe/London"), reminder=99)
+    plain, _ = parse_html(caption)
+    assert utf16_len(plain) <= 1024 and "Note: 😀&amp;" in caption and "Reminder 99" in caption
 
 
 def test_references_are_read_the_way_staff_type_them() -> None:
