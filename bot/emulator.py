@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote
 from typing import Any
 
 from aiohttp import web
@@ -1492,6 +1493,14 @@ class InProcessRequest(BaseRequest):
         return None
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **_: Any) -> tuple[int, bytes]:
+        marker = f"/file/bot{self.emulator.token}/"
+        url = unquote(url)
+        if marker in url:  # a file download (getFile's file_path)
+            file_id = self.emulator._file_paths.get(url.split(marker, 1)[1])
+            if file_id is None:
+                return 404, json.dumps(_error_body(404, "Not Found")).encode()
+            self.emulator.downloaded.append(file_id)
+            return 200, self.emulator.files[file_id]
         name = url.rstrip("/").rsplit("/", 1)[-1]
         params = {key: _decode_field(key, value) for key, value in (request_data.json_parameters if request_data else {}).items()}
         self.emulator.calls.append((name, params))

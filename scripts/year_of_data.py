@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Awaitable, Callable
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from telegram import Update
 
 from storage.atomic import ensure_private_dir
 from storage.audit import AuditEntry
@@ -17,8 +20,6 @@ LAST = ["Smith", "Jones", "O'Brien", "Smith-Jones", "Williams", "Brown", "Taylor
         "Patel", "Khan", "Nowak", "McDonald", "O'Neill", "Fitz-Gerald", "Murphy", "Clarke", "Hughes", "Walker"]
 HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
 
-# Extra timed workloads, by row name: async (app, emulator, rounds) -> samples in ms.
-WORKLOADS: dict[str, Callable[[Any, Any, int], Awaitable[list[float]]]] = {}
 
 
 def register_csv(pupils: int, seed: int = 1) -> str:
@@ -46,16 +47,131 @@ def write_audit(folder: Path, entries: int, end: datetime, seed: int = 2) -> Non
         entry = AuditEntry(at, 13, "admin", rng.choice(actions), f"P{rng.randint(0, 1999):05d}")
         by_month.setdefault(at.strftime("%Y-%m"), []).append(entry.to_json())
     for month, lines in by_month.items():
-        (folder / f"audit-{month}.jsonl").write_text("\n".join(lines) + "\n")
+        with open(folder / f"audit-{month}.jsonl", "a", encoding="utf-8") as file:
+            file.write("\n".join(lines) + "\n")
 
 
-def generate_year(data_dir: Path, config: Any, now: datetime, quick: bool = False) -> dict[str, int]:
+class Driver:
+    """Acts as staff against an in-process Application: each update is handled, then its messages sent."""
+
+    def __init__(self, app: Any, emu: Any) -> None:
+        self.app = app
+        self.emu = emu
+        self.runtime = app.bot_data["runtime"]
+
+    async def handle(self) -> list[float]:
+        """Handle every queued update; return how long each took (ms), replies and outbox included."""
+        samples = []
+        for raw in self.emu.take_updates():
+            started = time.perf_counter()
+            await self.app.process_update(Update.de_json(raw, self.app.bot))
+            while self.runtime.delivery.busy:
+                await asyncio.sleep(0)
+            samples.append((time.perf_counter() - started) * 1000)
+        return samples
+
+    async def say(self, user: int, text: str) -> list[float]:
+        self.emu.send_text(user, text)
+        return await self.handle()
+
+    async def press(self, user: int, message: Any, label: str) -> list[float]:
+        self.emu.press(user, message, label)
+        return await self.handle()
+
+    async def tick(self) -> None:
+        await self.runtime.ticker.tick()
+        while self.runtime.delivery.busy:
+            await asyncio.sleep(0)
+
+    async def log_incident(self, user: int, category_label: str, shot: int) -> list[float]:
+        """/log, a screenshot, Done, a category, Skip, Confirm: the steps an admin takes."""
+        samples = await self.say(user, "/log")
+        self.emu.send_photo(user, b"\xff\xd8 screenshot %d \xff\xd9" % shot)
+        samples += await self.handle()
+        step = self.emu.last_to(user)
+        for label in ("Done", category_label, "Skip", "Confirm"):
+            samples += await self.press(user, step, label)
+        return samples
+
+    async def record_application(self, user: int, parent: str, child: str) -> None:
+        """/apply as the office records a paper form (the child is flagged if not matched)."""
+        await self.say(user, "/apply")
+        await self.say(user, parent)
+        await self.press(user, self.emu.last_to(user), "Mother")
+        await self.say(user, child)
+        matches = self.emu.last_to(user)
+        labels = [label for label, _ in matches.buttons]
+        await self.press(user, matches, labels[0])
+        for label in ("That's all", "Yes, signed"):
+            await self.press(user, self.emu.last_to(user), label)
+        await self.say(user, "F-1")
+        await self.press(user, self.emu.last_to(user), "Skip")
+        await self.press(user, self.emu.last_to(user), "Submit")
+
+
+def spread(total: int, days: int, day: int) -> int:
+    """How many of `total` events fall on `day` when spread evenly over `days`."""
+    return total * (day + 1) // days - total * day // days
+
+
+async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[str, int], people: dict[str, int]) -> None:
+    """Run the bot through a school year on a test clock: nudges answered, incidents, applications."""
+    from bot.app import build_application, on_start, on_stop
+    from bot.clock import FakeClock, local_moment
+    from bot.emulator import BotApiEmulator, InProcessRequest
+
+    emu = BotApiEmulator(token=config.telegram.token)
+    for user in people.values():
+        emu.add_user(user, f"User{user}", "Staff")
+    tz = config.school.timezone
+    clock = FakeClock(now - timedelta(days=sizes["days of nudges"]))
+    app = build_application(config, clock, autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu))
+    await app.initialize()
+    await on_start(app)
+    driver = Driver(app, emu)
+    pupils = app.bot_data["runtime"].services.consents.index().pupils
+    admin, head, slt, office = people["admin"], people["head"], people["slt"], people["office"]
+    days = sizes["days of nudges"]
+    shot = 0
+    for n in range(days):
+        day = (clock.now() + timedelta(days=1)).astimezone(tz).date() if n else clock.now().astimezone(tz).date()
+        clock.set(local_moment(day, config.moderation.nudge_time, tz) + timedelta(minutes=1))
+        await driver.tick()
+        nudge = emu.last_to(admin)
+        if nudge is not None and nudge.buttons and nudge.buttons[0][0] == "Page checked, all fine":
+            await driver.press(admin, nudge, "Page checked, all fine")
+        for _ in range(spread(sizes["incidents"], days, n)):
+            shot += 1
+            await driver.log_incident(admin, "Offensive comment (6.1)", shot)
+            alert = emu.last_to(head)
+            if alert is not None and alert.buttons and alert.buttons[0][0] == "Acknowledge":
+                await driver.press(head, alert, "Acknowledge")
+        for _ in range(spread(sizes["applications"], days, n)):
+            child = pupils[(n * 7 + shot) % len(pupils)]
+            await driver.record_application(office, f"Parent {n}", f"{child.first_name} {child.last_name}")
+            card = emu.last_to(slt)
+            if card is not None and card.buttons and card.buttons[0][0] == "Approve":
+                await driver.press(slt, card, "Approve")
+        clock.set(local_moment(day, config.moderation.deadline, tz) + timedelta(hours=1))
+        await driver.tick()
+    await app.shutdown()
+    await on_stop(app)
+
+
+def generate_year(data_dir: Path, config: Any, now: datetime, people: dict[str, int], quick: bool = False) -> dict[str, int]:
     """Fill a data folder with a year of data; returns what was made, for the table's caption."""
     from bot.clock import FakeClock
     from bot.register import PendingImport, RegisterService
     from bot.services import Services
 
-    sizes = {"pupils": 500 if quick else 2_000, "audit entries": 5_000 if quick else 50_000}
+    scale = 10 if quick else 1
+    sizes = {
+        "pupils": 2_000 // scale,
+        "audit entries": 50_000 // scale,
+        "incidents": 500 // scale,
+        "days of nudges": 365 // scale,
+        "applications": 300 // scale,
+    }
     services = Services.open(config, FakeClock(now))
     try:
         register = RegisterService(services)
@@ -64,5 +180,8 @@ def generate_year(data_dir: Path, config: Any, now: datetime, quick: bool = Fals
         register.commit_import(0, PendingImport(parsed, preview))
     finally:
         services.close()
-    write_audit(data_dir / "audit", sizes["audit entries"], now)
+    asyncio.run(live_a_year(data_dir, config, now, sizes, people))
+    audit = data_dir / "audit"
+    made = sum(len(p.read_text().splitlines()) for p in audit.glob("audit-*.jsonl"))
+    write_audit(audit, max(sizes["audit entries"] - made, 0), now)
     return sizes
