@@ -66,6 +66,7 @@ from handlers.common import (
     show,
     staff_only,
 )
+from handlers.delivery import retry_wait
 from handlers.menu import MenuCommand
 from handlers.runtime import Runtime, TimedWork, runtime
 from storage.applications import ApplicationRepository
@@ -884,7 +885,7 @@ class JoinRequests:
             else:
                 await self.bot.decline_chat_join_request(chat, user)
         except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+            wait = retry_wait(exc)
             apps.join_failed(n, "rate limited", wait)
         except BadRequest as exc:
             if "hide_requester_missing" in exc.message.lower() or "user_already_participant" in exc.message.lower():

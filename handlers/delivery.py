@@ -28,6 +28,12 @@ FORBIDDEN_BACKOFF = timedelta(minutes=1)
 _DONE_EDIT_ERRORS = ("message is not modified", "message to edit not found", "message can't be edited")
 
 
+def retry_wait(exc: RetryAfter) -> timedelta:
+    """How long Telegram asked us to wait (an int before PTB's timedelta opt-in, a timedelta after)."""
+    wait = exc.retry_after
+    return wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
+
+
 def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
@@ -127,7 +133,7 @@ class Delivery:
         try:
             message_id = await self._send(item)
         except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, timedelta) else timedelta(seconds=exc.retry_after)
+            wait = retry_wait(exc)
             outbox.save(self._retry(item, now, wait, "rate limited"))
         except Forbidden as exc:
             outbox.save(self._retry(item, now, FORBIDDEN_BACKOFF, f"forbidden: {exc.message}"))
