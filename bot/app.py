@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackContext
+from telegram.ext import Application, ApplicationBuilder, CallbackContext
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
 from handlers import access, applications, audit, consent, incidents, moderation
-from handlers.delivery import Delivery
+from handlers.delivery import Delivery, RetryingRateLimiter
 from handlers.errors import on_error
 from handlers.menu import refresh_menu, set_default_menu
 from handlers.runtime import Runtime, Ticker
@@ -41,7 +41,7 @@ def build_application(
         .base_file_url(config.telegram.base_file_url)
         # No overall throttle: a school bot sends far below Telegram's 30 messages a second, and a
         # throttle would delay every reply; a 429 is still retried, and group chats stay throttled.
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        .rate_limiter(RetryingRateLimiter(overall_max_rate=0, max_retries=3))
         .post_init(on_start)
         .post_shutdown(on_stop)
     )

@@ -12,11 +12,14 @@ import asyncio
 import logging
 import uuid
 from dataclasses import replace
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.services import Services
 from storage.outbox import Buttons, OutboxItem
@@ -24,8 +27,50 @@ from storage.outbox import Buttons, OutboxItem
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
+NETWORK_RETRIES = 2
+NETWORK_BACKOFF = 0.2  # seconds, doubled on each retry
 FORBIDDEN_BACKOFF = timedelta(minutes=1)
 _DONE_EDIT_ERRORS = ("message is not modified", "message to edit not found", "message can't be edited")
+
+
+# The updater retries polling itself; a callback answer that arrives late is worse than none.
+_NOT_RETRIED = frozenset({"getUpdates", "answerCallbackQuery"})
+
+
+def _certainly_not_done(exc: NetworkError) -> bool:
+    """True when Telegram answered with an error (a 5xx) or no connection was made. A dropped answer
+    or a time-out may hide a message already sent, and sending it again would show it twice."""
+    if isinstance(exc, TimedOut):
+        return False
+    return not exc.message.startswith("httpx.") or exc.message.startswith("httpx.ConnectError")
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter waits out 429s; this also retries a 5xx or a failed connection briefly.
+
+    Covers the replies handlers send directly; the outbox keeps retrying important messages for as
+    long as it takes. A refusal (400, 403) is an answer, not a fault, and is never retried here.
+    """
+
+    async def process_request(  # type: ignore[override]
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt == NETWORK_RETRIES or endpoint in _NOT_RETRIED or not _certainly_not_done(exc):
+                    raise
+                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
+        raise AssertionError("unreachable")
 
 
 def retry_wait(exc: RetryAfter) -> timedelta:

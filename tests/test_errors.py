@@ -33,7 +33,8 @@ async def test_a_crash_in_a_handler_gives_a_short_apology_and_logs_ids_only(
 
 
 async def test_undeliverable_messages_are_retried_until_telegram_takes_them(bot: BotHarness) -> None:
-    bot.emu.fail_next("sendMessage", 500, "Internal Server Error", count=2)
+    # Three failures outlast the quick retries of the rate limiter; the outbox tries again later.
+    bot.emu.fail_next("sendMessage", 500, "Internal Server Error", count=3)
     bot.runtime.delivery.post("test:1", HEAD, "Important: <b>read me</b>")
     await bot.settle()
     assert not any("read me" in m.plain for m in bot.emu.messages_to(HEAD))
@@ -71,3 +72,16 @@ async def test_a_message_that_only_matters_for_a_while_is_given_up(bot: BotHarne
     for _ in range(4):
         await bot.advance(minutes=1)
     assert bot.services.outbox.get(item.id).state == "failed"
+
+
+async def test_a_5xx_on_a_reply_is_retried(bot: BotHarness) -> None:
+    bot.emu.fail_next("sendMessage", 500, "Internal Server Error")
+    [reply] = await bot.say(ADMIN, "/help")
+    assert "You are page administrator" in reply.plain
+    assert [f.kind for f in bot.emu.injected] == ["500"]
+
+
+async def test_a_refusal_is_not_retried(bot: BotHarness) -> None:
+    bot.emu.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    await bot.say(ADMIN, "/help")
+    assert sum(method == "sendMessage" for method, _ in bot.emu.calls) == 2  # the reply, then the apology

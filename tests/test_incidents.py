@@ -457,7 +457,8 @@ async def test_close_with_an_outcome_updates_every_copy_and_stops_reminders(bot:
 
 
 async def test_alert_saved_before_sending_is_delivered_once_after_a_restart(bot: BotHarness) -> None:
-    bot.emu.fail_next("sendPhoto", 500, "Internal Server Error")
+    # Three failures outlast the rate limiter's quick retries, so the alert waits in the outbox.
+    bot.emu.fail_next("sendPhoto", 500, "Internal Server Error", count=3)
     await log_misuse(bot, ADMIN, "pupil")
     assert not alerts_to(bot, HEAD, "INC-0001")
     [pending] = [c for c in bot.runtime.delivery.thread_copies("inc:1") if c.chat_id == HEAD]
