@@ -7,6 +7,7 @@ checks a draft; a CSV document loads the register after a preview and a Confirm 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import warnings
@@ -28,7 +29,7 @@ from telegram.ext import (
 from bot.clock import local_day, local_moment
 from bot.consent import ConsentVerdict, Pupil, format_date
 from bot.draft_check import DraftReport
-from bot.names import Resolution, fold
+from bot.names import PupilIndex, Resolution, fold
 from bot.register import PendingImport, PhotoCheck, RegisterService, names_from_text
 from bot.register_import import ImportPreview, ParsedRegister
 from bot.roles import Permission, Role
@@ -76,7 +77,13 @@ def pupil_token(pupil: Pupil) -> str:
 
 
 def pupil_by_token(rt: Runtime, token: str) -> Pupil | None:
-    return next((p for p in rt.services.consents.all() if pupil_token(p) == token), None)
+    return _tokens(rt.services.consents.index()).get(token)
+
+
+@functools.lru_cache(maxsize=2)
+def _tokens(index: PupilIndex) -> dict[str, Pupil]:
+    """Token → pupil for the current register (the index is rebuilt, and so this, on each import)."""
+    return {pupil_token(pupil): pupil for pupil in index.pupils}
 
 
 # ---- rendering -------------------------------------------------------------------------------
