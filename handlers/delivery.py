@@ -193,9 +193,10 @@ class Delivery:
         except (NetworkError, TelegramError) as exc:
             outbox.save(self._retry(item, now, self._backoff(item), f"network: {type(exc).__name__}"))
         else:
-            outbox.save(
-                replace(item, state="sent", attempts=item.attempts + 1, sent_at=now, message_id=message_id)
-            )
+            # A delivered message keeps only what later edits need: its text and buttons were the
+            # bulk of the outbox file, which is rewritten on every change.
+            sent = replace(item, state="sent", attempts=item.attempts + 1, sent_at=now, message_id=message_id)
+            outbox.save(replace(sent, text="", buttons=()))
 
     def _backoff(self, item: OutboxItem) -> timedelta:
         return min(timedelta(seconds=5 * 2**item.attempts), MAX_BACKOFF)
