@@ -44,12 +44,20 @@ class OutboxItem:
 class OutboxRepository:
     def __init__(self, db: TinyDB) -> None:
         self._table = db.table("outbox")
+        self._ids: dict[str, int] | None = None  # key -> doc id; enqueue is on every alert's path
+
+    def _id_of(self, key: str) -> int | None:
+        if self._ids is None:
+            self._ids = {doc["key"]: doc.doc_id for doc in self._table.all()}
+        return self._ids.get(key)
 
     def enqueue(self, item: OutboxItem) -> OutboxItem:
-        existing = self._table.get(Query().key == item.key)
-        if existing:
-            return _from_doc(existing)
+        existing = self._id_of(item.key)
+        if existing is not None:
+            return _from_doc(self._table.get(doc_id=existing))
         doc_id = self._table.insert(_to_doc(item))
+        assert self._ids is not None
+        self._ids[item.key] = doc_id
         return replace(item, id=doc_id)
 
     def due(self, now: datetime) -> list[OutboxItem]:
@@ -67,8 +75,8 @@ class OutboxRepository:
         return _from_doc(doc) if doc else None
 
     def by_key(self, key: str) -> OutboxItem | None:
-        doc = self._table.get(Query().key == key)
-        return _from_doc(doc) if doc else None
+        doc_id = self._id_of(key)
+        return _from_doc(self._table.get(doc_id=doc_id)) if doc_id is not None else None
 
     def in_thread(self, thread: str) -> list[OutboxItem]:
         """Every original copy of a thread (not the edits)."""
@@ -85,6 +93,7 @@ class OutboxRepository:
         """Forget delivered (or abandoned) messages created before `before`, keeping the file small."""
         q = Query()
         before_text = before.isoformat()
+        self._ids = None
         return len(self._table.remove((q.state != "pending") & (q.created_at < before_text)))
 
     def pending_count(self) -> int:
