@@ -164,22 +164,39 @@ class IncidentRepository:
         self._actions = db.table("actions")
         self._bans = db.table("bans")
         self.evidence = EvidenceStore(evidence_dir)
+        # number -> doc id and draft id -> number, so a lookup never scans a year of incidents
+        self._doc_ids: dict[int, int] | None = None
+        self._drafts: dict[str, int] = {}
+
+    def _index(self) -> dict[int, int]:
+        if self._doc_ids is None:
+            self._doc_ids = {}
+            for doc in self._incidents.all():
+                self._doc_ids[doc["number"]] = doc.doc_id
+                if doc.get("draft_id"):
+                    self._drafts[doc["draft_id"]] = doc["number"]
+        return self._doc_ids
 
     # ---- incidents ----------------------------------------------------------------------
     def next_number(self) -> int:
-        return max((doc["number"] for doc in self._incidents.all()), default=0) + 1
+        return max(self._index(), default=0) + 1
 
     def insert(self, incident: Incident) -> Incident:
-        self._incidents.insert(_incident_doc(incident))
+        index = self._index()
+        index[incident.number] = self._incidents.insert(_incident_doc(incident))
+        if incident.draft_id:
+            self._drafts[incident.draft_id] = incident.number
         return incident
 
     def get(self, number: int) -> Incident | None:
-        doc = self._incidents.get(Query().number == number)
+        doc_id = self._index().get(number)
+        doc = self._incidents.get(doc_id=doc_id) if doc_id is not None else None
         return _incident_from(doc) if doc else None
 
     def by_draft(self, draft_id: str) -> Incident | None:
-        doc = self._incidents.get(Query().draft_id == draft_id)
-        return _incident_from(doc) if doc else None
+        self._index()
+        number = self._drafts.get(draft_id)
+        return self.get(number) if number is not None else None
 
     def all(self) -> list[Incident]:
         return sorted((_incident_from(d) for d in self._incidents.all()), key=lambda i: i.number)
@@ -238,7 +255,7 @@ class IncidentRepository:
         return incident
 
     def _save(self, incident: Incident) -> Incident:
-        self._incidents.update(_incident_doc(incident), Query().number == incident.number)
+        self._incidents.update(_incident_doc(incident), doc_ids=[self._index()[incident.number]])
         return incident
 
     # ---- actions ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -42,65 +43,94 @@ class OutboxItem:
 
 
 class OutboxRepository:
+    """The outbox file, with in-memory indexes (key, pending, thread) so that no lookup scans a
+    year of delivered messages. This process is the only writer, so the indexes stay true."""
+
     def __init__(self, db: TinyDB) -> None:
         self._table = db.table("outbox")
-        self._ids: dict[str, int] | None = None  # key -> doc id; enqueue is on every alert's path
+        self._ids: dict[str, int] = {}
+        self._pending: set[int] = set()
+        self._threads: dict[str, list[int]] = {}
+        self._indexed = False
 
-    def _id_of(self, key: str) -> int | None:
-        if self._ids is None:
-            self._ids = {doc["key"]: doc.doc_id for doc in self._table.all()}
-        return self._ids.get(key)
+    def _index(self) -> None:
+        if self._indexed:
+            return
+        self._ids, self._pending, self._threads = {}, set(), {}
+        for doc in self._table.all():
+            self._note(doc, doc.doc_id)
+        self._indexed = True
+
+    def _note(self, doc: dict, doc_id: int) -> None:
+        self._ids[doc["key"]] = doc_id
+        if doc["state"] == "pending":
+            self._pending.add(doc_id)
+        else:
+            self._pending.discard(doc_id)
+        if doc["thread"] and not doc["edit_of"]:
+            copies = self._threads.setdefault(doc["thread"], [])
+            if doc_id not in copies:
+                copies.append(doc_id)
+
+    def _items(self, doc_ids: Iterable[int]) -> list[OutboxItem]:
+        docs = (self._table.get(doc_id=doc_id) for doc_id in doc_ids)
+        return [_from_doc(doc) for doc in docs if doc is not None]
 
     def enqueue(self, item: OutboxItem) -> OutboxItem:
-        existing = self._id_of(item.key)
+        self._index()
+        existing = self._ids.get(item.key)
         if existing is not None:
-            return _from_doc(self._table.get(doc_id=existing))
-        doc_id = self._table.insert(_to_doc(item))
-        assert self._ids is not None
-        self._ids[item.key] = doc_id
+            return self._items([existing])[0]
+        doc = _to_doc(item)
+        doc_id = self._table.insert(doc)
+        self._note(doc, doc_id)
         return replace(item, id=doc_id)
 
     def due(self, now: datetime) -> list[OutboxItem]:
-        now_text = now.isoformat()
-        q = Query()
-        docs = self._table.search((q.state == "pending") & (q.next_attempt_at <= now_text))
-        return sorted((_from_doc(d) for d in docs), key=lambda i: (i.next_attempt_at, i.id))
+        self._index()
+        due = [i for i in self._items(self._pending) if i.next_attempt_at <= now]
+        return sorted(due, key=lambda i: (i.next_attempt_at, i.id))
 
     def next_attempt(self) -> datetime | None:
-        docs = self._table.search(Query().state == "pending")
-        return min((datetime.fromisoformat(d["next_attempt_at"]) for d in docs), default=None)
+        self._index()
+        return min((i.next_attempt_at for i in self._items(self._pending)), default=None)
 
     def get(self, item_id: int) -> OutboxItem | None:
-        doc = self._table.get(doc_id=item_id)
-        return _from_doc(doc) if doc else None
+        found = self._items([item_id])
+        return found[0] if found else None
 
     def by_key(self, key: str) -> OutboxItem | None:
-        doc_id = self._id_of(key)
-        return _from_doc(self._table.get(doc_id=doc_id)) if doc_id is not None else None
+        self._index()
+        doc_id = self._ids.get(key)
+        return self.get(doc_id) if doc_id is not None else None
 
     def in_thread(self, thread: str) -> list[OutboxItem]:
         """Every original copy of a thread (not the edits)."""
-        q = Query()
-        docs = self._table.search((q.thread == thread) & (q.edit_of == 0))
-        return sorted((_from_doc(d) for d in docs), key=lambda i: i.id)
+        self._index()
+        return self._items(sorted(self._threads.get(thread, ())))
 
     def pending_edit(self, chat_id: int, message_id: int) -> OutboxItem | None:
-        q = Query()
-        doc = self._table.get((q.state == "pending") & (q.chat_id == chat_id) & (q.edit_of == message_id))
-        return _from_doc(doc) if doc else None
+        self._index()
+        return next(
+            (i for i in self._items(self._pending) if i.chat_id == chat_id and i.edit_of == message_id), None
+        )
 
     def prune(self, before: datetime) -> int:
         """Forget delivered (or abandoned) messages created before `before`, keeping the file small."""
         q = Query()
-        before_text = before.isoformat()
-        self._ids = None
-        return len(self._table.remove((q.state != "pending") & (q.created_at < before_text)))
+        removed = self._table.remove((q.state != "pending") & (q.created_at < before.isoformat()))
+        self._indexed = False
+        return len(removed)
 
     def pending_count(self) -> int:
-        return self._table.count(Query().state == "pending")
+        self._index()
+        return len(self._pending)
 
     def save(self, item: OutboxItem) -> None:
-        self._table.update(_to_doc(item), doc_ids=[item.id])
+        self._index()
+        doc = _to_doc(item)
+        self._table.update(doc, doc_ids=[item.id])
+        self._note(doc, item.id)
 
 
 def _to_doc(i: OutboxItem) -> dict:
