@@ -20,6 +20,7 @@ from handlers.common import (
     command_args,
     h,
     is_private,
+    paged,
     paginate,
     refuse_stranger,
     reply,
@@ -81,9 +82,10 @@ async def grant(update: Update, context: Context, actor: Actor) -> None:
 async def _apply_grant(update: Update, context: Context, actor: Actor, target: int, role: Role) -> None:
     rt = runtime(context)
     result = StaffAccess(rt.services).grant(actor.user_id, target, role)
+    if result.ok:  # told before the reply: a lost reply must not leave the person untold
+        _tell_person(rt, target, f"You now have access as {role.title}. Send /help to see what you can do.")
     await reply(update, h(result.message))
     if result.ok:
-        _tell_person(rt, target, f"You now have access as {role.title}. Send /help to see what you can do.")
         await refresh_menu_if_seen(context, target, role)
 
 
@@ -101,26 +103,15 @@ async def revoke(update: Update, context: Context, actor: Actor) -> None:
         await refresh_menu_if_seen(context, int(arg), None)
 
 
-@staff_only(Permission.MANAGE_STAFF)
-async def staff_list(update: Update, context: Context, actor: Actor) -> None:
-    """Everyone with access, grouped by role, paginated."""
-    await _show_staff(update, context, 0)
-
-
-async def _show_staff(update: Update, context: Context, number: int) -> None:
+async def show_staff(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """Everyone with access, grouped by role, a page at a time."""
     members = sorted(runtime(context).services.staff.active(), key=lambda m: (list(Role).index(m.role), m.name))
     lines = [f"• {h(m.name or 'not yet seen')} — <code>{m.user_id}</code> — {m.role.title}" for m in members if m.role]
     page = paginate(lines, number, per_page=15)
     await show(update, "<b>Staff with access</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("staff"))
 
 
-async def staff_page(update: Update, context: Context) -> None:
-    """Next/previous page of /staff."""
-    if await admit(update, context, Permission.MANAGE_STAFF, action="staff page") is None:
-        return
-    callback = callback_of(update)
-    await answer(update)
-    await _show_staff(update, context, callback.int_arg(0) or 0 if callback else 0)
+staff_list, staff_page = paged(Permission.MANAGE_STAFF, "staff list", show_staff)
 
 
 async def request_access(update: Update, context: Context) -> None:
@@ -136,8 +127,6 @@ async def request_access(update: Update, context: Context) -> None:
     if request is None:
         await answer(update, "Your request is already with the senior leaders.")
         return
-    await answer(update, "Request sent.")
-    await show(update, "Thank you. Your request has been sent to the senior leaders; I will tell you their decision.")
     who = h(user.full_name) + (f" (@{h(user.username)})" if user.username else "")
     card = (
         f"<b>Access request</b>\n{who}\nTelegram id <code>{user.id}</code>\n"
@@ -155,6 +144,10 @@ async def request_access(update: Update, context: Context) -> None:
             buttons,
             thread=f"access:{user.id}",
         )
+    # Answered after the cards are queued: a lost answer must not lose the request (a second tap
+    # finds it "already with the senior leaders").
+    await answer(update, "Request sent.")
+    await show(update, "Thank you. Your request has been sent to the senior leaders; I will tell you their decision.")
 
 
 async def decide_request(update: Update, context: Context) -> None:
@@ -188,13 +181,13 @@ async def decide_request(update: Update, context: Context) -> None:
     else:
         await answer(update, "This button has expired.")
         return
-    await answer(update, "Done.")
     when = show_time(rt.services.clock.now(), rt.services.config.school.timezone)
     rt.delivery.edit_thread(
         f"access:{target}",
         f"<b>Access request</b>\n{h(pending.name)} — <code>{target}</code>\n"
         f"✔️ {outcome.capitalize()} by {h(actor.name)} at {when}",
     )
+    await answer(update, "Done.")  # after every card is queued for its edit: a lost answer loses nothing
 
 
 async def refresh_menu_if_seen(context: Context, user_id: int, role: Role | None) -> None:

@@ -61,6 +61,7 @@ from handlers.common import (
     clip,
     command_args,
     h,
+    paged,
     paginate,
     reply,
     show,
@@ -585,14 +586,16 @@ async def applicant_conduct(update: Update, context: Context) -> None:
         rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not pending")
         await answer(update, "This button is no longer active.")
         return
-    await answer(update)
-    if callback.action != "yes":
-        await show(update, CONDUCT_REFUSED, ((("I agree", pack("apj", "yes", number)),),))
-        return
+    # The cards are queued before any await: the application is already pending, and a lost
+    # answer must not leave it without a card (a second tap finds it no longer collecting).
     if filed.submitted:
         send_cards(rt, filed.application)
     if filed.refreshed:
         refresh_cards(rt, filed.application)
+    await answer(update)
+    if callback.action != "yes":
+        await show(update, CONDUCT_REFUSED, ((("I agree", pack("apj", "yes", number)),),))
+        return
     await show(update, WITH_LEADERS)
 
 
@@ -735,8 +738,8 @@ async def decide(update: Update, context: Context) -> None:
         rt.services.audit(actor.user_id, action, f"application {number}", outcome="refused: already decided")
         await answer(update, _already(rt.services, application))
         return
+    refresh_cards(rt, application)  # queued before any await: a lost answer must not leave stale cards
     await answer(update, "Approved." if approve else "Rejected.")
-    refresh_cards(rt, application)
     await context.application.bot_data[JOINS].flush()
     if approve:
         announce(rt, application)
@@ -761,9 +764,9 @@ async def skip_reason(update: Update, context: Context) -> None:
     if application is None:
         await answer(update, "This button is no longer active.")
         return
-    await answer(update)
     if not application.outcome_told:
         announce(rt, application)
+    await answer(update)
     await show(update, f"No reason given. The outcome of application #{number} has been sent.")
 
 
@@ -805,23 +808,10 @@ async def drop_question(update: Update, context: Context) -> None:
 # ---- /pending and /application N ----------------------------------------------------------
 
 
-@staff_only(Permission.RECORD_APPLICATION, action="list pending applications")
-async def pending(update: Update, context: Context, actor: Actor) -> None:
+async def show_pending(update: Update, context: Context, actor: Actor, number: int) -> None:
     """Applications still waiting: for a decision, or for the applicant's answers."""
-    runtime(context).services.audit(actor.user_id, "list pending applications")
-    await _show_pending(update, context, 0)
-
-
-async def pending_page(update: Update, context: Context) -> None:
-    if await admit(update, context, Permission.RECORD_APPLICATION, action="list pending applications") is None:
-        return
-    callback = callback_of(update)
-    await answer(update)
-    await _show_pending(update, context, (callback.int_arg(0) or 0) if callback else 0)
-
-
-async def _show_pending(update: Update, context: Context, number: int) -> None:
     services = runtime(context).services
+    services.audit(actor.user_id, "list pending applications", f"page {number + 1}")
     now = services.clock.now()
     lines = []
     for a in applications(services).open_applications():
@@ -839,6 +829,9 @@ async def _show_pending(update: Update, context: Context, number: int) -> None:
     text = "<b>Parents' group applications waiting</b>\n" + "\n".join(page.lines) + page.footer
     text += "\n\nSend <code>/application N</code> for one application and its history."
     await show(update, text, page.buttons("apl"))
+
+
+pending, pending_page = paged(Permission.RECORD_APPLICATION, "list pending applications", show_pending)
 
 
 @staff_only(Permission.RECORD_APPLICATION, action="view application")

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.clock import show_time
 from bot.roles import Permission
 from handlers.callbacks import pack
-from handlers.common import Actor, Context, admit, answer, callback_of, clip, h, show, staff_only
+from handlers.common import Actor, Context, clip, h, paged, show
 from handlers.menu import MenuCommand
 from handlers.runtime import Runtime, runtime
 from storage.audit import AuditEntry
@@ -29,8 +29,10 @@ def entry_line(rt: Runtime, entry: AuditEntry) -> str:
     )
 
 
-async def show_page(update: Update, context: Context, number: int) -> None:
+async def show_page(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """A page of the audit log, newest first; reading it is audited too."""
     rt = runtime(context)
+    rt.services.audit(actor.user_id, "read audit log", f"page {number + 1}")
     entries, older = rt.services.db.audit.page(number, PAGE_SIZE)
     if not entries:
         await show(update, "The audit log has no entries here.")
@@ -44,21 +46,7 @@ async def show_page(update: Update, context: Context, number: int) -> None:
     await show(update, text, (tuple(nav),) if nav else ())
 
 
-@staff_only(Permission.VIEW_AUDIT, action="read audit log")
-async def audit(update: Update, context: Context, actor: Actor) -> None:
-    """/audit: the newest entries first."""
-    runtime(context).services.audit(actor.user_id, "read audit log")
-    await show_page(update, context, 0)
-
-
-async def audit_page(update: Update, context: Context) -> None:
-    """Older or newer entries."""
-    actor = await admit(update, context, Permission.VIEW_AUDIT, action="read audit log")
-    callback = callback_of(update)
-    if actor is None or callback is None:
-        return
-    await answer(update)
-    await show_page(update, context, max(callback.int_arg(0) or 0, 0))
+audit, audit_page = paged(Permission.VIEW_AUDIT, "read audit log", show_page)
 
 
 def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]

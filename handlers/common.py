@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.logsafe import failure_text
@@ -173,9 +173,15 @@ async def show(update: Update, text: str, buttons: Buttons = ()) -> None:
 
 
 async def answer(update: Update, text: str | None = None) -> None:
-    """Acknowledge a button press so the phone stops its spinner."""
+    """Acknowledge a button press so the phone stops its spinner.
+
+    It comes after the press's change is saved: a lost or late answer must not read as a failure.
+    """
     if update.callback_query:
-        await update.callback_query.answer(text[:200] if text else None)
+        try:
+            await update.callback_query.answer(text[:200] if text else None)
+        except TelegramError as exc:
+            log.warning("Answer to update %s not delivered (%s)", update.update_id, type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -209,6 +215,29 @@ def paginate(lines: Sequence[str], number: int, per_page: int = 10, chars: int =
         size += len(line) + 1
     number = max(0, min(number, len(pages) - 1))
     return Page(pages[number], number, len(pages))
+
+
+PageRenderer = Callable[[Update, Context, Actor, int], Awaitable[None]]
+
+
+def paged(
+    permission: Permission, action: str, render: PageRenderer
+) -> tuple[Callable[[Update, Context], Awaitable[None]], Callable[[Update, Context], Awaitable[None]]]:
+    """A list command and its Previous/Next buttons: one role check for both, page 1 first."""
+
+    @staff_only(permission, action=action)
+    async def first_page(update: Update, context: Context, actor: Actor) -> None:
+        await render(update, context, actor, 0)
+
+    async def other_page(update: Update, context: Context) -> None:
+        actor = await admit(update, context, permission, action=action)
+        callback = callback_of(update)
+        if actor is None or callback is None:
+            return
+        await answer(update)
+        await render(update, context, actor, max(callback.int_arg(0) or 0, 0))
+
+    return first_page, other_page
 
 
 def command_args(context: Context) -> str:

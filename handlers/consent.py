@@ -43,6 +43,7 @@ from handlers.common import (
     clip,
     command_args,
     h,
+    paged,
     paginate,
     reply,
     show,
@@ -403,13 +404,8 @@ async def confirm_import(update: Update, context: Context) -> None:
 
 
 # ---- expiring consents -----------------------------------------------------------------------
-@staff_only(Permission.VIEW_EXPIRING)
-async def expiring(update: Update, context: Context, actor: Actor) -> None:
-    """/expiring: consents that end within 30 days, soonest first."""
-    await show_expiring(update, context, actor, 0)
-
-
 async def show_expiring(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """/expiring: consents that end within 30 days, soonest first."""
     lines = expiring_lines(service(context).expiring(actor.user_id))
     if not lines:
         await show(update, "No consent ends in the next 30 days.")
@@ -418,13 +414,7 @@ async def show_expiring(update: Update, context: Context, actor: Actor, number: 
     await show(update, "<b>Consents ending in the next 30 days</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("exp"))
 
 
-async def expiring_page(update: Update, context: Context) -> None:
-    actor = await admit(update, context, Permission.VIEW_EXPIRING, action="expiring page")
-    callback = callback_of(update)
-    if actor is None or callback is None:
-        return
-    await answer(update)
-    await show_expiring(update, context, actor, callback.int_arg(0) or 0)
+expiring, expiring_page = paged(Permission.VIEW_EXPIRING, "expiring consents", show_expiring)
 
 
 def expiry_reminder_work(rt: Runtime):  # type: ignore[no-untyped-def]

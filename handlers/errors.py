@@ -7,7 +7,9 @@ from telegram.error import Forbidden, NetworkError
 
 from handlers.common import Context, log_update_error, reply
 
-SORRY = "Something went wrong, nothing was saved. Please try again in a moment."
+# Not "nothing was saved": a handler may fail after its change was saved (the answer to the tap was
+# lost); trying again then says so ("Already decided by ...", "Already logged as ...").
+SORRY = "Something went wrong. Please try again in a moment: if it had already gone through, I will say so."
 
 
 async def on_error(update: object, context: Context) -> None:

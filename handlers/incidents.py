@@ -79,6 +79,7 @@ from handlers.common import (
     clip,
     command_args,
     h,
+    paged,
     paginate,
     reply,
     show,
@@ -381,14 +382,6 @@ async def _say(update: Update, text: str, buttons: Buttons = ()) -> None:
         log.warning("Prompt for update %s not delivered (%s); the step is kept", update.update_id, type(exc).__name__)
 
 
-async def _answer(update: Update, text: str | None = None) -> None:
-    """Answer a button press after its change is saved: a lost answer must not read as a failure."""
-    try:
-        await answer(update, text)
-    except (NetworkError, RetryAfter) as exc:
-        log.warning("Answer to update %s not delivered (%s)", update.update_id, type(exc).__name__)
-
-
 def _draft(context: Context) -> Draft | None:
     draft = (context.user_data or {}).get(DRAFT)
     return draft if isinstance(draft, Draft) else None
@@ -498,7 +491,7 @@ async def start_from_button(update: Update, context: Context) -> str | int:
     if actor is None:
         return ConversationHandler.END
     draft = _new_draft(context, actor)
-    await _answer(update)
+    await answer(update)
     try:
         await reply(update, *draft_view(SCREENSHOTS, draft))
     except (NetworkError, RetryAfter):
@@ -515,13 +508,13 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
     offers = (context.user_data or {}).get(OFFERS, {})
     offered: Picture | None = offers.get(callback.int_arg(0))
     if offered is None:
-        await _answer(update, "That photo is no longer with me. Please send it again.")
+        await answer(update, "That photo is no longer with me. Please send it again.")
         return ConversationHandler.END
     shot = await _screenshot(context, offered)
     draft, _ = _new_draft(context, actor).add(shot)
     _keep_draft(context, draft)
     runtime(context).services.audit(actor.user_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}")
-    await _answer(update)
+    await answer(update)
     await _say(update, *draft_view(SCREENSHOTS, draft))
     return SCREENSHOTS
 
@@ -566,9 +559,9 @@ async def screenshots_done(update: Update, context: Context) -> str | int | None
     if draft is None:
         return ConversationHandler.END
     if not draft.screenshots:
-        await _answer(update, "Please send a screenshot first.")
+        await answer(update, "Please send a screenshot first.")
         return None
-    await _answer(update)
+    await answer(update)
     await _say(update, *draft_view(CATEGORY, draft))
     return CATEGORY
 
@@ -581,14 +574,14 @@ async def choose_category(update: Update, context: Context) -> str | int | None:
         return ConversationHandler.END
     key = callback.args[0] if callback.args else ""
     if not is_category(key):
-        await _answer(update, "This button has expired. Please send the command again.")
+        await answer(update, "This button has expired. Please send the command again.")
         return None
     draft = replace(draft, category=key)
     _keep_draft(context, draft)
     runtime(context).services.audit(
         draft.reporter_id, "log misuse: category", f"draft {draft.id}", detail=category(key).clause or key
     )
-    await _answer(update)
+    await answer(update)
     await _say(update, *draft_view(NOTE, draft))
     return NOTE
 
@@ -620,7 +613,7 @@ async def skip_note(update: Update, context: Context) -> str | int | None:
     draft = _draft(context)
     if draft is None or not is_category(draft.category):
         return ConversationHandler.END
-    await _answer(update)
+    await answer(update)
     await _say(update, *draft_view(CONFIRM, draft))
     return CONFIRM
 
@@ -652,21 +645,21 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     if existing is not None:
         if existing.reporter_id != actor.user_id:
             rt.services.audit(actor.user_id, "confirm incident", existing.ref, outcome="refused: not the reporter")
-            await _answer(update, "Sorry, this button is not for you.")
+            await answer(update, "Sorry, this button is not for you.")
             return None
         rt.services.audit(actor.user_id, "confirm incident", existing.ref, outcome="already logged")
         _forget_draft(context, draft_id)
-        await _answer(update, f"Already logged as {existing.ref}.")
+        await answer(update, f"Already logged as {existing.ref}.")
         return ConversationHandler.END
     draft = _draft(context)
     if draft is None or draft.id != draft_id or not draft.ready:
-        await _answer(update, "This summary is out of date: nothing was logged from it. Send /log to start again.")
+        await answer(update, "This summary is out of date: nothing was logged from it. Send /log to start again.")
         return None if draft is not None else ConversationHandler.END
     incident, _ = incidents.confirm(draft, actor.name)
     raise_alert(rt, incidents, incident)
     _post_receipt(rt, incidents, incident)
     _forget_draft(context, draft_id)
-    await _answer(update, f"Logged as {incident.ref}.")
+    await answer(update, f"Logged as {incident.ref}.")
     await _say(update, f"Logged as <b>{incident.ref}</b>. The Head Teacher has been alerted.")
     return ConversationHandler.END
 
@@ -677,7 +670,7 @@ async def cancel_flow(update: Update, context: Context) -> int:
     if draft is not None and update.effective_user is not None:
         runtime(context).services.audit(update.effective_user.id, "log misuse: cancel", f"draft {draft.id}")
     _forget_draft(context)
-    await _answer(update)
+    await answer(update)
     await _say(update, "Cancelled: nothing was logged. Send /log to start again.")
     return ConversationHandler.END
 
@@ -701,7 +694,7 @@ async def flow_timed_out(update: Update, context: Context) -> None:
 
 async def flow_over(update: Update, context: Context) -> None:
     """A button of a flow that has ended (logged, cancelled, timed out, or the bot restarted)."""
-    await _answer(update, "This log has ended. Send /log to start again.")
+    await answer(update, "This log has ended. Send /log to start again.")
 
 
 # ---- a photo sent outside any flow ----------------------------------------------------------
@@ -790,9 +783,9 @@ async def _settled(update: Update, context: Context, result: ActionResult, done_
     rt = runtime(context)
     tz = _tz(rt)
     if result.status == "missing" or result.incident is None:
-        await _answer(update, "There is no such incident.")
+        await answer(update, "There is no such incident.")
     elif result.status == "refused":
-        await _answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
+        await answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
     elif result.status == "already":
         incident = result.incident
         if result.action is not None and result.action.kind == ActionKind.CLOSED.value:
@@ -807,10 +800,10 @@ async def _settled(update: Update, context: Context, result: ActionResult, done_
         else:
             when = _when(incident.acknowledged_at or incident.opened_at, tz)
             text = f"Already acknowledged by {incident.acknowledged_name}, {when}."
-        await _answer(update, text)
+        await answer(update, text)
     else:
         refresh(rt, IncidentLog(rt.services), result.incident.number)
-        await _answer(update, done_text)
+        await answer(update, done_text)
 
 
 async def acknowledge(update: Update, context: Context) -> None:
@@ -821,7 +814,7 @@ async def acknowledge(update: Update, context: Context) -> None:
     if actor is None:
         return
     if number is None:
-        await _answer(update, "This button has expired.")
+        await answer(update, "This button has expired.")
         return
     result = _log(context).acknowledge(number, actor.user_id, actor.name)
     await _settled(update, context, result, "Acknowledged. The reminders have stopped.")
@@ -836,7 +829,7 @@ async def record_action(update: Update, context: Context) -> None:
     number = callback.int_arg(0) if callback else None
     kind = action_kind(callback.args[1]) if callback and len(callback.args) > 1 else None
     if number is None or kind is None or kind in (ActionKind.BANNED, ActionKind.CLOSED):
-        await _answer(update, "This button has expired.")
+        await answer(update, "This button has expired.")
         return
     result = _log(context).record_action(number, kind, actor.user_id, actor.name)
     await _settled(update, context, result, f"Recorded: {kind.label}.")
@@ -851,15 +844,15 @@ async def ask_outcome(update: Update, context: Context) -> None:
     incidents = _log(context)
     incident = incidents.get(callback.int_arg(0) or 0) if callback else None
     if incident is None:
-        await _answer(update, "There is no such incident.")
+        await answer(update, "There is no such incident.")
         return
     if incident.state == "closed":
-        await _answer(update, f"{incident.ref} is already closed.")
+        await answer(update, f"{incident.ref} is already closed.")
         return
     n = incident.number
     rows = tuple(((label, pack("inc", "shut", n, key)),) for key, label in OUTCOMES.items())
     caption = alert_caption(incident, incidents.actions(n), incidents.ban_for(n), _tz(runtime(context)))
-    await _answer(update)
+    await answer(update)
     await _say(update, caption, (*rows, (("« Back", pack("inc", "back", n)),)))
 
 
@@ -871,10 +864,10 @@ async def back_to_alert(update: Update, context: Context) -> None:
     incidents = _log(context)
     incident = incidents.get(callback.int_arg(0) or 0) if callback else None
     if incident is None:
-        await _answer(update, "There is no such incident.")
+        await answer(update, "There is no such incident.")
         return
     actions = incidents.actions(incident.number)
-    await _answer(update)
+    await answer(update)
     await _say(
         update,
         alert_caption(incident, actions, incidents.ban_for(incident.number), _tz(runtime(context))),
@@ -891,7 +884,7 @@ async def close_incident(update: Update, context: Context) -> None:
     number = callback.int_arg(0) if callback else None
     outcome = callback.args[1] if callback and len(callback.args) > 1 else ""
     if number is None or outcome not in OUTCOMES:
-        await _answer(update, "This button has expired.")
+        await answer(update, "This button has expired.")
         return
     result = _log(context).close(number, outcome, actor.user_id, actor.name)
     await _settled(update, context, result, f"Closed: {OUTCOMES[outcome]}.")
@@ -909,19 +902,19 @@ async def start_ban(update: Update, context: Context) -> str | int:
     incidents = _log(context)
     incident = incidents.get(callback.int_arg(0) or 0) if callback else None
     if incident is None:
-        await _answer(update, "There is no such incident.")
+        await answer(update, "There is no such incident.")
         return ConversationHandler.END
     if not incidents.may_record(actor.user_id, incident, ActionKind.BANNED):
         runtime(context).services.audit(actor.user_id, "ban", incident.ref, outcome="refused")
-        await _answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
+        await answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
         return ConversationHandler.END
     ban = incidents.ban_for(incident.number)
     if ban is not None:
         when = _when(ban.at, _tz(runtime(context)))
-        await _answer(update, f"Already recorded: “{ban.platform_name}” banned by {ban.by_name}, {when}.")
+        await answer(update, f"Already recorded: “{ban.platform_name}” banned by {ban.by_name}, {when}.")
         return ConversationHandler.END
     context.user_data[BAN] = (incident.number, "")
-    await _answer(update)
+    await answer(update)
     await _ban_prompt(
         update,
         f"<b>Ban for {incident.ref}</b>\nWho was banned? Send their name exactly as the platform shows it.",
@@ -968,7 +961,7 @@ async def ban_reason(update: Update, context: Context) -> str | int | None:
     number, name = pending
     callback = callback_of(update)
     if callback is not None and callback.int_arg(0) != number:
-        await _answer(update, "That button belongs to another ban. Type the reason, or tap the latest button.")
+        await answer(update, "That button belongs to another ban. Type the reason, or tap the latest button.")
         return None
     incidents = _log(context)
     incident = incidents.get(number)
@@ -997,7 +990,7 @@ async def cancel_ban(update: Update, context: Context) -> int:
     """/cancel or Cancel during the ban questions: nothing is recorded."""
     if context.user_data is not None:
         context.user_data.pop(BAN, None)
-    await _answer(update)
+    await answer(update)
     try:
         await reply(update, "Cancelled: no ban was recorded.")
     except (NetworkError, RetryAfter):
@@ -1017,29 +1010,14 @@ async def ban_timed_out(update: Update, context: Context) -> None:
 
 async def ban_over(update: Update, context: Context) -> None:
     """A button of ban questions that have ended."""
-    await _answer(update, "These questions have ended. Tap User banned again if needed.")
+    await answer(update, "These questions have ended. Tap User banned again if needed.")
 
 
 # ---- lists, the record, the export ----------------------------------------------------------
 
 
-@staff_only(Permission.VIEW_INCIDENTS)
-async def list_incidents(update: Update, context: Context, actor: Actor) -> None:
-    """/incidents: open ones first, paginated."""
-    await _show_incidents(update, context, actor, 0)
-
-
-async def incidents_page(update: Update, context: Context) -> None:
-    """Next/previous page of /incidents."""
-    actor = await admit(update, context, Permission.VIEW_INCIDENTS, action="list incidents")
-    if actor is None:
-        return
-    callback = callback_of(update)
-    await _answer(update)
-    await _show_incidents(update, context, actor, (callback.int_arg(0) or 0) if callback else 0)
-
-
-async def _show_incidents(update: Update, context: Context, actor: Actor, number: int) -> None:
+async def show_incidents(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """/incidents: open ones first, a page at a time."""
     rt = runtime(context)
     incidents = IncidentLog(rt.services).listing(actor.user_id)
     if not incidents:
@@ -1084,23 +1062,8 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
             await chat.send_photo(photo=item.file_id, caption=caption + " (Telegram's copy)")
 
 
-@staff_only(Permission.VIEW_INCIDENTS)
-async def list_bans(update: Update, context: Context, actor: Actor) -> None:
-    """/bans: the ban register, newest first, paginated."""
-    await _show_bans(update, context, actor, 0)
-
-
-async def bans_page(update: Update, context: Context) -> None:
-    """Next/previous page of /bans."""
-    actor = await admit(update, context, Permission.VIEW_INCIDENTS, action="list bans")
-    if actor is None:
-        return
-    callback = callback_of(update)
-    await _answer(update)
-    await _show_bans(update, context, actor, (callback.int_arg(0) or 0) if callback else 0)
-
-
-async def _show_bans(update: Update, context: Context, actor: Actor, number: int) -> None:
+async def show_bans(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """/bans: the ban register, newest first, a page at a time."""
     rt = runtime(context)
     bans = IncidentLog(rt.services).bans(actor.user_id)
     if not bans:
@@ -1108,6 +1071,10 @@ async def _show_bans(update: Update, context: Context, actor: Actor, number: int
         return
     page = paginate([ban_line(b, _tz(rt)) for b in bans], number, per_page=10)
     await show(update, f"<b>Ban register</b> ({len(bans)})\n" + "\n".join(page.lines) + page.footer, page.buttons("bans"))
+
+
+list_incidents, incidents_page = paged(Permission.VIEW_INCIDENTS, "list incidents", show_incidents)
+list_bans, bans_page = paged(Permission.VIEW_INCIDENTS, "list bans", show_bans)
 
 
 @staff_only(Permission.VIEW_INCIDENTS)

@@ -46,6 +46,7 @@ from handlers.common import (
     clip,
     command_args,
     h,
+    paged,
     paginate,
     reply,
     show,
@@ -110,12 +111,6 @@ async def checked(update: Update, context: Context, actor: Actor) -> None:
     result = moderation.check(actor.user_id, moderation.today(), outcome)
     _after_check(rt, moderation, result)
     await reply(update, render_check_answer(rt.services, result, outcome), _log_button(outcome))
-
-
-@staff_only(Permission.MODERATE)
-async def history(update: Update, context: Context, actor: Actor) -> None:
-    """The last 30 days of page moderation: on time, late, missed, by whom."""
-    await _show_history(update, context, 0)
 
 
 # ---- buttons ----------------------------------------------------------------------------------
@@ -184,21 +179,16 @@ async def rota_button(update: Update, context: Context) -> None:
     await show(update, render_rota(rt.services, moderation, actor), rota_buttons(actor))
 
 
-async def history_page(update: Update, context: Context) -> None:
-    """Next/previous page of /moderation."""
-    if await admit(update, context, Permission.MODERATE, action="moderation history") is None:
-        return
-    callback = callback_of(update)
-    await answer(update)
-    await _show_history(update, context, (callback.int_arg(0) if callback else 0) or 0)
-
-
-async def _show_history(update: Update, context: Context, number: int) -> None:
+async def show_history(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """The last 30 days of page moderation: on time, late, missed, by whom."""
     rt = runtime(context)
     moderation = Moderation(rt.services)
     results = moderation.history(HISTORY_DAYS)
     text, buttons = render_history(rt.services, results, moderation.compliance(results), number)
     await show(update, text, buttons)
+
+
+history, history_page = paged(Permission.MODERATE, "moderation history", show_history)
 
 
 def _after_check(rt: Runtime, moderation: Moderation, result: CheckResult) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from storage.atomic import ensure_private_dir
+from storage.atomic import ensure_private_dir, fsync_dir
 
 EVIDENCE_MODE = 0o400  # read-only: stored evidence is never modified
 
@@ -131,7 +131,7 @@ class EvidenceStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            _fsync_dir(folder)
+            fsync_dir(folder)
         return StoredFile(f"{self.root.name}/{ref}/{name}", digest, len(data))
 
     def read(self, path: str) -> bytes:
@@ -146,14 +146,6 @@ class EvidenceStore:
             return hashlib.sha256(self.read(evidence.path)).hexdigest() == evidence.sha256
         except OSError:
             return False
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class IncidentRepository:
