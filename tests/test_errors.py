@@ -25,7 +25,7 @@ async def test_a_crash_in_a_handler_gives_a_short_apology_and_logs_ids_only(
     monkeypatch.setattr("bot.register.RegisterService.lookup", broken)
     with caplog.at_level(logging.ERROR):
         [reply] = await bot.say(ADMIN, "/consent Amelia Smith")
-    assert reply.plain == "Something went wrong, nothing was saved. Please try again in a moment."
+    assert reply.plain == "Something went wrong. Please try again in a moment: if it had already gone through, I will say so."
     assert "Traceback" not in reply.plain
     assert f"from user {ADMIN}" in caplog.text and "RuntimeError" in caplog.text
     assert "Amelia" not in caplog.text  # the exception's message may name a pupil: it is not logged
