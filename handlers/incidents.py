@@ -694,6 +694,8 @@ async def flow_timed_out(update: Update, context: Context) -> None:
 
 async def flow_over(update: Update, context: Context) -> None:
     """A button of a flow that has ended (logged, cancelled, timed out, or the bot restarted)."""
+    if await admit(update, context, Permission.LOG_MISUSE, action="log misuse") is None:
+        return  # a stranger (or office staff) pressing copied data is refused and audited, not told about logs
     await answer(update, "This log has ended. Send /log to start again.")
 
 
@@ -1010,6 +1012,8 @@ async def ban_timed_out(update: Update, context: Context) -> None:
 
 async def ban_over(update: Update, context: Context) -> None:
     """A button of ban questions that have ended."""
+    if await admit(update, context, Permission.LOG_MISUSE, action="ban") is None:
+        return
     await answer(update, "These questions have ended. Tap User banned again if needed.")
 
 
