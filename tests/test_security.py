@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +98,16 @@ EXTRA_INVOCATIONS = {"rota": (f"daily {ADMIN2}", Permission.MANAGE_ROTA), "check
 ALIASES = {"perm": "consent", "misuse": "log", "report": "log"}
 # Buttons whose pages only appear with more data than a short scenario makes: pressed all the same.
 PAGE_BUTTONS = tuple(pack(feature, "page", 1) for feature in ("staff", "inc", "bans", "mod", "aud", "apl", "exp"))
+
+
+# Not only commands: a captioned photo (a consent check), a forwarded screenshot (a misuse log
+# offer), a register file (an import), plain text naming a pupil.
+MESSAGES: tuple[Callable[[Any, int], Any], ...] = (
+    lambda emu, user: emu.send_photo(user, b"\xff\xd8\xff\xe0 class photo \xff\xd9", caption="Amelia Smith\nNoah Williams"),
+    lambda emu, user: emu.send_photo(user, b"\xff\xd8\xff\xe0 shot \xff\xd9", forward_origin={"type": "hidden_user", "sender_user_name": "A parent"}),
+    lambda emu, user: emu.send_document(user, CHANGED_REGISTER.encode(), "register.csv", "text/csv"),
+    lambda emu, user: emu.send_text(user, "Amelia Smith"),
+)
 
 
 # ---- pupil names ----------------------------------------------------------------------------------
@@ -401,6 +411,17 @@ async def test_every_role_gets_only_what_it_may_from_every_command_and_button(
                 assert replies and all(_is_refusal(m) for m in replies), f"{tester} /{command}: {[m.plain for m in replies]}"
             elif command not in ("cancel", "start", "help"):
                 assert replies and not any(_is_refusal(m) for m in replies), f"{tester} /{command} {args} was refused"
+
+        for send in MESSAGES:
+            before, audited = State.of(bot), len(bot.audit())
+            mark = bot.emu.mark()
+            send(bot.emu, tester)
+            await bot.settle()
+            seen += [p for m in bot.emu.since(mark, tester) for p in shown(m)]
+            changed = State.of(bot).changes(before) - ALLOWED[tester]
+            assert not changed, f"{tester} sending a message changed {changed}"
+            if role is None:
+                assert [e for e in bot.audit()[audited:] if e.actor_id == tester and e.outcome.startswith("refused")]
 
         own = bot.last(tester)
         for data in [*buttons, pack("acc", "ok", tester, "admin"), pack("acc", "ok", tester, "head")]:
