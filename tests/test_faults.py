@@ -469,7 +469,9 @@ async def test_two_school_days_through_a_flaky_network_deliver_everything_once(
     assert nudges_to(bot, ADMIN2, FRIDAY) and not nudges_to(bot, ADMIN, FRIDAY)
     assert [m for m in bot.emu.messages_to(HEAD) if "has not been moderated today" in m.plain and "Fri 27 Nov" in m.plain]
     assert not [m for m in bot.emu.messages_to(HEAD) if "has not been moderated today" in m.plain and "Thu 26 Nov" in m.plain]
-    assert [m for m in bot.emu.messages_to(HEAD) if "Weekly digest" in m.plain]
+    [digest, *_] = [m for m in bot.emu.messages_to(HEAD) if "Weekly digest" in m.plain]
+    assert "Checked on time on 1 of 2 days (50%); 0 late, 1 missed." in digest.plain
+    assert f"Incidents: {3 + len(extra)} opened, 1 closed." in digest.plain, "each incident counted once"
     for number in (offensive, urgent, bullying, *extra):
         assert alerts_to(bot, HEAD, number), f"INC-{number:04d} reached the Head"
         reporter = bot.services.incidents.get(number).reporter_id
