@@ -14,9 +14,8 @@ from handlers.callbacks import pack
 from handlers.common import (
     Actor,
     Context,
-    admit,
+    admit_press,
     answer,
-    callback_of,
     command_args,
     h,
     is_private,
@@ -152,11 +151,11 @@ async def request_access(update: Update, context: Context) -> None:
 
 async def decide_request(update: Update, context: Context) -> None:
     """SLT or Head presses Make admin / Make office / Decline on an access request card."""
-    actor = await admit(update, context, Permission.MANAGE_STAFF, action="decide access request")
-    callback = callback_of(update)
-    target = callback.int_arg(0) if callback else None
-    if actor is None or callback is None or target is None:
+    press = await admit_press(update, context, Permission.MANAGE_STAFF, action="decide access request")
+    target = press.number if press else None
+    if press is None or target is None:
         return
+    actor, callback = press.actor, press.callback
     rt = runtime(context)
     pending = rt.services.staff.pending_request(target)
     if pending is None:

@@ -56,6 +56,7 @@ from handlers.common import (
     Actor,
     Context,
     admit,
+    admit_press,
     answer,
     callback_of,
     clip,
@@ -754,13 +755,12 @@ async def decide(update: Update, context: Context) -> None:
 
 async def skip_reason(update: Update, context: Context) -> None:
     """Skip on the reason prompt: the rejection is announced without a reason."""
-    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
-    callback = callback_of(update)
-    number = callback.int_arg(0) if callback else None
-    if actor is None or number is None:
+    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
+    number = press.number if press else None
+    if press is None or number is None:
         return
     rt = runtime(context)
-    application = applications(rt.services).skip_reason(number, actor.user_id)
+    application = applications(rt.services).skip_reason(number, press.actor.user_id)
     if application is None:
         await answer(update, "This button is no longer active.")
         return
@@ -772,11 +772,11 @@ async def skip_reason(update: Update, context: Context) -> None:
 
 async def ask_press(update: Update, context: Context) -> None:
     """Ask for information: the leader types a question, relayed to the applicant or the recorder."""
-    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
-    callback = callback_of(update)
-    number = callback.int_arg(0) if callback else None
-    if actor is None or number is None:
+    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
+    number = press.number if press else None
+    if press is None or number is None:
         return
+    actor = press.actor
     rt = runtime(context)
     apps = applications(rt.services)
     current = apps.get(number)

@@ -96,6 +96,28 @@ async def admit(
     return Actor(user.id, user.full_name, role)
 
 
+@dataclass(frozen=True)
+class Press:
+    """A button press from someone allowed to make it, with its parsed callback data."""
+
+    actor: Actor
+    callback: Callback
+
+    @property
+    def number(self) -> int | None:
+        """The first argument as a number (an incident, an application...), None when forged."""
+        return self.callback.int_arg(0)
+
+
+async def admit_press(update: Update, context: Context, permission: Permission | None, *, action: str) -> Press | None:
+    """The role check for a button; None when refused (already answered) or the data does not parse."""
+    actor = await admit(update, context, permission, action=action)
+    callback = callback_of(update)
+    if actor is None or callback is None:
+        return None
+    return Press(actor, callback)
+
+
 HandlerWithActor = Callable[[Update, Context, Actor], Awaitable[T]]
 
 

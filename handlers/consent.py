@@ -38,8 +38,8 @@ from handlers.common import (
     Actor,
     Context,
     admit,
+    admit_press,
     answer,
-    callback_of,
     clip,
     command_args,
     h,
@@ -216,13 +216,12 @@ async def consent(update: Update, context: Context, actor: Actor) -> None:
 
 async def pick_pupil(update: Update, context: Context) -> None:
     """A tap on one of the matching pupils."""
-    actor = await admit(update, context, Permission.CHECK_CONSENT, action="consent pick")
-    callback = callback_of(update)
-    if actor is None or callback is None or not callback.args:
+    press = await admit_press(update, context, Permission.CHECK_CONSENT, action="consent pick")
+    if press is None or not press.callback.args:
         return
     rt = runtime(context)
-    pupil = pupil_by_token(rt, callback.args[0])
-    result = service(context).verdict_for(actor.user_id, pupil.pupil_id) if pupil else None
+    pupil = pupil_by_token(rt, press.callback.args[0])
+    result = service(context).verdict_for(press.actor.user_id, pupil.pupil_id) if pupil else None
     if result is None:
         await answer(update, "That pupil is no longer in the register. Search again.")
         return
@@ -304,19 +303,18 @@ async def check_timeout(update: Update, context: Context) -> None:
 
 async def choose_destination(update: Update, context: Context) -> None:
     """The destination tap: a verdict per pupil and one overall line."""
-    actor = await admit(update, context, Permission.CHECK_CONSENT, action="photo check")
-    callback = callback_of(update)
-    number = callback.int_arg(0) if callback else None
-    if actor is None or callback is None or number is None or len(callback.args) != 2:
+    press = await admit_press(update, context, Permission.CHECK_CONSENT, action="photo check")
+    number = press.number if press else None
+    if press is None or number is None or len(press.callback.args) != 2:
         return
     rt = runtime(context)
     pending = context.user_data.get("photo_checks", {}).pop(number, None)
-    purpose = callback.args[1]
+    purpose = press.callback.args[1]
     if pending is None or purpose not in rt.services.config.consent.purposes:
         await answer(update, "This check has expired. Send the photo or /check again.")
         return
     names, photo = pending
-    result = service(context).check_photo(actor.user_id, names, purpose, photo)
+    result = service(context).check_photo(press.actor.user_id, names, purpose, photo)
     await answer(update)
     await show(update, photo_report(rt, result))
 
@@ -377,11 +375,11 @@ async def register_file(update: Update, context: Context, actor: Actor) -> None:
 
 async def confirm_import(update: Update, context: Context) -> None:
     """Confirm or Cancel under an import preview; only the person who sent the file can confirm it."""
-    actor = await admit(update, context, Permission.IMPORT_REGISTER, action="register import confirm")
-    callback = callback_of(update)
-    number = callback.int_arg(0) if callback else None
-    if actor is None or callback is None or number is None:
+    press = await admit_press(update, context, Permission.IMPORT_REGISTER, action="register import confirm")
+    number = press.number if press else None
+    if press is None or number is None:
         return
+    actor, callback = press.actor, press.callback
     pending: PendingImport | None = context.user_data.get("imports", {}).pop(number, None)
     if pending is None:
         await answer(update, "This preview has expired or was already used. Send the file again.")
