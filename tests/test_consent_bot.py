@@ -286,3 +286,11 @@ def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:  # t
     register.write_text(HEADER + "P001,Amelia,Smith,,Year 3,perhaps,yes,no,2025-09-05,,\n")
     refused = run("--yes")
     assert refused.returncode == 1 and "perhaps" in refused.stdout and "Amelia" not in refused.stdout
+
+
+async def test_many_matches_show_eight_buttons_and_ask_for_more_of_the_name(bot: BotHarness) -> None:
+    rows = "".join(f"Q{n:02d},Amelia,Surname{chr(65 + n)},,Year 2,yes,yes,yes,2025-09-01,,\n" for n in range(12))
+    load(bot, HEADER + rows)
+    [choice] = await bot.say(ADMIN, "/consent Amelia")
+    assert len(choice.buttons) == 8
+    assert "type more of the name" in choice.plain
