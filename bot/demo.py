@@ -231,10 +231,13 @@ async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
 
 
 def seed_demo_data(app: Any) -> None:
-    """Sample pupils, so a consent check works straight away."""
+    """Staff names and sample pupils, so lists read naturally and a consent check works straight away."""
     from bot.register import PendingImport, RegisterService
 
-    register = RegisterService(app.bot_data["runtime"].services)
+    services = app.bot_data["runtime"].services
+    for persona in PERSONAS.values():  # as if everyone had already said hello to the bot
+        services.staff.remember_name(persona.user_id, f"{persona.first_name} {persona.last_name}")
+    register = RegisterService(services)
     parsed, preview = register.prepare_import(0, SAMPLE_REGISTER.encode())
     assert preview is not None
     register.commit_import(0, PendingImport(parsed, preview))

@@ -340,7 +340,9 @@ class Moderation:
         if since is None:
             return None
         day = local_day(since, self.tz)
-        return day if self.tracked(day) else day + timedelta(days=1)
+        # A first day that started after its nudge time is not owed a check, but one made counts.
+        record = self.repo.day(day)
+        return day if self.tracked(day) or (record is not None and record.checked) else day + timedelta(days=1)
 
     # -- the rota
     def duty(self, day: date) -> Duty:

@@ -77,3 +77,11 @@ def test_check_config_refuses_impossible_moderation_settings_clearly(tmp_path: P
     assert "moderation.deadline: 08:00 must be later than moderation.nudge_time 08:30" in result.stderr
     assert "moderation.days: 'tues' is not a weekday" in result.stderr
     assert "moderation.holidays: '2026-12-21 to 2027-01-04' is not a date" in result.stderr
+
+
+async def test_a_check_on_the_day_the_bot_was_installed_shows_in_the_history(bot: BotHarness) -> None:
+    # The bot starts at 10:00, after the 08:30 nudge: the day is not owed a check, but one made counts.
+    await bot.say(ADMIN, "/checked")
+    [history] = await bot.say(ADMIN, "/moderation")
+    assert "Wed 25 Nov" in history.plain and "Ada Admin" in history.plain
+    assert "missed" not in history.plain.split("\n\n", 1)[1]
