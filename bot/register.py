@@ -153,7 +153,10 @@ class RegisterService:
     def expiry_reminder_day(self, year: int) -> date:
         """When to remind the office about consents that end with the consent year (default 1 July)."""
         configured = self.services.config.consent.expiry_reminder
-        return configured.replace(year=year) if configured else date(year, 7, 1)
+        if configured is None:
+            return date(year, 7, 1)
+        # A reminder set on 29 February falls on the 28th in other years.
+        return date(year, configured.month, min(configured.day, 28 if configured.month == 2 else 31))
 
     def ending_this_consent_year(self) -> list[Pupil]:
         """Consents that end within the next ~2 months: what the end-of-year reminder lists."""

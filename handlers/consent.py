@@ -50,7 +50,7 @@ from handlers.common import (
     staff_only,
 )
 from handlers.menu import MenuCommand
-from handlers.runtime import Runtime, runtime
+from handlers.runtime import Runtime, TimedWork, runtime
 
 COMMANDS = (
     MenuCommand("consent", "Photo consent for a pupil: /consent NAME", Permission.CHECK_CONSENT),
@@ -415,7 +415,7 @@ async def show_expiring(update: Update, context: Context, actor: Actor, number: 
 expiring, expiring_page = paged(Permission.VIEW_EXPIRING, "expiring consents", show_expiring)
 
 
-def expiry_reminder_work(rt: Runtime):  # type: ignore[no-untyped-def]
+def expiry_reminder_work(rt: Runtime) -> TimedWork:
     """Once a year, before the consent year ends, remind office and Head which consents end soon."""
 
     async def work(now: datetime) -> datetime:
