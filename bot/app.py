@@ -11,7 +11,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import Services
-from handlers import access, applications, audit, consent, incidents, moderation
+from handlers import access, applications, audit, consent, incidents, moderation, register_import
 from handlers.delivery import Delivery, RetryingRateLimiter
 from handlers.errors import on_error
 from handlers.menu import refresh_menu, set_default_menu
@@ -20,7 +20,7 @@ from handlers.runtime import Runtime, Ticker
 log = logging.getLogger(__name__)
 
 # One module per capability; each offers COMMANDS and register(application, runtime).
-FEATURES = (access, incidents, consent, applications, audit, moderation)
+FEATURES = (access, incidents, consent, register_import, applications, audit, moderation)
 SAFETY_TICK = timedelta(seconds=30)
 OUTBOX_KEEP = timedelta(days=60)
 

@@ -30,8 +30,7 @@ from bot.clock import local_day, local_moment
 from bot.consent import ConsentVerdict, Pupil, format_date
 from bot.draft_check import DraftReport
 from bot.names import PupilIndex, Resolution, fold
-from bot.register import PendingImport, PhotoCheck, RegisterService, names_from_text
-from bot.register_import import ImportPreview, ParsedRegister
+from bot.register import PhotoCheck, RegisterService, names_from_text
 from bot.roles import Permission, Role
 from handlers.callbacks import pack
 from handlers.common import (
@@ -56,7 +55,6 @@ COMMANDS = (
     MenuCommand("consent", "Photo consent for a pupil: /consent NAME", Permission.CHECK_CONSENT),
     MenuCommand("check", "Check every pupil in a photo before uploading", Permission.CHECK_CONSENT),
     MenuCommand("checkpost", "Check a draft post: /checkpost TEXT", Permission.CHECK_POST),
-    MenuCommand("import", "Load the consent register from a CSV file", Permission.IMPORT_REGISTER),
     MenuCommand("expiring", "Consents ending in the next 30 days", Permission.VIEW_EXPIRING),
 )
 
@@ -158,32 +156,6 @@ def draft_report(report: DraftReport) -> str:
         lines.append(f"{mark} {titles.get(finding.kind, finding.kind)}: “{h(clip(finding.excerpt, 60))}” (policy {finding.clause})")
     if len(report.findings) > 30:
         lines.append(f"…and {len(report.findings) - 30} more.")
-    return "\n".join(lines)
-
-
-def import_report(parsed: ParsedRegister, preview: ImportPreview | None) -> str:
-    if parsed.fatal:
-        lines = ["❌ <b>This file cannot be loaded.</b> Nothing was changed."]
-        lines += [f"• {h(clip(problem, 300))}" for problem in parsed.fatal[:10]]
-    else:
-        assert preview is not None
-        lines = [
-            "<b>Consent register: preview</b>",
-            f"New pupils: {len(preview.new)}",
-            f"Changed: {len(preview.changed)}",
-            f"Unchanged: {len(preview.unchanged)}",
-            f"Leaving (missing from this file, will be marked as left): {len(preview.leaving)}",
-        ]
-    if parsed.rejected:
-        lines.append(f"\n<b>{len(parsed.rejected)} rows rejected</b> (fix them in the export):")
-        for row in parsed.rejected[:15]:
-            lines.append(f"• line {row.line_no}: {h(clip(row.reason, 150))}")
-        if len(parsed.rejected) > 15:
-            lines.append(f"…and {len(parsed.rejected) - 15} more.")
-    if preview is not None and not preview.can_confirm:
-        lines.append("\n❌ Rows of pupils already in the register were rejected; fix them before loading.")
-    elif preview is not None:
-        lines.append("\nNothing is saved until you tap <b>Confirm</b>.")
     return "\n".join(lines)
 
 
@@ -335,72 +307,6 @@ async def checkpost(update: Update, context: Context, actor: Actor) -> None:
     await reply(update, draft_report(service(context).check_draft(actor.user_id, text)))
 
 
-# ---- register import -------------------------------------------------------------------------
-@staff_only(Permission.IMPORT_REGISTER)
-async def import_help(update: Update, context: Context, actor: Actor) -> None:
-    """/import: how to send the register."""
-    purposes = runtime(context).services.config.consent.purposes
-    columns = ", ".join(["pupil_id", "first_name", "last_name", "preferred_name", "class",
-                         *(f"consent_{p}" for p in purposes), "form_date", "expires", "withdrawn"])
-    await reply(
-        update,
-        "Send the consent register as a <b>CSV file</b> (UTF-8, comma or semicolon separated) with these "
-        f"columns:\n<code>{h(columns)}</code>\nYou will see a preview before anything is saved.",
-    )
-
-
-@staff_only(Permission.IMPORT_REGISTER, action="register import")
-async def register_file(update: Update, context: Context, actor: Actor) -> None:
-    """A CSV document: validate it, preview the changes, and wait for Confirm."""
-    message = update.effective_message
-    assert message is not None and message.document is not None
-    document = message.document
-    limit_kb = runtime(context).services.config.consent.max_file_kb
-    name = (document.file_name or "").lower()
-    if not (name.endswith(".csv") or name.endswith(".txt") or (document.mime_type or "").startswith("text/")):
-        await reply(update, "That is not a CSV file. Export the register from the MIS as CSV and send it again.")
-        return
-    if (document.file_size or 0) > limit_kb * 1024:
-        await reply(update, f"That file is too big: the limit is {limit_kb} KB. Nothing was changed.")
-        return
-    data = bytes(await (await document.get_file()).download_as_bytearray())
-    parsed, preview = service(context).prepare_import(actor.user_id, data)
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
-    if preview is not None and preview.can_confirm:
-        number = next(_numbers)
-        context.user_data.setdefault("imports", {})[number] = PendingImport(parsed, preview)
-        buttons = ((("Confirm", pack("con", "imp", number)), ("Cancel", pack("con", "impno", number))),)
-    await reply(update, import_report(parsed, preview), buttons)
-
-
-async def confirm_import(update: Update, context: Context) -> None:
-    """Confirm or Cancel under an import preview; only the person who sent the file can confirm it."""
-    press = await admit_press(update, context, Permission.IMPORT_REGISTER, action="register import confirm")
-    number = press.number if press else None
-    if press is None or number is None:
-        return
-    actor, callback = press.actor, press.callback
-    pending: PendingImport | None = context.user_data.get("imports", {}).pop(number, None)
-    if pending is None:
-        await answer(update, "This preview has expired or was already used. Send the file again.")
-        return
-    await answer(update)
-    if callback.action == "impno":
-        await show(update, "Import cancelled. The register is unchanged.")
-        return
-    try:
-        done = service(context).commit_import(actor.user_id, pending)
-    except ValueError:
-        await show(update, "The register changed since the preview. Send the file again.")
-        return
-    total = len(runtime(context).services.consents.index().pupils)
-    await show(
-        update,
-        f"✅ <b>Register loaded.</b> {len(done.new)} new, {len(done.changed)} changed, "
-        f"{len(done.unchanged)} unchanged, {len(done.leaving)} marked as left. {total} pupils on roll.",
-    )
-
-
 # ---- expiring consents -----------------------------------------------------------------------
 async def show_expiring(update: Update, context: Context, actor: Actor, number: int) -> None:
     """/expiring: consents that end within 30 days, soonest first."""
@@ -464,10 +370,7 @@ def register(application: Application, rt: Runtime) -> None:  # type: ignore[typ
     application.add_handler(check_flow)
     application.add_handler(CallbackQueryHandler(choose_destination, pattern=r"^1:con:dest:"))
     application.add_handler(CommandHandler("checkpost", checkpost))
-    application.add_handler(CommandHandler("import", import_help))
-    application.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^1:con:(imp|impno):"))
     application.add_handler(CommandHandler("expiring", expiring))
     application.add_handler(CallbackQueryHandler(expiring_page, pattern=r"^1:exp:page:"))
     application.add_handler(MessageHandler(private & filters.PHOTO & filters.CAPTION & ~filters.FORWARDED, photo_with_caption))
-    application.add_handler(MessageHandler(private & filters.Document.ALL & ~filters.Document.IMAGE, register_file))
     rt.ticker.add("consent expiry", expiry_reminder_work(rt))
