@@ -43,7 +43,6 @@ from handlers.common import (
     admit,
     answer,
     callback_of,
-    clip,
     command_args,
     h,
     paged,
@@ -53,6 +52,7 @@ from handlers.common import (
     staff_only,
 )
 from handlers.menu import MenuCommand
+from handlers.paging import clip_text, send_long
 from handlers.runtime import Runtime, TimedWork, runtime
 from storage.outbox import Buttons
 
@@ -82,7 +82,7 @@ async def rota(update: Update, context: Context, actor: Actor) -> None:
     rt = runtime(context)
     moderation = Moderation(rt.services)
     if not text:
-        await reply(update, render_rota(rt.services, moderation, actor), rota_buttons(actor))
+        await send_long(update, render_rota(rt.services, moderation, actor), rota_buttons(actor))
         return
     if not allows(actor.role, Permission.MANAGE_ROTA):
         rt.services.audit(actor.user_id, "rota change", "rota", outcome="refused: role")
@@ -95,7 +95,7 @@ async def rota(update: Update, context: Context, actor: Actor) -> None:
         return
     changed = moderation.change_rota(actor.user_id, new)
     note = "✔️ Rota changed." if changed else "The rota was already like that; nothing changed."
-    await reply(update, f"{note}\n\n{render_rota(rt.services, moderation, actor)}", rota_buttons(actor))
+    await send_long(update, [note, "", *render_rota(rt.services, moderation, actor)], rota_buttons(actor))
 
 
 @staff_only(Permission.MODERATE)
@@ -176,7 +176,7 @@ async def rota_button(update: Update, context: Context) -> None:
         await answer(update, "Nothing changed.")  # a double tap: the card already shows this rota
         return
     await answer(update, "Rota changed.")
-    await show(update, render_rota(rt.services, moderation, actor), rota_buttons(actor))
+    await send_long(update, render_rota(rt.services, moderation, actor), rota_buttons(actor), edit=True)
 
 
 async def show_history(update: Update, context: Context, actor: Actor, number: int) -> None:
@@ -306,13 +306,26 @@ def rota_buttons(actor: Actor) -> Buttons:
 # ---- messages ---------------------------------------------------------------------------------
 
 
+NAME_UNITS = 40  # a Telegram name can be 128 characters; lists show the first 40
+LISTED_NAMES = 8  # a nudge or a day's line names this many, then "and N more"
+
+
 def _name(services: Services, user_id: int) -> str:
     member = services.staff.get(user_id)
-    return h(member.name) if member and member.name else f"<code>{user_id}</code>"
+    return h(clip_text(member.name, NAME_UNITS)) if member and member.name else f"<code>{user_id}</code>"
 
 
-def _names(services: Services, ids: tuple[int, ...]) -> str:
-    return ", ".join(_name(services, uid) for uid in ids) or "nobody (there are no page administrators)"
+def _names(services: Services, ids: tuple[int, ...], limit: int = LISTED_NAMES) -> str:
+    """Names for one line: never more than `limit`, so the line stays short with any rota."""
+    if not ids:
+        return "nobody (there are no page administrators)"
+    shown = ", ".join(_name(services, uid) for uid in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _name_lines(services: Services, ids: tuple[int, ...]) -> list[str]:
+    """Everyone, a few to a line: the rota itself lists every person, over several messages if need be."""
+    return [", ".join(_name(services, uid) for uid in ids[i : i + LISTED_NAMES]) for i in range(0, len(ids), LISTED_NAMES)]
 
 
 def _day(day: date) -> str:
@@ -390,13 +403,14 @@ def render_escalation(services: Services, day: date, on_duty: tuple[int, ...]) -
     )
 
 
-def render_rota(services: Services, moderation: Moderation, actor: Actor) -> str:
+def render_rota(services: Services, moderation: Moderation, actor: Actor) -> list[str]:
+    """The rota as lines (elements): sent as one message, or split between lines when long."""
     config = services.config.moderation
     current = services.moderation.rota()
     today = moderation.today()
     lines = [
         "<b>Page moderation rota</b>",
-        _describe_rota(services, current),
+        *_describe_rota(services, current),
         f"Nudge at {config.nudge_time:%H:%M}, deadline {config.deadline:%H:%M} (school time).",
         "",
         f"<b>Today</b>, {_duty_line(services, moderation.duty(today))}",
@@ -408,22 +422,30 @@ def render_rota(services: Services, moderation: Moderation, actor: Actor) -> str
             (m for m in services.staff.active() if allows(m.role, Permission.MODERATE)),
             key=lambda m: (m.name or "~", m.user_id),
         )
-        people = ", ".join(f"{h(m.name or 'not yet seen')} <code>{m.user_id}</code>" for m in eligible[:40])
-        lines += ["", ROTA_USAGE, f"Who can be on the rota: {people}."]
-    return clip("\n".join(lines), 4000)
+        lines += ["", ROTA_USAGE, "Who can be on the rota:"]
+        lines += [f"• {h(clip_text(m.name or 'not yet seen', NAME_UNITS))} <code>{m.user_id}</code>" for m in eligible]
+    return lines
 
 
-def _describe_rota(services: Services, rota: Rota) -> str:
+def _describe_rota(services: Services, rota: Rota) -> list[str]:
+    """One line for a short rota; a long one lists everyone, a few names to a line."""
     if rota.kind is RotaKind.EVERYONE:
-        return "Nobody is on the rota: every page administrator is nudged."
+        return ["Nobody is on the rota: every page administrator is nudged."]
     if rota.kind is RotaKind.FIXED:
-        days = "; ".join(f"{weekday.capitalize()} {_names(services, ids)}" for weekday, ids in rota.fixed)
         missing = [d for d in WEEKDAYS if d not in dict(rota.fixed)]
-        rest = " Other days: every page administrator." if missing else ""
-        return f"Fixed days: {days}.{rest}"
+        rest = "Other days: every page administrator." if missing else ""
+        if all(len(ids) <= LISTED_NAMES for _, ids in rota.fixed):
+            days = "; ".join(f"{weekday.capitalize()} {_names(services, ids)}" for weekday, ids in rota.fixed)
+            return [f"Fixed days: {days}." + (f" {rest}" if rest else "")]
+        lines = ["Fixed days:"]
+        for weekday, ids in rota.fixed:
+            lines += [f"{weekday.capitalize()}: {part}" for part in _name_lines(services, ids)]
+        return lines + ([rest] if rest else [])
     since = f" (from {show_date(rota.starts)})" if rota.starts else ""
     turn = "moderation day" if rota.kind is RotaKind.DAILY else "week"
-    return f"Taking turns, one {turn} each{since}: {_names(services, rota.admins)}."
+    if len(rota.admins) <= LISTED_NAMES:
+        return [f"Taking turns, one {turn} each{since}: {_names(services, rota.admins)}."]
+    return [f"Taking turns, one {turn} each{since}, in this order:", *_name_lines(services, rota.admins)]
 
 
 def _duty_line(services: Services, duty: Duty) -> str:
@@ -449,7 +471,7 @@ def _history_line(services: Services, result: DayResult) -> str:
         problem = ", problem found" if record.outcome == PROBLEM else ""
         line += f", {_name(services, record.checked_by)} {_at(services, record.checked_at)}{problem}"
     elif result.status in (DayStatus.MISSED, DayStatus.DUE):
-        line += f" (on duty: {_names(services, result.on_duty)})"
+        line += f" (on duty: {_names(services, result.on_duty, limit=3)})"
     return line
 
 
@@ -492,7 +514,7 @@ def render_digest(services: Services, due: DigestDue) -> str:
         lines.append(f"<b>Incidents:</b> {opened} opened, {closed} closed.")
     total = sum(n for _, n in due.audit_counts)
     lines.append(f"<b>Audit log:</b> {total} entries this week.")
-    lines += [f"• {h(clip(action, 60))}: {n}" for action, n in due.audit_counts[:25]]
+    lines += [f"• {h(clip_text(action, 60))}: {n}" for action, n in due.audit_counts[:25]]
     if len(due.audit_counts) > 25:
         lines.append(f"• and {len(due.audit_counts) - 25} other kinds of action")
     return "\n".join(lines)

@@ -493,3 +493,49 @@ async def test_the_digest_counts_the_weeks_incidents_and_comes_late_after_downti
     await bot.tick()
     digest = bot.last(HEAD)
     assert "Weekly digest" in digest.plain and "Incidents: 2 opened, 2 closed." in digest.plain
+
+
+# ---- a big team: every message stays within Telegram's limits (issue 12, point 12) ---------------
+
+MANY = [5100 + n for n in range(30)]
+
+
+def long_name(n: int) -> tuple[str, str]:
+    """Telegram allows 64 characters for each part of a name: emoji count twice, and <&> need escaping."""
+    return f"Ädmin{n:02d} 🦊<&>" + "é" * 50, "Øne 🐧" + "x" * 55
+
+
+@pytest.fixture
+def many_admins_config(data_dir: Path) -> Config:
+    return make_config(data_dir, moderation={"days": WEEKDAYS_ONLY}, roles={"admins": [ADMIN, ADMIN2, *MANY]})
+
+
+async def test_a_rota_of_thirty_admins_with_the_longest_names_is_split_between_lines(
+    emu, many_admins_config: Config, clock: FakeClock  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.conftest import BotHarness as Harness
+
+    bot = Harness(emu, many_admins_config, clock)
+    for n, user in enumerate(MANY):
+        emu.add_user(user, *long_name(n))
+    await bot.start()
+    try:
+        await meet_everyone(bot)
+        for user in MANY:
+            await bot.say(user, "/help")
+        await bot.say(SLT, "/rota daily " + " ".join(str(user) for user in MANY))
+        shown = await bot.say(HEAD, "/rota")
+        assert len(shown) >= 2, "too long for one message: sent as several"
+        text = "\n".join(m.plain for m in shown)
+        for n in range(30):
+            assert f"Ädmin{n:02d} 🦊<&>" in text, n
+        assert shown[-1].buttons, "the rota's buttons come under the last part"
+        await bot.press(HEAD, shown[-1], "Rotate daily: all admins")
+        await bot.press(HEAD, bot.last(HEAD), "Clear: every admin")
+        await at(bot, MONDAY, "08:30")  # every admin nudged: the nudge names a few and counts the rest
+        assert "and 24 more" in nudges_to(bot, MANY[0])[0].plain
+        await at(bot, MONDAY, "12:01")  # nobody checked: the Head's alert names who was on duty
+        await bot.say(HEAD, "/moderation")
+        assert not emu.unexpected_refusals(), emu.unexpected_refusals()
+    finally:
+        await bot.stop()
