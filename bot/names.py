@@ -1,12 +1,16 @@
 """Finding pupils by name the way staff type them: with typos, without accents, on a phone.
 
-Names are folded once, when the index is built, into keys without accents, case,
-apostrophes or hyphens; a lookup is then a dict hit, or one rapidfuzz pass over the
-precomputed keys, so it stays fast however large the register grows.
+Identity before verdict (policy 4.1): only a query that names one pupil exactly, after
+folding case, accents, apostrophes, hyphens, spacing and word order, is that pupil.
+Anything fuzzier yields candidates for a person to confirm. Candidates are found word
+by word (each part of the query against each given name and surname, never sorted, so
+a typo in a first letter still finds the pupil), against the distinct name parts of the
+register, so a lookup stays fast however large the register grows.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -15,19 +19,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.consent import Pupil
 
-# A fuzzy match this good, and clear of the runner-up by MARGIN, is taken as the pupil meant.
-CONFIDENT_SCORE = 85.0
-MARGIN = 8.0
-# ...and only if every word typed is at least this close to one of the pupil's names,
-# so "Liam O'Brien" never confidently becomes the only O'Brien, Mia.
-WORD_SCORE = 75.0
-# Anything scoring at least this is offered as a candidate button.
-CANDIDATE_SCORE = 70.0
 MAX_CANDIDATES = 8
+# A word that is only one piece of a pupil's name ("Smith" of Smith-Jones, "Mary" of
+# Mary-Jane) is a weaker match than the whole name part: it ranks after, never before.
+PIECE = 0.5
 
 _APOSTROPHES = "'’‘`ʼ´"
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -58,10 +58,10 @@ def _spellings(name: str) -> frozenset[tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class NameMatch:
-    """A pupil a search found, how close the name was (0-100), and whether it matched exactly."""
+    """A pupil a search found, how many typing slips apart (0 when exact), and whether it matched exactly."""
 
     pupil: Pupil
-    score: float
+    edits: float
     exact: bool
 
 
@@ -69,9 +69,10 @@ class NameMatch:
 class Resolution:
     """What a name search means for the person asking.
 
-    "one": the pupil meant. "several": offer the matches as buttons, even if only one
-    candidate was found, since none was certain. "none": no pupil came close.
-    `more` says further candidates were cut off: ask for a more specific name.
+    "one": the query names exactly this pupil, so a verdict may be given at once.
+    "several": ask first ("Did you mean ...?"), even for a single candidate, since none
+    was certain. "none": no pupil came close. `more` says further candidates were cut
+    off: ask for a more specific name.
     """
 
     kind: Literal["one", "several", "none"]
@@ -104,10 +105,14 @@ class PupilIndex:
 
     def __init__(self, pupils: Iterable[Pupil]) -> None:
         self.pupils: tuple[Pupil, ...] = tuple(p for p in pupils if not p.left)
-        # Each key maps to the pupils it names, by pupil id, so a pupil is listed once per key.
+        self._by_id = {pupil.pupil_id: pupil for pupil in self.pupils}
+        # Every exact way of writing a full name -> the pupils it names, by pupil id.
         exact: defaultdict[str, dict[str, Pupil]] = defaultdict(dict)
-        full_keys: defaultdict[str, dict[str, Pupil]] = defaultdict(dict)
-        single_keys: defaultdict[str, dict[str, Pupil]] = defaultdict(dict)
+        # Each spelling of a given name or surname (and each piece of a multi-word one) -> pupil id -> penalty,
+        # and each (given, surname) pair of them -> pupil id -> penalty.
+        given_parts: defaultdict[str, dict[str, float]] = defaultdict(dict)
+        surname_parts: defaultdict[str, dict[str, float]] = defaultdict(dict)
+        pairs: defaultdict[tuple[str, str], dict[str, float]] = defaultdict(dict)
         # First token -> (token sequence, is full name) -> pupils, for scanning text.
         sequences: defaultdict[str, defaultdict[tuple[tuple[str, ...], bool], dict[str, Pupil]]] = defaultdict(
             lambda: defaultdict(dict)
@@ -122,18 +127,23 @@ class PupilIndex:
                     for surname_tokens in surnames:
                         tokens = given_tokens + surname_tokens
                         sequences[tokens[0]][tokens, True][pid] = pupil
-                        exact["".join(tokens)][pid] = pupil
-                        exact["".join(surname_tokens + given_tokens)][pid] = pupil
-                        full_keys[" ".join(sorted(tokens))][pid] = pupil
-            for name in (*given_names, pupil.last_name):
-                for tokens in _spellings(name):
-                    exact["".join(tokens)][pid] = pupil
-                    single_keys[" ".join(tokens)][pid] = pupil
+            for key in _full_name_forms(given_names, pupil.last_name):
+                exact[key][pid] = pupil
+            given_entries, surname_entries = _parts(given_names), _parts([pupil.last_name])
+            for given, given_penalty in given_entries.items():
+                given_parts[given][pid] = given_penalty
+                for surname, surname_penalty in surname_entries.items():
+                    pairs[given, surname][pid] = given_penalty + surname_penalty
+            for surname, surname_penalty in surname_entries.items():
+                surname_parts[surname][pid] = surname_penalty
         self._exact = {key: tuple(named.values()) for key, named in exact.items()}
-        self._full_keys = {key: tuple(named.values()) for key, named in full_keys.items()}
-        self._full_choices = list(full_keys)
-        self._single_keys = {key: tuple(named.values()) for key, named in single_keys.items()}
-        self._single_choices = list(single_keys)
+        self._given_parts = dict(given_parts)
+        self._surname_parts = dict(surname_parts)
+        self._pairs = dict(pairs)
+        self._given_vocab = list(given_parts)
+        self._surname_vocab = list(surname_parts)
+        # The same words come back (the part of a name typed right): remember what each is near.
+        self._nearest = functools.lru_cache(maxsize=4096)(self._nearest_parts)
         self._sequences = {
             first: {key: tuple(named.values()) for key, named in by_tokens.items()} for first, by_tokens in sequences.items()
         }
@@ -142,48 +152,74 @@ class PupilIndex:
         }
 
     def search(self, query: str, limit: int = MAX_CANDIDATES) -> list[NameMatch]:
-        """Pupils whose name matches `query`, best first: exact spellings, else typo-tolerant ones."""
+        """Pupils `query` may mean, best first: exact full names, else the closest by typing slips."""
         folded = fold(query)
         if not folded:
             return []
-        exact = self._exact.get(folded.replace(" ", ""))
+        exact = self._exact.get(folded)
         if exact:
-            return [NameMatch(pupil, 100.0, True) for pupil in _by_name(exact)][:limit]
-        tokens = folded.split()
-        keys, choices = (self._full_keys, self._full_choices) if len(tokens) > 1 else (self._single_keys, self._single_choices)
-        found = process.extract(
-            " ".join(sorted(tokens)), choices, scorer=fuzz.ratio, score_cutoff=CANDIDATE_SCORE, limit=None
-        )
-        best: dict[str, NameMatch] = {}
-        for key, score, _ in found:
-            for pupil in keys[key]:
-                if pupil.pupil_id not in best or best[pupil.pupil_id].score < score:
-                    best[pupil.pupil_id] = NameMatch(pupil, score, False)
-        ranked = sorted(best.values(), key=lambda m: (-m.score, m.pupil.last_name.casefold(), m.pupil.first_name.casefold()))
-        return ranked[:limit]
+            return [NameMatch(pupil, 0.0, True) for pupil in _by_name(exact)][:limit]
+        near = self._near(folded.split())
+        ranked = sorted(near.items(), key=lambda item: (item[1], _name_order(self._by_id[item[0]])))
+        return [NameMatch(self._by_id[pid], edits, False) for pid, edits in ranked[:limit]]
 
     def resolve(self, query: str, limit: int = MAX_CANDIDATES) -> Resolution:
-        """Decide whether `query` names one pupil, could be several, or nobody.
+        """Decide whether `query` names one pupil exactly, needs a person to confirm, or matches nobody.
 
-        One exact match is "one"; so is a fuzzy match of several words scoring at least
-        CONFIDENT_SCORE, beating every other pupil by MARGIN, and with each word typed
-        close to one of that pupil's names. Anything else that matched is "several", so
-        a person picks: an unsure guess must never become a consent answer.
+        Only an exact full name shared by no other pupil is "one"; everything else that
+        matched is "several", so a person confirms: a guess must never become a consent answer.
         """
         matches = self.search(query, limit=limit + 1)
         more = len(matches) > limit
         matches = matches[:limit]
         if not matches:
             return Resolution("none", ())
-        top = matches[0]
-        if len(matches) == 1 and top.exact:
-            return Resolution("one", (top,))
-        runner_up = matches[1].score if len(matches) > 1 else 0.0
-        words = fold(query).split()
-        confident = top.score >= CONFIDENT_SCORE and top.score - runner_up >= MARGIN
-        if len(words) > 1 and not top.exact and confident and _every_word_close(words, top.pupil):
-            return Resolution("one", (top,))
+        if len(matches) == 1 and matches[0].exact:
+            return Resolution("one", (matches[0],))
         return Resolution("several", tuple(matches), more)
+
+    def _near(self, words: list[str]) -> dict[str, float]:
+        """Pupil id -> typing slips between the words and the pupil's name, for every pupil within reach.
+
+        Each way of cutting the words into a given name and a surname, in either order, is
+        compared part by part, so "harlie Green" is one slip from Charlie Green whatever
+        letters Harriet Green's name starts with.
+        """
+        found: dict[str, float] = {}
+        for cut in range(1, len(words)):
+            left, right = " ".join(words[:cut]), " ".join(words[cut:])
+            for given, surname in ((left, right), (right, left)):
+                for given_entry, given_slips in self._nearest(given, True):
+                    for surname_entry, surname_slips in self._nearest(surname, False):
+                        named = self._pairs.get((given_entry, surname_entry))
+                        if named:
+                            _keep_best(found, named, given_slips + surname_slips)
+        if not found:
+            # One word, or several that are one part of a name ("Smith Jones", "Mary Jane").
+            whole = " ".join(words)
+            for parts, given in ((self._given_parts, True), (self._surname_parts, False)):
+                for entry, slips in self._nearest(whole, given):
+                    _keep_best(found, parts[entry], slips)
+            self._run_together(whole.replace(" ", ""), found)
+        return found
+
+    def _nearest_parts(self, part: str, given: bool) -> tuple[tuple[str, int], ...]:
+        """The given names (or surnames) within a few typing slips of `part`, with the slips."""
+        vocab = self._given_vocab if given else self._surname_vocab
+        return tuple(
+            (entry, int(slips))
+            for entry, slips, _ in process.extract(part, vocab, scorer=OSA.distance, score_cutoff=_allowance(len(part) + 3), limit=None)
+            if slips <= _allowance(max(len(part), len(entry)))
+        )
+
+    def _run_together(self, word: str, found: dict[str, float]) -> None:
+        """A full name typed without its space ("ameliasmith"), or with a letter for it ("ameliaxsmith"): one slip."""
+        for cut in range(1, len(word) - 1):
+            for left, right in ((word[:cut], word[cut:]), (word[:cut], word[cut + 1 :])):
+                for given, surname in ((left, right), (right, left)):
+                    named = self._pairs.get((given, surname))
+                    if named:
+                        _keep_best(found, named, 1)
 
     def find_in_text(self, text: str) -> list[NameHit]:
         """Each pupil whose full name or first name appears in a post."""
@@ -232,15 +268,48 @@ def _fold_word(word: str) -> str:
     return fold(word).replace(" ", "")
 
 
-def _every_word_close(words: list[str], pupil: Pupil) -> bool:
-    names = {
-        token
-        for name in (pupil.first_name, pupil.preferred_name, pupil.last_name)
-        for spelling in _spellings(name)
-        for token in spelling
-    }
-    return all(process.extractOne(word, names, scorer=fuzz.ratio, score_cutoff=WORD_SCORE) for word in words)
+def _full_name_forms(given_names: list[str], last_name: str) -> set[str]:
+    """Every exact way to write a pupil's full name: any spelling of a given name and the surname, in either order."""
+    givens = {tokens for given in given_names for tokens in _spellings(given)}
+    surnames = set(_spellings(last_name))
+    if not givens or not surnames:
+        return {" ".join(tokens) for tokens in givens | surnames}
+    forms = set()
+    for given_tokens in givens:
+        for surname_tokens in surnames:
+            forms.add(" ".join(given_tokens + surname_tokens))
+            forms.add(" ".join(surname_tokens + given_tokens))
+    return forms
+
+
+def _parts(names: list[str]) -> dict[str, float]:
+    """Each spelling of the names, and each piece of a multi-word spelling at a small penalty."""
+    parts: dict[str, float] = {}
+    for name in names:
+        for tokens in _spellings(name):
+            parts[" ".join(tokens)] = 0.0
+            if len(tokens) > 1:
+                for piece in (token for token in tokens if len(token) >= 3):
+                    parts[piece] = min(parts.get(piece, PIECE), PIECE)
+    return parts
+
+
+def _allowance(length: int) -> int:
+    """Typing slips (a letter wrong, missing, extra or swapped) tolerated in a name part this long."""
+    return 1 if length <= 4 else 2 if length <= 8 else 3
+
+
+def _keep_best(found: dict[str, float], named: dict[str, float], slips: float) -> None:
+    """Record each pupil at their fewest slips so far."""
+    for pid, penalty in named.items():
+        total = slips + penalty
+        if total < found.get(pid, float("inf")):
+            found[pid] = total
+
+
+def _name_order(pupil: Pupil) -> tuple[str, str, str, str]:
+    return (pupil.last_name.casefold(), pupil.first_name.casefold(), pupil.class_name, pupil.pupil_id)
 
 
 def _by_name(pupils: Iterable[Pupil]) -> list[Pupil]:
-    return sorted(pupils, key=lambda p: (p.last_name.casefold(), p.first_name.casefold(), p.class_name, p.pupil_id))
+    return sorted(pupils, key=_name_order)
