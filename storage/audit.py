@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from typing import BinaryIO
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from storage.atomic import FILE_MODE, ensure_private_dir
@@ -39,6 +40,24 @@ class AuditEntry:
         return cls(**record)
 
 
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """A place in the log: a month's file and a byte offset in it (entries before it are older)."""
+
+    month: str  # "202611"
+    offset: int
+
+    def pack(self) -> str:
+        return f"{self.month}.{self.offset}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor | None:
+        month, _, offset = text.partition(".")
+        if len(month) != 6 or not month.isdigit() or not offset.isdigit() or len(offset) > 15:
+            return None
+        return cls(month, int(offset))
+
+
 class AuditLog:
     """Appends entries durably; reads them newest first, month file by month file."""
 
@@ -58,38 +77,187 @@ class AuditLog:
         os.write(self._fd, (entry.to_json() + "\n").encode("utf-8"))
         os.fsync(self._fd)
 
-    def newest_first(self) -> Iterator[AuditEntry]:
-        for path in sorted(self.folder.glob("audit-*.jsonl"), reverse=True):
-            lines = path.read_text(encoding="utf-8").splitlines()
-            for line in reversed(lines):
+    # ---- reading: from the end of the newest file, a block at a time ------------------------
+    # A page or a week reads only the bytes it shows (plus one block), never a whole month:
+    # with a million entries /audit costs the same as with a hundred.
+
+    def walk_back(self, before: Cursor | None = None) -> Iterator[tuple[Cursor, AuditEntry]]:
+        """Entries older than `before` (default: all), newest first, each with its own cursor.
+
+        An entry's cursor is where it starts: reading again "before" it continues with the
+        next older entry, so paging is stable while new entries are appended.
+        """
+        for month in self._months(before.month if before else None):
+            path = self._path(month)
+            stop = before.offset if before and before.month == month else None
+            for offset, raw in _lines_backwards(path, stop):
                 try:
-                    yield AuditEntry.from_json(line)
+                    entry = AuditEntry.from_json(raw.decode("utf-8"))
                 except (ValueError, TypeError, KeyError):
                     continue  # a line cut short by a power cut; the rest of the file is intact
+                yield Cursor(month, offset), entry
+
+    def newest_first(self) -> Iterator[AuditEntry]:
+        """Every entry, newest first."""
+        return (entry for _, entry in self.walk_back())
+
+    def newest(self) -> Cursor:
+        """The end of the log now: the anchor of a first page."""
+        months = self._months(None)
+        if not months:
+            return Cursor("000000", 0)
+        return Cursor(months[0], self._path(months[0]).stat().st_size)
+
+    def page_before(self, before: Cursor, size: int) -> tuple[list[AuditEntry], Cursor | None]:
+        """Up to `size` entries older than `before`, newest first, and the cursor of the next
+        older page (None when there is none)."""
+        wanted: list[AuditEntry] = []
+        last: Cursor | None = None
+        for cursor, entry in self.walk_back(before):
+            if len(wanted) == size:
+                return wanted, last
+            wanted.append(entry)
+            last = cursor
+        return wanted, None
+
+    def newer_than(self, cursor: Cursor, anchor: Cursor, size: int) -> Cursor:
+        """The cursor of the page `size` entries newer than `cursor`, never past `anchor`."""
+        found = 0
+        for month in reversed(self._months(anchor.month)):
+            if month < cursor.month:
+                continue
+            path = self._path(month)
+            begin = cursor.offset if month == cursor.month else 0
+            stop = anchor.offset if month == anchor.month else path.stat().st_size
+            with open(path, "rb") as f:
+                f.seek(begin)
+                position = begin
+                while position < stop:
+                    raw = f.readline()
+                    if not raw:
+                        break
+                    position += len(raw)
+                    if position > stop:
+                        break
+                    try:
+                        AuditEntry.from_json(raw.decode("utf-8"))
+                    except (ValueError, TypeError, KeyError):
+                        continue
+                    found += 1
+                    if found == size:
+                        return Cursor(month, position)
+        return anchor
 
     def page(self, number: int, size: int) -> tuple[list[AuditEntry], bool]:
         """Entries of page `number` (0 = newest), and whether an older page exists."""
-        wanted: list[AuditEntry] = []
-        skip = number * size
-        for index, entry in enumerate(self.newest_first()):
-            if index < skip:
-                continue
-            if len(wanted) == size:
-                return wanted, True
-            wanted.append(entry)
-        return wanted, False
+        cursor: Cursor | None = self.newest()
+        entries: list[AuditEntry] = []
+        for _ in range(number + 1):
+            if cursor is None:
+                return [], False
+            entries, cursor = self.page_before(cursor, size)
+        return entries, cursor is not None
 
     def since(self, start: datetime) -> list[AuditEntry]:
-        """Entries at or after `start`, oldest first (for the weekly digest)."""
+        """Entries at or after `start`, oldest first: read back from the end, stopping at `start`."""
+        return self.between(start, None)
+
+    def between(self, start: datetime, end: datetime | None) -> list[AuditEntry]:
+        """Entries with start <= at < end, oldest first (the weekly digest reads only its week).
+
+        Entries are appended in time order, so the end of the range is found by bisecting the
+        month file, and reading goes back from there only as far as `start`.
+        """
+        before = self._position_of(end) if end is not None else None
         found: list[AuditEntry] = []
-        for entry in self.newest_first():
+        for _, entry in self.walk_back(before):
             if entry.at < start:
                 break
-            found.append(entry)
+            if end is None or entry.at < end:
+                found.append(entry)
         return list(reversed(found))
+
+    def _position_of(self, moment: datetime) -> Cursor:
+        """The cursor just before the first entry at or after `moment` (by bisecting its month's file)."""
+        month = moment.astimezone(UTC).strftime("%Y%m")  # files are named by the UTC month
+        months = self._months(None)
+        if not months:
+            return Cursor("000000", 0)
+        if month > months[0]:
+            return self.newest()
+        path = self._path(month)
+        if not path.exists():
+            return Cursor(month, 0)  # nothing in that month: everything older is before `moment`
+        with open(path, "rb") as f:
+            low, high = 0, path.stat().st_size
+            while low < high:  # find the first line starting at or after `low` whose time >= moment
+                middle = (low + high) // 2
+                line_start, at = _line_at_or_after(f, middle)
+                if at is None or at >= moment:
+                    high = middle
+                else:
+                    low = line_start + 1
+            line_start, _ = _line_at_or_after(f, low)
+            return Cursor(month, line_start)
+
+    def _months(self, newest: str | None) -> list[str]:
+        """Month keys ("202611") with a file, newest first, none newer than `newest`."""
+        months = sorted((p.stem[len("audit-") :].replace("-", "") for p in self.folder.glob("audit-*.jsonl")), reverse=True)
+        return [m for m in months if newest is None or m <= newest]
+
+    def _path(self, month: str) -> Path:
+        return self.folder / f"audit-{month[:4]}-{month[4:]}.jsonl"
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
             self._month = None
+
+
+BLOCK = 64 * 1024
+
+
+def _lines_backwards(path: Path, stop: int | None) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for each line ending at or before `stop` (default: the end), last first."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return
+    with f:
+        size_now = f.seek(0, os.SEEK_END)
+        position = size_now if stop is None else min(stop, size_now)
+        tail = b""
+        while position > 0:
+            size = min(BLOCK, position)
+            position -= size
+            f.seek(position)
+            block = f.read(size) + tail
+            parts = block.split(b"\n")
+            tail = parts[0]  # may begin in the block before: kept for the next round
+            end = position + len(block)
+            for part in reversed(parts[1:]):
+                start = end - len(part)
+                if part:
+                    yield start, part
+                end = start - 1
+        if tail:
+            yield 0, tail
+
+
+def _line_at_or_after(f: BinaryIO, offset: int) -> tuple[int, datetime | None]:
+    """The start of the first whole line at or after `offset`, and its time (None at the end)."""
+    if offset > 0:
+        f.seek(offset - 1)
+        f.readline()  # finish the line `offset` falls in (a no-op when offset starts a line)
+    else:
+        f.seek(0)
+    while True:
+        start = f.tell()
+        raw = f.readline()
+        if not raw:
+            return start, None
+        try:
+            return start, AuditEntry.from_json(raw.decode("utf-8")).at
+        except (ValueError, TypeError, KeyError):
+            continue

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from handlers.paging import utf16_len
 from tests.conftest import ADMIN, HEAD, SLT, STRANGER, BotHarness
 
 
 async def test_head_reads_the_audit_log_newest_first_and_pages_back(bot: BotHarness) -> None:
     await bot.say(STRANGER, "/grant 1 head")
     for n in range(20):
-        await bot.say(SLT, f"/grant {70000 + n} admin")
+        bot.services.audit(SLT, "grant", f"user {70000 + n}", detail="admin")
     [first] = await bot.say(HEAD, "/audit")
     assert "Audit log" in first.plain and "grant · user 70019" in first.plain
     await bot.press(HEAD, first, "Older ›")
@@ -25,3 +26,18 @@ async def test_only_the_head_may_read_it_and_attempts_are_recorded(bot: BotHarne
     assert {e.actor_id for e in refused} == {ADMIN, SLT}
     answer = await bot.press(SLT, bot.last(SLT), data="1:aud:page:3")
     assert answer and "Sorry" in answer["text"]
+
+
+async def test_pages_stay_put_while_new_entries_arrive_and_each_fits_telegram(bot: BotHarness) -> None:
+    for n in range(30):  # the longest fields Telegram could carry into the log: emoji count twice
+        bot.services.audit(SLT, "🦊" * 200, f"target {n:02d} " + "<&>" * 100, outcome="refused: " + "é" * 200, detail="🐧" * 300)
+    [first] = await bot.say(HEAD, "/audit")
+    assert "target 29" in first.plain and utf16_len(first.plain) <= 4096
+    for n in range(20):  # others keep working while the Head reads
+        bot.services.audit(SLT, "grant", f"user {80000 + n}", detail="admin")
+    await bot.press(HEAD, first, "Older ›")
+    page2 = bot.last(HEAD).plain
+    assert "page 2" in page2 and "target 17" in page2 and "80019" not in page2, "new entries do not shift page 2"
+    await bot.press(HEAD, bot.last(HEAD), "‹ Newer")
+    assert "page 1" in bot.last(HEAD).plain and "target 29" in bot.last(HEAD).plain
+    assert "80019" not in bot.last(HEAD).plain
