@@ -35,10 +35,21 @@ def check_config(config_path: Path) -> int:
     return 0
 
 
-def import_register(config_path: Path, csv_path: Path, assume_yes: bool) -> int:
-    """Load the consent register from the command line: the same report and preview as /import."""
+MAX_PROBLEMS = 20
+
+
+def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_mass_removal: bool = False) -> int:
+    """Load the consent register from the command line: the same checks and preview as /import.
+
+    Pupils are named by id only (a terminal's output may end up in a log); at most
+    MAX_PROBLEMS problems are printed, then a count. Removing more than a fifth of the
+    register needs --allow-mass-removal as well as --yes.
+    """
     from bot.register import PendingImport, RegisterService
-    from bot.services import Services
+    from bot.register_import import preview_sections
+    from bot.services import SYSTEM, Services
+    from handlers.register_import import send_withdrawal_notice
+    from storage.outbox import OutboxItem
 
     config = load_config(config_path)
     try:
@@ -49,11 +60,15 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool) -> int:
     services = Services.open(config, Clock())
     try:
         register = RegisterService(services)
-        parsed, preview = register.prepare_import(0, data)
-        for problem in parsed.fatal:
-            print(f"File refused: {problem}")
-        for row in parsed.rejected:
-            print(f"Rejected line {row.line_no}: {row.reason}")
+        parsed, preview = register.prepare_import(SYSTEM, data)
+        problems = [f"File refused: {problem}" for problem in parsed.fatal] + [
+            f"Rejected line {row.line_no}{f' (pupil {row.pupil_id})' if row.pupil_id else ''}: {row.reason}"
+            for row in parsed.rejected
+        ]
+        for problem in problems[:MAX_PROBLEMS]:
+            print(problem)
+        if len(problems) > MAX_PROBLEMS:
+            print(f"...and {len(problems) - MAX_PROBLEMS:,} more problems ({len(problems):,} in all). Fix them in the export.")
         if preview is None:
             print("Nothing was changed.")
             return 1
@@ -61,15 +76,33 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool) -> int:
             f"New {len(preview.new)}, changed {len(preview.changed)}, unchanged {len(preview.unchanged)}, "
             f"leaving {len(preview.leaving)}."
         )
+        for section in preview_sections(preview, config.consent.label, names=False):
+            print(f"{section.title}: {'; '.join(section.lines)}{f' and {section.more:,} more' if section.more else ''}")
         if not preview.can_confirm:
             print("Rows of pupils already in the register were rejected; fix them first. Nothing was changed.")
+            return 1
+        if preview.mass_removal and not allow_mass_removal:
+            print(
+                f"Refused: {len(preview.leaving):,} of the {preview.on_roll:,} pupils on roll would be marked as left, "
+                "more than a fifth of the register. Check that this file is the whole register; to load it anyway, "
+                "run again with --allow-mass-removal. Nothing was changed."
+            )
             return 1
         if not assume_yes:
             if not sys.stdin.isatty() or input("Load this register? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("Nothing was changed (use --yes to load without asking).")
                 return 0
-        register.commit_import(0, PendingImport(parsed, preview))
+        done = register.commit_import(SYSTEM, PendingImport(parsed, preview), allow_mass_removal=allow_mass_removal)
         print("Register loaded.")
+        notice = register.withdrawal_notice(SYSTEM, done)
+        if notice is not None:
+            now = services.clock.now()
+            send_withdrawal_notice(
+                lambda key, chat_id, text: services.outbox.enqueue(OutboxItem(key, chat_id, text, now, now)),
+                services, notice, "from the command line",
+            )
+            print(f"Consent withdrawn or narrowed for {len(done.narrowed)} pupils: "
+                  f"{len(notice.recipients)} staff will be told when the bot next runs.")
         return 0
     finally:
         services.close()
@@ -95,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     importer = commands.add_parser("import", help="load the consent register from a CSV file")
     importer.add_argument("file", type=Path, help="the CSV export of the register")
     importer.add_argument("--yes", action="store_true", help="load without asking for confirmation")
+    importer.add_argument(
+        "--allow-mass-removal", action="store_true",
+        help="also load a file that marks more than a fifth of the register as left",
+    )
     importer.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -103,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-config":
             return check_config(args.config)
         if args.command == "import":
-            return import_register(args.config, args.file, args.yes)
+            return import_register(args.config, args.file, args.yes, args.allow_mass_removal)
         return run(args.config)
     except ConfigError as exc:
         print(f"{args.config}: configuration problems:", file=sys.stderr)

@@ -7,6 +7,7 @@ who asked about whom (by pupil id: the audit never holds a pupil's name).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,9 +16,11 @@ from bot.clock import local_day
 from bot.consent import ConsentVerdict, Pupil, PurposeVerdict, expiring_within, verdict
 from bot.draft_check import DraftReport, check_draft
 from bot.names import Resolution
-from bot.register_import import ImportPreview, ParsedRegister, parse_register, preview_import
+from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
+from bot.roles import LEADERS, Role
 from bot.services import Services
 
+AUDIT_IDS = 100  # pupil ids named in one audit entry; the rest are counted
 AMBIGUOUS = "several pupils match: check them one by one with /consent"
 MAX_PHOTO_NAMES = 40
 
@@ -47,6 +50,23 @@ class PhotoCheck:
 class PendingImport:
     parsed: ParsedRegister
     preview: ImportPreview
+
+
+class RegisterChanged(ValueError):
+    """The register is no longer what the preview was made against: what was confirmed is not what would happen."""
+
+
+class MassRemovalRefused(ValueError):
+    """More than a fifth of the register would leave and nobody said that was meant."""
+
+
+@dataclass(frozen=True)
+class WithdrawalNotice:
+    """Who must hear that an import withdrew or narrowed consent (policy 4.1: old photos may need taking down)."""
+
+    reference: str
+    narrowed: tuple[Narrowed, ...]
+    recipients: tuple[int, ...]
 
 
 def names_from_text(text: str) -> list[str]:
@@ -134,21 +154,47 @@ class RegisterService:
         self.services.audit(actor_id, "register import", f"{len(data)} bytes", outcome=outcome)
         return parsed, preview
 
-    def commit_import(self, actor_id: int, pending: PendingImport) -> ImportPreview:
-        """Apply a previewed import in one write; re-previews so a register changed meanwhile is respected."""
+    def commit_import(self, actor_id: int, pending: PendingImport, allow_mass_removal: bool = False) -> ImportPreview:
+        """Apply a previewed import in one write, exactly as previewed.
+
+        It re-previews first: if the register changed meanwhile, what was confirmed is not
+        what would happen, so nothing is written. A mass removal needs `allow_mass_removal`.
+        """
         preview = preview_import(self.register.all(), pending.parsed)
         if not preview.can_confirm:
-            raise ValueError("rows for pupils already in the register were rejected")
+            raise RegisterChanged("rows for pupils already in the register were rejected")
+        if preview != pending.preview:
+            raise RegisterChanged("the register changed since the preview")
+        if preview.mass_removal and not allow_mass_removal:
+            self.services.audit(actor_id, "register import", f"{len(preview.leaving)} leaving",
+                                outcome="refused: mass removal not confirmed")
+            raise MassRemovalRefused(f"{len(preview.leaving)} of {preview.on_roll} pupils would leave")
         self.register.replace_register(pending.parsed.pupils, [p.pupil_id for p in preview.leaving])
         self.services.audit(
             actor_id,
             "register import",
             f"{len(pending.parsed.pupils)} pupils",
-            outcome="confirmed",
+            outcome="confirmed, mass removal" if preview.mass_removal else "confirmed",
             detail=f"new {len(preview.new)}, changed {len(preview.changed)}, unchanged {len(preview.unchanged)}, "
-            f"leaving {len(preview.leaving)}",
+            f"leaving {len(preview.leaving)}, consent withdrawn or narrowed {len(preview.narrowed)}",
         )
         return preview
+
+    def withdrawal_notice(self, actor_id: int, done: ImportPreview) -> WithdrawalNotice | None:
+        """The admins, SLT, deputy and Head hear of consent this import took away; audited by pupil id."""
+        if not done.narrowed:
+            return None
+        recipients = tuple(self.services.staff.with_roles(Role.ADMIN, *LEADERS))
+        notice = WithdrawalNotice(uuid.uuid4().hex[:12], done.narrowed, recipients)
+        self.services.audit(
+            actor_id,
+            "consent withdrawn notice",
+            f"{len(done.narrowed)} pupils",
+            outcome=f"to {len(recipients)} staff",
+            detail="pupils " + ",".join(entry.after.pupil_id for entry in done.narrowed[:AUDIT_IDS])
+            + (f" and {len(done.narrowed) - AUDIT_IDS} more" if len(done.narrowed) > AUDIT_IDS else ""),
+        )
+        return notice
 
     def expiry_reminder_day(self, year: int) -> date:
         """When to remind the office about consents that end with the consent year (default 1 July)."""

@@ -11,13 +11,13 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from rapidfuzz import fuzz, process
 
-from bot.consent import Pupil
+from bot.consent import Pupil, format_date
 
 MAX_BYTES = 2048 * 1024
 MAX_ROWS = 10_000
@@ -29,7 +29,14 @@ OPTIONAL = ("preferred_name", "class", "form_date")
 
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0", ""})
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_COLUMNS = ("form_date", "expires", "withdrawn")
+# Year first (ISO, or with slashes or dots), then UK day/month/year; an Excel export may add a time.
+_YEAR_FIRST = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})")
+_TIME = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2})?$")
+# More than this share of the pupils on roll leaving asks for a second, explicit confirmation.
+MASS_REMOVAL_SHARE = 5  # "more than a fifth"
+PREVIEW_NAMES = 10
 
 
 @dataclass(frozen=True)
@@ -55,12 +62,25 @@ class ParsedRegister:
 
 
 @dataclass(frozen=True)
+class Narrowed:
+    """A pupil whose consent this import takes away for some destinations.
+
+    Photos already posted there may need taking down (policy 4.1), so the page team is told.
+    """
+
+    before: Pupil
+    after: Pupil
+    purposes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ImportPreview:
     """What confirming the import would do to the register, for the office to check first.
 
     `blocking` lists rejected rows of pupils already in the register: importing without
     them would keep those pupils' old consent (perhaps since withdrawn), so the import
-    waits until the rows are fixed.
+    waits until the rows are fixed. `changed` lists pupils whose consent is withdrawn or
+    narrowed first; `previous` holds their rows as they are now, to say what changed.
     """
 
     new: tuple[Pupil, ...]
@@ -68,10 +88,27 @@ class ImportPreview:
     unchanged: tuple[Pupil, ...]
     leaving: tuple[Pupil, ...]
     blocking: tuple[RejectedRow, ...] = ()
+    narrowed: tuple[Narrowed, ...] = ()
+    previous: tuple[Pupil, ...] = ()
+    on_roll: int = 0
 
     @property
     def can_confirm(self) -> bool:
         return not self.blocking
+
+    @property
+    def mass_removal(self) -> bool:
+        """More than a fifth of the pupils on roll would be marked as left: likely the wrong file."""
+        return len(self.leaving) * MASS_REMOVAL_SHARE > self.on_roll > 0
+
+
+@dataclass(frozen=True)
+class Section:
+    """One list in the preview: a heading, the first few lines, and how many more there are."""
+
+    title: str
+    lines: tuple[str, ...]
+    more: int
 
 
 def parse_register(
@@ -106,23 +143,26 @@ def parse_register(
         positions, problems = _locate_columns(header, columns, header_map or {})
         if problems:
             return _fatal(*problems)
-        read: list[tuple[int, Pupil]] = []
-        rejected: list[RejectedRow] = []
         # Offset for the lines lstrip() removed, so line numbers match the file the office opens.
         skipped = text[: len(text) - len(text.lstrip())].count("\n")
+        lines: list[tuple[int, list[str]]] = []
         for cells in rows:
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(read) + len(rejected) >= max_rows:
+            if len(lines) >= max_rows:
                 return _fatal(f"The file has more than {max_rows:,} rows of pupils; the limit is {max_rows:,}.")
-            line_no = rows.line_num + skipped
-            pupil, reasons = _read_row(cells, len(header), positions, purposes)
-            if pupil is None:
-                rejected.append(RejectedRow(line_no, _cell(cells, positions, "pupil_id"), "; ".join(reasons)))
-            else:
-                read.append((line_no, pupil))
+            lines.append((rows.line_num + skipped, cells))
     except csv.Error as error:
         return _fatal(f"The file could not be read as CSV near line {rows.line_num}: {error}.")
+    month_first = _has_month_first_dates(_cell(cells, positions, column) for _, cells in lines for column in DATE_COLUMNS)
+    read: list[tuple[int, Pupil]] = []
+    rejected: list[RejectedRow] = []
+    for line_no, cells in lines:
+        pupil, reasons = _read_row(cells, len(header), positions, purposes, month_first)
+        if pupil is None:
+            rejected.append(RejectedRow(line_no, _cell(cells, positions, "pupil_id"), "; ".join(reasons)))
+        else:
+            read.append((line_no, pupil))
     pupils, rejected = _without_duplicates(read, rejected)
     if not pupils:
         problem = "None of the rows could be used." if rejected else "The file has a header row but no pupils."
@@ -139,7 +179,7 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportP
     if parsed.fatal:
         raise ValueError("a file with fatal problems has nothing to preview")
     before = {pupil.pupil_id: pupil for pupil in existing}
-    new, changed, unchanged = [], [], []
+    new, changed, unchanged, narrowed = [], [], [], []
     for pupil in parsed.pupils:
         old = before.get(pupil.pupil_id)
         if old is None:
@@ -148,6 +188,11 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportP
             unchanged.append(pupil)
         else:
             changed.append(pupil)
+            lost = tuple(purpose for purpose in old.consents if _granted(old, purpose) and not _granted(pupil, purpose))
+            if lost and not old.left:
+                narrowed.append(Narrowed(old, pupil, lost))
+    first = {entry.after.pupil_id for entry in narrowed}
+    changed.sort(key=lambda pupil: pupil.pupil_id not in first)
     in_file = {pupil.pupil_id for pupil in parsed.pupils}
     rejected_ids = {row.pupil_id for row in parsed.rejected if row.pupil_id}
     leaving = [
@@ -156,7 +201,87 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportP
         if not pupil.left and pupil.pupil_id not in in_file and pupil.pupil_id not in rejected_ids
     ]
     blocking = [row for row in parsed.rejected if row.pupil_id in before and row.pupil_id not in in_file]
-    return ImportPreview(tuple(new), tuple(changed), tuple(unchanged), tuple(leaving), tuple(blocking))
+    return ImportPreview(
+        tuple(new),
+        tuple(changed),
+        tuple(unchanged),
+        tuple(leaving),
+        tuple(blocking),
+        narrowed=tuple(narrowed),
+        previous=tuple(before[pupil.pupil_id] for pupil in changed),
+        on_roll=sum(not pupil.left for pupil in existing),
+    )
+
+
+def preview_sections(
+    preview: ImportPreview, label: Callable[[str], str], limit: int = PREVIEW_NAMES, names: bool = True
+) -> list[Section]:
+    """The preview's lists in plain text, withdrawn consent first, each cut to `limit` lines.
+
+    With `names=False` pupils are given by id only (for output that may end up in a log).
+    """
+    who = _pupil_line if names else (lambda pupil: pupil.pupil_id)
+    sections = [
+        _section("Consent withdrawn or narrowed", [narrowed_line(entry, label, who) for entry in preview.narrowed], limit),
+        _section("New", [who(pupil) for pupil in preview.new], limit),
+        _section(
+            "Changed",
+            [f"{who(old)}: {'; '.join(describe_change(old, new, label, names))}"
+             for old, new in zip(preview.previous, preview.changed)],
+            limit,
+        ),
+        _section("Leaving (will be marked as left)", [who(pupil) for pupil in preview.leaving], limit),
+    ]
+    return [section for section in sections if section.lines]
+
+
+def narrowed_line(entry: Narrowed, label: Callable[[str], str], who: Callable[[Pupil], str] | None = None) -> str:
+    """"Noah Williams (Year 5): no longer page, group (withdrawn from 1 Oct 2026)"."""
+    when = f" (withdrawn from {format_date(entry.after.withdrawn)})" if entry.after.withdrawn else ""
+    return f"{(who or _pupil_line)(entry.after)}: no longer {', '.join(label(p) for p in entry.purposes)}{when}"
+
+
+def describe_change(old: Pupil, new: Pupil, label: Callable[[str], str], names: bool = True) -> list[str]:
+    """What an import changes in one pupil's row, as the office would say it."""
+    changes = []
+    if (old.first_name, old.last_name) != (new.first_name, new.last_name):
+        changes.append(f"name {old.first_name} {old.last_name} → {new.first_name} {new.last_name}" if names else "name")
+    if old.preferred_name != new.preferred_name:
+        changes.append(f"known as {old.preferred_name or '(none)'} → {new.preferred_name or '(none)'}" if names else "known as")
+    if old.class_name != new.class_name:
+        changes.append(f"class {old.class_name or '(none)'} → {new.class_name or '(none)'}")
+    for purpose in dict.fromkeys([*old.consents, *new.consents]):
+        was, now = old.consents.get(purpose, False), new.consents.get(purpose, False)
+        if was != now:
+            changes.append(f"{label(purpose)} {'yes' if was else 'no'} → {'yes' if now else 'no'}")
+    for name, was_day, now_day in (
+        ("form date", old.form_date, new.form_date),
+        ("expires", old.expires, new.expires),
+        ("withdrawn", old.withdrawn, new.withdrawn),
+    ):
+        if was_day != now_day:
+            changes.append(f"{name} {_day(was_day)} → {_day(now_day)}")
+    if old.left and not new.left:
+        changes.append("back on roll")
+    return changes
+
+
+def _granted(pupil: Pupil, purpose: str) -> bool:
+    """The form says yes for this purpose and has not been withdrawn (expiry aside)."""
+    return pupil.consents.get(purpose, False) and pupil.withdrawn is None
+
+
+def _day(day: date | None) -> str:
+    return format_date(day) if day else "(none)"
+
+
+def _pupil_line(pupil: Pupil) -> str:
+    form = f" ({pupil.class_name})" if pupil.class_name else ""
+    return f"{pupil.full_name}{form}"
+
+
+def _section(title: str, lines: Sequence[str], limit: int) -> Section:
+    return Section(f"{title} ({len(lines):,})", tuple(lines[:limit]), max(len(lines) - limit, 0))
 
 
 def _our_columns(purposes: Sequence[str]) -> tuple[str, ...]:
@@ -215,7 +340,7 @@ def _cell(cells: Sequence[str], positions: Mapping[str, int], column: str) -> st
 
 
 def _read_row(
-    cells: list[str], width: int, positions: Mapping[str, int], purposes: Sequence[str]
+    cells: list[str], width: int, positions: Mapping[str, int], purposes: Sequence[str], month_first: bool = False
 ) -> tuple[Pupil | None, list[str]]:
     """One pupil from one row, or every reason the row cannot be trusted."""
     if len(cells) < width:
@@ -234,11 +359,11 @@ def _read_row(
         else:
             reasons.append(f"consent_{purpose} \"{value}\" is not yes or no")
     dates: dict[str, date | None] = {}
-    for column in ("form_date", "expires", "withdrawn"):
+    for column in DATE_COLUMNS:
         value = _cell(cells, positions, column)
-        dates[column] = _iso_date(value)
-        if value and dates[column] is None:
-            reasons.append(f"{column} \"{value}\" is not a date like 2026-07-31")
+        dates[column], problem = read_date(value, month_first)
+        if problem:
+            reasons.append(f"{column} \"{value}\" {problem}")
     if reasons:
         return None, reasons
     pupil = Pupil(
@@ -255,14 +380,52 @@ def _read_row(
     return pupil, []
 
 
-def _iso_date(value: str) -> date | None:
-    """A strict YYYY-MM-DD date: "01/03/2026" is refused rather than guessed at."""
-    if not _ISO_DATE.fullmatch(value):
-        return None
+def read_date(value: str, month_first: bool = False) -> tuple[date | None, str]:
+    """A date as UK exports write it, or why it cannot be trusted ("" when blank or fine).
+
+    ISO 2026-07-31 and UK 31/07/2026 (or 31/7/26) are read. When other rows of the file
+    put the month first (US style, e.g. 07/31/2026), a date such as 03/04/2026 could mean
+    either, so it is refused rather than guessed at; so is 05-09-25 (which end is the year?).
+    """
+    text = _TIME.sub("", value.strip())
+    if not text:
+        return None, ""
+    if match := _YEAR_FIRST.fullmatch(text):
+        return _valid(int(match[1]), int(match[3]), int(match[4]))
+    match = _DAY_FIRST.fullmatch(text)
+    if match is None:
+        return None, "is not a date like 31/07/2026 or 2026-07-31"
+    first, separator, second, year_text = match[1], match[2], match[3], match[4]
+    day, month = int(first), int(second)
+    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    if separator == "-" and len(year_text) == 2:
+        return None, "is ambiguous (is the year first or last?): write it as 31/07/2026 or 2026-07-31"
+    if month > 12 and day <= 12:
+        return None, "puts the month first (US style): dates must be day/month/year, like 31/07/2026"
+    if month_first and day != month and day <= 12:
+        other = _valid(year, day, month)[0]
+        if other is not None:
+            return None, (
+                f"is ambiguous: other rows of this file put the month first, so it could be "
+                f"{format_date(date(year, month, day))} or {format_date(other)}; export dates as 31/07/2026"
+            )
+    return _valid(year, month, day)
+
+
+def _valid(year: int, month: int, day: int) -> tuple[date | None, str]:
     try:
-        return date.fromisoformat(value)
+        return date(year, month, day), ""
     except ValueError:
-        return None
+        return None, "is not a real date"
+
+
+def _has_month_first_dates(values: Iterable[str]) -> bool:
+    """Does any date of the file only make sense month first (07/31/2026)? Then 03/04 could be either."""
+    for value in values:
+        match = _DAY_FIRST.fullmatch(_TIME.sub("", value.strip()))
+        if match and int(match[1]) <= 12 < int(match[3]) <= 31:
+            return True
+    return False
 
 
 def _without_duplicates(

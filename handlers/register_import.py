@@ -1,58 +1,137 @@
 """Loading the consent register (policy 4.1) from the MIS export on the phone.
 
-A CSV document is validated and previewed; nothing is saved until the sender taps Confirm.
+A CSV document is validated and previewed, naming who is new, changed and leaving,
+withdrawn consent first; nothing is saved until the sender taps Confirm, and removing
+more than a fifth of the register takes a second, explicit tap. Consent an import takes
+away is announced to the page team, who may have photos of those pupils already posted.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.register import PendingImport, RegisterService
-from bot.register_import import ImportPreview, ParsedRegister
+from bot.clock import local_day
+from bot.consent import format_date
+from bot.register import MassRemovalRefused, PendingImport, RegisterChanged, RegisterService, WithdrawalNotice
+from bot.register_import import ImportPreview, ParsedRegister, narrowed_line, preview_sections
 from bot.roles import Permission
+from bot.services import Services
 from handlers.callbacks import pack
-from handlers.common import Actor, Context, admit_press, answer, clip, h, reply, show, staff_only
+from handlers.common import MAX_TEXT, Actor, Context, admit_press, answer, clip, h, paginate, reply, show, staff_only
 from handlers.menu import MenuCommand
 from handlers.runtime import Runtime, runtime
+from storage.outbox import Buttons
 
 COMMANDS = (
     MenuCommand("import", "Load the consent register from a CSV file", Permission.IMPORT_REGISTER),
 )
 
+LINE_CHARS = 300  # one pupil's line, before escaping: long names never break a message
 _numbers = itertools.count(1)
+Post = Callable[[str, int, str], object]
 
 
 def service(context: Context) -> RegisterService:
     return RegisterService(runtime(context).services)
 
 
-def import_report(parsed: ParsedRegister, preview: ImportPreview | None) -> str:
+def split_message(lines: Sequence[str], reserve: int = 0) -> list[str]:
+    """Lines joined into as few messages as Telegram's 4096 characters allow, split between lines."""
+    per_page, chars = max(len(lines), 1), MAX_TEXT - reserve
+    count = paginate(lines, 0, per_page, chars).count
+    return ["\n".join(paginate(lines, number, per_page, chars).lines) for number in range(count)]
+
+
+def import_report(parsed: ParsedRegister, preview: ImportPreview | None, label: Callable[[str], str]) -> list[str]:
+    """The validation report and preview, as one or more messages (names only ever go to a private chat)."""
     if parsed.fatal:
         lines = ["❌ <b>This file cannot be loaded.</b> Nothing was changed."]
-        lines += [f"• {h(clip(problem, 300))}" for problem in parsed.fatal[:10]]
+        lines += [f"• {h(clip(problem, LINE_CHARS))}" for problem in parsed.fatal[:10]]
     else:
         assert preview is not None
         lines = [
             "<b>Consent register: preview</b>",
-            f"New pupils: {len(preview.new)}",
-            f"Changed: {len(preview.changed)}",
-            f"Unchanged: {len(preview.unchanged)}",
-            f"Leaving (missing from this file, will be marked as left): {len(preview.leaving)}",
+            f"New pupils: {len(preview.new):,}",
+            f"Changed: {len(preview.changed):,}",
+            f"Unchanged: {len(preview.unchanged):,}",
+            f"Leaving (missing from this file, will be marked as left): {len(preview.leaving):,}",
         ]
+        for section in preview_sections(preview, label):
+            warn = "⚠️ " if section.title.startswith("Consent withdrawn") else ""
+            lines.append(f"\n{warn}<b>{h(section.title)}</b>")
+            lines += [f"• {h(clip(line, LINE_CHARS))}" for line in section.lines]
+            if section.more:
+                lines.append(f"…and {section.more:,} more.")
     if parsed.rejected:
-        lines.append(f"\n<b>{len(parsed.rejected)} rows rejected</b> (fix them in the export):")
+        lines.append(f"\n<b>{len(parsed.rejected):,} rows rejected</b> (fix them in the export):")
         for row in parsed.rejected[:15]:
-            lines.append(f"• line {row.line_no}: {h(clip(row.reason, 150))}")
+            who = f" (pupil {h(clip(row.pupil_id, 30))})" if row.pupil_id else ""
+            lines.append(f"• line {row.line_no}{who}: {h(clip(row.reason, LINE_CHARS))}")
         if len(parsed.rejected) > 15:
-            lines.append(f"…and {len(parsed.rejected) - 15} more.")
+            lines.append(f"…and {len(parsed.rejected) - 15:,} more.")
     if preview is not None and not preview.can_confirm:
         lines.append("\n❌ Rows of pupils already in the register were rejected; fix them before loading.")
+    elif preview is not None and preview.mass_removal:
+        lines.append(
+            f"\n⚠️ <b>{len(preview.leaving):,} of the {preview.on_roll:,} pupils on roll would be marked as left</b>, "
+            "more than a fifth of the register. If this file is not the whole register (one class, a filtered "
+            "export, the wrong file), tap Cancel."
+        )
     elif preview is not None:
         lines.append("\nNothing is saved until you tap <b>Confirm</b>.")
-    return "\n".join(lines)
+    return split_message(lines)
+
+
+def confirm_buttons(preview: ImportPreview, number: int) -> Buttons:
+    """Confirm and Cancel; when most of the register would leave, the Confirm button says so."""
+    label = f"⚠️ Confirm: {len(preview.leaving):,} pupils leave" if preview.mass_removal else "Confirm"
+    return (((label, pack("con", "imp", number)), ("Cancel", pack("con", "impno", number))),)
+
+
+def mass_removal_question(preview: ImportPreview, number: int) -> tuple[str, Buttons]:
+    """The second, explicit question before most of the register is marked as left."""
+    leaving = len(preview.leaving)
+    text = (
+        f"⚠️ <b>Remove {leaving:,} of the {preview.on_roll:,} pupils on roll?</b>\n"
+        "They will be marked as left, and every consent check will answer ❌ for them until a file "
+        f"lists them again. Tap <b>Yes, remove {leaving:,} pupils</b> only if they really have left."
+    )
+    return text, (((f"Yes, remove {leaving:,} pupils", pack("con", "impall", number)),), (("Cancel", pack("con", "impno", number)),))
+
+
+def withdrawal_messages(services: Services, notice: WithdrawalNotice, by: str) -> list[str]:
+    """The page team's message: whose consent an import took away, for where, and what to check (policy 4.1)."""
+    label = services.config.consent.label
+    day = format_date(local_day(services.clock.now(), services.config.school.timezone))
+    lost = {purpose for entry in notice.narrowed for purpose in entry.purposes}
+    places = [label(purpose) for purpose in services.config.consent.purposes if purpose in lost]
+    count = len(notice.narrowed)
+    header = (
+        "⚠️ <b>Photo consent withdrawn or narrowed</b>\n"
+        f"The consent register loaded {h(by)} on {day} takes consent away from {count:,} "
+        f"pupil{'s' if count != 1 else ''}:"
+    )
+    footer = (
+        f"Policy 4.1: check where {'these pupils' if count != 1 else 'this pupil'} may already appear "
+        f"({h(', '.join(places))}) and take down any photo of them."
+    )
+    lines = [f"• {h(clip(narrowed_line(entry, label), LINE_CHARS))}" for entry in notice.narrowed]
+    parts = split_message(lines, reserve=len(header) + len(footer) + 40)
+    return [
+        f"{header}{f' (part {n} of {len(parts)})' if len(parts) > 1 else ''}\n{part}\n\n{footer}"
+        for n, part in enumerate(parts, start=1)
+    ]
+
+
+def send_withdrawal_notice(post: Post, services: Services, notice: WithdrawalNotice, by: str) -> None:
+    """One message (in parts if long) to each recipient's private chat, through the durable outbox."""
+    for person in notice.recipients:
+        for part, text in enumerate(withdrawal_messages(services, notice, by), start=1):
+            post(f"consent-withdrawn:{notice.reference}:{person}:{part}", person, text)
 
 
 @staff_only(Permission.IMPORT_REGISTER)
@@ -74,7 +153,8 @@ async def register_file(update: Update, context: Context, actor: Actor) -> None:
     message = update.effective_message
     assert message is not None and message.document is not None
     document = message.document
-    limit_kb = runtime(context).services.config.consent.max_file_kb
+    services = runtime(context).services
+    limit_kb = services.config.consent.max_file_kb
     name = (document.file_name or "").lower()
     if not (name.endswith(".csv") or name.endswith(".txt") or (document.mime_type or "").startswith("text/")):
         await reply(update, "That is not a CSV file. Export the register from the MIS as CSV and send it again.")
@@ -84,44 +164,58 @@ async def register_file(update: Update, context: Context, actor: Actor) -> None:
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     parsed, preview = service(context).prepare_import(actor.user_id, data)
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    buttons: Buttons = ()
     if preview is not None and preview.can_confirm:
         number = next(_numbers)
         context.user_data.setdefault("imports", {})[number] = PendingImport(parsed, preview)
-        buttons = ((("Confirm", pack("con", "imp", number)), ("Cancel", pack("con", "impno", number))),)
-    await reply(update, import_report(parsed, preview), buttons)
+        buttons = confirm_buttons(preview, number)
+    *parts, last = import_report(parsed, preview, services.config.consent.label)
+    for part in parts:
+        await reply(update, part)
+    await reply(update, last, buttons)
 
 
 async def confirm_import(update: Update, context: Context) -> None:
-    """Confirm or Cancel under an import preview; only the person who sent the file can confirm it."""
+    """Confirm, Yes-remove or Cancel under an import preview; only the person who sent the file can confirm it."""
     press = await admit_press(update, context, Permission.IMPORT_REGISTER, action="register import confirm")
     number = press.number if press else None
     if press is None or number is None:
         return
     actor, callback = press.actor, press.callback
-    pending: PendingImport | None = context.user_data.get("imports", {}).pop(number, None)
+    imports = context.user_data.get("imports", {})
+    pending: PendingImport | None = imports.get(number)
     if pending is None:
         await answer(update, "This preview has expired or was already used. Send the file again.")
         return
     await answer(update)
     if callback.action == "impno":
+        imports.pop(number, None)
         await show(update, "Import cancelled. The register is unchanged.")
         return
+    if callback.action == "imp" and pending.preview.mass_removal:
+        await reply(update, *mass_removal_question(pending.preview, number))
+        return
+    imports.pop(number, None)
+    rt = runtime(context)
     try:
-        done = service(context).commit_import(actor.user_id, pending)
-    except ValueError:
+        done = service(context).commit_import(actor.user_id, pending, allow_mass_removal=callback.action == "impall")
+    except (RegisterChanged, MassRemovalRefused):
         await show(update, "The register changed since the preview. Send the file again.")
         return
-    total = len(runtime(context).services.consents.index().pupils)
+    notice = service(context).withdrawal_notice(actor.user_id, done)
+    if notice is not None:
+        send_withdrawal_notice(rt.delivery.post, rt.services, notice, f"by {actor.name}")
+    total = len(rt.services.consents.index().pupils)
+    told = f"\n⚠️ Consent withdrawn or narrowed for {len(done.narrowed):,}: the page team has been told." if notice else ""
     await show(
         update,
-        f"✅ <b>Register loaded.</b> {len(done.new)} new, {len(done.changed)} changed, "
-        f"{len(done.unchanged)} unchanged, {len(done.leaving)} marked as left. {total} pupils on roll.",
+        f"✅ <b>Register loaded.</b> {len(done.new):,} new, {len(done.changed):,} changed, "
+        f"{len(done.unchanged):,} unchanged, {len(done.leaving):,} marked as left. {total:,} pupils on roll.{told}",
     )
 
 
 def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("import", import_help))
-    application.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^1:con:(imp|impno):"))
+    application.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^1:con:(imp|impno|impall):"))
     application.add_handler(MessageHandler(private & filters.Document.ALL & ~filters.Document.IMAGE, register_file))

@@ -9,7 +9,7 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
 from bot.consent import Pupil, verdict
-from bot.register_import import ParsedRegister, parse_register, preview_import
+from bot.register_import import ParsedRegister, parse_register, preview_import, preview_sections, read_date
 from storage.consents import ConsentRepository
 
 PURPOSES = ("page", "group", "press")
@@ -82,7 +82,7 @@ def test_bad_rows_are_rejected_with_every_reason_and_the_rest_imported() -> None
     parsed = parse(
         csv_bytes(
             GOOD_ROWS[0],
-            "1004,Harry,,,3A,maybe,yes,no,05/09/2025,,",
+            "1004,Harry,,,3A,maybe,yes,no,09/05/2025,,",
             ",Noah,Wilson,,3C,yes,yes,yes,,,",
             "1005,Ava,Khan,,1A,yes,yes,yes,2025-09-05,2026-02-30,",
             "1006,Mia,Hall,,1A,yes",
@@ -90,9 +90,9 @@ def test_bad_rows_are_rejected_with_every_reason_and_the_rest_imported() -> None
     )
     assert [p.pupil_id for p in parsed.pupils] == ["1001"]
     assert [(r.line_no, r.pupil_id, r.reason) for r in parsed.rejected] == [
-        (3, "1004", 'missing last name; consent_page "maybe" is not yes or no; form_date "05/09/2025" is not a date like 2026-07-31'),
+        (3, "1004", 'missing last name; consent_page "maybe" is not yes or no'),
         (4, "", "missing pupil id"),
-        (5, "1005", 'expires "2026-02-30" is not a date like 2026-07-31'),
+        (5, "1005", 'expires "2026-02-30" is not a real date'),
         (6, "1006", "the row has 6 cells but the header has 11"),
     ]
 
@@ -141,7 +141,7 @@ def test_a_bad_file_gives_a_report_and_no_pupils(data: bytes, problem: str) -> N
 
 
 def test_a_file_where_no_row_can_be_used_is_fatal_but_still_reports_the_rows() -> None:
-    parsed = parse(csv_bytes("1001,Amelia,Smith,,4B,yes,yes,yes,01/09/2025,,"))
+    parsed = parse(csv_bytes("1001,Amelia,Smith,,4B,yes,yes,yes,1st Sept,,"))
     assert parsed.fatal == ("None of the rows could be used.",)
     assert len(parsed.rejected) == 1 and not parsed.pupils
 
@@ -164,8 +164,8 @@ def test_preview_counts_new_changed_unchanged_and_leaving() -> None:
 
 def test_a_rejected_row_for_a_pupil_already_registered_holds_the_import() -> None:
     existing = parse(csv_bytes(*GOOD_ROWS)).pupils
-    # The parent withdrew, but the office typed the date the British way.
-    update = parse(csv_bytes(GOOD_ROWS[0], GOOD_ROWS[1], "1003,Liam,O'Brien,,5C,yes,yes,yes,2025-09-05,,15/01/2026"))
+    # The parent withdrew, but the date came out month first.
+    update = parse(csv_bytes(GOOD_ROWS[0], GOOD_ROWS[1], "1003,Liam,O'Brien,,5C,yes,yes,yes,2025-09-05,,01/15/2026"))
     preview = preview_import(existing, update)
     assert not preview.can_confirm
     assert [(row.line_no, row.pupil_id) for row in preview.blocking] == [(4, "1003")]
@@ -226,3 +226,93 @@ def test_a_write_that_fails_leaves_the_old_register() -> None:
 def test_a_file_the_csv_reader_chokes_on_is_fatal() -> None:
     parsed = parse(csv_bytes('1001,"' + "x" * 200_000 + '",Smith,,4B,yes,yes,yes,,,'), max_bytes=1_000_000)
     assert parsed.fatal and parsed.fatal[0].startswith("The file could not be read as CSV near line 2")
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-07-31", date(2026, 7, 31)),
+        ("31/07/2026", date(2026, 7, 31)),
+        ("31/7/26", date(2026, 7, 31)),
+        ("1/9/25", date(2025, 9, 1)),
+        ("01.09.2025", date(2025, 9, 1)),
+        ("01-09-2025", date(2025, 9, 1)),
+        ("2025/09/01", date(2025, 9, 1)),
+        ("01/09/2025 00:00", date(2025, 9, 1)),
+        (" 05/05/2026 ", date(2026, 5, 5)),
+    ],
+)
+def test_iso_and_uk_dates_are_read(typed: str, day: date) -> None:
+    assert read_date(typed) == (day, "")
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("07/31/2026", "puts the month first (US style)"),
+        ("05-09-25", "is ambiguous (is the year first or last?)"),
+        ("31/02/2026", "is not a real date"),
+        ("2026-13-01", "is not a real date"),
+        ("46000", "is not a date like 31/07/2026"),
+        ("1/2/3", "is not a date like 31/07/2026"),
+        ("next July", "is not a date like 31/07/2026"),
+    ],
+)
+def test_dates_that_cannot_be_trusted_are_refused(typed: str, problem: str) -> None:
+    day, reason = read_date(typed)
+    assert day is None and reason.startswith(problem)
+
+
+def test_in_a_file_with_month_first_dates_a_date_that_reads_both_ways_is_refused() -> None:
+    parsed = parse(csv_bytes(
+        "1001,Amelia,Smith,,4B,yes,yes,no,2025-09-05,07/31/2026,",
+        "1002,Zoë,Lefèvre,,2A,yes,yes,no,03/04/2025,,",
+        "1003,Liam,O'Brien,,5C,yes,yes,no,05/05/2025,13/08/2026,",
+    ))
+    assert [(r.line_no, r.pupil_id, r.reason) for r in parsed.rejected] == [
+        (2, "1001", 'expires "07/31/2026" puts the month first (US style): dates must be day/month/year, like 31/07/2026'),
+        (3, "1002", 'form_date "03/04/2025" is ambiguous: other rows of this file put the month first, so it could be '
+                    "3 Apr 2025 or 4 Mar 2025; export dates as 31/07/2026"),
+    ]
+    # 05/05 means the same either way, and 13/08 can only be day first.
+    assert [(p.pupil_id, p.form_date, p.expires) for p in parsed.pupils] == [("1003", date(2025, 5, 5), date(2026, 8, 13))]
+
+
+def test_preview_lists_withdrawn_or_narrowed_consent_first_with_what_changed() -> None:
+    existing = parse(csv_bytes(*GOOD_ROWS)).pupils
+    update = parse(csv_bytes(
+        "1001,Amelia,Smith,Millie,5B,yes,no,yes,2025-09-05,2027-07-31,",
+        "1002,Zoë,Lefèvre,,2A,TRUE,1,false,2025-09-05,,2026-03-01",
+        "1003,Liam,O'Brien,,5C,yes,yes,yes,2025-09-05,,2026-01-15",
+    ))
+    preview = preview_import(existing, update)
+    assert [p.pupil_id for p in preview.changed] == ["1001", "1002", "1003"]
+    assert [(n.after.pupil_id, n.purposes) for n in preview.narrowed] == [("1001", ("group",)), ("1002", ("page", "group"))]
+    sections = preview_sections(preview, str.upper)
+    assert [s.title for s in sections] == ["Consent withdrawn or narrowed (2)", "Changed (3)"]
+    assert sections[0].lines == (
+        "Millie Smith (5B): no longer GROUP",
+        "Zoë Lefèvre (2A): no longer PAGE, GROUP (withdrawn from 1 Mar 2026)",
+    )
+    assert sections[1].lines[0] == (
+        "Amelia Smith (4B): known as (none) → Millie; class 4B → 5B; GROUP yes → no; PRESS no → yes; "
+        "expires 31 Jul 2026 → 31 Jul 2027"
+    )
+    # Liam was already withdrawn: his new yes is not a withdrawal, and nobody needs telling.
+    assert sections[1].lines[2] == "Liam O'Brien (5C): PAGE no → yes; GROUP no → yes; PRESS no → yes"
+    by_id = preview_sections(preview, str.upper, names=False)
+    assert by_id[0].lines[0] == "1001: no longer GROUP" and by_id[1].lines[0].startswith("1001: known as; class")
+
+
+def test_lists_show_ten_names_and_count_the_rest() -> None:
+    update = parse(csv_bytes(*(f"{n},Pupil,Number{n},,R,yes,yes,yes,,," for n in range(25))))
+    [new] = preview_sections(preview_import([], update), str)
+    assert len(new.lines) == 10 and new.more == 15 and new.title == "New (25)"
+
+
+@pytest.mark.parametrize(("on_roll", "leaving", "mass"), [(10, 2, False), (10, 3, True), (5000, 1000, False), (5000, 1001, True), (1, 1, True)])
+def test_more_than_a_fifth_of_the_register_leaving_is_a_mass_removal(on_roll: int, leaving: int, mass: bool) -> None:
+    existing = parse(csv_bytes(*(f"{n},Pupil,Number{n},,R,yes,yes,yes,,," for n in range(on_roll)))).pupils
+    staying = parse(csv_bytes(*(f"{n},Pupil,Number{n},,R,yes,yes,yes,,," for n in range(leaving, on_roll)), "new,New,Starter,,R,yes,yes,yes,,,"))
+    preview = preview_import(existing, staying)
+    assert (len(preview.leaving), preview.on_roll, preview.mass_removal) == (leaving, on_roll, mass)
