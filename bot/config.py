@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.numbers import TELEGRAM_USER_ID_MAX
+
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -109,6 +111,12 @@ class ApplicationsConfig:
 
 
 @dataclass(frozen=True)
+class AccessConfig:
+    request_cooldown_days: int = 7  # a declined stranger waits this long before leaders hear again
+    stranger_window_minutes: int = 10  # one refusal and one audit line per stranger per window
+
+
+@dataclass(frozen=True)
 class DigestConfig:
     weekday: str = "mon"
     time: time = time(7, 30)
@@ -125,6 +133,7 @@ class Config:
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     applications: ApplicationsConfig = field(default_factory=ApplicationsConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
 
     def summary(self) -> str:
         """A short human summary for `check-config`; never includes the token."""
@@ -177,6 +186,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     },
     "applications": {"group_chat_id": 0, "remind_after_hours": 48},
     "digest": {"weekday": "mon", "time": "07:30"},
+    "access": {"request_cooldown_days": 7, "stranger_window_minutes": 10},
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -233,7 +243,7 @@ class _Reader:
         if value is None:
             return ()
         if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= TELEGRAM_USER_ID_MAX for v in value
         ):
             self.problems.append(f"{section}.{key}: must be a list of Telegram user ids, like [123456789]")
             return ()
@@ -344,9 +354,14 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
         digest_day = "mon"
     digest = DigestConfig(weekday=digest_day, time=r.clock_time("digest", "time"))
 
+    access = AccessConfig(
+        request_cooldown_days=r.integer("access", "request_cooldown_days", minimum=0),
+        stranger_window_minutes=r.integer("access", "stranger_window_minutes", minimum=1),
+    )
+
     if r.problems:
         raise ConfigError(r.problems)
-    return Config(telegram, school, roles, storage, consent, moderation, escalation, applications, digest)
+    return Config(telegram, school, roles, storage, consent, moderation, escalation, applications, digest, access)
 
 
 def _moderation(r: _Reader) -> ModerationConfig:

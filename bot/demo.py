@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from bot.clock import Clock
 from bot.config import Config, parse_config
 from bot.emulator import BotApiEmulator, SentMessage
+from bot.numbers import parse_number
 
 DEMO_TOKEN = "100000001:demo-token-local-emulator-only"
 
@@ -141,10 +142,11 @@ class TerminalChat:
             return True
         if word == "/press":
             message = next((m for m in reversed(self.emu.messages_to(me)) if m.buttons), None)
-            if message is None or not rest.strip().isdigit() or not 1 <= int(rest) <= len(message.buttons):
+            number = parse_number(rest, maximum=len(message.buttons)) if message else None
+            if message is None or number is None:
                 self.say("Nothing to press: give the number shown beside a button, e.g. /press 1")
                 return True
-            query = self.emu.press(me, message, button=int(rest) - 1)
+            query = self.emu.press(me, message, button=number - 1)
             await settle(self.app, self.emu)
             answer = self.emu.callback_answer(query)
             if answer and answer.get("text"):

@@ -104,7 +104,7 @@ def ref(number: int) -> str:
     return f"INC-{number:04d}"
 
 
-_REF = re.compile(r"^\s*(?:#|inc[-\s]?)?0*(\d{1,6})\s*$", re.IGNORECASE)
+_REF = re.compile(r"^\s*(?:#|inc[-\s]?)?0*([0-9]{1,6})\s*$", re.IGNORECASE)  # ASCII digits: int() reads "٣"
 
 
 def parse_ref(text: str) -> int | None:

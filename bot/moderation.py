@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import local_day, local_moment
 from bot.config import WEEKDAYS, ModerationConfig
+from bot.numbers import parse_user_id
 from bot.roles import Permission, Role, allows
 
 if TYPE_CHECKING:
@@ -156,8 +157,9 @@ def may_be_on_rota(role: Role | None) -> bool:
 
 
 def _person(word: str, staff: Sequence[StaffMember]) -> int:
-    if word.isdigit():
-        matches = [m for m in staff if m.user_id == int(word)]
+    user_id = parse_user_id(word)
+    if user_id is not None:
+        matches = [m for m in staff if m.user_id == user_id]
         if not matches:
             raise RotaError(f"{word} has no access to this bot; /grant {word} admin first.")
     else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 
-from bot.roles import Role
+from bot.roles import LEADERS, Role
 from bot.services import Services
 from storage.staff import AccessRequest
 
@@ -18,10 +20,26 @@ _MAY_GRANT: dict[Role, frozenset[Role]] = {
 
 @dataclass(frozen=True)
 class AccessChange:
+    """What a grant or revoke did. With `question` set nothing changed yet: ask it, then do it confirmed."""
+
     ok: bool
     message: str
     target_id: int = 0
     role: Role | None = None
+    previous: Role | None = None
+    question: str = ""
+
+
+class RequestState(StrEnum):
+    NEW = "new"  # recorded: the leaders get a card
+    WAITING = "waiting"  # one is already with the leaders (a double tap)
+    DECLINED = "declined"  # declined within the cool-down: the leaders are not asked again
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    state: RequestState
+    request: AccessRequest
 
 
 class StaffAccess:
@@ -32,7 +50,11 @@ class StaffAccess:
         self.services.audit(by, action, f"user {target}", outcome="refused", detail=why)
         return AccessChange(False, why, target)
 
-    def grant(self, by: int, target: int, role: Role) -> AccessChange:
+    def grant(
+        self, by: int, target: int, role: Role, *, confirmed: bool = False, opened_bot: bool = True
+    ) -> AccessChange:
+        """Give `target` a role. Unconfirmed, a risky change (someone who never opened the bot, one's
+        own role, the last other leader) comes back as a question and changes nothing."""
         staff = self.services.staff
         by_role = staff.role_of(by)
         current = staff.role_of(target)
@@ -42,15 +64,23 @@ class StaffAccess:
         if current is Role.HEAD and role is not Role.HEAD and len(staff.with_roles(Role.HEAD)) == 1:
             return self._refused(by, "grant", target, "There must always be at least one Head Teacher.")
         if current is role:
-            return AccessChange(False, f"They are already {role.title}.", target, role)
+            return AccessChange(False, f"They are already {role.title}.", target, role, current)
+        if not confirmed:
+            question = self._risk(by, target, current, role) or (
+                "" if opened_bot else f"{target} has never opened this bot, so I cannot check who they are or tell "
+                f"them. Check the id with them first. Make {target} {role.title} anyway?"
+            )
+            if question:
+                return AccessChange(False, question, target, role, current, question=question)
         request = staff.pending_request(target)
         staff.set_role(target, role, by, self.services.clock.now(), name=request.name if request else "")
         if request:
             staff.decide_request(target, "granted", role.value, by, self.services.clock.now())
         self.services.audit(by, "grant", f"user {target}", detail=f"{current.value if current else 'none'} -> {role.value}")
-        return AccessChange(True, f"Done: they are now {role.title}.", target, role)
+        return AccessChange(True, f"Done: they are now {role.title}.", target, role, current)
 
-    def revoke(self, by: int, target: int) -> AccessChange:
+    def revoke(self, by: int, target: int, *, confirmed: bool = False) -> AccessChange:
+        """End someone's access; their own or the last other leader's only when confirmed."""
         staff = self.services.staff
         by_role = staff.role_of(by)
         current = staff.role_of(target)
@@ -60,20 +90,48 @@ class StaffAccess:
             return self._refused(by, "revoke", target, f"Only the Head Teacher can remove a {current.title}.")
         if current is Role.HEAD and len(staff.with_roles(Role.HEAD)) == 1:
             return self._refused(by, "revoke", target, "There must always be at least one Head Teacher.")
+        if not confirmed and (question := self._risk(by, target, current, None)):
+            return AccessChange(False, question, target, None, current, question=question)
         staff.set_role(target, None, by, self.services.clock.now())
         self.services.audit(by, "revoke", f"user {target}", detail=f"{current.value} -> none")
-        return AccessChange(True, "Done: their access is removed.", target, None)
+        return AccessChange(True, "Done: their access is removed.", target, None, current)
 
-    def request_access(self, user_id: int, name: str, username: str) -> AccessRequest | None:
-        """Record a stranger's request; None if one is already waiting (a double tap)."""
-        request = AccessRequest(user_id, name, username, self.services.clock.now())
-        if not self.services.staff.add_request(request):
-            return None
-        self.services.audit(user_id, "request access", f"user {user_id}")
-        return request
+    def _risk(self, by: int, target: int, current: Role | None, new: Role | None) -> str:
+        """A question when a change takes a leader's powers from the actor or from the last other leader."""
+        if current not in LEADERS or new in LEADERS:
+            return ""
+        what = f"as {new.title}" if new else "no access at all"
+        if target == by:
+            return f"This changes your own access: you will have {what} and can no longer manage staff. Are you sure?"
+        others = [leader for leader in self.services.staff.with_roles(*LEADERS) if leader != by]
+        if others == [target]:
+            name = self.services.staff.get(target)
+            who = name.name if name and name.name else str(target)
+            return (
+                f"{who} is the last leader besides you: afterwards you alone receive access requests, "
+                f"applications and escalated alerts. They will have {what}. Are you sure?"
+            )
+        return ""
+
+    def request_access(self, user_id: int, name: str, username: str, in_group: str) -> RequestOutcome:
+        """Record a stranger's request, unless one is waiting or one was declined within the cool-down."""
+        staff = self.services.staff
+        now = self.services.clock.now()
+        waiting = staff.pending_request(user_id)
+        if waiting is not None:
+            return RequestOutcome(RequestState.WAITING, waiting)
+        last = staff.last_request(user_id)
+        cool_down = timedelta(days=self.services.config.access.request_cooldown_days)
+        if last is not None and last.status == "declined" and last.decided_at and now < last.decided_at + cool_down:
+            return RequestOutcome(RequestState.DECLINED, last)
+        request = AccessRequest(user_id, name, username, now, in_group=in_group)
+        staff.add_request(request)
+        self.services.audit(user_id, "request access", f"user {user_id}", detail=f"in the parents' group: {in_group}")
+        return RequestOutcome(RequestState.NEW, request)
 
     def decline_request(self, by: int, target: int) -> AccessRequest | None:
         decided = self.services.staff.decide_request(target, "declined", "", by, self.services.clock.now())
         if decided:
             self.services.audit(by, "decline access", f"user {target}")
         return decided
+

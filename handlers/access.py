@@ -5,17 +5,21 @@ from __future__ import annotations
 import uuid
 
 from telegram import Update
+from telegram.constants import ChatAction, ChatMemberStatus
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.clock import show_time
+from bot.numbers import TELEGRAM_USER_ID_MAX, parse_user_id
 from bot.roles import GRANTABLE, Permission, Role, parse_role
-from bot.staff import StaffAccess
+from bot.staff import AccessChange, RequestState, StaffAccess
 from handlers.callbacks import pack
 from handlers.common import (
     Actor,
     Context,
     admit_press,
     answer,
+    clip,
     command_args,
     h,
     is_private,
@@ -25,9 +29,12 @@ from handlers.common import (
     reply,
     show,
     staff_only,
+    stranger_may_be_answered,
 )
 from handlers.menu import MenuCommand, commands_for, refresh_menu
 from handlers.runtime import Runtime, runtime
+from storage.outbox import Buttons
+from storage.staff import AccessRequest
 
 COMMANDS = (
     MenuCommand("help", "What I can do for you", None),
@@ -41,65 +48,134 @@ GRANT_USAGE = (
     + ", ".join(f"<code>{r.value}</code>" for r in GRANTABLE)
     + ". People see their id when they first message me."
 )
+REVOKE_USAGE = "Usage: <code>/revoke ID</code> (see /staff for ids)."
+_IN_GROUP = {"yes": "yes", "no": "no", "unknown": "unknown (I could not check)", "none": "unknown (no parents' group is set up)"}
 
 
-async def start(update: Update, context: Context) -> None:
-    """A first hello: staff see what they can do; strangers see the polite refusal."""
-    user = update.effective_user
-    if user is None:
-        return
-    rt = runtime(context)
-    role = rt.services.staff.role_of(user.id)
-    if role is None:
-        rt.services.audit(user.id, "start", outcome="refused: not staff")
-        await refuse_stranger(update, context)
-        return
-    await refresh_menu(context.bot, rt.menu, user.id, role)
-    await help_command(update, context)
+@staff_only(action="start")
+async def start(update: Update, context: Context, actor: Actor) -> None:
+    """A first hello: staff see what they can do (strangers get the polite refusal from the role check)."""
+    await refresh_menu(context.bot, runtime(context).menu, actor.user_id, actor.role)
+    await _help(update, context, actor)
 
 
-@staff_only(private=False)
+@staff_only(action="help")
 async def help_command(update: Update, context: Context, actor: Actor) -> None:
-    """Lists the commands this person's role allows."""
+    """Lists the commands this person's role allows (in a private chat only: a group learns no roles)."""
+    await _help(update, context, actor)
+
+
+async def _help(update: Update, context: Context, actor: Actor) -> None:
     rt = runtime(context)
     lines = [f"<b>{h(rt.services.config.school.name)}: social media assistant</b>", f"You are {actor.role.title}.", ""]
     lines += [f"/{c.command} — {h(c.description)}" for c in commands_for(rt.menu, actor.role)]
     await reply(update, "\n".join(lines))
 
 
+def _not_an_id(text: str, usage: str) -> str:
+    return (
+        f"“{h(clip(text, 24))}” is not a Telegram user id: ids are whole numbers from 1 to "
+        f"{TELEGRAM_USER_ID_MAX}, written with the digits 0–9.\n{usage}"
+    )
+
+
 @staff_only(Permission.MANAGE_STAFF)
 async def grant(update: Update, context: Context, actor: Actor) -> None:
-    """SLT or Head gives someone a role by Telegram id."""
+    """SLT or Head gives someone a role by Telegram id; risky changes are asked again first."""
     args = context.args or []
     role = parse_role(args[1]) if len(args) == 2 else None
-    if len(args) != 2 or not args[0].isdigit() or role is None or int(args[0]) <= 0:
+    if len(args) != 2 or role is None:
         await reply(update, GRANT_USAGE)
         return
-    await _apply_grant(update, context, actor, int(args[0]), role)
-
-
-async def _apply_grant(update: Update, context: Context, actor: Actor, target: int, role: Role) -> None:
+    target = parse_user_id(args[0])
+    if target is None:
+        await reply(update, _not_an_id(args[0], GRANT_USAGE))
+        return
     rt = runtime(context)
-    result = StaffAccess(rt.services).grant(actor.user_id, target, role)
-    if result.ok:  # told before the reply: a lost reply must not leave the person untold
-        _tell_person(rt, target, f"You now have access as {role.title}. Send /help to see what you can do.")
-    await reply(update, h(result.message))
-    if result.ok:
-        await refresh_menu_if_seen(context, target, role)
+    opened = await opened_bot(context, target)
+    result = StaffAccess(rt.services).grant(actor.user_id, target, role, opened_bot=opened)
+    await _after_change(update, context, result, pack("acc", "gr", target, role.value), "Yes, grant")
 
 
 @staff_only(Permission.MANAGE_STAFF)
 async def revoke(update: Update, context: Context, actor: Actor) -> None:
-    """SLT or Head removes someone's access."""
+    """SLT or Head removes someone's access; their own or the last other leader's is asked again first."""
     arg = command_args(context)
-    if not arg.isdigit() or int(arg) <= 0:
-        await reply(update, "Usage: <code>/revoke ID</code> (see /staff for ids).")
+    target = parse_user_id(arg)
+    if target is None:
+        await reply(update, _not_an_id(arg, REVOKE_USAGE) if arg else REVOKE_USAGE)
         return
+    result = StaffAccess(runtime(context).services).revoke(actor.user_id, target)
+    await _after_change(update, context, result, pack("acc", "rv", target), "Yes, remove access")
+
+
+async def confirm_change(update: Update, context: Context) -> None:
+    """The second tap on a risky grant or revoke: the rules are checked again, now confirmed."""
+    press = await admit_press(update, context, Permission.MANAGE_STAFF, action="confirm access change")
+    target = press.number if press else None
+    if press is None or target is None:
+        return
+    access = StaffAccess(runtime(context).services)
+    role = parse_role(press.callback.args[1]) if len(press.callback.args) > 1 else None
+    if press.callback.action == "gr" and role is not None:
+        result = access.grant(press.actor.user_id, target, role, confirmed=True)
+    elif press.callback.action == "rv":
+        result = access.revoke(press.actor.user_id, target, confirmed=True)
+    else:
+        await answer(update, "This button has expired.")
+        return
+    await _after_change(update, context, result, "", "")
+    await answer(update)
+
+
+async def cancel_change(update: Update, context: Context) -> None:
+    """Cancel on a risky grant or revoke: nothing changes."""
+    if await admit_press(update, context, Permission.MANAGE_STAFF, action="cancel access change") is None:
+        return
+    await show(update, "Cancelled: nothing changed.")
+    await answer(update)
+
+
+async def _after_change(update: Update, context: Context, result: AccessChange, confirm_data: str, yes: str) -> None:
+    """Ask the question, or tell the person and refresh their menu, then show the outcome."""
+    if result.question:
+        buttons: Buttons = (((yes, confirm_data), ("Cancel", pack("acc", "cancel"))),)
+        await show(update, h(result.question), buttons)
+        return
+    if result.ok:  # told before the reply: a lost reply must not leave the person untold
+        await tell_of_change(context, result)
+    await show(update, h(result.message))
+
+
+async def tell_of_change(context: Context, change: AccessChange) -> None:
+    """The person hears of a change once, in plain words, and their menu follows their new role."""
     rt = runtime(context)
-    result = StaffAccess(rt.services).revoke(actor.user_id, int(arg))
-    await reply(update, h(result.message))
-    if result.ok:
-        await refresh_menu_if_seen(context, int(arg), None)
+    if not await opened_bot(context, change.target_id):
+        return  # Telegram lets no bot write first; at /start they see what their role allows
+    school = rt.services.config.school.name
+    if change.role is None:
+        text = (
+            f"Your access to the {school} social media assistant has ended. "
+            "If you think this is a mistake, please speak to the Head Teacher."
+        )
+    elif change.previous is None:
+        text = f"You now have access as {change.role.title}. Send /help to see what you can do."
+    else:
+        text = f"Your access has changed: you are now {change.role.title}. Send /help to see what you can do."
+    _tell_person(rt, change.target_id, text)
+    await refresh_menu(context.bot, rt.menu, change.target_id, change.role)
+
+
+async def opened_bot(context: Context, user_id: int) -> bool:
+    """Whether this person has a private chat with the bot. Telegram refuses a bot's first word, so
+    a chat action (a brief "typing…") tells, when storage has not seen them."""
+    if runtime(context).services.staff.has_chat(user_id):
+        return True
+    try:
+        await context.bot.send_chat_action(user_id, ChatAction.TYPING)
+    except TelegramError:
+        return False
+    return True
 
 
 async def show_staff(update: Update, context: Context, actor: Actor, number: int) -> None:
@@ -113,8 +189,46 @@ async def show_staff(update: Update, context: Context, actor: Actor, number: int
 staff_list, staff_page = paged(Permission.MANAGE_STAFF, "staff list", show_staff)
 
 
+# ---- strangers asking for access ----------------------------------------------------------------
+
+
+async def in_parents_group(context: Context, user_id: int) -> str:
+    """What Telegram says about this person and the parents' group: yes, no, unknown or none."""
+    group = runtime(context).services.config.applications.group_chat_id
+    if not group:
+        return "none"
+    try:
+        member = await context.bot.get_chat_member(group, user_id)
+    except TelegramError:
+        return "unknown"
+    inside = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
+    return "yes" if inside or getattr(member, "is_member", False) else "no"
+
+
+def request_card(rt: Runtime, request: AccessRequest) -> str:
+    """What the stranger claims, apart from what Telegram tells the bot, for the leaders to check."""
+    username = f"@{h(request.username)}" if request.username else "none"
+    asked = show_time(request.requested_at, rt.services.config.school.timezone)
+    return (
+        "<b>Access request</b>\n"
+        f"<i>They say they are</i> (a Telegram name anyone can choose): <b>{h(request.name)}</b>\n"
+        "<i>What Telegram tells me:</i>\n"
+        f"• Telegram id <code>{request.user_id}</code>\n"
+        f"• Username: {username}\n"
+        f"• In the parents' group: {_IN_GROUP.get(request.in_group, 'unknown')}\n"
+        f"Asked {asked}. Check with them in person or by a number the school holds before giving access."
+    )
+
+
+def request_buttons(user_id: int) -> Buttons:
+    return (
+        (("Make admin", pack("acc", "ok", user_id, "admin")), ("Make office", pack("acc", "ok", user_id, "office"))),
+        (("Decline", pack("acc", "no", user_id)),),
+    )
+
+
 async def request_access(update: Update, context: Context) -> None:
-    """A stranger taps "Request access": SLT and the Head get a card to decide."""
+    """A stranger taps "Request access": SLT and the Head get a card to decide, once per cool-down."""
     user = update.effective_user
     if user is None or update.callback_query is None:
         return
@@ -122,25 +236,32 @@ async def request_access(update: Update, context: Context) -> None:
     if rt.services.staff.role_of(user.id) is not None:
         await answer(update, "You already have access. Send /help.")
         return
-    request = StaffAccess(rt.services).request_access(user.id, user.full_name, user.username or "")
-    if request is None:
-        await answer(update, "Your request is already with the senior leaders.")
+    outcome = StaffAccess(rt.services).request_access(
+        user.id, user.full_name, user.username or "", await in_parents_group(context, user.id)
+    )
+    if outcome.state is not RequestState.NEW:
+        # Repeated taps are a stranger's messages like any other: answered once per window.
+        refused = f"refused: {outcome.state.value}"
+        if not stranger_may_be_answered(update, context, "request access", refused, kind="request"):
+            return
+        if outcome.state is RequestState.WAITING:
+            await answer(update, "Your request is already with the senior leaders.")
+        else:
+            declined = outcome.request.decided_at or outcome.request.requested_at
+            await answer(update)
+            await reply(
+                update,
+                f"Your request was declined on {show_time(declined, rt.services.config.school.timezone)}. "
+                "If you are a member of staff, please ask a member of staff you know to speak to a senior leader.",
+            )
         return
-    who = h(user.full_name) + (f" (@{h(user.username)})" if user.username else "")
-    card = (
-        f"<b>Access request</b>\n{who}\nTelegram id <code>{user.id}</code>\n"
-        f"Asked {show_time(request.requested_at, rt.services.config.school.timezone)}"
-    )
-    buttons = (
-        (("Make admin", pack("acc", "ok", user.id, "admin")), ("Make office", pack("acc", "ok", user.id, "office"))),
-        (("Decline", pack("acc", "no", user.id)),),
-    )
+    request = outcome.request
     for leader in rt.services.staff.with_roles(Role.HEAD, Role.DEPUTY, Role.SLT):
         rt.delivery.post(
             f"access:{user.id}:{request.requested_at.timestamp()}:{leader}",
             leader,
-            card,
-            buttons,
+            request_card(rt, request),
+            request_buttons(user.id),
             thread=f"access:{user.id}",
         )
     # Answered after the cards are queued: a lost answer must not lose the request (a second tap
@@ -150,7 +271,7 @@ async def request_access(update: Update, context: Context) -> None:
 
 
 async def decide_request(update: Update, context: Context) -> None:
-    """SLT or Head presses Make admin / Make office / Decline on an access request card."""
+    """SLT or Head on an access request card: Make admin/office asks once more; Yes grants; Decline declines."""
     press = await admit_press(update, context, Permission.MANAGE_STAFF, action="decide access request")
     target = press.number if press else None
     if press is None or target is None:
@@ -164,22 +285,35 @@ async def decide_request(update: Update, context: Context) -> None:
         await answer(update, f"Already decided by {decider.name if decider else 'someone else'}.")
         return
     access = StaffAccess(rt.services)
-    role = parse_role(callback.args[1]) if callback.action == "ok" and len(callback.args) > 1 else None
-    if callback.action == "ok" and role in (Role.ADMIN, Role.OFFICE):
-        result = access.grant(actor.user_id, target, role)
+    role = parse_role(callback.args[1]) if len(callback.args) > 1 else None
+    if callback.action in ("ok", "yes") and role not in (Role.ADMIN, Role.OFFICE):
+        await answer(update, "This button has expired.")
+        return
+    if callback.action == "ok" and role is not None:  # the first tap: only this leader's card asks
+        await show(
+            update,
+            request_card(rt, pending) + f"\n\n<b>Make {h(pending.name)} {role.title}?</b> "
+            "They will see what that role sees, including pupils' names.",
+            ((("Yes, make " + role.value, pack("acc", "yes", target, role.value)), ("Back", pack("acc", "back", target))),),
+        )
+        await answer(update)
+        return
+    if callback.action == "back":
+        await show(update, request_card(rt, pending), request_buttons(target))
+        await answer(update)
+        return
+    if callback.action == "yes" and role is not None:
+        result = access.grant(actor.user_id, target, role, confirmed=True)
         if not result.ok:
             await answer(update, result.message)
             return
         outcome = f"made {role.title}"
         _tell_person(rt, target, f"Your access request was approved: you are now {role.title}. Send /help.")
-        await refresh_menu_if_seen(context, target, role)
-    elif callback.action == "no":
+        await refresh_menu(context.bot, rt.menu, target, role)
+    else:
         access.decline_request(actor.user_id, target)
         outcome = "declined"
         _tell_person(rt, target, "Sorry, your access request was declined.")
-    else:
-        await answer(update, "This button has expired.")
-        return
     when = show_time(rt.services.clock.now(), rt.services.config.school.timezone)
     rt.delivery.edit_thread(
         f"access:{target}",
@@ -189,15 +323,11 @@ async def decide_request(update: Update, context: Context) -> None:
     await answer(update, "Done.")  # after every card is queued for its edit: a lost answer loses nothing
 
 
-async def refresh_menu_if_seen(context: Context, user_id: int, role: Role | None) -> None:
-    """Telegram has no chat with someone who never wrote to the bot; their menu is set at /start."""
-    rt = runtime(context)
-    if rt.services.staff.has_chat(user_id):
-        await refresh_menu(context.bot, rt.menu, user_id, role)
-
-
 def _tell_person(rt: Runtime, user_id: int, text: str) -> None:
     rt.delivery.post(f"tell:{user_id}:{uuid.uuid4().hex}", user_id, h(text))
+
+
+# ---- what nothing else handled --------------------------------------------------------------------
 
 
 async def unknown_message(update: Update, context: Context) -> None:
@@ -206,8 +336,7 @@ async def unknown_message(update: Update, context: Context) -> None:
         return  # never chatter in groups
     rt = runtime(context)
     if rt.services.staff.role_of(update.effective_user.id) is None:
-        rt.services.audit(update.effective_user.id, "message", outcome="refused: not staff")
-        await refuse_stranger(update, context)
+        await refuse_stranger(update, context, action="message")
         return
     await reply(update, "Sorry, I didn't understand that. Send /help to see what I can do.")
 
@@ -215,8 +344,13 @@ async def unknown_message(update: Update, context: Context) -> None:
 async def expired_button(update: Update, context: Context) -> None:
     """A button nobody recognises (old, forged or truncated data): nothing changes."""
     user = update.effective_user
-    if user is not None:
-        runtime(context).services.audit(user.id, "button", outcome="refused: unknown button")
+    if user is None:
+        return
+    services = runtime(context).services
+    if services.staff.role_of(user.id) is None:
+        await refuse_stranger(update, context, action="button")
+        return
+    services.audit(user.id, "button", outcome="refused: unknown button")
     await answer(update, "This button has expired. Please send the command again.")
 
 
@@ -234,4 +368,6 @@ def register(application: Application, rt: Runtime) -> None:  # type: ignore[typ
     application.add_handler(CommandHandler("staff", staff_list))
     application.add_handler(CallbackQueryHandler(staff_page, pattern=r"^1:staff:page:"))
     application.add_handler(CallbackQueryHandler(request_access, pattern=r"^1:acc:req$"))
-    application.add_handler(CallbackQueryHandler(decide_request, pattern=r"^1:acc:(ok|no):"))
+    application.add_handler(CallbackQueryHandler(decide_request, pattern=r"^1:acc:(ok|yes|back|no):"))
+    application.add_handler(CallbackQueryHandler(confirm_change, pattern=r"^1:acc:(gr|rv):"))
+    application.add_handler(CallbackQueryHandler(cancel_change, pattern=r"^1:acc:cancel$"))

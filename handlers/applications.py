@@ -48,6 +48,7 @@ from bot.applications import (
     clean,
 )
 from bot.clock import show_time
+from bot.numbers import parse_number
 from bot.roles import Permission, Role
 from bot.services import Services
 from handlers.callbacks import pack
@@ -839,7 +840,8 @@ async def show_application(update: Update, context: Context, actor: Actor) -> No
     """/application N: the application as leaders see it, with its history."""
     rt = runtime(context)
     arg = command_args(context).lstrip("#")
-    application = applications(rt.services).get(int(arg)) if arg.isdigit() and len(arg) < 9 else None
+    number = parse_number(arg, maximum=99_999_999)
+    application = applications(rt.services).get(number) if number else None
     if application is None:
         await reply(update, "Usage: <code>/application N</code>, where N is a number from /pending.")
         return

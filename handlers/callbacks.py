@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.numbers import TELEGRAM_USER_ID_MAX, parse_number
+
 VERSION = "1"
 MAX_BYTES = 64  # Telegram's limit for callback_data
 _PART = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
@@ -22,10 +24,7 @@ class Callback:
     args: tuple[str, ...] = ()
 
     def int_arg(self, index: int) -> int | None:
-        try:
-            return int(self.args[index])
-        except (IndexError, ValueError):
-            return None
+        return parse_number(self.args[index], TELEGRAM_USER_ID_MAX, minimum=0) if index < len(self.args) else None
 
 
 def pack(feature: str, action: str, *args: str | int) -> str:

@@ -11,6 +11,7 @@ import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from telegram import Message, Update
@@ -20,6 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.logsafe import failure_text
 from bot.roles import Permission, Role, allows
+from bot.strangers import StrangerGate
 from handlers.callbacks import Callback, pack, unpack
 from handlers.delivery import keyboard
 from handlers.runtime import runtime
@@ -73,7 +75,8 @@ async def admit(
 ) -> Actor | None:
     """The server-side check in front of every handler and button: role, permission, chat.
 
-    Refusals are audited and answered politely; a stranger learns nothing but their own id.
+    Refusals are audited and answered politely; a stranger learns nothing but their own id. In a
+    group chat the check comes before the role's: nothing said there may tell who is staff.
     """
     user = update.effective_user
     if user is None:
@@ -81,16 +84,16 @@ async def admit(
     services = runtime(context).services
     role = services.staff.role_of(user.id)
     if role is None:
-        services.audit(user.id, action, outcome="refused: not staff")
-        await refuse_stranger(update, context)
-        return None
-    if permission is not None and not allows(role, permission):
-        services.audit(user.id, action, outcome="refused: role")
-        await tell(update, f"Sorry, only staff allowed to {permission.value} can do that. You are {role.title}.")
+        await refuse_stranger(update, context, action=action)
         return None
     if private and not is_private(update):
         services.audit(user.id, action, outcome="refused: group chat")
-        await tell(update, "For pupils' privacy I only do that in a private chat. Please message me directly.")
+        await point_to_private_chat(update, context)
+        return None
+    if permission is not None and not allows(role, permission):
+        services.audit(user.id, action, outcome="refused: role")
+        said = f" You are {role.title}." if is_private(update) else ""
+        await tell(update, f"Sorry, only staff allowed to {permission.value} can do that.{said}")
         return None
     services.staff.remember_name(user.id, user.full_name)
     return Actor(user.id, user.full_name, role)
@@ -144,10 +147,36 @@ def callback_of(update: Update) -> Callback | None:
     return unpack(query.data) if query else None
 
 
-async def refuse_stranger(update: Update, context: Context) -> None:
-    """What an unknown person sees: a polite no, their id, and a way to ask for access."""
+def stranger_gate(context: Context) -> StrangerGate:
+    """The one gate that bounds what strangers get back, made on first use from the config."""
+    bot_data = context.application.bot_data
+    if "stranger_gate" not in bot_data:
+        minutes = runtime(context).services.config.access.stranger_window_minutes
+        bot_data["stranger_gate"] = StrangerGate(timedelta(minutes=minutes))
+    gate: StrangerGate = bot_data["stranger_gate"]
+    return gate
+
+
+def stranger_may_be_answered(update: Update, context: Context, action: str, outcome: str, kind: str = "") -> bool:
+    """Audit a stranger's attempt and say whether to answer it: once per stranger (and kind of
+    answer) per window. Between those, attempts are only counted; the next audit line says how many
+    went unanswered."""
     user = update.effective_user
     assert user is not None
+    services = runtime(context).services
+    detail = stranger_gate(context).admit((user.id, kind), services.clock.now())
+    if detail is None:
+        return False
+    services.audit(user.id, action, outcome=outcome, detail=detail)
+    return True
+
+
+async def refuse_stranger(update: Update, context: Context, action: str = "message") -> None:
+    """What an unknown person sees: a polite no, their id, and a way to ask for access (audited)."""
+    user = update.effective_user
+    assert user is not None
+    if not stranger_may_be_answered(update, context, action, "refused: not staff"):
+        return
     if update.callback_query:
         await update.callback_query.answer("Sorry, this button is not for you.", show_alert=True)
         return
@@ -161,6 +190,20 @@ async def refuse_stranger(update: Update, context: Context) -> None:
         "If you are a member of staff, tap <b>Request access</b> and a senior leader will decide.",
         ((("Request access", pack("acc", "req")),),),
     )
+
+
+async def point_to_private_chat(update: Update, context: Context) -> None:
+    """Staff who use a command in a group are answered privately: the group learns nothing of roles."""
+    user = update.effective_user
+    assert user is not None
+    text = "For pupils' privacy I only answer in a private chat, never in a group. Please send that to me here."
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+        return
+    try:
+        await context.bot.send_message(user.id, text)
+    except TelegramError as exc:  # they never opened a private chat with the bot: say nothing anywhere
+        log.info("Could not point user %s to a private chat: %s", user.id, type(exc).__name__)
 
 
 async def tell(update: Update, text: str) -> None:

@@ -30,6 +30,7 @@ class AccessRequest:
     decided_by: int = 0
     decided_at: datetime | None = None
     role: str = ""
+    in_group: str = ""  # whether Telegram said they are in the parents' group: yes, no, unknown
 
 
 class StaffRepository:
@@ -139,6 +140,7 @@ def _request_doc(r: AccessRequest) -> dict:
         "decided_by": r.decided_by,
         "decided_at": r.decided_at.isoformat() if r.decided_at else None,
         "role": r.role,
+        "in_group": r.in_group,
     }
 
 
@@ -152,4 +154,5 @@ def _request_from_doc(d: dict) -> AccessRequest:
         decided_by=d["decided_by"],
         decided_at=datetime.fromisoformat(d["decided_at"]) if d["decided_at"] else None,
         role=d["role"],
+        in_group=d.get("in_group", ""),
     )
