@@ -43,6 +43,10 @@ class TelegramConfig:
 class SchoolConfig:
     name: str
     timezone: ZoneInfo
+    # The school's own contact details: a draft post may always give them (never flagged).
+    phone_numbers: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
+    postcodes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,13 @@ class Config:
 # The schema: section -> key -> default (None means required). Used for "did you mean".
 _SCHEMA: dict[str, dict[str, Any]] = {
     "telegram": {"token": "", "base_url": DEFAULT_API_URL, "base_file_url": DEFAULT_FILE_URL},
-    "school": {"name": "Example Primary School", "timezone": "Europe/London"},
+    "school": {
+        "name": "Example Primary School",
+        "timezone": "Europe/London",
+        "phone_numbers": [],
+        "email_domains": [],
+        "postcodes": [],
+    },
     "roles": {"head": None, "deputy": [], "slt": [], "admins": [], "office": []},
     "storage": {"data_dir": "data"},
     "consent": {
@@ -305,7 +315,22 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
     except (ZoneInfoNotFoundError, ValueError):
         r.problems.append(f'school.timezone: unknown time zone {tz_name!r}; use a name like "Europe/London"')
         tz = ZoneInfo("Europe/London")
-    school = SchoolConfig(name=r.string("school", "name"), timezone=tz)
+    school = SchoolConfig(
+        name=r.string("school", "name"),
+        timezone=tz,
+        phone_numbers=r.strings("school", "phone_numbers"),
+        email_domains=r.strings("school", "email_domains"),
+        postcodes=r.strings("school", "postcodes"),
+    )
+    for number in school.phone_numbers:
+        if len(re.sub(r"\D", "", number)) < 10:
+            r.problems.append(f"school.phone_numbers: {number!r} is not a whole phone number, like \"01632 960000\"")
+    for domain in school.email_domains:
+        if not re.fullmatch(r"@?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", domain):
+            r.problems.append(f"school.email_domains: {domain!r} must be a domain, like \"example.sch.uk\"")
+    for postcode in school.postcodes:
+        if not re.fullmatch(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}", postcode.strip()):
+            r.problems.append(f"school.postcodes: {postcode!r} must be a UK postcode, like \"AB1 2CD\"")
 
     roles = RolesConfig(
         head=r.ids("roles", "head"),

@@ -1,62 +1,35 @@
 """The draft-post check: what in a post would break the policy if it were published.
 
 Pupils' names (3.4), profanity (5.3) and personal data such as phone numbers, e-mail
-addresses and postcodes (8.2). Excerpts are plain text; escaping happens where the
-reply is built.
+addresses and postcodes (8.2). The post is read as a reader sees it (bot/text_normal.py:
+no invisible characters, no look-alike letters, #CamelCase read apart), and every
+finding quotes what the admin wrote. Excerpts are plain text; escaping happens where
+the reply is built.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from better_profanity import profanity as _better_profanity
 from better_profanity.constants import ALLOWED_CHARACTERS
 from better_profanity.utils import get_complete_path_of_file, read_wordlist
 
-from bot.names import PupilIndex, fold
+from bot.name_mentions import NameMention, finder_for
+from bot.names import PupilIndex
+from bot.text_normal import Normalised, held_letter_readings, normalise
+from bot.word_lists import british_profanity, is_function_word, is_ordinary_word, likeliest_reading, school_allow_phrases
 
-Kind = Literal["pupil_full_name", "pupil_first_name", "profanity", "phone", "email", "postcode"]
+if TYPE_CHECKING:
+    from bot.config import Config
+
+Kind = Literal["pupil_full_name", "pupil_similar_name", "pupil_first_name", "profanity", "phone", "email", "postcode"]
 Severity = Literal["block", "warn"]
-
-# Phrases the profanity filter lets through: school life that better-profanity's list
-# would otherwise block (the pantomime, the pudding, the author, garden birds).
-DEFAULT_ALLOW_WORDS = frozenset(
-    {
-        "Dick Whittington",
-        "Spotted Dick",
-        "Moby Dick",
-        "Dick King-Smith",
-        "Dick Turpin",
-        "blue tit",
-        "blue tits",
-        "great tit",
-        "great tits",
-        "coal tit",
-        "coal tits",
-        "long-tailed tit",
-        "long-tailed tits",
-        "cock-a-doodle-doo",
-        "Virgin Mary",
-    }
-)
-
-# First names that are also ordinary words: a pupil called Grace must not turn every
-# "grace" in a post into a warning. A full name ("Grace Smith") is still blocked.
-DEFAULT_COMMON_FIRST_NAMES = frozenset(
-    {
-        "amber", "angel", "april", "art", "august", "autumn", "bill", "bob", "brook",
-        "brooke", "carol", "chase", "clay", "dawn", "daisy", "dale", "drew", "eve",
-        "faith", "frank", "glen", "grace", "grant", "hazel", "heather", "holly", "honey",
-        "hope", "hunter", "iris", "ivy", "jack", "jade", "jay", "joy", "june", "lily",
-        "mark", "max", "may", "miles", "olive", "pat", "penny", "poppy", "ray", "reed",
-        "river", "robin", "rose", "ruby", "rusty", "sage", "sky", "skye", "star",
-        "summer", "sunny", "violet", "will", "willow", "win", "wren",
-    }
-)
 
 PROFANITY_CLAUSE = "5.3"
 NAME_CLAUSE = "3.4"
@@ -67,9 +40,40 @@ PERSONAL_DATA_CLAUSE = "8.2"
 _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)44[ \t.\-]?(?:\(0\)[ \t.\-]?)?|\(?0)[1-9](?:[ \t.\-]?\)?[ \t.\-]?\d){8,9}(?!\d)"
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-# Written in capitals as the Royal Mail prints them; the inward letters never use CIKMOV.
-_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR) ?[0-9][ABD-HJLNP-UW-Z]{2}\b")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+# Any case ("m1 1ae"); the inward letters never use CIKMOV.
+_POSTCODE = re.compile(r"\b(?:([A-Z]{1,2})[0-9][A-Z0-9]?|GIR) ?[0-9][ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
+# Royal Mail's postcode areas (and the Crown dependencies'): "KS2 3rd" is a key stage, not a postcode.
+_POSTCODE_AREAS = frozenset(
+    """AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY E EC
+    EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD LE LL LN LS LU M
+    ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG SK SL SM SN SO SP SR SS ST SW
+    SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE""".split()
+)
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)", re.IGNORECASE)
+# Single letters typed apart to dodge a filter: "f u c k", "f.u.c.k", "s-h-i-t".
+_SPACED_LETTERS = re.compile(r"(?<![^\W_])(?:[^\W_][ \t.\-_*/|,]{1,3}){2,}[^\W_](?![^\W_])")
+
+
+@dataclass(frozen=True)
+class DraftPolicy:
+    """What the school told the draft check (config): its own phrases, ordinary names, numbers and addresses.
+
+    `allow_words` and `common_first_names` add to the shipped allow-list and to the
+    word-frequency list; the school's own phone numbers, e-mail domains and postcodes
+    are never flagged, since a post may always say how to reach the school.
+    """
+
+    allow_words: tuple[str, ...] = ()
+    common_first_names: tuple[str, ...] = ()
+    phone_numbers: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
+    postcodes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Config) -> DraftPolicy:
+        consent, school = config.consent, config.school
+        return cls(consent.allow_words, consent.common_first_names, school.phone_numbers, school.email_domains, school.postcodes)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,13 @@ class ProfanityFilter:
         words = read_wordlist(get_complete_path_of_file("profanity_wordlist.txt"))
         return cls(words, _better_profanity.CHARS_MAPPING, ALLOWED_CHARACTERS)
 
+    @classmethod
+    @cache
+    def strong(cls) -> ProfanityFilter:
+        """better-profanity's list and leetspeak plus the British list (policy 5.3 asks for a strong filter)."""
+        words = read_wordlist(get_complete_path_of_file("profanity_wordlist.txt"))
+        return cls([*words, *british_profanity()], _better_profanity.CHARS_MAPPING, ALLOWED_CHARACTERS)
+
     def __contains__(self, token: str) -> bool:
         """Whether a lower-cased token is a listed word or one of its leetspeak variants."""
         for word in self._words_by_skeleton.get(token.translate(self._skeleton), ()):
@@ -158,7 +169,7 @@ class ProfanityFilter:
             token = text[start:end].lower()
             # Most words start no listed word or phrase: one lookup rules out both checks below.
             if self._could_grow(token):
-                last = self._phrase_end(text, words, i, token) if end < size else None
+                last = self._phrase_end(text, words, i, token, lambda j: words[j][0] >= size - 1) if end < size else None
                 if last is not None:
                     found.append((start, words[last][1]))
                     i = last + 1
@@ -166,6 +177,33 @@ class ProfanityFilter:
                 if token in self:
                     found.append((start, end))
             i += 1
+        return found
+
+    def words(self, text: str) -> list[tuple[int, int]]:
+        """Where better-profanity's words are: runs of the characters it reads as letters."""
+        return [match.span() for match in self._word_re.finditer(text)]
+
+    def every_span(self, text: str, allowed: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+        """Every word or phrase better-profanity could censor, wherever it starts, outside `allowed` spans.
+
+        A superset of `spans`: better-profanity skips words inside a phrase it already
+        censored and ignores a word starting on the text's last character; here every
+        word is tried. Words of an allowed phrase are never tried and never joined on,
+        so "pen. Dick Whittington is" is not read as "penis".
+        """
+        words = self.words(text)
+        starts = [start for start, _ in allowed]
+        free = [not _inside(span, allowed, starts) for span in words]
+        found = []
+        for i, (start, end) in enumerate(words):
+            token = text[start:end].lower()
+            if not free[i] or not self._could_grow(token):
+                continue
+            if token in self:
+                found.append((start, end))
+            last = self._phrase_end(text, words, i, token, lambda j: not free[j])
+            if last is not None:
+                found.append((start, words[last][1]))
         return found
 
     def censor(self, text: str) -> str:
@@ -182,17 +220,20 @@ class ProfanityFilter:
         """better-profanity's own definition: censoring changes the text."""
         return self.censor(text) != text
 
-    def _phrase_end(self, text: str, words: list[tuple[int, int]], first: int, token: str) -> int | None:
+    def _phrase_end(
+        self, text: str, words: list[tuple[int, int]], first: int, token: str, stop: Callable[[int], bool]
+    ) -> int | None:
         """The last word of a listed phrase starting with `token` (word `first`), or None.
 
         Like better-profanity, words are tried joined directly ("f u c k" -> "fuck") and
-        with the separators between them ("f.u.c.k"), up to its look-ahead; a word that
-        starts on the text's last character is never joined on.
+        with the separators between them ("f.u.c.k"), up to its look-ahead; joining ends
+        at a word for which `stop` says so (better-profanity: one starting on the text's
+        last character).
         """
         joined = with_separators = token
         for j in range(first + 1, min(len(words), first + 1 + self._max_words)):
             next_start, next_end = words[j]
-            if next_start >= len(text) - 1:
+            if stop(j):
                 break
             joined += text[next_start:next_end].lower()
             with_separators += text[words[j - 1][1] : next_end].lower()
@@ -212,32 +253,146 @@ class ProfanityFilter:
         return known
 
 
-def check_draft(
-    text: str,
-    index: PupilIndex,
-    common_first_names: Iterable[str] = (),
-    allow_words: Iterable[str] = (),
-) -> DraftReport:
-    """Check a draft post before it is published.
-
-    `common_first_names` and `allow_words` are the school's additions to
-    DEFAULT_COMMON_FIRST_NAMES and DEFAULT_ALLOW_WORDS.
-    """
+def check_draft(text: str, index: PupilIndex, policy: DraftPolicy = DraftPolicy()) -> DraftReport:
+    """Check a draft post before it is published, as a reader would see it."""
+    seen = normalise(text)
     located: list[tuple[int, Finding]] = []
-    ordinary_names = DEFAULT_COMMON_FIRST_NAMES | {fold(name) for name in common_first_names}
-    for mention in index.mentions(text):
-        if mention.full_name:
-            located.append((mention.start, Finding("pupil_full_name", mention.matched_text, "block", NAME_CLAUSE)))
-        elif mention.key not in ordinary_names:
-            located.append((mention.start, Finding("pupil_first_name", mention.matched_text, "warn", NAME_CLAUSE)))
-    checked = _allowed_phrases(frozenset(DEFAULT_ALLOW_WORDS | set(allow_words))).sub(_blank, text)
-    for start, end in ProfanityFilter.default().spans(checked):
-        if checked[start:end] != ProfanityFilter.CENSORED:
-            located.append((start, Finding("profanity", text[start:end], "block", PROFANITY_CLAUSE)))
-    for kind, pattern in (("phone", _PHONE), ("email", _EMAIL), ("postcode", _POSTCODE)):
-        for match in pattern.finditer(text):
-            located.append((match.start(), Finding(kind, match.group(), "block", PERSONAL_DATA_CLAUSE)))
+    ordinary = frozenset(_fold_name(name) for name in policy.common_first_names)
+    for mention in finder_for(index).mentions(seen):
+        finding = _name_finding(mention, ordinary)
+        if finding is not None:
+            located.append((mention.start, finding))
+    allow = _allowed_phrases(frozenset(school_allow_phrases()) | frozenset(policy.allow_words))
+    for start, end in _profanity(seen, allow):
+        located.append((start, Finding("profanity", text[start:end], "block", PROFANITY_CLAUSE)))
+    for kind, start, end in _personal_data(seen, policy):
+        located.append((start, Finding(kind, text[start:end], "block", PERSONAL_DATA_CLAUSE)))
     return DraftReport(_first_of_each(located))
+
+
+def _name_finding(mention: NameMention, ordinary: frozenset[str]) -> Finding | None:
+    """A full name blocks, a near spelling of one warns, a first name warns when it is used as a name."""
+    if mention.kind == "full":
+        return Finding("pupil_full_name", mention.matched_text, "block", NAME_CLAUSE)
+    if mention.kind == "near":
+        return Finding("pupil_similar_name", mention.matched_text, "warn", NAME_CLAUSE)
+    if _used_as_name(mention, ordinary):
+        return Finding("pupil_first_name", mention.matched_text, "warn", NAME_CLAUSE)
+    return None
+
+
+def _used_as_name(mention: NameMention, ordinary: frozenset[str]) -> bool:
+    """Whether a first name that may also be a word (Grace, May, Patience, Kit) is used as a name here.
+
+    A name that is no ordinary word (Amelia) always is. An ordinary word is a name when
+    it stands beside a class or year, or when it has a capital that its place does not
+    explain: mid-sentence ("Well done to May"), with a possessive ("Grace's"), or at the
+    start of a sentence unless it is a word that often starts one ("May we...") or is
+    part of a date ("22 May").
+    """
+    words = mention.key.split()
+    if mention.beside_class or not (mention.key in ordinary or all(map(is_ordinary_word, words))):
+        return True
+    if not mention.capitalised or mention.beside_date:
+        return False
+    if mention.possessive or not mention.sentence_start:
+        return True
+    return not any(map(is_function_word, words))
+
+
+def _profanity(seen: Normalised, allow: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Where the post swears (spans of the original text), however it is spelt.
+
+    Read twice: as written, so everything better-profanity flags is flagged, and as a
+    reader sees it; then with held-down letters ("fuuuck") and letters typed apart
+    ("f u c k") read together.
+    """
+    strong = ProfanityFilter.strong()
+    original = seen.original
+    found = strong.every_span(original, _spans(allow, original))
+    allowed_seen = _spans(allow, seen.text)
+    if seen.text != original:
+        found += [seen.span(start, end) for start, end in strong.every_span(seen.text, allowed_seen)]
+    starts = [start for start, _ in allowed_seen]
+    for start, end in strong.words(seen.text):
+        if not _inside((start, end), allowed_seen, starts):
+            if _held_letters_swear(seen.text[start:end].lower(), strong):
+                found.append(seen.span(start, end))
+    for match in _SPACED_LETTERS.finditer(seen.text):
+        if not _inside(match.span(), allowed_seen, starts) and _spells_a_listed_word(match.group(), strong):
+            found.append(seen.span(*match.span()))
+    return found
+
+
+def _spells_a_listed_word(spaced: str, strong: ProfanityFilter) -> bool:
+    """Whether some run of the letters in "f u c k you" (read together, held letters or not) is listed."""
+    letters = "".join(char for char in spaced.lower() if char.isalnum())
+    for first in range(len(letters)):
+        for last in range(first + 3, len(letters) + 1):
+            word = letters[first:last]
+            if word in strong or _held_letters_swear(word, strong):
+                return True
+    return False
+
+
+def _held_letters_swear(word: str, strong: ProfanityFilter) -> bool:
+    """"fuuuck" and "shiiit" swear; "goood" and "sooo" do not: the likeliest English reading decides."""
+    readings = held_letter_readings(word)
+    if not readings:
+        return False
+    reading = likeliest_reading(readings)
+    return reading in strong if reading is not None else any(other in strong for other in readings)
+
+
+def _personal_data(seen: Normalised, policy: DraftPolicy) -> list[tuple[Kind, int, int]]:
+    """Phone numbers, e-mail addresses and postcodes (spans of the original text), except the school's own."""
+    own_phones = {_phone_digits(number) for number in policy.phone_numbers}
+    own_domains = tuple(domain.lower().lstrip("@") for domain in policy.email_domains)
+    own_postcodes = {_postcode_key(code) for code in policy.postcodes}
+    found: list[tuple[Kind, int, int]] = []
+    for match in _PHONE.finditer(seen.text):
+        if _phone_digits(match.group()) not in own_phones:
+            found.append(("phone", *seen.span(*match.span())))
+    for match in _EMAIL.finditer(seen.text):
+        domain = match.group(1).lower()
+        if not any(domain == own or domain.endswith("." + own) for own in own_domains):
+            found.append(("email", *seen.span(*match.span())))
+    for match in _POSTCODE.finditer(seen.text):
+        code = match.group()
+        area = (match.group(1) or "GIR").upper()
+        looks_ordinal = not code.isupper() and _ORDINAL.fullmatch(code[-3:]) is not None  # "b1 2nd"
+        if area in _POSTCODE_AREAS and not looks_ordinal and _postcode_key(code) not in own_postcodes:
+            found.append(("postcode", *seen.span(*match.span())))
+    return found
+
+
+def _phone_digits(number: str) -> str:
+    """A UK number as its national digits: "+44 (0)1632 960000" -> "01632960000"."""
+    digits = re.sub(r"\D", "", number.replace("(0)", ""))
+    for prefix in ("0044", "44"):
+        if digits.startswith(prefix) and number.lstrip().startswith(("+", "00")):
+            return "0" + digits[len(prefix) :]
+    return digits
+
+
+def _postcode_key(code: str) -> str:
+    return re.sub(r"\s", "", code).upper()
+
+
+def _fold_name(name: str) -> str:
+    return " ".join(re.sub(r"[^\w]+|_", " ", normalise(name).text.casefold().replace("'", "")).split())
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in pattern.finditer(text)]
+
+
+def _inside(span: tuple[int, int], regions: Sequence[tuple[int, int]], starts: Sequence[int]) -> bool:
+    """Whether `span` overlaps one of `regions` (sorted, not overlapping; `starts` their starts)."""
+    if not regions:
+        return False
+    k = bisect_left(starts, span[1])  # regions starting before the span ends
+    return k > 0 and regions[k - 1][1] > span[0]
 
 
 def _first_of_each(located: list[tuple[int, Finding]]) -> tuple[Finding, ...]:
@@ -260,11 +415,6 @@ def _allowed_phrases(phrases: frozenset[str]) -> re.Pattern[str]:
     if not alternatives:
         return re.compile(r"(?!)")
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
-
-
-def _blank(match: re.Match[str]) -> str:
-    """An allowed phrase becomes spaces, so offsets in the post stay the same."""
-    return " " * len(match.group())
 
 
 def _character_classes(char_map: Mapping[str, Sequence[str]]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from datetime import date
 
 from bot.clock import local_day
 from bot.consent import ConsentVerdict, Pupil, PurposeVerdict, expiring_within, verdict
-from bot.draft_check import DraftReport, check_draft
+from bot.draft_check import DraftPolicy, DraftReport, check_draft
 from bot.names import Resolution
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
 from bot.roles import LEADERS, Role
@@ -135,8 +135,7 @@ class RegisterService:
         return check
 
     def check_draft(self, actor_id: int, text: str) -> DraftReport:
-        consent = self.services.config.consent
-        report = check_draft(text, self.register.index(), consent.common_first_names, consent.allow_words)
+        report = check_draft(text, self.register.index(), DraftPolicy.from_config(self.services.config))
         kinds = sorted({f.kind for f in report.findings})
         self.services.audit(actor_id, "draft check", f"{len(text)} chars", outcome=report.verdict, detail=",".join(kinds))
         return report

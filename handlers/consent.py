@@ -140,6 +140,7 @@ def draft_report(report: DraftReport) -> str:
     titles = {
         "pupil_full_name": "Pupil's full name",
         "pupil_first_name": "Pupil's first name",
+        "pupil_similar_name": "Looks like a pupil's full name, spelled differently",
         "profanity": "Offensive language",
         "phone": "Phone number",
         "email": "E-mail address",

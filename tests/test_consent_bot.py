@@ -139,7 +139,7 @@ async def test_draft_check_flags_names_profanity_and_personal_data(school: BotHa
 
 
 async def test_draft_check_as_a_reply_and_the_pantomime_passes(school: BotHarness) -> None:
-    draft = school.emu.send_text(ADMIN, "Tickets for Dick Whittington go on sale on Monday, Grace!")
+    draft = school.emu.send_text(ADMIN, "Tickets for Dick Whittington go on sale on Monday, with grace and good humour!")
     await school.settle()
     [report] = await school.say(ADMIN, "/checkpost", reply_to=draft["message_id"])
     assert "Looks fine to post" in report.plain

@@ -1,0 +1,246 @@
+"""Pupils' names in a post, found the way a reader would read them.
+
+A full name counts in either order ("Amelia Smith", "SMITH, Amelia"), run together
+(#AmeliaSmith), with a possessive ("Amelia's", "Amelias") and with Mc/Mac/O' written
+apart ("Callum Mc Donald"), but never across a sentence break ("Thank you Jack. Brown
+paper bags..."). "MacDonald" for a McDonald is a near match. Each mention carries what
+the draft check needs to decide whether a first name is used as a name: its capital,
+its place in the sentence, a class or year beside it, a date beside it.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.consent import Pupil
+from bot.names import PupilIndex
+from bot.text_normal import Normalised, held_letter_readings, normalise
+
+MentionKind = Literal["full", "near", "first"]
+
+_APOSTROPHES = "'’‘`ʼ´"
+_WORD = re.compile(r"[^\W_]+(?:[" + _APOSTROPHES + r"][^\W_]+)*")
+_NOT_WORD = re.compile(r"[^\w]+|_")
+# Between two words of one name: none of these (a full stop, a new line...).
+_BREAKS = frozenset(".!?…;:\n\r|•")
+_SENTENCE_ENDS = frozenset(".!?…\n\r")
+_HELD = re.compile(r"(.)\1\1")
+_CLASS_WORDS = frozenset({"year", "yr", "class", "reception", "nursery", "form"})
+_CLASS_TOKEN = re.compile(r"(?:y|yr|year)\d{1,2}[a-z]?|\d{1,2}[a-z]")
+_DATE_TOKEN = re.compile(r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?|(?:19|20)\d\d")
+_KIND_ORDER = {"full": 0, "near": 1, "first": 2}
+
+
+@dataclass(frozen=True)
+class NameMention:
+    """One place in a post where a pupil's name appears, as the admin wrote it."""
+
+    start: int  # offsets in the original text
+    end: int
+    matched_text: str
+    key: str  # the name as indexed: "amelia smith" for "Amelia Smith's"
+    kind: MentionKind
+    pupils: tuple[Pupil, ...]
+    capitalised: bool
+    sentence_start: bool
+    possessive: bool
+    beside_class: bool
+    beside_date: bool
+
+
+@dataclass(frozen=True)
+class _Entry:
+    tokens: tuple[str, ...]
+    kind: MentionKind
+    comma_at: int  # the word before which a comma may stand ("SMITH, Amelia"); 0: nowhere
+    pupils: tuple[Pupil, ...]
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int  # in the normalised text
+    end: int
+    token: str
+    capitalised: bool
+    possessive: bool
+    gap_before: str  # the characters between the previous word and this one
+
+
+class NameFinder:
+    """Every way each pupil's name may be written, filed by its first word, built once per register."""
+
+    def __init__(self, pupils: Iterable[Pupil]) -> None:
+        grouped: defaultdict[tuple[tuple[str, ...], MentionKind, int], dict[str, Pupil]] = defaultdict(dict)
+        class_tokens: set[str] = set()
+        for pupil in pupils:
+            if pupil.left:
+                continue
+            pid = pupil.pupil_id
+            exact_surnames, near_surnames = spellings(pupil.last_name)
+            for given in {pupil.first_name, pupil.preferred_name} - {""}:
+                given_forms, _ = spellings(given)
+                for first in given_forms:
+                    grouped[first, "first", 0][pid] = pupil
+                    for surnames, kind in ((exact_surnames, "full"), (near_surnames, "near")):
+                        for last in surnames:
+                            grouped[first + last, kind, 0][pid] = pupil
+                            grouped[last + first, kind, len(last)][pid] = pupil
+                            grouped[("".join(first + last),), kind, 0][pid] = pupil
+                            grouped[("".join(last + first),), kind, 0][pid] = pupil
+            class_tokens |= {t for t in _fold(pupil.class_name).split() if len(t) > 1 and not t.isdigit()}
+        by_first: defaultdict[str, list[_Entry]] = defaultdict(list)
+        for (tokens, kind, comma_at), named in grouped.items():
+            by_first[tokens[0]].append(_Entry(tokens, kind, comma_at, tuple(named.values())))
+        self._by_first = {
+            first: sorted(entries, key=lambda e: (-len(e.tokens), _KIND_ORDER[e.kind])) for first, entries in by_first.items()
+        }
+        self._known = {token for entries in self._by_first.values() for e in entries for token in e.tokens}
+        self._class_tokens = frozenset(class_tokens | _CLASS_WORDS)
+
+    def mentions(self, text: str | Normalised) -> list[NameMention]:
+        """Full and near names first, then first names that are not part of one, in the order of the post."""
+        seen = text if isinstance(text, Normalised) else normalise(text)
+        words = self._words(seen.text)
+        found: list[NameMention] = []
+        covered: set[int] = set()
+        i = 0
+        while i < len(words):
+            entry = self._match(words, i, want_first=False)
+            if entry is None:
+                i += 1
+                continue
+            found.append(self._mention(seen, words, i, entry))
+            covered.update(range(i, i + len(entry.tokens)))
+            i += len(entry.tokens)
+        for i in range(len(words)):
+            if i not in covered and (entry := self._match(words, i, want_first=True)) is not None:
+                found.append(self._mention(seen, words, i, entry))
+        return sorted(found, key=lambda mention: mention.start)
+
+    def _words(self, text: str) -> list[_Word]:
+        words = []
+        done = 0
+        for match in _WORD.finditer(text):
+            raw = match.group()
+            possessive = len(raw) > 2 and raw[-2] in _APOSTROPHES and raw[-1] in "sS"
+            token = _fold(raw[:-2] if possessive else raw).replace(" ", "")
+            if token and token not in self._known and _HELD.search(token):
+                # Letters held down ("Ameliaaa"): read as the pupil's name if that is what it spells.
+                token = next((form for form in held_letter_readings(token) if form in self._known), token)
+            words.append(_Word(match.start(), match.end(), token, raw[:1].isupper(), possessive, text[done : match.start()]))
+            done = match.end()
+        return words
+
+    def _match(self, words: list[_Word], i: int, want_first: bool) -> _Entry | None:
+        token = words[i].token
+        candidates = list(self._by_first.get(token, ()))
+        if want_first and token.endswith("s") and len(token) > 3:
+            # "Amelias painting": a possessive written without its apostrophe.
+            candidates += self._by_first.get(token[:-1], ())
+        for entry in candidates:
+            if (entry.kind == "first") != want_first:
+                continue
+            if self._fits(words, i, entry):
+                return entry
+        return None
+
+    @staticmethod
+    def _fits(words: list[_Word], i: int, entry: _Entry) -> bool:
+        last = len(entry.tokens) - 1
+        if i + last >= len(words):
+            return False
+        for j, wanted in enumerate(entry.tokens):
+            word = words[i + j]
+            if word.token != wanted and not (j == last and word.token == wanted + "s"):
+                return False
+            if j and (_BREAKS.intersection(word.gap_before) or ("," in word.gap_before and j != entry.comma_at)):
+                return False
+        return True
+
+    def _mention(self, seen: Normalised, words: list[_Word], i: int, entry: _Entry) -> NameMention:
+        first, last = words[i], words[i + len(entry.tokens) - 1]
+        start, end = seen.span(first.start, last.end)
+        nearby = [w.token for w in words[max(0, i - 2) : i] + words[i + len(entry.tokens) : i + len(entry.tokens) + 2]]
+        beside_class = any(t in self._class_tokens or _CLASS_TOKEN.fullmatch(t) for t in nearby)
+        beside = [words[k].token for k in (i - 1, i + len(entry.tokens)) if 0 <= k < len(words)]
+        return NameMention(
+            start=start,
+            end=end,
+            matched_text=seen.original[start:end],
+            key=" ".join(entry.tokens),
+            kind=entry.kind,
+            pupils=entry.pupils,
+            capitalised=first.capitalised,
+            sentence_start=i == 0 or bool(_SENTENCE_ENDS.intersection(first.gap_before)),
+            possessive=last.possessive or last.token == entry.tokens[-1] + "s",
+            beside_class=beside_class,
+            beside_date=any(_DATE_TOKEN.fullmatch(t) for t in beside),
+        )
+
+
+def spellings(name: str) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
+    """The word sequences a name may be written as, and its near spellings (Mac for Mc and back).
+
+    O'Brien, O Brien, OBrien; Smith-Jones, Smith Jones, SmithJones; McDonald, Mc Donald.
+    """
+    exact = _written_forms(name)
+    swapped = {_swap_mac(form) for form in exact}
+    near = {form for spelling in swapped if spelling for form in _written_forms(spelling)} - exact
+    return frozenset(exact), frozenset(near)
+
+
+def finder_for(index: PupilIndex) -> NameFinder:
+    """The finder for a register's index, built on first use and kept as long as the index is."""
+    finder = _FINDERS.get(index)
+    if finder is None:
+        finder = _FINDERS[index] = NameFinder(index.pupils)
+    return finder
+
+
+_FINDERS: weakref.WeakKeyDictionary[PupilIndex, NameFinder] = weakref.WeakKeyDictionary()
+
+
+def _fold(text: str) -> str:
+    """Lower-case Latin words without accents or apostrophes: "Zoë O'Brien-Smith" -> "zoe obrien smith"."""
+    plain = normalise(text).text.casefold()
+    for mark in _APOSTROPHES:
+        plain = plain.replace(mark, "")
+    return " ".join(_NOT_WORD.sub(" ", plain).split())
+
+
+def _written_forms(name: str) -> set[tuple[str, ...]]:
+    joined = _fold(name)
+    apart = _fold("".join(" " if ch in _APOSTROPHES else ch for ch in name))
+    forms = {joined, apart}
+    forms |= {form.replace(" ", "") for form in forms}
+    forms |= {prefixed for form in forms for prefixed in _mc_apart(form)}
+    return {tuple(form.split()) for form in forms if form}
+
+
+def _mc_apart(form: str) -> set[str]:
+    """"mcdonald" is also written "mc donald"; "macleod" "mac leod"."""
+    words = form.split()
+    return {
+        " ".join([*words[:k], prefix, word[len(prefix) :], *words[k + 1 :]])
+        for k, word in enumerate(words)
+        for prefix in ("mc", "mac")
+        if word.startswith(prefix) and len(word) >= len(prefix) + 3
+    }
+
+
+def _swap_mac(form: tuple[str, ...]) -> str:
+    """The other spelling of a Mc/Mac name ("macdonald" <-> "mcdonald"), or "" if it has none."""
+    words = list(form)
+    for k, word in enumerate(words):
+        if word.startswith("mac") and len(word) >= 6:
+            words[k] = "mc" + word[3:]
+            return " ".join(words)
+        if word.startswith("mc") and len(word) >= 5:
+            words[k] = "mac" + word[2:]
+            return " ".join(words)
+    return ""
