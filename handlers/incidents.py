@@ -31,7 +31,7 @@ from telegram import (
     MessageOriginUser,
     Update,
 )
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -66,7 +66,7 @@ from bot.incidents import (
     is_category,
     parse_ref,
 )
-from bot.roles import Permission, Role
+from bot.roles import Permission, Role, allows
 from handlers.callbacks import pack
 from handlers.common import (
     MAX_CAPTION,
@@ -74,18 +74,20 @@ from handlers.common import (
     Actor,
     Context,
     admit,
+    admit_press,
     answer,
     callback_of,
     clip,
     command_args,
     h,
     paged,
-    paginate,
     reply,
     show,
     staff_only,
 )
+from handlers.delivery import keyboard
 from handlers.menu import MenuCommand
+from handlers.paging import clip_text, page_of, send_long
 from handlers.runtime import Runtime, runtime
 from storage.incidents import Action, Ban, Incident
 from storage.outbox import Buttons
@@ -296,7 +298,7 @@ def record_text(
     if done:
         lines += ["", "<b>Actions</b>", *done]
     if ban is not None:
-        lines.append(f"Ban register: “{h(clip(ban.platform_name, 60))}”, {h(ban.reason)}")
+        lines.append(f"Ban register: “{h(clip(ban.platform_name, 60))}”, {h(clip_text(ban.reason, 200))}")
     if incident.pings:
         lines.append(
             f"\nRe-sent to the Head {incident.pings} time{'s' if incident.pings != 1 else ''}"
@@ -320,7 +322,7 @@ def listing_line(incident: Incident, tz: ZoneInfo) -> str:
 
 def ban_line(ban: Ban, tz: ZoneInfo) -> str:
     return (
-        f"• <b>{h(ban.platform_name)}</b> — {h(ban.reason)}\n"
+        f"• <b>{h(clip_text(ban.platform_name, 60))}</b> — {h(clip_text(ban.reason, 200))}\n"
         f"    INC-{ban.number:04d} · banned by {h(clip(ban.by_name, 30))}, {_when(ban.at, tz)}"
     )
 
@@ -1027,7 +1029,7 @@ async def show_incidents(update: Update, context: Context, actor: Actor, number:
     if not incidents:
         await show(update, "No incidents have been logged.")
         return
-    page = paginate([listing_line(i, _tz(rt)) for i in incidents], number, per_page=10)
+    page = page_of([listing_line(i, _tz(rt)) for i in incidents], number, per_page=10)
     waiting = sum(1 for i in incidents if i.state != "closed")
     await show(
         update,
@@ -1051,10 +1053,12 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
         await reply(update, f"There is no incident INC-{number:04d}.")
         return
     intact = [incidents.evidence_intact(e) for e in incident.evidence]
-    await reply(
-        update,
-        record_text(incident, incidents.actions(number), incidents.ban_for(number), intact, _tz(rt)),
-    )
+    actions = incidents.actions(number)
+    # A Head who lost the alert acts from here: Acknowledge first, then the actions (each press role-checked).
+    buttons = view_buttons(incident, actions) if allows(actor.role, Permission.ACT_ON_ALERTS) else ()
+    # Every line of the record is whole HTML, so a record too long for one message splits between lines.
+    record = record_text(incident, actions, incidents.ban_for(number), intact, _tz(rt))
+    await send_long(update, record.split("\n"), buttons)
     chat = update.effective_chat
     assert chat is not None
     total = len(incident.evidence)
@@ -1066,6 +1070,33 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
             await chat.send_photo(photo=item.file_id, caption=caption + " (Telegram's copy)")
 
 
+def view_buttons(incident: Incident, actions: list[Action]) -> Buttons:
+    """Under /incident N: Acknowledge while nobody has; then the alert's actions and Close."""
+    if incident.state == "open":
+        return ((("Acknowledge", pack("inc", "vack", incident.number)),),)
+    return alert_buttons(incident, actions)
+
+
+async def acknowledge_from_record(update: Update, context: Context) -> None:
+    """Acknowledge under /incident N: as on the alert, then the record offers the actions."""
+    press = await admit_press(update, context, Permission.ACT_ON_ALERTS, action="acknowledge incident")
+    number = press.number if press else None
+    if press is None or number is None:
+        return
+    incidents = _log(context)
+    result = incidents.acknowledge(number, press.actor.user_id, press.actor.name)
+    await _settled(update, context, result, "Acknowledged. The reminders have stopped.")
+    incident = incidents.get(number)
+    query = update.callback_query
+    if incident is None or query is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=keyboard(view_buttons(incident, incidents.actions(number))))
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():  # a double tap shows the same buttons
+            raise
+
+
 async def show_bans(update: Update, context: Context, actor: Actor, number: int) -> None:
     """/bans: the ban register, newest first, a page at a time."""
     rt = runtime(context)
@@ -1073,7 +1104,7 @@ async def show_bans(update: Update, context: Context, actor: Actor, number: int)
     if not bans:
         await show(update, "The ban register is empty.")
         return
-    page = paginate([ban_line(b, _tz(rt)) for b in bans], number, per_page=10)
+    page = page_of([ban_line(b, _tz(rt)) for b in bans], number, per_page=10)
     await show(update, f"<b>Ban register</b> ({len(bans)})\n" + "\n".join(page.lines) + page.footer, page.buttons("bans"))
 
 
@@ -1239,6 +1270,7 @@ def register(application: Application, rt: Runtime) -> None:  # type: ignore[typ
     loose_picture = (filters.PHOTO & (~filters.CAPTION | filters.FORWARDED)) | filters.Document.IMAGE
     application.add_handler(MessageHandler(private & loose_picture, offer_photo))
     application.add_handler(CallbackQueryHandler(acknowledge, pattern=r"^1:inc:ack:"))
+    application.add_handler(CallbackQueryHandler(acknowledge_from_record, pattern=r"^1:inc:vack:"))
     application.add_handler(CallbackQueryHandler(record_action, pattern=r"^1:inc:do:"))
     application.add_handler(CallbackQueryHandler(ask_outcome, pattern=r"^1:inc:close:"))
     application.add_handler(CallbackQueryHandler(close_incident, pattern=r"^1:inc:shut:"))

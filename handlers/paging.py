@@ -14,10 +14,11 @@ from collections.abc import Sequence
 
 from telegram import Update
 
-from handlers.common import MAX_TEXT, reply, show
+from handlers.common import MAX_TEXT, Page, reply, show
 from storage.outbox import Buttons
 
 ELLIPSIS = "…"
+PAGE_UNITS = 3500  # a page's lines; leaves room for a header and footer under 4096
 # Tags, entities and single characters: the pieces a cut may fall between.
 _TOKEN = re.compile(r"<[^>]*>|&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z]+);|[\s\S]")
 _TAG = re.compile(r"^<\s*(/?)\s*([A-Za-z-]+)")
@@ -98,3 +99,20 @@ async def send_long(update: Update, lines: Sequence[str], buttons: Buttons = (),
             await show(update, part, buttons if last else ())
         else:
             await reply(update, part, buttons if last else ())
+
+
+def page_of(lines: Sequence[str], number: int, per_page: int = 10, limit: int = PAGE_UNITS) -> Page:
+    """Like `paginate`, but measured as Telegram measures (UTF-16), with each line clipped to fit:
+    a page of the longest names in emoji still goes through."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for raw in lines:
+        line = clip_html(raw, limit)
+        cost = utf16_len(line) + 1
+        if pages[-1] and (len(pages[-1]) >= per_page or size + cost > limit):
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += cost
+    number = max(0, min(number, len(pages) - 1))
+    return Page(pages[number], number, len(pages))
