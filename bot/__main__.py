@@ -3,29 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
 from telegram import Update
 
 from bot.clock import Clock
-from bot.config import ConfigError, load_config
-from bot.logsafe import setup_logging
+from bot.config import Config, ConfigError, load_config
+from bot.logsafe import hide_secret, redact, setup_logging
+from storage.atomic import DamagedDataFile, DataDirNotWritable, ensure_private_dir
 from storage.database import SchemaTooNew
 from storage.lock import DataDirLocked
 
 
 def run(config_path: Path) -> int:
+    """Run until SIGTERM; a start that cannot work ends with one plain sentence, never a traceback."""
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import build_application
 
     config = load_config(config_path)
-    if not config.telegram.token:
+    token = config.telegram.token
+    if not token:
         print(f"No bot token: set TELEGRAM_BOT_TOKEN or telegram.token in {config_path}.", file=sys.stderr)
         return 1
-    setup_logging(config.telegram.token, config.storage.data_dir / "bot.log")
-    application = build_application(config, Clock())
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    hide_secret(token)
+    data_dir = ensure_private_dir(config.storage.data_dir)  # a first start has no data folder yet
+    setup_logging(token, data_dir / "bot.log")
+    application = build_application(config, Clock())  # opens the data folder: a damaged file stops here
+    try:
+        # PTB's own start-up logs a refusal with a traceback before raising it; asking first does not.
+        asyncio.run(_reach_telegram(config))
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print(
+            "Telegram refused the bot token: check TELEGRAM_BOT_TOKEN (or telegram.token in "
+            f"{config_path}) against the token @BotFather gave you.",
+            file=sys.stderr,
+        )
+        return 1
+    except NetworkError as exc:
+        print(
+            f"Could not reach Telegram at {redact(config.telegram.base_url)} ({redact(str(exc))}): "
+            "check this machine's network connection, then start the bot again.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        application.bot_data["runtime"].services.close()  # run_polling closes it too; twice is harmless
     return 0
+
+
+async def _reach_telegram(config: Config) -> None:
+    """Ask Telegram who the bot is: raises InvalidToken or NetworkError without logging a traceback."""
+    from telegram import Bot
+
+    async with Bot(config.telegram.token, base_url=config.telegram.base_url, base_file_url=config.telegram.base_file_url):
+        pass
 
 
 def check_config(config_path: Path) -> int:
@@ -147,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-    except (DataDirLocked, SchemaTooNew) as exc:
-        print(str(exc), file=sys.stderr)
+    except (DataDirLocked, DataDirNotWritable, DamagedDataFile, SchemaTooNew) as exc:
+        print(redact(str(exc)), file=sys.stderr)
         return 1
 
 

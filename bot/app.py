@@ -10,10 +10,11 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.logsafe import hide_secret
 from bot.services import Services
 from handlers import access, applications, audit, consent, incidents, moderation, register_import
 from handlers.delivery import Delivery, RetryingRateLimiter
-from handlers.errors import on_error
+from handlers.errors import DiskAlarm, on_error
 from handlers.menu import refresh_menu, set_default_menu
 from handlers.runtime import Runtime, Ticker
 
@@ -34,6 +35,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The whole bot for one data folder. `autotick=False` lets tests drive time by hand."""
+    hide_secret(config.telegram.token)  # every log record from here on, whoever handles it
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -59,6 +61,9 @@ def build_application(
         rt.menu.extend(feature.COMMANDS)
         feature.register(application, rt)
     access.register_fallbacks(application)
+    alarm = DiskAlarm(application.bot, services)
+    application.bot_data["disk_alarm"] = alarm
+    rt.ticker.add("disk alarm", alarm.check)  # last, so it sees the refusals of this tick's work
     application.add_error_handler(on_error)
     return application
 

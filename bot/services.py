@@ -5,11 +5,14 @@ Nothing here knows about Telegram: handlers call these and render the results.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.roles import Role
+from storage.atomic import DamagedDataFile, DiskWriteFailed, UnstorableValue
 from storage.audit import AuditEntry
 from storage.consents import ConsentRepository
 from storage.database import Database
@@ -36,18 +39,60 @@ class Services:
     @classmethod
     def open(cls, config: Config, clock: Clock) -> Services:
         db = Database(config.storage.data_dir)
-        services = cls(
-            config=config,
-            clock=clock,
-            db=db,
-            staff=StaffRepository(db.file("staff")),
-            outbox=OutboxRepository(db.file("outbox")),
-            moderation=ModerationRepository(db.file("moderation")),
-            consents=ConsentRepository(db.file("consents")),
-            incidents=IncidentRepository(db.file("incidents"), db.evidence_dir),
-        )
-        services.staff.seed(config_roles(config), clock.now())
+        try:
+            services = cls(
+                config=config,
+                clock=clock,
+                db=db,
+                staff=StaffRepository(db.file("staff")),
+                outbox=OutboxRepository(db.file("outbox")),
+                moderation=ModerationRepository(db.file("moderation")),
+                consents=ConsentRepository(db.file("consents")),
+                incidents=IncidentRepository(db.file("incidents"), db.evidence_dir, db.health),
+            )
+            services.check_records()
+            services.staff.seed(config_roles(config), clock.now())
+        except BaseException:
+            db.close()
+            raise
         return services
+
+    def check_records(self) -> None:
+        """Read every record once at start-up: one the bot cannot read stops it, naming its file.
+
+        Without this a damaged record would surface later as a crash in the middle of an alert.
+        """
+        from storage.applications import ApplicationRepository
+
+        far = datetime.max.replace(tzinfo=UTC)
+        applications = ApplicationRepository(self.db.file("applications"))
+
+        def every(name: str, table: str, get: Callable[[int], object]) -> list[object]:
+            return [get(doc.doc_id) for doc in self.db.file(name).table(table).all()]
+
+        reads: dict[str, Callable[[], object]] = {
+            "staff": lambda: (
+                self.staff.active(),
+                [self.staff.last_request(uid) for uid in {d["user_id"] for d in self.db.file("staff").table("access_requests")}],
+            ),
+            "consents": self.consents.all,
+            "incidents": lambda: (self.incidents.all(), self.incidents.all_actions(), self.incidents.bans()),
+            "outbox": lambda: every("outbox", "outbox", self.outbox.get),
+            "moderation": lambda: (
+                self.moderation.rota(),
+                self.moderation.days_since(date.min),
+                self.moderation.reminders_due(far),
+                self.moderation.tracking_since(),
+            ),
+            "applications": lambda: every("applications", "applications", applications.get),
+        }
+        for name, read in reads.items():
+            try:
+                read()
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                raise DamagedDataFile(
+                    self.db.data_dir / f"{name}.json", "a record in it is not in the shape the bot wrote"
+                ) from None
 
     def audit(
         self,
@@ -60,17 +105,23 @@ class Services:
         """Record a sensitive action (or a refused attempt) with the actor's current role."""
         role = self.staff.role_of(actor_id)
         role_name = role.value if role else ("system" if actor_id == SYSTEM else "stranger")
-        self.db.audit.append(
-            AuditEntry(
-                at=self.clock.now(),
-                actor_id=actor_id,
-                actor_role=role_name,
-                action=action,
-                target=target,
-                outcome=outcome,
-                detail=detail,
-            )
+        entry = AuditEntry(
+            at=self.clock.now(),
+            actor_id=actor_id,
+            actor_role=role_name,
+            action=action,
+            target=target,
+            outcome=outcome,
+            detail=detail,
         )
+        where = self.db.audit.folder
+        try:
+            self.db.audit.append(entry)
+        except (UnicodeError, TypeError, ValueError) as exc:
+            raise UnstorableValue(where, exc) from exc
+        except OSError as exc:
+            self.db.health.failed(exc)
+            raise DiskWriteFailed(where, exc) from exc
 
     def close(self) -> None:
         self.db.close()

@@ -1,28 +1,155 @@
-"""The last line of defence: log the failure (ids only, no token), tell the user briefly."""
+"""The last line of defence: log the failure (ids only, no token), tell the user briefly and truly.
+
+A change that could not be saved is rolled back by the storage layer, so the user is told
+plainly that it was not saved and why; a full disk is also told to the Head and SLT, once a
+spell, straight through Telegram (the outbox lives on that same full disk).
+"""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.error import Forbidden, NetworkError
+import asyncio
+import logging
+import os
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from handlers.common import Context, log_update_error, reply
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+
+from bot.roles import Role
+from bot.services import Services
+from handlers.common import Context, h, log_update_error, reply
+from storage.atomic import DamagedDataFile, DiskWriteFailed, UnstorableValue, write_new_file
+
+log = logging.getLogger(__name__)
 
 # Not "nothing was saved": a handler may fail after its change was saved (the answer to the tap was
 # lost); trying again then says so ("Already decided by ...", "Already logged as ...").
 SORRY = "Something went wrong. Please try again in a moment: if it had already gone through, I will say so."
+# Each stays under the 200 characters Telegram shows in a button's alert.
+DISK_FULL = (
+    "⚠️ Not saved: the bot's disk is full. The Head and SLT are being told. "
+    "Try again once space is freed; if part of it had already been saved, I will say so."
+)
+DISK_REFUSED = (
+    "⚠️ Not saved: the bot cannot write to its disk just now. "
+    "Try again in a few minutes; if part of it had already been saved, I will say so."
+)
+UNSTORABLE = (
+    "Not saved: that holds something I cannot store (such as a number too long to be a Telegram id). "
+    "Please check what you typed."
+)
+DAMAGED = (
+    "Not done: I could not read my saved data. Please tell whoever runs the bot's server "
+    "that a data file needs restoring from backup."
+)
+LEADERS = (Role.HEAD, Role.DEPUTY, Role.SLT)
+RETRY = timedelta(minutes=1)
+
+
+def apology(error: BaseException) -> str:
+    """What the user is told: the true reason when the storage layer gave one."""
+    if isinstance(error, DiskWriteFailed):
+        return DISK_FULL if error.disk_full else DISK_REFUSED
+    if isinstance(error, UnstorableValue):
+        return UNSTORABLE
+    if isinstance(error, DamagedDataFile):
+        return DAMAGED
+    return SORRY
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Never a traceback to the user: a short apology, and the details in the log."""
+    """Never a traceback to the user: a short, true apology, and the details in the log."""
     error = context.error
     assert error is not None
     log_update_error(update, error)
+    alarm: DiskAlarm | None = context.application.bot_data.get("disk_alarm")
+    if alarm is not None and isinstance(error, DiskWriteFailed):
+        await alarm.check(alarm.services.clock.now())
     if not isinstance(update, Update) or update.effective_chat is None or isinstance(error, Forbidden):
         return
     try:
         if update.callback_query:
-            await update.callback_query.answer(SORRY, show_alert=True)
+            await update.callback_query.answer(apology(error), show_alert=True)
         else:
-            await reply(update, SORRY)
+            await reply(update, apology(error))
     except (NetworkError, Forbidden):
         pass  # Telegram is unreachable or the user blocked the bot: the log has it all
+
+
+class DiskAlarm:
+    """Tells the Head and SLT once a spell that the bot cannot save, and once that it can again.
+
+    The spell starts at the first refused write and ends when the data folder takes a write
+    again with room to rewrite every data file, so a disk on the edge (a small write passes,
+    a big one fails) does not ring the alarm at every change.
+    """
+
+    def __init__(self, bot: Bot, services: Services) -> None:
+        self.bot = bot
+        self.services = services
+        self._seen = 0
+        self._spell = False
+        self._told: set[int] = set()  # leaders who have the alarm this spell
+        self._done: set[int] = set()  # leaders it is settled for (told, or unreachable)
+        self._lock = asyncio.Lock()
+
+    async def check(self, now: datetime) -> datetime | None:
+        """Timed work: ring, retry those not reached yet, or announce the recovery."""
+        async with self._lock:
+            health = self.services.db.health
+            if health.failures > self._seen and not self._spell:
+                self._spell, self._told, self._done = True, set(), set()
+            self._seen = health.failures
+            if not self._spell:
+                return None
+            if self._can_save():
+                self._spell = False
+                await self._send(self._told, "✅ The school bot can save again. Anything staff were told was not saved needs doing again.")
+                return None
+            waiting = [uid for uid in self.services.staff.with_roles(*LEADERS) if uid not in self._done]
+            reached = await self._send(waiting, self._alarm_text())
+            self._told |= reached
+            return now + RETRY if set(waiting) - self._done else None
+
+    def _alarm_text(self) -> str:
+        health = self.services.db.health
+        folder = h(self.services.db.data_dir)
+        if health.disk_full:
+            problem = "<b>The school bot's disk is full</b>, so it cannot save anything new"
+        else:
+            problem = f"<b>The school bot cannot write to its disk</b> ({h(health.reason)}), so it cannot save anything new"
+        return (
+            f"⚠️ {problem}: staff are told their actions were not saved (misuse logs, consent checks, "
+            f"staff changes). Please ask whoever looks after the bot's server to free space or check "
+            f"the disk holding {folder}. I will tell you when it can save again."
+        )
+
+    def _can_save(self) -> bool:
+        """A probe write passes and there is room to rewrite every data file."""
+        folder = self.services.db.data_dir
+        probe = folder / ".disk-probe.tmp"
+        needed = sum(path.stat().st_size for path in folder.glob("*.json"))
+        try:
+            write_new_file(probe, b"\0" * 4096)
+            probe.unlink()
+            stats = os.statvfs(folder)
+        except OSError:
+            return False
+        return stats.f_bavail * stats.f_frsize >= needed
+
+    async def _send(self, people: Iterable[int], text: str) -> set[int]:
+        """Send straight through Telegram; returns who got it. Blocked or unknown people are settled."""
+        reached: set[int] = set()
+        for user_id in list(people):
+            try:
+                await self.bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
+            except (Forbidden, BadRequest):  # blocked the bot, or never opened it: retrying cannot help
+                self._done.add(user_id)
+            except TelegramError as exc:
+                log.warning("Disk alarm to user %s not sent yet: %s", user_id, type(exc).__name__)
+            else:
+                reached.add(user_id)
+                self._done.add(user_id)
+        return reached

@@ -7,6 +7,8 @@ never read it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from collections.abc import Iterator
@@ -73,9 +75,18 @@ class AuditLog:
             self._fd = os.open(self.folder / f"audit-{month}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
             self._month = month
         assert self._fd is not None
-        # One write call per entry: a crash cannot interleave two entries.
-        os.write(self._fd, (entry.to_json() + "\n").encode("utf-8"))
-        os.fsync(self._fd)
+        line = (entry.to_json() + "\n").encode("utf-8")
+        end = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            # One write call per entry: a crash cannot interleave two entries.
+            if os.write(self._fd, line) != len(line):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            os.fsync(self._fd)
+        except OSError:
+            # A full disk can take half a line; left there it would swallow the next entry.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, end)
+            raise
 
     # ---- reading: from the end of the newest file, a block at a time ------------------------
     # A page or a week reads only the bytes it shows (plus one block), never a whole month:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tinydb import TinyDB
 
-from storage.atomic import AtomicJSONStorage, ensure_private_dir
+from storage.atomic import AtomicJSONStorage, DamagedDataFile, DiskHealth, ensure_private_dir
 from storage.audit import AuditLog
 from storage.lock import DataDirLock
 
@@ -35,9 +35,12 @@ class Database:
         self._lock = DataDirLock(self.data_dir)
         self._lock.acquire()
         self._files: dict[str, TinyDB] = {}
+        self.health = DiskHealth()  # every store reports here whether the disk takes writes
         try:
             for name in self.FILES:
-                self._files[name] = TinyDB(self.data_dir / f"{name}.json", storage=AtomicJSONStorage)
+                db = TinyDB(self.data_dir / f"{name}.json", storage=AtomicJSONStorage, health=self.health)
+                db.storage.read()  # a damaged file stops start-up here, before anything runs on it
+                self._files[name] = db
             self.audit = AuditLog(self.data_dir / "audit")
             self.evidence_dir = ensure_private_dir(self.data_dir / "evidence")
             self._migrate()
@@ -51,7 +54,10 @@ class Database:
     @property
     def schema_version(self) -> int:
         doc = self.file("meta").table("meta").get(doc_id=1)
-        return int(doc["schema_version"]) if doc else 0
+        try:
+            return int(doc["schema_version"]) if doc else 0
+        except (KeyError, TypeError, ValueError):
+            raise DamagedDataFile(self.data_dir / "meta.json", "it holds no schema version") from None
 
     def _migrate(self) -> None:
         meta = self.file("meta").table("meta")

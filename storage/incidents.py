@@ -8,6 +8,7 @@ busy term does not grow one document without bound.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -16,7 +17,9 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from storage.atomic import ensure_private_dir, fsync_dir
+from storage.atomic import DiskHealth, DiskWriteFailed, ensure_private_dir, fsync_dir, write_new_file
+
+log = logging.getLogger(__name__)
 
 EVIDENCE_MODE = 0o400  # read-only: stored evidence is never modified
 
@@ -107,32 +110,39 @@ class EvidenceStore:
     """Screenshots as files, one folder per incident, written once and then read-only.
 
     Files are named by their SHA-256, so storing the same screenshot again (a retry after
-    a crash) finds the file already there, and different bytes can never replace it.
+    a crash) finds the file already there, and different bytes can never replace it. Each is
+    written to a temporary name, fsynced and renamed, so a full disk or a crash never leaves
+    a truncated file under the real name; one left by an older version (its bytes no longer
+    match its name) is replaced by the good copy instead of blocking every later /log.
     """
 
-    def __init__(self, evidence_dir: Path) -> None:
+    def __init__(self, evidence_dir: Path, health: DiskHealth | None = None) -> None:
         self.root = evidence_dir
+        self.health = health or DiskHealth()
 
     def keep(self, ref: str, data: bytes, suffix: str) -> StoredFile:
         digest = hashlib.sha256(data).hexdigest()
-        folder = ensure_private_dir(self.root / ref)
         name = f"{digest[:16]}{suffix}"
+        stored = StoredFile(f"{self.root.name}/{ref}/{name}", digest, len(data))
+        folder = self.root / ref
         path = folder / name
+        existing = _digest_of(path)
+        if existing == digest:
+            return stored
+        if existing is not None and existing.startswith(digest[:16]):
+            raise EvidenceConflict(f"{ref}/{name} exists with different content")
+        if existing is not None:
+            log.warning("Evidence %s/%s did not match its name (cut short?); replaced by the copy received now", ref, name)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, EVIDENCE_MODE)
-        except FileExistsError:
-            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-                raise EvidenceConflict(f"{ref}/{name} exists with different content") from None
-        else:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            ensure_private_dir(folder)
+            tmp = folder / f".{name}.tmp"
+            write_new_file(tmp, data, EVIDENCE_MODE)
+            os.replace(tmp, path)
             fsync_dir(folder)
-        return StoredFile(f"{self.root.name}/{ref}/{name}", digest, len(data))
+        except OSError as exc:
+            self.health.failed(exc)
+            raise DiskWriteFailed(path, exc) from exc
+        return stored
 
     def read(self, path: str) -> bytes:
         return (self.root.parent / path).read_bytes()
@@ -148,14 +158,22 @@ class EvidenceStore:
             return False
 
 
+def _digest_of(path: Path) -> str | None:
+    """The SHA-256 of a stored file, or None when there is none (or it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 class IncidentRepository:
     """Verbs the incident log speaks. Each check-and-write runs without an await: first wins."""
 
-    def __init__(self, db: TinyDB, evidence_dir: Path) -> None:
+    def __init__(self, db: TinyDB, evidence_dir: Path, health: DiskHealth | None = None) -> None:
         self._incidents = db.table("incidents")
         self._actions = db.table("actions")
         self._bans = db.table("bans")
-        self.evidence = EvidenceStore(evidence_dir)
+        self.evidence = EvidenceStore(evidence_dir, health)
         # number -> doc id and draft id -> number, so a lookup never scans a year of incidents
         self._doc_ids: dict[int, int] | None = None
         self._drafts: dict[str, int] = {}

@@ -6,6 +6,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from storage.atomic import DataDirNotWritable
+
 
 class DataDirLocked(Exception):
     """Another process holds the data folder."""
@@ -19,7 +21,13 @@ class DataDirLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise DataDirNotWritable(
+                f"Cannot open the lock file {self.path} ({os.strerror(exc.errno or 0)}); "
+                "make the data folder writable by the bot's user."
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
-from storage.atomic import AtomicJSONStorage
+from storage.atomic import AtomicJSONStorage, DiskWriteFailed
 from storage.audit import AuditEntry, AuditLog
 from storage.database import SCHEMA_VERSION, Database, SchemaTooNew
 from storage.lock import DataDirLocked
@@ -38,7 +38,7 @@ def test_a_failed_write_leaves_the_old_file_and_memory_in_step(tmp_path: Path, m
         raise OSError("disk full")
 
     monkeypatch.setattr("storage.atomic.os.replace", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskWriteFailed):
         db.insert({"n": 2})
     monkeypatch.undo()
     assert db.all() == [{"n": 1}]  # what is in memory is what is on disk
