@@ -28,8 +28,12 @@ MAX_CHILDREN = 8
 MAX_FORM_REF = 40
 MAX_CONTACT = 64
 MAX_NOTE = 500  # a reason, a question or an applicant's answer
-LEADER_PROMPT_WAIT = timedelta(minutes=30)  # how long a typed reason or question is awaited
-REASON_WAIT = timedelta(minutes=30)  # a rejection is announced without a reason after this
+# A leader's typed reason or question is awaited this long, and a typed one waits this long
+# for Send: long enough to type on a phone, short enough that unrelated text typed later
+# (a reply meant for someone else) is never captured and sent to a parent.
+LEADER_PROMPT_WAIT = timedelta(minutes=5)
+# A rejection is announced without a reason after this: two prompt windows (type, then Send).
+REASON_WAIT = 2 * LEADER_PROMPT_WAIT
 HEAD_AFTER = timedelta(days=7)
 JOIN_MAX_BACKOFF = timedelta(minutes=30)
 
@@ -38,6 +42,8 @@ CONDUCT_REQUIRED = (
     "signing the code of conduct. Ask the parent to sign it first."
 )
 _USERNAME = re.compile(r"^(?:@|(?:https?://)?t\.me/)([A-Za-z][A-Za-z0-9_]{3,31})$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,22}$")
+PHONE_MATCH_DIGITS = 9  # "07700 900123" on a form and "447700900123" from Telegram share these
 
 
 class Invalid(ValueError):
@@ -86,7 +92,8 @@ class Application:
     children: tuple[Child, ...] = ()
     conduct_signed: bool = False
     form_ref: str = ""
-    contact: str = ""  # a Telegram username or the name used on the group's platform
+    contact: str = ""  # a Telegram username written on the paper form ("@name")
+    phone: str = ""  # digits: written on the paper form, or shared by the join requester themselves
     recorded_by: tuple[int, ...] = ()  # staff who recorded paper forms: told the outcome
     applicant_id: int = 0  # a Telegram join requester the bot may write to
     applicant_username: str = ""
@@ -105,6 +112,8 @@ class Application:
     join_attempts: int = 0
     join_next_at: datetime | None = None
     join_result: str = ""
+    same_name_as: int = 0  # a paper form for someone of the same name: verify before approving
+    conduct_refused: bool = False  # the applicant tapped "I do not agree" (recorded once)
 
     @property
     def unmatched(self) -> int:
@@ -116,7 +125,7 @@ class Application:
 
     @property
     def handles(self) -> set[str]:
-        """Telegram usernames that identify the parent (from the join request or the form)."""
+        """Telegram usernames that identify the parent: Telegram's own, or written on the form by the office."""
         found = {self.applicant_username.lower()} | {username_in(self.contact)}
         return {handle for handle in found if handle}
 
@@ -143,6 +152,7 @@ class Prompt:
     number: int
     asked_at: datetime
     asked_by: int = 0  # for ANSWER: the leader who asked
+    draft: str = ""  # a leader's typed text, shown back and sent only when they tap Send
 
 
 @dataclass
@@ -155,6 +165,7 @@ class PaperForm:
     conduct_signed: bool = False
     form_ref: str = ""
     contact: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,13 +173,18 @@ class Filed:
     """What became of a form or an applicant's answers: `linked` to an open application, or new.
 
     `submitted` means the application has just gone to the senior leaders (send the cards);
-    `refreshed` means an application already with them gained details (update the cards).
+    `refreshed` means an application already with them gained details (update the cards);
+    `folded` is a join requester's own application now linked into it (update its cards too);
+    `unchanged` means a repeat (a double tap): nothing was stored and nothing needs saying.
     """
 
     application: Application
     linked: bool = False
     submitted: bool = False
     refreshed: bool = False
+    folded: Application | None = None
+    unchanged: bool = False
+    flagged: tuple[Application, ...] = ()  # join requests now marked "same name as this form"
 
 
 @dataclass(frozen=True)
@@ -220,14 +236,65 @@ def username_in(contact: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def same_person(a: Application, b: Application) -> bool:
-    """Same Telegram user, or the same parent's name applying for the same child."""
+def phone_digits(text: str) -> str:
+    """The digits of a phone number as written or shared ("+44 7700 900123"), or "" if it is not one."""
+    value = text.strip()
+    if not _PHONE.match(value):
+        return ""
+    digits = re.sub(r"[^0-9]", "", value)
+    return digits if 7 <= len(digits) <= 15 else ""
+
+
+def same_phone(a: str, b: str) -> bool:
+    """The same number, written nationally on a form or internationally by Telegram."""
+    return len(a) >= PHONE_MATCH_DIGITS <= len(b) and a[-PHONE_MATCH_DIGITS:] == b[-PHONE_MATCH_DIGITS:]
+
+
+def parse_contact(text: str) -> tuple[str, str]:
+    """What the office copies from the form: a Telegram username and/or a phone number.
+
+    Returns ("@name" or "", phone digits or ""). Anything else cannot link a join request
+    to the form, so it is refused rather than kept as if it could.
+    """
+    words = text.replace(",", " ").replace(";", " ").split()
+    names = [username_in(word) for word in words if username_in(word)]
+    rest = " ".join(word for word in words if not username_in(word))
+    phone = phone_digits(rest) if rest else ""
+    if len(names) > 1 or (rest and not phone) or not (names or phone):
+        raise Invalid(
+            "Please type the Telegram username (like @name) and/or the phone number written on the form, "
+            "or tap Skip."
+        )
+    return ("@" + names[0] if names else ""), phone
+
+
+def verified_same(a: Application, b: Application) -> bool:
+    """The same person by something Telegram or the school verified: never by a display name.
+
+    The same Telegram account; a username Telegram gave the requester that the office wrote on
+    the form; or a phone number on the form that the requester shared from their own account.
+    """
     if a.applicant_id and a.applicant_id == b.applicant_id:
         return True
     if a.handles & b.handles:
         return True
-    same_name = fold(a.parent_name) == fold(b.parent_name) != ""
-    return same_name and bool({c.key for c in a.children} & {c.key for c in b.children})
+    return same_phone(a.phone, b.phone)
+
+
+def same_name(a: Application, b: Application) -> bool:
+    return fold(a.parent_name) == fold(b.parent_name) != ""
+
+
+def same_person(a: Application, b: Application) -> bool:
+    """Verified as the same person; or two paper forms (both the office's record) for one parent and child.
+
+    A Telegram application's name is whatever the requester typed into Telegram, so it never
+    links on a name: a stranger called "Jo Bloggs" must not inherit Jo Bloggs's vetted form.
+    """
+    if verified_same(a, b):
+        return True
+    both_paper = a.source is Source.PAPER and b.source is Source.PAPER
+    return both_paper and same_name(a, b) and bool({c.key for c in a.children} & {c.key for c in b.children})
 
 
 def merge(existing: Application, other: Application) -> Application:
@@ -241,6 +308,7 @@ def merge(existing: Application, other: Application) -> Application:
         conduct_signed=existing.conduct_signed or other.conduct_signed,
         form_ref=existing.form_ref or other.form_ref,
         contact=existing.contact or other.contact,
+        phone=existing.phone or other.phone,
         recorded_by=existing.recorded_by + tuple(s for s in other.recorded_by if s not in existing.recorded_by),
         applicant_id=existing.applicant_id or other.applicant_id,
         applicant_username=existing.applicant_username or other.applicant_username,
@@ -312,6 +380,7 @@ class Applications:
             conduct_signed=True,
             form_ref=form.form_ref,
             contact=form.contact,
+            phone=form.phone,
             recorded_by=(by,),
             submitted_at=now,
         )
@@ -330,7 +399,12 @@ class Applications:
         self._event(application.number, by, f"Paper form {form.form_ref} recorded by {by_name}")
         self._event(application.number, 0, "Sent to the senior leaders")
         self.services.audit(by, "record application", f"application {application.number}", detail=_children_detail(application))
-        return Filed(application, submitted=True)
+        flagged = tuple(
+            self._flag_same_name(other, application)
+            for other in self.repo.with_status(Status.PENDING, Status.COLLECTING)
+            if other.source is Source.TELEGRAM and not other.same_name_as and same_name(other, application)
+        )
+        return Filed(application, submitted=True, flagged=flagged)
 
     # ---- Telegram join requests ---------------------------------------------------------
     def receive_join_request(self, user_id: int, name: str, username: str, chat_id: int) -> Joined:
@@ -338,10 +412,12 @@ class Applications:
         now = self._now
         own = self.repo.open_for_applicant(user_id)
         if own is not None:
-            own = replace(own, join_chat_id=chat_id)
-            self.repo.save(own)
-            self._event(own.number, user_id, "Asked to join the group again")
-            self.services.audit(user_id, "join request", f"application {own.number}", detail="repeat: linked")
+            if own.join_chat_id != chat_id:
+                own = replace(own, join_chat_id=chat_id)
+                self.repo.save(own)
+            # Withdrawing and asking again in a loop must not grow the history: one line per run.
+            if self._event_once(own.number, user_id, "Asked to join the group again"):
+                self.services.audit(user_id, "join request", f"application {own.number}", detail="repeat: linked")
             return Joined(own, "again")
         candidate = Application(
             number=0,
@@ -390,36 +466,83 @@ class Applications:
         return application
 
     def applicant_conduct(self, number: int, user_id: int, agrees: bool) -> Filed | None:
-        """The applicant agrees (the application goes to SLT) or does not (it cannot, policy 2.2)."""
+        """The applicant agrees (the application goes to SLT) or does not (it cannot, policy 2.2).
+
+        None when the button is not this person's; `unchanged` for a repeat tap, which stores
+        nothing, so a flood of taps cannot grow the application's history.
+        """
         application = self.repo.get(number)
-        if (
-            application is None
-            or application.applicant_id != user_id
-            or application.status is not Status.COLLECTING
-            or not application.children
-        ):
+        if application is None or application.applicant_id != user_id:
             return None
+        if application.status is not Status.COLLECTING or not application.children:
+            return Filed(application, unchanged=True)
         if not agrees:
+            if application.conduct_refused:
+                return Filed(application, unchanged=True)
+            application = replace(application, conduct_refused=True)
+            self.repo.save(application)
             self._event(number, user_id, "Applicant did not agree to the code of conduct")
             self.services.audit(user_id, "applicant code of conduct", f"application {number}", outcome="not agreed")
             return Filed(application)
         now = self._now
-        application = replace(application, conduct_signed=True)
+        application = replace(application, conduct_signed=True, conduct_refused=False)
         self._event(number, user_id, "Applicant agreed to the code of conduct")
         self.services.audit(user_id, "applicant code of conduct", f"application {number}")
         form = self._open_same_person(application, statuses=(Status.PENDING,))
         if form is not None:
-            linked = merge(form, application)
-            self.repo.save(linked)
-            self.repo.save(replace(application, status=Status.LINKED, linked_to=form.number))
-            self._event(form.number, user_id, f"Telegram join request (application {number}) linked to this application")
-            self._event(number, 0, f"Linked to application {form.number} from the same parent")
-            self.services.audit(user_id, "link application", f"application {form.number}", detail=f"application {number}")
-            return Filed(linked, linked=True, refreshed=True)
+            return self._fold(application, form, user_id)
         application = replace(application, status=Status.PENDING, submitted_at=now)
+        twin = next(
+            (a for a in self.repo.with_status(Status.PENDING) if a.source is Source.PAPER and same_name(a, application)),
+            None,
+        )
         self.repo.save(application)
         self._event(number, 0, "Sent to the senior leaders")
+        if twin is not None:
+            application = self._flag_same_name(application, twin)
         return Filed(application, submitted=True)
+
+    def applicant_phone(self, user_id: int, phone: str) -> Filed | None:
+        """A join requester shares their own contact: a phone number on a paper form links them to it."""
+        own = self.repo.open_for_applicant(user_id)
+        digits = phone_digits(phone)
+        if own is None or own.source is not Source.TELEGRAM or not digits:
+            return None
+        if own.phone == digits:
+            return Filed(own, unchanged=True)
+        own = replace(own, phone=digits)
+        self.repo.save(own)
+        self._event(own.number, user_id, "Applicant shared their phone number from Telegram")
+        self.services.audit(user_id, "applicant shared contact", f"application {own.number}")
+        form = next(
+            (a for a in self.repo.with_status(Status.PENDING) if a.source is Source.PAPER and same_phone(a.phone, digits)),
+            None,
+        )
+        if form is None:
+            return Filed(own)
+        return self._fold(own, form, user_id)
+
+    def _fold(self, request: Application, form: Application, user_id: int) -> Filed:
+        """Link a verified join request into the paper form it belongs to."""
+        linked = merge(form, request)
+        self.repo.save(linked)
+        folded = replace(request, status=Status.LINKED, linked_to=form.number, same_name_as=0)
+        self.repo.save(folded)
+        self._clear_applicant_prompt(folded)
+        self._event(form.number, user_id, f"Telegram join request (application {request.number}) linked to this application")
+        self._event(request.number, 0, f"Linked to application {form.number} from the same parent")
+        self.services.audit(user_id, "link application", f"application {form.number}", detail=f"application {request.number}")
+        was_with_leaders = request.status is Status.PENDING
+        return Filed(linked, linked=True, refreshed=True, folded=folded if was_with_leaders else None)
+
+    def _flag_same_name(self, request: Application, form: Application) -> Application:
+        """An unverified join request with the same name as a paper form: kept apart, marked for SLT."""
+        flagged = replace(request, same_name_as=form.number)
+        self.repo.save(flagged)
+        self._event(
+            request.number, 0, f"Same name as paper form #{form.number}: not linked, because nothing verifies this Telegram account"
+        )
+        return flagged
 
     # ---- the decision -------------------------------------------------------------------
     def decide(self, number: int, by: int, by_name: str, approve: bool) -> Decision:
@@ -528,6 +651,34 @@ class Applications:
         if prompt.kind is not PromptKind.ANSWER and self._now - prompt.asked_at > LEADER_PROMPT_WAIT:
             live = False
         return prompt if live else None
+
+    def draft(self, user_id: int, text: str) -> Prompt | None:
+        """A leader typed their reason or question: kept as a draft until they tap Send.
+
+        The window starts again from the typing, so Send has the same few minutes.
+        """
+        prompt = self.awaiting(user_id)
+        if prompt is None or prompt.kind is PromptKind.ANSWER:
+            return None
+        drafted = replace(prompt, draft=clean_note(text, prompt.kind.value), asked_at=self._now)
+        self.repo.set_prompt(drafted)
+        return drafted
+
+    def ready_to_send(self, user_id: int, number: int) -> Prompt | None:
+        """The draft Send would send now: still live, for this application, and typed."""
+        prompt = self.awaiting(user_id)
+        if prompt is None or prompt.number != number or not prompt.draft:
+            return None
+        return prompt
+
+    def retype(self, user_id: int, number: int) -> Prompt | None:
+        """Cancel on a previewed reason: the draft is dropped and the reason may be typed again."""
+        prompt = self.awaiting(user_id)
+        if prompt is None or prompt.number != number or prompt.kind is not PromptKind.REASON:
+            return None
+        fresh = replace(prompt, draft="", asked_at=self._now)
+        self.repo.set_prompt(fresh)
+        return fresh
 
     def wants_text(self, user_id: int) -> bool:
         """Is this person's next plain message meant for an application (a reply, not a command)?
@@ -654,6 +805,14 @@ class Applications:
 
     def _event(self, number: int, actor_id: int, text: str) -> None:
         self.repo.add_event(Event(number, self._now, actor_id, text))
+
+    def _event_once(self, number: int, actor_id: int, text: str) -> bool:
+        """Add a history line unless it would repeat the last one (a flood adds nothing)."""
+        last = self.repo.last_event(number)
+        if last is not None and (last.actor_id, last.text) == (actor_id, text):
+            return False
+        self._event(number, actor_id, text)
+        return True
 
 
 def clip_name(name: str) -> str:

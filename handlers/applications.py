@@ -32,6 +32,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.applications import (
     CONDUCT_REQUIRED,
+    LEADER_PROMPT_WAIT,
     MAX_CHILDREN,
     MAX_CONTACT,
     MAX_FORM_REF,
@@ -41,15 +42,18 @@ from bot.applications import (
     Applications,
     Chase,
     Child,
+    Filed,
     Invalid,
     PaperForm,
+    Prompt,
     PromptKind,
     Status,
     clean,
+    parse_contact,
 )
 from bot.clock import show_time
 from bot.numbers import parse_number
-from bot.roles import Permission, Role
+from bot.roles import Permission, Role, allows
 from bot.services import Services
 from handlers.callbacks import pack
 from handlers.common import (
@@ -146,6 +150,13 @@ def card_text(services: Services, application: Application) -> str:
     lines.append(f"Code of conduct (policy 2.2): {'signed ✅' if a.conduct_signed else 'not signed ❌'}")
     if a.contact:
         lines.append(f"Contact: {h(a.contact)}")
+    if a.phone:
+        lines.append(f"Phone: {h(a.phone)}")
+    if a.same_name_as and a.status is not Status.LINKED:
+        lines.append(
+            f"⚠️ <b>Same name as form #{a.same_name_as} — verify before approving.</b> Not linked to it: "
+            "nothing the school wrote on that form (Telegram username, phone) matches this Telegram account."
+        )
     if a.previous:
         earlier = applications(services).get(a.previous)
         lines.append(f"Applied before: #{a.previous}" + (f" ({earlier.status.value})" if earlier else ""))
@@ -177,7 +188,9 @@ def ask_child_text(services: Services, name: str) -> str:
     return (
         f"Hello {h(name)}. Thank you for asking to join the parents' group of {_school(services)}.\n\n"
         "The senior leaders check every request (policy 1.3). Please reply with your child's full name "
-        "(one per line if you have more than one child at the school)."
+        "(one per line if you have more than one child at the school).\n\n"
+        "If you gave the school a paper form with your phone number on it, you can share your contact "
+        "here instead (📎 → Contact → yourself)."
     )
 
 
@@ -247,7 +260,8 @@ def form_summary(services: Services, form: PaperForm) -> str:
         *(_child_line(services, child) for child in form.children),
         "Code of conduct (policy 2.2): signed ✅",
         f"Form reference: {h(form.form_ref)}",
-        f"Contact: {h(form.contact) if form.contact else '<i>none</i>'}",
+        f"Telegram username: {h(form.contact) if form.contact else '<i>none</i>'}",
+        f"Phone: {h(form.phone) if form.phone else '<i>none</i>'}",
     ]
     return "\n".join(lines)
 
@@ -468,25 +482,28 @@ async def form_ref(update: Update, context: Context) -> str:
         return FORM_REF
     await reply(
         update,
-        "Step 6 of 6 (optional): the parent's <b>contact</b>: their Telegram username (like @name) "
-        "or the name they use on the group's platform.",
+        "Step 6 of 6 (optional): the parent's <b>Telegram username</b> (like @name) and/or <b>phone number</b>, "
+        "as written on the form. Only these link the parent's own Telegram join request to this form; "
+        "a matching name never does.",
         ((("Skip", pack("apf", "skip")),),),
     )
     return CONTACT
 
 
 async def contact_typed(update: Update, context: Context) -> str:
+    form = _draft(context)
     try:
-        _draft(context).contact = clean(_text(update), MAX_CONTACT, "contact")
+        form.contact, form.phone = parse_contact(clean(_text(update), MAX_CONTACT, "contact"))
     except Invalid as problem:
-        await reply(update, h(problem))
+        await reply(update, h(problem), ((("Skip", pack("apf", "skip")),),))
         return CONTACT
     return await _confirm(update, context)
 
 
 async def contact_skipped(update: Update, context: Context) -> str:
     await answer(update)
-    _draft(context).contact = ""
+    form = _draft(context)
+    form.contact, form.phone = "", ""
     return await _confirm(update, context)
 
 
@@ -519,6 +536,9 @@ async def submit(update: Update, context: Context) -> str | int:
             )
     if filed.refreshed:
         refresh_cards(rt, application)
+    for flagged in filed.flagged:
+        if flagged.status is Status.PENDING:
+            refresh_cards(rt, flagged)
     if filed.linked:
         text = (
             f"This is the same parent as application #{application.number}, which is still open, "
@@ -585,20 +605,62 @@ async def applicant_conduct(update: Update, context: Context) -> None:
     rt = runtime(context)
     filed = applications(rt.services).applicant_conduct(number, user.id, agrees=callback.action == "yes")
     if filed is None:
-        rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not pending")
+        rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not theirs")
         await answer(update, "This button is no longer active.")
+        return
+    if filed.unchanged:  # a double tap or a flood: nothing stored, nothing audited, nothing edited
+        collecting = filed.application.status is Status.COLLECTING
+        await answer(update, "Already noted." if collecting else "This button is no longer active.")
         return
     # The cards are queued before any await: the application is already pending, and a lost
     # answer must not leave it without a card (a second tap finds it no longer collecting).
-    if filed.submitted:
-        send_cards(rt, filed.application)
-    if filed.refreshed:
-        refresh_cards(rt, filed.application)
+    _after_filing(rt, filed)
     await answer(update)
     if callback.action != "yes":
         await show(update, CONDUCT_REFUSED, ((("I agree", pack("apj", "yes", number)),),))
         return
     await show(update, WITH_LEADERS)
+
+
+def _after_filing(rt: Runtime, filed: Filed) -> None:
+    """Cards for what has just reached the leaders, or fresh copies of what changed."""
+    if filed.submitted:
+        send_cards(rt, filed.application)
+    if filed.refreshed:
+        refresh_cards(rt, filed.application)
+    if filed.folded is not None:
+        refresh_cards(rt, filed.folded)
+
+
+class SharedOwnContact(filters.MessageFilter):
+    """A join requester shares their own contact (Telegram vouches for the number being theirs)."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(name="join requester's own contact")
+        self.services = services
+
+    def filter(self, message: Message) -> bool:
+        user, contact = message.from_user, message.contact
+        if user is None or contact is None or contact.user_id != user.id:
+            return False
+        return applications(self.services).open_for_applicant(user.id) is not None
+
+
+async def shared_contact(update: Update, context: Context) -> None:
+    """A join requester's own phone number: it links them to a paper form with that number on it."""
+    message = update.effective_message
+    if message is None or message.contact is None or update.effective_user is None:
+        return
+    rt = runtime(context)
+    filed = applications(rt.services).applicant_phone(update.effective_user.id, message.contact.phone_number)
+    if filed is None:
+        return
+    _after_filing(rt, filed)
+    if filed.linked:
+        await reply(update, WITH_LEADERS)
+        return
+    text, buttons = applicant_status(rt.services, filed.application)
+    await reply(update, text, buttons)
 
 
 class AwaitedText(filters.MessageFilter):
@@ -622,10 +684,8 @@ async def typed_text(update: Update, context: Context) -> None:
     apps = applications(rt.services)
     prompt = apps.awaiting(user.id)
     try:
-        if prompt is not None and prompt.kind is PromptKind.REASON:
-            await _reason_typed(update, context, prompt.number)
-        elif prompt is not None and prompt.kind is PromptKind.QUESTION:
-            await _question_typed(update, context, prompt.number)
+        if prompt is not None and prompt.kind in (PromptKind.REASON, PromptKind.QUESTION):
+            await _preview(update, context)
         elif prompt is not None and prompt.kind is PromptKind.ANSWER:
             await _answer_typed(update, context)
         else:
@@ -666,35 +726,90 @@ async def _answer_typed(update: Update, context: Context) -> None:
     await reply(update, "Thank you. I have passed your answer to the senior leaders.")
 
 
-async def _reason_typed(update: Update, context: Context, number: int) -> None:
-    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
+async def _preview(update: Update, context: Context) -> None:
+    """A leader's typed reason or question is shown back: nothing leaves the school until Send."""
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="application prompt")
     if actor is None:
         return
     rt = runtime(context)
-    application = applications(rt.services).give_reason(number, actor.user_id, _text(update))
+    apps = applications(rt.services)
+    prompt = apps.draft(actor.user_id, _text(update))
+    if prompt is None:
+        return
+    application = apps.get(prompt.number)
+    assert application is not None
+    minutes = int(LEADER_PROMPT_WAIT.total_seconds() // 60)
+    what = "reason" if prompt.kind is PromptKind.REASON else "question"
+    cancel = pack("app", "redo" if prompt.kind is PromptKind.REASON else "drop", prompt.number)
+    await reply(
+        update,
+        f"Send this {what} about application #{prompt.number} to "
+        f"{_recipients(rt.services, application, leaving_out=actor.user_id)}?\n\n"
+        f"<blockquote>{h(prompt.draft)}</blockquote>\n\nTap <b>Send</b> within {minutes} minutes, or Cancel.",
+        ((("Send", pack("app", "send", prompt.number)), ("Cancel", cancel)),),
+    )
+
+
+async def send_press(update: Update, context: Context) -> None:
+    """Send under a previewed reason or question: only now does it reach the parent or the office."""
+    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="application prompt")
+    number = press.number if press else None
+    if press is None or number is None:
+        return
+    rt = runtime(context)
+    prompt = applications(rt.services).ready_to_send(press.actor.user_id, number)
+    if prompt is None:  # sent already (a double tap), cancelled, or the few minutes ran out
+        await answer(update, "Nothing to send: it was sent already, cancelled, or the time ran out.")
+        return
+    await answer(update)
+    if prompt.kind is PromptKind.REASON:
+        await _send_reason(update, rt, press.actor, prompt)
+    else:
+        await _send_question(update, rt, press.actor, prompt)
+
+
+async def redo_press(update: Update, context: Context) -> None:
+    """Cancel under a previewed reason: not sent; the leader may type it again or tap Skip."""
+    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
+    number = press.number if press else None
+    if press is None or number is None:
+        return
+    prompt = applications(runtime(context).services).retype(press.actor.user_id, number)
+    await answer(update)
+    if prompt is None:
+        await show(update, "Not sent.")
+        return
+    minutes = int(LEADER_PROMPT_WAIT.total_seconds() // 60)
+    await show(
+        update,
+        f"Not sent. Type the reason again within {minutes} minutes, or tap Skip to send the outcome without one.",
+        ((("Skip", pack("app", "skip", number)),),),
+    )
+
+
+async def _send_reason(update: Update, rt: Runtime, actor: Actor, prompt: Prompt) -> None:
+    number = prompt.number
+    application = applications(rt.services).give_reason(number, actor.user_id, prompt.draft)
     if application is None:
-        await reply(update, "That application's outcome has already been sent.")
+        await show(update, "That application's outcome has already been sent.")
         return
     refresh_cards(rt, application)
     announce(rt, application)
-    await reply(update, f"Reason recorded on application #{number}, and the outcome sent.")
+    await show(update, f"Reason recorded on application #{number}, and the outcome sent.")
 
 
-async def _question_typed(update: Update, context: Context, number: int) -> None:
-    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
-    if actor is None:
-        return
-    rt = runtime(context)
-    question = _text(update)
-    application = applications(rt.services).ask(number, actor.user_id, actor.name, question)
+async def _send_question(update: Update, rt: Runtime, actor: Actor, prompt: Prompt) -> None:
+    number = prompt.number
+    application = applications(rt.services).ask(number, actor.user_id, actor.name, prompt.draft)
     if application is None:
-        await reply(update, f"Application #{number} has already been decided; the question was not sent.")
+        await show(update, f"Application #{number} has already been decided; the question was not sent.")
         return
-    question = h(question.strip())
+    question = h(prompt.draft)
     who = h(actor.name)
+    key = f"app:{number}:ask:{int(prompt.asked_at.timestamp())}"
     if application.applicant_id:
         rt.delivery.post(
-            f"app:{number}:ask:{update.update_id}",
+            key,
             application.applicant_id,
             f"A question from the senior leaders of {_school(rt.services)} about your request to join the "
             f"parents' group:\n\n{question}\n\nPlease reply here.",
@@ -703,12 +818,12 @@ async def _question_typed(update: Update, context: Context, number: int) -> None
     for recorder in application.recorded_by:
         if recorder != actor.user_id:
             rt.delivery.post(
-                f"app:{number}:ask:{update.update_id}:{recorder}",
+                f"{key}:{recorder}",
                 recorder,
                 f"{who} asks about application #{number} ({h(application.parent_name)}), whose form you recorded:\n\n"
                 f"{question}\n\nPlease find out from the parent and let {who} know.",
             )
-    await reply(update, f"Question sent to {_recipients(rt.services, application, leaving_out=actor.user_id)}.")
+    await show(update, f"Question sent to {_recipients(rt.services, application, leaving_out=actor.user_id)}.")
 
 
 # ---- the decision -----------------------------------------------------------------------------
@@ -815,7 +930,10 @@ async def show_pending(update: Update, context: Context, actor: Actor, number: i
     services.audit(actor.user_id, "list pending applications", f"page {number + 1}")
     now = services.clock.now()
     lines = []
+    leader = allows(actor.role, Permission.DECIDE_APPLICATIONS)
     for a in applications(services).open_applications():
+        if not leader and actor.user_id not in a.recorded_by:
+            continue  # office staff and admins see the forms they recorded; the rest is for SLT
         if a.status is Status.PENDING:
             state = f"waiting {_waited(a.submitted_at or a.created_at, now)} for a decision"
         else:
@@ -824,7 +942,8 @@ async def show_pending(update: Update, context: Context, actor: Actor, number: i
         source = "📄" if a.recorded_by else "📱"
         lines.append(f"{source} <b>#{a.number}</b> {h(a.parent_name)}: {state}{flag}")
     if not lines:
-        await show(update, "No parents' group applications are waiting. 🎉")
+        mine = "" if leader else " among the forms you recorded"
+        await show(update, f"No parents' group applications are waiting{mine}. 🎉")
         return
     page = paginate(lines, number, per_page=10)
     text = "<b>Parents' group applications waiting</b>\n" + "\n".join(page.lines) + page.footer
@@ -845,8 +964,18 @@ async def show_application(update: Update, context: Context, actor: Actor) -> No
     if application is None:
         await reply(update, "Usage: <code>/application N</code>, where N is a number from /pending.")
         return
-    rt.services.audit(actor.user_id, "view application", f"application {application.number}")
-    await reply(update, _history_text(rt.services, application))
+    if allows(actor.role, Permission.DECIDE_APPLICATIONS):
+        rt.services.audit(actor.user_id, "view application", f"application {application.number}")
+        await reply(update, _history_text(rt.services, application))
+        return
+    if actor.user_id not in application.recorded_by:
+        rt.services.audit(actor.user_id, "view application", f"application {application.number}", outcome="refused: not recorded by them")
+        await reply(update, f"Application #{application.number} is for the senior leaders. You can see the forms you recorded.")
+        return
+    # The recorder sees the form they wrote and its outcome (which they are told anyway), not
+    # the leaders' questions, the applicant's answers or the rest of the history.
+    rt.services.audit(actor.user_id, "view application", f"application {application.number}", detail="recorder's view")
+    await reply(update, card_text(rt.services, application))
 
 
 # ---- Telegram's side of a decision, and chasing -------------------------------------------
@@ -987,6 +1116,9 @@ def register(application: PtbApplication, rt: Runtime) -> None:  # type: ignore[
     application.add_handler(CallbackQueryHandler(ask_press, pattern=r"^1:app:ask:"))
     application.add_handler(CallbackQueryHandler(skip_reason, pattern=r"^1:app:skip:"))
     application.add_handler(CallbackQueryHandler(drop_question, pattern=r"^1:app:drop:"))
+    application.add_handler(CallbackQueryHandler(send_press, pattern=r"^1:app:send:"))
+    application.add_handler(CallbackQueryHandler(redo_press, pattern=r"^1:app:redo:"))
+    application.add_handler(MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE & SharedOwnContact(rt.services), shared_contact))
     application.add_handler(CommandHandler("pending", pending))
     application.add_handler(CallbackQueryHandler(pending_page, pattern=r"^1:apl:page:"))
     application.add_handler(CommandHandler("application", show_application))

@@ -71,6 +71,13 @@ class ApplicationRepository:
             {"number": event.number, "at": event.at.isoformat(), "actor_id": event.actor_id, "text": event.text}
         )
 
+    def last_event(self, number: int) -> Event | None:
+        docs = self._events.search(Query().number == number)
+        if not docs:
+            return None
+        d = max(docs, key=lambda d: d.doc_id)
+        return Event(d["number"], datetime.fromisoformat(d["at"]), d["actor_id"], d["text"])
+
     def events(self, number: int) -> list[Event]:
         docs = self._events.search(Query().number == number)
         return [
@@ -86,6 +93,7 @@ class ApplicationRepository:
             "number": prompt.number,
             "asked_at": prompt.asked_at.isoformat(),
             "asked_by": prompt.asked_by,
+            "draft": prompt.draft,
         }
         self._prompts.upsert(doc, Query().user_id == prompt.user_id)
 
@@ -93,7 +101,9 @@ class ApplicationRepository:
         d = self._prompts.get(Query().user_id == user_id)
         if not isinstance(d, Document):
             return None
-        return Prompt(d["user_id"], PromptKind(d["kind"]), d["number"], datetime.fromisoformat(d["asked_at"]), d["asked_by"])
+        return Prompt(
+            d["user_id"], PromptKind(d["kind"]), d["number"], datetime.fromisoformat(d["asked_at"]), d["asked_by"], d.get("draft", "")
+        )
 
     def clear_prompt(self, user_id: int) -> None:
         self._prompts.remove(Query().user_id == user_id)
@@ -119,6 +129,7 @@ def _to_doc(a: Application) -> dict[str, Any]:
         "conduct_signed": a.conduct_signed,
         "form_ref": a.form_ref,
         "contact": a.contact,
+        "phone": a.phone,
         "recorded_by": list(a.recorded_by),
         "applicant_id": a.applicant_id,
         "applicant_username": a.applicant_username,
@@ -137,6 +148,8 @@ def _to_doc(a: Application) -> dict[str, Any]:
         "join_attempts": a.join_attempts,
         "join_next_at": _iso(a.join_next_at),
         "join_result": a.join_result,
+        "same_name_as": a.same_name_as,
+        "conduct_refused": a.conduct_refused,
     }
 
 
@@ -152,6 +165,7 @@ def _from_doc(d: Mapping[str, Any]) -> Application:
         conduct_signed=d.get("conduct_signed", False),
         form_ref=d.get("form_ref", ""),
         contact=d.get("contact", ""),
+        phone=d.get("phone", ""),
         recorded_by=tuple(d.get("recorded_by", [])),
         applicant_id=d.get("applicant_id", 0),
         applicant_username=d.get("applicant_username", ""),
@@ -170,4 +184,6 @@ def _from_doc(d: Mapping[str, Any]) -> Application:
         join_attempts=d.get("join_attempts", 0),
         join_next_at=_moment(d.get("join_next_at")),
         join_result=d.get("join_result", ""),
+        same_name_as=d.get("same_name_as", 0),
+        conduct_refused=d.get("conduct_refused", False),
     )

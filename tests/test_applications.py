@@ -226,9 +226,10 @@ async def test_admins_office_and_strangers_cannot_decide(school: BotHarness) -> 
     copy = card(school, SLT)
     approve, reject = dict(copy.buttons)["Approve"], dict(copy.buttons)["Reject"]
     for person, expected in ((ADMIN, "only staff allowed to decide applications"), (OFFICE, "only staff allowed"), (STRANGER, "not for you")):
-        for data in (approve, reject):
+        for tap, data in enumerate((approve, reject)):
             answer = await school.press(person, copy, data=data)
-            assert answer and expected in answer["text"]
+            if person != STRANGER or tap == 0:  # a stranger is answered once per window (flood limit)
+                assert answer and expected in answer["text"]
     assert applications(school.services).get(1).status is Status.PENDING
     assert [label for label, _ in card(school, HEAD).buttons] == ["Approve", "Reject", "Ask for information"]
     refused = [e for e in school.audit() if e.action in ("approve application", "reject application") and e.outcome.startswith("refused")]
@@ -244,8 +245,10 @@ async def test_rejection_declines_the_join_request_and_the_reason_reaches_the_ap
     assert "type a short reason" in prompt.plain and [label for label, _ in prompt.buttons] == ["Skip"]
     assert "not been approved" not in school.last(PARENT).plain  # the outcome waits for the reason
 
-    [done] = await school.say(HEAD, "We could not confirm <a link> to a pupil & family.")
-    assert "Reason recorded" in done.plain
+    [preview] = await school.say(HEAD, "We could not confirm <a link> to a pupil & family.")
+    assert "not been approved" not in school.last(PARENT).plain  # nothing leaves before Send
+    await school.press(HEAD, preview, "Send")
+    assert "Reason recorded" in preview.plain
     told = school.last(PARENT)
     assert "has not been approved" in told.plain and "Reason: We could not confirm <a link> to a pupil & family." in told.plain
     for leader in LEADERS:
@@ -263,7 +266,7 @@ async def test_skipping_the_reason_tells_the_recorder_and_an_unanswered_prompt_t
 
     await school.press(SLT2, card(school, SLT2, 2), "Reject")
     assert "#2" not in school.last(OFFICE).plain
-    await school.advance(minutes=31)  # no reason typed: the outcome goes out without one
+    await school.advance(minutes=11)  # no reason typed: the outcome goes out without one
     assert "Application #2 (Sam Smith-Jones), whose form you recorded, was rejected" in school.last(OFFICE).plain
     [late] = await school.say(SLT2, "Too late now")
     assert "didn't understand" in late.plain
@@ -334,8 +337,9 @@ async def test_asking_for_information_reaches_the_applicant_and_their_answer_com
     await join_and_agree(school)
     await school.press(DEPUTY, card(school, DEPUTY), "Ask for information")
     assert "goes to the applicant" in school.last(DEPUTY).plain
-    [sent] = await school.say(DEPUTY, "Which class is your child in?")
-    assert "Question sent to the applicant" in sent.plain
+    [preview] = await school.say(DEPUTY, "Which class is your child in?")
+    await school.press(DEPUTY, preview, "Send")
+    assert "Question sent to the applicant" in preview.plain
     assert "Which class is your child in?" in school.last(PARENT).plain
     [thanks] = await school.say(PARENT, "Year 3, with Mrs <Brown>")
     assert "passed your answer" in thanks.plain
@@ -352,8 +356,9 @@ async def test_asking_for_information_reaches_the_applicant_and_their_answer_com
 async def test_a_question_about_a_paper_form_goes_to_whoever_recorded_it(school: BotHarness) -> None:
     await record_form(school)
     await school.press(SLT, card(school, SLT), "Ask for information")
-    [sent] = await school.say(SLT, "Has the parent got a Telegram account?")
-    assert "Olive Office (recorded the form)" in sent.plain
+    [preview] = await school.say(SLT, "Has the parent got a Telegram account?")
+    await school.press(SLT, preview, "Send")
+    assert "Olive Office (recorded the form)" in preview.plain
     relayed = school.last(OFFICE)
     assert "Sam Leader asks about application #1 (Jo Bloggs)" in relayed.plain
     assert "Has the parent got a Telegram account?" in relayed.plain
@@ -467,3 +472,154 @@ async def test_a_leader_who_recorded_the_form_has_nobody_to_ask(school: BotHarne
     await record_form(school, by=SLT)
     answer = await school.press(SLT, card(school, SLT), "Ask for information")
     assert answer and "you recorded this form yourself" in answer["text"]
+
+
+# ---- identity is never a display name (issue 12, point 5) -------------------------------------
+
+
+STRANGER_JO = 7003
+
+
+def share_contact(bot: BotHarness, user: int, phone: str, owner: int | None = None) -> None:
+    """The user shares a contact card in their private chat (their own unless `owner` says otherwise)."""
+    contact = {"phone_number": phone, "first_name": "Jo", "user_id": owner or user}
+    bot.emu._user_message(user, None, {"contact": contact}, None)
+
+
+async def test_a_stranger_with_the_parents_name_is_kept_apart_from_the_vetted_form(school: BotHarness) -> None:
+    await record_form(school)  # the office's vetted form for Jo Bloggs, child Amelia Smith
+    school.emu.add_user(STRANGER_JO, "Jo", "Bloggs", started=False)
+    await join_and_agree(school, STRANGER_JO, "Amelia Smith")
+
+    assert applications(school.services).get(1).applicant_id == 0, "the form is not given to a display name"
+    second = applications(school.services).get(2)
+    assert second.status is Status.PENDING and second.same_name_as == 1
+    for leader in LEADERS:
+        assert "Same name as form #1 — verify before approving" in card(school, leader, 2).plain
+        assert "verify" not in card(school, leader, 1).plain
+
+    # Questions about the form go to the office, never to the unverified account.
+    await school.press(SLT, card(school, SLT, 1), "Ask for information")
+    [preview] = await school.say(SLT, "Does the parent have a court order?")
+    await school.press(SLT, preview, "Send")
+    await school.press(HEAD, card(school, HEAD, 1), "Approve")
+    told = "\n".join(m.plain for m in school.emu.messages_to(STRANGER_JO))
+    assert "court order" not in told and "approved" not in told
+    assert join_calls(school, "approveChatJoinRequest") == [], "the Head's Approve of the form lets nobody in"
+    assert school.emu.join_requests[(GROUP, STRANGER_JO)] == "pending"
+
+
+async def test_a_form_recorded_after_a_same_name_join_request_marks_it_for_checking(school: BotHarness) -> None:
+    school.emu.add_user(STRANGER_JO, "Jo", "Bloggs", started=False)
+    await join_and_agree(school, STRANGER_JO, "Amelia Smith")
+    done = await record_form(school)
+    assert "Application #2 recorded" in done.plain, "not linked to the join request"
+    assert applications(school.services).get(1).same_name_as == 2
+    assert "Same name as form #2 — verify before approving" in card(school, SLT, 1).plain
+
+
+async def test_the_username_on_the_form_links_and_a_phone_links_only_when_shared_by_its_owner(school: BotHarness) -> None:
+    await record_form(school, parent="Robin Other", contact="07700 900123")
+    assert "Phone: 07700900123" in card(school, SLT).plain
+    school.emu.join_request(PARENT2, GROUP)
+    await school.settle()
+    assert "share your contact" in school.last(PARENT2).plain
+
+    share_contact(school, PARENT2, "+44 7700 900123", owner=STRANGER)  # somebody else's card: proves nothing
+    await school.settle()
+    assert applications(school.services).get(2).status is Status.COLLECTING
+
+    share_contact(school, PARENT2, "+44 7700 900123")
+    await school.settle()
+    assert "with the senior leaders" in school.last(PARENT2).plain
+    assert applications(school.services).get(2).status is Status.LINKED
+    assert applications(school.services).get(1).applicant_id == PARENT2
+    await school.press(HEAD, card(school, HEAD), "Approve")
+    assert school.emu.join_requests[(GROUP, PARENT2)] == "approved"
+    assert "has been approved" in school.last(PARENT2).plain
+
+
+async def test_the_contact_step_takes_only_what_can_be_verified(school: BotHarness) -> None:
+    await school.say(OFFICE, "/apply")
+    [relationship] = await school.say(OFFICE, "Jo Bloggs")
+    await school.press(OFFICE, relationship, "Mother")
+    [matches] = await school.say(OFFICE, "Amelia Smith")
+    await school.press(OFFICE, matches, "Amelia Smith (Year 3)")
+    await school.press(OFFICE, school.last(OFFICE), "That's all")
+    await school.press(OFFICE, school.last(OFFICE), "Yes, signed")
+    await school.say(OFFICE, "F-17")
+    [refused] = await school.say(OFFICE, "Jo B on Facebook")
+    assert "Telegram username" in refused.plain and "phone number" in refused.plain
+    [summary] = await school.say(OFFICE, "@jo_bloggs, +44 7700 900123")
+    assert "Telegram username: @jo_bloggs" in summary.plain and "Phone: 447700900123" in summary.plain
+
+
+# ---- floods, prompts and who sees what (issue 12, points 15, 17, 18) --------------------------
+
+
+async def test_a_flood_of_taps_from_the_applicant_does_not_grow_the_history(school: BotHarness) -> None:
+    school.emu.join_request(PARENT, GROUP)
+    await school.settle()
+    [question] = await school.say(PARENT, "Amelia Smith")
+    no = dict(question.buttons)["I do not agree"]
+    for _ in range(30):
+        school.emu.press(PARENT, question, data=no)
+    await school.settle()
+    apps = applications(school.services)
+    refusals = [e for e in apps.history(1) if "did not agree" in e.text]
+    assert len(refusals) == 1
+    audit_before = len(school.audit())
+    for _ in range(30):
+        school.emu.press(PARENT, question, data=no)
+    await school.settle()
+    assert len(apps.history(1)) == len(refusals) + 2  # received, named children, did not agree
+    assert len(school.audit()) == audit_before
+    yes = dict(question.buttons)["I agree"]
+    for _ in range(10):
+        school.emu.press(PARENT, question, data=yes)
+    await school.settle()
+    assert len(cards(school, SLT)) == 1
+    assert not [e for e in school.audit() if e.outcome.startswith("refused")]
+    for _ in range(5):  # withdrawing and asking again in a loop
+        school.emu.join_request(PARENT, GROUP)
+        await school.settle()
+    assert len([e for e in apps.history(1) if "again" in e.text]) == 1
+
+
+async def test_a_leaders_prompt_expires_and_typed_text_waits_for_send(school: BotHarness) -> None:
+    await join_and_agree(school)
+    await school.press(SLT, card(school, SLT), "Ask for information")
+    await school.advance(minutes=20)
+    [late] = await school.say(SLT, "Lunch at 1? Bring the court order file")
+    assert "didn't understand" in late.plain
+    assert not [m for m in school.emu.messages_to(PARENT) if "court order" in m.plain]
+
+    await school.press(SLT, card(school, SLT), "Ask for information")
+    [preview] = await school.say(SLT, "Which class is your child in?")
+    assert "Which class is your child in?" in preview.plain and [label for label, _ in preview.buttons] == ["Send", "Cancel"]
+    assert not [m for m in school.emu.messages_to(PARENT) if "Which class" in m.plain]
+    await school.press(SLT, preview, "Cancel")
+    assert not [m for m in school.emu.messages_to(PARENT) if "Which class" in m.plain]
+
+    await school.press(SLT, card(school, SLT), "Ask for information")
+    [preview] = await school.say(SLT, "Which year is your child in?")
+    await school.advance(minutes=6)
+    answer = await school.press(SLT, preview, "Send")
+    assert answer and "time ran out" in answer["text"]
+    assert not [m for m in school.emu.messages_to(PARENT) if "Which year" in m.plain]
+
+
+async def test_only_leaders_read_an_applications_history(school: BotHarness) -> None:
+    await record_form(school)
+    await school.press(SLT, card(school, SLT), "Reject")
+    [preview] = await school.say(SLT, "Father has a court order; do not admit")
+    await school.press(SLT, preview, "Send")
+    [refused] = await school.say(ADMIN, "/application 1")
+    assert "for the senior leaders" in refused.plain and "court order" not in refused.plain
+    [pending] = await school.say(ADMIN, "/pending")
+    assert "Jo Bloggs" not in pending.plain
+    [own] = await school.say(OFFICE, "/application 1")
+    assert "Parents' group application #1" in own.plain and "History" not in own.plain
+    [leader] = await school.say(HEAD, "/application 1")
+    assert "History" in leader.plain and "court order" in leader.plain
+    assert ("view application", "refused: not recorded by them") in [(e.action, e.outcome) for e in school.audit() if e.actor_id == ADMIN]
