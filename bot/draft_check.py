@@ -23,7 +23,14 @@ from better_profanity.utils import get_complete_path_of_file, read_wordlist
 from bot.name_mentions import NameMention, finder_for
 from bot.names import PupilIndex
 from bot.text_normal import Normalised, held_letter_readings, normalise
-from bot.word_lists import british_profanity, is_function_word, is_ordinary_word, likeliest_reading, school_allow_phrases
+from bot.word_lists import (
+    british_profanity,
+    is_english_word,
+    is_function_word,
+    is_ordinary_word,
+    likeliest_reading,
+    school_allow_phrases,
+)
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -286,11 +293,13 @@ def _used_as_name(mention: NameMention, ordinary: frozenset[str]) -> bool:
 
     A name that is no ordinary word (Amelia) always is. An ordinary word is a name when
     it stands beside a class or year, or when it has a capital that its place does not
-    explain: mid-sentence ("Well done to May"), with a possessive ("Grace's"), or at the
-    start of a sentence unless it is a word that often starts one ("May we...") or is
-    part of a date ("22 May").
+    explain: mid-sentence ("Well done to May"), with a possessive ("Grace's", "Amelias"
+    but not "Romans", an English plural), or at the start of a sentence unless it is a
+    word that often starts one ("May we...") or is part of a date ("22 May").
     """
     words = mention.key.split()
+    if mention.plain_s and is_english_word(words[-1] + "s"):
+        return False  # "the Romans", "PE kits": a plural, not "Amelias painting"
     if mention.beside_class or not (mention.key in ordinary or all(map(is_ordinary_word, words))):
         return True
     if not mention.capitalised or mention.beside_date:

@@ -49,6 +49,7 @@ class NameMention:
     capitalised: bool
     sentence_start: bool
     possessive: bool
+    plain_s: bool  # written with an s and no apostrophe: "Amelias painting" (or "the Romans")
     beside_class: bool
     beside_date: bool
 
@@ -177,7 +178,8 @@ class NameFinder:
             pupils=entry.pupils,
             capitalised=first.capitalised,
             sentence_start=i == 0 or bool(_SENTENCE_ENDS.intersection(first.gap_before)),
-            possessive=last.possessive or last.token == entry.tokens[-1] + "s",
+            possessive=last.possessive,
+            plain_s=last.token == entry.tokens[-1] + "s",
             beside_class=beside_class,
             beside_date=any(_DATE_TOKEN.fullmatch(t) for t in beside),
         )

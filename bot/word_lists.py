@@ -54,6 +54,12 @@ def is_ordinary_word(word: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
+def is_english_word(word: str) -> bool:
+    """Whether English uses this word at all (it is in the frequency list's common part)."""
+    return zipf_frequency(word, "en") >= LISTED_ZIPF
+
+
+@lru_cache(maxsize=8192)
 def is_function_word(word: str) -> bool:
     """Words so common that a capital at the start of a sentence says nothing ("May", "Will")."""
     return zipf_frequency(word, "en") >= FUNCTION_ZIPF
