@@ -143,7 +143,8 @@ async def import_help(update: Update, context: Context, actor: Actor) -> None:
     await reply(
         update,
         "Send the consent register as a <b>CSV file</b> (UTF-8, comma or semicolon separated) with these "
-        f"columns:\n<code>{h(columns)}</code>\nYou will see a preview before anything is saved.",
+        f"columns:\n<code>{h(columns)}</code>\nDates as 31/07/2026 or 2026-07-31. "
+        "You will see a preview before anything is saved.",
     )
 
 

@@ -206,3 +206,19 @@ async def test_only_office_slt_and_head_import_and_only_in_a_private_chat(school
     assert refused and refused["text"].startswith("Sorry")
     assert school.services.consents.all() == before
     assert not any(school.emu.messages_to(person) for person in (ADMIN2, HEAD))
+
+
+async def test_a_confirm_after_the_register_changed_is_refused_not_applied_differently(school: BotHarness) -> None:
+    """Two previews of different files: confirming the second after the first is loaded would do what nobody saw."""
+    [office_preview] = await send_file(school, OFFICE, csv(*ROWS[:7]))  # Harry Khan leaving
+    [slt_preview] = await send_file(school, SLT, the_update())  # previewed while Harry was still on roll
+    await school.press(OFFICE, office_preview, "Confirm")
+    await school.press(SLT, slt_preview, "Confirm")
+    assert "changed since the preview" in school.last(SLT).plain
+    assert school.services.consents.get("P004").withdrawn is None and school.services.consents.get("P101") is None
+    assert not any(school.emu.messages_to(person) for person in (ADMIN, HEAD))
+
+
+async def test_import_help_names_the_columns_and_the_date_formats(school: BotHarness) -> None:
+    [help_text] = await school.say(OFFICE, "/import")
+    assert "consent_page" in help_text.plain and "31/07/2026 or 2026-07-31" in help_text.plain
