@@ -230,7 +230,7 @@ def preview_sections(
              for old, new in zip(preview.previous, preview.changed)],
             limit,
         ),
-        _section("Leaving (will be marked as left)", [who(pupil) for pupil in preview.leaving], limit),
+        _section("Leaving", [who(pupil) for pupil in preview.leaving], limit),
     ]
     return [section for section in sections if section.lines]
 

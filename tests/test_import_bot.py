@@ -61,7 +61,7 @@ async def test_preview_names_who_is_new_changed_and_leaving_with_withdrawn_conse
     [preview] = await send_file(school, OFFICE, the_update())
     text = preview.plain
     withdrawn, new, changed, leaving = (
-        text.index("Consent withdrawn or narrowed (2)"), text.index("New (12)"), text.index("Changed (2)"), text.index("Leaving (will"),
+        text.index("Consent withdrawn or narrowed (2)"), text.index("New (12)"), text.index("Changed (2)"), text.index("Leaving (1)"),
     )
     assert withdrawn < new < changed < leaving
     assert "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity (withdrawn from 1 Dec 2026)" in text
@@ -121,7 +121,7 @@ async def test_removing_most_of_the_register_needs_a_second_explicit_tap(bot: Bo
     load(bot, csv(*(f"S{n:04},Child{n},Family{n},,Year {n % 6 + 1},yes,yes,yes,2025-09-05,," for n in range(5000))))
     two_rows = csv("S0000,Child0,Family0,,Year 1,yes,yes,yes,2025-09-05,,", "S0001,Child1,Family1,,Year 2,yes,yes,yes,2025-09-05,,")
     [preview] = await send_file(bot, OFFICE, two_rows)
-    assert "Leaving (will be marked as left) (4,998)" in preview.plain and "…and 4,988 more." in preview.plain
+    assert "Leaving (4,998)" in preview.plain and "…and 4,988 more." in preview.plain
     assert "4,998 of the 5,000 pupils on roll would be marked as left" in preview.plain
     assert [label for label, _ in preview.buttons] == ["⚠️ Confirm: 4,998 pupils leave", "Cancel"]
 
