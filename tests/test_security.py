@@ -361,10 +361,14 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
     await bot.press(PARENT, question, "I do not agree")
     await bot.press(PARENT, question, "I agree")
 
-    # Sam starts a question and drops it; Sally rejects the join request without a reason.
+    # Sam types a question and cancels it before Send; Sally types a reason, takes it back, and
+    # rejects the join request without one.
     await bot.press(SLT, last_with(bot, SLT, "Parents' group application #1"), "Ask for information")
+    await bot.say(SLT, "Which class is the child in?")
     await bot.press(SLT, bot.last(SLT), "Cancel")
     await bot.press(SLT2, last_with(bot, SLT2, "Parents' group application #2"), "Reject")
+    await bot.say(SLT2, "Not known to the school")
+    await bot.press(SLT2, bot.last(SLT2), "Cancel")
     await bot.press(SLT2, bot.last(SLT2), "Skip")
     await bot.say(OFFICE, "/pending")
     await bot.say(OFFICE, "/application 1")
