@@ -129,9 +129,10 @@ def withdrawal_messages(services: Services, notice: WithdrawalNotice, by: str) -
 
 def send_withdrawal_notice(post: Post, services: Services, notice: WithdrawalNotice, by: str) -> None:
     """One message (in parts if long) to each recipient's private chat, through the durable outbox."""
+    parts = withdrawal_messages(services, notice, by)
     for person in notice.recipients:
-        for part, text in enumerate(withdrawal_messages(services, notice, by), start=1):
-            post(f"consent-withdrawn:{notice.reference}:{person}:{part}", person, text)
+        for number, text in enumerate(parts, start=1):
+            post(f"consent-withdrawn:{notice.reference}:{person}:{number}", person, text)
 
 
 @staff_only(Permission.IMPORT_REGISTER)
