@@ -14,6 +14,7 @@ from bot.logsafe import hide_secret
 from bot.services import Services
 from handlers import access, applications, audit, consent, incidents, moderation, register_import
 from handlers.delivery import Delivery, RetryingRateLimiter
+from handlers.delivery import register as register_delivery
 from handlers.errors import DiskAlarm, on_error
 from handlers.menu import refresh_menu, set_default_menu
 from handlers.runtime import Runtime, Ticker
@@ -57,6 +58,7 @@ def build_application(
     rt.ticker.add("outbox cleanup", lambda now: _prune_outbox(rt, now))
     application.bot_data["runtime"] = rt
     application.bot_data["autotick"] = autotick
+    register_delivery(application, rt.delivery)
     for feature in FEATURES:
         rt.menu.extend(feature.COMMANDS)
         feature.register(application, rt)

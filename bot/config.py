@@ -121,6 +121,11 @@ class AccessConfig:
 
 
 @dataclass(frozen=True)
+class DeliveryConfig:
+    give_up_after_minutes: int = 60  # someone Telegram will not let the bot write to: then the leaders are told
+
+
+@dataclass(frozen=True)
 class DigestConfig:
     weekday: str = "mon"
     time: time = time(7, 30)
@@ -138,6 +143,7 @@ class Config:
     applications: ApplicationsConfig = field(default_factory=ApplicationsConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
     def summary(self) -> str:
         """A short human summary for `check-config`; never includes the token."""
@@ -197,6 +203,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     "applications": {"group_chat_id": 0, "remind_after_hours": 48},
     "digest": {"weekday": "mon", "time": "07:30"},
     "access": {"request_cooldown_days": 7, "stranger_window_minutes": 10},
+    "delivery": {"give_up_after_minutes": 60},
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -384,9 +391,13 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
         stranger_window_minutes=r.integer("access", "stranger_window_minutes", minimum=1),
     )
 
+    delivery = DeliveryConfig(give_up_after_minutes=r.integer("delivery", "give_up_after_minutes", minimum=1))
+
     if r.problems:
         raise ConfigError(r.problems)
-    return Config(telegram, school, roles, storage, consent, moderation, escalation, applications, digest, access)
+    return Config(
+        telegram, school, roles, storage, consent, moderation, escalation, applications, digest, access, delivery
+    )
 
 
 def _moderation(r: _Reader) -> ModerationConfig:

@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import re
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,12 @@ Params = dict[str, Any]
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+# sendPhoto: at most 10 MB, width + height at most 10,000, ratio at most 20 (Bot API docs).
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_SIDES = 10_000
+PHOTO_MAX_RATIO = 20
+# Refusals of a picture as a photo: like a 403, the bot learns them only by trying.
+PHOTO_REFUSALS = ("PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID")
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup"
     " are exactly the same as a current content and reply markup of the message"
@@ -325,7 +332,7 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A call Telegram would have refused; ``expected`` for 403s the bot must live with."""
+    """A call Telegram would have refused; ``expected`` for 403s and photo refusals the bot must live with."""
 
     method: str
     params: Params
@@ -455,6 +462,36 @@ def _int(params: Params, name: str) -> int:
         return int(_need(params, name))
     except (TypeError, ValueError):
         raise _bad(f'parameter "{name}" must be an integer') from None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG, GIF or JPEG header; None when the bytes do not say."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        width, height = struct.unpack("<HH", data[6:10])
+        return width, height
+    at = 2 if data.startswith(b"\xff\xd8") else len(data)
+    while at + 9 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start-of-frame segment
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return width, height
+        at += 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
+    return None
+
+
+def _photo_refusal(data: bytes) -> _Refused | None:
+    """Telegram's refusal of these bytes as a photo (they may still go as a document)."""
+    if len(data) > PHOTO_MAX_BYTES:
+        return _bad("PHOTO_SAVE_FILE_INVALID")
+    size = image_size(data)
+    if size is not None:
+        width, height = size
+        if min(size) == 0 or width + height > PHOTO_MAX_SIDES or max(size) > PHOTO_MAX_RATIO * min(size):
+            return _bad("PHOTO_INVALID_DIMENSIONS")
+    return None
 
 
 def _command_entities(text: str | None) -> list[dict[str, Any]]:
@@ -732,9 +769,8 @@ class BotApiEmulator:
 
     def _refuse(self, method: str, params: Params, refusal: _Refused) -> None:
         log.debug("refused %s: %s", method, refusal.description)
-        self.refusals.append(
-            Refusal(method, params, refusal.code, refusal.description, refusal.code == 403)
-        )
+        expected = refusal.code == 403 or any(kind in refusal.description for kind in PHOTO_REFUSALS)
+        self.refusals.append(Refusal(method, params, refusal.code, refusal.description, expected))
 
     # --- api.json -----------------------------------------------------------------------
 
@@ -1250,6 +1286,8 @@ class BotApiEmulator:
         else:
             raise _bad(f"there is no {kind} in the request")
         if kind == "photo":
+            if (refusal := _photo_refusal(data)) is not None:
+                raise refusal
             sizes = self._photo_sizes(data)
             content: dict[str, Any] = {"photo": sizes}
             fields: dict[str, Any] = {"photo": sizes[-1]["file_id"]}

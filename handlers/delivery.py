@@ -1,28 +1,34 @@
 """Durable delivery: every important message goes through the outbox and is retried until sent.
 
-This is the one place that turns Telegram's refusals into decisions: wait and retry
-(429, network trouble, 5xx, a Head who has not started the bot yet), treat as done
-(an edit that changes nothing, a message that no longer exists), or give up loudly
-(a malformed message, which is a bug).
+This is the one place that turns Telegram's refusals into decisions, and every refusal ends in
+one: wait and retry (429, network trouble, 5xx); retry for a bounded time and then tell the
+leaders once (someone who never opened the bot or blocked it); send it another way (a picture
+Telegram will not take as a photo goes as a file, then as text with a note; HTML Telegram cannot
+parse, or text over its limit, goes as shortened plain text); treat as done (an edit that changes
+nothing, a message that no longer exists); or cancel (the recipient's access ended or was
+lowered since the message was queued: checked right before every send and every edit).
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
 import uuid
 from dataclasses import replace
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.ext import AIORateLimiter, Application, CallbackContext, TypeHandler
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.services import Services
-from storage.outbox import Buttons, OutboxItem
+from bot.roles import PERMISSIONS, Permission, Role, allows
+from bot.services import SYSTEM, Services
+from storage.outbox import DISK_REFUSED, Buttons, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,30 @@ NETWORK_RETRIES = 2
 NETWORK_BACKOFF = 0.2  # seconds, doubled on each retry
 FORBIDDEN_BACKOFF = timedelta(minutes=1)
 _DONE_EDIT_ERRORS = ("message is not modified", "message to edit not found", "message can't be edited")
+# Telegram will not take this picture as a photo (size, dimensions, format, a stale file id).
+_PICTURE_REFUSALS = (
+    "photo_invalid",
+    "photo_save_file_invalid",
+    "photo_ext_invalid",
+    "photo_content",
+    "image_process_failed",
+    "wrong file identifier",
+    "wrong remote file",
+    "wrong type of the web page content",
+    "failed to get http url content",
+    "can't use file of type",
+    "type of file mismatch",
+    "file must be non-empty",
+    "file is too big",
+    "entity too large",
+)
+# The text itself is refused: sent again as plain text inside the limit.
+_TEXT_REFUSALS = ("can't parse entities", "message is too long", "caption is too long", "text is empty")
+# The copy is not what the edit expects (a text edit of a picture, or the other way round).
+_WRONG_KIND = ("there is no text in the message to edit", "there is no caption in the message to edit")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
 
 
 # The updater retries polling itself; a callback answer that arrives late is worse than none.
@@ -79,6 +109,46 @@ def retry_wait(exc: RetryAfter) -> timedelta:
     return wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
 
 
+def audience_for(role: Role | None, needs: Permission | None = None) -> str:
+    """What a message's recipient must still be allowed when it goes out (or is edited).
+
+    With `needs`, that permission; otherwise everything the recipient's role allowed when it
+    was queued, so a revocation or a lower role cancels it. "" for someone who is not staff
+    (an applicant, a parent): their messages are not role-gated and never hold staff data.
+    """
+    if needs is not None:
+        return f"perm:{needs.name}"
+    return f"role:{role.value}" if role is not None else ""
+
+
+def still_allowed(audience: str, role: Role | None) -> bool:
+    """True when someone with `role` may still receive a message queued for `audience`."""
+    kind, _, name = audience.partition(":")
+    if not audience:
+        return True
+    if role is None:
+        return False
+    if kind == "perm" and name in Permission.__members__:
+        return allows(role, Permission[name])
+    if kind == "role" and name in Role._value2member_map_:
+        return PERMISSIONS[Role(name)] <= PERMISSIONS[role]
+    return False
+
+
+def plain_text(text: str, limit: int) -> str:
+    """Our HTML as plain text within `limit` UTF-16 units: the last resort when Telegram refuses it."""
+    plain = html.unescape(_TAG.sub("", text)).strip() or "(empty message)"
+    if len(plain.encode("utf-16-le")) // 2 <= limit:
+        return plain
+    while len(plain.encode("utf-16-le")) // 2 > limit - 1:
+        plain = plain[: -max(1, (len(plain.encode("utf-16-le")) // 2 - limit) // 2)]
+    return plain + "…"
+
+
+def _refusal(exc: TelegramError, kinds: tuple[str, ...]) -> bool:
+    return any(kind in exc.message.lower() for kind in kinds)
+
+
 def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
@@ -106,45 +176,59 @@ class Delivery:
         photo: str = "",
         thread: str = "",
         give_up_after: timedelta | None = None,
+        needs: Permission | None = None,
+        photo_note: str = "",
     ) -> OutboxItem:
         """Save a message for delivery (idempotent by key) and start sending it.
 
         It is retried until Telegram takes it, or, with `give_up_after`, until it no longer
-        matters (Telegram lets a bot write to a join requester for a few minutes only).
+        matters (Telegram lets a bot write to a join requester for a few minutes only). It goes
+        out only while the recipient still holds `needs` (by default: everything their role
+        allows now); `photo_note` is added if the picture has to be left out.
         """
         now = self.services.clock.now()
         give_up_at = now + give_up_after if give_up_after else None
+        audience = audience_for(self.services.staff.role_of(chat_id), needs)
         item = self.services.outbox.enqueue(
-            OutboxItem(key, chat_id, text, now, now, buttons=buttons, photo=photo, thread=thread, give_up_at=give_up_at)
+            OutboxItem(
+                key, chat_id, text, now, now, buttons=buttons, photo=photo, thread=thread,
+                give_up_at=give_up_at, audience=audience, photo_note=photo_note,
+            )
         )
         self.kick()
         return item
 
     def edit_thread(self, thread: str, text: str, buttons: Buttons = ()) -> None:
-        """Show new content on every copy of a thread: sent copies are edited, unsent ones rewritten."""
+        """Show new content on every copy of a thread: sent copies are edited, unsent ones rewritten.
+
+        A copy whose holder may no longer see it (access ended or lowered) is left as it was.
+        """
         outbox = self.services.outbox
         now = self.services.clock.now()
         for copy in outbox.in_thread(thread):
             if copy.state == "pending":
                 outbox.save(replace(copy, text=text, buttons=buttons))
                 continue
-            if copy.state != "sent":
+            if copy.state != "sent" or not self._allowed(copy):
                 continue
+            body = _with_note(text, copy.photo_note) if copy.delivered_as == "text" else text
             waiting = outbox.pending_edit(copy.chat_id, copy.message_id)
             if waiting:
-                outbox.save(replace(waiting, text=text, buttons=buttons))
+                outbox.save(replace(waiting, text=body, buttons=buttons))
                 continue
             outbox.enqueue(
                 OutboxItem(
                     f"{copy.key}:edit:{uuid.uuid4().hex[:12]}",
                     copy.chat_id,
-                    text,
+                    body,
                     now,
                     now,
                     buttons=buttons,
                     photo=copy.photo,
                     thread=thread,
                     edit_of=copy.message_id,
+                    audience=copy.audience,
+                    delivered_as=copy.delivered_as,
                 )
             )
         self.kick()
@@ -152,11 +236,31 @@ class Delivery:
     def thread_copies(self, thread: str) -> list[OutboxItem]:
         return self.services.outbox.in_thread(thread)
 
+    def unreachable(self, chat_id: int) -> bool:
+        """True while Telegram will not let us write to this person and we stopped retrying."""
+        spell = self.services.outbox.unreachable(chat_id)
+        return spell is not None and spell.gave_up
+
+    def heard_from(self, chat_id: int) -> None:
+        """They wrote to the bot: they can be reached again, and what waits for them goes now."""
+        outbox = self.services.outbox
+        if not outbox.reachable(chat_id):
+            return  # no refusal on record: nothing waits for them
+        self._audit("reachable again", chat_id, "ok", "")
+        outbox.retry_now(chat_id, self.services.clock.now())
+        self.kick()
+
     # ---- sending ----------------------------------------------------------------------
     def kick(self) -> None:
         """Send what is due in the background, unless a send round is already running."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self.flush())
+
+    async def wait(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) for the send round now due, e.g. to say whether an alert got through."""
+        self.kick()
+        if self._task is not None:
+            await asyncio.wait({self._task}, timeout=timeout)
 
     @property
     def busy(self) -> bool:
@@ -165,38 +269,118 @@ class Delivery:
     async def flush(self) -> datetime | None:
         """Send every due item once; return when the next retry is due (for the scheduler)."""
         async with self._lock:
+            outbox = self.services.outbox
+            outbox.save_unsaved()  # what a full disk could not take earlier
+            for item in outbox.pending():
+                if not self._allowed(item):
+                    self._cancel(item)
             tried: set[int] = set()
-            while fresh := [i for i in self.services.outbox.due(self.services.clock.now()) if i.id not in tried]:
+            while fresh := [i for i in outbox.due(self.services.clock.now()) if i.id not in tried]:
                 for item in fresh:  # items saved meanwhile are picked up by the next round
                     tried.add(item.id)
                     await self._attempt(item)
-            return self.services.outbox.next_attempt()
+            return outbox.next_attempt()
+
+    def _allowed(self, item: OutboxItem) -> bool:
+        return still_allowed(item.audience, self.services.staff.role_of(item.chat_id))
+
+    def _cancel(self, item: OutboxItem) -> None:
+        """The recipient's access ended or was lowered after this was queued: it never goes out."""
+        log.info("Outbox item %s to chat %s cancelled: the recipient may no longer see it", item.id, item.chat_id)
+        self.services.outbox.save(replace(item, state="cancelled", last_error="recipient no longer allowed"))
+        self._audit("delivery cancelled", item.chat_id, "cancelled: access ended or lowered", f"outbox {item.key}")
 
     async def _attempt(self, item: OutboxItem) -> None:
         outbox = self.services.outbox
         now = self.services.clock.now()
+        if not self._allowed(item):  # checked again right before sending: roles change at any time
+            self._cancel(item)
+            return
         try:
-            message_id = await self._send(item)
+            message_id, delivered_as = await self._send(item)
         except RetryAfter as exc:
             wait = retry_wait(exc)
             outbox.save(self._retry(item, now, wait, "rate limited"))
-        except Forbidden as exc:
-            outbox.save(self._retry(item, now, FORBIDDEN_BACKOFF, f"forbidden: {exc.message}"))
+        except Forbidden:
+            self._unreachable(item, now, "forbidden")
         except BadRequest as exc:
-            if item.edit_of and any(text in exc.message.lower() for text in _DONE_EDIT_ERRORS):
+            if item.edit_of and _refusal(exc, _DONE_EDIT_ERRORS):
                 outbox.save(replace(item, state="sent", attempts=item.attempts + 1, sent_at=now))
             elif "chat not found" in exc.message.lower():
-                outbox.save(self._retry(item, now, FORBIDDEN_BACKOFF, "chat not found"))
+                self._unreachable(item, now, "chat not found")
             else:
-                log.error("Outbox item %s refused by Telegram: %s", item.id, exc.message)
-                outbox.save(replace(item, state="failed", attempts=item.attempts + 1, last_error=exc.message))
+                self._failed(item, exc.message)
         except (NetworkError, TelegramError) as exc:
             outbox.save(self._retry(item, now, self._backoff(item), f"network: {type(exc).__name__}"))
         else:
             # A delivered message keeps only what later edits need: its text and buttons were the
-            # bulk of the outbox file, which is rewritten on every change.
+            # bulk of the outbox file, which is rewritten on every change. If the disk refuses this
+            # record, memory keeps it (so the message is never sent twice) until a write works.
             sent = replace(item, state="sent", attempts=item.attempts + 1, sent_at=now, message_id=message_id)
-            outbox.save(replace(sent, text="", buttons=()))
+            outbox.save(replace(sent, text="", buttons=(), delivered_as=delivered_as))
+            if outbox.unreachable(item.chat_id):
+                outbox.reachable(item.chat_id)
+
+    def _failed(self, item: OutboxItem, error: str) -> None:
+        """Telegram refused the message itself, and every other way of sending it: a bug, said loudly."""
+        log.error("Outbox item %s to chat %s refused by Telegram: %s", item.id, item.chat_id, error)
+        self.services.outbox.save(replace(item, state="failed", attempts=item.attempts + 1, last_error=error))
+        self._audit("delivery failed", item.chat_id, "failed: refused by Telegram", f"outbox {item.key}")
+
+    def _unreachable(self, item: OutboxItem, now: datetime, error: str) -> None:
+        """Telegram will not let us write to them: retry for a bounded time, then stop and tell the leaders."""
+        outbox = self.services.outbox
+        spell = outbox.note_refused(item.chat_id, now)
+        deadline = spell.since + timedelta(minutes=self.services.config.delivery.give_up_after_minutes)
+        if item.give_up_at is not None:
+            deadline = min(deadline, item.give_up_at)
+        if not spell.gave_up and now < deadline:
+            log.warning("Outbox item %s to chat %s not delivered (%s); retrying", item.id, item.chat_id, error)
+            wait_until = min(now + FORBIDDEN_BACKOFF, deadline)
+            outbox.save(replace(item, attempts=item.attempts + 1, next_attempt_at=wait_until, last_error=error))
+            return
+        log.warning("Outbox item %s to chat %s given up: they cannot be reached (%s)", item.id, item.chat_id, error)
+        outbox.save(replace(item, state="failed", attempts=item.attempts + 1, last_error=f"gave up: {error}"))
+        if item.give_up_at is None:
+            self._tell_leaders_unreachable(item.chat_id, now)
+
+    def _tell_leaders_unreachable(self, chat_id: int, now: datetime) -> None:
+        """Once a spell: the leaders hear, in plain words, who cannot be reached and what to do."""
+        outbox = self.services.outbox
+        if not outbox.give_up_on(chat_id, now):
+            return
+        member = self.services.staff.get(chat_id)
+        if member is None or member.role is None:
+            self._audit("unreachable", chat_id, "gave up", "not staff: nobody told")
+            return
+        self._audit("unreachable", chat_id, "gave up", "leaders told")
+        minutes = self.services.config.delivery.give_up_after_minutes
+        who = html.escape(member.name or "someone who has not written to me yet", quote=False)
+        text = (
+            f"⚠️ <b>I cannot reach {who}</b> ({member.role.title}, Telegram id <code>{chat_id}</code>). "
+            f"My messages to them have not arrived for {minutes} minutes: they have not opened a chat "
+            "with me, or they have blocked me.\n"
+            "Please ask them to open me in Telegram and send /start. Until they do, I stop sending "
+            "them messages that can wait, such as the daily moderation nudge."
+        )
+        spell = outbox.unreachable(chat_id)
+        started = int(spell.since.timestamp()) if spell else 0
+        leaders = self.services.staff.with_roles(Role.HEAD, Role.DEPUTY, Role.SLT)
+        for leader in leaders:
+            if leader == chat_id:
+                continue
+            try:
+                self.post(f"unreachable:{chat_id}:{started}:{leader}", leader, text, needs=Permission.MANAGE_STAFF)
+            except DISK_REFUSED:
+                log.warning("The notice that chat %s cannot be reached could not be queued", chat_id)
+                return
+
+    def _audit(self, action: str, chat_id: int, outcome: str, detail: str) -> None:
+        """Delivery's own audit lines: ids and outbox keys only, never a message's text."""
+        try:
+            self.services.audit(SYSTEM, action, f"user {chat_id}", outcome=outcome, detail=detail)
+        except DISK_REFUSED:
+            log.warning("Audit line %r for chat %s not written: the disk refused it", action, chat_id)
 
     def _backoff(self, item: OutboxItem) -> timedelta:
         return min(timedelta(seconds=5 * 2**item.attempts), MAX_BACKOFF)
@@ -208,25 +392,89 @@ class Delivery:
         log.warning("Outbox item %s to chat %s not delivered (%s); retrying", item.id, item.chat_id, error)
         return replace(item, attempts=item.attempts + 1, next_attempt_at=now + wait, last_error=error)
 
-    async def _send(self, item: OutboxItem) -> int:
+    # ---- the Bot API calls, each with its fallback ---------------------------------------------
+    async def _send(self, item: OutboxItem) -> tuple[int, str]:
+        """Send or edit; returns the message id and how a picture went out (photo, document, text)."""
         markup = keyboard(item.buttons)
-        if item.edit_of and item.is_caption:
-            await self.bot.edit_message_caption(
-                item.chat_id, item.edit_of, caption=item.text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-            return item.edit_of
         if item.edit_of:
-            await self.bot.edit_message_text(
-                item.text, item.chat_id, item.edit_of, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-            return item.edit_of
+            await self._edit(item, markup)
+            return item.edit_of, item.delivered_as
         if item.photo:
-            photo = self.services.db.data_dir / item.photo if item.photo.startswith("evidence/") else item.photo
-            message = await self.bot.send_photo(
-                item.chat_id, photo=photo, caption=item.text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-        else:
-            message = await self.bot.send_message(
-                item.chat_id, item.text, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
+            return await self._send_picture(item, markup)
+        return await self._send_text(item.chat_id, item.text, markup), ""
+
+    async def _send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> int:
+        try:
+            message = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as exc:
+            if not _refusal(exc, _TEXT_REFUSALS):
+                raise
+            log.error("Telegram refused a message to chat %s (%s); sent as plain text", chat_id, exc.message)
+            message = await self.bot.send_message(chat_id, plain_text(text, MAX_TEXT), reply_markup=markup)
         return message.message_id
+
+    async def _send_picture(self, item: OutboxItem, markup: InlineKeyboardMarkup | None) -> tuple[int, str]:
+        """As a photo; if Telegram will not take it as one, as a file; else as text with the note."""
+        stored = item.photo.startswith("evidence/")
+        picture = self.services.db.data_dir / item.photo if stored else item.photo
+        senders = (("photo", self.bot.send_photo), ("document", self.bot.send_document))
+        for kind, send in senders:
+            try:
+                message = await send(
+                    item.chat_id, picture, caption=item.text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+                return message.message_id, kind
+            except BadRequest as exc:
+                if not _refusal(exc, _PICTURE_REFUSALS + _TEXT_REFUSALS):
+                    raise
+                why = exc.message
+            except NetworkError as exc:  # PTB reports Telegram's 413 (file too large) as a network error
+                if not _refusal(exc, ("entity too large", "file too large")):
+                    raise
+                why = exc.message
+            except OSError as exc:  # the stored copy is missing or unreadable
+                why = type(exc).__name__
+            log.warning("Outbox item %s: the picture was not taken as a %s (%s)", item.id, kind, why)
+        return await self._send_text(item.chat_id, _with_note(item.text, item.photo_note), markup), "text"
+
+    async def _edit(self, item: OutboxItem, markup: InlineKeyboardMarkup | None) -> None:
+        """Edit a copy; a copy of the other kind, or text Telegram refuses, gets a second try."""
+        text, mode, caption = item.text, ParseMode.HTML, item.is_caption
+        for last_try in (False, False, True):
+            try:
+                if caption:
+                    await self.bot.edit_message_caption(
+                        item.chat_id, item.edit_of, caption=text, parse_mode=mode, reply_markup=markup
+                    )
+                else:
+                    await self.bot.edit_message_text(text, item.chat_id, item.edit_of, parse_mode=mode, reply_markup=markup)
+                return
+            except BadRequest as exc:
+                if last_try:
+                    raise
+                if _refusal(exc, _WRONG_KIND):
+                    caption = not caption
+                elif mode is not None and _refusal(exc, _TEXT_REFUSALS):
+                    log.error("Telegram refused an edit in chat %s (%s); sent as plain text", item.chat_id, exc.message)
+                    text, mode = plain_text(text, MAX_CAPTION if caption else MAX_TEXT), None
+                else:
+                    raise
+
+
+def _with_note(text: str, note: str) -> str:
+    return f"{text}\n\n{note}" if note else text
+
+
+def register(application: Application, delivery: Delivery) -> None:  # type: ignore[type-arg]
+    """Before any feature sees an update: someone writing to the bot in private can be reached again."""
+
+    async def heard(update: Update, context: CallbackContext) -> None:  # type: ignore[type-arg]
+        chat, user = update.effective_chat, update.effective_user
+        member = update.my_chat_member
+        if chat is None or user is None or chat.type != ChatType.PRIVATE:
+            return
+        if member is not None and member.new_chat_member.status == ChatMemberStatus.BANNED:
+            return  # they just blocked the bot
+        delivery.heard_from(user.id)
+
+    application.add_handler(TypeHandler(Update, heard), group=-1)

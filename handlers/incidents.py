@@ -111,6 +111,12 @@ OFFERS_KEPT = 5  # photos sent outside a flow that can still be logged with "Log
 DRAFT = "incident_draft"
 OFFERS = "incident_photos"
 BAN = "incident_ban"
+ALERT_WAIT = 5.0  # seconds the reporter's Confirm waits to learn whether the Head has the alert
+REACHED_CHECK = timedelta(minutes=1)  # how often to look whether a late alert got through
+ALERTED = "The Head Teacher has been alerted."
+NOT_YET_ALERTED = (
+    "Alert saved; the Head has not received it yet — I keep trying and will tell SLT if it cannot get through."
+)
 
 
 def alert_thread(number: int) -> str:
@@ -241,12 +247,12 @@ def _action_data(number: int, kind: ActionKind) -> str:
 
 
 def receipt_text(incident: Incident, actions: list[Action], ban: Ban | None, tz: ZoneInfo) -> str:
-    """What the person who logged it keeps: the reference, what to do next, and progress."""
+    """What the person who logged it keeps: the reference, what to do next, and progress.
+
+    Whether the Head has the alert is said apart (`ALERTED`, `NOT_YET_ALERTED`), only once known.
+    """
     kind = category(incident.category)
-    lines = [
-        f"📝 Logged as <b>{incident.ref}</b>: {h(kind.title)}.",
-        "The Head Teacher has been alerted" + (" (urgent)." if incident.urgent else "."),
-    ]
+    lines = [f"📝 Logged as <b>{incident.ref}</b>: {h(kind.title)}" + (" (urgent)." if incident.urgent else ".")]
     advice = guidance(kind)
     if advice and incident.state != "closed":
         lines += ["", *(h(line) for line in advice)]
@@ -662,7 +668,11 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     _post_receipt(rt, incidents, incident)
     _forget_draft(context, draft_id)
     await answer(update, f"Logged as {incident.ref}.")
-    await _say(update, f"Logged as <b>{incident.ref}</b>. The Head Teacher has been alerted.")
+    await rt.delivery.wait(ALERT_WAIT)
+    if head_has_alert(rt, incident):
+        await _say(update, f"Logged as <b>{incident.ref}</b>. {ALERTED}")
+    else:  # durable: the follow-up is sent once the alert gets through (escalation_work)
+        rt.delivery.post(not_yet_key(incident.number), actor.user_id, f"Logged as <b>{incident.ref}</b>. {NOT_YET_ALERTED}")
     return ConversationHandler.END
 
 
@@ -738,6 +748,22 @@ def _heads(rt: Runtime) -> list[int]:
     return rt.services.staff.with_roles(Role.HEAD)
 
 
+def head_has_alert(rt: Runtime, incident: Incident) -> bool:
+    """True once a copy of the alert has reached a Head (or someone has already acted on it)."""
+    if incident.state != "open":
+        return True
+    heads = set(_heads(rt))
+    return any(c.state == "sent" and c.chat_id in heads for c in rt.delivery.thread_copies(alert_thread(incident.number)))
+
+
+def not_yet_key(number: int) -> str:
+    return f"inc:{number}:notyet"
+
+
+def _photo_note(incident: Incident) -> str:
+    return f"📎 The screenshot could not be attached here: /incident {incident.number} shows the record."
+
+
 def _leaders(rt: Runtime) -> list[int]:
     """The fallback: the deputy and SLT."""
     return rt.services.staff.with_roles(Role.DEPUTY, Role.SLT)
@@ -756,6 +782,8 @@ def raise_alert(rt: Runtime, incidents: IncidentLog, incident: Incident) -> None
             buttons,
             photo=_alert_photo(incident),
             thread=alert_thread(incident.number),
+            needs=Permission.ACT_ON_ALERTS,
+            photo_note=_photo_note(incident),
         )
     incidents.mark_alert_posted(incident.number)
 
@@ -1148,19 +1176,28 @@ def _post_ping(rt: Runtime, incidents: IncidentLog, ping: Ping) -> None:
             buttons,
             photo=_alert_photo(incident),
             thread=alert_thread(number),
+            needs=Permission.ACT_ON_ALERTS,
+            photo_note=_photo_note(incident),
         )
 
 
-def _tell_unreachable(rt: Runtime, incident: Incident, error: str) -> None:
+def _tell_unreachable(rt: Runtime, incident: Incident) -> None:
+    """In plain words: Telegram's own refusal text is for the log, never for staff."""
     minutes = rt.services.config.escalation.unreachable_minutes
     kind = category(incident.category)
     text = (
-        f"⚠️ <b>{incident.ref}</b> ({h(kind.title)}) has not reached the Head Teacher after {minutes} minutes"
-        + (f" (Telegram: {h(error)})" if error else "")
-        + ". I keep trying; please tell the Head Teacher directly."
+        f"⚠️ <b>{incident.ref}</b> ({h(kind.title)}) has not reached the Head Teacher after {minutes} minutes. "
+        "I keep trying; please tell the Head Teacher directly."
     )
     for person in dict.fromkeys([incident.reporter_id, *_leaders(rt)]):
         rt.delivery.post(f"inc:{incident.number}:unreachable:{person}", person, text)
+
+
+def _tell_reached(rt: Runtime, incident: Incident) -> None:
+    """The reporter was told the Head did not have the alert yet: one short follow-up when they do."""
+    key = f"inc:{incident.number}:reached"
+    if rt.services.outbox.by_key(key) is None:
+        rt.delivery.post(key, incident.reporter_id, f"✅ <b>{incident.ref}</b> has now reached the Head Teacher.")
 
 
 def escalation_work(rt: Runtime) -> Callable[[datetime], Awaitable[datetime | None]]:
@@ -1178,6 +1215,11 @@ def escalation_work(rt: Runtime) -> Callable[[datetime], Awaitable[datetime | No
         for incident in incidents.unacknowledged():
             if incident.next_ping_at is not None:
                 wake.append(incident.next_ping_at)
+            if rt.services.outbox.by_key(not_yet_key(incident.number)) is not None:
+                if head_has_alert(rt, incident):
+                    _tell_reached(rt, incident)
+                else:
+                    wake.append(now + REACHED_CHECK)
             if incident.unreachable_told:
                 continue
             copies = [c for c in rt.delivery.thread_copies(alert_thread(incident.number)) if c.chat_id in heads]
@@ -1187,7 +1229,7 @@ def escalation_work(rt: Runtime) -> Callable[[datetime], Awaitable[datetime | No
             if now < deadline:
                 wake.append(deadline)
             elif incidents.note_unreachable(incident):
-                _tell_unreachable(rt, incident, next((c.last_error for c in copies if c.last_error), ""))
+                _tell_unreachable(rt, incident)
         return min(wake, default=None)
 
     return work

@@ -246,6 +246,8 @@ def timed_work(rt: Runtime) -> TimedWork:
 def _send_nudge(rt: Runtime, due: NudgeDue) -> None:
     text = render_nudge(rt.services, due.day, due.duty.admins, late=due.late)
     for uid in due.duty.admins:
+        if rt.delivery.unreachable(uid):
+            continue  # the leaders were told; nudges resume once they next message the bot
         rt.delivery.post(f"nudge:{due.day}:{uid}", uid, text, nudge_buttons(due.day), thread=_nudge_thread(due.day))
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tinydb import Query, TinyDB
+
+from storage.atomic import WriteFailed
+
+log = logging.getLogger(__name__)
+
+# What a full or failing disk raises: the storage layer's own error, or the OS's.
+DISK_REFUSED = (WriteFailed, OSError)
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, callback data)
 
@@ -17,7 +25,8 @@ class OutboxItem:
 
     `key` makes enqueueing idempotent: a retried handler or a restarted job that asks
     for the same message again gets the existing item. `thread` groups every copy of
-    one alert so all of them can be edited together.
+    one alert so all of them can be edited together. `audience` is what the recipient
+    must still be allowed when it is sent or edited (see handlers.delivery.audience_for).
     """
 
     key: str
@@ -29,28 +38,47 @@ class OutboxItem:
     photo: str = ""  # Telegram file id or a path under the data folder; the text is its caption
     thread: str = ""
     edit_of: int = 0  # message id to edit instead of sending a new message
-    state: str = "pending"  # pending, sent, failed
+    state: str = "pending"  # pending, sent, failed, cancelled
     attempts: int = 0
     message_id: int = 0
     sent_at: datetime | None = None
     last_error: str = ""
     give_up_at: datetime | None = None  # for messages that only matter for a while; None: retry until sent
+    audience: str = ""  # "": anyone (not staff when queued); "role:slt", "perm:ACT_ON_ALERTS": staff only
+    photo_note: str = ""  # added to the text when the picture cannot be attached
+    delivered_as: str = ""  # how a message with a picture went out: photo, document or text
     id: int = field(default=0, compare=False)
 
     @property
     def is_caption(self) -> bool:
-        return bool(self.photo)
+        return bool(self.photo) and self.delivered_as != "text"
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Someone Telegram will not let the bot write to (never opened the bot, or blocked it)."""
+
+    chat_id: int
+    since: datetime  # the first refusal of this spell
+    gave_up: bool = False  # messages to them are no longer retried; the leaders were told
 
 
 class OutboxRepository:
     """The outbox file, with in-memory indexes (key, pending, thread) so that no lookup scans a
-    year of delivered messages. This process is the only writer, so the indexes stay true."""
+    year of delivered messages. This process is the only writer, so the indexes stay true.
+
+    A change the disk refuses (full) is kept in memory and written with the next write that
+    works: a message Telegram took is never believed unsent, so it is never sent twice.
+    """
 
     def __init__(self, db: TinyDB) -> None:
         self._table = db.table("outbox")
+        self._people = db.table("unreachable")
         self._ids: dict[str, int] = {}
         self._pending: set[int] = set()
         self._threads: dict[str, list[int]] = {}
+        self._unsaved: dict[int, dict] = {}
+        self._unreachable: dict[int, Unreachable] | None = None
         self._indexed = False
 
     def _index(self) -> None:
@@ -58,7 +86,7 @@ class OutboxRepository:
             return
         self._ids, self._pending, self._threads = {}, set(), {}
         for doc in self._table.all():
-            self._note(doc, doc.doc_id)
+            self._note(self._unsaved.get(doc.doc_id, doc), doc.doc_id)
         self._indexed = True
 
     def _note(self, doc: dict, doc_id: int) -> None:
@@ -73,10 +101,15 @@ class OutboxRepository:
                 copies.append(doc_id)
 
     def _items(self, doc_ids: Iterable[int]) -> list[OutboxItem]:
-        docs = (self._table.get(doc_id=doc_id) for doc_id in doc_ids)
-        return [_from_doc(doc) for doc in docs if doc is not None]
+        found = []
+        for doc_id in doc_ids:
+            doc = self._unsaved.get(doc_id) or self._table.get(doc_id=doc_id)
+            if doc is not None:
+                found.append(_from_doc(doc, doc_id))
+        return found
 
     def enqueue(self, item: OutboxItem) -> OutboxItem:
+        """Save a new message; a disk that refuses it raises (the action that asked for it fails)."""
         self._index()
         existing = self._ids.get(item.key)
         if existing is not None:
@@ -84,12 +117,17 @@ class OutboxRepository:
         doc = _to_doc(item)
         doc_id = self._table.insert(doc)
         self._note(doc, doc_id)
+        self.save_unsaved()
         return replace(item, id=doc_id)
 
     def due(self, now: datetime) -> list[OutboxItem]:
         self._index()
         due = [i for i in self._items(self._pending) if i.next_attempt_at <= now]
         return sorted(due, key=lambda i: (i.next_attempt_at, i.id))
+
+    def pending(self) -> list[OutboxItem]:
+        self._index()
+        return self._items(sorted(self._pending))
 
     def next_attempt(self) -> datetime | None:
         self._index()
@@ -117,6 +155,9 @@ class OutboxRepository:
 
     def prune(self, before: datetime) -> int:
         """Forget delivered (or abandoned) messages created before `before`, keeping the file small."""
+        self.save_unsaved()
+        if self._unsaved:
+            return 0  # the disk still refuses writes: nothing is forgotten that is not yet saved
         q = Query()
         removed = self._table.remove((q.state != "pending") & (q.created_at < before.isoformat()))
         self._indexed = False
@@ -126,11 +167,80 @@ class OutboxRepository:
         self._index()
         return len(self._pending)
 
-    def save(self, item: OutboxItem) -> None:
+    def save(self, item: OutboxItem) -> bool:
+        """Record what happened to a message; False when the disk refused (kept in memory meanwhile)."""
         self._index()
         doc = _to_doc(item)
-        self._table.update(doc, doc_ids=[item.id])
+        self._unsaved[item.id] = doc
         self._note(doc, item.id)
+        return self.save_unsaved()
+
+    def save_unsaved(self) -> bool:
+        """Write what memory knows and the disk does not; True when nothing is left unsaved."""
+        for doc_id, doc in list(self._unsaved.items()):
+            try:
+                self._table.update(doc, doc_ids=[doc_id])
+            except DISK_REFUSED as exc:
+                log.warning("Outbox change for item %s not saved yet (%s); kept in memory", doc_id, type(exc).__name__)
+                return False
+            del self._unsaved[doc_id]
+        return True
+
+    @property
+    def unsaved(self) -> int:
+        return len(self._unsaved)
+
+    # ---- people the bot cannot reach --------------------------------------------------
+    def _people_index(self) -> dict[int, Unreachable]:
+        if self._unreachable is None:
+            self._unreachable = {
+                d["chat_id"]: Unreachable(d["chat_id"], datetime.fromisoformat(d["since"]), d["gave_up"])
+                for d in self._people.all()
+            }
+        return self._unreachable
+
+    def unreachable(self, chat_id: int) -> Unreachable | None:
+        return self._people_index().get(chat_id)
+
+    def note_refused(self, chat_id: int, now: datetime) -> Unreachable:
+        """Telegram refused a message to this chat; the spell starts at the first refusal."""
+        known = self._people_index().get(chat_id)
+        if known is not None:
+            return known
+        return self._set_unreachable(Unreachable(chat_id, now))
+
+    def give_up_on(self, chat_id: int, now: datetime) -> bool:
+        """Stop retrying this person; True the first time in a spell (the leaders are told then)."""
+        known = self._people_index().get(chat_id) or Unreachable(chat_id, now)
+        if known.gave_up:
+            return False
+        self._set_unreachable(replace(known, gave_up=True))
+        return True
+
+    def reachable(self, chat_id: int) -> bool:
+        """They wrote to the bot, or a message got through: the spell is over. True if there was one."""
+        if self._people_index().pop(chat_id, None) is None:
+            return False
+        try:
+            self._people.remove(Query().chat_id == chat_id)
+        except DISK_REFUSED as exc:
+            log.warning("The end of chat %s's unreachable spell is not saved yet (%s)", chat_id, type(exc).__name__)
+        return True
+
+    def _set_unreachable(self, record: Unreachable) -> Unreachable:
+        self._people_index()[record.chat_id] = record
+        doc = {"chat_id": record.chat_id, "since": record.since.isoformat(), "gave_up": record.gave_up}
+        try:
+            self._people.upsert(doc, Query().chat_id == record.chat_id)
+        except DISK_REFUSED as exc:
+            log.warning("Chat %s's unreachable spell is not saved yet (%s)", record.chat_id, type(exc).__name__)
+        return record
+
+    def retry_now(self, chat_id: int, now: datetime) -> None:
+        """Whatever waits for this chat goes out at the next send round."""
+        for item in self.pending():
+            if item.chat_id == chat_id and item.next_attempt_at > now:
+                self.save(replace(item, next_attempt_at=now))
 
 
 def _to_doc(i: OutboxItem) -> dict:
@@ -150,10 +260,13 @@ def _to_doc(i: OutboxItem) -> dict:
         "sent_at": i.sent_at.isoformat() if i.sent_at else None,
         "last_error": i.last_error,
         "give_up_at": i.give_up_at.isoformat() if i.give_up_at else None,
+        "audience": i.audience,
+        "photo_note": i.photo_note,
+        "delivered_as": i.delivered_as,
     }
 
 
-def _from_doc(d: dict) -> OutboxItem:
+def _from_doc(d: dict, doc_id: int) -> OutboxItem:
     return OutboxItem(
         key=d["key"],
         chat_id=d["chat_id"],
@@ -170,5 +283,8 @@ def _from_doc(d: dict) -> OutboxItem:
         sent_at=datetime.fromisoformat(d["sent_at"]) if d["sent_at"] else None,
         last_error=d["last_error"],
         give_up_at=datetime.fromisoformat(d["give_up_at"]) if d.get("give_up_at") else None,
-        id=d.doc_id,
+        audience=d.get("audience", ""),
+        photo_note=d.get("photo_note", ""),
+        delivered_as=d.get("delivered_as", ""),
+        id=doc_id,
     )
