@@ -8,12 +8,11 @@ who asked about whom (by pupil id: the audit never holds a pupil's name).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from bot.clock import local_day
-from bot.consent import ConsentVerdict, Pupil, PurposeVerdict, expiring_within, verdict
+from bot.consent import ConsentVerdict, Pupil, expiring_within, verdict
 from bot.draft_check import DraftPolicy, DraftReport, check_draft
 from bot.names import Resolution
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
@@ -21,29 +20,6 @@ from bot.roles import LEADERS, Role
 from bot.services import Services
 
 AUDIT_IDS = 100  # pupil ids named in one audit entry; the rest are counted
-AMBIGUOUS = "several pupils match: check them one by one with /consent"
-MAX_PHOTO_NAMES = 40
-
-
-@dataclass(frozen=True)
-class PhotoRow:
-    """One name from a photo's caption and what the register says about it."""
-
-    typed: str
-    pupil: Pupil | None
-    allowed: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class PhotoCheck:
-    purpose: str
-    rows: tuple[PhotoRow, ...]
-
-    @property
-    def ok_to_upload(self) -> bool:
-        """Only when every pupil named is clear; an unrecognised or ambiguous name blocks."""
-        return bool(self.rows) and all(row.allowed for row in self.rows)
 
 
 @dataclass(frozen=True)
@@ -67,16 +43,6 @@ class WithdrawalNotice:
     reference: str
     narrowed: tuple[Narrowed, ...]
     recipients: tuple[int, ...]
-
-
-def names_from_text(text: str) -> list[str]:
-    """Pupils listed one per line (or separated by commas), as admins type them."""
-    names = []
-    for line in text.replace(";", "\n").replace(",", "\n").splitlines():
-        name = line.strip(" \t-•*·")
-        if name:
-            names.append(name)
-    return names
 
 
 class RegisterService:
@@ -107,32 +73,12 @@ class RegisterService:
         self.services.audit(actor_id, "consent lookup", pupil_id, outcome="one")
         return verdict(pupil, self.purposes, self.today)
 
+    def none_of_these(self, actor_id: int) -> None:
+        """The person said a near name is none of the pupils offered: no verdict, and that is audited."""
+        self.services.audit(actor_id, "consent lookup", "none of these", outcome="not confirmed")
+
     def verdict_of(self, pupil: Pupil) -> ConsentVerdict:
         return verdict(pupil, self.purposes, self.today)
-
-    def check_photo(self, actor_id: int, names: Sequence[str], purpose: str, photo_file_id: str = "") -> PhotoCheck:
-        index = self.register.index()
-        rows = []
-        for typed in names[:MAX_PHOTO_NAMES]:
-            resolution = index.resolve(typed)
-            if resolution.kind == "one":
-                pupil = resolution.matches[0].pupil
-                answer: PurposeVerdict = verdict(pupil, (purpose,), self.today).purposes[0]
-                rows.append(PhotoRow(typed, pupil, answer.allowed, answer.reason))
-            elif resolution.kind == "several":
-                rows.append(PhotoRow(typed, None, False, AMBIGUOUS))
-            else:
-                rows.append(PhotoRow(typed, None, False, "not found"))
-        check = PhotoCheck(purpose, tuple(rows))
-        pupils = ",".join(row.pupil.pupil_id if row.pupil else "?" for row in rows)
-        self.services.audit(
-            actor_id,
-            "photo check",
-            f"photo {photo_file_id}" if photo_file_id else "names",
-            outcome="ok to upload" if check.ok_to_upload else "blocked",
-            detail=f"purpose {purpose}; pupils {pupils}",
-        )
-        return check
 
     def check_draft(self, actor_id: int, text: str) -> DraftReport:
         report = check_draft(text, self.register.index(), DraftPolicy.from_config(self.services.config))

@@ -1,8 +1,9 @@
 """Photo consent (policy 4.1, 4.2, 4.4) and the draft-post check (3.4, 5.3, 8.2) on the phone.
 
-/consent NAME gives the verdict card; a photo with a caption listing pupils (or /check
-and a list of names) gives a verdict per pupil for a chosen destination; /checkpost
-checks a draft; a CSV document loads the register after a preview and a Confirm tap.
+/consent NAME gives the verdict card for an exact name, and asks "Did you mean ...?"
+with buttons for anything fuzzier; a photo with a caption listing pupils (or /check and
+a list of names) gives a verdict per pupil for a chosen destination, each unconfirmed
+name resolved from buttons under the report; /checkpost checks a draft.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from bot.clock import local_day, local_moment
 from bot.consent import ConsentVerdict, Pupil, format_date
 from bot.draft_check import DraftReport
 from bot.names import PupilIndex, Resolution, fold
-from bot.register import PhotoCheck, RegisterService, names_from_text
+from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck, PhotoChecks
+from bot.register import RegisterService
 from bot.roles import Permission, Role
 from handlers.callbacks import pack
 from handlers.common import (
@@ -66,8 +68,25 @@ REMINDER_TIME = time(9, 0)
 _numbers = itertools.count(1)
 
 
+KEEP_OPEN = 20  # questions and reports per person whose buttons still work
+
+
 def service(context: Context) -> RegisterService:
     return RegisterService(runtime(context).services)
+
+
+def photo_checks(context: Context) -> PhotoChecks:
+    return PhotoChecks(runtime(context).services)
+
+
+def remember(context: Context, store: str, value: object) -> int:
+    """Keep what a question's buttons need under a new number, dropping the oldest beyond KEEP_OPEN."""
+    kept = context.user_data.setdefault(store, {})
+    number = next(_numbers)
+    kept[number] = value
+    for old in list(kept)[:-KEEP_OPEN]:
+        del kept[old]
+    return number
 
 
 def pupil_token(pupil: Pupil) -> str:
@@ -114,18 +133,36 @@ def no_record_card(rt: Runtime, query: str) -> str:
     return "\n".join(lines)
 
 
-def choices(resolution: Resolution) -> tuple[tuple[tuple[str, str], ...], ...]:
-    return tuple(
-        ((clip(f"{m.pupil.full_name} ({m.pupil.class_name})" if m.pupil.class_name else m.pupil.full_name, 60),
-          pack("con", "pick", pupil_token(m.pupil))),)
-        for m in resolution.matches
-    )
+def pupil_label(pupil: Pupil) -> str:
+    """A pupil on a button: the name staff know and the class (buttons are plain text)."""
+    return clip(f"{pupil.full_name} ({pupil.class_name})" if pupil.class_name else pupil.full_name, 60)
 
 
-def photo_report(rt: Runtime, check: PhotoCheck) -> str:
+def pupil_named(pupil: Pupil) -> str:
+    return f"<b>{h(clip(pupil.full_name, 60))}</b>" + (f" ({h(clip(pupil.class_name, 20))})" if pupil.class_name else "")
+
+
+def did_you_mean(typed: str, candidates: Sequence[Pupil]) -> str:
+    """The question before any verdict on a near name: the typed name, then the likeliest pupil."""
+    others = ", or another pupil below" if len(candidates) > 1 else ""
+    return f"You typed “{h(clip(typed, 60))}”.\nDid you mean {pupil_named(candidates[0])}{others}?"
+
+
+def ask_pupil(number: int, typed: str, resolution: Resolution) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...]]:
+    candidates = [m.pupil for m in resolution.matches]
+    text = did_you_mean(typed, candidates) + "\nNo answer until you confirm: tap the pupil you meant, or None of these."
+    if resolution.more:
+        text += "\nMore pupils match: type more of the name to narrow it down."
+    buttons = tuple(((pupil_label(p), pack("con", "pick", pupil_token(p))),) for p in candidates)
+    return text, buttons + ((("None of these", pack("con", "none", number)),),)
+
+
+def photo_report(rt: Runtime, check: PhotoCheck, number: int) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...]]:
+    """Every name's verdict, the overall line, and buttons to confirm the first unconfirmed name."""
     lines = [f"<b>Photo check for the {purpose_label(rt, check.purpose)}</b>"]
     for row in check.rows:
-        name = h(row.pupil.full_name) if row.pupil else f"“{h(clip(row.typed, 60))}”"
+        # 40 rows of at most ~80 characters each keep the report within Telegram's 4,096.
+        name = h(clip(row.pupil.full_name, 40)) if row.pupil else f"“{h(clip(row.typed, 40))}”"
         lines.append(f"✅ {name}" if row.allowed else f"❌ {name} — {h(row.reason)}")
     lines.append("")
     if check.ok_to_upload:
@@ -133,7 +170,14 @@ def photo_report(rt: Runtime, check: PhotoCheck) -> str:
     else:
         blocked = sum(not row.allowed for row in check.rows)
         lines.append(f"<b>Do not upload</b>: {blocked} of {len(check.rows)} pupils are not clear (policy 4.1).")
-    return "\n".join(lines)
+    pending = check.next_unconfirmed
+    if pending is None:
+        return "\n".join(lines), ()
+    row = check.rows[pending]
+    waiting = sum(r.unconfirmed for r in check.rows)
+    lines.append(f"\n{waiting} name(s) not confirmed. {did_you_mean(row.typed, row.candidates)}")
+    buttons = tuple(((pupil_label(p), pack("con", "fix", number, pending, pupil_token(p))),) for p in row.candidates)
+    return "\n".join(lines), buttons + ((("None of these", pack("con", "fixno", number, pending)),),)
 
 
 def draft_report(report: DraftReport) -> str:
@@ -168,7 +212,7 @@ def expiring_lines(pupils: Sequence[Pupil]) -> list[str]:
 # ---- consent lookup --------------------------------------------------------------------------
 @staff_only(Permission.CHECK_CONSENT, action="consent lookup")
 async def consent(update: Update, context: Context, actor: Actor) -> None:
-    """/consent NAME: the verdict card, or buttons when several pupils match."""
+    """/consent NAME: the verdict card for an exact name; otherwise "Did you mean ...?" first."""
     query = command_args(context)
     if not query:
         await reply(update, "Usage: <code>/consent NAME</code>, for example <code>/consent Amelia Smith</code>.")
@@ -183,12 +227,11 @@ async def consent(update: Update, context: Context, actor: Actor) -> None:
     elif resolution.kind == "one":
         await reply(update, verdict_card(rt, service(context).verdict_of(resolution.matches[0].pupil)))
     else:
-        more = "\nMore pupils match: type more of the name to narrow it down." if resolution.more else ""
-        await reply(update, f"Several pupils match “{h(query)}”. Which one?{more}", choices(resolution))
+        await reply(update, *ask_pupil(remember(context, "consent_asks", query), query, resolution))
 
 
 async def pick_pupil(update: Update, context: Context) -> None:
-    """A tap on one of the matching pupils."""
+    """A tap on the pupil the admin meant: now the verdict card."""
     press = await admit_press(update, context, Permission.CHECK_CONSENT, action="consent pick")
     if press is None or not press.callback.args:
         return
@@ -202,6 +245,17 @@ async def pick_pupil(update: Update, context: Context) -> None:
     await show(update, verdict_card(rt, result))
 
 
+async def pick_none(update: Update, context: Context) -> None:
+    """"None of these": the name is nobody on the register, so the answer is no."""
+    press = await admit_press(update, context, Permission.CHECK_CONSENT, action="consent pick")
+    if press is None:
+        return
+    typed = context.user_data.get("consent_asks", {}).pop(press.number, None) if press.number is not None else None
+    service(context).none_of_these(press.actor.user_id)
+    await answer(update)
+    await show(update, no_record_card(runtime(context), typed or "the name you typed"))
+
+
 # ---- photo check -----------------------------------------------------------------------------
 def destination_buttons(rt: Runtime, number: int) -> tuple[tuple[tuple[str, str], ...], ...]:
     return tuple(
@@ -209,12 +263,19 @@ def destination_buttons(rt: Runtime, number: int) -> tuple[tuple[tuple[str, str]
     )
 
 
-async def ask_destination(update: Update, context: Context, names: list[str], photo: str) -> None:
+async def ask_destination(update: Update, context: Context, text: str, photo: str) -> None:
+    """Every name listed counts: ask where the photo will appear, or say why the list cannot be checked."""
+    if len(text) > MAX_NAMES_TEXT:
+        await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
+        return
+    names = photo_checks(context).names_in(text)
     if not names:
         await reply(update, "I found no names. Send the pupils' names, one per line.")
         return
-    number = next(_numbers)
-    context.user_data.setdefault("photo_checks", {})[number] = (names, photo)
+    if len(names) > MAX_PHOTO_NAMES:
+        await reply(update, f"That is {len(names)} names; check at most {MAX_PHOTO_NAMES} at a time (split the photo's list).")
+        return
+    number = remember(context, "photo_checks", (names, photo))
     rt = runtime(context)
     await reply(update, f"{len(names)} pupil(s) listed. Where will the photo appear?", destination_buttons(rt, number))
 
@@ -224,17 +285,16 @@ async def photo_with_caption(update: Update, context: Context, actor: Actor) -> 
     """A photo whose caption lists the pupils in it: ask where it will appear."""
     message = update.effective_message
     assert message is not None and message.photo
-    await ask_destination(update, context, names_from_text(clip(message.caption or "", MAX_NAMES_TEXT)), message.photo[-1].file_id)
+    await ask_destination(update, context, message.caption or "", message.photo[-1].file_id)
 
 
 @staff_only(Permission.CHECK_CONSENT)
 async def check_start(update: Update, context: Context, actor: Actor) -> int | None:
-    """/check with names below it, or /check alone (then the names come next)."""
+    """/check with names on its line and below it, or /check alone (then the names come next)."""
     message = update.effective_message
-    text = (message.text or "").partition("\n")[2] if message else ""
-    text = text or command_args(context)
-    if text:
-        await ask_destination(update, context, names_from_text(clip(text, MAX_NAMES_TEXT)), "")
+    parts = (message.text or "").split(maxsplit=1) if message else []
+    if len(parts) == 2:
+        await ask_destination(update, context, parts[1], "")
         return ConversationHandler.END
     context.user_data["check_photo"] = ""
     await reply(update, "Send the pupils' names, one per line. /cancel to stop.")
@@ -258,7 +318,7 @@ async def check_names(update: Update, context: Context, actor: Actor) -> int:
     if len(message.text or "") > MAX_NAMES_TEXT:
         await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
         return NAMES
-    await ask_destination(update, context, names_from_text(message.text or ""), context.user_data.pop("check_photo", ""))
+    await ask_destination(update, context, message.text or "", context.user_data.pop("check_photo", ""))
     return ConversationHandler.END
 
 
@@ -275,7 +335,7 @@ async def check_timeout(update: Update, context: Context) -> None:
 
 
 async def choose_destination(update: Update, context: Context) -> None:
-    """The destination tap: a verdict per pupil and one overall line."""
+    """The destination tap: a verdict per pupil, one overall line, and buttons for any unconfirmed name."""
     press = await admit_press(update, context, Permission.CHECK_CONSENT, action="photo check")
     number = press.number if press else None
     if press is None or number is None or len(press.callback.args) != 2:
@@ -287,9 +347,31 @@ async def choose_destination(update: Update, context: Context) -> None:
         await answer(update, "This check has expired. Send the photo or /check again.")
         return
     names, photo = pending
-    result = service(context).check_photo(press.actor.user_id, names, purpose, photo)
+    result = photo_checks(context).check(press.actor.user_id, names, purpose, photo)
     await answer(update)
-    await show(update, photo_report(rt, result))
+    await show(update, *photo_report(rt, result, remember(context, "photo_reports", result)))
+
+
+async def confirm_name(update: Update, context: Context) -> None:
+    """A tap under a photo report saying who an unconfirmed name is (or none of them): the report is updated."""
+    press = await admit_press(update, context, Permission.CHECK_CONSENT, action="photo check")
+    number, row = (press.number, press.callback.int_arg(1)) if press else (None, None)
+    if press is None or number is None or row is None:
+        return
+    rt = runtime(context)
+    action, args = press.callback.action, press.callback.args
+    chosen = pupil_by_token(rt, args[2]) if action == "fix" and len(args) == 3 else None
+    reports = context.user_data.get("photo_reports", {})
+    check: PhotoCheck | None = reports.get(number)
+    updated = None
+    if check is not None and (action == "fixno" or chosen is not None):
+        updated = photo_checks(context).confirm(press.actor.user_id, check, row, chosen.pupil_id if chosen else None)
+    if updated is None:
+        await answer(update, "This check has changed or expired. Send the photo or /check again.")
+        return
+    reports[number] = updated
+    await answer(update)
+    await show(update, *photo_report(rt, updated, number))
 
 
 # ---- draft post check ------------------------------------------------------------------------
@@ -352,6 +434,7 @@ def register(application: Application, rt: Runtime) -> None:  # type: ignore[typ
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler(["consent", "perm"], consent))
     application.add_handler(CallbackQueryHandler(pick_pupil, pattern=r"^1:con:pick:"))
+    application.add_handler(CallbackQueryHandler(pick_none, pattern=r"^1:con:none:"))
     with warnings.catch_warnings():
         # PTB warns that a button entry point is tracked per user, not per message: that is what we want.
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -370,6 +453,7 @@ def register(application: Application, rt: Runtime) -> None:  # type: ignore[typ
         )
     application.add_handler(check_flow)
     application.add_handler(CallbackQueryHandler(choose_destination, pattern=r"^1:con:dest:"))
+    application.add_handler(CallbackQueryHandler(confirm_name, pattern=r"^1:con:(fix|fixno):"))
     application.add_handler(CommandHandler("checkpost", checkpost))
     application.add_handler(CommandHandler("expiring", expiring))
     application.add_handler(CallbackQueryHandler(expiring_page, pattern=r"^1:exp:page:"))

@@ -33,8 +33,11 @@ async def school(bot: BotHarness) -> BotHarness:
     return bot
 
 
-async def test_typo_finds_the_pupil_and_the_card_shows_each_purpose(school: BotHarness) -> None:
-    [card] = await school.say(ADMIN, "/consent Amelai Smth")
+async def test_typo_asks_first_then_the_card_shows_each_purpose(school: BotHarness) -> None:
+    [ask] = await school.say(ADMIN, "/consent Amelai Smth")
+    assert "Did you mean Amelia Smith (Year 3)?" in ask.plain and "✅" not in ask.plain
+    await school.press(ADMIN, ask, "Amelia Smith (Year 3)")
+    card = school.last(ADMIN)
     assert "Amelia Smith" in card.plain
     assert "✅ Facebook page" in card.plain
     assert "✅ parents' private group" in card.plain
@@ -61,9 +64,9 @@ async def test_withdrawn_and_expired_are_no_with_the_date(school: BotHarness) ->
 
 async def test_first_name_only_offers_buttons_and_a_tap_gives_the_card(school: BotHarness) -> None:
     [choice] = await school.say(ADMIN, "/consent amelia")
-    assert "Several pupils match" in choice.plain
+    assert "Did you mean Amelia Jones (Year 1), or another pupil below?" in choice.plain
     labels = [label for label, _ in choice.buttons]
-    assert labels == ["Amelia Jones (Year 1)", "Amelia Smith (Year 3)"]
+    assert labels == ["Amelia Jones (Year 1)", "Amelia Smith (Year 3)", "None of these"]
     await school.press(ADMIN, choice, "Amelia Smith (Year 3)")
     assert "❌ press and publicity" in school.last(ADMIN).plain
 
@@ -102,9 +105,9 @@ async def test_check_with_names_gives_ok_only_when_everyone_is_clear(school: Bot
     [ask] = await school.say(ADMIN, "/check\nAmelia Smith\nZoe O'Brien")
     await school.press(ADMIN, ask, "parents' private group")
     assert "OK to upload" in school.last(ADMIN).plain
-    [ask] = await school.say(ADMIN, "/check\namelia")  # two Amelias: ambiguous blocks
+    [ask] = await school.say(ADMIN, "/check\namelia")  # two Amelias: not confirmed blocks
     await school.press(ADMIN, ask, "parents' private group")
-    assert "several pupils match" in school.last(ADMIN).plain and "Do not upload" in school.last(ADMIN).plain
+    assert "❌ “amelia” — not confirmed" in school.last(ADMIN).plain and "Do not upload" in school.last(ADMIN).plain
 
 
 async def test_check_then_names_in_the_next_message_and_cancel(school: BotHarness) -> None:
@@ -252,9 +255,16 @@ async def test_long_inputs_get_friendly_limits(school: BotHarness) -> None:
     [reply] = await school.say(ADMIN, "/consent")
     assert "Usage" in reply.plain
     names = "\n".join(f"Pupil {n}" for n in range(300))
-    [ask] = await school.say(ADMIN, "/check\n" + names[:3900])
+    [refused] = await school.say(ADMIN, "/check\n" + names[:3900])
+    assert "too long" in refused.plain and not refused.buttons  # never a check that silently drops pupils
+    [refused] = await school.say(ADMIN, "/check\n" + "\n".join(f"Pupil {n}" for n in range(41)))
+    assert "at most 40" in refused.plain and not refused.buttons
+    longest = "\n".join(f"{'x' * 45}{n}" for n in range(38)) + "\nAmelia Smyth\nAmelia Smyth"
+    [ask] = await school.say(ADMIN, "/check\n" + longest)
     await school.press(ADMIN, ask, 0)
-    assert len(school.last(ADMIN).text) <= 4096
+    await school.press(ADMIN, school.last(ADMIN), "None of these")
+    report = school.last(ADMIN)
+    assert len(report.text) <= 4096 and "1 name(s) not confirmed" in report.plain
 
 
 
@@ -292,5 +302,160 @@ async def test_many_matches_show_eight_buttons_and_ask_for_more_of_the_name(bot:
     rows = "".join(f"Q{n:02d},Amelia,Surname{chr(65 + n)},,Year 2,yes,yes,yes,2025-09-01,,\n" for n in range(12))
     load(bot, HEADER + rows)
     [choice] = await bot.say(ADMIN, "/consent Amelia")
-    assert len(choice.buttons) == 8
+    assert len(choice.buttons) == 9 and choice.buttons[-1][0] == "None of these"
     assert "type more of the name" in choice.plain
+
+
+# ---- identity before verdict (issue 11) --------------------------------------------------------
+NEAR_NAMES = REGISTER.replace("P006,Amelia,Jones,,", "P006,Amelia,Jones,Millie,") + (
+    "P009,Sophie,Thompson,,Year 2,yes,yes,yes,2025-09-08,,\n"
+    "P010,Charlie,Green,,Year 4,yes,yes,yes,2025-09-08,,\n"
+    "P011,Harriet,Green,,Year 4,no,no,no,2025-09-08,,\n"
+    "P012,Zoe,Smith,,Year 2,yes,yes,yes,2025-09-08,,\n"
+    "P013,Joe,Smith,,Year 2,no,no,no,2025-09-08,,\n"
+)
+
+
+@pytest.fixture
+async def near(bot: BotHarness) -> BotHarness:
+    load(bot, NEAR_NAMES)
+    return bot
+
+
+def labels(message) -> list[str]:  # type: ignore[no-untyped-def]
+    return [label for label, _ in message.buttons]
+
+
+async def test_check_counts_the_names_on_the_check_line_and_every_line_after(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/check Noah Williams\nAmelia Smith")
+    assert "2 pupil(s)" in ask.plain
+    await near.press(ADMIN, ask, "Facebook page")
+    report = near.last(ADMIN).plain
+    assert "❌ Noah Williams — withdrawn on 1 Oct 2026" in report and "✅ Amelia Smith" in report
+    assert "Do not upload" in report and "OK to upload" not in report
+    [ask] = await near.say(ADMIN, "/check Amelia Smith, Noah Williams\nSMITH, Zoe")
+    assert "3 pupil(s)" in ask.plain
+    await near.press(ADMIN, ask, "Facebook page")
+    report = near.last(ADMIN).plain
+    assert "✅ Amelia Smith" in report and "✅ Zoe Smith" in report and "❌ Noah Williams" in report
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("Amelie Smith", "Amelia Smith (Year 3)"),
+        ("Amelia Smyth", "Amelia Smith (Year 3)"),
+        ("Amelia Smit", "Amelia Smith (Year 3)"),
+        ("Sophia Thompson", "Sophie Thompson (Year 2)"),
+        ("Noa Williams", "Noah Williams (Year 5)"),
+    ],
+)
+async def test_a_near_name_asks_did_you_mean_before_any_verdict(near: BotHarness, typed: str, meant: str) -> None:
+    [ask] = await near.say(ADMIN, f"/consent {typed}")
+    assert f"You typed “{typed}”" in ask.plain and f"Did you mean {meant.replace(' (', ' (', 1)}" in ask.plain
+    assert "✅" not in ask.plain and "❌" not in ask.plain
+    assert labels(ask)[0] == meant and labels(ask)[-1] == "None of these"
+    await near.press(ADMIN, ask, meant)
+    card = near.last(ADMIN).plain
+    assert meant.split(" (")[0] in card and "Upload only where ✅" in card
+
+
+async def test_none_of_these_is_no_consent_record_for_the_typed_name(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/consent Amelia Smyth")  # a new starter, not yet on the register
+    assert "Did you mean Amelia Smith (Year 3)?" in ask.plain and "✅" not in ask.plain
+    await near.press(ADMIN, ask, "None of these")
+    card = near.last(ADMIN).plain
+    assert "No consent record for “Amelia Smyth”: treat as NO" in card and "✅" not in card
+    assert [e.outcome for e in near.audit() if e.action == "consent lookup"][-1] == "not confirmed"
+
+
+async def test_one_candidate_is_did_you_mean_never_several_pupils_match(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/consent Isla")
+    assert "Did you mean Isla Brown (Year 6)?" in ask.plain and "Several" not in ask.plain
+    assert labels(ask) == ["Isla Brown (Year 6)", "None of these"]
+
+
+async def test_another_surname_is_not_a_typo_so_amelia_brown_offers_nobody(near: BotHarness) -> None:
+    [card] = await near.say(ADMIN, "/consent Amelia Brown")
+    assert "No consent record" in card.plain and "Millie" not in card.plain and not card.buttons
+
+
+async def test_a_surname_alone_offers_every_pupil_it_may_mean(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/consent Smith")
+    assert "✅" not in ask.plain
+    assert set(labels(ask)) == {"Amelia Smith (Year 3)", "Joe Smith (Year 2)", "Zoe Smith (Year 2)",
+                                "Ollie Smith-Jones (Year 3)", "None of these"}
+    assert labels(ask)[-2] == "Ollie Smith-Jones (Year 3)"  # the part of a double-barrelled name ranks last
+
+
+async def test_a_typo_in_the_first_letter_offers_the_child_meant_and_never_clears_another(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/consent harlie Green")
+    assert labels(ask)[0] == "Charlie Green (Year 4)" and "✅" not in ask.plain
+    [ask] = await near.say(ADMIN, "/consent oe Smith")
+    assert {"Zoe Smith (Year 2)", "Joe Smith (Year 2)"} <= set(labels(ask)) and "✅" not in ask.plain
+    [ask] = await near.say(ADMIN, "/consent Xmelia Smith")
+    assert labels(ask)[0] == "Amelia Smith (Year 3)"
+
+
+async def test_an_exact_name_in_any_written_form_is_a_verdict_at_once_in_a_card_and_a_list(near: BotHarness) -> None:
+    forms = ["SMITH, Amelia", "smith amelia", "AMELIA   SMITH", "Zoe OBrien", "Millie Jones", "Oliver Smith Jones"]
+    for typed in forms:
+        [card] = await near.say(ADMIN, f"/consent {typed}")
+        assert "Upload only where ✅" in card.plain and not card.buttons, typed
+    [ask] = await near.say(ADMIN, "/check\n" + "\n".join(forms))
+    assert f"{len(forms)} pupil(s)" in ask.plain
+    await near.press(ADMIN, ask, "parents' private group")
+    report = near.last(ADMIN)
+    assert "not confirmed" not in report.plain and "OK to upload" in report.plain and not report.buttons
+
+
+async def test_photo_check_near_name_is_not_confirmed_until_the_admin_says_who(near: BotHarness) -> None:
+    mark = near.emu.mark()
+    near.emu.send_photo(ADMIN, b"jpeg", caption="Amelie Smith\nZoe O'Brien\nSophia Thompson")
+    await near.settle()
+    [ask] = near.emu.since(mark, ADMIN)
+    await near.press(ADMIN, ask, "Facebook page")
+    report = near.last(ADMIN)
+    assert "❌ “Amelie Smith” — not confirmed" in report.plain and "❌ “Sophia Thompson” — not confirmed" in report.plain
+    assert "✅ Zoë O'Brien" in report.plain and "Do not upload" in report.plain
+    assert "2 name(s) not confirmed. You typed “Amelie Smith”.\nDid you mean Amelia Smith (Year 3)" in report.plain
+    await near.press(ADMIN, report, "Amelia Smith (Year 3)")
+    report = near.last(ADMIN)
+    assert "✅ Amelia Smith" in report.plain and "Do not upload" in report.plain
+    assert "Did you mean Sophie Thompson (Year 2)" in report.plain
+    await near.press(ADMIN, report, "Sophie Thompson (Year 2)")
+    report = near.last(ADMIN)
+    assert "✅ Sophie Thompson" in report.plain and "OK to upload" in report.plain and not report.buttons
+    entry = [e for e in near.audit() if e.action == "photo check"][-1]
+    assert entry.outcome == "ok to upload" and "P009" in entry.detail and "Sophie" not in entry.detail
+
+
+async def test_a_new_starter_with_a_near_name_is_never_cleared_in_a_photo(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/check\nAmelia Smyth\nGrace Lee")
+    await near.press(ADMIN, ask, "Facebook page")
+    report = near.last(ADMIN)
+    assert "❌ “Amelia Smyth” — not confirmed" in report.plain and "OK to upload" not in report.plain
+    await near.press(ADMIN, report, "None of these")
+    assert "❌ “Amelia Smyth” — none of the pupils offered" in report.plain
+    assert "Do not upload: 1 of 2" in report.plain and not report.buttons
+
+
+async def test_stale_or_forged_confirmations_change_nothing(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/check\nAmelie Smith")
+    await near.press(ADMIN, ask, "Facebook page")
+    report = near.last(ADMIN)
+    pick = dict(report.buttons)["Amelia Smith (Year 3)"]
+    number = pick.split(":")[3]
+    noah = [data for label, data in (await near.say(ADMIN, "/consent Noa Williams"))[0].buttons if "Noah" in label][0]
+    forged = f"1:con:fix:{number}:0:{noah.split(':')[-1]}"  # a pupil never offered for that name
+    answer = await near.press(ADMIN, report, data=forged)
+    assert answer and "expired" in answer["text"]
+    answer = await near.press(ADMIN, report, data=f"1:con:fix:{number}:5:{pick.split(':')[-1]}")
+    assert answer and "expired" in answer["text"]
+    assert "OK to upload" not in report.plain
+    await near.press(ADMIN, report, data=pick)
+    assert "OK to upload" in report.plain
+    again = await near.press(ADMIN, report, data=pick)  # a double tap: the row is already confirmed
+    assert again and "expired" in again["text"] and "OK to upload" in report.plain
+    refused = await near.press(STRANGER, report, data=pick)
+    assert refused and "not for you" in refused["text"]

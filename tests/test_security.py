@@ -330,7 +330,7 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
     await bot.say(ADMIN, "/consent Amelia")
     bot.emu.send_photo(ADMIN, b"\xff\xd8\xff\xe0 class photo \xff\xd9", caption="Amelia Smith\nNoah Williams")
     await bot.settle()
-    await bot.say(ADMIN, "/check Priya Sharma\nOllie Smith-Jones")
+    await bot.say(ADMIN, "/check Priya Sharma\nOllie Smith-Jone")  # a slip: confirmed from buttons under the report
     await bot.press(ADMIN, bot.last(ADMIN), 0)
     bot.emu.send_document(OFFICE, CHANGED_REGISTER.encode(), "register.csv", "text/csv")
     await bot.settle()

@@ -1,0 +1,147 @@
+"""Checking every pupil in a photo before it is uploaded (policy 4.1, 4.2, 4.4).
+
+Identity before verdict: a name gives a verdict only when it names one pupil exactly.
+A near name stays ❌ "not confirmed", with the pupils it may mean, until a person
+confirms which pupil it is (or that it is none of them); until every name is
+resolved, and every pupil is clear, the photo is not OK to upload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from bot.clock import local_day
+from bot.consent import NOT_FOUND, Pupil, verdict
+from bot.names import PupilIndex
+from bot.services import Services
+
+MAX_PHOTO_NAMES = 40
+NOT_CONFIRMED = "not confirmed"
+NONE_OF_THESE = "none of the pupils offered"
+_BULLETS = " \t-•*·"
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    """One name from a photo's caption and what the register says about it.
+
+    `candidates` are the pupils a near name may mean, while nobody has confirmed which.
+    """
+
+    typed: str
+    pupil: Pupil | None
+    allowed: bool
+    reason: str
+    candidates: tuple[Pupil, ...] = ()
+
+    @property
+    def unconfirmed(self) -> bool:
+        return self.pupil is None and bool(self.candidates)
+
+
+@dataclass(frozen=True)
+class PhotoCheck:
+    purpose: str
+    rows: tuple[PhotoRow, ...]
+    photo_file_id: str = ""
+
+    @property
+    def ok_to_upload(self) -> bool:
+        """Only when every pupil named is confirmed and clear; an unconfirmed or unknown name blocks."""
+        return bool(self.rows) and all(row.allowed for row in self.rows)
+
+    @property
+    def next_unconfirmed(self) -> int | None:
+        """The first row still waiting for a person to say who it is."""
+        return next((number for number, row in enumerate(self.rows) if row.unconfirmed), None)
+
+
+def split_names(text: str, index: PupilIndex) -> list[str]:
+    """Pupils listed one per line or separated by commas, as admins type them.
+
+    "SMITH, Amelia" (the MIS's surname-first form) stays one name when the register has
+    someone it may mean; "Amelia, Zoe" is two names.
+    """
+    names: list[str] = []
+    for line in text.replace(";", "\n").splitlines():
+        line = line.strip(_BULLETS)
+        pieces = [piece.strip(_BULLETS) for piece in line.split(",")]
+        pieces = [piece for piece in pieces if piece]
+        surname_first = len(pieces) == 2 and all(len(piece.split()) == 1 for piece in pieces)
+        if surname_first and index.resolve(line).kind != "none":
+            names.append(line)
+        else:
+            names.extend(pieces)
+    return names
+
+
+class PhotoChecks:
+    """Photo checks against the stored register, each audited by pupil id (never by name)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.register = services.consents
+
+    @property
+    def today(self) -> date:
+        return local_day(self.services.clock.now(), self.services.config.school.timezone)
+
+    def names_in(self, text: str) -> list[str]:
+        return split_names(text, self.register.index())
+
+    def check(self, actor_id: int, names: Sequence[str], purpose: str, photo_file_id: str = "") -> PhotoCheck:
+        """A row per name: a verdict for an exact name, "not confirmed" with candidates for a near one."""
+        if len(names) > MAX_PHOTO_NAMES:
+            raise ValueError(f"at most {MAX_PHOTO_NAMES} names in one check")
+        index = self.register.index()
+        rows = []
+        for typed in names:
+            resolution = index.resolve(typed)
+            if resolution.kind == "one":
+                rows.append(self._row(typed, resolution.matches[0].pupil, purpose))
+            elif resolution.kind == "several":
+                candidates = tuple(match.pupil for match in resolution.matches)
+                rows.append(PhotoRow(typed, None, False, NOT_CONFIRMED, candidates))
+            else:
+                rows.append(PhotoRow(typed, None, False, NOT_FOUND))
+        check = PhotoCheck(purpose, tuple(rows), photo_file_id)
+        self._audit(actor_id, check, "checked")
+        return check
+
+    def confirm(self, actor_id: int, check: PhotoCheck, number: int, pupil_id: str | None) -> PhotoCheck | None:
+        """A person says who an unconfirmed name is (`pupil_id`), or that it is none of the suggestions (None).
+
+        Only a pupil offered for that name, still on the register, is accepted; anything
+        else (a stale or forged button) is None and changes nothing.
+        """
+        if not 0 <= number < len(check.rows) or not check.rows[number].unconfirmed:
+            return None
+        row = check.rows[number]
+        if pupil_id is None:
+            resolved = PhotoRow(row.typed, None, False, NONE_OF_THESE)
+        else:
+            pupil = self.register.get(pupil_id)
+            if pupil is None or pupil.left or pupil_id not in {c.pupil_id for c in row.candidates}:
+                return None
+            resolved = self._row(row.typed, pupil, check.purpose)
+        rows = list(check.rows)
+        rows[number] = resolved
+        updated = replace(check, rows=tuple(rows))
+        self._audit(actor_id, updated, f"row {number + 1} confirmed as {pupil_id or 'none of these'}")
+        return updated
+
+    def _row(self, typed: str, pupil: Pupil, purpose: str) -> PhotoRow:
+        answer = verdict(pupil, (purpose,), self.today).purposes[0]
+        return PhotoRow(typed, pupil, answer.allowed, answer.reason)
+
+    def _audit(self, actor_id: int, check: PhotoCheck, step: str) -> None:
+        pupils = ",".join(row.pupil.pupil_id if row.pupil else "?" for row in check.rows)
+        self.services.audit(
+            actor_id,
+            "photo check",
+            f"photo {check.photo_file_id}" if check.photo_file_id else "names",
+            outcome="ok to upload" if check.ok_to_upload else "blocked",
+            detail=f"purpose {check.purpose}; {step}; pupils {pupils}",
+        )
