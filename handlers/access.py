@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.clock import show_time
 from bot.numbers import TELEGRAM_USER_ID_MAX, parse_user_id
-from bot.roles import GRANTABLE, Permission, Role, parse_role
+from bot.roles import GRANTABLE, PERMISSIONS, Permission, Role, parse_role
 from bot.staff import AccessChange, RequestState, StaffAccess
 from handlers.callbacks import pack
 from handlers.common import (
@@ -30,6 +32,7 @@ from handlers.common import (
     show,
     staff_only,
     stranger_may_be_answered,
+    tell,
 )
 from handlers.menu import MenuCommand, commands_for, refresh_menu
 from handlers.runtime import Runtime, runtime
@@ -354,8 +357,72 @@ async def expired_button(update: Update, context: Context) -> None:
     await answer(update, "This button has expired. Please send the command again.")
 
 
+# ---- flows already under way when access changes --------------------------------------------------
+
+FlowCallback = Callable[[Update, Context], Awaitable[object]]
+
+
+def _flow_entry(name: str, callback: FlowCallback) -> FlowCallback:
+    """Remember the role someone had when they started a flow (a /log, an /apply, a ban...)."""
+
+    @functools.wraps(callback)
+    async def entry(update: Update, context: Context) -> object:
+        result = await callback(update, context)
+        user = update.effective_user
+        if user is not None and result not in (None, ConversationHandler.END):
+            roles: dict[tuple[str, int], Role | None] = context.application.bot_data.setdefault("flow_roles", {})
+            roles[(name, user.id)] = runtime(context).services.staff.role_of(user.id)
+        return result
+
+    return entry
+
+
+def _flow_step(name: str, callback: FlowCallback) -> FlowCallback:
+    """Each later step checks the role again: revoked or lowered since the start ends the flow."""
+
+    @functools.wraps(callback)
+    async def step(update: Update, context: Context) -> object:
+        user = update.effective_user
+        started = context.application.bot_data.get("flow_roles", {}).get((name, user.id)) if user else None
+        if user is None or started is None:
+            return await callback(update, context)
+        services = runtime(context).services
+        now = services.staff.role_of(user.id)
+        if now is not None and PERMISSIONS[started] <= PERMISSIONS[now]:
+            return await callback(update, context)
+        context.application.bot_data["flow_roles"].pop((name, user.id), None)
+        if now is None:
+            await refuse_stranger(update, context, action=f"{name} step")
+        else:
+            services.audit(user.id, f"{name} step", outcome="refused: access changed")
+            await tell(update, "Your access has changed, so this was stopped; nothing from it was saved.")
+        return ConversationHandler.END
+
+    return step
+
+
+def guard_flows(application: Application) -> None:  # type: ignore[type-arg]
+    """Every conversation flow checks, at every step, that its user still has the role they began with.
+
+    A flow's entry checks the role once; without this a revoked admin could finish a /log, or
+    revoked office staff go on to see pupils' names in /apply's register matches.
+    """
+    for handlers in application.handlers.values():
+        for flow in handlers:
+            if not isinstance(flow, ConversationHandler):
+                continue
+            name = flow.name or repr(flow)
+            for handler in flow.entry_points:
+                handler.callback = _flow_entry(name, handler.callback)
+            for state, steps in flow.states.items():
+                if state != ConversationHandler.TIMEOUT:  # the bot's own clean-up, not the user's step
+                    for handler in steps:
+                        handler.callback = _flow_step(name, handler.callback)
+
+
 def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
     """Registered after every feature, so they only see what nothing else handled."""
+    guard_flows(application)
     application.add_handler(MessageHandler(filters.ALL, unknown_message))
     application.add_handler(CallbackQueryHandler(expired_button))
 
