@@ -12,7 +12,7 @@ from telegram import Update
 from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
 from bot.logsafe import hide_secret, redact, setup_logging
-from storage.atomic import DamagedDataFile, DataDirNotWritable, ensure_private_dir
+from storage.atomic import DamagedDataFile, DataDirNotWritable, DiskWriteFailed, UnstorableValue, ensure_private_dir
 from storage.database import SchemaTooNew
 from storage.lock import DataDirLocked
 
@@ -30,7 +30,11 @@ def run(config_path: Path) -> int:
         return 1
     hide_secret(token)
     data_dir = ensure_private_dir(config.storage.data_dir)  # a first start has no data folder yet
-    setup_logging(token, data_dir / "bot.log")
+    try:
+        setup_logging(token, data_dir / "bot.log")
+    except OSError as exc:
+        print(f"Cannot open the log file {data_dir / 'bot.log'} ({exc.strerror}): make it writable by the bot's user.", file=sys.stderr)
+        return 1
     application = build_application(config, Clock())  # opens the data folder: a damaged file stops here
     try:
         # PTB's own start-up logs a refusal with a traceback before raising it; asking first does not.
@@ -184,6 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (DataDirLocked, DataDirNotWritable, DamagedDataFile, SchemaTooNew) as exc:
         print(redact(str(exc)), file=sys.stderr)
+        return 1
+    except DiskWriteFailed as exc:
+        reason = exc.cause.strerror if isinstance(exc.cause, OSError) else type(exc.cause).__name__
+        print(
+            f"Could not save to {exc.path} while starting ({reason}): free space on that disk "
+            "or make it writable, then start the bot again.",
+            file=sys.stderr,
+        )
+        return 1
+    except UnstorableValue as exc:
+        print(f"A value from {args.config} cannot be stored in {exc.path}: check the ids under [roles].", file=sys.stderr)
         return 1
 
 

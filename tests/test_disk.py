@@ -7,11 +7,13 @@ on a real 1 MB tmpfs when this machine lets the tests mount one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +32,7 @@ from storage.atomic import DiskWriteFailed, UnstorableValue
 from storage.audit import AuditEntry, AuditLog
 from storage.incidents import Ban, EvidenceStore
 from storage.outbox import OutboxItem
-from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, START, STRANGER, BotHarness, make_config
+from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, START, STRANGER, TOKEN, BotHarness, make_config
 
 NOW = START
 BIG = 18446744073709551616  # 2**64: what `/grant 18446744073709551616 office` once put in memory
@@ -400,3 +402,34 @@ async def _staff_change(bot: BotHarness, command: str) -> list[str]:
         if answer and answer.get("text"):
             told.append(answer["text"])
     return told
+
+
+def test_a_first_start_on_a_full_disk_is_one_plain_sentence(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    if not _mounted_tmpfs(disk):
+        pytest.skip("this machine does not let the tests mount a tmpfs")
+    try:
+        with open(disk / "filler", "wb") as filler:
+            with contextlib.suppress(OSError):
+                while True:
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "http://127.0.0.1:9/bot"\n'
+            f'[school]\nname = "Example School"\n[roles]\nhead = [{HEAD}]\n[storage]\ndata_dir = "{disk / "data"}"\n'
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=Path(__file__).resolve().parents[1],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=30)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Could not save to {disk / 'data' / 'meta.json'} while starting (No space left on device): "
+        "free space on that disk or make it writable, then start the bot again."
+    ]
