@@ -509,7 +509,7 @@ class Moderation:
             return None
         tracked_from = self.first_tracked_day() or first
         results = [self.result(first + timedelta(days=n)) for n in range(7) if first + timedelta(days=n) >= tracked_from]
-        actions = Counter(e.action for e in self.services.db.audit.since(start) if e.at < end)
+        actions = Counter(e.action for e in self.services.db.audit.between(start, end))  # only its week is read
         return DigestDue(
             day,
             first,

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storage.audit
+from storage.audit import AuditEntry, AuditLog
+
 from handlers.paging import utf16_len
 from tests.conftest import ADMIN, HEAD, SLT, STRANGER, BotHarness
 
@@ -41,3 +50,27 @@ async def test_pages_stay_put_while_new_entries_arrive_and_each_fits_telegram(bo
     await bot.press(HEAD, bot.last(HEAD), "‹ Newer")
     assert "page 1" in bot.last(HEAD).plain and "target 29" in bot.last(HEAD).plain
     assert "80019" not in bot.last(HEAD).plain
+
+
+def test_the_digest_reads_only_its_week_and_a_page_only_its_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = AuditLog(tmp_path / "audit")
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for n in range(2000):  # ten weeks, across three month files
+        log.append(AuditEntry(start + timedelta(minutes=50 * n), n, "admin", "consent lookup"))
+    read: list[int] = []
+    real = storage.audit._lines_backwards
+
+    def counting(path: Path, stop: int | None) -> Any:
+        for offset, line in real(path, stop):
+            read.append(offset)
+            yield offset, line
+
+    monkeypatch.setattr(storage.audit, "_lines_backwards", counting)
+    week_start = datetime(2026, 11, 23, tzinfo=UTC)
+    week = log.between(week_start, week_start + timedelta(days=7))
+    assert [e.actor_id for e in week] == [n for n in range(2000) if week_start <= start + timedelta(minutes=50 * n) < week_start + timedelta(days=7)]
+    assert len(read) <= len(week) + 1, "nothing after the week, and one entry before it, is read"
+    read.clear()
+    entries, older = log.page_before(log.newest(), 12)
+    assert [e.actor_id for e in entries] == list(range(1999, 1987, -1)) and older is not None
+    assert len(read) == 13
