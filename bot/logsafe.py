@@ -83,10 +83,18 @@ def private_log_file(path: Path) -> Path:
     return path
 
 
+class LogFile(logging.FileHandler):
+    """bot.log. When its disk is full a line is lost here but kept by the journal (stderr), and
+    the standard handler's "--- Logging error ---" traceback is not printed after every line."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """The journal has the record; a traceback about the log file would only bury it."""
+
+
 def setup_logging(token: str, log_file: Path | None = None, level: int = logging.INFO) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if log_file is not None:
-        handlers.append(logging.FileHandler(private_log_file(log_file), encoding="utf-8"))
+        handlers.append(LogFile(private_log_file(log_file), encoding="utf-8"))
     redact_filter = RedactSecrets([token])
     for handler in handlers:
         handler.addFilter(redact_filter)

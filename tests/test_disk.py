@@ -433,3 +433,29 @@ def test_a_first_start_on_a_full_disk_is_one_plain_sentence(tmp_path: Path) -> N
         f"Could not save to {disk / 'data' / 'meta.json'} while starting (No space left on device): "
         "free space on that disk or make it writable, then start the bot again."
     ]
+
+
+def test_a_full_disk_under_the_log_file_prints_no_logging_tracebacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from bot.logsafe import setup_logging
+
+    root = logging.getLogger()
+    loggers = [root, logging.getLogger("httpx"), logging.getLogger("apscheduler")]
+    handlers, levels = root.handlers[:], [logger.level for logger in loggers]
+    try:
+        setup_logging(TOKEN, tmp_path / "bot.log")
+        log_file = next(h for h in root.handlers if isinstance(h, logging.FileHandler))
+        monkeypatch.setattr(log_file.stream, "write", _enospc)
+        logging.getLogger("handlers.runtime").error("Timed work %r failed; it will be tried again", "delivery")
+        log_file.close()
+    finally:
+        root.handlers[:] = handlers
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+    err = capsys.readouterr().err
+    assert "Timed work 'delivery' failed" in err  # the journal still has the line
+    assert "Logging error" not in err and "Traceback" not in err
+    assert stat.S_IMODE((tmp_path / "bot.log").stat().st_mode) == 0o600
