@@ -149,6 +149,11 @@ def _refusal(exc: TelegramError, kinds: tuple[str, ...]) -> bool:
     return any(kind in exc.message.lower() for kind in kinds)
 
 
+def picture_refused(exc: TelegramError) -> bool:
+    """True when Telegram will not take a picture as a photo (it may still go as a file)."""
+    return _refusal(exc, _PICTURE_REFUSALS)
+
+
 def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None

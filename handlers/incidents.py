@@ -85,7 +85,7 @@ from handlers.common import (
     show,
     staff_only,
 )
-from handlers.delivery import keyboard
+from handlers.delivery import keyboard, picture_refused
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, page_of, send_long
 from handlers.runtime import Runtime, runtime
@@ -1093,7 +1093,13 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
     for index, (item, ok) in enumerate(zip(incident.evidence, intact, strict=True), start=1):
         caption = f"{incident.ref} · screenshot {index} of {total}"
         if ok:
-            await chat.send_photo(photo=rt.services.incidents.evidence.file(item.path), caption=caption)
+            stored = rt.services.incidents.evidence.file(item.path)
+            try:
+                await chat.send_photo(photo=stored, caption=caption)
+            except BadRequest as exc:  # too big, too long or too thin for a photo: the file itself
+                if not picture_refused(exc):
+                    raise
+                await chat.send_document(document=stored, caption=caption)
         elif item.kind == "photo":
             await chat.send_photo(photo=item.file_id, caption=caption + " (Telegram's copy)")
 

@@ -264,6 +264,8 @@ async def test_a_screenshot_telegram_will_not_take_as_a_photo_reaches_the_head_a
     assert f"Logged as INC-0001. {ALERTED}" in texts_to(bot, ADMIN)
     await bot.press(HEAD, alert, "Acknowledge")
     assert "Acknowledged by Helen Head" in alert.plain
+    shown = await bot.say(HEAD, "/incident 1")
+    assert [m.document for m in shown if m.document], "the record's screenshot comes as a file too"
 
 
 async def test_a_photo_over_ten_megabytes_goes_as_a_file(bot: BotHarness) -> None:
