@@ -64,16 +64,19 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     assert error is not None
     log_update_error(update, error)
+    if isinstance(update, Update) and update.effective_chat is not None and not isinstance(error, Forbidden):
+        await _apologise(update, apology(error))
     alarm: DiskAlarm | None = context.application.bot_data.get("disk_alarm")
     if alarm is not None and isinstance(error, DiskWriteFailed):
-        await alarm.check(alarm.services.clock.now())
-    if not isinstance(update, Update) or update.effective_chat is None or isinstance(error, Forbidden):
-        return
+        await alarm.check(alarm.services.clock.now())  # now, not at the next tick
+
+
+async def _apologise(update: Update, text: str) -> None:
     try:
         if update.callback_query:
-            await update.callback_query.answer(apology(error), show_alert=True)
+            await update.callback_query.answer(text, show_alert=True)
         else:
-            await reply(update, apology(error))
+            await reply(update, text)
     except (NetworkError, Forbidden):
         pass  # Telegram is unreachable or the user blocked the bot: the log has it all
 
