@@ -68,13 +68,13 @@ from handlers.common import (
     command_args,
     h,
     paged,
-    paginate,
     reply,
     show,
     staff_only,
 )
 from handlers.delivery import retry_wait
 from handlers.menu import MenuCommand
+from handlers.paging import clip_text, page_of, utf16_len
 from handlers.runtime import Runtime, TimedWork, runtime
 from storage.applications import ApplicationRepository
 from storage.outbox import Buttons
@@ -109,7 +109,7 @@ def applications(services: Services) -> Applications:
 
 def _staff_name(services: Services, user_id: int) -> str:
     member = services.staff.get(user_id)
-    return member.name if member and member.name else f"user {user_id}"
+    return clip_text(member.name, 40) if member and member.name else f"user {user_id}"
 
 
 def _when(services: Services, moment: datetime) -> str:
@@ -119,7 +119,7 @@ def _when(services: Services, moment: datetime) -> str:
 def _child_line(services: Services, child: Child) -> str:
     pupil = services.consents.get(child.pupil_id) if child.pupil_id else None
     if pupil is None:
-        return f"• {h(child.name)} ⚠️ <b>not found on the register</b>"
+        return f"• {h(clip_text(child.name, CHILD_UNITS))} ⚠️ <b>not found on the register</b>"
     form = f" ({h(pupil.class_name)})" if pupil.class_name else ""
     return f"• {h(pupil.full_name)}{form} ✅ on the register"
 
@@ -138,13 +138,15 @@ def card_text(services: Services, application: Application) -> str:
     a = application
     lines = [f"<b>Parents' group application #{a.number}</b>"]
     if a.recorded_by:
-        recorders = ", ".join(h(_staff_name(services, uid)) for uid in a.recorded_by)
+        recorders = ", ".join(h(_staff_name(services, uid)) for uid in a.recorded_by[:3])
+        more = len(a.recorded_by) - 3
+        recorders += f" and {more} other{'s' if more > 1 else ''}" if more > 0 else ""
         lines.append(f"📄 Paper form {h(a.form_ref)}, recorded by {recorders}")
     if a.applicant_id:
         handle = f" (@{h(a.applicant_username)})" if a.applicant_username else ""
         lines.append(f"📱 Telegram join request{handle}")
     relationship = f" ({h(a.relationship)})" if a.relationship else ""
-    lines.append(f"Parent: <b>{h(a.parent_name)}</b>{relationship}")
+    lines.append(f"Parent: <b>{h(clip_text(a.parent_name, CHILD_UNITS))}</b>{relationship}")
     lines.append("Children:" if a.children else "Children: <i>not given yet</i>")
     lines += [_child_line(services, child) for child in a.children]
     lines.append(f"Code of conduct (policy 2.2): {'signed ✅' if a.conduct_signed else 'not signed ❌'}")
@@ -165,12 +167,18 @@ def card_text(services: Services, application: Application) -> str:
         mark, verb = ("✅", "Approved") if a.status is Status.APPROVED else ("❌", "Rejected")
         lines.append(f"\n{mark} <b>{verb}</b> by {h(_staff_name(services, a.decided_by))} at {_when(services, a.decided_at)}")
         if a.reason:
-            lines.append(f"Reason: {h(a.reason)}")
+            lines.append(f"Reason: {h(clip_text(a.reason, REASON_UNITS))}")
     elif a.status is Status.LINKED:
         lines.append(f"\n🔗 Linked to application #{a.linked_to}")
     elif a.status is Status.COLLECTING:
         lines.append("\n<i>Waiting for the applicant's answers</i>")
     return "\n".join(lines)
+
+
+# With every field at its longest (emoji count twice), a card stays well inside 4096 with a
+# reminder's header above it: children and reasons are clipped by what Telegram counts.
+CHILD_UNITS = 100
+REASON_UNITS = 600
 
 
 def decision_buttons(number: int) -> Buttons:
@@ -267,16 +275,18 @@ def form_summary(services: Services, form: PaperForm) -> str:
 
 
 def _history_text(services: Services, application: Application) -> str:
-    """The card and as much recent history as fits in one message."""
+    """The card and as much recent history as fits in one message (measured as Telegram does)."""
     card = card_text(services, application)
     events = applications(services).history(application.number)
-    lines = [f"• {_when(services, e.at)}: {h(clip(e.text, 300))}" for e in events]
-    while lines:
-        text = card + "\n\n<b>History</b>\n" + "\n".join(lines)
-        if len(text) <= MAX_TEXT:
-            return text
-        lines = lines[1:]  # oldest first out
-    return card
+    lines = [f"• {_when(services, e.at)}: {h(clip_text(e.text, 300))}" for e in events]
+    room = MAX_TEXT - utf16_len(card) - len("\n\nHistory\n")
+    kept: list[str] = []
+    for line in reversed(lines):  # the newest first in, the oldest first out
+        room -= utf16_len(line) + 1
+        if room < 0:
+            break
+        kept.insert(0, line)
+    return card + "\n\n<b>History</b>\n" + "\n".join(kept) if kept else card
 
 
 # ---- sending cards and outcomes ----------------------------------------------------------
@@ -945,7 +955,7 @@ async def show_pending(update: Update, context: Context, actor: Actor, number: i
         mine = "" if leader else " among the forms you recorded"
         await show(update, f"No parents' group applications are waiting{mine}. 🎉")
         return
-    page = paginate(lines, number, per_page=10)
+    page = page_of(lines, number, per_page=10)
     text = "<b>Parents' group applications waiting</b>\n" + "\n".join(page.lines) + page.footer
     text += "\n\nSend <code>/application N</code> for one application and its history."
     await show(update, text, page.buttons("apl"))

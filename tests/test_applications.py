@@ -623,3 +623,28 @@ async def test_only_leaders_read_an_applications_history(school: BotHarness) -> 
     [leader] = await school.say(HEAD, "/application 1")
     assert "History" in leader.plain and "court order" in leader.plain
     assert ("view application", "refused: not recorded by them") in [(e.action, e.outcome) for e in school.audit() if e.actor_id == ADMIN]
+
+
+async def test_the_longest_application_card_reminder_and_history_reach_every_phone(school: BotHarness) -> None:
+    apps = applications(school.services)
+    children = [Child("🦊" * 100) for _ in range(8)]  # every field at its longest; emoji count twice
+    form = PaperForm("🐧" * 100, "🦉" * 40, children, True, "🐝" * 40, "@long_username_here_12345", "447700900123")
+    for recorder in (OFFICE, ADMIN, SLT2, DEPUTY):
+        filed = apps.record_paper(form, recorder, "Olive Office")
+    from handlers.applications import send_cards
+
+    send_cards(school.runtime, filed.application)
+    await school.settle()
+    await school.press(SLT, card(school, SLT), "Ask for information")
+    [preview] = await school.say(SLT, "🐙" * 500)
+    await school.press(SLT, preview, "Send")
+    await school.advance(hours=49)  # a reminder: a header above the whole card
+    assert [m for m in school.emu.messages_to(SLT) if "Reminder" in m.plain]
+    await school.press(HEAD, card(school, HEAD), "Reject")
+    [preview] = await school.say(HEAD, "🦑" * 500)
+    await school.press(HEAD, preview, "Send")
+    [history] = await school.say(HEAD, "/application 1")
+    assert "Rejected by" in history.plain
+    await school.say(OFFICE, "/application 1")
+    await school.say(HEAD, "/pending")
+    assert not school.emu.unexpected_refusals(), school.emu.unexpected_refusals()
