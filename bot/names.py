@@ -11,6 +11,8 @@ register, so a lookup stays fast however large the register grows.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -106,6 +108,7 @@ class PupilIndex:
     def __init__(self, pupils: Iterable[Pupil]) -> None:
         self.pupils: tuple[Pupil, ...] = tuple(p for p in pupils if not p.left)
         self._by_id = {pupil.pupil_id: pupil for pupil in self.pupils}
+        self._order = {pupil.pupil_id: _name_order(pupil) for pupil in self.pupils}
         # Every exact way of writing a full name -> the pupils it names, by pupil id.
         exact: defaultdict[str, dict[str, Pupil]] = defaultdict(dict)
         # Each spelling of a given name or surname (and each piece of a multi-word one) -> pupil id -> penalty,
@@ -137,8 +140,9 @@ class PupilIndex:
             for surname, surname_penalty in surname_entries.items():
                 surname_parts[surname][pid] = surname_penalty
         self._exact = {key: tuple(named.values()) for key, named in exact.items()}
-        self._given_parts = dict(given_parts)
-        self._surname_parts = dict(surname_parts)
+        # Each part's pupils best first, so a common name ("Noah") needs only its first few read.
+        self._given_parts = {entry: self._best_first(named) for entry, named in given_parts.items()}
+        self._surname_parts = {entry: self._best_first(named) for entry, named in surname_parts.items()}
         self._pairs = dict(pairs)
         self._given_vocab = list(given_parts)
         self._surname_vocab = list(surname_parts)
@@ -159,9 +163,9 @@ class PupilIndex:
         exact = self._exact.get(folded)
         if exact:
             return [NameMatch(pupil, 0.0, True) for pupil in _by_name(exact)][:limit]
-        near = self._near(folded.split())
-        ranked = sorted(near.items(), key=lambda item: (item[1], _name_order(self._by_id[item[0]])))
-        return [NameMatch(self._by_id[pid], edits, False) for pid, edits in ranked[:limit]]
+        near = self._near(folded.split(), limit)
+        ranked = heapq.nsmallest(limit, near.items(), key=lambda item: (item[1], self._order[item[0]]))
+        return [NameMatch(self._by_id[pid], edits, False) for pid, edits in ranked]
 
     def resolve(self, query: str, limit: int = MAX_CANDIDATES) -> Resolution:
         """Decide whether `query` names one pupil exactly, needs a person to confirm, or matches nobody.
@@ -178,7 +182,7 @@ class PupilIndex:
             return Resolution("one", (matches[0],))
         return Resolution("several", tuple(matches), more)
 
-    def _near(self, words: list[str]) -> dict[str, float]:
+    def _near(self, words: list[str], limit: int) -> dict[str, float]:
         """Pupil id -> typing slips between the words and the pupil's name, for every pupil within reach.
 
         Each way of cutting the words into a given name and a surname, in either order, is
@@ -199,9 +203,12 @@ class PupilIndex:
             whole = " ".join(words)
             for parts, given in ((self._given_parts, True), (self._surname_parts, False)):
                 for entry, slips in self._nearest(whole, given):
-                    _keep_best(found, parts[entry], slips)
+                    _keep_best(found, dict(itertools.islice(parts[entry].items(), limit)), slips)
             self._run_together(whole.replace(" ", ""), found)
         return found
+
+    def _best_first(self, named: dict[str, float]) -> dict[str, float]:
+        return dict(sorted(named.items(), key=lambda item: (item[1], self._order[item[0]])))
 
     def _nearest_parts(self, part: str, given: bool) -> tuple[tuple[str, int], ...]:
         """The given names (or surnames) within a few typing slips of `part`, with the slips."""

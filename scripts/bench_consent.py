@@ -68,15 +68,23 @@ def generated_register(size: int, rng: random.Random) -> list[Pupil]:
 
 
 def typo(name: str, rng: random.Random) -> str:
-    """One slip of a thumb: a swapped, dropped or doubled letter."""
-    if len(name) < 4:
+    """One slip of a thumb anywhere, the first letter included: a swapped, dropped, doubled or wrong letter."""
+    if len(name) < 2:
         return name
-    at = rng.randrange(1, len(name) - 2)
-    return rng.choice([name[:at] + name[at + 1] + name[at] + name[at + 2 :], name[:at] + name[at + 1 :], name[:at] + name[at] + name[at:]])
+    at = rng.randrange(len(name) - 1)
+    wrong = rng.choice("abcdefghijklmnopqrstuvwxyz")
+    return rng.choice(
+        [
+            name[:at] + name[at + 1] + name[at] + name[at + 2 :],
+            name[:at] + name[at + 1 :],
+            name[:at] + name[at] + name[at:],
+            name[:at] + wrong + name[at + 1 :],
+        ]
+    )
 
 
 def queries(pupils: Sequence[Pupil], rng: random.Random, count: int) -> list[str]:
-    """What admins type: exact names, names with typos, first names only, names without accents."""
+    """What admins type: exact names, a slip in one name or both, first names only, names without accents."""
     made = []
     for _ in range(count):
         pupil = rng.choice(pupils)
@@ -85,6 +93,7 @@ def queries(pupils: Sequence[Pupil], rng: random.Random, count: int) -> list[str
                 [
                     f"{pupil.first_name} {pupil.last_name}",
                     f"{typo(pupil.first_name, rng)} {typo(pupil.last_name, rng)}",
+                    typo(f"{pupil.first_name} {pupil.last_name}", rng),
                     pupil.first_name,
                     f"{pupil.first_name} {pupil.last_name}".encode("ascii", "ignore").decode().lower(),
                 ]
