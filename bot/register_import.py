@@ -80,7 +80,8 @@ class ImportPreview:
     `blocking` lists rejected rows of pupils already in the register: importing without
     them would keep those pupils' old consent (perhaps since withdrawn), so the import
     waits until the rows are fixed. `changed` lists pupils whose consent is withdrawn or
-    narrowed first; `previous` holds their rows as they are now, to say what changed.
+    narrowed first, then those whose withdrawal is removed; `previous` holds their rows as
+    they are now, to say what changed.
     """
 
     new: tuple[Pupil, ...]
@@ -90,6 +91,8 @@ class ImportPreview:
     blocking: tuple[RejectedRow, ...] = ()
     narrowed: tuple[Narrowed, ...] = ()
     previous: tuple[Pupil, ...] = ()
+    # Pupils whose withdrawal this file removes: right if the parent consented again, wrong if the file is old.
+    restored: tuple[Narrowed, ...] = ()
     on_roll: int = 0
 
     @property
@@ -179,7 +182,7 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportP
     if parsed.fatal:
         raise ValueError("a file with fatal problems has nothing to preview")
     before = {pupil.pupil_id: pupil for pupil in existing}
-    new, changed, unchanged, narrowed = [], [], [], []
+    new, changed, unchanged, narrowed, restored = [], [], [], [], []
     for pupil in parsed.pupils:
         old = before.get(pupil.pupil_id)
         if old is None:
@@ -191,8 +194,10 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportP
             lost = tuple(purpose for purpose in old.consents if _granted(old, purpose) and not _granted(pupil, purpose))
             if lost and not old.left:
                 narrowed.append(Narrowed(old, pupil, lost))
-    first = {entry.after.pupil_id for entry in narrowed}
-    changed.sort(key=lambda pupil: pupil.pupil_id not in first)
+            if old.withdrawn and not pupil.withdrawn and not old.left:
+                restored.append(Narrowed(old, pupil, ()))
+    order = {entry.after.pupil_id: rank for rank, group in enumerate((narrowed, restored)) for entry in group}
+    changed.sort(key=lambda pupil: order.get(pupil.pupil_id, 2))
     in_file = {pupil.pupil_id for pupil in parsed.pupils}
     rejected_ids = {row.pupil_id for row in parsed.rejected if row.pupil_id}
     leaving = [
@@ -208,6 +213,7 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportP
         tuple(leaving),
         tuple(blocking),
         narrowed=tuple(narrowed),
+        restored=tuple(restored),
         previous=tuple(before[pupil.pupil_id] for pupil in changed),
         on_roll=sum(not pupil.left for pupil in existing),
     )
@@ -223,6 +229,11 @@ def preview_sections(
     who = _pupil_line if names else (lambda pupil: pupil.pupil_id)
     sections = [
         _section("Consent withdrawn or narrowed", [narrowed_line(entry, label, who) for entry in preview.narrowed], limit),
+        _section(
+            "Withdrawal removed (load only if the parent consented again)",
+            [f"{who(entry.after)}: was withdrawn from {_day(entry.before.withdrawn)}" for entry in preview.restored],
+            limit,
+        ),
         _section("New", [who(pupil) for pupil in preview.new], limit),
         _section(
             "Changed",

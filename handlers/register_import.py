@@ -61,7 +61,7 @@ def import_report(parsed: ParsedRegister, preview: ImportPreview | None, label: 
             f"Leaving (missing from this file, will be marked as left): {len(preview.leaving):,}",
         ]
         for section in preview_sections(preview, label):
-            warn = "⚠️ " if section.title.startswith("Consent withdrawn") else ""
+            warn = "⚠️ " if section.title.startswith(("Consent withdrawn", "Withdrawal removed")) else ""
             lines.append(f"\n{warn}<b>{h(section.title)}</b>")
             lines += [f"• {h(clip(line, LINE_CHARS))}" for line in section.lines]
             if section.more:

@@ -222,3 +222,12 @@ async def test_a_confirm_after_the_register_changed_is_refused_not_applied_diffe
 async def test_import_help_names_the_columns_and_the_date_formats(school: BotHarness) -> None:
     [help_text] = await school.say(OFFICE, "/import")
     assert "consent_page" in help_text.plain and "31/07/2026 or 2026-07-31" in help_text.plain
+
+
+async def test_an_old_export_that_would_undo_a_withdrawal_says_so_before_anything_else(school: BotHarness) -> None:
+    load(school, csv(*ROWS[:3], "P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-11-01", *ROWS[4:]))
+    [preview] = await send_file(school, OFFICE, csv(*ROWS))  # last month's file: Noah's withdrawal is not in it
+    text = preview.plain
+    assert "⚠️ Withdrawal removed (load only if the parent consented again) (1)\n• Noah Williams (Year 5): was withdrawn from 1 Nov 2026" in text
+    assert text.index("Withdrawal removed") < text.index("Changed (1)")
+    assert "Noah Williams (Year 5): withdrawn 1 Nov 2026 → (none)" in text
