@@ -295,8 +295,8 @@ def full_disk(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
             nonlocal full
             full = False
 
-        monkeypatch.setattr("storage.atomic.write_new_file", refusing)
-        monkeypatch.setattr("handlers.errors.write_new_file", refusing)
+        for module in ("storage.atomic", "storage.incidents", "handlers.errors"):
+            monkeypatch.setattr(f"{module}.write_new_file", refusing)
         yield FullDisk(tmp_path / "data", fill, free)
         return
 
@@ -459,3 +459,37 @@ def test_a_full_disk_under_the_log_file_prints_no_logging_tracebacks(
     assert "Timed work 'delivery' failed" in err  # the journal still has the line
     assert "Logging error" not in err and "Traceback" not in err
     assert stat.S_IMODE((tmp_path / "bot.log").stat().st_mode) == 0o600
+
+
+async def test_misuse_logged_on_a_full_disk_is_refused_then_logged_with_its_screenshot_once_there_is_room(
+    emu: Any, clock: FakeClock, full_disk: FullDisk
+) -> None:
+    """Seen: a full disk left a cut-short, read-only screenshot that blocked every later /log of it."""
+    from bot.incidents import category
+
+    bot = BotHarness(emu, make_config(full_disk.folder), clock)
+    await bot.start()
+    try:
+        screenshot = b"\xff\xd8\xff\xe0" + os.urandom(20000) + b"\xff\xd9"
+        await bot.say(ADMIN, "/log")
+        bot.emu.send_photo(ADMIN, screenshot)
+        await bot.settle()
+        step = bot.last(ADMIN)
+        await bot.press(ADMIN, step, "Done")
+        await bot.press(ADMIN, step, category("offensive").title)
+        await bot.press(ADMIN, step, "Skip")
+        full_disk.fill()
+
+        refused = await bot.press(ADMIN, step, "Confirm")
+        assert refused is not None and refused["text"] == DISK_FULL
+        assert bot.services.incidents.count() == 0
+        assert not [p for p in (full_disk.folder / "evidence").rglob("*") if p.is_file()]
+
+        full_disk.free()
+        logged = await bot.press(ADMIN, step, "Confirm")
+        assert logged is not None and "INC-0001" in logged["text"]
+        [evidence] = bot.services.incidents.get(1).evidence
+        assert bot.services.incidents.evidence.intact(evidence)
+        assert (full_disk.folder / evidence.path).read_bytes() == screenshot
+    finally:
+        await bot.stop()
