@@ -58,6 +58,7 @@ _POSTCODE_AREAS = frozenset(
     SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO ZE""".split()
 )
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)", re.IGNORECASE)
+_HELD_LETTER = re.compile(r"([^\W\d_])\1\1")
 # Single letters typed apart to dodge a filter: "f u c k", "f.u.c.k", "s-h-i-t".
 _SPACED_LETTERS = re.compile(r"(?<![^\W_])(?:[^\W_][ \t.\-_*/|,]{1,3}){2,}[^\W_](?![^\W_])")
 
@@ -318,15 +319,17 @@ def _profanity(seen: Normalised, allow: re.Pattern[str]) -> list[tuple[int, int]
     """
     strong = ProfanityFilter.strong()
     original = seen.original
-    found = strong.every_span(original, _spans(allow, original))
     allowed_seen = _spans(allow, seen.text)
+    found = strong.every_span(original, allowed_seen if seen.text == original else _spans(allow, original))
     if seen.text != original:
         found += [seen.span(start, end) for start, end in strong.every_span(seen.text, allowed_seen)]
     starts = [start for start, _ in allowed_seen]
-    for start, end in strong.words(seen.text):
-        if not _inside((start, end), allowed_seen, starts):
-            if _held_letters_swear(seen.text[start:end].lower(), strong):
-                found.append(seen.span(start, end))
+    if _HELD_LETTER.search(seen.text):
+        for start, end in strong.words(seen.text):
+            held = _HELD_LETTER.search(seen.text, start, end)
+            if held and not _inside((start, end), allowed_seen, starts):
+                if _held_letters_swear(seen.text[start:end].lower(), strong):
+                    found.append(seen.span(start, end))
     for match in _SPACED_LETTERS.finditer(seen.text):
         if not _inside(match.span(), allowed_seen, starts) and _spells_a_listed_word(match.group(), strong):
             found.append(seen.span(*match.span()))

@@ -26,6 +26,7 @@ MentionKind = Literal["full", "near", "first"]
 _APOSTROPHES = "'’‘`ʼ´"
 _WORD = re.compile(r"[^\W_]+(?:[" + _APOSTROPHES + r"][^\W_]+)*")
 _NOT_WORD = re.compile(r"[^\w]+|_")
+_NO_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 # Between two words of one name: none of these (a full stop, a new line...).
 _BREAKS = frozenset(".!?…;:\n\r|•")
 _SENTENCE_ENDS = frozenset(".!?…\n\r")
@@ -106,6 +107,8 @@ class NameFinder:
     def mentions(self, text: str | Normalised) -> list[NameMention]:
         """Full and near names first, then first names that are not part of one, in the order of the post."""
         seen = text if isinstance(text, Normalised) else normalise(text)
+        if not self._by_first:
+            return []
         words = self._words(seen.text)
         found: list[NameMention] = []
         covered: set[int] = set()
@@ -129,7 +132,8 @@ class NameFinder:
         for match in _WORD.finditer(text):
             raw = match.group()
             possessive = len(raw) > 2 and raw[-2] in _APOSTROPHES and raw[-1] in "sS"
-            token = _fold(raw[:-2] if possessive else raw).replace(" ", "")
+            # The text is already normalised (Latin letters, no accents): folding is case and apostrophes.
+            token = (raw[:-2] if possessive else raw).casefold().translate(_NO_APOSTROPHES)
             if token and token not in self._known and _HELD.search(token):
                 # Letters held down ("Ameliaaa"): read as the pupil's name if that is what it spells.
                 token = next((form for form in held_letter_readings(token) if form in self._known), token)
@@ -209,9 +213,7 @@ _FINDERS: weakref.WeakKeyDictionary[PupilIndex, NameFinder] = weakref.WeakKeyDic
 
 def _fold(text: str) -> str:
     """Lower-case Latin words without accents or apostrophes: "Zoë O'Brien-Smith" -> "zoe obrien smith"."""
-    plain = normalise(text).text.casefold()
-    for mark in _APOSTROPHES:
-        plain = plain.replace(mark, "")
+    plain = normalise(text).text.casefold().translate(_NO_APOSTROPHES)
     return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from better_profanity import profanity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.consent import Pupil
+from bot.config import ConfigError
 from bot.draft_check import DraftPolicy, ProfanityFilter, check_draft
 from bot.names import PupilIndex
+from bot.text_normal import held_letter_readings, normalise
+from tests.conftest import make_config
 
 INDEX = PupilIndex(
     [
@@ -189,3 +194,58 @@ def test_excerpts_are_plain_text_for_the_reply_to_escape() -> None:
 
 def test_a_repeated_finding_is_listed_once() -> None:
     assert kinds("shit, SHIT and shit") == [("profanity", "shit", "block")]
+
+
+def test_the_schools_own_contact_details_are_read_from_the_config(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path / "data",
+        school={"phone_numbers": ["01632 960000"], "email_domains": ["stexample.sch.uk"], "postcodes": ["AB1 2CD"]},
+    )
+    assert config.school.phone_numbers == ("01632 960000",)
+    assert config.school.email_domains == ("stexample.sch.uk",)
+    assert config.school.postcodes == ("AB1 2CD",)
+    policy = DraftPolicy.from_config(config)
+    assert check_draft("Ring +44 (0)1632 960000, write to head@stexample.sch.uk, AB12CD", INDEX, policy).verdict == "ok"
+    assert make_config(tmp_path / "data").school.phone_numbers == ()
+
+
+def test_bad_school_contact_details_are_named_in_the_config_check(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(tmp_path / "data", school={"phone_numbers": ["0163"], "email_domains": ["office@"], "postcodes": ["KS2"]})
+    problems = "\n".join(raised.value.problems)
+    assert "school.phone_numbers: '0163'" in problems
+    assert "school.email_domains: 'office@'" in problems
+    assert "school.postcodes: 'KS2'" in problems
+
+
+def test_the_example_config_documents_the_new_keys() -> None:
+    example = (Path(__file__).parent.parent / "config.example.toml").read_text()
+    for key in ("phone_numbers = []", "email_domains = []", "postcodes = []"):
+        assert key in example
+
+
+@pytest.mark.parametrize(
+    "written, seen, first_word_as_written",
+    [
+        ("Amel\u00adia Sm\u200bith", "Amelia Smith", "Amel\u00adia"),
+        ("\u0410melia", "Amelia", "\u0410melia"),
+        ("\U0001d400\U0001d426\U0001d41e", "Ame", "\U0001d400\U0001d426\U0001d41e"),
+        ("ＡＢＣ１", "ABC1", "ＡＢＣ１"),
+        ("Zoë", "Zoe", "Zoë"),
+        ("\u202ehtims\u202c ok", "smith ok", "htims"),
+        ("#WellDoneAmeliaSmith and @year6Team", "#Well Done Amelia Smith and @year 6 Team", "#Well"),
+        ("amelia@example.com", "amelia@example.com", "amelia@example.com"),
+    ],
+)
+def test_the_text_is_read_as_a_reader_sees_it_and_quotes_come_from_the_original(
+    written: str, seen: str, first_word_as_written: str
+) -> None:
+    read = normalise(written)
+    assert read.text == seen
+    assert read.quote(0, len(seen.split()[0])) == first_word_as_written
+
+
+def test_held_letters_have_two_readings() -> None:
+    assert held_letter_readings("fuuuck") == ("fuuck", "fuck")
+    assert held_letter_readings("good") == ()
+    assert check_draft("Sooo goood, whaaat a day!", INDEX).verdict == "ok"
