@@ -114,7 +114,8 @@ class PhotoChecks:
         """A person says who an unconfirmed name is (`pupil_id`), or that it is none of the suggestions (None).
 
         Only a pupil offered for that name, still on the register, is accepted; anything
-        else (a stale or forged button) is None and changes nothing.
+        else (a stale or forged button) is None and changes nothing. Every other pupil's
+        verdict is read again, so an import since the check (a withdrawal) shows at once.
         """
         if not 0 <= number < len(check.rows) or not check.rows[number].unconfirmed:
             return None
@@ -126,11 +127,16 @@ class PhotoChecks:
             if pupil is None or pupil.left or pupil_id not in {c.pupil_id for c in row.candidates}:
                 return None
             resolved = self._row(row.typed, pupil, check.purpose)
-        rows = list(check.rows)
-        rows[number] = resolved
+        rows = [resolved if at == number else self._refreshed(other, check.purpose) for at, other in enumerate(check.rows)]
         updated = replace(check, rows=tuple(rows))
         self._audit(actor_id, updated, f"row {number + 1} confirmed as {pupil_id or 'none of these'}")
         return updated
+
+    def _refreshed(self, row: PhotoRow, purpose: str) -> PhotoRow:
+        if row.pupil is None:
+            return row
+        current = self.register.get(row.pupil.pupil_id)
+        return self._row(row.typed, current, purpose) if current else PhotoRow(row.typed, None, False, NOT_FOUND)
 
     def _row(self, typed: str, pupil: Pupil, purpose: str) -> PhotoRow:
         answer = verdict(pupil, (purpose,), self.today).purposes[0]

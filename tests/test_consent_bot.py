@@ -459,3 +459,14 @@ async def test_stale_or_forged_confirmations_change_nothing(near: BotHarness) ->
     assert again and "expired" in again["text"] and "OK to upload" in report.plain
     refused = await near.press(STRANGER, report, data=pick)
     assert refused and "not for you" in refused["text"]
+
+
+async def test_a_withdrawal_imported_while_a_name_waits_shows_when_the_name_is_confirmed(near: BotHarness) -> None:
+    [ask] = await near.say(ADMIN, "/check\nAmelia Smith\nSophia Thompson")
+    await near.press(ADMIN, ask, "Facebook page")
+    report = near.last(ADMIN)
+    assert "✅ Amelia Smith" in report.plain
+    load(near, NEAR_NAMES.replace("P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,", "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,2026-11-20"))
+    await near.press(ADMIN, report, "Sophie Thompson (Year 2)")
+    assert "❌ Amelia Smith — withdrawn on 20 Nov 2026" in report.plain and "✅ Sophie Thompson" in report.plain
+    assert "Do not upload" in report.plain

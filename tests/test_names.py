@@ -201,3 +201,12 @@ def test_a_name_shared_by_two_pupils_is_one_mention_naming_both() -> None:
     (mention,) = INDEX.mentions("Thanks, Oliver!")
     assert (mention.matched_text, mention.start, mention.key, mention.full_name) == ("Oliver", 8, "oliver", False)
     assert {p.pupil_id for p in mention.pupils} == {"6", "7"}
+
+
+def test_a_list_of_names_splits_on_lines_and_commas_but_keeps_surname_first_names_whole() -> None:
+    from bot.photo_check import split_names
+
+    assert split_names("Amelia Smith, Zoe Lefevre\n• Liam O'Brien; Grace Evans", INDEX) == [
+        "Amelia Smith", "Zoe Lefevre", "Liam O'Brien", "Grace Evans"
+    ]
+    assert split_names("SMITH, Amelia\nSmyth, Amelia\nOliver, Grace", INDEX) == ["SMITH, Amelia", "Smyth, Amelia", "Oliver", "Grace"]
