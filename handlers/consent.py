@@ -45,12 +45,12 @@ from handlers.common import (
     command_args,
     h,
     paged,
-    paginate,
     reply,
     show,
     staff_only,
 )
 from handlers.menu import MenuCommand
+from handlers.paging import page_of
 from handlers.runtime import Runtime, TimedWork, runtime
 
 COMMANDS = (
@@ -397,7 +397,7 @@ async def show_expiring(update: Update, context: Context, actor: Actor, number: 
     if not lines:
         await show(update, "No consent ends in the next 30 days.")
         return
-    page = paginate(lines, number, per_page=20)
+    page = page_of(lines, number, per_page=20)
     await show(update, "<b>Consents ending in the next 30 days</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("exp"))
 
 
@@ -414,7 +414,7 @@ def expiry_reminder_work(rt: Runtime) -> TimedWork:
         if day <= local_day(now, tz) <= day + timedelta(days=14) and now >= local_moment(day, REMINDER_TIME, tz):
             ending = register.ending_this_consent_year()
             lines = expiring_lines(ending)
-            page = paginate(lines, 0, per_page=40)
+            page = page_of(lines, 0, per_page=40)
             text = (
                 f"<b>Photo consent: {len(ending)} form(s) end soon</b>\nAsk parents for new forms before they lapse.\n"
                 + "\n".join(page.lines)
