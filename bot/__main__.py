@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
 from bot.logsafe import hide_secret, redact, setup_logging
 from storage.atomic import DamagedDataFile, DataDirNotWritable, DiskWriteFailed, UnstorableValue, ensure_private_dir
-from storage.database import SchemaTooNew
+from storage.database import SchemaTooNew, data_folder_problems
 from storage.lock import DataDirLocked
 
 
@@ -68,10 +68,14 @@ async def _reach_telegram(config: Config) -> None:
 
 
 def check_config(config_path: Path) -> int:
+    """The config's summary, then anything in the data folder that would stop the bot starting."""
     config = load_config(config_path)
     print(f"{config_path}: OK")
     print(config.summary())
-    return 0
+    problems = data_folder_problems(config.storage.data_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 MAX_PROBLEMS = 20

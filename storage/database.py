@@ -6,12 +6,13 @@ the audit log is append-only beside them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from tinydb import TinyDB
 
-from storage.atomic import AtomicJSONStorage, DamagedDataFile, DiskHealth, ensure_private_dir
+from storage.atomic import AtomicJSONStorage, DamagedDataFile, DiskHealth, ensure_private_dir, load_tables
 from storage.audit import AuditLog
 from storage.lock import DataDirLock
 
@@ -23,6 +24,21 @@ MIGRATIONS: dict[int, Callable[[Database], None]] = {}
 
 class SchemaTooNew(Exception):
     """The data folder was written by a newer version of the bot."""
+
+
+def data_folder_problems(data_dir: Path) -> list[str]:
+    """What would stop the bot starting on this folder, read without taking its lock (the bot may run)."""
+    if not data_dir.exists():
+        return []
+    if not (data_dir.is_dir() and data_dir.stat().st_mode & 0o200 and os.access(data_dir, os.W_OK | os.X_OK)):
+        return [f"The data folder {data_dir} is not a folder this user can write to."]
+    problems = []
+    for name in Database.FILES:
+        try:
+            load_tables(data_dir / f"{name}.json")
+        except DamagedDataFile as exc:
+            problems.append(str(exc))
+    return problems
 
 
 class Database:

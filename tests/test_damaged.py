@@ -131,3 +131,22 @@ def _what(damage: str) -> str:
         "another shape": "it does not hold the bot's tables",
         "a record of another shape": "a record in it is not in the shape the bot wrote",
     }[damage]
+
+
+def test_check_config_names_a_damaged_file_even_while_the_bot_runs(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    fill(data_dir)
+    running = Database(data_dir)  # the bot holds the lock; check-config only reads
+    try:
+        (data_dir / "incidents.json").write_bytes(b"")
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "check-config", "--config", str(write_config(tmp_path, data_dir))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        running.close()
+    assert done.returncode == 1 and "OK" in done.stdout
+    assert done.stderr.strip().splitlines() == [str(DamagedDataFile(data_dir / "incidents.json", "it is empty"))]
