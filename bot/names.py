@@ -35,8 +35,6 @@ _APOSTROPHES = "'’‘`ʼ´"
 # Letters that Unicode does not decompose into a base letter plus an accent.
 _LETTER_FOLDS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
 _SEPARATORS = re.compile(r"[^\w]+|_")
-# Words in a post: letters and digits, keeping apostrophes inside a word (O'Brien) together.
-_TEXT_WORD = re.compile(r"[^\W_]+(?:[" + _APOSTROPHES + r"][^\W_]+)*")
 
 
 def fold(text: str) -> str:
@@ -82,26 +80,6 @@ class Resolution:
     more: bool = False
 
 
-@dataclass(frozen=True)
-class NameHit:
-    """A pupil's name found in a piece of text (a draft post), as it was written there."""
-
-    pupil: Pupil
-    matched_text: str
-    full_name: bool
-
-
-@dataclass(frozen=True)
-class NameMention:
-    """One place in a text where a name appears, with every pupil who has that name."""
-
-    matched_text: str
-    start: int  # in the NFC-normalised text
-    key: str  # the name as indexed: "amelia smith" for "Amelia Smith's"
-    full_name: bool
-    pupils: tuple[Pupil, ...]
-
-
 class PupilIndex:
     """Every pupil still at the school, by every spelling of their names, built once per register."""
 
@@ -116,20 +94,9 @@ class PupilIndex:
         given_parts: defaultdict[str, dict[str, float]] = defaultdict(dict)
         surname_parts: defaultdict[str, dict[str, float]] = defaultdict(dict)
         pairs: defaultdict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-        # First token -> (token sequence, is full name) -> pupils, for scanning text.
-        sequences: defaultdict[str, defaultdict[tuple[tuple[str, ...], bool], dict[str, Pupil]]] = defaultdict(
-            lambda: defaultdict(dict)
-        )
         for pupil in self.pupils:
             pid = pupil.pupil_id
             given_names = [n for n in (pupil.first_name, pupil.preferred_name) if fold(n)]
-            surnames = _spellings(pupil.last_name)
-            for given in given_names:
-                for given_tokens in _spellings(given):
-                    sequences[given_tokens[0]][given_tokens, False][pid] = pupil
-                    for surname_tokens in surnames:
-                        tokens = given_tokens + surname_tokens
-                        sequences[tokens[0]][tokens, True][pid] = pupil
             for key in _full_name_forms(given_names, pupil.last_name):
                 exact[key][pid] = pupil
             given_entries, surname_entries = _parts(given_names), _parts([pupil.last_name])
@@ -148,12 +115,6 @@ class PupilIndex:
         self._surname_vocab = list(surname_parts)
         # The same words come back (the part of a name typed right): remember what each is near.
         self._nearest = functools.lru_cache(maxsize=4096)(self._nearest_parts)
-        self._sequences = {
-            first: {key: tuple(named.values()) for key, named in by_tokens.items()} for first, by_tokens in sequences.items()
-        }
-        self._lengths = {
-            first: sorted({len(tokens) for tokens, _ in by_tokens}, reverse=True) for first, by_tokens in sequences.items()
-        }
 
     def search(self, query: str, limit: int = MAX_CANDIDATES) -> list[NameMatch]:
         """Pupils `query` may mean, best first: exact full names, else the closest by typing slips."""
@@ -227,53 +188,6 @@ class PupilIndex:
                     named = self._pairs.get((given, surname))
                     if named:
                         _keep_best(found, named, 1)
-
-    def find_in_text(self, text: str) -> list[NameHit]:
-        """Each pupil whose full name or first name appears in a post."""
-        return [
-            NameHit(pupil, mention.matched_text, mention.full_name)
-            for mention in self.mentions(text)
-            for pupil in mention.pupils
-        ]
-
-    def mentions(self, text: str) -> list[NameMention]:
-        """Where pupils' names appear in a post: full names, then first names not part of a full name.
-
-        Each word is looked up in dicts built with the index, so a long post costs a
-        few microseconds a word however many pupils there are.
-        """
-        text = unicodedata.normalize("NFC", text)
-        words = [(m.start(), m.end(), _fold_word(m.group())) for m in _TEXT_WORD.finditer(text)]
-        words = [w for w in words if w[2]]
-        tokens = [w[2] for w in words]
-        found: list[NameMention] = []
-        covered: set[int] = set()
-        for want_full in (True, False):
-            for i, token in enumerate(tokens):
-                by_tokens = self._sequences.get(token)
-                if by_tokens is None or (not want_full and i in covered):
-                    continue
-                for length in self._lengths[token]:
-                    pupils = by_tokens.get((tuple(tokens[i : i + length]), want_full))
-                    if not pupils or i + length > len(tokens):
-                        continue
-                    matched = text[words[i][0] : words[i + length - 1][1]]
-                    found.append(NameMention(matched, words[i][0], " ".join(tokens[i : i + length]), want_full, pupils))
-                    if want_full:
-                        covered.update(range(i, i + length))
-                    break
-        return found
-
-
-def _fold_word(word: str) -> str:
-    """One word of a post in index form; "Amelia's" counts as "Amelia"."""
-    if len(word) > 2 and word[-2] in _APOSTROPHES and word[-1] in "sS":
-        word = word[:-2]
-    if word.isascii():
-        # Most words of a post: skip the Unicode work fold() does (same result for ASCII).
-        return word.lower().replace("'", "").replace("`", "")
-    return fold(word).replace(" ", "")
-
 
 def _full_name_forms(given_names: list[str], last_name: str) -> set[str]:
     """Every exact way to write a pupil's full name: any spelling of a given name and the surname, in either order."""
