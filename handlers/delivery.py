@@ -54,6 +54,7 @@ _PICTURE_REFUSALS = (
     "file is too big",
     "entity too large",
 )
+_TOO_LARGE = ("entity too large", "file too large")
 # The text itself is refused: sent again as plain text inside the limit.
 _TEXT_REFUSALS = ("can't parse entities", "message is too long", "caption is too long", "text is empty")
 # The copy is not what the edit expects (a text edit of a picture, or the other way round).
@@ -99,6 +100,8 @@ class RetryingRateLimiter(AIORateLimiter):
             except NetworkError as exc:
                 if attempt == NETWORK_RETRIES or endpoint in _NOT_RETRIED or not _certainly_not_done(exc):
                     raise
+                if _refusal(exc, _TOO_LARGE):
+                    raise  # Telegram's 413 is a refusal PTB reports as a network error: sending again cannot help
                 await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
         raise AssertionError("unreachable")
 
@@ -130,7 +133,7 @@ def still_allowed(audience: str, role: Role | None) -> bool:
         return False
     if kind == "perm" and name in Permission.__members__:
         return allows(role, Permission[name])
-    if kind == "role" and name in Role._value2member_map_:
+    if kind == "role" and name in {r.value for r in Role}:
         return PERMISSIONS[Role(name)] <= PERMISSIONS[role]
     return False
 
@@ -434,7 +437,7 @@ class Delivery:
                     raise
                 why = exc.message
             except NetworkError as exc:  # PTB reports Telegram's 413 (file too large) as a network error
-                if not _refusal(exc, ("entity too large", "file too large")):
+                if not _refusal(exc, _TOO_LARGE):
                     raise
                 why = exc.message
             except OSError as exc:  # the stored copy is missing or unreadable

@@ -274,6 +274,14 @@ async def test_a_photo_over_ten_megabytes_goes_as_a_file(bot: BotHarness) -> Non
     assert alert.document
 
 
+async def test_a_picture_telegram_finds_too_large_is_tried_once_then_sent_as_a_file(bot: BotHarness) -> None:
+    bot.emu.fail_next("sendPhoto", 413, "Request Entity Too Large")
+    await log_image_file(bot, png(1000, 800))
+    [alert] = alert_messages(bot, HEAD)
+    assert alert.document
+    assert len([1 for method, p in bot.emu.calls if method == "sendPhoto" and int(p["chat_id"]) == HEAD]) == 1
+
+
 async def test_a_picture_refused_as_photo_and_as_file_reaches_the_head_as_text_with_buttons(bot: BotHarness) -> None:
     bot.emu.fail_next("sendPhoto", 400, "Bad Request: IMAGE_PROCESS_FAILED")
     bot.emu.fail_next("sendDocument", 400, "Bad Request: wrong file identifier/HTTP URL specified")
