@@ -387,6 +387,8 @@ class Applications:
         existing = self._open_same_person(candidate)
         if existing is not None:
             merged = merge(existing, candidate)
+            if existing.source is Source.TELEGRAM:  # the office's vetted name replaces the Telegram one
+                merged = replace(merged, source=Source.PAPER, parent_name=candidate.parent_name)
             submitted = merged.status is Status.COLLECTING
             if submitted:  # the form supplies what the join requester had not answered yet
                 merged = replace(merged, status=Status.PENDING, submitted_at=now)

@@ -47,6 +47,7 @@ from bot.applications import (
     PaperForm,
     Prompt,
     PromptKind,
+    Source,
     Status,
     clean,
     parse_contact,
@@ -146,7 +147,9 @@ def card_text(services: Services, application: Application) -> str:
         handle = f" (@{h(a.applicant_username)})" if a.applicant_username else ""
         lines.append(f"📱 Telegram join request{handle}")
     relationship = f" ({h(a.relationship)})" if a.relationship else ""
-    lines.append(f"Parent: <b>{h(clip_text(a.parent_name, CHILD_UNITS))}</b>{relationship}")
+    # A join requester's name is whatever they typed into Telegram: said so, never presented as checked.
+    unverified = " <i>(their Telegram name, not checked)</i>" if a.source is Source.TELEGRAM else ""
+    lines.append(f"Parent: <b>{h(clip_text(a.parent_name, CHILD_UNITS))}</b>{relationship}{unverified}")
     lines.append("Children:" if a.children else "Children: <i>not given yet</i>")
     lines += [_child_line(services, child) for child in a.children]
     lines.append(f"Code of conduct (policy 2.2): {'signed ✅' if a.conduct_signed else 'not signed ❌'}")

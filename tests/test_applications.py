@@ -173,7 +173,8 @@ async def test_a_join_request_becomes_an_application_and_approval_lets_the_paren
     assert "with the senior leaders" in question.plain
     for leader in LEADERS:
         copy = card(school, leader)
-        assert "Telegram join request (@pat_parent)" in copy.plain and "Parent: Pat Parent <3" in copy.plain
+        assert "Telegram join request (@pat_parent)" in copy.plain
+        assert "Parent: Pat Parent <3 (their Telegram name, not checked)" in copy.plain
         assert "Amelia Smith (Year 3) ✅" in copy.plain
     to_parent = "\n".join(m.plain for m in school.emu.messages_to(PARENT))
     assert "Year 3" not in to_parent and "Jones" not in to_parent  # a stranger never learns the register
@@ -648,3 +649,11 @@ async def test_the_longest_application_card_reminder_and_history_reach_every_pho
     await school.say(OFFICE, "/application 1")
     await school.say(HEAD, "/pending")
     assert not school.emu.unexpected_refusals(), school.emu.unexpected_refusals()
+
+
+async def test_a_form_linked_by_username_gives_the_card_the_offices_name(school: BotHarness) -> None:
+    school.emu.join_request(PARENT, GROUP)
+    await school.settle()
+    await record_form(school, parent="Patricia Parent", contact="@pat_parent")
+    copy = card(school, SLT)
+    assert "Parent: Patricia Parent (Mother)" in copy.plain and "not checked" not in copy.plain
