@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from bot.roles import Role
 from bot.services import Services
 from handlers.common import Context, h, log_update_error, reply
-from storage.atomic import DamagedDataFile, DiskWriteFailed, UnstorableValue, write_new_file
+from storage.atomic import DamagedDataFile, DataDirNotWritable, DiskWriteFailed, UnstorableValue, write_new_file
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ def apology(error: BaseException) -> str:
     """What the user is told: the true reason when the storage layer gave one."""
     if isinstance(error, DiskWriteFailed):
         return DISK_FULL if error.disk_full else DISK_REFUSED
+    if isinstance(error, DataDirNotWritable):  # a folder under the data folder made read-only by hand
+        return DISK_REFUSED
     if isinstance(error, UnstorableValue):
         return UNSTORABLE
     if isinstance(error, DamagedDataFile):

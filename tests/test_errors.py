@@ -85,3 +85,38 @@ async def test_a_refusal_is_not_retried(bot: BotHarness) -> None:
     bot.emu.fail_next("sendMessage", 400, "Bad Request: chat not found")
     await bot.say(ADMIN, "/help")
     assert sum(method == "sendMessage" for method, _ in bot.emu.calls) == 2  # the reply, then the apology
+
+
+@pytest.mark.parametrize(
+    ("failure", "told"),
+    [
+        ("disk full", "⚠️ Not saved: the bot's disk is full."),
+        ("disk refused", "⚠️ Not saved: the bot cannot write to its disk just now."),
+        ("folder read-only", "⚠️ Not saved: the bot cannot write to its disk just now."),
+        ("unstorable", "Not saved: that holds something I cannot store"),
+        ("damaged", "Not done: I could not read my saved data."),
+    ],
+)
+async def test_a_storage_failure_is_told_for_what_it_is_in_words_that_fit_a_button_alert(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch, failure: str, told: str
+) -> None:
+    import errno
+    from pathlib import Path
+
+    from storage.atomic import DamagedDataFile, DataDirNotWritable, DiskWriteFailed, UnstorableValue
+
+    where = Path("staff.json")
+    error = {
+        "disk full": DiskWriteFailed(where, OSError(errno.ENOSPC, "No space left on device")),
+        "disk refused": DiskWriteFailed(where, OSError(errno.EROFS, "Read-only file system")),
+        "folder read-only": DataDirNotWritable("evidence is read-only"),
+        "unstorable": UnstorableValue(where, TypeError("Integer exceeds 64-bit range")),
+        "damaged": DamagedDataFile(where, "it is empty"),
+    }[failure]
+
+    def broken(*_: object) -> None:
+        raise error
+
+    monkeypatch.setattr("bot.register.RegisterService.lookup", broken)
+    [reply] = await bot.say(ADMIN, "/consent Amelia Smith")
+    assert reply.plain.startswith(told) and len(reply.plain) <= 200
