@@ -19,9 +19,10 @@ import uuid
 from dataclasses import replace
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import AIORateLimiter, Application, CallbackContext, TypeHandler
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -423,10 +424,17 @@ class Delivery:
 
     async def _send_picture(self, item: OutboxItem, markup: InlineKeyboardMarkup | None) -> tuple[int, str]:
         """As a photo; if Telegram will not take it as one, as a file; else as text with the note."""
-        stored = item.photo.startswith("evidence/")
-        picture = self.services.db.data_dir / item.photo if stored else item.photo
+        stored: bytes | None = None
+        if item.photo.startswith("evidence/"):
+            path = self.services.db.data_dir / item.photo
+            try:  # read here: PTB would report a missing file as a network error, retried for ever
+                stored = path.read_bytes()
+            except OSError as exc:
+                log.error("Outbox item %s: the stored picture cannot be read (%s)", item.id, type(exc).__name__)
+                return await self._send_text(item.chat_id, _with_note(item.text, item.photo_note), markup), "text"
         senders = (("photo", self.bot.send_photo), ("document", self.bot.send_document))
         for kind, send in senders:
+            picture = InputFile(stored, filename=Path(item.photo).name) if stored is not None else item.photo
             try:
                 message = await send(
                     item.chat_id, picture, caption=item.text, parse_mode=ParseMode.HTML, reply_markup=markup
@@ -440,8 +448,6 @@ class Delivery:
                 if not _refusal(exc, _TOO_LARGE):
                     raise
                 why = exc.message
-            except OSError as exc:  # the stored copy is missing or unreadable
-                why = type(exc).__name__
             log.warning("Outbox item %s: the picture was not taken as a %s (%s)", item.id, kind, why)
         return await self._send_text(item.chat_id, _with_note(item.text, item.photo_note), markup), "text"
 

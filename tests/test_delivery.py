@@ -297,6 +297,18 @@ async def test_a_picture_refused_as_photo_and_as_file_reaches_the_head_as_text_w
     assert "Acknowledged by Helen Head" in alert.plain and "/incident 1" in alert.plain
 
 
+async def test_an_alert_whose_stored_screenshot_is_gone_still_reaches_the_head(bot: BotHarness) -> None:
+    bot.runtime.delivery.kick = lambda: None  # nothing is sent until the stored copy is gone
+    await log_image_file(bot, png(800, 600))
+    [evidence] = bot.services.incidents.get(1).evidence
+    (bot.services.db.data_dir / evidence.path).unlink()
+    del bot.runtime.delivery.kick
+    await bot.tick()
+    [alert] = alert_messages(bot, HEAD)
+    assert alert.text and "could not be attached" in alert.plain
+    assert "Acknowledge" in [label for label, _ in alert.buttons]
+
+
 async def test_an_edit_telegram_cannot_parse_still_updates_the_copy_in_plain_text(bot: BotHarness) -> None:
     await log_misuse(bot, ADMIN, "offensive")
     [alert] = alerts_to(bot, HEAD, "INC-0001")
