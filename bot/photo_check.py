@@ -27,7 +27,8 @@ _BULLETS = " \t-•*·"
 class PhotoRow:
     """One name from a photo's caption and what the register says about it.
 
-    `candidates` are the pupils a near name may mean, while nobody has confirmed which.
+    `candidates` are the pupils a near name may mean, while nobody has confirmed which;
+    `more` says further pupils matched than are offered.
     """
 
     typed: str
@@ -35,6 +36,7 @@ class PhotoRow:
     allowed: bool
     reason: str
     candidates: tuple[Pupil, ...] = ()
+    more: bool = False
 
     @property
     def unconfirmed(self) -> bool:
@@ -103,7 +105,7 @@ class PhotoChecks:
                 rows.append(self._row(typed, resolution.matches[0].pupil, purpose))
             elif resolution.kind == "several":
                 candidates = tuple(match.pupil for match in resolution.matches)
-                rows.append(PhotoRow(typed, None, False, NOT_CONFIRMED, candidates))
+                rows.append(PhotoRow(typed, None, False, NOT_CONFIRMED, candidates, resolution.more))
             else:
                 rows.append(PhotoRow(typed, None, False, NOT_FOUND))
         check = PhotoCheck(purpose, tuple(rows), photo_file_id)

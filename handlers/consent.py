@@ -176,6 +176,8 @@ def photo_report(rt: Runtime, check: PhotoCheck, number: int) -> tuple[str, tupl
     row = check.rows[pending]
     waiting = sum(r.unconfirmed for r in check.rows)
     lines.append(f"\n{waiting} name(s) not confirmed. {did_you_mean(row.typed, row.candidates)}")
+    if row.more:
+        lines.append("More pupils match: if the pupil is not below, tap None of these and check again with the full name.")
     buttons = tuple(((pupil_label(p), pack("con", "fix", number, pending, pupil_token(p))),) for p in row.candidates)
     return "\n".join(lines), buttons + ((("None of these", pack("con", "fixno", number, pending)),),)
 

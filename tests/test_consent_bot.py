@@ -470,3 +470,12 @@ async def test_a_withdrawal_imported_while_a_name_waits_shows_when_the_name_is_c
     await near.press(ADMIN, report, "Sophie Thompson (Year 2)")
     assert "❌ Amelia Smith — withdrawn on 20 Nov 2026" in report.plain and "✅ Sophie Thompson" in report.plain
     assert "Do not upload" in report.plain
+
+
+async def test_a_name_too_common_to_offer_every_match_says_so_under_the_report(bot: BotHarness) -> None:
+    rows = "".join(f"Q{n:02d},Amelia,Surname{chr(65 + n)},,Year 2,yes,yes,yes,2025-09-01,,\n" for n in range(12))
+    load(bot, HEADER + rows)
+    [ask] = await bot.say(ADMIN, "/check Amelia")
+    await bot.press(ADMIN, ask, "Facebook page")
+    report = bot.last(ADMIN)
+    assert "More pupils match" in report.plain and len(report.buttons) == 9 and "OK to upload" not in report.plain
