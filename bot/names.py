@@ -18,7 +18,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import process
@@ -46,7 +45,7 @@ def fold(text: str) -> str:
     return " ".join(_SEPARATORS.sub(" ", plain).split())
 
 
-@lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=16384)
 def _spellings(name: str) -> frozenset[tuple[str, ...]]:
     """The token sequences a name may be written as: O'Brien, O Brien, OBrien; Smith-Jones, SmithJones."""
     without = fold(name)
@@ -188,6 +187,7 @@ class PupilIndex:
                     named = self._pairs.get((given, surname))
                     if named:
                         _keep_best(found, named, 1)
+
 
 def _full_name_forms(given_names: list[str], last_name: str) -> set[str]:
     """Every exact way to write a pupil's full name: any spelling of a given name and the surname, in either order."""
