@@ -253,9 +253,12 @@ async def pick_none(update: Update, context: Context) -> None:
     if press is None:
         return
     typed = context.user_data.get("consent_asks", {}).pop(press.number, None) if press.number is not None else None
+    if typed is None:
+        await answer(update, "This question has expired. Search again with /consent.")
+        return
     service(context).none_of_these(press.actor.user_id)
     await answer(update)
-    await show(update, no_record_card(runtime(context), typed or "the name you typed"))
+    await show(update, no_record_card(runtime(context), typed))
 
 
 # ---- photo check -----------------------------------------------------------------------------

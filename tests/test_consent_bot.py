@@ -363,10 +363,13 @@ async def test_a_near_name_asks_did_you_mean_before_any_verdict(near: BotHarness
 async def test_none_of_these_is_no_consent_record_for_the_typed_name(near: BotHarness) -> None:
     [ask] = await near.say(ADMIN, "/consent Amelia Smyth")  # a new starter, not yet on the register
     assert "Did you mean Amelia Smith (Year 3)?" in ask.plain and "✅" not in ask.plain
+    none_of_these = dict(ask.buttons)["None of these"]
     await near.press(ADMIN, ask, "None of these")
     card = near.last(ADMIN).plain
     assert "No consent record for “Amelia Smyth”: treat as NO" in card and "✅" not in card
     assert [e.outcome for e in near.audit() if e.action == "consent lookup"][-1] == "not confirmed"
+    again = await near.press(ADMIN, ask, data=none_of_these)  # a double tap
+    assert again and "expired" in again["text"] and "No consent record" in ask.plain
 
 
 async def test_one_candidate_is_did_you_mean_never_several_pupils_match(near: BotHarness) -> None:
