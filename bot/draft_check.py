@@ -132,13 +132,13 @@ class ProfanityFilter:
         self._skeleton = str.maketrans(_character_classes(char_map))
         self._words_by_skeleton: dict[str, list[str]] = {}
         self._prefixes: set[str] = set()
-        self._max_words = 1
+        self.max_words = 1
         for word in {w.lower() for w in words}:
             skeleton = word.translate(self._skeleton)
             self._words_by_skeleton.setdefault(skeleton, []).append(word)
             self._prefixes.update(skeleton[:end] for end in range(1, len(skeleton) + 1))
             # better-profanity looks this many words ahead for phrases like "2 girls 1 cup".
-            self._max_words = max(self._max_words, sum(char not in allowed for char in word))
+            self.max_words = max(self.max_words, sum(char not in allowed for char in word))
         self._word_re = re.compile(f"[{_char_class(allowed)}]+")
         self._growth: dict[str, bool] = {}
 
@@ -239,7 +239,7 @@ class ProfanityFilter:
         last character).
         """
         joined = with_separators = token
-        for j in range(first + 1, min(len(words), first + 1 + self._max_words)):
+        for j in range(first + 1, min(len(words), first + 1 + self.max_words)):
             next_start, next_end = words[j]
             if stop(j):
                 break
@@ -321,9 +321,14 @@ def _profanity(seen: Normalised, allow: re.Pattern[str]) -> list[tuple[int, int]
     original = seen.original
     allowed_seen = _spans(allow, seen.text)
     found = strong.every_span(original, allowed_seen if seen.text == original else _spans(allow, original))
-    if seen.text != original:
-        found += [seen.span(start, end) for start, end in strong.every_span(seen.text, allowed_seen)]
     starts = [start for start, _ in allowed_seen]
+    if seen.changed:
+        # Only the words around what normalising changed can read differently the second time.
+        words = strong.words(seen.text)
+        for first, last in _windows(words, seen.changed, strong.max_words + 1):
+            window = seen.text[first:last]
+            inside = [(max(a, first) - first, min(b, last) - first) for a, b in allowed_seen if a < last and b > first]
+            found += [seen.span(start + first, end + first) for start, end in strong.every_span(window, inside)]
     if _HELD_LETTER.search(seen.text):
         for start, end in strong.words(seen.text):
             held = _HELD_LETTER.search(seen.text, start, end)
@@ -334,6 +339,23 @@ def _profanity(seen: Normalised, allow: re.Pattern[str]) -> list[tuple[int, int]
         if not _inside(match.span(), allowed_seen, starts) and _spells_a_listed_word(match.group(), strong):
             found.append(seen.span(*match.span()))
     return found
+
+
+def _windows(words: list[tuple[int, int]], changed: Sequence[tuple[int, int]], reach: int) -> list[tuple[int, int]]:
+    """Stretches of text from `reach` words before each changed part to `reach` words after it, merged."""
+    if not words:
+        return []
+    word_starts = [start for start, _ in words]
+    stretches: list[tuple[int, int]] = []
+    for start, end in changed:
+        first = max(0, bisect_left(word_starts, start) - reach)
+        last = min(len(words) - 1, bisect_left(word_starts, end) + reach)
+        stretch = (min(words[first][0], start), max(words[last][1], end))
+        if stretches and stretch[0] <= stretches[-1][1]:
+            stretches[-1] = (stretches[-1][0], max(stretches[-1][1], stretch[1]))
+        else:
+            stretches.append(stretch)
+    return stretches
 
 
 def _spells_a_listed_word(spaced: str, strong: ProfanityFilter) -> bool:

@@ -15,6 +15,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from bot.consent import Pupil
@@ -64,13 +65,17 @@ class _Entry:
 
 
 @dataclass(frozen=True)
-class _Word:
-    start: int  # in the normalised text
-    end: int
-    token: str
-    capitalised: bool
-    possessive: bool
-    gap_before: str  # the characters between the previous word and this one
+class _Words:
+    """The words of a normalised post: where each is, its index form, and whether it ended in 's."""
+
+    text: str
+    spans: list[tuple[int, int]]
+    tokens: list[str]
+    possessive: list[bool]
+
+    def gap_before(self, i: int) -> str:
+        """The characters between word i - 1 and word i."""
+        return self.text[self.spans[i - 1][1] if i else 0 : self.spans[i][0]]
 
 
 class NameFinder:
@@ -110,69 +115,70 @@ class NameFinder:
         if not self._by_first:
             return []
         words = self._words(seen.text)
+        by_first = self._by_first
+        # Most words of a post start no name: find the few that may, in one pass.
+        maybe = [i for i, token in enumerate(words.tokens) if token in by_first or token[:-1] in by_first]
         found: list[NameMention] = []
         covered: set[int] = set()
-        i = 0
-        while i < len(words):
-            entry = self._match(words, i, want_first=False)
-            if entry is None:
-                i += 1
-                continue
-            found.append(self._mention(seen, words, i, entry))
-            covered.update(range(i, i + len(entry.tokens)))
-            i += len(entry.tokens)
-        for i in range(len(words)):
+        for i in maybe:
+            if i not in covered and (entry := self._match(words, i, want_first=False)) is not None:
+                found.append(self._mention(seen, words, i, entry))
+                covered.update(range(i, i + len(entry.tokens)))
+        for i in maybe:
             if i not in covered and (entry := self._match(words, i, want_first=True)) is not None:
                 found.append(self._mention(seen, words, i, entry))
         return sorted(found, key=lambda mention: mention.start)
 
-    def _words(self, text: str) -> list[_Word]:
-        words = []
-        done = 0
-        for match in _WORD.finditer(text):
-            raw = match.group()
-            possessive = len(raw) > 2 and raw[-2] in _APOSTROPHES and raw[-1] in "sS"
-            # The text is already normalised (Latin letters, no accents): folding is case and apostrophes.
-            token = (raw[:-2] if possessive else raw).casefold().translate(_NO_APOSTROPHES)
-            if token and token not in self._known and _HELD.search(token):
-                # Letters held down ("Ameliaaa"): read as the pupil's name if that is what it spells.
-                token = next((form for form in held_letter_readings(token) if form in self._known), token)
-            words.append(_Word(match.start(), match.end(), token, raw[:1].isupper(), possessive, text[done : match.start()]))
-            done = match.end()
-        return words
+    def _words(self, text: str) -> _Words:
+        matches = list(_WORD.finditer(text))
+        spans = [match.span() for match in matches]
+        # The text is already normalised (Latin letters, no accents): folding is case and apostrophes.
+        tokens = [match.group().casefold() for match in matches]
+        possessive = [False] * len(tokens)
+        if any(mark in text for mark in _APOSTROPHES):
+            possessive = [len(word) > 2 and word[-2] in _APOSTROPHES and word[-1] == "s" for word in tokens]
+            tokens = [(word[:-2] if owner else word).translate(_NO_APOSTROPHES) for word, owner in zip(tokens, possessive)]
+        if _HELD.search(text):
+            # Letters held down ("Ameliaaa"): read as the pupil's name if that is what it spells.
+            tokens = [
+                next((form for form in held_letter_readings(token) if form in self._known), token)
+                if token not in self._known and _HELD.search(token)
+                else token
+                for token in tokens
+            ]
+        return _Words(text, spans, tokens, possessive)
 
-    def _match(self, words: list[_Word], i: int, want_first: bool) -> _Entry | None:
-        token = words[i].token
-        candidates = list(self._by_first.get(token, ()))
-        if want_first and token.endswith("s") and len(token) > 3:
+    def _match(self, words: _Words, i: int, want_first: bool) -> _Entry | None:
+        token = words.tokens[i]
+        entries = self._by_first.get(token, ())
+        if want_first and token.endswith("s") and len(token) > 3 and token[:-1] in self._by_first:
             # "Amelias painting": a possessive written without its apostrophe.
-            candidates += self._by_first.get(token[:-1], ())
-        for entry in candidates:
-            if (entry.kind == "first") != want_first:
-                continue
-            if self._fits(words, i, entry):
+            entries = (*entries, *self._by_first[token[:-1]])
+        for entry in entries:
+            if (entry.kind == "first") == want_first and self._fits(words, i, entry):
                 return entry
         return None
 
     @staticmethod
-    def _fits(words: list[_Word], i: int, entry: _Entry) -> bool:
+    def _fits(words: _Words, i: int, entry: _Entry) -> bool:
         last = len(entry.tokens) - 1
-        if i + last >= len(words):
+        if i + last >= len(words.tokens):
             return False
         for j, wanted in enumerate(entry.tokens):
-            word = words[i + j]
-            if word.token != wanted and not (j == last and word.token == wanted + "s"):
+            token = words.tokens[i + j]
+            if token != wanted and not (j == last and token == wanted + "s"):
                 return False
-            if j and (_BREAKS.intersection(word.gap_before) or ("," in word.gap_before and j != entry.comma_at)):
-                return False
+            if j:
+                gap = words.gap_before(i + j)
+                if _BREAKS.intersection(gap) or ("," in gap and j != entry.comma_at):
+                    return False
         return True
 
-    def _mention(self, seen: Normalised, words: list[_Word], i: int, entry: _Entry) -> NameMention:
-        first, last = words[i], words[i + len(entry.tokens) - 1]
-        start, end = seen.span(first.start, last.end)
-        nearby = [w.token for w in words[max(0, i - 2) : i] + words[i + len(entry.tokens) : i + len(entry.tokens) + 2]]
-        beside_class = any(t in self._class_tokens or _CLASS_TOKEN.fullmatch(t) for t in nearby)
-        beside = [words[k].token for k in (i - 1, i + len(entry.tokens)) if 0 <= k < len(words)]
+    def _mention(self, seen: Normalised, words: _Words, i: int, entry: _Entry) -> NameMention:
+        after = i + len(entry.tokens)
+        start, end = seen.span(words.spans[i][0], words.spans[after - 1][1])
+        nearby = words.tokens[max(0, i - 2) : i] + words.tokens[after : after + 2]
+        beside = [words.tokens[k] for k in (i - 1, after) if 0 <= k < len(words.tokens)]
         return NameMention(
             start=start,
             end=end,
@@ -180,15 +186,16 @@ class NameFinder:
             key=" ".join(entry.tokens),
             kind=entry.kind,
             pupils=entry.pupils,
-            capitalised=first.capitalised,
-            sentence_start=i == 0 or bool(_SENTENCE_ENDS.intersection(first.gap_before)),
-            possessive=last.possessive,
-            plain_s=last.token == entry.tokens[-1] + "s",
-            beside_class=beside_class,
+            capitalised=seen.text[words.spans[i][0]].isupper(),
+            sentence_start=i == 0 or bool(_SENTENCE_ENDS.intersection(words.gap_before(i))),
+            possessive=words.possessive[after - 1],
+            plain_s=words.tokens[after - 1] == entry.tokens[-1] + "s",
+            beside_class=any(t in self._class_tokens or _CLASS_TOKEN.fullmatch(t) for t in nearby),
             beside_date=any(_DATE_TOKEN.fullmatch(t) for t in beside),
         )
 
 
+@lru_cache(maxsize=16384)
 def spellings(name: str) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
     """The word sequences a name may be written as, and its near spellings (Mac for Mc and back).
 
@@ -213,7 +220,7 @@ _FINDERS: weakref.WeakKeyDictionary[PupilIndex, NameFinder] = weakref.WeakKeyDic
 
 def _fold(text: str) -> str:
     """Lower-case Latin words without accents or apostrophes: "Zoë O'Brien-Smith" -> "zoe obrien smith"."""
-    plain = normalise(text).text.casefold().translate(_NO_APOSTROPHES)
+    plain = (text if text.isascii() else normalise(text).text).casefold().translate(_NO_APOSTROPHES)
     return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 

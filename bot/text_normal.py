@@ -33,6 +33,7 @@ _CONFUSABLES = {
     "օ": "o", "ս": "u", "հ": "h",
 }
 _RLO, _PDF = "\u202e", "\u202c"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # A #hashtag or @handle (not the @ of an e-mail address): its CamelCase words are read apart.
 _TAG = re.compile(r"(?<![\w.+-])[#@][^\W_]\w*")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
@@ -47,6 +48,9 @@ class Normalised:
     text: str
     starts: tuple[int, ...]  # starts[i]: offset in `original` of the character text[i] came from
     ends: tuple[int, ...]  # ends[i]: the end of that character (or of the characters it came from)
+    # Where `text` differs from the original, as (start, end) in `text`, in order: what a
+    # second reading needs to look at again.
+    changed: tuple[tuple[int, int], ...] = ()
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The part of the original that text[start:end] came from."""
@@ -64,14 +68,16 @@ class Normalised:
 
 def normalise(original: str) -> Normalised:
     """Compatibility forms, no invisible characters, no accents, Latin look-alikes, overrides undone, tags split."""
-    if original.isascii():
-        text = original
-        starts = list(range(len(original)))
-        ends = [i + 1 for i in starts]
-    else:
+    if _RLO in original:
         text, starts, ends = _reader_letters(_undo_overrides(original))
-    text, starts, ends = _split_tags(text, starts, ends)
-    return Normalised(original, text, tuple(starts), tuple(ends))
+        changed = [(0, len(text))]
+    else:
+        text, starts, ends, changed = _plain_reader_letters(original)
+    text, starts, ends, cuts = _split_tags(text, starts, ends)
+    if cuts:  # each inserted space shifts what follows it
+        changed = [(start + sum(cut <= start for cut in cuts), end + sum(cut < end for cut in cuts)) for start, end in changed]
+        changed = sorted(changed + [(cut + k, cut + k + 1) for k, cut in enumerate(cuts)])
+    return Normalised(original, text, tuple(starts), tuple(ends), tuple(changed))
 
 
 def held_letter_readings(word: str) -> tuple[str, ...]:
@@ -95,8 +101,6 @@ def held_letter_readings(word: str) -> tuple[str, ...]:
 def _undo_overrides(original: str) -> list[tuple[int, str]]:
     """Characters with their offsets, in the order a reader sees them: a right-to-left override shows its run reversed."""
     chars = list(enumerate(original))
-    if _RLO not in original:
-        return chars
     out: list[tuple[int, str]] = []
     i = 0
     while i < len(chars):
@@ -110,6 +114,31 @@ def _undo_overrides(original: str) -> list[tuple[int, str]]:
         out.extend(reversed(chars[i + 1 : end]))
         i = end
     return out
+
+
+def _plain_reader_letters(original: str) -> tuple[str, list[int], list[int], list[tuple[int, int]]]:
+    """_reader_letters for text in its own order, touching only the non-ASCII characters (most posts have few)."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    changed = []
+    done = 0
+    for run in _NON_ASCII.finditer(original):
+        pieces.append(original[done : run.start()])
+        starts.extend(range(done, run.start()))
+        ends.extend(range(done + 1, run.start() + 1))
+        at = len(starts)
+        for offset in range(run.start(), run.end()):
+            for letter in _as_seen(original[offset]):
+                pieces.append(letter)
+                starts.append(offset)
+                ends.append(offset + 1)
+        changed.append((at, len(starts)))
+        done = run.end()
+    pieces.append(original[done:])
+    starts.extend(range(done, len(original)))
+    ends.extend(range(done + 1, len(original) + 1))
+    return "".join(pieces), starts, ends, changed
 
 
 def _reader_letters(chars: list[tuple[int, str]]) -> tuple[str, list[int], list[int]]:
@@ -133,11 +162,14 @@ def _as_seen(char: str) -> str:
     return "".join(_CONFUSABLES.get(part, part) for part in decomposed if not unicodedata.combining(part))
 
 
-def _split_tags(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
-    """#AmeliaSmith and @WellDoneYear6 read as their words; an inserted space belongs to the letter after it."""
+def _split_tags(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int], list[int]]:
+    """#AmeliaSmith and @WellDoneYear6 read as their words; an inserted space belongs to the letter after it.
+
+    Also returns where the spaces went in (offsets in the text before).
+    """
     cuts = [cut.start() for tag in _TAG.finditer(text) for cut in _CAMEL.finditer(text, tag.start() + 1, tag.end())]
     if not cuts:
-        return text, starts, ends
+        return text, starts, ends, cuts
     pieces = []
     new_starts: list[int] = []
     new_ends: list[int] = []
@@ -150,4 +182,4 @@ def _split_tags(text: str, starts: list[int], ends: list[int]) -> tuple[str, lis
     pieces.append(text[done:])
     new_starts += starts[done:]
     new_ends += ends[done:]
-    return "".join(pieces), new_starts, new_ends
+    return "".join(pieces), new_starts, new_ends, cuts
