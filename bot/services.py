@@ -77,7 +77,7 @@ class Services:
             ),
             "consents": self.consents.all,
             "incidents": lambda: (self.incidents.all(), self.incidents.all_actions(), self.incidents.bans()),
-            "outbox": lambda: every("outbox", "outbox", self.outbox.get),
+            "outbox": lambda: (every("outbox", "outbox", self.outbox.get), self.outbox.unreachable(0)),
             "moderation": lambda: (
                 self.moderation.rota(),
                 self.moderation.days_since(date.min),

@@ -345,3 +345,17 @@ async def test_any_other_refusal_ends_the_item_loudly_and_is_not_retried(bot: Bo
     assert len([1 for m, p in bot.emu.calls if m == "sendMessage" and p.get("text") == "An update"]) == 1
     assert any(e.action == "delivery failed" and e.target == f"user {HEAD}" for e in bot.audit())
 
+
+
+def test_a_damaged_unreachable_record_stops_start_up_naming_the_outbox(tmp_path: Path) -> None:
+    from bot.clock import FakeClock
+    from bot.services import Services
+    from storage.atomic import DamagedDataFile
+    from tests.conftest import START
+
+    data_dir = tmp_path / "data"
+    Services.open(make_config(data_dir), FakeClock(START)).close()
+    (data_dir / "outbox.json").write_text('{"outbox": {}, "unreachable": {"1": {"chat_id": 1005}}}')
+    with pytest.raises(DamagedDataFile) as stopped:
+        Services.open(make_config(data_dir), FakeClock(START))
+    assert "outbox.json" in str(stopped.value)
