@@ -48,6 +48,15 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)44[ \t.\-]?(?:\(0\)[ \t.\-]?)?|\(?0)[1-9](?:[ \t.\-]?\)?[ \t.\-]?\d){8,9}(?!\d)"
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+# An address written to dodge a filter: "jo [at] example [dot] com", "jo(at)example.co.uk", "jo at example dot com".
+_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+)"
+_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_SPELT_EMAIL = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+{_AT}((?:[A-Za-z0-9-]+{_DOT})+(?:com|org|net|uk|ie|edu|gov|info|io|me|biz|co))\b",
+    re.IGNORECASE,
+)
+# Digits written with look-alike letters ("O77OO 9OO123"): read as a reader reads a phone number.
+_AS_DIGITS = str.maketrans("OoIl|", "00111")
 # Any case ("m1 1ae"); the inward letters never use CIKMOV.
 _POSTCODE = re.compile(r"\b(?:([A-Z]{1,2})[0-9][A-Z0-9]?|GIR) ?[0-9][ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
 # Royal Mail's postcode areas (and the Crown dependencies'): "KS2 3rd" is a key stage, not a postcode.
@@ -384,13 +393,16 @@ def _personal_data(seen: Normalised, policy: DraftPolicy) -> list[tuple[Kind, in
     own_domains = tuple(domain.lower().lstrip("@") for domain in policy.email_domains)
     own_postcodes = {_postcode_key(code) for code in policy.postcodes}
     found: list[tuple[Kind, int, int]] = []
-    for match in _PHONE.finditer(seen.text):
-        if _phone_digits(match.group()) not in own_phones:
+    digits = seen.text.translate(_AS_DIGITS)  # same length: offsets hold
+    for match in _PHONE.finditer(digits):
+        written = seen.text[match.start() : match.end()]
+        if sum(char.isdigit() for char in written) >= 6 and _phone_digits(match.group()) not in own_phones:
             found.append(("phone", *seen.span(*match.span())))
-    for match in _EMAIL.finditer(seen.text):
-        domain = match.group(1).lower()
-        if not any(domain == own or domain.endswith("." + own) for own in own_domains):
-            found.append(("email", *seen.span(*match.span())))
+    for pattern in (_EMAIL, _SPELT_EMAIL):
+        for match in pattern.finditer(seen.text):
+            domain = re.sub(_DOT, ".", match.group(1), flags=re.IGNORECASE).lower()
+            if not any(domain == own or domain.endswith("." + own) for own in own_domains):
+                found.append(("email", *seen.span(*match.span())))
     for match in _POSTCODE.finditer(seen.text):
         code = match.group()
         area = (match.group(1) or "GIR").upper()

@@ -33,6 +33,7 @@ _CONFUSABLES = {
     "օ": "o", "ս": "u", "հ": "h",
 }
 _RLO, _PDF = "\u202e", "\u202c"
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, braille blank
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # A #hashtag or @handle (not the @ of an e-mail address): its CamelCase words are read apart.
 _TAG = re.compile(r"(?<![\w.+-])[#@][^\W_]\w*")
@@ -158,6 +159,8 @@ def _as_seen(char: str) -> str:
     """One character as a reader takes it: "" for invisible ones, "A" for a bold or Cyrillic A, "e" for "é"."""
     if unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef":
         return ""  # zero-width spaces and joiners, soft hyphens, direction marks, variation selectors
+    if char in _BLANK_LETTERS:
+        return " "  # letters that show as nothing, used as spaces that filters do not see
     decomposed = unicodedata.normalize("NFKD", char)
     return "".join(_CONFUSABLES.get(part, part) for part in decomposed if not unicodedata.combining(part))
 

@@ -158,3 +158,22 @@ async def test_the_schools_own_contact_details_pass_and_others_still_block(schoo
     other = await check(school, "Call 01632 960001, e-mail jo@example.com, or visit AB1 2DE.")
     assert "Phone number: “01632 960001”" in other and "E-mail address: “jo@example.com”" in other
     assert "Postcode: “AB1 2DE”" in other
+
+
+@pytest.mark.parametrize(
+    "draft, title, written",
+    [
+        ("Well done Amelia\u3164Smith!", "Pupil's full name", "Amelia\u3164Smith"),  # a blank Hangul letter as the space
+        ("Ring Mr Jones on O77OO 9OO123", "Phone number", "O77OO 9OO123"),  # letter O for zero
+        ("Tickets from jo [at] example [dot] com", "E-mail address", "jo [at] example [dot] com"),
+        ("Tickets from jo(at)example.co.uk", "E-mail address", "jo(at)example.co.uk"),
+        ("Tickets from jo at example dot com", "E-mail address", "jo at example dot com"),
+    ],
+)
+async def test_personal_data_written_to_dodge_the_check_blocks(school: BotHarness, draft: str, title: str, written: str) -> None:
+    assert f"❌ {title}: “{written}”" in await check(school, draft)
+
+
+async def test_the_schools_own_address_spelt_out_passes_and_anyone_elses_blocks(school: BotHarness) -> None:
+    assert "Looks fine to post" in await check(school, f"Write to office [at] {SCHOOL_DOMAIN.replace('.', ' [dot] ')}")
+    assert "❌ E-mail address: “jo [at] example [dot] sch [dot] uk”" in await check(school, "Write to jo [at] example [dot] sch [dot] uk")
