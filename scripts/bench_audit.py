@@ -89,6 +89,17 @@ async def audit_pages(data_dir: Path) -> dict[str, list[float]]:
     return results
 
 
+def storage_page(folder: Path, rounds: int = 200) -> float:
+    """The read alone, without the bot around it: the newest page from the end of the log (median ms)."""
+    log = AuditLog(folder)
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        log.page_before(log.newest(), 12)
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
 def digest_read(folder: Path) -> tuple[float, int]:
     """The digest's read: one week, 2-8 November, counted by action."""
     log = AuditLog(folder)
@@ -103,8 +114,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="stop at 100,000 entries")
     args = parser.parse_args()
     sizes = [1_000, 100_000] if args.quick else [1_000, 100_000, 1_000_000]
-    print("| audit entries | /audit median ms | /audit p99 ms | Older › median ms | middle page median ms | whole-month read (before) ms | digest week read ms (entries) |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| audit entries | /audit median ms | /audit p99 ms | Older › median ms | middle page median ms "
+        "| page read alone ms | whole-month read (before) ms | digest week read ms (entries) |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             data_dir = Path(tmp) / "data"
@@ -112,11 +126,12 @@ def main() -> None:
             before = statistics.median(whole_month_page(data_dir / "audit", 12) for _ in range(3))
             results = asyncio.run(audit_pages(data_dir))
             digest_ms, week = digest_read(data_dir / "audit")
+            alone = storage_page(data_dir / "audit")
         first = results["/audit (first page)"]
         print(
             f"| {size:,} | {statistics.median(first):.2f} | {percentile(first, 0.99):.2f} | "
             f"{statistics.median(results['Older › (next pages)']):.2f} | {statistics.median(results['a page from the middle']):.2f} | "
-            f"{before:.1f} | {digest_ms:.0f} ({week:,}) |"
+            f"{alone:.2f} | {before:.1f} | {digest_ms:.0f} ({week:,}) |"
         )
 
 
