@@ -279,7 +279,7 @@ def check_draft(text: str, index: PupilIndex, policy: DraftPolicy = DraftPolicy(
         finding = _name_finding(mention, ordinary)
         if finding is not None:
             located.append((mention.start, finding))
-    allow = _allowed_phrases(frozenset(school_allow_phrases()) | frozenset(policy.allow_words))
+    allow = frozenset(school_allow_phrases()) | frozenset(policy.allow_words)
     for start, end in _profanity(seen, allow):
         located.append((start, Finding("profanity", text[start:end], "block", PROFANITY_CLAUSE)))
     for kind, start, end in _personal_data(seen, policy):
@@ -319,7 +319,7 @@ def _used_as_name(mention: NameMention, ordinary: frozenset[str]) -> bool:
     return not any(map(is_function_word, words))
 
 
-def _profanity(seen: Normalised, allow: re.Pattern[str]) -> list[tuple[int, int]]:
+def _profanity(seen: Normalised, allow: frozenset[str]) -> list[tuple[int, int]]:
     """Where the post swears (spans of the original text), however it is spelt.
 
     Read twice: as written, so everything better-profanity flags is flagged, and as a
@@ -328,8 +328,8 @@ def _profanity(seen: Normalised, allow: re.Pattern[str]) -> list[tuple[int, int]
     """
     strong = ProfanityFilter.strong()
     original = seen.original
-    allowed_seen = _spans(allow, seen.text)
-    found = strong.every_span(original, allowed_seen if seen.text == original else _spans(allow, original))
+    allowed_seen = _allowed_spans(allow, seen.text)
+    found = strong.every_span(original, sorted(seen.span(start, end) for start, end in allowed_seen))
     starts = [start for start, _ in allowed_seen]
     if seen.changed:
         # Only the words around what normalising changed can read differently the second time.
@@ -429,10 +429,6 @@ def _fold_name(name: str) -> str:
     return " ".join(re.sub(r"[^\w]+|_", " ", normalise(name).text.casefold().replace("'", "")).split())
 
 
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    return [match.span() for match in pattern.finditer(text)]
-
-
 def _inside(span: tuple[int, int], regions: Sequence[tuple[int, int]], starts: Sequence[int]) -> bool:
     """Whether `span` overlaps one of `regions` (sorted, not overlapping; `starts` their starts)."""
     if not regions:
@@ -453,7 +449,19 @@ def _first_of_each(located: list[tuple[int, Finding]]) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
-@lru_cache(maxsize=8)
+def _allowed_spans(phrases: frozenset[str], text: str) -> list[tuple[int, int]]:
+    """Where allowed phrases are in `text`; only the phrases whose first word occurs are looked for."""
+    lowered = text.lower()
+    present = frozenset(phrase for phrase in phrases if _first_word(phrase) in lowered)
+    return [match.span() for match in _allowed_phrases(present).finditer(text)] if present else []
+
+
+@lru_cache(maxsize=1024)
+def _first_word(phrase: str) -> str:
+    return re.split(r"[\s-]+", phrase.strip().lower())[0]
+
+
+@lru_cache(maxsize=256)
 def _allowed_phrases(phrases: frozenset[str]) -> re.Pattern[str]:
     """One pattern for every allowed phrase, matching any case and any spacing between its words."""
     words_of = (re.split(r"[\s-]+", phrase.strip()) for phrase in phrases if phrase.strip())
