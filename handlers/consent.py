@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import re
 import warnings
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
@@ -63,6 +64,7 @@ COMMANDS = (
 MAX_QUERY = 100
 MAX_NAMES_TEXT = 2000
 NAMES = 1  # /check conversation: waiting for the list of names
+_COMMAND = re.compile(r"^/\w+(?:@\w+)?")
 CHECK_TIMEOUT = timedelta(minutes=10)
 REMINDER_TIME = time(9, 0)
 _numbers = itertools.count(1)
@@ -385,7 +387,8 @@ async def checkpost(update: Update, context: Context, actor: Actor) -> None:
     """/checkpost TEXT, or /checkpost as a reply to the draft."""
     message = update.effective_message
     assert message is not None
-    text = (message.text or "").partition(" ")[2].strip() if message.text else ""
+    # Everything after the command, exactly as typed: a draft pasted on the next line keeps its first word.
+    text = _COMMAND.sub("", message.text or "", count=1).strip()
     quoted = message.reply_to_message
     if not text and quoted is not None:
         text = quoted.text or quoted.caption or ""
