@@ -89,11 +89,15 @@ class NameFinder:
                 continue
             pid = pupil.pupil_id
             exact_surnames, near_surnames = spellings(pupil.last_name)
+            by_kind: tuple[tuple[frozenset[tuple[str, ...]], MentionKind], ...] = (
+                (exact_surnames, "full"),
+                (near_surnames, "near"),
+            )
             for given in {pupil.first_name, pupil.preferred_name} - {""}:
                 given_forms, _ = spellings(given)
                 for first in given_forms:
                     grouped[first, "first", 0][pid] = pupil
-                    for surnames, kind in ((exact_surnames, "full"), (near_surnames, "near")):
+                    for surnames, kind in by_kind:
                         for last in surnames:
                             grouped[first + last, kind, 0][pid] = pupil
                             grouped[last + first, kind, len(last)][pid] = pupil
