@@ -20,7 +20,7 @@ from better_profanity import profanity as _better_profanity
 from better_profanity.constants import ALLOWED_CHARACTERS
 from better_profanity.utils import get_complete_path_of_file, read_wordlist
 
-from bot.name_mentions import NameMention, finder_for
+from bot.name_mentions import NameMention, finder_for, fold_name
 from bot.names import PupilIndex
 from bot.text_normal import Normalised, held_letter_readings, normalise
 from bot.word_lists import (
@@ -274,7 +274,7 @@ def check_draft(text: str, index: PupilIndex, policy: DraftPolicy = DraftPolicy(
     """Check a draft post before it is published, as a reader would see it."""
     seen = normalise(text)
     located: list[tuple[int, Finding]] = []
-    ordinary = frozenset(_fold_name(name) for name in policy.common_first_names)
+    ordinary = frozenset(fold_name(name) for name in policy.common_first_names)
     for mention in finder_for(index).mentions(seen):
         finding = _name_finding(mention, ordinary)
         if finding is not None:
@@ -423,10 +423,6 @@ def _phone_digits(number: str) -> str:
 
 def _postcode_key(code: str) -> str:
     return re.sub(r"\s", "", code).upper()
-
-
-def _fold_name(name: str) -> str:
-    return " ".join(re.sub(r"[^\w]+|_", " ", normalise(name).text.casefold().replace("'", "")).split())
 
 
 def _inside(span: tuple[int, int], regions: Sequence[tuple[int, int]], starts: Sequence[int]) -> bool:

@@ -103,7 +103,7 @@ class NameFinder:
                             grouped[last + first, kind, len(last)][pid] = pupil
                             grouped[("".join(first + last),), kind, 0][pid] = pupil
                             grouped[("".join(last + first),), kind, 0][pid] = pupil
-            class_tokens |= {t for t in _fold(pupil.class_name).split() if len(t) > 1 and not t.isdigit()}
+            class_tokens |= {t for t in fold_name(pupil.class_name).split() if len(t) > 1 and not t.isdigit()}
         by_first: defaultdict[str, list[_Entry]] = defaultdict(list)
         for (tokens, kind, comma_at), named in grouped.items():
             by_first[tokens[0]].append(_Entry(tokens, kind, comma_at, tuple(named.values())))
@@ -222,15 +222,15 @@ def finder_for(index: PupilIndex) -> NameFinder:
 _FINDERS: weakref.WeakKeyDictionary[PupilIndex, NameFinder] = weakref.WeakKeyDictionary()
 
 
-def _fold(text: str) -> str:
+def fold_name(text: str) -> str:
     """Lower-case Latin words without accents or apostrophes: "Zoë O'Brien-Smith" -> "zoe obrien smith"."""
     plain = (text if text.isascii() else normalise(text).text).casefold().translate(_NO_APOSTROPHES)
     return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 
 def _written_forms(name: str) -> set[tuple[str, ...]]:
-    joined = _fold(name)
-    apart = _fold("".join(" " if ch in _APOSTROPHES else ch for ch in name))
+    joined = fold_name(name)
+    apart = fold_name("".join(" " if ch in _APOSTROPHES else ch for ch in name))
     forms = {joined, apart}
     forms |= {form.replace(" ", "") for form in forms}
     forms |= {prefixed for form in forms for prefixed in _mc_apart(form)}
