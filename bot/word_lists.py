@@ -12,8 +12,6 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from importlib.resources import files
 
-from wordfreq import zipf_frequency
-
 # A word at least this common in English (about once in 100,000 words) is an ordinary word.
 COMMON_ZIPF = 4.0
 # A rarer word still counts if English uses it as a word: it takes a plural or an ending
@@ -23,6 +21,17 @@ LISTED_ZIPF = 3.0
 INFLECTED_GAP = 2.1
 # Words this common at the start of a sentence are read as the word, not a name ("May we...").
 FUNCTION_ZIPF = 5.5
+
+
+def zipf_frequency(word: str) -> float:
+    """How common an English word is, on wordfreq's Zipf scale (0: unknown, 7: "the").
+
+    wordfreq is imported on first use: its English list takes ~0.3 s and ~37 MB to load,
+    which the bot pays on its first draft check rather than at every start.
+    """
+    from wordfreq import zipf_frequency as frequency
+
+    return float(frequency(word, "en"))
 
 
 def _lines(name: str) -> tuple[str, ...]:
@@ -45,29 +54,29 @@ def school_allow_phrases() -> tuple[str, ...]:
 @lru_cache(maxsize=8192)
 def is_ordinary_word(word: str) -> bool:
     """Whether a lower-case word (a first name) is also an everyday English word."""
-    frequency = zipf_frequency(word, "en")
+    frequency = zipf_frequency(word)
     if frequency >= COMMON_ZIPF:
         return True
     if frequency < LISTED_ZIPF:
         return False
-    return max(zipf_frequency(form, "en") for form in _inflections(word)) >= frequency - INFLECTED_GAP
+    return max(zipf_frequency(form) for form in _inflections(word)) >= frequency - INFLECTED_GAP
 
 
 @lru_cache(maxsize=8192)
 def is_english_word(word: str) -> bool:
     """Whether English uses this word at all (it is in the frequency list's common part)."""
-    return zipf_frequency(word, "en") >= LISTED_ZIPF
+    return zipf_frequency(word) >= LISTED_ZIPF
 
 
 @lru_cache(maxsize=8192)
 def is_function_word(word: str) -> bool:
     """Words so common that a capital at the start of a sentence says nothing ("May", "Will")."""
-    return zipf_frequency(word, "en") >= FUNCTION_ZIPF
+    return zipf_frequency(word) >= FUNCTION_ZIPF
 
 
 def likeliest_reading(readings: tuple[str, ...]) -> str | None:
     """The reading a reader would take: the commonest English word ("goood" is good, not god); None if none is one."""
-    frequency, reading = max((zipf_frequency(reading, "en"), reading) for reading in readings)
+    frequency, reading = max((zipf_frequency(reading), reading) for reading in readings)
     return reading if frequency > 0 else None
 
 
