@@ -51,6 +51,10 @@ class StrangerGate:
         self._seen[key] = _Seen(now)
         return self._detail(earlier)
 
+    def release(self, key: Hashable) -> None:
+        """The answer never reached them (Telegram failed): the next message is answered again."""
+        self._seen.pop(key, None)
+
     def _detail(self, earlier: int) -> str:
         parts = []
         if earlier:

@@ -183,13 +183,17 @@ async def refuse_stranger(update: Update, context: Context, action: str = "messa
     if not is_private(update):
         return  # say nothing to strangers in groups: no noise, nothing learned
     school = runtime(context).services.config.school.name
-    await reply(
-        update,
-        f"Sorry, this assistant is only for staff of {h(school)}.\n"
-        f"Your Telegram id is <code>{user.id}</code>.\n"
-        "If you are a member of staff, tap <b>Request access</b> and a senior leader will decide.",
-        ((("Request access", pack("acc", "req")),),),
-    )
+    try:
+        await reply(
+            update,
+            f"Sorry, this assistant is only for staff of {h(school)}.\n"
+            f"Your Telegram id is <code>{user.id}</code>.\n"
+            "If you are a member of staff, tap <b>Request access</b> and a senior leader will decide.",
+            ((("Request access", pack("acc", "req")),),),
+        )
+    except TelegramError:
+        stranger_gate(context).release((user.id, ""))  # never reached them: their next message is answered
+        raise
 
 
 async def point_to_private_chat(update: Update, context: Context) -> None:

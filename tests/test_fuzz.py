@@ -83,6 +83,7 @@ async def test_any_text_after_any_command_gets_a_reply_and_no_crash(
     school: BotHarness, caplog: pytest.LogCaptureFixture, command: str, text: str, who: int
 ) -> None:
     staff_before = [(m.user_id, m.role) for m in school.services.staff.active()]
+    school.app.bot_data.pop("stranger_gate", None)  # a stranger is answered once per window: each example is a first
     with caplog.at_level(logging.ERROR):
         replies = await school.say(who, f"/{command} {text}"[:4096])
         await school.say(who, "/cancel")
@@ -96,7 +97,9 @@ async def test_any_text_after_any_command_gets_a_reply_and_no_crash(
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.one_of(st.text(min_size=1, max_size=64), st.builds(lambda f, a, n: f"1:{f}:{a}:{n}", st.sampled_from(["con", "acc", "inc", "mod", "app", "aud", "staff", "exp", "log"]), st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8), st.integers(-5, 10**12))), who=st.sampled_from([ADMIN, STRANGER, OFFICE]))
 async def test_forged_button_presses_are_answered_and_change_nothing(school: BotHarness, caplog: pytest.LogCaptureFixture, data: str, who: int) -> None:
+    school.app.bot_data.pop("stranger_gate", None)  # a stranger is answered once per window: each tap is a first
     [prompt] = await school.say(who, "/help")
+    school.app.bot_data.pop("stranger_gate", None)
     data = data.encode()[:64].decode(errors="ignore") or "x"
     before = school.services.consents.all(), [(m.user_id, m.role) for m in school.services.staff.active()]
     with caplog.at_level(logging.ERROR):

@@ -92,3 +92,11 @@ def test_the_gate_holds_a_hundred_thousand_messages_in_bounded_memory() -> None:
 
 def test_the_window_is_a_config_key(data_dir: Path) -> None:
     assert make_config(data_dir, access={"stranger_window_minutes": 60}).access.stranger_window_minutes == 60
+
+
+async def test_a_refusal_telegram_lost_does_not_silence_the_stranger_s_next_message(bot: BotHarness) -> None:
+    bot.emu.fail_next("sendMessage", 500, "Internal Server Error", count=3)  # outlasts the quick retries
+    lost = await bot.say(STRANGER, "/start")
+    assert all("only for staff" not in m.plain for m in lost)  # at most the error handler's apology
+    [refusal] = await bot.say(STRANGER, "/start")
+    assert "only for staff" in refusal.plain
