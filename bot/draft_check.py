@@ -49,10 +49,13 @@ _PHONE = re.compile(
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
 # An address written to dodge a filter: "jo [at] example [dot] com", "jo(at)example.co.uk", "jo at example dot com".
-_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+)"
+# A plain " at " counts only with a spelt-out dot after it ("see you at the hall.co-op" is no address).
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_SPELT_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+)"
+_TLD = r"(?:com|org|net|uk|ie|edu|gov|info|io|me|biz|co)\b"
 _SPELT_EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]+{_AT}((?:[A-Za-z0-9-]+{_DOT})+(?:com|org|net|uk|ie|edu|gov|info|io|me|biz|co))\b",
+    rf"(?<![\w.+-])[\w.+-]+(?:\s*[\[({{<]\s*at\s*[\])}}>]\s*((?:[A-Za-z0-9-]+{_DOT})+{_TLD})"
+    rf"|\s+at\s+((?:[A-Za-z0-9-]+{_DOT})*[A-Za-z0-9-]+{_SPELT_DOT}(?:[A-Za-z0-9-]+{_DOT})*{_TLD}))",
     re.IGNORECASE,
 )
 # Digits written with look-alike letters ("O77OO 9OO123"): read as a reader reads a phone number.
@@ -400,7 +403,8 @@ def _personal_data(seen: Normalised, policy: DraftPolicy) -> list[tuple[Kind, in
             found.append(("phone", *seen.span(*match.span())))
     for pattern in (_EMAIL, _SPELT_EMAIL):
         for match in pattern.finditer(seen.text):
-            domain = re.sub(_DOT, ".", match.group(1), flags=re.IGNORECASE).lower()
+            written_domain = next(group for group in match.groups() if group)
+            domain = re.sub(_DOT, ".", written_domain, flags=re.IGNORECASE).lower()
             if not any(domain == own or domain.endswith("." + own) for own in own_domains):
                 found.append(("email", *seen.span(*match.span())))
     for match in _POSTCODE.finditer(seen.text):

@@ -177,6 +177,7 @@ async def test_personal_data_written_to_dodge_the_check_blocks(school: BotHarnes
 async def test_the_schools_own_address_spelt_out_passes_and_anyone_elses_blocks(school: BotHarness) -> None:
     assert "Looks fine to post" in await check(school, f"Write to office [at] {SCHOOL_DOMAIN.replace('.', ' [dot] ')}")
     assert "❌ E-mail address: “jo [at] example [dot] sch [dot] uk”" in await check(school, "Write to jo [at] example [dot] sch [dot] uk")
+    assert "Looks fine to post" in await check(school, "Meet at Hall.Co-op at 3, tickets at example.com")
 
 
 async def test_a_draft_pasted_on_the_line_after_the_command_is_checked_whole(school: BotHarness) -> None:
