@@ -320,7 +320,12 @@ def announce(rt: Runtime, application: Application) -> None:
             give_up_after=APPLICANT_WINDOW,
         )
     for recorder in application.recorded_by:
-        rt.delivery.post(f"app:{n}:outcome:{recorder}", recorder, outcome_for_recorder(rt.services, application))
+        rt.delivery.post(
+            f"app:{n}:outcome:{recorder}",
+            recorder,
+            outcome_for_recorder(rt.services, application),
+            needs=Permission.RECORD_APPLICATION,  # a recorder revoked since is no longer told
+        )
     applications(rt.services).outcome_told(n)
 
 
@@ -735,6 +740,7 @@ async def _answer_typed(update: Update, context: Context) -> None:
             f"app:{n}:answer:{update.update_id}",
             asker,
             f"The applicant for application #{n} ({h(application.parent_name)}) replied:\n{h(_text(update).strip())}",
+            needs=Permission.DECIDE_APPLICATIONS,  # never to a leader revoked or lowered since asking
         )
     await reply(update, "Thank you. I have passed your answer to the senior leaders.")
 
@@ -835,6 +841,7 @@ async def _send_question(update: Update, rt: Runtime, actor: Actor, prompt: Prom
                 recorder,
                 f"{who} asks about application #{number} ({h(application.parent_name)}), whose form you recorded:\n\n"
                 f"{question}\n\nPlease find out from the parent and let {who} know.",
+                needs=Permission.RECORD_APPLICATION,  # never to office staff revoked since recording it
             )
     await show(update, f"Question sent to {_recipients(rt.services, application, leaving_out=actor.user_id)}.")
 

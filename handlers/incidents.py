@@ -672,7 +672,12 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     if head_has_alert(rt, incident):
         await _say(update, f"Logged as <b>{incident.ref}</b>. {ALERTED}")
     else:  # durable: the follow-up is sent once the alert gets through (escalation_work)
-        rt.delivery.post(not_yet_key(incident.number), actor.user_id, f"Logged as <b>{incident.ref}</b>. {NOT_YET_ALERTED}")
+        rt.delivery.post(
+            not_yet_key(incident.number),
+            actor.user_id,
+            f"Logged as <b>{incident.ref}</b>. {NOT_YET_ALERTED}",
+            needs=Permission.LOG_MISUSE,
+        )
     return ConversationHandler.END
 
 
@@ -795,6 +800,7 @@ def _post_receipt(rt: Runtime, incidents: IncidentLog, incident: Incident) -> No
         receipt_text(incident, [], None, _tz(rt)),
         receipt_buttons(incident, []),
         thread=receipt_thread(incident.number),
+        needs=Permission.LOG_MISUSE,
     )
 
 
@@ -1196,14 +1202,16 @@ def _tell_unreachable(rt: Runtime, incident: Incident) -> None:
         "I keep trying; please tell the Head Teacher directly."
     )
     for person in dict.fromkeys([incident.reporter_id, *_leaders(rt)]):
-        rt.delivery.post(f"inc:{incident.number}:unreachable:{person}", person, text)
+        rt.delivery.post(f"inc:{incident.number}:unreachable:{person}", person, text, needs=Permission.LOG_MISUSE)
 
 
 def _tell_reached(rt: Runtime, incident: Incident) -> None:
     """The reporter was told the Head did not have the alert yet: one short follow-up when they do."""
     key = f"inc:{incident.number}:reached"
     if rt.services.outbox.by_key(key) is None:
-        rt.delivery.post(key, incident.reporter_id, f"✅ <b>{incident.ref}</b> has now reached the Head Teacher.")
+        rt.delivery.post(
+            key, incident.reporter_id, f"✅ <b>{incident.ref}</b> has now reached the Head Teacher.", needs=Permission.LOG_MISUSE
+        )
 
 
 def escalation_work(rt: Runtime) -> Callable[[datetime], Awaitable[datetime | None]]:

