@@ -262,6 +262,7 @@ def _send_reminder(rt: Runtime, reminder: Reminder) -> None:
         text,
         nudge_buttons(day),
         thread=_nudge_thread(day),
+        needs=Permission.MODERATE,  # asked for before a revocation, it is not sent after one
     )
 
 

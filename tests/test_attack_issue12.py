@@ -60,3 +60,14 @@ async def test_a_reporter_revoked_after_logging_hears_nothing_more_of_the_incide
     await bot.advance(minutes=1)
     shown = everything_shown(bot, ADMIN, mark)
     assert incident.ref not in shown, shown
+
+
+async def test_an_admin_revoked_after_asking_for_a_reminder_is_not_reminded(bot: BotHarness) -> None:
+    await bot.advance(hours=22, minutes=31)  # Thursday 08:31: the nudges go out
+    nudge = next(m for m in bot.emu.messages_to(ADMIN) if "Moderate the page" in m.plain)
+    answer = await bot.press(ADMIN, nudge, "Remind me in an hour")
+    assert answer and "remind you" in answer["text"]
+    await bot.say(HEAD, f"/revoke {ADMIN}")
+    mark = bot.emu.mark()
+    await bot.advance(minutes=70)
+    assert "Reminder" not in everything_shown(bot, ADMIN, mark)
