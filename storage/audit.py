@@ -72,8 +72,13 @@ class AuditLog:
         month = entry.at.strftime("%Y-%m")
         if month != self._month:
             self.close()
-            self._fd = os.open(self.folder / f"audit-{month}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-            self._month = month
+            fd = os.open(self.folder / f"audit-{month}.jsonl", os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            try:
+                _end_torn_line(fd)
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd, self._month = fd, month
         assert self._fd is not None
         line = (entry.to_json() + "\n").encode("utf-8")
         end = os.lseek(self._fd, 0, os.SEEK_END)
@@ -224,6 +229,15 @@ class AuditLog:
             os.close(self._fd)
             self._fd = None
             self._month = None
+
+
+def _end_torn_line(fd: int) -> None:
+    """A power cut can leave half a line at the end: ended here, it is skipped on reading instead
+    of swallowing the first entry written after the restart."""
+    end = os.lseek(fd, 0, os.SEEK_END)
+    if end and os.pread(fd, 1, end - 1) != b"\n":
+        os.write(fd, b"\n")
+        os.fsync(fd)
 
 
 BLOCK = 64 * 1024

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, BotHarness
+from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, BotHarness
 from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school  # noqa: F401
-from tests.test_incidents import log_misuse
+from tests.test_incidents import alerts_to, log_misuse
 
 __all__ = ["config", "school"]
 
@@ -71,3 +71,28 @@ async def test_an_admin_revoked_after_asking_for_a_reminder_is_not_reminded(bot:
     mark = bot.emu.mark()
     await bot.advance(minutes=70)
     assert "Reminder" not in everything_shown(bot, ADMIN, mark)
+
+
+async def test_a_head_who_blocked_the_bot_gets_the_open_alert_once_they_come_back(bot: BotHarness) -> None:
+    bot.emu.block(HEAD)
+    await bot.settle()
+    incident = await log_misuse(bot, kind="offensive")
+    for _ in range(15):  # two and a half hours: past the give-up time, the re-pings and the fallback
+        await bot.advance(minutes=10)
+    assert alerts_to(bot, SLT, incident.ref), "the fallback reached SLT"
+    await bot.say(HEAD, "/start")  # the Head unblocks the bot
+    for _ in range(4):
+        await bot.advance(minutes=10)
+    [*_, alert] = alerts_to(bot, HEAD, incident.ref)
+    assert "Acknowledge" in [label for label, _ in alert.buttons]
+
+
+async def test_a_line_cut_short_by_a_power_cut_does_not_swallow_the_next_audit_entry(bot: BotHarness) -> None:
+    await bot.say(SLT, f"/revoke {ADMIN}")
+    await bot.stop()
+    [month_file] = sorted((bot.config.storage.data_dir / "audit").glob("audit-*.jsonl"))
+    with open(month_file, "ab") as f:
+        f.write(b'{"at":"2026-11-25T10:00:00+00:00","actor_id":1001,"act')  # the power went here
+    await bot.start()
+    await bot.say(HEAD, f"/revoke {ADMIN2}")
+    assert [e.target for e in bot.audit() if e.actor_id == HEAD and e.action == "revoke"] == [f"user {ADMIN2}"]
