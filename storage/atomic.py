@@ -75,6 +75,21 @@ class DiskHealth:
         self.reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
 
 
+def unwritable_folder(path: Path) -> str | None:
+    """The sentence refusing an existing data folder the bot cannot write to (None: it can).
+
+    Start-up and `check-config` say the same thing, so the fix they name is the same.
+    """
+    if not path.is_dir():
+        return f"{path} is a file, not a folder: give storage.data_dir a folder."
+    if not (path.stat().st_mode & 0o200 and os.access(path, os.W_OK | os.X_OK)):
+        return (
+            f"The data folder {path} is read-only for this user, so the bot cannot save anything; "
+            f"make it writable (chmod u+w {path}) or point storage.data_dir elsewhere."
+        )
+    return None
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create a folder only the bot's user can read (it holds data about children).
 
@@ -84,14 +99,9 @@ def ensure_private_dir(path: Path) -> Path:
     try:
         path.mkdir(parents=True, mode=DIR_MODE)
     except FileExistsError:
-        if not path.is_dir():
-            raise DataDirNotWritable(f"{path} is a file, not a folder: give storage.data_dir a folder.") from None
-        mode = path.stat().st_mode
-        if not (mode & 0o200 and os.access(path, os.W_OK | os.X_OK)):
-            raise DataDirNotWritable(
-                f"The data folder {path} is read-only for this user, so the bot cannot save anything; "
-                f"make it writable (chmod u+w {path}) or point storage.data_dir elsewhere."
-            ) from None
+        refusal = unwritable_folder(path)
+        if refusal:
+            raise DataDirNotWritable(refusal) from None
     except OSError as exc:
         raise DataDirNotWritable(
             f"Cannot create the data folder {path} ({os.strerror(exc.errno or 0)}); "

@@ -6,13 +6,19 @@ the audit log is append-only beside them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from tinydb import TinyDB
 
-from storage.atomic import AtomicJSONStorage, DamagedDataFile, DiskHealth, ensure_private_dir, load_tables
+from storage.atomic import (
+    AtomicJSONStorage,
+    DamagedDataFile,
+    DiskHealth,
+    ensure_private_dir,
+    load_tables,
+    unwritable_folder,
+)
 from storage.audit import AuditLog
 from storage.lock import DataDirLock
 
@@ -30,8 +36,10 @@ def data_folder_problems(data_dir: Path) -> list[str]:
     """What would stop the bot starting on this folder, read without taking its lock (the bot may run)."""
     if not data_dir.exists():
         return []
-    if not (data_dir.is_dir() and data_dir.stat().st_mode & 0o200 and os.access(data_dir, os.W_OK | os.X_OK)):
-        return [f"The data folder {data_dir} is not a folder this user can write to."]
+    folders = [data_dir, *(p for p in sorted(data_dir.iterdir()) if p.is_dir())] if data_dir.is_dir() else [data_dir]
+    refusals = [refusal for refusal in map(unwritable_folder, folders) if refusal]
+    if refusals:
+        return refusals
     problems = []
     for name in Database.FILES:
         try:
