@@ -21,7 +21,7 @@ def run(config_path: Path) -> int:
     """Run until SIGTERM; a start that cannot work ends with one plain sentence, never a traceback."""
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from bot.shell.app import build_application
 
     config = load_config(config_path)
     token = config.telegram.token

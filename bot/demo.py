@@ -194,7 +194,7 @@ async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
         emu.add_user(persona.user_id, persona.first_name, persona.last_name)
     emu.add_group(PARENT_GROUP, "Demo Primary parents", bot_is_admin=True)
     folder = Path(tempfile.mkdtemp(prefix="school-bot-demo-"))
-    from bot.app import build_application, on_start, on_stop
+    from bot.shell.app import build_application, on_start, on_stop
 
     app = build_application(demo_config(folder / "data", emu), Clock())
     seed_demo_data(app)

@@ -15,7 +15,7 @@ from bot.clock import show_time
 from bot.numbers import TELEGRAM_USER_ID_MAX, parse_user_id
 from bot.roles import GRANTABLE, PERMISSIONS, Permission, Role, parse_role
 from bot.staff import AccessChange, RequestState, StaffAccess
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.common import (
     Actor,
     Context,
@@ -35,7 +35,7 @@ from handlers.common import (
 )
 from handlers.menu import MenuCommand, commands_for, refresh_menu
 from handlers.paging import page_of
-from handlers.runtime import Runtime, runtime
+from bot.shell.ticker import Runtime, runtime
 from storage.outbox import Buttons
 from storage.staff import AccessRequest
 

@@ -56,7 +56,7 @@ from bot.clock import show_time
 from bot.numbers import parse_number
 from bot.roles import Permission, Role, allows
 from bot.services import Services
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.common import (
     MAX_TEXT,
     Actor,
@@ -73,10 +73,10 @@ from handlers.common import (
     show,
     staff_only,
 )
-from handlers.delivery import retry_wait
+from bot.shell.delivery import retry_wait
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, page_of, utf16_len
-from handlers.runtime import Runtime, TimedWork, runtime
+from bot.shell.ticker import Runtime, TimedWork, runtime
 from storage.applications import ApplicationRepository
 from storage.outbox import Buttons
 

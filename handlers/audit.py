@@ -13,11 +13,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.clock import show_time
 from bot.roles import Permission
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.common import Actor, Context, admit_press, answer, h, show, staff_only
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text
-from handlers.runtime import Runtime, runtime
+from bot.shell.ticker import Runtime, runtime
 from storage.audit import AuditEntry, Cursor
 
 COMMANDS = (MenuCommand("audit", "Read the audit log of sensitive actions", Permission.VIEW_AUDIT),)

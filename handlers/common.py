@@ -22,9 +22,9 @@ from telegram.ext import ContextTypes
 from bot.logsafe import failure_text
 from bot.roles import Permission, Role, allows
 from bot.strangers import StrangerGate
-from handlers.callbacks import Callback, pack, unpack
-from handlers.delivery import keyboard
-from handlers.runtime import runtime
+from bot.shell.callbacks import Callback, pack, unpack
+from bot.shell.delivery import keyboard
+from bot.shell.ticker import runtime
 from storage.outbox import Buttons
 
 log = logging.getLogger(__name__)

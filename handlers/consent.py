@@ -35,7 +35,7 @@ from bot.names import PupilIndex, Resolution, fold
 from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck, PhotoChecks
 from bot.register import RegisterService
 from bot.roles import Permission, Role
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.common import (
     Actor,
     Context,
@@ -52,7 +52,7 @@ from handlers.common import (
 )
 from handlers.menu import MenuCommand
 from handlers.paging import page_of
-from handlers.runtime import Runtime, TimedWork, runtime
+from bot.shell.ticker import Runtime, TimedWork, runtime
 
 COMMANDS = (
     MenuCommand("consent", "Photo consent for a pupil: /consent NAME", Permission.CHECK_CONSENT),

@@ -67,7 +67,7 @@ from bot.incidents import (
     parse_ref,
 )
 from bot.roles import Permission, Role, allows
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.common import (
     MAX_CAPTION,
     MAX_TEXT,
@@ -85,10 +85,10 @@ from handlers.common import (
     show,
     staff_only,
 )
-from handlers.delivery import keyboard, picture_refused
+from bot.shell.delivery import keyboard, picture_refused
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, page_of, send_long
-from handlers.runtime import Runtime, runtime
+from bot.shell.ticker import Runtime, runtime
 from storage.incidents import Action, Ban, Incident
 from storage.outbox import Buttons
 

@@ -36,7 +36,7 @@ from bot.moderation import (
 )
 from bot.roles import Permission, allows
 from bot.services import Services
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.common import (
     Actor,
     Context,
@@ -53,7 +53,7 @@ from handlers.common import (
 )
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, send_long
-from handlers.runtime import Runtime, TimedWork, runtime
+from bot.shell.ticker import Runtime, TimedWork, runtime
 from storage.outbox import Buttons
 
 COMMANDS = (

@@ -20,10 +20,10 @@ from bot.register import MassRemovalRefused, PendingImport, RegisterChanged, Reg
 from bot.register_import import ImportPreview, ParsedRegister, narrowed_line, preview_sections
 from bot.roles import Permission
 from bot.services import Services
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.common import MAX_TEXT, Actor, Context, admit_press, answer, clip, h, paginate, reply, show, staff_only
 from handlers.menu import MenuCommand
-from handlers.runtime import Runtime, runtime
+from bot.shell.ticker import Runtime, runtime
 from storage.outbox import Buttons
 
 COMMANDS = (

@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_application, on_start, on_stop  # noqa: E402
+from bot.shell.app import build_application, on_start, on_stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.emulator import BotApiEmulator, InProcessRequest  # noqa: E402
 from scripts.bench_bot import HEAD, NOW, PEOPLE, config_for, percentile  # noqa: E402

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
-from bot.app import build_application, on_start, on_stop  # noqa: E402
+from bot.shell.app import build_application, on_start, on_stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.emulator import BotApiEmulator, InProcessRequest  # noqa: E402

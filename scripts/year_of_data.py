@@ -116,7 +116,7 @@ def spread(total: int, days: int, day: int) -> int:
 
 async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[str, int], people: dict[str, int]) -> None:
     """Run the bot through a school year on a test clock: nudges answered, incidents, applications."""
-    from bot.app import build_application, on_start, on_stop
+    from bot.shell.app import build_application, on_start, on_stop
     from bot.clock import FakeClock, local_moment
     from bot.emulator import BotApiEmulator, InProcessRequest
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from bot.app import build_application, on_start, on_stop
+from bot.shell.app import build_application, on_start, on_stop
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.demo import settle
 from bot.emulator import BotApiEmulator, default_api_spec
-from handlers.runtime import Runtime
+from bot.shell.ticker import Runtime
 
 TOKEN = "123456789:TEST-token-for-the-local-emulator-only"
 HEAD, DEPUTY, SLT, SLT2, ADMIN, ADMIN2, OFFICE = 1001, 1002, 1003, 1004, 1005, 1006, 1007

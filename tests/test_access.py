@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Config, ConfigError
 from bot.roles import Role
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, STRANGER, TOKEN, BotHarness, make_config
 
 

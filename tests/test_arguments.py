@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.numbers import TELEGRAM_USER_ID_MAX, parse_number, parse_user_id
-from handlers.callbacks import pack, unpack
+from bot.shell.callbacks import pack, unpack
 from handlers.errors import SORRY
 from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, STRANGER, BotHarness
 

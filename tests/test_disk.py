@@ -449,7 +449,7 @@ def test_a_full_disk_under_the_log_file_prints_no_logging_tracebacks(
         setup_logging(TOKEN, tmp_path / "bot.log")
         log_file = next(h for h in root.handlers if isinstance(h, logging.FileHandler))
         monkeypatch.setattr(log_file.stream, "write", _enospc)
-        logging.getLogger("handlers.runtime").error("Timed work %r failed; it will be tried again", "delivery")
+        logging.getLogger("bot.shell.ticker").error("Timed work %r failed; it will be tried again", "delivery")
         log_file.close()
     finally:
         root.handlers[:] = handlers

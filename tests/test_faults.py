@@ -35,7 +35,7 @@ from bot.emulator import FaultPlan, SentMessage
 from bot.incidents import category
 from bot.register import PendingImport, RegisterService
 from handlers.applications import applications
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.errors import SORRY
 from tests.conftest import (
     ADMIN,

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import Clock
-from bot.services import Services
 from storage.atomic import DataDirNotWritable, ensure_private_dir
 from storage.database import data_folder_problems
-from tests.conftest import ADMIN, ADMIN2, OFFICE, make_config
 
 
 @pytest.mark.parametrize("read_only", ["", "audit"])
@@ -26,17 +23,3 @@ def test_check_config_names_a_read_only_data_folder_and_its_fix_as_start_up_does
         assert "make it writable (chmod u+w" in str(refused.value)
     finally:
         (data_dir / read_only).chmod(0o700)
-
-
-def test_an_id_taken_out_of_the_config_keeps_its_access_until_revoked(tmp_path: Path) -> None:
-    """What the README tells a school: the config only adds people; /revoke takes access away."""
-    data_dir = tmp_path / "data"
-    first = Services.open(make_config(data_dir), Clock())
-    first.close()
-
-    services = Services.open(make_config(data_dir, roles={"admins": [ADMIN2], "office": [ADMIN]}), Clock())
-    try:
-        assert services.staff.role_of(ADMIN) == "admin", "neither removed nor changed by editing the file"
-        assert services.staff.role_of(OFFICE) == "office"
-    finally:
-        services.close()

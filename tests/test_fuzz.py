@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.names import PupilIndex
 from bot.register_import import parse_register
-from handlers.callbacks import pack, unpack
+from bot.shell.callbacks import pack, unpack
 from tests.conftest import ADMIN, HEAD, OFFICE, STRANGER, BotHarness
 from tests.test_consent_bot import REGISTER, load
 

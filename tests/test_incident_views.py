@@ -7,7 +7,7 @@ first, then the actions); lists and records of the longest names and reasons sti
 from __future__ import annotations
 
 from bot.incidents import IncidentLog
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, BotHarness
 from tests.test_incidents import alerts_to, labels, log_misuse, seed
 

@@ -15,7 +15,7 @@ from telegram.ext import ConversationHandler
 
 from bot.config import Config
 from bot.incidents import CATEGORIES, Draft, IncidentLog, Screenshot, category
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from handlers.incidents import FLOW_TIMEOUT
 from storage.incidents import Incident
 from tests.conftest import (

@@ -14,7 +14,7 @@ import pytest
 
 from bot.clock import FakeClock, local_moment
 from bot.config import Config
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from tests.conftest import (
     ADMIN,
     ADMIN2,

@@ -32,7 +32,7 @@ from bot.logsafe import setup_logging
 from bot.register import PendingImport, RegisterService
 from bot.roles import Permission, Role, allows
 from handlers.applications import applications
-from handlers.callbacks import pack
+from bot.shell.callbacks import pack
 from tests.conftest import (
     ADMIN,
     ADMIN2,

@@ -12,7 +12,7 @@ from telegram.ext import CallbackContext
 
 from bot.logsafe import failure_text
 from bot.services import Services
-from handlers.delivery import Delivery
+from bot.shell.delivery import Delivery
 from handlers.menu import MenuCommand
 
 log = logging.getLogger(__name__)

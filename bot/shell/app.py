@@ -13,11 +13,11 @@ from bot.config import Config
 from bot.logsafe import hide_secret
 from bot.services import Services
 from handlers import access, applications, audit, consent, incidents, moderation, register_import
-from handlers.delivery import Delivery, RetryingRateLimiter
-from handlers.delivery import register as register_delivery
+from bot.shell.delivery import Delivery, RetryingRateLimiter
+from bot.shell.delivery import register as register_delivery
 from handlers.errors import DiskAlarm, on_error
 from handlers.menu import refresh_menu, set_default_menu
-from handlers.runtime import Runtime, Ticker
+from bot.shell.ticker import Runtime, Ticker
 
 log = logging.getLogger(__name__)
 
