@@ -31,7 +31,15 @@ _CONFUSABLES = {
     "ı": "i", "ɑ": "a", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
     # Armenian
     "օ": "o", "ս": "u", "հ": "h",
+    # "Fancy text" generators: small capitals (ꜰᴜᴄᴋ, ᴀᴍᴇʟɪᴀ), f with a hook
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j",
+    "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
+    "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ƒ": "f",
+    # Full stops of other scripts, as in "jo@example。com"
+    "。": ".",
 }
+# Negative circled and negative squared capitals (🅐, 🅰), which Unicode does not decompose.
+_CONFUSABLES.update({chr(first + k): chr(ord("A") + k) for first in (0x1F150, 0x1F170) for k in range(26)})
 _RLO, _PDF = "\u202e", "\u202c"
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, braille blank
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")

@@ -1,0 +1,72 @@
+"""Attacks on issue 11, as a safeguarding lead and as someone sneaking a name, a swear word or a
+phone number past the checks: every case here got through (or cleared the wrong child) before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config
+from bot.consent import Pupil
+from tests.conftest import ADMIN, BotHarness, make_config
+
+PUPILS = [
+    Pupil("P1", "Amelia", "Smith", class_name="Year 3", consents={"page": True, "group": True, "press": True}),
+    Pupil("P2", "May", "Evans", class_name="Year 2", consents={"page": True, "group": True, "press": True}),
+    Pupil("P3", "Grace", "Taylor", class_name="Year 5", consents={"page": True, "group": True, "press": True}),
+    Pupil("P4", "-", "Patel", class_name="Year 1", consents={"page": True, "group": True, "press": True}),
+    Pupil("P5", "Ravi", "Patel", class_name="Year 4"),
+    Pupil("P6", "Noah", "Williams", class_name="Year 5"),
+]
+
+
+@pytest.fixture
+def config(data_dir: Path) -> Config:
+    return make_config(data_dir, school={"phone_numbers": ["01632 960000"], "email_domains": ["stexample.sch.uk"]})
+
+
+@pytest.fixture
+async def school(bot: BotHarness) -> BotHarness:
+    bot.services.consents.replace_register(PUPILS, [])
+    return bot
+
+
+async def check(school: BotHarness, draft: str) -> str:
+    [report] = await school.say(ADMIN, f"/checkpost {draft}")
+    return str(report.plain)
+
+
+# ---- swearing that slipped past ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "draft, written",
+    [
+        ("Those wankers in the car park again", "wankers"),  # a plural of a listed word
+        ("Parents who park there are bastards", "bastards"),
+        ("Utter dickheads at pick-up", "dickheads"),
+        ("Bunch of arseholes", "arseholes"),
+        ("Scunthorpe wankers", "wankers"),  # beside an allowed phrase
+        ("Hell Fire Caves shitheads", "shitheads"),
+        ("ꜰᴜᴄᴋ off", "ꜰᴜᴄᴋ"),  # small capitals from a "fancy text" generator
+        ("sʜɪᴛ show", "sʜɪᴛ"),
+        ("ƒuck this", "ƒuck"),  # Latin f with a hook
+        ("🅵🆄🅲🅺 off", "🅵🆄🅲🅺"),  # negative squared letters
+    ],
+)
+async def test_swearing_in_plurals_and_fancy_letters_blocks(school: BotHarness, draft: str, written: str) -> None:
+    report = await check(school, draft)
+    assert f"❌ Offensive language: “{written}” (policy 5.3)" in report
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Our Year 6 heroines of the netball final",
+        "Cornish pasties for lunch on Friday",
+        "The chess club learnt how pawns move",
+        "Please assess the titles of the books",
+    ],
+)
+async def test_ordinary_words_that_end_like_a_listed_word_pass(school: BotHarness, draft: str) -> None:
+    assert "Looks fine to post" in await check(school, draft)
