@@ -118,6 +118,7 @@ class ApplicationsConfig:
 class AccessConfig:
     request_cooldown_days: int = 7  # a declined stranger waits this long before leaders hear again
     stranger_window_minutes: int = 10  # one refusal and one audit line per stranger per window
+    max_waiting_requests: int = 10  # undecided requests at once: many strangers cannot bury the leaders
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     },
     "applications": {"group_chat_id": 0, "remind_after_hours": 48},
     "digest": {"weekday": "mon", "time": "07:30"},
-    "access": {"request_cooldown_days": 7, "stranger_window_minutes": 10},
+    "access": {"request_cooldown_days": 7, "stranger_window_minutes": 10, "max_waiting_requests": 10},
     "delivery": {"give_up_after_minutes": 60},
 }
 
@@ -389,6 +390,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
     access = AccessConfig(
         request_cooldown_days=r.integer("access", "request_cooldown_days", minimum=0),
         stranger_window_minutes=r.integer("access", "stranger_window_minutes", minimum=1),
+        max_waiting_requests=r.integer("access", "max_waiting_requests", minimum=1),
     )
 
     delivery = DeliveryConfig(give_up_after_minutes=r.integer("delivery", "give_up_after_minutes", minimum=1))

@@ -34,6 +34,7 @@ class RequestState(StrEnum):
     NEW = "new"  # recorded: the leaders get a card
     WAITING = "waiting"  # one is already with the leaders (a double tap)
     DECLINED = "declined"  # declined within the cool-down: the leaders are not asked again
+    BUSY = "busy"  # too many requests already wait: not recorded, the stranger is to try later
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class StaffAccess:
         if last is not None and last.status == "declined" and last.decided_at and now < last.decided_at + cool_down:
             return RequestOutcome(RequestState.DECLINED, last)
         request = AccessRequest(user_id, name, username, now, in_group=in_group)
+        if staff.waiting_requests() >= self.services.config.access.max_waiting_requests:
+            return RequestOutcome(RequestState.BUSY, request)  # a flood of strangers: nothing stored
         staff.add_request(request)
         self.services.audit(user_id, "request access", f"user {user_id}", detail=f"in the parents' group: {in_group}")
         return RequestOutcome(RequestState.NEW, request)

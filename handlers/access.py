@@ -249,6 +249,9 @@ async def request_access(update: Update, context: Context) -> None:
             return
         if outcome.state is RequestState.WAITING:
             await answer(update, "Your request is already with the senior leaders.")
+        elif outcome.state is RequestState.BUSY:
+            await answer(update)
+            await reply(update, "The senior leaders have many requests to look at just now. Please try again in a day or two.")
         else:
             declined = outcome.request.decided_at or outcome.request.requested_at
             await answer(update)

@@ -86,6 +86,10 @@ class StaffRepository:
         self._requests.insert(_request_doc(request))
         return True
 
+    def waiting_requests(self) -> int:
+        """How many access requests wait for a decision."""
+        return self._requests.count(Query().status == "pending")
+
     def pending_request(self, user_id: int) -> AccessRequest | None:
         q = Query()
         doc = self._requests.get((q.user_id == user_id) & (q.status == "pending"))

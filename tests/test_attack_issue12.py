@@ -96,3 +96,20 @@ async def test_a_line_cut_short_by_a_power_cut_does_not_swallow_the_next_audit_e
     await bot.start()
     await bot.say(HEAD, f"/revoke {ADMIN2}")
     assert [e.target for e in bot.audit() if e.actor_id == HEAD and e.action == "revoke"] == [f"user {ADMIN2}"]
+
+
+async def test_a_flood_of_distinct_strangers_requesting_access_cannot_bury_the_leaders(school: BotHarness) -> None:
+    strangers = range(30_000, 30_014)
+    for user in strangers:
+        [prompt] = await school.say(user, "/start")
+        school.emu.press(user, prompt, "Request access")
+    await school.settle()
+    cards = [m for m in school.emu.messages_to(HEAD) if "Access request" in m.plain]
+    assert len(cards) == school.config.access.max_waiting_requests == 10
+    assert school.services.staff.waiting_requests() == 10
+    told = [user for user in strangers if "try again in a day or two" in school.last(user).plain]
+    assert told == list(strangers)[10:]
+    await school.press(SLT, next(m for m in school.emu.messages_to(SLT) if "Access request" in m.plain), "Decline")
+    [prompt] = await school.say(30_500, "/start")
+    await school.press(30_500, prompt, "Request access")
+    assert "sent to the senior leaders" in school.last(30_500).plain  # room again once one is decided
