@@ -1,4 +1,4 @@
-"""The school social-media assistant: domain logic, and the shell that runs it (app, CLI, emulator, demo)."""
+"""The school social-media assistant: domain logic, and the shell that runs it (app, CLI, demo)."""
 
 import os
 

@@ -152,8 +152,18 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
 
 
 def demo(config_path: Path | None) -> int:
-    from bot.demo import run_demo
-
+    """The demo needs the emulator and aiohttp, which the bot itself never does: load them only here."""
+    try:
+        from bot.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "aiohttp":
+            raise
+        print(
+            "The demo needs its extra, which the bot itself does not: install it with "
+            ".venv/bin/pip install -e '.[demo]' (README command 1) and run the demo again.",
+            file=sys.stderr,
+        )
+        return 1
     return run_demo()
 
 

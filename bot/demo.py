@@ -1,9 +1,10 @@
 """The demo: the whole bot on this machine, no Telegram and no token.
 
-It starts the local Bot API emulator, the real bot against it with a temporary data
-folder seeded with sample staff and pupils, and a terminal chat in which you act as any
-role. When standard input is not a terminal it reads lines, prints the replies and exits
-at the end of input, so `printf '/as admin\\n/help\\n' | python -m bot demo` works.
+It starts the local Bot API emulator (the ``emulator`` package, which needs the ``demo``
+extra), the real bot against it with a temporary data folder seeded with sample staff and
+pupils, and a terminal chat in which you act as any role. When standard input is not a
+terminal it reads lines, prints the replies and exits at the end of input, so
+`printf '/as admin\\n/help\\n' | python -m bot demo` works.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any, TextIO
 
 from bot.clock import Clock
 from bot.config import Config, parse_config
-from bot.emulator import BotApiEmulator, SentMessage
 from bot.numbers import parse_number
+from emulator import BotApiEmulator, SentMessage, settle
 
 DEMO_TOKEN = "100000001:demo-token-local-emulator-only"
 
@@ -87,20 +88,6 @@ def demo_config(data_dir: Path, emu: BotApiEmulator) -> Config:
         "applications": {"group_chat_id": PARENT_GROUP},
     }
     return parse_config(raw, data_dir.parent, env={})
-
-
-async def settle(app: Any, emu: BotApiEmulator) -> None:
-    """Wait until every update is handled and every due message has been sent."""
-    runtime = app.bot_data["runtime"]
-    for _ in range(200):
-        await emu.wait_confirmed()
-        await app.update_queue.join()
-        while runtime.delivery.busy:
-            await asyncio.sleep(0.005)
-        await emu.wait_quiet(ms=15)
-        if app.update_queue.empty() and not runtime.delivery.busy:
-            return
-    raise RuntimeError("the bot did not settle")
 
 
 class TerminalChat:

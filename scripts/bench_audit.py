@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.shell.app import build_application, on_start, on_stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
-from bot.emulator import BotApiEmulator, InProcessRequest  # noqa: E402
+from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
 from scripts.bench_bot import HEAD, NOW, PEOPLE, config_for, percentile  # noqa: E402
 from scripts.year_of_data import Driver  # noqa: E402
 from storage.atomic import ensure_private_dir  # noqa: E402

@@ -33,7 +33,7 @@ from telegram.ext import ApplicationBuilder, MessageHandler, filters  # noqa: E4
 from bot.shell.app import build_application, on_start, on_stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.emulator import BotApiEmulator, InProcessRequest  # noqa: E402
+from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
 from storage.audit import AuditEntry, AuditLog  # noqa: E402
 from scripts.year_of_data import Driver, generate_year  # noqa: E402
 

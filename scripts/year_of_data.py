@@ -118,7 +118,7 @@ async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[st
     """Run the bot through a school year on a test clock: nudges answered, incidents, applications."""
     from bot.shell.app import build_application, on_start, on_stop
     from bot.clock import FakeClock, local_moment
-    from bot.emulator import BotApiEmulator, InProcessRequest
+    from emulator import BotApiEmulator, InProcessRequest
 
     emu = BotApiEmulator(token=config.telegram.token)
     for user in people.values():

@@ -18,9 +18,8 @@ from hypothesis import settings
 from bot.shell.app import build_application, on_start, on_stop
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
-from bot.demo import settle
-from bot.emulator import BotApiEmulator, default_api_spec
 from bot.shell.ticker import Runtime
+from emulator import BotApiEmulator, default_api_spec, settle
 
 TOKEN = "123456789:TEST-token-for-the-local-emulator-only"
 HEAD, DEPUTY, SLT, SLT2, ADMIN, ADMIN2, OFFICE = 1001, 1002, 1003, 1004, 1005, 1006, 1007

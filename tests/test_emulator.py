@@ -27,7 +27,7 @@ from telegram.error import (
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.emulator import BotApiEmulator, FaultPlan, default_api_spec, parse_html
+from emulator import BotApiEmulator, FaultPlan, default_api_spec, parse_html
 
 HEAD = 111
 PARENT = 555

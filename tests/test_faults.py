@@ -31,7 +31,7 @@ import pytest
 from bot.applications import Status
 from bot.clock import FakeClock, local_moment
 from bot.config import Config
-from bot.emulator import FaultPlan, SentMessage
+from emulator import FaultPlan, SentMessage
 from bot.incidents import category
 from bot.register import PendingImport, RegisterService
 from handlers.applications import applications

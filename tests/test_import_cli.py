@@ -10,7 +10,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.clock import FakeClock
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, BotHarness, make_config, raw_config
 from tests.test_import_bot import HEADER, ROWS
 

@@ -528,7 +528,7 @@ async def test_a_rate_limited_alert_waits_and_arrives(bot: BotHarness) -> None:
 
 
 async def test_fifty_incidents_through_a_flaky_network_each_alert_arrives_and_nothing_doubles(bot: BotHarness) -> None:
-    from bot.emulator import FaultPlan
+    from emulator import FaultPlan
 
     # retry_after=0 keeps PTB's rate limiter from sleeping a real second per 429 (it then
     # surfaces as a network error); test_a_rate_limited_alert_waits_and_arrives covers a real wait.
@@ -788,7 +788,7 @@ def test_the_fullest_alert_caption_still_fits_telegrams_limit() -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from bot.emulator import parse_html, utf16_len
+    from emulator import parse_html, utf16_len
     from handlers.incidents import alert_caption
     from storage.incidents import Action, Ban, Evidence
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.emulator import parse_html
+from emulator import parse_html
 from handlers.common import h
 from handlers.paging import clip_html, clip_text, split_html, utf16_len
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 from tests.conftest import ADMIN, HEAD, TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.emulator import SentMessage
+from emulator import SentMessage
 from bot.incidents import category
 from bot.logsafe import setup_logging
 from bot.register import PendingImport, RegisterService
