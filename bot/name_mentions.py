@@ -2,8 +2,9 @@
 
 A full name counts in either order ("Amelia Smith", "SMITH, Amelia"), run together
 (#AmeliaSmith), with a possessive ("Amelia's", "Amelias") and with Mc/Mac/O' written
-apart ("Callum Mc Donald"), but never across a sentence break ("Thank you Jack. Brown
-paper bags..."). "MacDonald" for a McDonald is a near match. Each mention carries what
+apart ("Callum Mc Donald"), over one line break, between HTML tags, with its letters
+typed apart ("A m e l i a  S m i t h"), but never across a sentence break or a blank line
+("Thank you Jack. Brown paper bags..."). "MacDonald" for a McDonald is a near match. Each mention carries what
 the draft check needs to decide whether a first name is used as a name: its capital,
 its place in the sentence, a class or year beside it, a date beside it.
 """
@@ -28,8 +29,14 @@ _APOSTROPHES = "'’‘`ʼ´"
 _WORD = re.compile(r"[^\W_]+(?:[" + _APOSTROPHES + r"][^\W_]+)*")
 _NOT_WORD = re.compile(r"[^\w]+|_")
 _NO_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
-# Between two words of one name: none of these (a full stop, a new line...).
-_BREAKS = frozenset(".!?…;:\n\r|•")
+# Between two words of one name: none of these (a full stop, a colon...), nor a blank line.
+_BREAKS = frozenset(".!?…;:|•")
+# HTML a draft for the website may hold: inline tags show nothing, <br> is a new line, others part text.
+_INLINE_TAG = re.compile(r"</?(?:b|i|u|s|em|strong|span|a|font|mark|small|sup|sub)\b[^<>]*>", re.IGNORECASE)
+_LINE_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\b[^<>]*>")
+# Letters typed apart ("A m e l i a", "S.m.i.t.h"): what may stand between two of them.
+_LETTER_GAP = re.compile(r"[ \t.\-_*/|,·]{1,3}")
 _SENTENCE_ENDS = frozenset(".!?…\n\r")
 _HELD = re.compile(r"(.)\1\1")
 _CLASS_WORDS = frozenset({"year", "yr", "class", "reception", "nursery", "form"})
@@ -135,6 +142,10 @@ class NameFinder:
 
     def _words(self, text: str) -> _Words:
         matches = list(_WORD.finditer(text))
+        if "<" in text:
+            # The words of an HTML tag are not read: "<b>Amelia</b> <b>Smith</b>" is Amelia Smith.
+            tags = [tag.span() for tag in _TAG.finditer(text)]
+            matches = [m for m in matches if not any(start < m.start() < end for start, end in tags)]
         spans = [match.span() for match in matches]
         # The text is already normalised (Latin letters, no accents): folding is case and apostrophes.
         tokens = [match.group().casefold() for match in matches]
@@ -150,7 +161,7 @@ class NameFinder:
                 else token
                 for token in tokens
             ]
-        return _Words(text, spans, tokens, possessive)
+        return _letters_joined(_Words(text, spans, tokens, possessive))
 
     def _match(self, words: _Words, i: int, want_first: bool) -> _Entry | None:
         token = words.tokens[i]
@@ -174,7 +185,7 @@ class NameFinder:
                 return False
             if j:
                 gap = words.gap_before(i + j)
-                if _BREAKS.intersection(gap) or ("," in gap and j != entry.comma_at):
+                if _parts_names(gap) or ("," in gap and j != entry.comma_at):
                     return False
         return True
 
@@ -197,6 +208,56 @@ class NameFinder:
             beside_class=any(t in self._class_tokens or _CLASS_TOKEN.fullmatch(t) for t in nearby),
             beside_date=any(_DATE_TOKEN.fullmatch(t) for t in beside),
         )
+
+
+def _parts_names(gap: str) -> bool:
+    """Whether what stands between two words ends one name there: a sentence break, a blank line, a block tag.
+
+    One line break does not ("Well done to May\nEvans" reads as her name, whatever the
+    line length), and neither does a full stop between letters ("amelia.smith", a handle).
+    """
+    if "<" in gap:
+        gap = _LINE_TAG.sub("\n", _INLINE_TAG.sub("", gap))
+        if _TAG.search(gap):
+            return True
+    if gap == ".":
+        return False
+    line_breaks = len(f"x{gap}x".splitlines()) - 1
+    return line_breaks > 1 or bool(_BREAKS.intersection(gap))
+
+
+def _letters_joined(words: _Words) -> _Words:
+    """Letters typed apart read as the words they spell: "A m e l i a  S m i t h" as "amelia smith".
+
+    A run of three or more single letters is cut where the gap changes (a double space
+    after single ones, a space after full stops), so each group is one word.
+    """
+    single = [len(token) == 1 and token.isalpha() for token in words.tokens]
+    if sum(single) < 3:
+        return words
+    spans, tokens, possessive = [], [], []
+    i = 0
+    while i < len(words.tokens):
+        end = i + 1
+        while end < len(words.tokens) and single[i] and single[end] and _LETTER_GAP.fullmatch(words.gap_before(end)):
+            end += 1
+        if end - i < 3:
+            spans += words.spans[i:end]
+            tokens += words.tokens[i:end]
+            possessive += words.possessive[i:end]
+            i = end
+            continue
+        gaps = [words.gap_before(k) for k in range(i + 1, end)]
+        unit = max(set(gaps), key=gaps.count)
+        first = i
+        for k in range(i + 1, end + 1):
+            if k == end or words.gap_before(k) != unit:
+                spans.append((words.spans[first][0], words.spans[k - 1][1]))
+                tokens.append("".join(words.tokens[first:k]))
+                possessive.append(False)
+                first = k
+        i = end
+    return _Words(words.text, spans, tokens, possessive)
 
 
 @lru_cache(maxsize=16384)

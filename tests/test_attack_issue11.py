@@ -70,3 +70,27 @@ async def test_swearing_in_plurals_and_fancy_letters_blocks(school: BotHarness, 
 )
 async def test_ordinary_words_that_end_like_a_listed_word_pass(school: BotHarness, draft: str) -> None:
     assert "Looks fine to post" in await check(school, draft)
+
+
+# ---- pupils' names written to slip past --------------------------------------------------------
+@pytest.mark.parametrize(
+    "draft, written",
+    [
+        ("Well done A m e l i a  S m i t h!", "A m e l i a  S m i t h"),  # letters typed apart
+        ("Well done A-m-e-l-i-a S-m-i-t-h!", "A-m-e-l-i-a S-m-i-t-h"),
+        ("Well done A.m.e.l.i.a S.m.i.t.h!", "A.m.e.l.i.a S.m.i.t.h"),
+        ("Well done ᴀᴍᴇʟɪᴀ ꜱᴍɪᴛʜ!", "ᴀᴍᴇʟɪᴀ ꜱᴍɪᴛʜ"),  # small capitals
+        ("Follow amelia.smith for her art", "amelia.smith"),  # a handle, not a sentence break
+        ("Well done to\nMay\nEvans for her reading", "May\nEvans"),  # one name over two lines
+        ("A big well done to Amelia\nSmith", "Amelia\nSmith"),
+        ("Well done <b>Amelia</b> <b>Smith</b>!", "Amelia</b> <b>Smith"),  # HTML for the website
+    ],
+)
+async def test_a_full_name_written_to_dodge_the_check_blocks(school: BotHarness, draft: str, written: str) -> None:
+    report = await check(school, draft)
+    assert f"❌ Pupil's full name: “{written}” (policy 3.4)" in report
+
+
+async def test_a_sentence_or_paragraph_break_still_parts_two_names(school: BotHarness) -> None:
+    for draft in ("Thank you May.\nEvans Road is closed", "We thank May\n\nEvans Road is closed on Friday"):
+        assert "Pupil's full name" not in await check(school, draft), draft
