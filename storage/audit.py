@@ -37,9 +37,17 @@ class AuditEntry:
 
     @classmethod
     def from_json(cls, line: str) -> AuditEntry:
+        """One line back as an entry; ValueError for a line of any other shape (a hand edit, a bad
+        copy), which readers skip like a line cut short, so one bad line cannot stop /audit."""
         record = json.loads(line)
+        if not isinstance(record, dict) or not isinstance(record.get("at"), str):
+            raise ValueError("not an audit entry")
         record["at"] = datetime.fromisoformat(record["at"])
-        return cls(**record)
+        entry = cls(**record)
+        texts = (entry.actor_role, entry.action, entry.target, entry.outcome, entry.detail)
+        if entry.at.tzinfo is None or type(entry.actor_id) is not int or not all(isinstance(t, str) for t in texts):
+            raise ValueError("not an audit entry")
+        return entry
 
 
 @dataclass(frozen=True, order=True)

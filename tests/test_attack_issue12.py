@@ -113,3 +113,17 @@ async def test_a_flood_of_distinct_strangers_requesting_access_cannot_bury_the_l
     [prompt] = await school.say(30_500, "/start")
     await school.press(30_500, prompt, "Request access")
     assert "sent to the senior leaders" in school.last(30_500).plain  # room again once one is decided
+
+
+async def test_audit_lines_of_the_wrong_shape_are_skipped_not_fatal_to_reading_the_log(bot: BotHarness) -> None:
+    await bot.say(SLT, f"/revoke {ADMIN}")
+    [month_file] = sorted((bot.config.storage.data_dir / "audit").glob("audit-*.jsonl"))
+    with open(month_file, "ab") as f:
+        f.write(b'{"at":"2026-11-25T10:00:00","actor_id":1,"actor_role":"head","action":"naive time"}\n')
+        f.write(b'{"at":"2026-11-25T10:00:00+00:00","actor_id":"x","actor_role":5,"action":["list"]}\n')
+        f.write(b'{"at":12,"actor_id":1,"actor_role":"head","action":"number for a time"}\n')
+    [page] = await bot.say(HEAD, "/audit")
+    assert "Audit log" in page.plain and "revoke" in page.plain
+    assert "naive time" not in page.plain and "number for a time" not in page.plain
+    week = bot.services.db.audit.between(bot.clock.now().replace(day=1), bot.clock.now().replace(day=28))
+    assert [e.action for e in week if e.actor_id == SLT] == ["revoke"]
