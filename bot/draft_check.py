@@ -45,9 +45,18 @@ PERSONAL_DATA_CLAUSE = "8.2"
 # UK numbers: 07xxx xxxxxx, 01xxx xxxxxx, 020 xxxx xxxx, (01632) xxxxxx, +44 (0)7xxx...,
 # with spaces, dots or dashes between groups.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)44[ \t.\-]?(?:\(0\)[ \t.\-]?)?|\(?0)[1-9](?:[ \t.\-]?\)?[ \t.\-]?\d){8,9}(?!\d)"
+    r"(?<![\w+])(?:(?:\+|00)44[ \t.\-]?(?:\(0\)[ \t.\-]?)?|\(?0[ \t.\-]?)[1-9](?:[ \t.\-]?\)?[ \t.\-]?\d){8,9}(?!\d)"
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b")
+# Every digit typed apart counting up ("0 1 2 3 4 5 6 7 8 9") is counting, not a phone number.
+_COUNTING = "0123456789"
+_DIGITS_APART = re.compile(r"\d(?:[ \t.\-]+\d)+")
+# "jo.smith @ gmail.com": an @ with spaces is an address when the name before it has a dot,
+# digit, underscore or plus, or the domain is a personal mail provider ("Tickets @ eventbrite.com" is not).
+_EMAIL = re.compile(
+    r"(?<![\w.+-])(?:[\w.+-]+@|[\w+-]*[\d._+][\w.+-]*[ \t]?@[ \t]?|[\w.+-]+[ \t]?@[ \t]?(?=(?:gmail|googlemail|hotmail|"
+    r"outlook|live|yahoo|icloud|me|aol|btinternet|sky|talktalk|virginmedia|protonmail|proton)\.))"
+    r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b"
+)
 # An address written to dodge a filter: "jo [at] example [dot] com", "jo(at)example.co.uk", "jo at example dot com".
 # A plain " at " counts only with a spelt-out dot after it ("see you at the hall.co-op" is no address).
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
@@ -399,7 +408,8 @@ def _personal_data(seen: Normalised, policy: DraftPolicy) -> list[tuple[Kind, in
     digits = seen.text.translate(_AS_DIGITS)  # same length: offsets hold
     for match in _PHONE.finditer(digits):
         written = seen.text[match.start() : match.end()]
-        if sum(char.isdigit() for char in written) >= 6 and _phone_digits(match.group()) not in own_phones:
+        counting = _DIGITS_APART.fullmatch(written) is not None and _phone_digits(written) in _COUNTING
+        if sum(char.isdigit() for char in written) >= 6 and not counting and _phone_digits(match.group()) not in own_phones:
             found.append(("phone", *seen.span(*match.span())))
     for pattern in (_EMAIL, _SPELT_EMAIL):
         for match in pattern.finditer(seen.text):

@@ -94,3 +94,21 @@ async def test_a_full_name_written_to_dodge_the_check_blocks(school: BotHarness,
 async def test_a_sentence_or_paragraph_break_still_parts_two_names(school: BotHarness) -> None:
     for draft in ("Thank you May.\nEvans Road is closed", "We thank May\n\nEvans Road is closed on Friday"):
         assert "Pupil's full name" not in await check(school, draft), draft
+
+
+# ---- personal data written to slip past ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "draft, title, written",
+    [
+        ("Ring 0 7 7 0 0 9 0 0 1 2 3 after six", "Phone number", "0 7 7 0 0 9 0 0 1 2 3"),
+        ("Ring 0-7-7-0-0-9-0-0-1-2-3 after six", "Phone number", "0-7-7-0-0-9-0-0-1-2-3"),
+        ("Write to jo.smith@gmail。com", "E-mail address", "jo.smith@gmail。com"),  # ideographic full stop
+        ("Write to jo.smith @ gmail.com", "E-mail address", "jo.smith @ gmail.com"),
+    ],
+)
+async def test_personal_data_typed_apart_or_with_foreign_dots_blocks(school: BotHarness, draft: str, title: str, written: str) -> None:
+    assert f"❌ {title}: “{written}”" in await check(school, draft)
+
+
+async def test_counting_digits_is_not_a_phone_number(school: BotHarness) -> None:
+    assert "Looks fine to post" in await check(school, "Reception can count 0 1 2 3 4 5 6 7 8 9 in French!")
