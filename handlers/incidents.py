@@ -85,9 +85,9 @@ from handlers.common import (
     show,
     staff_only,
 )
-from bot.shell.delivery import keyboard, picture_refused
+from bot.shell.delivery import picture_refused
 from handlers.menu import MenuCommand
-from handlers.paging import clip_text, page_of, send_long
+from handlers.paging import clip_text, page_of, send_long, split_html
 from bot.shell.ticker import Runtime, runtime
 from storage.incidents import Action, Ban, Incident
 from storage.outbox import Buttons
@@ -844,6 +844,32 @@ async def _settled(update: Update, context: Context, result: ActionResult, done_
         await answer(update, done_text)
 
 
+def _tracked(rt: Runtime, number: int, message: Message) -> bool:
+    """A copy of the alert or of the receipt: `refresh` keeps those up to date through the outbox."""
+    copies = rt.delivery.thread_copies(alert_thread(number)) + rt.delivery.thread_copies(receipt_thread(number))
+    return any(c.chat_id == message.chat_id and c.message_id == message.message_id for c in copies)
+
+
+async def _redraw_record(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """A tap on the /incident N record: nothing else updates that message, so show the record as it now stands."""
+    rt = runtime(context)
+    query = update.callback_query
+    message = query.message if query else None
+    if not isinstance(message, Message) or _tracked(rt, number, message):
+        return
+    if not allows(actor.role, Permission.ACT_ON_ALERTS):  # only they are shown the record's buttons
+        return
+    incidents = IncidentLog(rt.services)
+    incident = incidents.get(number)
+    if incident is None:
+        return
+    actions = incidents.actions(number)
+    intact = [incidents.evidence_intact(e) for e in incident.evidence]
+    record = record_text(incident, actions, incidents.ban_for(number), intact, _tz(rt))
+    # The buttons sit under the record's last part (a long record is sent in parts).
+    await show(update, split_html(record.split("\n"))[-1], view_buttons(incident, actions))
+
+
 async def acknowledge(update: Update, context: Context) -> None:
     """Acknowledge: stops the re-pings and shows on every copy who acknowledged and when."""
     actor = await admit(update, context, Permission.ACT_ON_ALERTS, action="acknowledge incident")
@@ -871,6 +897,7 @@ async def record_action(update: Update, context: Context) -> None:
         return
     result = _log(context).record_action(number, kind, actor.user_id, actor.name)
     await _settled(update, context, result, f"Recorded: {kind.label}.")
+    await _redraw_record(update, context, actor, number)
 
 
 async def ask_outcome(update: Update, context: Context) -> None:
@@ -926,6 +953,7 @@ async def close_incident(update: Update, context: Context) -> None:
         return
     result = _log(context).close(number, outcome, actor.user_id, actor.name)
     await _settled(update, context, result, f"Closed: {OUTCOMES[outcome]}.")
+    await _redraw_record(update, context, actor, number)
 
 
 # ---- the ban flow -----------------------------------------------------------------------------
@@ -1123,18 +1151,9 @@ async def acknowledge_from_record(update: Update, context: Context) -> None:
     number = press.number if press else None
     if press is None or number is None:
         return
-    incidents = _log(context)
-    result = incidents.acknowledge(number, press.actor.user_id, press.actor.name)
+    result = _log(context).acknowledge(number, press.actor.user_id, press.actor.name)
     await _settled(update, context, result, "Acknowledged. The reminders have stopped.")
-    incident = incidents.get(number)
-    query = update.callback_query
-    if incident is None or query is None:
-        return
-    try:
-        await query.edit_message_reply_markup(reply_markup=keyboard(view_buttons(incident, incidents.actions(number))))
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():  # a double tap shows the same buttons
-            raise
+    await _redraw_record(update, context, press.actor, number)
 
 
 async def show_bans(update: Update, context: Context, actor: Actor, number: int) -> None:
