@@ -190,11 +190,15 @@ class PupilIndex:
 
 
 def _full_name_forms(given_names: list[str], last_name: str) -> set[str]:
-    """Every exact way to write a pupil's full name: any spelling of a given name and the surname, in either order."""
+    """Every exact way to write a pupil's full name: any spelling of a given name and the surname, in either order.
+
+    None when either part has no letters ("-" for an unknown first name): "Patel" alone
+    must not name that pupil exactly while Ravi Patel is on the register too.
+    """
     givens = {tokens for given in given_names for tokens in _spellings(given)}
     surnames = set(_spellings(last_name))
     if not givens or not surnames:
-        return {" ".join(tokens) for tokens in givens | surnames}
+        return set()
     forms = set()
     for given_tokens in givens:
         for surname_tokens in surnames:

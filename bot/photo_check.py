@@ -8,6 +8,7 @@ resolved, and every pupil is clear, the photo is not OK to upload.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -20,7 +21,11 @@ from bot.services import Services
 MAX_PHOTO_NAMES = 40
 NOT_CONFIRMED = "not confirmed"
 NONE_OF_THESE = "none of the pupils offered"
+RENAMED = "the register now gives this pupil's record another name: check again"
 _BULLETS = " \t-•*·"
+# A list as people number it ("1. Amelia Smith", "2) Zoe", "(3) Noah") and names joined by "and" or "&".
+_NUMBERED = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}[.)])\s*")
+_AND = re.compile(r"\s+(?:and|&|\+)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,12 @@ def split_names(text: str, index: PupilIndex) -> list[str]:
     """Pupils listed one per line or separated by commas, as admins type them.
 
     "SMITH, Amelia" (the MIS's surname-first form) stays one name when the register has
-    someone it may mean; "Amelia, Zoe" is two names.
+    someone it may mean; "Amelia, Zoe" is two names, and so is "Amelia and Zoe". List
+    numbers ("1. Amelia Smith") are not part of a name.
     """
     names: list[str] = []
     for line in text.replace(";", "\n").splitlines():
-        line = line.strip(_BULLETS)
+        line = _AND.sub(", ", _NUMBERED.sub("", line.strip(_BULLETS))).strip(_BULLETS)
         pieces = [piece.strip(_BULLETS) for piece in line.split(",")]
         pieces = [piece for piece in pieces if piece]
         surname_first = len(pieces) == 2 and all(len(piece.split()) == 1 for piece in pieces)
@@ -126,7 +132,8 @@ class PhotoChecks:
             resolved = PhotoRow(row.typed, None, False, NONE_OF_THESE)
         else:
             pupil = self.register.get(pupil_id)
-            if pupil is None or pupil.left or pupil_id not in {c.pupil_id for c in row.candidates}:
+            offered = next((c for c in row.candidates if c.pupil_id == pupil_id), None)
+            if pupil is None or pupil.left or offered is None or not _same_names(offered, pupil):
                 return None
             resolved = self._row(row.typed, pupil, check.purpose)
         rows = [resolved if at == number else self._refreshed(other, check.purpose) for at, other in enumerate(check.rows)]
@@ -138,7 +145,11 @@ class PhotoChecks:
         if row.pupil is None:
             return row
         current = self.register.get(row.pupil.pupil_id)
-        return self._row(row.typed, current, purpose) if current else PhotoRow(row.typed, None, False, NOT_FOUND)
+        if current is None:
+            return PhotoRow(row.typed, None, False, NOT_FOUND)
+        if not _same_names(row.pupil, current):
+            return PhotoRow(row.typed, None, False, RENAMED)
+        return self._row(row.typed, current, purpose)
 
     def _row(self, typed: str, pupil: Pupil, purpose: str) -> PhotoRow:
         answer = verdict(pupil, (purpose,), self.today).purposes[0]
@@ -153,3 +164,8 @@ class PhotoChecks:
             outcome="ok to upload" if check.ok_to_upload else "blocked",
             detail=f"purpose {check.purpose}; {step}; pupils {pupils}",
         )
+
+
+def _same_names(before: Pupil, now: Pupil) -> bool:
+    """Whether a record still names the child it named: an import may give a pupil id to someone else."""
+    return (before.first_name, before.preferred_name, before.last_name) == (now.first_name, now.preferred_name, now.last_name)

@@ -359,6 +359,12 @@ def _read_row(
     if any(cell.strip() for cell in cells[width:]):
         return None, [f"the row has more cells than the header ({len(cells)}, not {width})"]
     reasons = [f"missing {column.replace('_', ' ')}" for column in REQUIRED[:3] if not _cell(cells, positions, column)]
+    # A name of punctuation only ("-" for unknown) could never be checked against what staff type.
+    reasons += [
+        f"{column.replace('_', ' ')} \"{value}\" has no letters"
+        for column in ("first_name", "last_name")
+        if (value := _cell(cells, positions, column)) and not any(char.isalnum() for char in value)
+    ]
     consents: dict[str, bool] = {}
     for purpose in purposes:
         value = _cell(cells, positions, f"consent_{purpose}")

@@ -92,8 +92,13 @@ def remember(context: Context, store: str, value: object) -> int:
 
 
 def pupil_token(pupil: Pupil) -> str:
-    """A short, stable stand-in for a pupil id in callback data (ids may hold any character)."""
-    return hashlib.sha256(pupil.pupil_id.encode()).hexdigest()[:12]
+    """A short stand-in for a pupil in callback data (ids may hold any character).
+
+    It covers the names as well as the id: a button offering "Amelia Smith" must not
+    clear whoever holds her id after the next import (schools' exports reuse ids).
+    """
+    names = "\x00".join((pupil.pupil_id, pupil.first_name, pupil.preferred_name, pupil.last_name))
+    return hashlib.sha256(names.encode()).hexdigest()[:12]
 
 
 def pupil_by_token(rt: Runtime, token: str) -> Pupil | None:

@@ -10,7 +10,8 @@ import pytest
 
 from bot.config import Config
 from bot.consent import Pupil
-from tests.conftest import ADMIN, BotHarness, make_config
+from bot.register import PendingImport, RegisterService
+from tests.conftest import ADMIN, OFFICE, BotHarness, make_config
 
 PUPILS = [
     Pupil("P1", "Amelia", "Smith", class_name="Year 3", consents={"page": True, "group": True, "press": True}),
@@ -112,3 +113,65 @@ async def test_personal_data_typed_apart_or_with_foreign_dots_blocks(school: Bot
 
 async def test_counting_digits_is_not_a_phone_number(school: BotHarness) -> None:
     assert "Looks fine to post" in await check(school, "Reception can count 0 1 2 3 4 5 6 7 8 9 in French!")
+
+
+# ---- identity before verdict ---------------------------------------------------------------------
+async def test_a_pupil_whose_first_name_is_only_punctuation_is_never_cleared_by_surname_alone(school: BotHarness) -> None:
+    [answer] = await school.say(ADMIN, "/consent Patel")
+    assert "✅" not in answer.plain and "Did you mean" in answer.plain
+    assert {label for label, _ in answer.buttons} >= {"Ravi Patel (Year 4)"}
+
+
+async def test_a_numbered_list_and_a_caption_joined_with_and_are_read_name_by_name(school: BotHarness) -> None:
+    [ask] = await school.say(ADMIN, "/check\n1. Amelia Smith\n2) Grace Taylor")
+    assert "2 pupil(s)" in ask.plain
+    await school.press(ADMIN, ask, "Facebook page")
+    report = school.last(ADMIN).plain
+    assert "✅ Amelia Smith" in report and "✅ Grace Taylor" in report and "OK to upload" in report
+    [ask] = await school.say(ADMIN, "/check Amelia Smith, Grace Taylor and Noah Williams")
+    assert "3 pupil(s)" in ask.plain
+    await school.press(ADMIN, ask, "Facebook page")
+    report = school.last(ADMIN).plain
+    assert "❌ Noah Williams — no form" in report and "Do not upload" in report
+
+
+def load(bot: BotHarness, rows: str) -> None:
+    header = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+    register = RegisterService(bot.services)
+    parsed, preview = register.prepare_import(0, (header + rows).encode())
+    assert preview is not None, parsed.fatal
+    register.commit_import(0, PendingImport(parsed, preview), allow_mass_removal=True)
+
+
+async def test_a_pupil_id_given_to_another_child_since_the_check_is_not_cleared_under_the_old_name(school: BotHarness) -> None:
+    load(school, "P1,Amelia,Smith,,Year 3,yes,yes,yes,2025-09-05,,\nP2,Amelie,Smyth,,Year 4,no,no,no,2025-09-05,,\n")
+    [ask] = await school.say(ADMIN, "/check\nAmelia Smith\nAmelie Smith")
+    await school.press(ADMIN, ask, "Facebook page")
+    report = school.last(ADMIN)
+    assert "✅ Amelia Smith" in report.plain and "not confirmed" in report.plain
+    # The school's export reuses P1 for a different child; Amelia Smith now has no consent under P9.
+    load(school, "P1,Tom,Brown,,Year 6,yes,yes,yes,2025-09-05,,\nP2,Amelie,Smyth,,Year 4,no,no,no,2025-09-05,,\n"
+                 "P9,Amelia,Smith,,Year 3,no,no,no,2025-09-05,,\n")
+    await school.press(ADMIN, report, "None of these")
+    after = school.last(ADMIN).plain
+    assert "✅" not in after and "OK to upload" not in after
+
+
+async def test_a_did_you_mean_button_tapped_after_the_id_went_to_another_child_gives_no_card(school: BotHarness) -> None:
+    load(school, "P1,Amelia,Smith,,Year 3,yes,yes,yes,2025-09-05,,\n")
+    [ask] = await school.say(ADMIN, "/consent Amelie Smith")
+    assert "Did you mean Amelia Smith (Year 3)?" in ask.plain
+    load(school, "P1,Tom,Brown,,Year 6,yes,yes,yes,2025-09-05,,\nP9,Amelia,Smith,,Year 3,no,no,no,2025-09-05,,\n")
+    answer = await school.press(ADMIN, ask, "Amelia Smith (Year 3)")
+    assert answer is not None and "no longer in the register" in answer["text"]
+    assert "Tom Brown" not in school.last(ADMIN).plain and "✅" not in school.last(ADMIN).plain
+
+
+async def test_a_register_row_with_a_name_of_punctuation_only_is_rejected(school: BotHarness) -> None:
+    header = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+    data = (header + "P1,Amelia,Smith,,Year 3,yes,yes,yes,2025-09-05,,\nP7,-,Patel,,Year 1,yes,yes,yes,2025-09-05,,\n").encode()
+    mark = school.emu.mark()
+    school.emu.send_document(OFFICE, data, "register.csv", "text/csv")
+    await school.settle()
+    preview = "\n".join(message.plain for message in school.emu.since(mark, OFFICE))
+    assert 'line 3' in preview and 'first name "-" has no letters' in preview
