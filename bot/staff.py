@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from bot.roles import LEADERS, Role
 from bot.services import Services
-from storage.staff import AccessRequest
+from storage.atomic import WriteFailed
+from storage.staff import AccessRequest, StaffMember
 
 # SLT and the deputy look after everyday access; the Head alone appoints leaders.
 _MAY_GRANT: dict[Role, frozenset[Role]] = {
@@ -74,10 +75,11 @@ class StaffAccess:
             if question:
                 return AccessChange(False, question, target, role, current, question=question)
         request = staff.pending_request(target)
+        before = staff.get(target)
         staff.set_role(target, role, by, self.services.clock.now(), name=request.name if request else "")
         if request:
             staff.decide_request(target, "granted", role.value, by, self.services.clock.now())
-        self.services.audit(by, "grant", f"user {target}", detail=f"{current.value if current else 'none'} -> {role.value}")
+        self._audited(by, "grant", target, f"{current.value if current else 'none'} -> {role.value}", before, request)
         return AccessChange(True, f"Done: they are now {role.title}.", target, role, current)
 
     def revoke(self, by: int, target: int, *, confirmed: bool = False) -> AccessChange:
@@ -93,9 +95,20 @@ class StaffAccess:
             return self._refused(by, "revoke", target, "There must always be at least one Head Teacher.")
         if not confirmed and (question := self._risk(by, target, current, None)):
             return AccessChange(False, question, target, None, current, question=question)
+        before = staff.get(target)
         staff.set_role(target, None, by, self.services.clock.now())
-        self.services.audit(by, "revoke", f"user {target}", detail=f"{current.value} -> none")
+        self._audited(by, "revoke", target, f"{current.value} -> none", before)
         return AccessChange(True, "Done: their access is removed.", target, None, current)
+
+    def _audited(
+        self, by: int, action: str, target: int, detail: str, before: StaffMember | None, request: AccessRequest | None = None
+    ) -> None:
+        """Audit a change just saved, or put the records back: access never changes unaudited."""
+        try:
+            self.services.audit(by, action, f"user {target}", detail=detail)
+        except WriteFailed:
+            self.services.staff.put_back(target, before, request)
+            raise
 
     def _risk(self, by: int, target: int, current: Role | None, new: Role | None) -> str:
         """A question when a change takes a leader's powers from the actor or from the last other leader."""

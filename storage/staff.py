@@ -68,6 +68,18 @@ class StaffRepository:
         doc = _to_doc(StaffMember(user_id, role, name or (member.name if member else ""), by, now, "grant"))
         self._staff.upsert(doc, Query().user_id == user_id)
 
+    def put_back(self, user_id: int, member: StaffMember | None, request: AccessRequest | None = None) -> None:
+        """Undo a change whose audit line could not be written: the records exactly as they were."""
+        q = Query()
+        if member is None:
+            self._staff.remove(q.user_id == user_id)
+        else:
+            self._staff.upsert(_to_doc(member), q.user_id == user_id)
+        if request is not None:
+            self._requests.update(
+                _request_doc(request), (q.user_id == user_id) & (q.requested_at == request.requested_at.isoformat())
+            )
+
     def remember_name(self, user_id: int, name: str) -> None:
         """Keep the Telegram display name so lists show people, not numbers."""
         member = self.get(user_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, BotHarness
+from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness
 from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school  # noqa: F401
 from tests.test_incidents import alerts_to, log_misuse
 
@@ -127,3 +127,62 @@ async def test_audit_lines_of_the_wrong_shape_are_skipped_not_fatal_to_reading_t
     assert "naive time" not in page.plain and "number for a time" not in page.plain
     week = bot.services.db.audit.between(bot.clock.now().replace(day=1), bot.clock.now().replace(day=28))
     assert [e.action for e in week if e.actor_id == SLT] == ["revoke"]
+
+
+async def test_a_join_requester_learns_no_pupil_name_or_class_from_what_they_type(school: BotHarness) -> None:
+    school.emu.join_request(PARENT, GROUP)
+    await school.settle()
+    mark = school.emu.mark()
+    for typed in ("Smith", "Amelia Smth", "amelia", "Ollie", "P001", "Year 3"):
+        await school.say(PARENT, typed)
+    shown = everything_shown(school, PARENT, mark)
+    for secret in ("Oliver", "Jones", "Williams", "Year 3 ", "(Year", "P00", "Smith-Jones", "Amelia Smith"):
+        assert secret not in shown, (secret, shown)
+
+
+async def test_a_revocation_whose_audit_line_the_disk_refuses_is_not_made_and_the_head_is_told(
+    bot: BotHarness, monkeypatch: Any
+) -> None:
+    """Sensitive changes are audited or not made: a change made but unaudited, with the Head told it
+    was not saved, is memory, disk and the person's word all disagreeing."""
+    import errno
+
+    def full(entry: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bot.services.db.audit, "append", full)
+        told = [m.plain for m in await bot.say(HEAD, f"/revoke {ADMIN}")]
+    said_done = any("Done" in t for t in told)
+    revoked = bot.services.staff.role_of(ADMIN) is None
+    audited = any(e.action == "revoke" and e.outcome == "ok" for e in bot.audit())
+    assert said_done == revoked == audited, (told, revoked, audited)
+    assert not revoked
+    await bot.say(HEAD, f"/revoke {ADMIN}")
+    assert bot.services.staff.role_of(ADMIN) is None
+    assert [e.target for e in bot.audit() if e.action == "revoke" and e.outcome == "ok"] == [f"user {ADMIN}"]
+
+
+async def test_a_granted_access_request_whose_audit_line_the_disk_refuses_waits_on_the_card_again(
+    school: BotHarness, monkeypatch: Any
+) -> None:
+    import errno
+
+    bot = school
+
+    [prompt] = await bot.say(STRANGER, "/start")
+    await bot.press(STRANGER, prompt, "Request access")
+    card = bot.last(SLT)
+    await bot.press(SLT, card, "Make admin")
+
+    def full(entry: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bot.services.db.audit, "append", full)
+        await bot.press(SLT, card, "Yes, make admin")
+    assert bot.services.staff.role_of(STRANGER) is None
+    assert bot.services.staff.pending_request(STRANGER) is not None
+    await bot.press(SLT, card, "Yes, make admin")
+    assert bot.services.staff.role_of(STRANGER) is not None
+    assert [e.target for e in bot.audit() if e.action == "grant" and e.outcome == "ok"] == [f"user {STRANGER}"]
