@@ -1,4 +1,4 @@
-"""Command line: run the bot, run the demo, check the config, import the consent register."""
+"""Command line: run the bot, run the demo, list people's ids, check the config, import the consent register."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def run(config_path: Path) -> int:
     from bot.shell.app import build_application
 
     config = load_config(config_path)
+    refuse_example_ids(config)
     token = config.telegram.token
     if not token:
         print(f"No bot token: set TELEGRAM_BOT_TOKEN or telegram.token in {config_path}.", file=sys.stderr)
@@ -40,23 +41,27 @@ def run(config_path: Path) -> int:
         # PTB's own start-up logs a refusal with a traceback before raising it; asking first does not.
         asyncio.run(_reach_telegram(config))
         application.run_polling(allowed_updates=Update.ALL_TYPES)
-    except InvalidToken:
-        print(
-            "Telegram refused the bot token: check TELEGRAM_BOT_TOKEN (or telegram.token in "
-            f"{config_path}) against the token @BotFather gave you.",
-            file=sys.stderr,
-        )
-        return 1
-    except NetworkError as exc:
-        print(
-            f"Could not reach Telegram at {redact(config.telegram.base_url)} ({redact(str(exc))}): "
-            "check this machine's network connection, then start the bot again.",
-            file=sys.stderr,
-        )
+    except (InvalidToken, NetworkError) as exc:
+        print(_telegram_refusal(exc, config, config_path), file=sys.stderr)
         return 1
     finally:
         application.bot_data["runtime"].services.close()  # run_polling closes it too; twice is harmless
     return 0
+
+
+def _telegram_refusal(exc: Exception, config: Config, config_path: Path) -> str:
+    """The one sentence for a token Telegram refuses or a Telegram that cannot be reached."""
+    from telegram.error import InvalidToken
+
+    if isinstance(exc, InvalidToken):
+        return (
+            "Telegram refused the bot token: check TELEGRAM_BOT_TOKEN (or telegram.token in "
+            f"{config_path}) against the token @BotFather gave you."
+        )
+    return (
+        f"Could not reach Telegram at {redact(config.telegram.base_url)} ({redact(str(exc))}): "
+        "check this machine's network connection, then start the bot again."
+    )
 
 
 async def _reach_telegram(config: Config) -> None:
@@ -67,9 +72,78 @@ async def _reach_telegram(config: Config) -> None:
         pass
 
 
+# config.example.toml's made-up ids. Started with, each would stay on the staff list until
+# revoked (the config only adds people): a Head nobody is gets every alert, retried, then reported.
+EXAMPLE_IDS = frozenset({111111111, 222222222, 333333333, 444444444})
+
+
+def refuse_example_ids(config: Config) -> None:
+    """Stop on any of the example's made-up ids left under [roles], naming each."""
+    r = config.roles
+    keys = (("head", r.head), ("deputy", r.deputy), ("slt", r.slt), ("admins", r.admins), ("office", r.office))
+    problems = [
+        f"roles.{key}: {user_id} is the example's made-up id; put that person's real Telegram id "
+        "(python -m bot ids shows it) or take it out"
+        for key, ids in keys
+        for user_id in ids
+        if user_id in EXAMPLE_IDS
+    ]
+    if problems:
+        raise ConfigError(problems)
+
+
+def list_ids(config_path: Path) -> int:
+    """Print each person who messages the bot with their Telegram id, for [roles]; answer nobody, store nothing."""
+    from telegram.error import Conflict, InvalidToken, NetworkError
+
+    config = load_config(config_path)
+    if not config.telegram.token:
+        print(f"No bot token: set TELEGRAM_BOT_TOKEN or telegram.token in {config_path}.", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(_print_senders(config))
+    except KeyboardInterrupt:
+        return 0
+    except Conflict:
+        print("Something else is reading this bot's messages (is the bot running?): stop it, then run this again.", file=sys.stderr)
+        return 1
+    except (InvalidToken, NetworkError) as exc:
+        print(_telegram_refusal(exc, config, config_path), file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _print_senders(config: Config) -> None:
+    from telegram import Bot
+
+    telegram = config.telegram
+    async with Bot(telegram.token, base_url=telegram.base_url, base_file_url=telegram.base_file_url) as bot:
+        print(
+            f"Listening as @{bot.username}: ask each member of staff to send /start to the bot. "
+            "Each person (and a group the bot is added to) appears below once, as: id  name. "
+            "Ctrl-C stops; nobody is answered, nothing is stored.",
+            flush=True,
+        )
+        seen: set[int] = set()
+        offset: int | None = None
+        while True:
+            for update in await bot.get_updates(offset=offset, timeout=30, allowed_updates=["message", "my_chat_member"]):
+                offset = update.update_id + 1
+                user, chat = update.effective_user, update.effective_chat
+                if chat is None or user is None:
+                    continue
+                if chat.type == "private" and user.id not in seen:
+                    seen.add(user.id)
+                    print(f"{user.id}  {user.full_name}" + (f" (@{user.username})" if user.username else ""), flush=True)
+                elif chat.type != "private" and chat.id not in seen:  # for applications.group_chat_id
+                    seen.add(chat.id)
+                    print(f"{chat.id}  the group “{chat.title}”", flush=True)
+
+
 def check_config(config_path: Path) -> int:
     """The config's summary, then anything in the data folder that would stop the bot starting."""
     config = load_config(config_path)
+    refuse_example_ids(config)
     print(f"{config_path}: OK")
     print(config.summary())
     problems = data_folder_problems(config.storage.data_dir)
@@ -173,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     for name, text in (
         ("run", "run the bot (long polling)"),
+        ("ids", "print the Telegram id of each person who messages the bot, to fill in [roles]"),
         ("demo", "run the whole bot locally with a Bot API emulator and a terminal chat"),
         ("check-config", "validate the config file and print a summary"),
     ):
@@ -192,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.config)
         if args.command == "check-config":
             return check_config(args.config)
+        if args.command == "ids":
+            return list_ids(args.config)
         if args.command == "import":
             return import_register(args.config, args.file, args.yes, args.allow_mass_removal)
         return run(args.config)
