@@ -52,7 +52,7 @@ HELP = """Demo commands (anything else is sent to the bot as the current persona
   /press N        press button N of the latest message with buttons
   /photo CAPTION  send a sample photo (the caption may list pupils, one per line with \\n)
   /screenshot     forward a sample screenshot of a Facebook comment
-  /csv            send the sample consent register as a document
+  /csv            send this term's consent register (a new pupil, a form returned, a consent withdrawn)
   /join           a parent asks to join the parents' group
   /who            list personas;  /quit  leave"""
 
@@ -64,6 +64,15 @@ P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-10-01
 P005,Isla,Brown,,Year 6,yes,no,no,2024-09-05,2025-07-31,
 P006,Amelia,Jones,Millie,Year 1,yes,yes,yes,2025-09-08,,
 """
+# The register a term later, sent by /csv, so its preview and the withdrawal notice have something to show:
+# Ollie's parents now allow the page, Millie's withdraw press photos, and Freya joins Year 1.
+UPDATED_REGISTER = SAMPLE_REGISTER.replace(
+    "P003,Oliver,Smith-Jones,Ollie,Year 3,no,yes,no,2025-09-06,,",
+    "P003,Oliver,Smith-Jones,Ollie,Year 3,yes,yes,no,2026-11-20,,",
+).replace(
+    "P006,Amelia,Jones,Millie,Year 1,yes,yes,yes,2025-09-08,,",
+    "P006,Amelia,Jones,Millie,Year 1,yes,yes,no,2026-11-23,,",
+) + "P007,Freya,Taylor,,Year 1,yes,yes,yes,2026-11-24,,\n"
 # A tiny valid PNG (1x1) standing in for a photo or a screenshot.
 SAMPLE_IMAGE = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -145,7 +154,7 @@ class TerminalChat:
         elif word == "/screenshot":
             self.emu.send_photo(me, SAMPLE_IMAGE, forward_origin={"type": "hidden_user", "sender_user_name": "Facebook comment"})
         elif word == "/csv":
-            self.emu.send_document(me, SAMPLE_REGISTER.encode(), "register.csv", "text/csv", caption="/import")
+            self.emu.send_document(me, UPDATED_REGISTER.encode(), "register.csv", "text/csv", caption="/import")
         elif word == "/join":
             self.emu.join_request(me, PARENT_GROUP)
         else:
@@ -167,8 +176,9 @@ def render(message: SentMessage, viewer: int) -> str:
     owner = next((p for p in PERSONAS.values() if p.user_id == message.chat_id), None)
     who = "" if message.chat_id == viewer else f"  ↳ to {owner.key if owner else message.chat_id}: "
     photo = "[photo] " if message.photo else ""
+    document = f"[file {message.document.get('file_name', 'document')}] " if message.document else ""
     edited = "(edited) " if message.history else ""
-    lines = [f"{who}{edited}{photo}bot> " + message.plain.replace("\n", "\n     ")]
+    lines = [f"{who}{edited}{photo}{document}bot> " + message.plain.replace("\n", "\n     ")]
     if message.buttons:
         lines.append("     " + "  ".join(f"[{n}] {text}" for n, (text, _) in enumerate(message.buttons, 1)))
     return "\n".join(lines)

@@ -5,8 +5,14 @@ Each test is a place where the answer did not match what the person had just don
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.conftest import ADMIN, HEAD, BotHarness
 from tests.test_incidents import labels, log_misuse
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_the_record_a_head_acts_from_shows_each_tap_at_once(bot: BotHarness) -> None:
@@ -45,3 +51,28 @@ async def test_the_receipt_of_the_person_who_logged_it_is_not_turned_into_the_re
     assert receipt.plain.startswith("📝 Logged as INC-0001")
     assert "Evidence" not in receipt.plain
 
+
+
+def demo(*lines: str) -> str:
+    """README command 1 with piped input, as a newcomer first drives it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input="".join(f"{line}\n" for line in lines), cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+def test_the_demos_register_shows_what_an_import_changes_and_who_is_told() -> None:
+    """/csv sent the very register the demo starts with: the preview said "Unchanged: 6" and nothing else."""
+    out = demo("/as office", "/csv", "/press 1")
+
+    assert "New pupils: 1" in out and "Changed: 2" in out
+    assert "Millie Jones (Year 1): no longer press and publicity" in out
+    assert "↳ to head: bot> ⚠️ Photo consent withdrawn or narrowed" in out
+
+
+def test_the_demo_shows_a_file_the_bot_sends() -> None:
+    out = demo("/as head", "/export")
+
+    assert "[file incidents-" in out and ".csv] bot> 0 incidents" in out
