@@ -35,7 +35,9 @@ from bot.word_lists import (
 if TYPE_CHECKING:
     from bot.config import Config
 
-Kind = Literal["pupil_full_name", "pupil_similar_name", "pupil_first_name", "profanity", "phone", "email", "postcode"]
+Kind = Literal[
+    "pupil_full_name", "pupil_similar_name", "former_pupil_name", "pupil_first_name", "profanity", "phone", "email", "postcode"
+]
 Severity = Literal["block", "warn"]
 
 PROFANITY_CLAUSE = "5.3"
@@ -300,11 +302,17 @@ def check_draft(text: str, index: PupilIndex, policy: DraftPolicy = DraftPolicy(
 
 
 def _name_finding(mention: NameMention, ordinary: frozenset[str]) -> Finding | None:
-    """A full name blocks, a near spelling of one warns, a first name warns when it is used as a name."""
+    """A full name blocks; a near spelling of one, a leaver's full name, and a first name used as a name warn.
+
+    A leaver's name may be a grown-up former pupil's (alumni news) or a child who left
+    for reasons the school must protect: a person decides.
+    """
     if mention.kind == "full":
         return Finding("pupil_full_name", mention.matched_text, "block", NAME_CLAUSE)
     if mention.kind == "near":
         return Finding("pupil_similar_name", mention.matched_text, "warn", NAME_CLAUSE)
+    if mention.kind == "leaver":
+        return Finding("former_pupil_name", mention.matched_text, "warn", NAME_CLAUSE)
     if _used_as_name(mention, ordinary):
         return Finding("pupil_first_name", mention.matched_text, "warn", NAME_CLAUSE)
     return None

@@ -23,7 +23,7 @@ from bot.consent import Pupil
 from bot.names import PupilIndex
 from bot.text_normal import Normalised, held_letter_readings, normalise
 
-MentionKind = Literal["full", "near", "first"]
+MentionKind = Literal["full", "near", "first", "leaver"]
 
 _APOSTROPHES = "'’‘`ʼ´"
 _WORD = re.compile(r"[^\W_]+(?:[" + _APOSTROPHES + r"][^\W_]+)*")
@@ -42,7 +42,10 @@ _HELD = re.compile(r"(.)\1\1")
 _CLASS_WORDS = frozenset({"year", "yr", "class", "reception", "nursery", "form"})
 _CLASS_TOKEN = re.compile(r"(?:y|yr|year)\d{1,2}[a-z]?|\d{1,2}[a-z]")
 _DATE_TOKEN = re.compile(r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?|(?:19|20)\d\d")
-_KIND_ORDER = {"full": 0, "near": 1, "first": 2}
+_KIND_ORDER = {"full": 0, "near": 1, "leaver": 2, "first": 3}
+_CURRENT: frozenset[MentionKind] = frozenset({"full", "near"})
+_LEAVER: frozenset[MentionKind] = frozenset({"leaver"})
+_FIRST: frozenset[MentionKind] = frozenset({"first"})
 
 
 @dataclass(frozen=True)
@@ -92,18 +95,17 @@ class NameFinder:
         grouped: defaultdict[tuple[tuple[str, ...], MentionKind, int], dict[str, Pupil]] = defaultdict(dict)
         class_tokens: set[str] = set()
         for pupil in pupils:
-            if pupil.left:
-                continue
             pid = pupil.pupil_id
             exact_surnames, near_surnames = spellings(pupil.last_name)
+            # A pupil who has left is still a child: the full name is found, the first name alone is not.
             by_kind: tuple[tuple[frozenset[tuple[str, ...]], MentionKind], ...] = (
-                (exact_surnames, "full"),
-                (near_surnames, "near"),
+                ((exact_surnames, "leaver"),) if pupil.left else ((exact_surnames, "full"), (near_surnames, "near"))
             )
             for given in {pupil.first_name, pupil.preferred_name} - {""}:
                 given_forms, _ = spellings(given)
                 for first in given_forms:
-                    grouped[first, "first", 0][pid] = pupil
+                    if not pupil.left:
+                        grouped[first, "first", 0][pid] = pupil
                     for surnames, kind in by_kind:
                         for last in surnames:
                             grouped[first + last, kind, 0][pid] = pupil
@@ -121,7 +123,7 @@ class NameFinder:
         self._class_tokens = frozenset(class_tokens | _CLASS_WORDS)
 
     def mentions(self, text: str | Normalised) -> list[NameMention]:
-        """Full and near names first, then first names that are not part of one, in the order of the post."""
+        """Full and near names first, then leavers' full names, then first names that are not part of one, in the order of the post."""
         seen = text if isinstance(text, Normalised) else normalise(text)
         if not self._by_first:
             return []
@@ -131,12 +133,14 @@ class NameFinder:
         maybe = [i for i, token in enumerate(words.tokens) if token in by_first or token[:-1] in by_first]
         found: list[NameMention] = []
         covered: set[int] = set()
+        # A current pupil's name is looked for before a leaver's, so a longer leaver's name cannot hide it.
+        for kinds in (_CURRENT, _LEAVER):
+            for i in maybe:
+                if i not in covered and (entry := self._match(words, i, kinds)) is not None:
+                    found.append(self._mention(seen, words, i, entry))
+                    covered.update(range(i, i + len(entry.tokens)))
         for i in maybe:
-            if i not in covered and (entry := self._match(words, i, want_first=False)) is not None:
-                found.append(self._mention(seen, words, i, entry))
-                covered.update(range(i, i + len(entry.tokens)))
-        for i in maybe:
-            if i not in covered and (entry := self._match(words, i, want_first=True)) is not None:
+            if i not in covered and (entry := self._match(words, i, _FIRST)) is not None:
                 found.append(self._mention(seen, words, i, entry))
         return sorted(found, key=lambda mention: mention.start)
 
@@ -163,14 +167,14 @@ class NameFinder:
             ]
         return _letters_joined(_Words(text, spans, tokens, possessive))
 
-    def _match(self, words: _Words, i: int, want_first: bool) -> _Entry | None:
+    def _match(self, words: _Words, i: int, kinds: frozenset[MentionKind]) -> _Entry | None:
         token = words.tokens[i]
         entries = self._by_first.get(token, ())
-        if want_first and token.endswith("s") and len(token) > 3 and token[:-1] in self._by_first:
+        if kinds is _FIRST and token.endswith("s") and len(token) > 3 and token[:-1] in self._by_first:
             # "Amelias painting": a possessive written without its apostrophe.
             entries = (*entries, *self._by_first[token[:-1]])
         for entry in entries:
-            if (entry.kind == "first") == want_first and self._fits(words, i, entry):
+            if entry.kind in kinds and self._fits(words, i, entry):
                 return entry
         return None
 
@@ -276,7 +280,7 @@ def finder_for(index: PupilIndex) -> NameFinder:
     """The finder for a register's index, built on first use and kept as long as the index is."""
     finder = _FINDERS.get(index)
     if finder is None:
-        finder = _FINDERS[index] = NameFinder(index.pupils)
+        finder = _FINDERS[index] = NameFinder((*index.pupils, *index.leavers))
     return finder
 
 

@@ -83,7 +83,10 @@ class PupilIndex:
     """Every pupil still at the school, by every spelling of their names, built once per register."""
 
     def __init__(self, pupils: Iterable[Pupil]) -> None:
-        self.pupils: tuple[Pupil, ...] = tuple(p for p in pupils if not p.left)
+        everyone = tuple(pupils)
+        self.pupils: tuple[Pupil, ...] = tuple(p for p in everyone if not p.left)
+        # Never found by a search (no consent answer names them), but a post must not name them either.
+        self.leavers: tuple[Pupil, ...] = tuple(p for p in everyone if p.left)
         self._by_id = {pupil.pupil_id: pupil for pupil in self.pupils}
         self._order = {pupil.pupil_id: _name_order(pupil) for pupil in self.pupils}
         # Every exact way of writing a full name -> the pupils it names, by pupil id.

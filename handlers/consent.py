@@ -194,6 +194,7 @@ def draft_report(report: DraftReport) -> str:
         "pupil_full_name": "Pupil's full name",
         "pupil_first_name": "Pupil's first name",
         "pupil_similar_name": "Looks like a pupil's full name, spelled differently",
+        "former_pupil_name": "Full name of a pupil who has left",
         "profanity": "Offensive language",
         "phone": "Phone number",
         "email": "E-mail address",

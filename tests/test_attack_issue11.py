@@ -20,6 +20,8 @@ PUPILS = [
     Pupil("P4", "-", "Patel", class_name="Year 1", consents={"page": True, "group": True, "press": True}),
     Pupil("P5", "Ravi", "Patel", class_name="Year 4"),
     Pupil("P6", "Noah", "Williams", class_name="Year 5"),
+    Pupil("L1", "Noah", "Wilson", class_name="Year 6", left=True),
+    Pupil("L2", "Amelia", "Smith Jones", class_name="Year 6", left=True),
 ]
 
 
@@ -90,6 +92,14 @@ async def test_ordinary_words_that_end_like_a_listed_word_pass(school: BotHarnes
 async def test_a_full_name_written_to_dodge_the_check_blocks(school: BotHarness, draft: str, written: str) -> None:
     report = await check(school, draft)
     assert f"❌ Pupil's full name: “{written}” (policy 3.4)" in report
+
+
+async def test_a_pupil_who_has_left_is_still_a_child_whose_full_name_is_flagged(school: BotHarness) -> None:
+    report = await check(school, "Good luck to Noah Wilson at his new school")
+    assert "⚠️ Full name of a pupil who has left: “Noah Wilson” (policy 3.4)" in report
+    # A leaver's longer name cannot hide a current pupil's full name inside it.
+    report = await check(school, "Well done Amelia Smith Jones")
+    assert "❌ Pupil's full name: “Amelia Smith” (policy 3.4)" in report and "Do not post" in report
 
 
 async def test_a_sentence_or_paragraph_break_still_parts_two_names(school: BotHarness) -> None:
