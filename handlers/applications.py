@@ -72,6 +72,7 @@ from handlers.common import (
     reply,
     show,
     staff_only,
+    stranger_may_be_answered,
 )
 from bot.shell.delivery import retry_wait
 from handlers.menu import MenuCommand
@@ -709,7 +710,19 @@ async def typed_text(update: Update, context: Context) -> None:
         else:
             await _applicant_typed(update, context)
     except Invalid as problem:
-        await reply(update, h(problem))
+        if _applicant_may_be_answered(update, context, "refused: invalid text"):
+            await reply(update, h(problem))
+
+
+def _applicant_may_be_answered(update: Update, context: Context, outcome: str) -> bool:
+    """An applicant is not staff: like a stranger, answered (and audited) once per window, so a flood
+    of messages cannot flood the replies, the audit log, or Telegram's rate limit meant for alerts."""
+    user = update.effective_user
+    if user is None:
+        return False
+    if runtime(context).services.staff.role_of(user.id) is not None:
+        return True
+    return stranger_may_be_answered(update, context, "applicant message", outcome, kind="applicant")
 
 
 async def _applicant_typed(update: Update, context: Context) -> None:
@@ -722,7 +735,7 @@ async def _applicant_typed(update: Update, context: Context) -> None:
         await reply(update, ask_conduct_text(rt.services), conduct_buttons(application.number))
         return
     own = apps.open_for_applicant(user.id)
-    if own is not None:
+    if own is not None and _applicant_may_be_answered(update, context, "status shown"):
         text, buttons = applicant_status(rt.services, own)
         await reply(update, text, buttons)
 

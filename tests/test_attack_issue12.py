@@ -186,3 +186,18 @@ async def test_a_granted_access_request_whose_audit_line_the_disk_refuses_waits_
     await bot.press(SLT, card, "Yes, make admin")
     assert bot.services.staff.role_of(STRANGER) is not None
     assert [e.target for e in bot.audit() if e.action == "grant" and e.outcome == "ok"] == [f"user {STRANGER}"]
+
+
+async def test_a_join_requester_flooding_the_private_chat_gets_bounded_replies_and_audit_lines(school: BotHarness) -> None:
+    await join_and_agree(school)
+    lines_before = len(school.audit())
+    mark = school.emu.mark()
+    for number in range(200):
+        school.emu.send_text(PARENT, f"any news? {number}")
+    await school.settle()
+    replies = school.emu.since(mark, PARENT)
+    assert len(replies) <= 5, len(replies)
+    assert len(school.audit()) - lines_before <= 5
+    school.clock.advance(minutes=10)
+    [status] = await school.say(PARENT, "any news now?")
+    assert "with the senior leaders" in status.plain
