@@ -163,7 +163,10 @@ class Config:
                 f"{self.escalation.fallback_after} re-pings",
                 f"Applications group: {self.applications.group_chat_id or 'none'}",
                 f"Bot API: {self.telegram.base_url}",
-                f"Token: {'set' if self.telegram.token else 'MISSING'}",
+                "Token: set"
+                if self.telegram.token
+                else "Token: not set here; `python -m bot run` needs TELEGRAM_BOT_TOKEN in its environment "
+                "(or telegram.token)",
             ]
         )
 

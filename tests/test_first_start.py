@@ -110,3 +110,17 @@ def test_the_examples_made_up_ids_stop_check_config_and_start_up(emu: Any, tmp_p
         assert "roles.head: 111111111 is the example's made-up id" in done.stderr
         assert "roles.office: 444444444" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_check_config_without_a_token_says_where_start_up_looks_for_it(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[roles]\nhead = [{HEAD}]\n[storage]\ndata_dir = "{tmp_path / "data"}"\n')
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "check-config", "--config", str(config)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=PATIENCE,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Token: not set here; `python -m bot run` needs TELEGRAM_BOT_TOKEN in its environment" in done.stdout
