@@ -748,12 +748,14 @@ async def _answer_typed(update: Update, context: Context) -> None:
         return
     application, asker = answered
     n = application.number
-    if asker:
+    # The leader who asked; if they may no longer decide (revoked or lowered since), every leader.
+    still_leader = allows(rt.services.staff.role_of(asker), Permission.DECIDE_APPLICATIONS)
+    for leader in [asker] if still_leader else rt.services.staff.with_roles(Role.HEAD, Role.DEPUTY, Role.SLT):
         rt.delivery.post(
-            f"app:{n}:answer:{update.update_id}",
-            asker,
+            f"app:{n}:answer:{update.update_id}:{leader}",
+            leader,
             f"The applicant for application #{n} ({h(application.parent_name)}) replied:\n{h(_text(update).strip())}",
-            needs=Permission.DECIDE_APPLICATIONS,  # never to a leader revoked or lowered since asking
+            needs=Permission.DECIDE_APPLICATIONS,  # checked again right before it goes
         )
     await reply(update, "Thank you. I have passed your answer to the senior leaders.")
 
@@ -993,9 +995,12 @@ async def show_application(update: Update, context: Context, actor: Actor) -> No
     rt = runtime(context)
     arg = command_args(context).lstrip("#")
     number = parse_number(arg, maximum=99_999_999)
-    application = applications(rt.services).get(number) if number else None
-    if application is None:
+    if number is None:
         await reply(update, "Usage: <code>/application N</code>, where N is a number from /pending.")
+        return
+    application = applications(rt.services).get(number)
+    if application is None:
+        await reply(update, f"There is no application #{number}. /pending lists the ones waiting.")
         return
     if allows(actor.role, Permission.DECIDE_APPLICATIONS):
         rt.services.audit(actor.user_id, "view application", f"application {application.number}")

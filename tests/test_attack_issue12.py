@@ -31,6 +31,8 @@ async def test_a_leader_revoked_after_asking_never_gets_the_applicants_answer(sc
     await school.say(PARENT, "Yes: the father has a court order against him")
     await school.advance(minutes=10)
     assert "court order" not in everything_shown(school, SLT, mark)
+    for leader in (HEAD, SLT2):  # the answer still reaches the leaders who may decide
+        assert "replied:\nYes: the father has a court order" in everything_shown(school, leader, mark)
 
 
 async def test_office_revoked_after_recording_a_form_never_hears_the_outcome_or_a_question(school: BotHarness) -> None:
@@ -201,3 +203,35 @@ async def test_a_join_requester_flooding_the_private_chat_gets_bounded_replies_a
     school.clock.advance(minutes=10)
     [status] = await school.say(PARENT, "any news now?")
     assert "with the senior leaders" in status.plain
+
+
+async def test_a_head_lowered_to_admin_cannot_act_on_an_alert_they_still_hold(bot: BotHarness) -> None:
+    await bot.say(HEAD, f"/grant {SLT} head")
+    incident = await log_misuse(bot, kind="offensive")
+    [alert] = alerts_to(bot, SLT, incident.ref)
+    await bot.say(HEAD, f"/grant {SLT} admin")
+    bot.clock.advance(minutes=10)
+    for button in ("Acknowledge", "Comment removed", "User banned", "Close"):
+        await bot.press(SLT, alert, button)
+    for forged in (f"1:inc:vack:{incident.number}", f"1:inc:shut:{incident.number}:resolved", f"1:inc:do:{incident.number}:removed"):
+        await bot.press(SLT, alert, data=forged)
+    after = bot.services.incidents.get(incident.number)
+    assert after is not None and after.state == "open"
+    assert bot.services.incidents.actions(incident.number) == [] and bot.services.incidents.bans() == []
+
+
+async def test_a_picture_refused_on_every_ping_still_reaches_every_leader_and_every_copy_is_updated(bot: BotHarness) -> None:
+    bot.emu.fail_next("sendPhoto", 400, "Bad Request: IMAGE_PROCESS_FAILED", count=100)
+    bot.emu.fail_next("sendDocument", 400, "Bad Request: wrong file identifier/HTTP URL specified", count=100)
+    incident = await log_misuse(bot, kind="pupil")
+    for _ in range(4):  # re-pinged, then the deputy and SLT are alerted too
+        await bot.advance(minutes=6)
+    head_copies = [m for m in bot.emu.messages_to(HEAD) if incident.ref in m.plain and m.buttons]
+    slt_copies = [m for m in bot.emu.messages_to(SLT) if incident.ref in m.plain and m.buttons]
+    assert len(head_copies) >= 2 and slt_copies
+    assert all("could not be attached" in m.plain for m in head_copies + slt_copies)
+    await bot.press(SLT, slt_copies[-1], "Acknowledge")
+    await bot.advance(minutes=1)
+    for copy in head_copies + slt_copies:
+        assert "Acknowledged by Sam Leader" in copy.plain, copy.plain
+        assert "could not be attached" in copy.plain
