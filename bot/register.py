@@ -94,7 +94,7 @@ class RegisterService:
         """Validate a file and preview its effect; nothing is written until `commit_import`."""
         consent = self.services.config.consent
         parsed = parse_register(data, consent.purposes, consent.header_map, max_bytes=consent.max_file_kb * 1024)
-        preview = None if parsed.fatal else preview_import(self.register.all(), parsed)
+        preview = None if parsed.fatal else preview_import(self.register.all(), parsed, self.today)
         outcome = "rejected file" if parsed.fatal else f"previewed, {len(parsed.rejected)} rows rejected"
         self.services.audit(actor_id, "register import", f"{len(data)} bytes", outcome=outcome)
         return parsed, preview
@@ -105,7 +105,7 @@ class RegisterService:
         It re-previews first: if the register changed meanwhile, what was confirmed is not
         what would happen, so nothing is written. A mass removal needs `allow_mass_removal`.
         """
-        preview = preview_import(self.register.all(), pending.parsed)
+        preview = preview_import(self.register.all(), pending.parsed, self.today)
         if not preview.can_confirm:
             raise RegisterChanged("rows for pupils already in the register were rejected")
         if preview != pending.preview:

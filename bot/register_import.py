@@ -173,11 +173,12 @@ def parse_register(
     return ParsedRegister(tuple(pupils), tuple(rejected), ())
 
 
-def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportPreview:
+def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister, today: date | None = None) -> ImportPreview:
     """Compare a parsed file with the register: who is new, changed, unchanged, or leaving.
 
     Pupils are matched by pupil id. A pupil missing from the file is leaving (they are
     marked as left on confirmation); one who had already left is not counted again.
+    Given `today`, an expiry the file moves into the past narrows consent like a withdrawal.
     """
     if parsed.fatal:
         raise ValueError("a file with fatal problems has nothing to preview")
@@ -191,7 +192,9 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister) -> ImportP
             unchanged.append(pupil)
         else:
             changed.append(pupil)
-            lost = tuple(purpose for purpose in old.consents if _granted(old, purpose) and not _granted(pupil, purpose))
+            lost = tuple(
+                purpose for purpose in old.consents if _granted(old, purpose, today) and not _granted(pupil, purpose, today)
+            )
             if lost and not old.left:
                 narrowed.append(Narrowed(old, pupil, lost))
             if old.withdrawn and not pupil.withdrawn and not old.left:
@@ -248,7 +251,12 @@ def preview_sections(
 
 def narrowed_line(entry: Narrowed, label: Callable[[str], str], who: Callable[[Pupil], str] | None = None) -> str:
     """"Noah Williams (Year 5): no longer page, group (withdrawn from 1 Oct 2026)"."""
-    when = f" (withdrawn from {format_date(entry.after.withdrawn)})" if entry.after.withdrawn else ""
+    if entry.after.withdrawn:
+        when = f" (withdrawn from {format_date(entry.after.withdrawn)})"
+    elif entry.after.expires and all(entry.after.consents.get(purpose, False) for purpose in entry.purposes):
+        when = f" (expired on {format_date(entry.after.expires)})"  # the form still says yes, but has run out
+    else:
+        when = ""
     return f"{(who or _pupil_line)(entry.after)}: no longer {', '.join(label(p) for p in entry.purposes)}{when}"
 
 
@@ -277,9 +285,10 @@ def describe_change(old: Pupil, new: Pupil, label: Callable[[str], str], names: 
     return changes
 
 
-def _granted(pupil: Pupil, purpose: str) -> bool:
-    """The form says yes for this purpose and has not been withdrawn (expiry aside)."""
-    return pupil.consents.get(purpose, False) and pupil.withdrawn is None
+def _granted(pupil: Pupil, purpose: str, today: date | None = None) -> bool:
+    """The form says yes for this purpose, has not been withdrawn and (given `today`) has not expired."""
+    expired = today is not None and pupil.expires is not None and pupil.expires < today
+    return pupil.consents.get(purpose, False) and pupil.withdrawn is None and not expired
 
 
 def _day(day: date | None) -> str:

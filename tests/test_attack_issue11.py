@@ -185,3 +185,32 @@ async def test_a_register_row_with_a_name_of_punctuation_only_is_rejected(school
     await school.settle()
     preview = "\n".join(message.plain for message in school.emu.since(mark, OFFICE))
     assert 'line 3' in preview and 'first name "-" has no letters' in preview
+
+
+# ---- withdrawn or narrowed consent reaches the page team, and only them ----------------------------
+ROWS = (
+    "P1,Amelia,Smith,,Year 3,yes,yes,yes,2025-09-05,2027-07-31,\n"
+    "P2,May,Evans,,Year 2,yes,yes,yes,2025-09-05,,\n"
+    "P3,Grace,Taylor,,Year 5,yes,yes,yes,2025-09-05,,\n"
+    "P5,Ravi,Patel,,Year 4,yes,yes,yes,2025-09-05,,\n"
+    "P6,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,\n"
+)
+HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+
+
+async def import_file(bot: BotHarness, rows: str) -> None:
+    mark = bot.emu.mark()
+    bot.emu.send_document(OFFICE, (HEADER + rows).encode(), "register.csv", "text/csv")
+    await bot.settle()
+    preview = [m for m in bot.emu.since(mark, OFFICE) if m.buttons][-1]
+    await bot.press(OFFICE, preview, "Confirm")
+
+
+async def test_an_import_that_ends_a_consent_by_moving_its_expiry_into_the_past_tells_the_page_team(school: BotHarness) -> None:
+    load(school, ROWS)
+    await import_file(school, ROWS.replace("2027-07-31", "2026-07-31"))  # the form really ran out last July
+    [notice] = school.emu.messages_to(ADMIN)
+    assert "Photo consent withdrawn or narrowed" in notice.plain
+    assert "Amelia Smith (Year 3): no longer Facebook page, parents' private group, press and publicity (expired on 31 Jul 2026)" in notice.plain
+    [card] = await school.say(ADMIN, "/consent Amelia Smith")
+    assert "expired on 31 Jul 2026" in card.plain and "✅" not in card.plain.split("\n\n")[0]
