@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ADMIN, HEAD, BotHarness
+from tests.conftest import ADMIN, HEAD, SLT, BotHarness
 from tests.test_incidents import labels, log_misuse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,3 +76,11 @@ def test_the_demo_shows_a_file_the_bot_sends() -> None:
     out = demo("/as head", "/export")
 
     assert "[file incidents-" in out and ".csv] bot> 0 incidents" in out
+
+
+async def test_an_application_number_that_does_not_exist_is_named_not_answered_with_usage(bot: BotHarness) -> None:
+    [missing] = await bot.say(SLT, "/application 7")
+    [usage] = await bot.say(SLT, "/application seven")
+
+    assert missing.plain == "There is no application #7. /pending lists the ones waiting."
+    assert usage.plain.startswith("Usage: /application N")
