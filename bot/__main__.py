@@ -164,9 +164,10 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
     """
     from bot.register import PendingImport, RegisterService
     from bot.register_import import preview_sections
-    from bot.services import SYSTEM, Services
+    from bot.services import Services
+    from bot.records.audit import SYSTEM
     from handlers.register_import import send_withdrawal_notice
-    from storage.outbox import OutboxItem
+    from bot.records.outbox import OutboxItem
 
     config = load_config(config_path)
     try:

@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.names import fold
-from bot.services import Services
+from bot.records.applications import Application, Child, Event, Prompt, PromptKind, Source, Status, username_in
 
 if TYPE_CHECKING:
+    from bot.services import Services
     from storage.applications import ApplicationRepository
 
 MAX_PARENT = 100
@@ -41,118 +41,12 @@ CONDUCT_REQUIRED = (
     "This application cannot be submitted: policy 2.2 says a parent joins the group only after "
     "signing the code of conduct. Ask the parent to sign it first."
 )
-_USERNAME = re.compile(r"^(?:@|(?:https?://)?t\.me/)([A-Za-z][A-Za-z0-9_]{3,31})$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,22}$")
 PHONE_MATCH_DIGITS = 9  # "07700 900123" on a form and "447700900123" from Telegram share these
 
 
 class Invalid(ValueError):
     """Something a person typed that cannot be used; the message says how to fix it."""
-
-
-class Status(StrEnum):
-    COLLECTING = "collecting"  # a join request waiting for the applicant's answers
-    PENDING = "pending"  # with the senior leaders
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    LINKED = "linked"  # a repeat folded into another application
-
-
-class Source(StrEnum):
-    PAPER = "paper"
-    TELEGRAM = "telegram"
-
-
-class PromptKind(StrEnum):
-    REASON = "reason"  # a leader who rejected may type a reason
-    QUESTION = "question"  # a leader asking for information types the question
-    ANSWER = "answer"  # the applicant answers that question
-
-
-@dataclass(frozen=True)
-class Child:
-    """A child named on an application: matched to the register, or flagged for SLT."""
-
-    name: str  # as written on the form or typed by the applicant
-    pupil_id: str = ""  # "" = not found on the register
-
-    @property
-    def key(self) -> str:
-        return self.pupil_id or "name:" + fold(self.name)
-
-
-@dataclass(frozen=True)
-class Application:
-    number: int
-    source: Source
-    status: Status
-    parent_name: str
-    created_at: datetime
-    relationship: str = ""
-    children: tuple[Child, ...] = ()
-    conduct_signed: bool = False
-    form_ref: str = ""
-    contact: str = ""  # a Telegram username written on the paper form ("@name")
-    phone: str = ""  # digits: written on the paper form, or shared by the join requester themselves
-    recorded_by: tuple[int, ...] = ()  # staff who recorded paper forms: told the outcome
-    applicant_id: int = 0  # a Telegram join requester the bot may write to
-    applicant_username: str = ""
-    join_chat_id: int = 0  # the group whose join request this decision answers
-    submitted_at: datetime | None = None
-    decided_by: int = 0
-    decided_at: datetime | None = None
-    reason: str = ""
-    outcome_told: bool = False
-    previous: int = 0  # an earlier, decided application by the same person
-    linked_to: int = 0  # for LINKED: the application this repeat was folded into
-    reminders_sent: int = 0  # reminder periods SLT have been reminded of
-    head_told: bool = False
-    applicant_nudged: bool = False
-    join_action: str = ""  # "approve" or "decline" still to be sent to Telegram
-    join_attempts: int = 0
-    join_next_at: datetime | None = None
-    join_result: str = ""
-    same_name_as: int = 0  # a paper form for someone of the same name: verify before approving
-    conduct_refused: bool = False  # the applicant tapped "I do not agree" (recorded once)
-
-    @property
-    def unmatched(self) -> int:
-        return sum(1 for child in self.children if not child.pupil_id)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in (Status.COLLECTING, Status.PENDING)
-
-    @property
-    def handles(self) -> set[str]:
-        """Telegram usernames that identify the parent: Telegram's own, or written on the form by the office."""
-        found = {self.applicant_username.lower()} | {username_in(self.contact)}
-        return {handle for handle in found if handle}
-
-    def pupil_ids(self) -> list[str]:
-        return [child.pupil_id for child in self.children if child.pupil_id]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One line of an application's history (shown by /application N)."""
-
-    number: int
-    at: datetime
-    actor_id: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """Text the bot is waiting for from one person; kept in storage so a restart keeps it."""
-
-    user_id: int
-    kind: PromptKind
-    number: int
-    asked_at: datetime
-    asked_by: int = 0  # for ANSWER: the leader who asked
-    draft: str = ""  # a leader's typed text, shown back and sent only when they tap Send
 
 
 @dataclass
@@ -228,12 +122,6 @@ def clean_note(text: str, what: str) -> str:
     if len(value) > MAX_NOTE:
         raise Invalid(f"That is too long for the {what}: at most {MAX_NOTE} characters, please.")
     return value
-
-
-def username_in(contact: str) -> str:
-    """The Telegram username a contact names ("@pat_p", "t.me/pat_p"), lower-cased, or ""."""
-    match = _USERNAME.match(contact.strip())
-    return match.group(1).lower() if match else ""
 
 
 def phone_digits(text: str) -> str:

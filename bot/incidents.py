@@ -16,11 +16,15 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.clock import show_time
 from bot.roles import Permission, allows
-from bot.services import SYSTEM, Services
-from storage.incidents import Action, Ban, Evidence, Incident
+from bot.records.audit import SYSTEM
+from bot.records.incidents import Action, Ban, Evidence, Incident
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 MAX_SCREENSHOTS = 10
 MAX_SCREENSHOT_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download

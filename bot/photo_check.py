@@ -12,11 +12,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.clock import local_day
 from bot.consent import NOT_FOUND, Pupil, verdict
 from bot.names import PupilIndex
-from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 MAX_PHOTO_NAMES = 40
 NOT_CONFIRMED = "not confirmed"

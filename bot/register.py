@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.clock import local_day
 from bot.consent import ConsentVerdict, Pupil, expiring_within, verdict
@@ -17,7 +18,9 @@ from bot.draft_check import DraftPolicy, DraftReport, check_draft
 from bot.names import Resolution
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
 from bot.roles import LEADERS, Role
-from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 AUDIT_IDS = 100  # pupil ids named in one audit entry; the rest are counted
 

@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.roles import Role
 from storage.atomic import DamagedDataFile, DiskWriteFailed, UnstorableValue
-from storage.audit import AuditEntry
+from bot.records.audit import SYSTEM, AuditEntry
 from storage.consents import ConsentRepository
 from storage.database import Database
 from storage.incidents import IncidentRepository
@@ -21,8 +21,6 @@ from storage.moderation import ModerationRepository
 from storage.outbox import OutboxRepository
 from storage.staff import StaffRepository
 
-
-SYSTEM = 0  # the actor id of things the bot does by itself: reminders, timed alerts, imports from the CLI
 
 
 @dataclass

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.roles import LEADERS, Role
-from bot.services import Services
 from storage.atomic import WriteFailed
-from storage.staff import AccessRequest, StaffMember
+from bot.records.staff import AccessRequest, StaffMember
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 # SLT and the deputy look after everyday access; the Head alone appoints leaders.
 _MAY_GRANT: dict[Role, frozenset[Role]] = {

@@ -36,8 +36,8 @@ from handlers.common import (
 from handlers.menu import MenuCommand, commands_for, refresh_menu
 from handlers.paging import page_of
 from bot.shell.ticker import Runtime, runtime
-from storage.outbox import Buttons
-from storage.staff import AccessRequest
+from bot.records.outbox import Buttons
+from bot.records.staff import AccessRequest
 
 COMMANDS = (
     MenuCommand("help", "What I can do for you", None),

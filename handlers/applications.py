@@ -38,20 +38,15 @@ from bot.applications import (
     MAX_FORM_REF,
     MAX_PARENT,
     MAX_RELATIONSHIP,
-    Application,
     Applications,
     Chase,
-    Child,
     Filed,
     Invalid,
     PaperForm,
-    Prompt,
-    PromptKind,
-    Source,
-    Status,
     clean,
     parse_contact,
 )
+from bot.records.applications import Application, Child, Prompt, PromptKind, Source, Status
 from bot.clock import show_time
 from bot.numbers import parse_number
 from bot.roles import Permission, Role, allows
@@ -79,7 +74,7 @@ from handlers.menu import MenuCommand
 from handlers.paging import clip_text, page_of, utf16_len
 from bot.shell.ticker import Runtime, TimedWork, runtime
 from storage.applications import ApplicationRepository
-from storage.outbox import Buttons
+from bot.records.outbox import Buttons
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from handlers.common import Actor, Context, admit_press, answer, h, show, staff_
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text
 from bot.shell.ticker import Runtime, runtime
-from storage.audit import AuditEntry, Cursor
+from storage.audit import Cursor
+from bot.records.audit import AuditEntry
 
 COMMANDS = (MenuCommand("audit", "Read the audit log of sensitive actions", Permission.VIEW_AUDIT),)
 # Each line is at most ~300 UTF-16 units (every field clipped below), so 12 always fit in 4096.

@@ -25,7 +25,7 @@ from bot.strangers import StrangerGate
 from bot.shell.callbacks import Callback, pack, unpack
 from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
-from storage.outbox import Buttons
+from bot.records.outbox import Buttons
 
 log = logging.getLogger(__name__)
 

@@ -89,8 +89,8 @@ from bot.shell.delivery import picture_refused
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, page_of, send_long, split_html
 from bot.shell.ticker import Runtime, runtime
-from storage.incidents import Action, Ban, Incident
-from storage.outbox import Buttons
+from bot.records.incidents import Action, Ban, Incident
+from bot.records.outbox import Buttons
 
 log = logging.getLogger(__name__)
 

@@ -28,12 +28,10 @@ from bot.moderation import (
     EscalationDue,
     Moderation,
     NudgeDue,
-    Reminder,
-    Rota,
     RotaError,
-    RotaKind,
     parse_rota,
 )
+from bot.records.moderation import Reminder, Rota, RotaKind
 from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
@@ -54,7 +52,7 @@ from handlers.common import (
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, send_long
 from bot.shell.ticker import Runtime, TimedWork, runtime
-from storage.outbox import Buttons
+from bot.records.outbox import Buttons
 
 COMMANDS = (
     MenuCommand("rota", "Who moderates the page today and this week", Permission.MODERATE),

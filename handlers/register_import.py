@@ -24,7 +24,7 @@ from bot.shell.callbacks import pack
 from handlers.common import MAX_TEXT, Actor, Context, admit_press, answer, clip, h, paginate, reply, show, staff_only
 from handlers.menu import MenuCommand
 from bot.shell.ticker import Runtime, runtime
-from storage.outbox import Buttons
+from bot.records.outbox import Buttons
 
 COMMANDS = (
     MenuCommand("import", "Load the consent register from a CSV file", Permission.IMPORT_REGISTER),

@@ -32,7 +32,8 @@ from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
 from scripts.bench_bot import HEAD, NOW, PEOPLE, config_for, percentile  # noqa: E402
 from scripts.year_of_data import Driver  # noqa: E402
 from storage.atomic import ensure_private_dir  # noqa: E402
-from storage.audit import AuditEntry, AuditLog  # noqa: E402
+from storage.audit import AuditLog  # noqa: E402
+from bot.records.audit import AuditEntry  # noqa: E402
 
 ROUNDS = 40
 ACTIONS = ["consent lookup", "photo check", "draft check", "grant", "incident logged", "nudge answered", "read audit log"]

@@ -34,7 +34,8 @@ from bot.shell.app import build_application, on_start, on_stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
-from storage.audit import AuditEntry, AuditLog  # noqa: E402
+from storage.audit import AuditLog  # noqa: E402
+from bot.records.audit import AuditEntry  # noqa: E402
 from scripts.year_of_data import Driver, generate_year  # noqa: E402
 
 TOKEN = "100000001:bench-token-in-process-only"

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 
 from storage.atomic import ensure_private_dir
-from storage.audit import AuditEntry
+from bot.records.audit import AuditEntry
 
 FIRST = ["Amelia", "Olivia", "Isla", "Ava", "Mia", "Zoë", "Noah", "Oliver", "George", "Leo", "Chloé", "Aoife",
          "Seán", "Muhammad", "Freya", "Jack", "Harry", "Ivy", "Grace", "Theo", "Aisha", "Yusuf", "Ewan", "Niamh"]

@@ -15,7 +15,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
-from bot.applications import Application, Child, Event, Prompt, PromptKind, Source, Status
+from bot.records.applications import Application, Child, Event, Prompt, PromptKind, Source, Status
 
 
 class ApplicationRepository:

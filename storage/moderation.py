@@ -11,7 +11,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.moderation import DayRecord, Reminder, Rota, RotaKind
+from bot.records.moderation import DayRecord, Reminder, Rota, RotaKind
 
 
 class ModerationRepository:

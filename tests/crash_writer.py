@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.audit import AuditEntry
+from bot.records.audit import AuditEntry
 from storage.database import Database
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.applications import Child, PaperForm, Status
+from bot.applications import PaperForm
+from bot.records.applications import Child, Status
 from bot.config import Config
 from bot.consent import Pupil
 from handlers.applications import applications

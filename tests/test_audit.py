@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 import storage.audit
-from storage.audit import AuditEntry, AuditLog
+from storage.audit import AuditLog
+from bot.records.audit import AuditEntry
 
 from handlers.paging import utf16_len
 from tests.conftest import ADMIN, HEAD, SLT, STRANGER, BotHarness

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.applications import Event
+from bot.records.applications import Event
 from bot.clock import FakeClock
 from bot.consent import Pupil
 from bot.services import Services
 from storage.applications import ApplicationRepository
 from storage.atomic import DamagedDataFile
 from storage.database import Database
-from storage.incidents import Ban
-from storage.outbox import OutboxItem
+from bot.records.incidents import Ban
+from bot.records.outbox import OutboxItem
 from tests.conftest import ADMIN, HEAD, OFFICE, START, TOKEN, make_config
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,16 +22,18 @@ from typing import Any
 
 import pytest
 
-from bot.applications import Event
+from bot.records.applications import Event
 from bot.clock import FakeClock
 from bot.consent import Pupil
 from bot.roles import Role
 from bot.services import Services
 from handlers.errors import DISK_FULL, UNSTORABLE
 from storage.atomic import DiskWriteFailed, UnstorableValue
-from storage.audit import AuditEntry, AuditLog
-from storage.incidents import Ban, EvidenceStore
-from storage.outbox import OutboxItem
+from storage.audit import AuditLog
+from bot.records.audit import AuditEntry
+from storage.incidents import EvidenceStore
+from bot.records.incidents import Ban
+from bot.records.outbox import OutboxItem
 from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, START, STRANGER, TOKEN, BotHarness, make_config
 
 NOW = START

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from bot.applications import Status
+from bot.records.applications import Status
 from bot.clock import FakeClock, local_moment
 from bot.config import Config
 from emulator import FaultPlan, SentMessage

@@ -17,7 +17,7 @@ from bot.config import Config
 from bot.incidents import CATEGORIES, Draft, IncidentLog, Screenshot, category
 from bot.shell.callbacks import pack
 from handlers.incidents import FLOW_TIMEOUT
-from storage.incidents import Incident
+from bot.records.incidents import Incident
 from tests.conftest import (
     ADMIN,
     ADMIN2,
@@ -790,7 +790,7 @@ def test_the_fullest_alert_caption_still_fits_telegrams_limit() -> None:
 
     from emulator import parse_html, utf16_len
     from handlers.incidents import alert_caption
-    from storage.incidents import Action, Ban, Evidence
+    from bot.records.incidents import Action, Ban, Evidence
 
     at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     long_name = "Ω&<" * 30

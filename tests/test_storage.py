@@ -13,7 +13,8 @@ import pytest
 from tinydb import TinyDB
 
 from storage.atomic import AtomicJSONStorage, DiskWriteFailed
-from storage.audit import AuditEntry, AuditLog
+from storage.audit import AuditLog
+from bot.records.audit import AuditEntry
 from storage.database import SCHEMA_VERSION, Database, SchemaTooNew
 from storage.lock import DataDirLocked
 

@@ -28,8 +28,10 @@ from telegram.ext import AIORateLimiter, Application, CallbackContext, TypeHandl
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.roles import PERMISSIONS, Permission, Role, allows
-from bot.services import SYSTEM, Services
-from storage.outbox import DISK_REFUSED, Buttons, OutboxItem
+from bot.services import Services
+from bot.records.audit import SYSTEM
+from storage.outbox import DISK_REFUSED
+from bot.records.outbox import Buttons, OutboxItem
 
 log = logging.getLogger(__name__)
 

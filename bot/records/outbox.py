@@ -1,0 +1,52 @@
+"""A message (or an edit) waiting to reach someone, and someone Telegram will not let the bot reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Buttons = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, callback data)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message (or edit of a sent message) for one chat.
+
+    `key` makes enqueueing idempotent: a retried handler or a restarted job that asks
+    for the same message again gets the existing item. `thread` groups every copy of
+    one alert so all of them can be edited together. `audience` is what the recipient
+    must still be allowed when it is sent or edited (see bot.shell.delivery.audience_for).
+    """
+
+    key: str
+    chat_id: int
+    text: str
+    created_at: datetime
+    next_attempt_at: datetime
+    buttons: Buttons = ()
+    photo: str = ""  # Telegram file id or a path under the data folder; the text is its caption
+    thread: str = ""
+    edit_of: int = 0  # message id to edit instead of sending a new message
+    state: str = "pending"  # pending, sent, failed, cancelled
+    attempts: int = 0
+    message_id: int = 0
+    sent_at: datetime | None = None
+    last_error: str = ""
+    give_up_at: datetime | None = None  # for messages that only matter for a while; None: retry until sent
+    audience: str = ""  # "": anyone (not staff when queued); "role:slt", "perm:ACT_ON_ALERTS": staff only
+    photo_note: str = ""  # added to the text when the picture cannot be attached
+    delivered_as: str = ""  # how a message with a picture went out: photo, document or text
+    id: int = field(default=0, compare=False)
+
+    @property
+    def is_caption(self) -> bool:
+        return bool(self.photo) and self.delivered_as != "text"
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Someone Telegram will not let the bot write to (never opened the bot, or blocked it)."""
+
+    chat_id: int
+    since: datetime  # the first refusal of this spell
+    gave_up: bool = False  # messages to them are no longer retried; the leaders were told

@@ -1,0 +1,31 @@
+"""Who has access, and who asked for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.roles import Role
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: int
+    role: Role | None  # None: access was revoked (kept so a restart does not re-seed it)
+    name: str
+    granted_by: int
+    granted_at: datetime
+    source: str  # "config" or "grant"
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    user_id: int
+    name: str
+    username: str
+    requested_at: datetime
+    status: str = "pending"  # pending, granted, declined
+    decided_by: int = 0
+    decided_at: datetime | None = None
+    role: str = ""
+    in_group: str = ""  # whether Telegram said they are in the parents' group: yes, no, unknown
