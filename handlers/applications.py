@@ -253,10 +253,17 @@ def outcome_for_recorder(services: Services, application: Application) -> str:
 def _recipients(services: Services, application: Application, leaving_out: int = 0) -> str:
     """Who a reason or a question reaches, in words."""
     who = ["the applicant"] if application.applicant_id else []
-    recorders = [uid for uid in application.recorded_by if uid != leaving_out]
+    recorders = [
+        uid for uid in application.recorded_by
+        if uid != leaving_out and allows(services.staff.role_of(uid), Permission.RECORD_APPLICATION)
+    ]  # someone whose access ended since recording the form is no longer told, so not named
     if recorders:
         who.append(", ".join(h(_staff_name(services, uid)) for uid in recorders) + " (recorded the form)")
-    return " and ".join(who) or "nobody else (you recorded the form yourself)"
+    if who:
+        return " and ".join(who)
+    if leaving_out in application.recorded_by:
+        return "nobody else (you recorded the form yourself)"
+    return "nobody: whoever recorded the form no longer has access, so please contact the parent yourself"
 
 
 def form_summary(services: Services, form: PaperForm) -> str:
