@@ -82,6 +82,15 @@ _POSTCODE_AREAS = frozenset(
 )
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)", re.IGNORECASE)
 _HELD_LETTER = re.compile(r"([^\W\d_])\1\1")
+# A word with letters hidden behind asterisks, its first and last letters shown: "c**t", "b***h".
+_MASKED = re.compile(r"[^\W_]\*+[^\W_*]*\**[^\W_]")
+# better-profanity's leetspeak and the look-alikes it lacks: "b!tch", "d|ck", "8ollocks". "!" and "|"
+# stay separators (as in better-profanity), so they count where words are joined: "b" + "!" + "tch".
+_STRONG_CHARS = {
+    **_better_profanity.CHARS_MAPPING,
+    "i": (*_better_profanity.CHARS_MAPPING["i"], "!", "|"),
+    "b": ("b", "8"),
+}
 # Single letters typed apart to dodge a filter: "f u c k", "f.u.c.k", "s-h-i-t".
 _SPACED_LETTERS = re.compile(r"(?<![^\W_])(?:[^\W_][ \t.\-_*/|,]{1,3}){2,}[^\W_](?![^\W_])")
 
@@ -154,9 +163,11 @@ class ProfanityFilter:
         self._accepts = {char: "".join(subs) for char, subs in char_map.items()}
         self._skeleton = str.maketrans(_character_classes(char_map))
         self._words_by_skeleton: dict[str, list[str]] = {}
+        self._by_length: dict[int, list[str]] = {}
         self._prefixes: set[str] = set()
         self.max_words = 1
         for word in {w.lower() for w in words}:
+            self._by_length.setdefault(len(word), []).append(word)
             skeleton = word.translate(self._skeleton)
             self._words_by_skeleton.setdefault(skeleton, []).append(word)
             self._prefixes.update(skeleton[:end] for end in range(1, len(skeleton) + 1))
@@ -177,7 +188,7 @@ class ProfanityFilter:
     def strong(cls) -> ProfanityFilter:
         """better-profanity's list and leetspeak plus the British list (policy 5.3 asks for a strong filter)."""
         words = read_wordlist(get_complete_path_of_file("profanity_wordlist.txt"))
-        return cls([*words, *british_profanity()], _better_profanity.CHARS_MAPPING, ALLOWED_CHARACTERS)
+        return cls([*words, *british_profanity()], _STRONG_CHARS, ALLOWED_CHARACTERS)
 
     def __contains__(self, token: str) -> bool:
         """Whether a lower-cased token is a listed word or one of its leetspeak variants."""
@@ -246,6 +257,14 @@ class ProfanityFilter:
             done = end
         pieces.append(text[done:])
         return "".join(pieces)
+
+    def masked(self, token: str) -> bool:
+        """Whether a word with letters hidden behind asterisks ("c**t", "f***ing") is a listed word."""
+        token = token.lower()
+        return any(
+            all(char == "*" or char in self._accepts.get(wanted, wanted) for char, wanted in zip(token, word))
+            for word in self._by_length.get(len(token), ())
+        )
 
     def contains_profanity(self, text: str) -> bool:
         """better-profanity's own definition: censoring changes the text."""
@@ -364,6 +383,11 @@ def _profanity(seen: Normalised, allow: frozenset[str]) -> list[tuple[int, int]]
             if held and not _inside((start, end), allowed_seen, starts):
                 if _held_letters_swear(seen.text[start:end].lower(), strong):
                     found.append(seen.span(start, end))
+    if "*" in seen.text:
+        for start, end in strong.words(seen.text):
+            token = seen.text[start:end]
+            if _MASKED.fullmatch(token) and not _inside((start, end), allowed_seen, starts) and strong.masked(token):
+                found.append(seen.span(start, end))
     for match in _SPACED_LETTERS.finditer(seen.text):
         if not _inside(match.span(), allowed_seen, starts) and _spells_a_listed_word(match.group(), strong):
             found.append(seen.span(*match.span()))

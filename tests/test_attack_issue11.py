@@ -55,6 +55,10 @@ async def check(school: BotHarness, draft: str) -> str:
         ("sʜɪᴛ show", "sʜɪᴛ"),
         ("ƒuck this", "ƒuck"),  # Latin f with a hook
         ("🅵🆄🅲🅺 off", "🅵🆄🅲🅺"),  # negative squared letters
+        ("What a c**t", "c**t"),  # letters hidden behind asterisks
+        ("f***ing parking again", "f***ing"),
+        ("Stop being b!tches", "b!tches"),  # ! for i
+        ("8ollocks to that", "8ollocks"),  # 8 for B
     ],
 )
 async def test_swearing_in_plurals_and_fancy_letters_blocks(school: BotHarness, draft: str, written: str) -> None:
@@ -69,6 +73,7 @@ async def test_swearing_in_plurals_and_fancy_letters_blocks(school: BotHarness, 
         "Cornish pasties for lunch on Friday",
         "The chess club learnt how pawns move",
         "Please assess the titles of the books",
+        "Our 5* Ofsted rating, Year 5*6 = 30 and **well done** everyone!",
     ],
 )
 async def test_ordinary_words_that_end_like_a_listed_word_pass(school: BotHarness, draft: str) -> None:
