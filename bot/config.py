@@ -162,13 +162,20 @@ class Config:
                 f"({self.escalation.urgent_ack_minutes} min urgent), fallback after "
                 f"{self.escalation.fallback_after} re-pings",
                 f"Applications group: {self.applications.group_chat_id or 'none'}",
-                f"Bot API: {self.telegram.base_url}",
+                f"Bot API: {self._shown_url(self.telegram.base_url)}",
                 "Token: set"
                 if self.telegram.token
                 else "Token: not set here; `python -m bot run` needs TELEGRAM_BOT_TOKEN in its environment "
                 "(or telegram.token)",
             ]
         )
+
+
+    def _shown_url(self, url: str) -> str:
+        """A URL as check-config prints it: a token pasted into it (".../bot<token>") is hidden."""
+        from bot.logsafe import redact  # logging's helper; imported here to keep config import-light
+
+        return redact(url.replace(self.telegram.token, "[token]") if self.telegram.token else url)
 
 
 # The schema: section -> key -> default (None means required). Used for "did you mean".

@@ -236,3 +236,13 @@ async def test_a_picture_refused_on_every_ping_still_reaches_every_leader_and_ev
     for copy in head_copies + slt_copies:
         assert "Acknowledged by Sam Leader" in copy.plain, copy.plain
         assert "could not be attached" in copy.plain
+
+
+def test_check_config_hides_a_token_pasted_into_the_bot_api_address(tmp_path: Any) -> None:
+    from bot.config import parse_config
+    from tests.conftest import TOKEN, raw_config
+
+    for token in (TOKEN, "987654:short-but-real"):
+        raw = raw_config(tmp_path / "data", telegram={"token": token, "base_url": f"https://api.telegram.org/bot{token}/"})
+        summary = parse_config(raw, tmp_path, env={}).summary()
+        assert token not in summary and "[token]" in summary
