@@ -39,6 +39,7 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\b[^<>]*>")
 _LETTER_GAP = re.compile(r"[ \t.\-_*/|,·]{1,3}")
 _SENTENCE_ENDS = frozenset(".!?…\n\r")
 _HELD = re.compile(r"(.)\1\1")
+_DIGIT_LETTERS = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g"}
 _CLASS_WORDS = frozenset({"year", "yr", "class", "reception", "nursery", "form"})
 _CLASS_TOKEN = re.compile(r"(?:y|yr|year)\d{1,2}[a-z]?|\d{1,2}[a-z]")
 _DATE_TOKEN = re.compile(r"(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?|(?:19|20)\d\d")
@@ -165,7 +166,18 @@ class NameFinder:
                 else token
                 for token in tokens
             ]
+        if any(char.isdigit() for char in text):
+            # Digits for letters ("Am3lia Sm1th"): read as the pupil's name if that is what it spells.
+            tokens = [self._as_letters(token) for token in tokens]
         return _letters_joined(_Words(text, spans, tokens, possessive))
+
+    def _as_letters(self, token: str) -> str:
+        if token in self._known or token.isdigit() or not any(char.isdigit() for char in token):
+            return token
+        readings = [""]
+        for char in token[:24]:
+            readings = [reading + letter for reading in readings for letter in _DIGIT_LETTERS.get(char, char)][:16]
+        return next((reading for reading in readings if reading in self._known), token)
 
     def _match(self, words: _Words, i: int, kinds: frozenset[MentionKind]) -> _Entry | None:
         token = words.tokens[i]

@@ -88,6 +88,7 @@ async def test_ordinary_words_that_end_like_a_listed_word_pass(school: BotHarnes
         ("Well done A-m-e-l-i-a S-m-i-t-h!", "A-m-e-l-i-a S-m-i-t-h"),
         ("Well done A.m.e.l.i.a S.m.i.t.h!", "A.m.e.l.i.a S.m.i.t.h"),
         ("Well done ᴀᴍᴇʟɪᴀ ꜱᴍɪᴛʜ!", "ᴀᴍᴇʟɪᴀ ꜱᴍɪᴛʜ"),  # small capitals
+        ("Well done Am3lia Sm1th!", "Am3lia Sm1th"),  # digits for letters
         ("Follow amelia.smith for her art", "amelia.smith"),  # a handle, not a sentence break
         ("Well done to\nMay\nEvans for her reading", "May\nEvans"),  # one name over two lines
         ("A big well done to Amelia\nSmith", "Amelia\nSmith"),
