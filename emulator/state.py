@@ -84,6 +84,7 @@ class EmulatorState:
         self._changed = asyncio.Event()
         self._stopping = False
         self._runner: web.AppRunner | None = None
+        # The Bot API method table; BotApiEmulator fills it once every part is mixed in.
         self._methods: dict[str, Callable[[Params], Any]] = {}
         self._canonical: dict[str, str] = {}
 
