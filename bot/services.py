@@ -82,7 +82,11 @@ class Services:
                 self.moderation.reminders_due(far),
                 self.moderation.tracking_since(),
             ),
-            "applications": lambda: every("applications", "applications", applications.get),
+            "applications": lambda: (
+                every("applications", "applications", applications.get),
+                [applications.events(n) for n in {d["number"] for d in self.db.file("applications").table("events")}],
+                [applications.prompt_for(u) for u in {d["user_id"] for d in self.db.file("applications").table("prompts")}],
+            ),
         }
         for name, read in reads.items():
             try:

@@ -6,7 +6,11 @@ the fix beside it.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness
 from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school  # noqa: F401
@@ -246,3 +250,40 @@ def test_check_config_hides_a_token_pasted_into_the_bot_api_address(tmp_path: An
         raw = raw_config(tmp_path / "data", telegram={"token": token, "base_url": f"https://api.telegram.org/bot{token}/"})
         summary = parse_config(raw, tmp_path, env={}).summary()
         assert token not in summary and "[token]" in summary
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "record"),
+    [
+        ("staff", "access_requests", {"user_id": 9001, "status": "pending"}),
+        ("incidents", "actions", {"number": 1, "kind": "removed"}),
+        ("incidents", "bans", {"number": 1, "platform_name": "Troll"}),
+        ("outbox", "unreachable", {"chat_id": 1001, "since": "not a time"}),
+        ("moderation", "days", {"day": "2026-11-25", "nudged_at": "not a time"}),
+        ("moderation", "reminders", {"day": "2026-11-25", "due_at": "2026-11-25T09:00:00+00:00"}),
+        ("moderation", "moderation_meta", {"tracking_since": "not a time"}),
+        ("applications", "events", {"number": 1, "text": "Form recorded"}),
+        ("applications", "prompts", {"user_id": 1003, "kind": "question"}),
+    ],
+)
+def test_a_broken_record_in_any_table_stops_start_up_naming_its_file(
+    tmp_path: Path, name: str, table: str, record: dict[str, Any]
+) -> None:
+    """test_damaged damages each file's main table; a record elsewhere in the file that its queries
+    find but cannot read would else surface later, in the middle of /application, a nudge or the
+    weekly digest, and again at every tick."""
+    from bot.clock import FakeClock
+    from bot.services import Services
+    from storage.atomic import DamagedDataFile
+    from tests.conftest import START, make_config
+    from tests.test_damaged import fill
+
+    data_dir = tmp_path / "data"
+    fill(data_dir)
+    path = data_dir / f"{name}.json"
+    tables = json.loads(path.read_bytes())
+    tables[table] = {"1": record}
+    path.write_text(json.dumps(tables))
+    with pytest.raises(DamagedDataFile) as stopped:
+        Services.open(make_config(data_dir), FakeClock(START))
+    assert str(path) in str(stopped.value)
