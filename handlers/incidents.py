@@ -855,7 +855,8 @@ async def _redraw_record(update: Update, context: Context, actor: Actor, number:
     rt = runtime(context)
     query = update.callback_query
     message = query.message if query else None
-    if not isinstance(message, Message) or _tracked(rt, number, message):
+    # The record is text; a photo is an alert whose outbox copy was forgotten after OUTBOX_KEEP.
+    if not isinstance(message, Message) or message.text is None or _tracked(rt, number, message):
         return
     if not allows(actor.role, Permission.ACT_ON_ALERTS):  # only they are shown the record's buttons
         return

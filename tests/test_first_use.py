@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import ADMIN, HEAD, SLT, BotHarness
@@ -84,3 +85,15 @@ async def test_an_application_number_that_does_not_exist_is_named_not_answered_w
 
     assert missing.plain == "There is no application #7. /pending lists the ones waiting."
     assert usage.plain.startswith("Usage: /application N")
+
+
+async def test_an_alert_older_than_the_outbox_keeps_stays_an_alert_when_pressed(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "offensive")
+    alert = next(m for m in bot.emu.messages_to(HEAD) if m.photo and "misuse logged" in m.plain)
+    await bot.press(HEAD, alert, "Acknowledge")
+    bot.services.outbox.prune(bot.clock.now() + timedelta(days=1))  # as after 60 days
+
+    answer = await bot.press(HEAD, alert, "Comment removed")
+
+    assert answer and "Recorded: Comment removed" in answer["text"]
+    assert "misuse logged" in alert.plain and "Category:" not in alert.plain
