@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from telegram import Bot, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.roles import Role
@@ -74,10 +74,13 @@ async def on_error(update: object, context: Context) -> None:
 
 
 async def _apologise(update: Update, text: str) -> None:
+    """To the person alone: a button's alert, or their private chat; never a group, which must
+    not hear from the bot at all (not even that the disk is full)."""
+    chat = update.effective_chat
     try:
         if update.callback_query:
             await update.callback_query.answer(text, show_alert=True)
-        else:
+        elif chat is not None and chat.type == ChatType.PRIVATE:
             await reply(update, text)
     except (NetworkError, Forbidden):
         pass  # Telegram is unreachable or the user blocked the bot: the log has it all

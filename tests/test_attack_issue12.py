@@ -287,3 +287,53 @@ def test_a_broken_record_in_any_table_stops_start_up_naming_its_file(
     with pytest.raises(DamagedDataFile) as stopped:
         Services.open(make_config(data_dir), FakeClock(START))
     assert str(path) in str(stopped.value)
+
+
+async def test_names_that_look_like_html_reach_every_card_as_typed(school: BotHarness) -> None:
+    """Telegram refuses HTML it cannot parse; the outbox would then fall back to plain text, so the
+    fixture's check for refusals is what tells an unescaped name apart."""
+    from tests.conftest import DEPUTY, PEOPLE
+
+    bot = school
+
+    odd = {user: (f"<b>{name.split()[0]}", "&amp; </i><a href='x'>") for user, name in PEOPLE.items()}
+    for user, (first, last) in odd.items():
+        bot.emu.add_user(user, first, last)
+    for user in (HEAD, DEPUTY, SLT, SLT2, ADMIN, ADMIN2, OFFICE):
+        await bot.say(user, "/start")
+    incident = await log_misuse(bot, kind="pupil", note="<script>Amelia</script> & co")
+    [alert] = alerts_to(bot, HEAD, incident.ref)
+    await bot.press(HEAD, alert, "Acknowledge")
+    await bot.press(HEAD, alert, "Comment removed")
+    assert "Acknowledged by <b>Helen &amp; </i><a href='x'>" in alert.plain
+    await bot.say(HEAD, "/staff")
+    await bot.say(HEAD, f"/incident {incident.number}")
+    await bot.say(HEAD, "/incidents")
+    await bot.say(HEAD, "/rota")
+    await bot.say(HEAD, f"/rota daily {ADMIN} {ADMIN2}")
+    await bot.advance(hours=22, minutes=31)  # Thursday's nudges name who is on duty
+    on_duty, nudge = next((u, m) for u in (ADMIN, ADMIN2) for m in bot.emu.messages_to(u) if "Moderate the page" in m.plain)
+    await bot.press(on_duty, nudge, "Page checked, all fine")
+    [prompt] = await bot.say(STRANGER, "/start")
+    await bot.press(STRANGER, prompt, "Request access")
+    await bot.press(SLT, bot.last(SLT), "Decline")
+    await bot.say(HEAD, "/audit")
+
+
+async def test_a_failure_while_handling_a_group_message_is_never_apologised_for_in_the_group(
+    school: BotHarness, monkeypatch: Any
+) -> None:
+    import errno
+
+    from tests.conftest import STRANGER
+
+    def full(entry: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    school.app.bot.rate_limiter._group_max_rate = 0  # noqa: SLF001 (several commands in one group, seconds apart)
+    with monkeypatch.context() as patch:
+        patch.setattr(school.services.db.audit, "append", full)
+        for user in (STRANGER, ADMIN, HEAD):
+            await school.say(user, "/consent Amelia Smith", chat_id=GROUP)
+            await school.say(user, "/incidents", chat_id=GROUP)
+    assert school.emu.messages_to(GROUP) == []
