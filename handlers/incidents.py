@@ -31,6 +31,7 @@ from telegram import (
     MessageOriginUser,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
@@ -85,7 +86,7 @@ from handlers.common import (
     show,
     staff_only,
 )
-from bot.shell.delivery import picture_refused
+from bot.shell.delivery import keyboard, picture_refused
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, page_of, send_long, split_html
 from bot.shell.ticker import Runtime, runtime
@@ -111,6 +112,7 @@ OFFERS_KEPT = 5  # photos sent outside a flow that can still be logged with "Log
 DRAFT = "incident_draft"
 OFFERS = "incident_photos"
 BAN = "incident_ban"
+BAN_RECORD = "incident_ban_record"  # the /incident N record a ban was begun under, redrawn when it is saved
 ALERT_WAIT = 5.0  # seconds the reporter's Confirm waits to learn whether the Head has the alert
 REACHED_CHECK = timedelta(minutes=1)  # how often to look whether a late alert got through
 ALERTED = "The Head Teacher has been alerted."
@@ -850,25 +852,37 @@ def _tracked(rt: Runtime, number: int, message: Message) -> bool:
     return any(c.chat_id == message.chat_id and c.message_id == message.message_id for c in copies)
 
 
-async def _redraw_record(update: Update, context: Context, actor: Actor, number: int) -> None:
-    """A tap on the /incident N record: nothing else updates that message, so show the record as it now stands."""
-    rt = runtime(context)
+def _pressed_record(update: Update, rt: Runtime, actor: Actor, number: int) -> Message | None:
+    """The /incident N record a button was pressed on: nothing else keeps that message up to date.
+
+    The record is text that the outbox does not track, and only leaders are shown its buttons; a
+    photo is an alert whose outbox copy was forgotten after OUTBOX_KEEP.
+    """
     query = update.callback_query
     message = query.message if query else None
-    # The record is text; a photo is an alert whose outbox copy was forgotten after OUTBOX_KEEP.
     if not isinstance(message, Message) or message.text is None or _tracked(rt, number, message):
-        return
-    if not allows(actor.role, Permission.ACT_ON_ALERTS):  # only they are shown the record's buttons
-        return
+        return None
+    return message if allows(actor.role, Permission.ACT_ON_ALERTS) else None
+
+
+def _record_view(rt: Runtime, number: int) -> tuple[str, Buttons] | None:
+    """The record as it now stands: its last part (a long record is sent in parts) and its buttons."""
     incidents = IncidentLog(rt.services)
     incident = incidents.get(number)
     if incident is None:
-        return
+        return None
     actions = incidents.actions(number)
     intact = [incidents.evidence_intact(e) for e in incident.evidence]
     record = record_text(incident, actions, incidents.ban_for(number), intact, _tz(rt))
-    # The buttons sit under the record's last part (a long record is sent in parts).
-    await show(update, split_html(record.split("\n"))[-1], view_buttons(incident, actions))
+    return split_html(record.split("\n"))[-1], view_buttons(incident, actions)
+
+
+async def _redraw_record(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """A tap on the /incident N record: show the record as it now stands."""
+    rt = runtime(context)
+    view = _record_view(rt, number) if _pressed_record(update, rt, actor, number) else None
+    if view is not None:
+        await show(update, *view)
 
 
 async def acknowledge(update: Update, context: Context) -> None:
@@ -981,6 +995,8 @@ async def start_ban(update: Update, context: Context) -> str | int:
         await answer(update, f"Already recorded: “{ban.platform_name}” banned by {ban.by_name}, {when}.")
         return ConversationHandler.END
     context.user_data[BAN] = (incident.number, "")
+    record = _pressed_record(update, runtime(context), actor, incident.number)
+    context.user_data[BAN_RECORD] = (record.chat_id, record.message_id) if record else None
     await answer(update)
     await _ban_prompt(
         update,
@@ -1048,9 +1064,27 @@ async def ban_reason(update: Update, context: Context) -> str | int | None:
     if result.status == "done":
         try:
             await reply(update, f"Recorded: “{h(name)}” is in the ban register for {incident.ref}. /bans shows it.")
+            await _redraw_ban_record(context, number)
         except (NetworkError, RetryAfter):
             log.warning("Ban confirmation for update %s not delivered; the ban is saved", update.update_id)
     return ConversationHandler.END
+
+
+async def _redraw_ban_record(context: Context, number: int) -> None:
+    """A ban begun under /incident N: that record now shows the ban (the questions came as new messages)."""
+    where = (context.user_data or {}).pop(BAN_RECORD, None)
+    view = _record_view(runtime(context), number) if where else None
+    if where is None or view is None:
+        return
+    text, buttons = view
+    chat_id, message_id = where
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
+        )
+    except BadRequest as exc:
+        if not any(known in exc.message.lower() for known in ("not modified", "not found")):  # or deleted meanwhile
+            raise
 
 
 async def cancel_ban(update: Update, context: Context) -> int:

@@ -97,3 +97,15 @@ async def test_an_alert_older_than_the_outbox_keeps_stays_an_alert_when_pressed(
 
     assert answer and "Recorded: Comment removed" in answer["text"]
     assert "misuse logged" in alert.plain and "Category:" not in alert.plain
+
+
+async def test_a_ban_begun_under_the_record_shows_on_the_record(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "offensive")
+    [record, *_] = await bot.say(HEAD, "/incident 1")
+    await bot.press(HEAD, record, "Acknowledge")
+
+    await bot.press(HEAD, record, "User banned")
+    [why] = await bot.say(HEAD, "Troll Account")
+    await bot.press(HEAD, why, 0)  # the incident's category as the reason
+
+    assert "Troll Account" in record.plain and "User banned" not in labels(record)
