@@ -162,7 +162,7 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
     MAX_PROBLEMS problems are printed, then a count. Removing more than a fifth of the
     register needs --allow-mass-removal as well as --yes.
     """
-    from bot.register import PendingImport, RegisterService
+    from bot.register import PendingImport
     from bot.register_import import preview_sections
     from bot.services import Services
     from bot.records.audit import SYSTEM
@@ -177,7 +177,7 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
         return 1
     services = Services.open(config, Clock())
     try:
-        register = RegisterService(services)
+        register = services.register
         parsed, preview = register.prepare_import(SYSTEM, data)
         problems = [f"File refused: {problem}" for problem in parsed.fatal] + [
             f"Rejected line {row.line_no}{f' (pupil {row.pupil_id})' if row.pupil_id else ''}: {row.reason}"

@@ -19,7 +19,6 @@ from bot.records.applications import Application, Child, Event, Prompt, PromptKi
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from storage.applications import ApplicationRepository
 
 MAX_PARENT = 100
 MAX_RELATIONSHIP = 40
@@ -211,9 +210,9 @@ def join_backoff(attempts: int) -> timedelta:
 class Applications:
     """Every step of an application, each stored and audited before anyone is told."""
 
-    def __init__(self, services: Services, repo: ApplicationRepository) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.repo = repo
+        self.repo = services.applications
 
     @property
     def _now(self) -> datetime:

@@ -231,12 +231,12 @@ async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
 
 def seed_demo_data(app: Any) -> None:
     """Staff names and sample pupils, so lists read naturally and a consent check works straight away."""
-    from bot.register import PendingImport, RegisterService
+    from bot.register import PendingImport
 
     services = app.bot_data["runtime"].services
     for persona in PERSONAS.values():  # as if everyone had already said hello to the bot
         services.staff.remember_name(persona.user_id, f"{persona.first_name} {persona.last_name}")
-    register = RegisterService(services)
+    register = services.register
     parsed, preview = register.prepare_import(0, SAMPLE_REGISTER.encode())
     assert preview is not None
     register.commit_import(0, PendingImport(parsed, preview))

@@ -1,4 +1,4 @@
-"""The bot's domain services for one data folder, wired once at start-up.
+"""The bot's repositories and domain services for one data folder, wired once at start-up.
 
 Nothing here knows about Telegram: handlers call these and render the results.
 """
@@ -6,14 +6,21 @@ Nothing here knows about Telegram: handlers call these and render the results.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from bot.applications import Applications
 from bot.clock import Clock
 from bot.config import Config
-from bot.roles import Role
-from storage.atomic import DamagedDataFile, DiskWriteFailed, UnstorableValue
+from bot.incidents import IncidentLog
+from bot.moderation import Moderation
+from bot.photo_check import PhotoChecks
 from bot.records.audit import SYSTEM, AuditEntry
+from bot.register import RegisterService
+from bot.roles import Role
+from bot.staff import StaffAccess
+from storage.applications import ApplicationRepository
+from storage.atomic import DamagedDataFile, DiskWriteFailed, UnstorableValue
 from storage.consents import ConsentRepository
 from storage.database import Database
 from storage.incidents import IncidentRepository
@@ -22,9 +29,20 @@ from storage.outbox import OutboxRepository
 from storage.staff import StaffRepository
 
 
-
 @dataclass
 class Services:
+    """Everything the handlers and the shell reach, built once here and nowhere else.
+
+    Two kinds of member, named one way each:
+    - a repository (storage/, one per data file) is named after its file, which is named after
+      what it keeps: `staff`, `outbox`, `consents`, `incidents`, `moderation`, `applications`;
+    - a domain service (bot/, the rules) is named after the job it does, never after a file:
+      `staff_access`, `register`, `photo_checks`, `incident_log`, `moderation_duty`,
+      `application_desk`.
+    Handlers call the domain services; the repositories are for the services, the shell
+    (delivery reads the outbox) and tests that look at what is on disk.
+    """
+
     config: Config
     clock: Clock
     db: Database
@@ -33,6 +51,21 @@ class Services:
     moderation: ModerationRepository
     consents: ConsentRepository
     incidents: IncidentRepository
+    applications: ApplicationRepository
+    staff_access: StaffAccess = field(init=False, repr=False)
+    register: RegisterService = field(init=False, repr=False)
+    photo_checks: PhotoChecks = field(init=False, repr=False)
+    incident_log: IncidentLog = field(init=False, repr=False)
+    moderation_duty: Moderation = field(init=False, repr=False)
+    application_desk: Applications = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.staff_access = StaffAccess(self)
+        self.register = RegisterService(self)
+        self.photo_checks = PhotoChecks(self)
+        self.incident_log = IncidentLog(self)
+        self.moderation_duty = Moderation(self)
+        self.application_desk = Applications(self)
 
     @classmethod
     def open(cls, config: Config, clock: Clock) -> Services:
@@ -47,6 +80,7 @@ class Services:
                 moderation=ModerationRepository(db.file("moderation")),
                 consents=ConsentRepository(db.file("consents")),
                 incidents=IncidentRepository(db.file("incidents"), db.evidence_dir, db.health),
+                applications=ApplicationRepository(db.file("applications")),
             )
             services.check_records()
             services.staff.seed(config_roles(config), clock.now())
@@ -60,10 +94,7 @@ class Services:
 
         Without this a damaged record would surface later as a crash in the middle of an alert.
         """
-        from storage.applications import ApplicationRepository
-
         far = datetime.max.replace(tzinfo=UTC)
-        applications = ApplicationRepository(self.db.file("applications"))
 
         def every(name: str, table: str, get: Callable[[int], object]) -> list[object]:
             return [get(doc.doc_id) for doc in self.db.file(name).table(table).all()]
@@ -83,9 +114,9 @@ class Services:
                 self.moderation.tracking_since(),
             ),
             "applications": lambda: (
-                every("applications", "applications", applications.get),
-                [applications.events(n) for n in {d["number"] for d in self.db.file("applications").table("events")}],
-                [applications.prompt_for(u) for u in {d["user_id"] for d in self.db.file("applications").table("prompts")}],
+                every("applications", "applications", self.applications.get),
+                [self.applications.events(n) for n in {d["number"] for d in self.db.file("applications").table("events")}],
+                [self.applications.prompt_for(u) for u in {d["user_id"] for d in self.db.file("applications").table("prompts")}],
             ),
         }
         for name, read in reads.items():

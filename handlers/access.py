@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.clock import show_time
 from bot.numbers import TELEGRAM_USER_ID_MAX, parse_user_id
 from bot.roles import GRANTABLE, PERMISSIONS, Permission, Role, parse_role
-from bot.staff import AccessChange, RequestState, StaffAccess
+from bot.staff import AccessChange, RequestState
 from bot.shell.callbacks import pack
 from handlers.common import (
     Actor,
@@ -96,7 +96,7 @@ async def grant(update: Update, context: Context, actor: Actor) -> None:
         return
     rt = runtime(context)
     opened = await opened_bot(context, target)
-    result = StaffAccess(rt.services).grant(actor.user_id, target, role, opened_bot=opened)
+    result = rt.services.staff_access.grant(actor.user_id, target, role, opened_bot=opened)
     await _after_change(update, context, result, pack("acc", "gr", target, role.value), "Yes, grant")
 
 
@@ -108,7 +108,7 @@ async def revoke(update: Update, context: Context, actor: Actor) -> None:
     if target is None:
         await reply(update, _not_an_id(arg, REVOKE_USAGE) if arg else REVOKE_USAGE)
         return
-    result = StaffAccess(runtime(context).services).revoke(actor.user_id, target)
+    result = runtime(context).services.staff_access.revoke(actor.user_id, target)
     await _after_change(update, context, result, pack("acc", "rv", target), "Yes, remove access")
 
 
@@ -118,7 +118,7 @@ async def confirm_change(update: Update, context: Context) -> None:
     target = press.number if press else None
     if press is None or target is None:
         return
-    access = StaffAccess(runtime(context).services)
+    access = runtime(context).services.staff_access
     role = parse_role(press.callback.args[1]) if len(press.callback.args) > 1 else None
     if press.callback.action == "gr" and role is not None:
         result = access.grant(press.actor.user_id, target, role, confirmed=True)
@@ -239,7 +239,7 @@ async def request_access(update: Update, context: Context) -> None:
     if rt.services.staff.role_of(user.id) is not None:
         await answer(update, "You already have access. Send /help.")
         return
-    outcome = StaffAccess(rt.services).request_access(
+    outcome = rt.services.staff_access.request_access(
         user.id, user.full_name, user.username or "", await in_parents_group(context, user.id)
     )
     if outcome.state is not RequestState.NEW:
@@ -290,7 +290,7 @@ async def decide_request(update: Update, context: Context) -> None:
         decider = rt.services.staff.get(last.decided_by) if last else None
         await answer(update, f"Already decided by {decider.name if decider else 'someone else'}.")
         return
-    access = StaffAccess(rt.services)
+    access = rt.services.staff_access
     role = parse_role(callback.args[1]) if len(callback.args) > 1 else None
     if callback.action in ("ok", "yes") and role not in (Role.ADMIN, Role.OFFICE):
         await answer(update, "This button has expired.")

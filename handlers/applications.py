@@ -73,7 +73,6 @@ from bot.shell.delivery import retry_wait
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, page_of, utf16_len
 from bot.shell.ticker import Runtime, TimedWork, runtime
-from storage.applications import ApplicationRepository
 from bot.records.outbox import Buttons
 
 log = logging.getLogger(__name__)
@@ -95,10 +94,6 @@ RELATIONSHIPS = ("Mother", "Father", "Carer", "Grandparent")
 DRAFT = "application_form"
 MATCHES = "application_matches"  # (name as typed, pupil ids offered as buttons)
 JOINS = "application_joins"
-
-
-def applications(services: Services) -> Applications:
-    return Applications(services, ApplicationRepository(services.db.file("applications")))
 
 
 # ---- messages: every text this capability sends is built here, escaped here -------------
@@ -159,7 +154,7 @@ def card_text(services: Services, application: Application) -> str:
             "nothing the school wrote on that form (Telegram username, phone) matches this Telegram account."
         )
     if a.previous:
-        earlier = applications(services).get(a.previous)
+        earlier = services.application_desk.get(a.previous)
         lines.append(f"Applied before: #{a.previous}" + (f" ({earlier.status.value})" if earlier else ""))
     lines.append(f"Received {_when(services, a.submitted_at or a.created_at)}")
     if a.status in (Status.APPROVED, Status.REJECTED) and a.decided_at:
@@ -283,7 +278,7 @@ def form_summary(services: Services, form: PaperForm) -> str:
 def _history_text(services: Services, application: Application) -> str:
     """The card and as much recent history as fits in one message (measured as Telegram does)."""
     card = card_text(services, application)
-    events = applications(services).history(application.number)
+    events = services.application_desk.history(application.number)
     lines = [f"• {_when(services, e.at)}: {h(clip_text(e.text, 300))}" for e in events]
     room = MAX_TEXT - utf16_len(card) - len("\n\nHistory\n")
     kept: list[str] = []
@@ -329,7 +324,7 @@ def announce(rt: Runtime, application: Application) -> None:
             outcome_for_recorder(rt.services, application),
             needs=Permission.RECORD_APPLICATION,  # a recorder revoked since is no longer told
         )
-    applications(rt.services).outcome_told(n)
+    rt.services.application_desk.outcome_told(n)
 
 
 # ---- /apply: recording a paper form --------------------------------------------------------
@@ -543,7 +538,7 @@ async def submit(update: Update, context: Context) -> str | int:
     await answer(update)
     rt = runtime(context)
     try:
-        filed = applications(rt.services).record_paper(_draft(context), actor.user_id, actor.name)
+        filed = rt.services.application_desk.record_paper(_draft(context), actor.user_id, actor.name)
     except Invalid as problem:
         await show(update, h(problem))
         return CONFIRM
@@ -604,7 +599,7 @@ async def join_request(update: Update, context: Context) -> None:
     if request is None or not group or request.chat.id != group:
         return  # not the parents' group: not ours to decide
     user = request.from_user
-    joined = applications(rt.services).receive_join_request(user.id, user.full_name, user.username or "", request.chat.id)
+    joined = rt.services.application_desk.receive_join_request(user.id, user.full_name, user.username or "", request.chat.id)
     application = joined.application
     n = application.number
     # Telegram lets the bot write to a join requester through user_chat_id while the request is pending.
@@ -624,7 +619,7 @@ async def applicant_conduct(update: Update, context: Context) -> None:
     if user is None or callback is None or number is None:
         return
     rt = runtime(context)
-    filed = applications(rt.services).applicant_conduct(number, user.id, agrees=callback.action == "yes")
+    filed = rt.services.application_desk.applicant_conduct(number, user.id, agrees=callback.action == "yes")
     if filed is None:
         rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not theirs")
         await answer(update, "This button is no longer active.")
@@ -664,7 +659,7 @@ class SharedOwnContact(filters.MessageFilter):
         user, contact = message.from_user, message.contact
         if user is None or contact is None or contact.user_id != user.id:
             return False
-        return applications(self.services).open_for_applicant(user.id) is not None
+        return self.services.application_desk.open_for_applicant(user.id) is not None
 
 
 async def shared_contact(update: Update, context: Context) -> None:
@@ -673,7 +668,7 @@ async def shared_contact(update: Update, context: Context) -> None:
     if message is None or message.contact is None or update.effective_user is None:
         return
     rt = runtime(context)
-    filed = applications(rt.services).applicant_phone(update.effective_user.id, message.contact.phone_number)
+    filed = rt.services.application_desk.applicant_phone(update.effective_user.id, message.contact.phone_number)
     if filed is None:
         return
     _after_filing(rt, filed)
@@ -693,7 +688,7 @@ class AwaitedText(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        return user is not None and applications(self.services).wants_text(user.id)
+        return user is not None and self.services.application_desk.wants_text(user.id)
 
 
 async def typed_text(update: Update, context: Context) -> None:
@@ -702,7 +697,7 @@ async def typed_text(update: Update, context: Context) -> None:
     if user is None:
         return
     rt = runtime(context)
-    apps = applications(rt.services)
+    apps = rt.services.application_desk
     prompt = apps.awaiting(user.id)
     try:
         if prompt is not None and prompt.kind in (PromptKind.REASON, PromptKind.QUESTION):
@@ -731,7 +726,7 @@ async def _applicant_typed(update: Update, context: Context) -> None:
     user = update.effective_user
     assert user is not None
     rt = runtime(context)
-    apps = applications(rt.services)
+    apps = rt.services.application_desk
     application = apps.applicant_children(user.id, _text(update))
     if application is not None:
         await reply(update, ask_conduct_text(rt.services), conduct_buttons(application.number))
@@ -745,7 +740,7 @@ async def _applicant_typed(update: Update, context: Context) -> None:
 async def _answer_typed(update: Update, context: Context) -> None:
     rt = runtime(context)
     assert update.effective_user is not None
-    answered = applications(rt.services).answer(update.effective_user.id, _text(update))
+    answered = rt.services.application_desk.answer(update.effective_user.id, _text(update))
     if answered is None:
         return
     application, asker = answered
@@ -768,7 +763,7 @@ async def _preview(update: Update, context: Context) -> None:
     if actor is None:
         return
     rt = runtime(context)
-    apps = applications(rt.services)
+    apps = rt.services.application_desk
     prompt = apps.draft(actor.user_id, _text(update))
     if prompt is None:
         return
@@ -793,7 +788,7 @@ async def send_press(update: Update, context: Context) -> None:
     if press is None or number is None:
         return
     rt = runtime(context)
-    prompt = applications(rt.services).ready_to_send(press.actor.user_id, number)
+    prompt = rt.services.application_desk.ready_to_send(press.actor.user_id, number)
     if prompt is None:  # sent already (a double tap), cancelled, or the few minutes ran out
         await answer(update, "Nothing to send: it was sent already, cancelled, or the time ran out.")
         return
@@ -810,7 +805,7 @@ async def redo_press(update: Update, context: Context) -> None:
     number = press.number if press else None
     if press is None or number is None:
         return
-    prompt = applications(runtime(context).services).retype(press.actor.user_id, number)
+    prompt = runtime(context).services.application_desk.retype(press.actor.user_id, number)
     await answer(update)
     if prompt is None:
         await show(update, "Not sent.")
@@ -825,7 +820,7 @@ async def redo_press(update: Update, context: Context) -> None:
 
 async def _send_reason(update: Update, rt: Runtime, actor: Actor, prompt: Prompt) -> None:
     number = prompt.number
-    application = applications(rt.services).give_reason(number, actor.user_id, prompt.draft)
+    application = rt.services.application_desk.give_reason(number, actor.user_id, prompt.draft)
     if application is None:
         await show(update, "That application's outcome has already been sent.")
         return
@@ -836,7 +831,7 @@ async def _send_reason(update: Update, rt: Runtime, actor: Actor, prompt: Prompt
 
 async def _send_question(update: Update, rt: Runtime, actor: Actor, prompt: Prompt) -> None:
     number = prompt.number
-    application = applications(rt.services).ask(number, actor.user_id, actor.name, prompt.draft)
+    application = rt.services.application_desk.ask(number, actor.user_id, actor.name, prompt.draft)
     if application is None:
         await show(update, f"Application #{number} has already been decided; the question was not sent.")
         return
@@ -886,7 +881,7 @@ async def decide(update: Update, context: Context) -> None:
     if actor is None or number is None:
         return
     rt = runtime(context)
-    decision = applications(rt.services).decide(number, actor.user_id, actor.name, approve)
+    decision = rt.services.application_desk.decide(number, actor.user_id, actor.name, approve)
     application = decision.application
     if not decision.won or application is None:
         rt.services.audit(actor.user_id, action, f"application {number}", outcome="refused: already decided")
@@ -913,7 +908,7 @@ async def skip_reason(update: Update, context: Context) -> None:
     if press is None or number is None:
         return
     rt = runtime(context)
-    application = applications(rt.services).skip_reason(number, press.actor.user_id)
+    application = rt.services.application_desk.skip_reason(number, press.actor.user_id)
     if application is None:
         await answer(update, "This button is no longer active.")
         return
@@ -931,7 +926,7 @@ async def ask_press(update: Update, context: Context) -> None:
         return
     actor = press.actor
     rt = runtime(context)
-    apps = applications(rt.services)
+    apps = rt.services.application_desk
     current = apps.get(number)
     if current is not None and not current.applicant_id and set(current.recorded_by) <= {actor.user_id}:
         await answer(update, "There is nobody to relay a question to: you recorded this form yourself.")
@@ -953,7 +948,7 @@ async def drop_question(update: Update, context: Context) -> None:
     actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
     if actor is None:
         return
-    applications(runtime(context).services).drop_prompt(actor.user_id)
+    runtime(context).services.application_desk.drop_prompt(actor.user_id)
     await answer(update)
     await show(update, "No question sent.")
 
@@ -968,7 +963,7 @@ async def show_pending(update: Update, context: Context, actor: Actor, number: i
     now = services.clock.now()
     lines = []
     leader = allows(actor.role, Permission.DECIDE_APPLICATIONS)
-    for a in applications(services).open_applications():
+    for a in services.application_desk.open_applications():
         if not leader and actor.user_id not in a.recorded_by:
             continue  # office staff and admins see the forms they recorded; the rest is for SLT
         if a.status is Status.PENDING:
@@ -1000,7 +995,7 @@ async def show_application(update: Update, context: Context, actor: Actor) -> No
     if number is None:
         await reply(update, "Usage: <code>/application N</code>, where N is a number from /pending.")
         return
-    application = applications(rt.services).get(number)
+    application = rt.services.application_desk.get(number)
     if application is None:
         await reply(update, f"There is no application #{number}. /pending lists the ones waiting.")
         return
@@ -1036,7 +1031,7 @@ class JoinRequests:
     async def flush(self) -> datetime | None:
         """Send every decision that is due; return when the next retry is due."""
         async with self._lock:
-            apps = applications(self.services)
+            apps = self.services.application_desk
             for application in apps.joins_due():
                 await self._send(apps, application)
             return apps.next_join()
@@ -1070,7 +1065,7 @@ def chasing_work(rt: Runtime, joins: JoinRequests) -> TimedWork:
 
     async def work(now: datetime) -> datetime | None:
         following = await joins.flush()
-        apps = applications(rt.services)
+        apps = rt.services.application_desk
         for chase in apps.chases_due():
             _chase(rt, chase)
             apps.chased(chase)

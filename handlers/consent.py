@@ -74,11 +74,11 @@ KEEP_OPEN = 20  # questions and reports per person whose buttons still work
 
 
 def service(context: Context) -> RegisterService:
-    return RegisterService(runtime(context).services)
+    return runtime(context).services.register
 
 
 def photo_checks(context: Context) -> PhotoChecks:
-    return PhotoChecks(runtime(context).services)
+    return runtime(context).services.photo_checks
 
 
 def remember(context: Context, store: str, value: object) -> int:
@@ -422,7 +422,7 @@ def expiry_reminder_work(rt: Runtime) -> TimedWork:
     """Once a year, before the consent year ends, remind office and Head which consents end soon."""
 
     async def work(now: datetime) -> datetime:
-        register = RegisterService(rt.services)
+        register = rt.services.register
         tz = rt.services.config.school.timezone
         day = register.expiry_reminder_day(local_day(now, tz).year)
         if day <= local_day(now, tz) <= day + timedelta(days=14) and now >= local_moment(day, REMINDER_TIME, tz):

@@ -380,7 +380,7 @@ def _tz(rt: Runtime) -> ZoneInfo:
 
 
 def _log(context: Context) -> IncidentLog:
-    return IncidentLog(runtime(context).services)
+    return runtime(context).services.incident_log
 
 
 async def _say(update: Update, text: str, buttons: Buttons = ()) -> None:
@@ -649,7 +649,7 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     if actor is None or callback is None or not callback.args:
         return ConversationHandler.END
     rt = runtime(context)
-    incidents = IncidentLog(rt.services)
+    incidents = rt.services.incident_log
     draft_id = callback.args[0]
     existing = incidents.by_draft(draft_id)
     if existing is not None:
@@ -842,7 +842,7 @@ async def _settled(update: Update, context: Context, result: ActionResult, done_
             text = f"Already acknowledged by {incident.acknowledged_name}, {when}."
         await answer(update, text)
     else:
-        refresh(rt, IncidentLog(rt.services), result.incident.number)
+        refresh(rt, rt.services.incident_log, result.incident.number)
         await answer(update, done_text)
 
 
@@ -867,7 +867,7 @@ def _pressed_record(update: Update, rt: Runtime, actor: Actor, number: int) -> M
 
 def _record_view(rt: Runtime, number: int) -> tuple[str, Buttons] | None:
     """The record as it now stands: its last part (a long record is sent in parts) and its buttons."""
-    incidents = IncidentLog(rt.services)
+    incidents = rt.services.incident_log
     incident = incidents.get(number)
     if incident is None:
         return None
@@ -1122,7 +1122,7 @@ async def ban_over(update: Update, context: Context) -> None:
 async def show_incidents(update: Update, context: Context, actor: Actor, number: int) -> None:
     """/incidents: open ones first, a page at a time."""
     rt = runtime(context)
-    incidents = IncidentLog(rt.services).listing(actor.user_id)
+    incidents = rt.services.incident_log.listing(actor.user_id)
     if not incidents:
         await show(update, "No incidents have been logged.")
         return
@@ -1144,7 +1144,7 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
     if number is None:
         await reply(update, "Usage: <code>/incident 42</code> or <code>/incident INC-0042</code>. /incidents lists them.")
         return
-    incidents = IncidentLog(rt.services)
+    incidents = rt.services.incident_log
     incident = incidents.view(number, actor.user_id)
     if incident is None:
         await reply(update, f"There is no incident INC-{number:04d}.")
@@ -1194,7 +1194,7 @@ async def acknowledge_from_record(update: Update, context: Context) -> None:
 async def show_bans(update: Update, context: Context, actor: Actor, number: int) -> None:
     """/bans: the ban register, newest first, a page at a time."""
     rt = runtime(context)
-    bans = IncidentLog(rt.services).bans(actor.user_id)
+    bans = rt.services.incident_log.bans(actor.user_id)
     if not bans:
         await show(update, "The ban register is empty.")
         return
@@ -1210,7 +1210,7 @@ list_bans, bans_page = paged(Permission.VIEW_INCIDENTS, "list bans", show_bans)
 async def export(update: Update, context: Context, actor: Actor) -> None:
     """/export: every incident as a CSV file."""
     rt = runtime(context)
-    count, table = IncidentLog(rt.services).export_csv(actor.user_id)
+    count, table = rt.services.incident_log.export_csv(actor.user_id)
     chat = update.effective_chat
     assert chat is not None
     now = rt.services.clock.now()
@@ -1272,7 +1272,7 @@ def escalation_work(rt: Runtime) -> Callable[[datetime], Awaitable[datetime | No
     """Re-pings, fallback and the unreachable warning, all derived from what incidents store."""
 
     async def work(now: datetime) -> datetime | None:
-        incidents = IncidentLog(rt.services)
+        incidents = rt.services.incident_log
         for incident in incidents.needing_alert():
             raise_alert(rt, incidents, incident)
         for ping in incidents.due_pings(now):

@@ -78,7 +78,7 @@ async def rota(update: Update, context: Context, actor: Actor) -> None:
     """Shows who is on duty today and this week; SLT and the Head can change it from here."""
     text = command_args(context)
     rt = runtime(context)
-    moderation = Moderation(rt.services)
+    moderation = rt.services.moderation_duty
     if not text:
         await send_long(update, render_rota(rt.services, moderation, actor), rota_buttons(actor))
         return
@@ -105,7 +105,7 @@ async def checked(update: Update, context: Context, actor: Actor) -> None:
         await reply(update, CHECKED_USAGE)
         return
     rt = runtime(context)
-    moderation = Moderation(rt.services)
+    moderation = rt.services.moderation_duty
     result = moderation.check(actor.user_id, moderation.today(), outcome)
     _after_check(rt, moderation, result)
     await reply(update, render_check_answer(rt.services, result, outcome), _log_button(outcome))
@@ -126,7 +126,7 @@ async def nudge_button(update: Update, context: Context) -> None:
         return
     outcome = FINE if callback.action == "ok" else PROBLEM
     rt = runtime(context)
-    moderation = Moderation(rt.services)
+    moderation = rt.services.moderation_duty
     result = moderation.check(actor.user_id, day, outcome)
     _after_check(rt, moderation, result)
     await answer(update, render_check_alert(rt.services, result))
@@ -145,7 +145,7 @@ async def remind_button(update: Update, context: Context) -> None:
         await answer(update, "This button has expired.")
         return
     rt = runtime(context)
-    outcome = Moderation(rt.services).remind_later(actor.user_id, day)
+    outcome = rt.services.moderation_duty.remind_later(actor.user_id, day)
     if isinstance(outcome, Reminder):
         tz = rt.services.config.school.timezone
         await answer(update, f"OK, I'll remind you at {outcome.due_at.astimezone(tz):%H:%M}.")
@@ -160,7 +160,7 @@ async def rota_button(update: Update, context: Context) -> None:
     if actor is None or callback is None or not callback.args:
         return
     rt = runtime(context)
-    moderation = Moderation(rt.services)
+    moderation = rt.services.moderation_duty
     kind = {k.value: k for k in (RotaKind.DAILY, RotaKind.WEEKLY, RotaKind.EVERYONE)}.get(callback.args[0])
     if kind is None:
         await answer(update, "This button has expired.")
@@ -180,7 +180,7 @@ async def rota_button(update: Update, context: Context) -> None:
 async def show_history(update: Update, context: Context, actor: Actor, number: int) -> None:
     """The last 30 days of page moderation: on time, late, missed, by whom."""
     rt = runtime(context)
-    moderation = Moderation(rt.services)
+    moderation = rt.services.moderation_duty
     results = moderation.history(HISTORY_DAYS)
     text, buttons = render_history(rt.services, results, moderation.compliance(results), number)
     await show(update, text, buttons)
@@ -220,7 +220,7 @@ def timed_work(rt: Runtime) -> TimedWork:
     """The ticker's moderation work: nudges, reminders, the deadline alert, the weekly digest."""
 
     async def work(now: datetime) -> datetime | None:
-        moderation = Moderation(rt.services)
+        moderation = rt.services.moderation_duty
         due = moderation.due(now)
         if due.nudge:
             _send_nudge(rt, due.nudge)
@@ -252,7 +252,7 @@ def _send_nudge(rt: Runtime, due: NudgeDue) -> None:
 def _send_reminder(rt: Runtime, reminder: Reminder) -> None:
     day = reminder.day
     record = rt.services.moderation.day(day)
-    on_duty = record.on_duty if record else Moderation(rt.services).duty(day).admins
+    on_duty = record.on_duty if record else rt.services.moderation_duty.duty(day).admins
     text = "⏰ <b>Reminder</b>\n" + render_nudge(rt.services, day, on_duty, late=False)
     rt.delivery.post(
         f"nudge:{day}:{reminder.user_id}:remind:{int(reminder.due_at.timestamp())}",
@@ -525,7 +525,7 @@ def render_digest(services: Services, due: DigestDue) -> str:
 
 
 def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
-    Moderation(rt.services).start_tracking()
+    rt.services.moderation_duty.start_tracking()
     rt.ticker.add("moderation", timed_work(rt))
     application.add_handler(CommandHandler("rota", rota))
     application.add_handler(CommandHandler("checked", checked))

@@ -36,7 +36,7 @@ Post = Callable[[str, int, str], object]
 
 
 def service(context: Context) -> RegisterService:
-    return RegisterService(runtime(context).services)
+    return runtime(context).services.register
 
 
 def split_message(lines: Sequence[str], reserve: int = 0) -> list[str]:

@@ -161,7 +161,7 @@ async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[st
 def generate_year(data_dir: Path, config: Any, now: datetime, people: dict[str, int], quick: bool = False) -> dict[str, int]:
     """Fill a data folder with a year of data; returns what was made, for the table's caption."""
     from bot.clock import FakeClock
-    from bot.register import PendingImport, RegisterService
+    from bot.register import PendingImport
     from bot.services import Services
 
     scale = 10 if quick else 1
@@ -174,7 +174,7 @@ def generate_year(data_dir: Path, config: Any, now: datetime, people: dict[str, 
     }
     services = Services.open(config, FakeClock(now))
     try:
-        register = RegisterService(services)
+        register = services.register
         parsed, preview = register.prepare_import(0, register_csv(sizes["pupils"]).encode())
         assert preview is not None, parsed.fatal
         register.commit_import(0, PendingImport(parsed, preview))

@@ -11,7 +11,6 @@ from bot.applications import PaperForm
 from bot.records.applications import Child, Status
 from bot.config import Config
 from bot.consent import Pupil
-from handlers.applications import applications
 from tests.conftest import ADMIN, DEPUTY, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness, make_config
 
 GROUP = -100123
@@ -131,10 +130,10 @@ async def test_a_form_without_the_signed_code_of_conduct_cannot_be_submitted(sch
     assert [label for label, _ in question.buttons] == ["Yes, signed", "Cancel"]
     await school.press(OFFICE, question, "Cancel")
     assert "nothing was saved" in question.plain
-    assert applications(school.services).get(1) is None
+    assert school.services.application_desk.get(1) is None
     assert not cards(school, SLT)
     with pytest.raises(ValueError, match="policy 2.2"):
-        applications(school.services).record_paper(
+        school.services.application_desk.record_paper(
             PaperForm("Jo Bloggs", "Father", [Child("Noah", "P003")], conduct_signed=False), OFFICE, "Olive Office"
         )
 
@@ -158,7 +157,7 @@ async def test_long_answers_are_refused_kindly_and_the_form_can_be_cancelled_or_
     assert "didn't understand" in after.plain  # the form is gone: the text is not taken as an answer
     [stranger] = await school.say(STRANGER, "/apply")
     assert "only for staff" in stranger.plain
-    assert applications(school.services).open_applications() == []
+    assert school.services.application_desk.open_applications() == []
 
 
 async def test_a_join_request_becomes_an_application_and_approval_lets_the_parent_in(school: BotHarness) -> None:
@@ -199,7 +198,7 @@ async def test_join_requests_to_other_groups_are_ignored(school: BotHarness) -> 
     school.emu.join_request(PARENT, -100999)
     await school.settle()
     assert school.emu.messages_to(PARENT) == []
-    assert applications(school.services).open_applications() == []
+    assert school.services.application_desk.open_applications() == []
     assert school.emu.join_requests[(-100999, PARENT)] == "pending"
 
 
@@ -212,7 +211,7 @@ async def test_two_leaders_pressing_at_the_same_moment_make_exactly_one_decision
     await school.settle()
     assert school.emu.callback_answer(first)["text"] == "Approved."
     assert school.emu.callback_answer(second)["text"] == "Already decided by Sam Leader."
-    assert applications(school.services).get(1).status is Status.APPROVED
+    assert school.services.application_desk.get(1).status is Status.APPROVED
     for leader in LEADERS:
         copy = card(school, leader)
         assert "Approved by Sam Leader" in copy.plain and not copy.buttons
@@ -232,7 +231,7 @@ async def test_admins_office_and_strangers_cannot_decide(school: BotHarness) -> 
             answer = await school.press(person, copy, data=data)
             if person != STRANGER or tap == 0:  # a stranger is answered once per window (flood limit)
                 assert answer and expected in answer["text"]
-    assert applications(school.services).get(1).status is Status.PENDING
+    assert school.services.application_desk.get(1).status is Status.PENDING
     assert [label for label, _ in card(school, HEAD).buttons] == ["Approve", "Reject", "Ask for information"]
     refused = [e for e in school.audit() if e.action in ("approve application", "reject application") and e.outcome.startswith("refused")]
     assert {e.actor_id for e in refused} == {ADMIN, OFFICE, STRANGER}
@@ -298,7 +297,7 @@ async def test_a_join_request_someone_already_handled_counts_as_done(school: Bot
     await school.press(SLT, card(school, SLT), "Approve")
     [refusal] = [r for r in school.emu.refusals if "HIDE_REQUESTER_MISSING" in r.description]
     school.emu.refusals.remove(refusal)  # Telegram's answer for a request that is no longer there
-    assert applications(school.services).get(1).join_action == ""
+    assert school.services.application_desk.get(1).join_action == ""
     await school.advance(minutes=30)
     assert len(join_calls(school, "approveChatJoinRequest")) == 1
     [entry] = [e for e in school.audit() if e.action == "approve join request"]
@@ -346,7 +345,7 @@ async def test_asking_for_information_reaches_the_applicant_and_their_answer_com
     [thanks] = await school.say(PARENT, "Year 3, with Mrs <Brown>")
     assert "passed your answer" in thanks.plain
     assert "replied:\nYear 3, with Mrs <Brown>" in school.last(DEPUTY).plain
-    assert applications(school.services).get(1).status is Status.PENDING
+    assert school.services.application_desk.get(1).status is Status.PENDING
 
     [history] = await school.say(SLT, "/application 1")
     assert "Derek Deputy asked: Which class is your child in?" in history.plain
@@ -376,7 +375,7 @@ async def test_a_repeat_by_the_same_person_is_linked_not_duplicated(school: BotH
     await record_form(school)
     done = await record_form(school, by=ADMIN, parent="jo  bloggs", ref="F-99")
     assert "same parent as application #1" in done.plain
-    assert applications(school.services).get(2) is None
+    assert school.services.application_desk.get(2) is None
     assert len(cards(school, SLT)) == 1
     assert "recorded by Olive Office, Ada Admin" in card(school, SLT).plain  # every copy updated
     await school.press(SLT, card(school, SLT), "Approve")
@@ -388,7 +387,7 @@ async def test_a_repeat_by_the_same_person_is_linked_not_duplicated(school: BotH
     await school.settle()
     school.emu.join_request(PARENT2, GROUP)
     await school.settle()
-    assert len(applications(school.services).open_applications()) == 1
+    assert len(school.services.application_desk.open_applications()) == 1
     assert "child's full name" in school.last(PARENT2).plain
     assert any(e.detail == "repeat: linked" for e in school.audit())
 
@@ -398,7 +397,7 @@ async def test_a_join_request_from_the_parent_named_on_a_paper_form_joins_that_a
     school.emu.join_request(PARENT, GROUP)
     await school.settle()
     assert "with the senior leaders" in school.last(PARENT).plain
-    assert applications(school.services).get(2) is None
+    assert school.services.application_desk.get(2) is None
     assert "Telegram join request (@pat_parent)" in card(school, HEAD).plain
     await school.press(HEAD, card(school, HEAD), "Approve")
     assert school.emu.join_requests[(GROUP, PARENT)] == "approved"
@@ -418,7 +417,7 @@ async def test_only_the_applicant_can_answer_for_their_request(school: BotHarnes
     assert answer and "no longer active" in answer["text"]
     await school.press(PARENT, question, "I do not agree")
     assert "cannot go to the senior leaders" in question.plain
-    assert applications(school.services).get(1).status is Status.COLLECTING and not cards(school, SLT)
+    assert school.services.application_desk.get(1).status is Status.COLLECTING and not cards(school, SLT)
     [again] = await school.say(PARENT, "hello?")
     assert "Do you agree" in again.plain
     await school.press(PARENT, again, "I agree")
@@ -438,7 +437,7 @@ async def test_a_parent_who_does_not_answer_is_reminded_once(school: BotHarness)
 
 
 async def test_pending_lists_page_by_page_and_application_shows_history(school: BotHarness) -> None:
-    apps = applications(school.services)
+    apps = school.services.application_desk
     for n in range(12):
         filed = apps.record_paper(PaperForm(f"Parent {n} <&>", "Carer", [Child("Noah", "P003")], True, f"F-{n}"), OFFICE, "Olive Office")
         assert filed.application.number == n + 1
@@ -493,8 +492,8 @@ async def test_a_stranger_with_the_parents_name_is_kept_apart_from_the_vetted_fo
     school.emu.add_user(STRANGER_JO, "Jo", "Bloggs", started=False)
     await join_and_agree(school, STRANGER_JO, "Amelia Smith")
 
-    assert applications(school.services).get(1).applicant_id == 0, "the form is not given to a display name"
-    second = applications(school.services).get(2)
+    assert school.services.application_desk.get(1).applicant_id == 0, "the form is not given to a display name"
+    second = school.services.application_desk.get(2)
     assert second.status is Status.PENDING and second.same_name_as == 1
     for leader in LEADERS:
         assert "Same name as form #1 — verify before approving" in card(school, leader, 2).plain
@@ -516,7 +515,7 @@ async def test_a_form_recorded_after_a_same_name_join_request_marks_it_for_check
     await join_and_agree(school, STRANGER_JO, "Amelia Smith")
     done = await record_form(school)
     assert "Application #2 recorded" in done.plain, "not linked to the join request"
-    assert applications(school.services).get(1).same_name_as == 2
+    assert school.services.application_desk.get(1).same_name_as == 2
     assert "Same name as form #2 — verify before approving" in card(school, SLT, 1).plain
 
 
@@ -529,13 +528,13 @@ async def test_the_username_on_the_form_links_and_a_phone_links_only_when_shared
 
     share_contact(school, PARENT2, "+44 7700 900123", owner=STRANGER)  # somebody else's card: proves nothing
     await school.settle()
-    assert applications(school.services).get(2).status is Status.COLLECTING
+    assert school.services.application_desk.get(2).status is Status.COLLECTING
 
     share_contact(school, PARENT2, "+44 7700 900123")
     await school.settle()
     assert "with the senior leaders" in school.last(PARENT2).plain
-    assert applications(school.services).get(2).status is Status.LINKED
-    assert applications(school.services).get(1).applicant_id == PARENT2
+    assert school.services.application_desk.get(2).status is Status.LINKED
+    assert school.services.application_desk.get(1).applicant_id == PARENT2
     await school.press(HEAD, card(school, HEAD), "Approve")
     assert school.emu.join_requests[(GROUP, PARENT2)] == "approved"
     assert "has been approved" in school.last(PARENT2).plain
@@ -567,7 +566,7 @@ async def test_a_flood_of_taps_from_the_applicant_does_not_grow_the_history(scho
     for _ in range(30):
         school.emu.press(PARENT, question, data=no)
     await school.settle()
-    apps = applications(school.services)
+    apps = school.services.application_desk
     refusals = [e for e in apps.history(1) if "did not agree" in e.text]
     assert len(refusals) == 1
     audit_before = len(school.audit())
@@ -628,7 +627,7 @@ async def test_only_leaders_read_an_applications_history(school: BotHarness) -> 
 
 
 async def test_the_longest_application_card_reminder_and_history_reach_every_phone(school: BotHarness) -> None:
-    apps = applications(school.services)
+    apps = school.services.application_desk
     children = [Child("🦊" * 100) for _ in range(8)]  # every field at its longest; emoji count twice
     form = PaperForm("🐧" * 100, "🦉" * 40, children, True, "🐝" * 40, "@long_username_here_12345", "447700900123")
     for recorder in (OFFICE, ADMIN, SLT2, DEPUTY):

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Config
 from bot.consent import Pupil
-from bot.register import PendingImport, RegisterService
+from bot.register import PendingImport
 from tests.conftest import ADMIN, OFFICE, BotHarness, make_config
 
 PUPILS = [
@@ -153,7 +153,7 @@ async def test_a_numbered_list_and_a_caption_joined_with_and_are_read_name_by_na
 
 def load(bot: BotHarness, rows: str) -> None:
     header = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
-    register = RegisterService(bot.services)
+    register = bot.services.register
     parsed, preview = register.prepare_import(0, (header + rows).encode())
     assert preview is not None, parsed.fatal
     register.commit_import(0, PendingImport(parsed, preview), allow_mass_removal=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.register import PendingImport, RegisterService
+from bot.register import PendingImport
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness
 
 HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
@@ -21,7 +21,7 @@ REGISTER = HEADER + (
 
 
 def load(bot: BotHarness, csv: str = REGISTER) -> None:
-    register = RegisterService(bot.services)
+    register = bot.services.register
     parsed, preview = register.prepare_import(0, csv.encode())
     assert preview is not None, parsed.fatal
     register.commit_import(0, PendingImport(parsed, preview))

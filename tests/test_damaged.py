@@ -20,7 +20,6 @@ from bot.records.applications import Event
 from bot.clock import FakeClock
 from bot.consent import Pupil
 from bot.services import Services
-from storage.applications import ApplicationRepository
 from storage.atomic import DamagedDataFile
 from storage.database import Database
 from bot.records.incidents import Ban
@@ -56,7 +55,7 @@ def fill(data_dir: Path) -> None:
         services.outbox.enqueue(OutboxItem("k1", HEAD, "Hello", START, START))
         services.moderation.set_rota(services.moderation.rota())
         services.moderation.record_nudge(date(2026, 11, 25), (ADMIN,), START)
-        ApplicationRepository(services.db.file("applications")).add_event(Event(1, START, OFFICE, "Form recorded"))
+        services.applications.add_event(Event(1, START, OFFICE, "Form recorded"))
     finally:
         services.close()
     for name in Database.FILES:

@@ -96,8 +96,8 @@ CASES: dict[str, Case] = {
         bad=BIG,
     ),
     "applications": Case(
-        write=lambda s, v: _applications(s).add_event(Event(1, NOW, v, "Form recorded")),
-        look=lambda s: _applications(s).events(1),
+        write=lambda s, v: s.applications.add_event(Event(1, NOW, v, "Form recorded")),
+        look=lambda s: s.applications.events(1),
         good=OFFICE,
         bad=BIG,
     ),
@@ -119,12 +119,6 @@ PREPARE: dict[str, Callable[[Services], None]] = {
     "moderation": _prepare_nudge,
     "audit": lambda s: s.audit(HEAD, "staff list"),
 }
-
-
-def _applications(s: Services) -> Any:
-    from storage.applications import ApplicationRepository
-
-    return ApplicationRepository(s.db.file("applications"))
 
 
 def _disk_bytes(folder: Path) -> dict[str, str]:

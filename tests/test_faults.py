@@ -33,8 +33,7 @@ from bot.clock import FakeClock, local_moment
 from bot.config import Config
 from emulator import FaultPlan, SentMessage
 from bot.incidents import category
-from bot.register import PendingImport, RegisterService
-from handlers.applications import applications
+from bot.register import PendingImport
 from bot.shell.callbacks import pack
 from handlers.errors import SORRY
 from tests.conftest import (
@@ -124,7 +123,7 @@ def config(data_dir: Path) -> Config:
 
 @pytest.fixture
 async def school(bot: BotHarness) -> BotHarness:
-    register = RegisterService(bot.services)
+    register = bot.services.register
     parsed, preview = register.prepare_import(0, REGISTER.encode())
     assert preview is not None
     register.commit_import(0, PendingImport(parsed, preview))
@@ -500,7 +499,7 @@ async def test_two_school_days_through_a_flaky_network_deliver_everything_once(
     audit = bot.audit()
     opened = [e.target for e in audit if e.action == "incident opened"]
     assert sorted(opened) == sorted(set(opened)) and len(opened) == len(incidents)
-    apps = applications(bot.services)
+    apps = bot.services.application_desk
     assert [apps.get(n).status for n in (1, 2)] == [Status.REJECTED, Status.APPROVED]
     assert apps.get(3) is None, "one application per parent"
     decisions = [(e.actor_id, e.action) for e in audit if e.action.endswith(" application") and e.outcome == "ok" and e.action.split()[0] in ("approve", "reject")]
@@ -639,7 +638,7 @@ async def test_a_parent_agreeing_whose_answer_is_lost_still_reaches_every_leader
     await drain(bot)
     for leader in LEADERS:
         assert cards(bot, leader, 1), f"the card reached {leader}"
-    assert applications(bot.services).get(1).status is Status.PENDING
+    assert bot.services.application_desk.get(1).status is Status.PENDING
 
 
 async def test_a_decision_whose_answer_is_lost_still_shows_on_every_card(school: BotHarness) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.register import PendingImport, RegisterService
+from bot.register import PendingImport
 from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness
 
 HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
@@ -29,7 +29,7 @@ def csv(*rows: str) -> bytes:
 
 def load(bot: BotHarness, data: bytes) -> None:
     """The register as it stood before the test (loaded without the phone)."""
-    register = RegisterService(bot.services)
+    register = bot.services.register
     parsed, preview = register.prepare_import(0, data)
     assert preview is not None, parsed.fatal
     register.commit_import(0, PendingImport(parsed, preview))

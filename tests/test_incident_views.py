@@ -6,7 +6,6 @@ first, then the actions); lists and records of the longest names and reasons sti
 
 from __future__ import annotations
 
-from bot.incidents import IncidentLog
 from bot.shell.callbacks import pack
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, BotHarness
 from tests.test_incidents import alerts_to, labels, log_misuse, seed
@@ -31,14 +30,14 @@ async def test_a_head_who_lost_the_alert_acknowledges_and_acts_from_the_record(b
     answer = await bot.press(HEAD, record, "Comment removed")
     assert answer and "Recorded: Comment removed" in answer["text"]
 
-    IncidentLog(bot.services).close(1, "resolved", HEAD, "Helen Head")
+    bot.services.incident_log.close(1, "resolved", HEAD, "Helen Head")
     [closed, *_] = await bot.say(HEAD, "/incident 1")
     assert labels(closed) == []
 
 
 async def test_the_longest_record_and_ban_register_still_reach_the_phone(bot: BotHarness) -> None:
     seed(bot, 12, kind="outsider")
-    incidents = IncidentLog(bot.services)
+    incidents = bot.services.incident_log
     for number in range(1, 13):
         incidents.record_ban(number, "🦊" * 100, "🐧" * 200, ADMIN, "Ada Admin")  # emoji count twice
     [bans] = await bot.say(HEAD, "/bans")

@@ -14,7 +14,7 @@ import pytest
 from telegram.ext import ConversationHandler
 
 from bot.config import Config
-from bot.incidents import CATEGORIES, Draft, IncidentLog, Screenshot, category
+from bot.incidents import CATEGORIES, Draft, Screenshot, category
 from bot.shell.callbacks import pack
 from handlers.incidents import FLOW_TIMEOUT
 from bot.records.incidents import Incident
@@ -482,7 +482,7 @@ async def test_bot_stopped_before_sending_delivers_the_alert_once_after_restart(
 
 
 async def test_incident_saved_without_its_alert_queued_is_alerted_after_restart(bot: BotHarness) -> None:
-    incidents = IncidentLog(bot.services)
+    incidents = bot.services.incident_log
     shot = Screenshot(b"evidence", "AgACAgQAAxkBAAI999999", "AQAD999999", "document", "image/png", ".png", bot.clock.now())
     draft, _ = Draft("crashdraft", ADMIN, bot.clock.now(), category="pupil").add(shot)
     incidents.confirm(draft, "Ada Admin")  # the process died right after saving
@@ -635,7 +635,7 @@ async def patiently_log(bot: BotHarness, user: int, kind: str) -> str:
 
 def seed(bot: BotHarness, count: int, kind: str = "offensive") -> None:
     """Incidents logged earlier (straight through the domain: the flow has its own tests)."""
-    incidents = IncidentLog(bot.services)
+    incidents = bot.services.incident_log
     for n in range(count):
         file_id, unique_id = f"AgACAgQAAxkBAAI{800000 + n}", f"AQAD{800000 + n}"
         shot = Screenshot(screenshot_bytes(), file_id, unique_id, "photo", "image/jpeg", ".jpg", bot.clock.now())
@@ -647,7 +647,7 @@ def seed(bot: BotHarness, count: int, kind: str = "offensive") -> None:
 
 async def test_incidents_lists_open_ones_first_in_pages(bot: BotHarness) -> None:
     seed(bot, 25)
-    incidents = IncidentLog(bot.services)
+    incidents = bot.services.incident_log
     for number in (24, 25):
         incidents.close(number, "resolved", HEAD, "Helen Head")
     [first] = await bot.say(SLT, "/incidents")
@@ -662,7 +662,7 @@ async def test_incidents_lists_open_ones_first_in_pages(bot: BotHarness) -> None
 
 async def test_the_ban_register_comes_in_pages_newest_first(bot: BotHarness) -> None:
     seed(bot, 12, kind="outsider")
-    incidents = IncidentLog(bot.services)
+    incidents = bot.services.incident_log
     for number in range(1, 13):
         incidents.record_ban(number, f"troll_{number}", "Abuse", ADMIN, "Ada Admin")
         bot.clock.advance(minutes=1)

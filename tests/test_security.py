@@ -29,9 +29,8 @@ from bot.config import Config
 from emulator import SentMessage
 from bot.incidents import category
 from bot.logsafe import setup_logging
-from bot.register import PendingImport, RegisterService
+from bot.register import PendingImport
 from bot.roles import Permission, Role, allows
-from handlers.applications import applications
 from bot.shell.callbacks import pack
 from tests.conftest import (
     ADMIN,
@@ -198,7 +197,7 @@ class State:
     def of(cls, bot: BotHarness) -> State:
         services = bot.services
         db = services.db
-        apps = applications(services)
+        apps = services.application_desk
         return cls(
             staff={m.user_id: m.role.value for m in services.staff.active() if m.role},
             requests=sorted((d["user_id"], d["status"]) for d in db.file("staff").table("access_requests").all()),
@@ -261,7 +260,7 @@ def production_logging(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 async def school(bot: BotHarness) -> BotHarness:
-    register = RegisterService(bot.services)
+    register = bot.services.register
     parsed, preview = register.prepare_import(0, REGISTER.encode())
     assert preview is not None
     register.commit_import(0, PendingImport(parsed, preview))
@@ -456,7 +455,7 @@ async def test_every_role_gets_only_what_it_may_from_every_command_and_button(
     # The stranger could only ask for access; nobody else got a role or a decision.
     assert bot.services.staff.role_of(STRANGER) is None and bot.services.staff.pending_request(STRANGER) is not None
     assert bot.services.staff.pending_request(STRANGER2) is not None
-    assert applications(bot.services).get(1).decided_by == 0
+    assert bot.services.application_desk.get(1).decided_by == 0
 
     # Nothing reached a group chat, and the log holds no pupil name and never the token.
     assert not [m for m in bot.emu.all_messages if m.chat_id < 0]
