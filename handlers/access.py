@@ -88,7 +88,7 @@ async def grant(update: Update, context: Context, actor: Actor) -> None:
     args = context.args or []
     role = parse_role(args[1]) if len(args) == 2 else None
     if len(args) != 2 or role is None:
-        await reply(update, GRANT_USAGE)
+        await reply(update, f"“{h(clip(args[1], 24))}” is not a role.\n{GRANT_USAGE}" if len(args) == 2 else GRANT_USAGE)
         return
     target = parse_user_id(args[0])
     if target is None:

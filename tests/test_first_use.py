@@ -109,3 +109,10 @@ async def test_a_ban_begun_under_the_record_shows_on_the_record(bot: BotHarness)
     await bot.press(HEAD, why, 0)  # the incident's category as the reason
 
     assert "Troll Account" in record.plain and "User banned" not in labels(record)
+
+
+async def test_grant_with_a_word_that_is_not_a_role_says_so(bot: BotHarness) -> None:
+    [answer] = await bot.say(SLT, "/grant 5005 teacher")
+
+    assert answer.plain.startswith("“teacher” is not a role.\nUsage: /grant ID ROLE, where ROLE is one of admin, office")
+    assert bot.services.staff.role_of(5005) is None
