@@ -139,8 +139,11 @@ class TerminalChat:
         if word == "/press":
             message = next((m for m in reversed(self.emu.messages_to(me)) if m.buttons), None)
             number = parse_number(rest, maximum=len(message.buttons)) if message else None
-            if message is None or number is None:
-                self.say("Nothing to press: give the number shown beside a button, e.g. /press 1")
+            if message is None:
+                self.say("Nothing to press: no message to you has buttons.")
+                return True
+            if number is None:
+                self.say(f"Give the number shown beside a button, from 1 to {len(message.buttons)}, e.g. /press 1")
                 return True
             query = self.emu.press(me, message, button=number - 1)
             await settle(self.app, self.emu)

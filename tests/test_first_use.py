@@ -116,3 +116,10 @@ async def test_grant_with_a_word_that_is_not_a_role_says_so(bot: BotHarness) -> 
 
     assert answer.plain.startswith("“teacher” is not a role.\nUsage: /grant ID ROLE, where ROLE is one of admin, office")
     assert bot.services.staff.role_of(5005) is None
+
+
+def test_the_demo_says_why_a_press_did_nothing() -> None:
+    out = demo("/press 1", "/consent zoe", "/press 9")
+
+    assert "Nothing to press: no message to you has buttons." in out
+    assert "Give the number shown beside a button, from 1 to 2, e.g. /press 1" in out
