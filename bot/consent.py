@@ -7,10 +7,11 @@ not pin to one pupil all read as NO, each with a reason staff can act on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
-from types import MappingProxyType
+
+from bot.records.consent import Pupil
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -23,31 +24,6 @@ LEFT = "left the school"
 def format_date(day: date) -> str:
     """A date as staff read it, e.g. "1 Mar 2026" (fixed English months: no locale surprises)."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-@dataclass(frozen=True)
-class Pupil:
-    """One row of the consent register, as the school's MIS export describes the pupil."""
-
-    pupil_id: str
-    first_name: str
-    last_name: str
-    preferred_name: str = ""
-    class_name: str = ""
-    # Hashing skips the mapping; equality still compares it (re-imports diff on it).
-    consents: Mapping[str, bool] = field(default_factory=dict, hash=False)
-    form_date: date | None = None
-    expires: date | None = None
-    withdrawn: date | None = None
-    left: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "consents", MappingProxyType(dict(self.consents)))
-
-    @property
-    def full_name(self) -> str:
-        """The name staff know the pupil by: preferred name if any, then surname."""
-        return f"{self.preferred_name or self.first_name} {self.last_name}"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.names import PupilIndex
 from bot.text_normal import Normalised, held_letter_readings, normalise
 

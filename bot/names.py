@@ -23,7 +23,7 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 
 MAX_CANDIDATES = 8
 # A word that is only one piece of a pupil's name ("Smith" of Smith-Jones, "Mary" of

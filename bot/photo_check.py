@@ -15,7 +15,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.clock import local_day
-from bot.consent import NOT_FOUND, Pupil, verdict
+from bot.consent import NOT_FOUND, verdict
+from bot.records.consent import Pupil
 from bot.names import PupilIndex
 
 if TYPE_CHECKING:

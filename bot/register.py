@@ -13,7 +13,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.clock import local_day
-from bot.consent import ConsentVerdict, Pupil, expiring_within, verdict
+from bot.consent import ConsentVerdict, expiring_within, verdict
+from bot.records.consent import Pupil
 from bot.draft_check import DraftPolicy, DraftReport, check_draft
 from bot.names import Resolution
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import

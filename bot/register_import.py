@@ -17,7 +17,8 @@ from datetime import date
 
 from rapidfuzz import fuzz, process
 
-from bot.consent import Pupil, format_date
+from bot.consent import format_date
+from bot.records.consent import Pupil
 
 MAX_BYTES = 2048 * 1024
 MAX_ROWS = 10_000

@@ -29,7 +29,8 @@ from telegram.ext import (
 )
 
 from bot.clock import local_day, local_moment
-from bot.consent import ConsentVerdict, Pupil, format_date
+from bot.consent import ConsentVerdict, format_date
+from bot.records.consent import Pupil
 from bot.draft_check import DraftReport
 from bot.names import PupilIndex, Resolution, fold
 from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck, PhotoChecks

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from better_profanity import profanity  # noqa: E402
 
-from bot.consent import Pupil  # noqa: E402
+from bot.records.consent import Pupil  # noqa: E402
 from bot.draft_check import ProfanityFilter, check_draft  # noqa: E402
 from bot.name_mentions import finder_for  # noqa: E402
 from bot.names import PupilIndex  # noqa: E402

@@ -9,7 +9,7 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.names import PupilIndex
 
 TABLE = "pupils"

@@ -10,7 +10,7 @@ import pytest
 from bot.applications import PaperForm
 from bot.records.applications import Child, Status
 from bot.config import Config
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from tests.conftest import ADMIN, DEPUTY, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness, make_config
 
 GROUP = -100123

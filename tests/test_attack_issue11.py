@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.register import PendingImport
 from tests.conftest import ADMIN, OFFICE, BotHarness, make_config
 

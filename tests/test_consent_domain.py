@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from bot.consent import Pupil, expiring_within, format_date, verdict
+from bot.consent import expiring_within, format_date, verdict
+from bot.records.consent import Pupil
 
 PURPOSES = ("page", "group", "press")
 TODAY = date(2026, 3, 10)

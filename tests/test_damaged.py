@@ -18,7 +18,7 @@ import pytest
 
 from bot.records.applications import Event
 from bot.clock import FakeClock
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.services import Services
 from storage.atomic import DamagedDataFile
 from storage.database import Database

@@ -24,7 +24,7 @@ import pytest
 
 from bot.records.applications import Event
 from bot.clock import FakeClock
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.roles import Role
 from bot.services import Services
 from handlers.errors import DISK_FULL, UNSTORABLE

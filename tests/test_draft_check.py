@@ -9,7 +9,7 @@ from better_profanity import profanity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.config import ConfigError
 from bot.draft_check import DraftPolicy, ProfanityFilter, check_draft
 from bot.names import PupilIndex

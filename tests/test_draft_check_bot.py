@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from tests.conftest import ADMIN, BotHarness, make_config
 
 ORDINARY_WORD_NAMES = [

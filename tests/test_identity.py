@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.names import PupilIndex
 
 FIRST_NAMES = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.name_mentions import NameFinder, spellings
 
 FINDER = NameFinder(

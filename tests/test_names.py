@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.consent import Pupil
+from bot.records.consent import Pupil
 from bot.names import PupilIndex, fold
 
 REGISTER = [

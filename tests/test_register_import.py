@@ -8,7 +8,8 @@ import pytest
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
-from bot.consent import Pupil, verdict
+from bot.consent import verdict
+from bot.records.consent import Pupil
 from bot.register_import import ParsedRegister, parse_register, preview_import, preview_sections, read_date
 from storage.consents import ConsentRepository
 
