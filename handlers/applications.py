@@ -67,6 +67,7 @@ from handlers.common import (
     reply,
     show,
     staff_only,
+    stranger_gate,
     stranger_may_be_answered,
 )
 from bot.shell.delivery import retry_wait
@@ -607,6 +608,8 @@ async def join_request(update: Update, context: Context) -> None:
         refresh_cards(rt, application)
         rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, WITH_LEADERS, give_up_after=APPLICANT_WINDOW)
         return
+    if joined.kind == "again" and stranger_gate(context).admit((user.id, "join"), rt.services.clock.now()) is None:
+        return  # withdrawing and asking again in a loop: told where things stand once per window
     text, buttons = applicant_status(rt.services, application)
     rt.delivery.post(f"app:{n}:join:{update.update_id}", request.user_chat_id, text, buttons, give_up_after=APPLICANT_WINDOW)
 

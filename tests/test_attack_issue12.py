@@ -337,3 +337,17 @@ async def test_a_failure_while_handling_a_group_message_is_never_apologised_for_
             await school.say(user, "/consent Amelia Smith", chat_id=GROUP)
             await school.say(user, "/incidents", chat_id=GROUP)
     assert school.emu.messages_to(GROUP) == []
+
+
+async def test_a_parent_sending_join_request_after_join_request_grows_nothing(school: BotHarness) -> None:
+    await join_and_agree(school)
+    history = len(school.services.application_desk.history(1))
+    lines = len(school.audit())
+    mark = school.emu.mark()
+    for _ in range(40):  # cancel and ask again, over and over
+        school.emu.join_request(PARENT, GROUP)
+    await school.settle()
+    assert len(school.services.application_desk.history(1)) <= history + 1
+    assert len(school.audit()) - lines <= 2
+    assert len(school.emu.since(mark, PARENT)) <= 2
+    assert [m for m in school.emu.since(mark) if m.chat_id in (HEAD, SLT, SLT2)] == []
