@@ -8,6 +8,7 @@ fails here, naming the modules, before it fails anywhere else.
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,6 +179,13 @@ def test_every_exception_is_still_needed() -> None:
 def test_the_records_import_neither_services_nor_storage() -> None:
     found = record_breaches(ROOT)
     assert not found, "records reaching into services or storage:\n" + "\n".join(found)
+
+
+def test_every_package_is_installed() -> None:
+    """A package missing from pyproject.toml works from the checkout but not once installed."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    packages = {name for name, path in module_files(ROOT).items() if path.name == "__init__.py"}
+    assert packages <= listed, f"add to [tool.setuptools] packages: {sorted(packages - listed)}"
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
