@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.roles import Role
 from bot.services import Services
+from bot.shell.ticker import runtime
 from handlers.common import Context, h, log_update_error, reply
 from storage.atomic import DamagedDataFile, DataDirNotWritable, DiskWriteFailed, UnstorableValue, write_new_file
 
@@ -46,6 +47,7 @@ DAMAGED = (
 )
 LEADERS = (Role.HEAD, Role.DEPUTY, Role.SLT)
 RETRY = timedelta(minutes=1)
+OUT_OF_REACH_NOTE = timedelta(minutes=10)
 
 
 def apology(error: BaseException) -> str:
@@ -65,12 +67,29 @@ async def on_error(update: object, context: Context) -> None:
     """Never a traceback to the user: a short, true apology, and the details in the log."""
     error = context.error
     assert error is not None
+    if update is None and isinstance(error, NetworkError):
+        _telegram_out_of_reach(context, error)
+        return
     log_update_error(update, error)
     if isinstance(update, Update) and update.effective_chat is not None and not isinstance(error, Forbidden):
         await _apologise(update, apology(error))
     alarm: DiskAlarm | None = context.application.bot_data.get("disk_alarm")
     if alarm is not None and isinstance(error, DiskWriteFailed):
         await alarm.check(alarm.services.clock.now())  # now, not at the next tick
+
+
+def _telegram_out_of_reach(context: Context, error: NetworkError) -> None:
+    """Polling lost Telegram (PTB retries within 30 seconds): one line, no stack, once per
+    OUT_OF_REACH_NOTE, so an afternoon without internet does not fill bot.log with tracebacks."""
+    now = runtime(context).services.clock.now()
+    last: datetime | None = context.application.bot_data.get("telegram_out_of_reach_noted")
+    if last is not None and now - last < OUT_OF_REACH_NOTE:
+        return
+    context.application.bot_data["telegram_out_of_reach_noted"] = now
+    log.warning(
+        "Cannot reach Telegram (%s: %s); retrying, and saying so here again every %d minutes it lasts",
+        type(error).__name__, error.message, OUT_OF_REACH_NOTE // timedelta(minutes=1),
+    )
 
 
 async def _apologise(update: Update, text: str) -> None:

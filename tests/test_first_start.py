@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from bot.clock import Clock
 from bot.services import Services
+from telegram.error import NetworkError
 from storage.atomic import DataDirNotWritable, ensure_private_dir
 from storage.database import data_folder_problems
 from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, TOKEN, make_config
@@ -124,3 +126,28 @@ def test_check_config_without_a_token_says_where_start_up_looks_for_it(tmp_path:
 
     assert done.returncode == 0, done.stderr
     assert "Token: not set here; `python -m bot run` needs TELEGRAM_BOT_TOKEN in its environment" in done.stdout
+
+
+
+async def test_telegram_out_of_reach_while_running_is_one_log_line_not_a_traceback_every_few_seconds(
+    bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A school's internet goes down for an afternoon: bot.log says so once, and the bot carries on.
+
+    `python -m bot run` polls with run_polling, which hands each failed getUpdates to the
+    Application's error handlers with no update, as here; PTB retries within 30 seconds.
+    """
+    with caplog.at_level(logging.INFO):
+        for _ in range(5):
+            await bot.app.process_error(update=None, error=NetworkError("httpx.ConnectError: All connection attempts failed"))
+        [answer] = await bot.say(HEAD, "/help")
+        bot.clock.advance(minutes=10)
+        await bot.app.process_error(update=None, error=NetworkError("httpx.ConnectError: All connection attempts failed"))
+
+    lost = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in lost] == 2 * [
+        "Cannot reach Telegram (NetworkError: httpx.ConnectError: All connection attempts failed); "
+        "retrying, and saying so here again every 10 minutes it lasts"
+    ]
+    assert lost[0].exc_info is None
+    assert "You are Head Teacher" in answer.plain
