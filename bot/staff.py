@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -50,6 +51,11 @@ class RequestOutcome:
 class StaffAccess:
     def __init__(self, services: Services) -> None:
         self.services = services
+
+    def namesakes(self, name: str) -> list[StaffMember]:
+        """Staff whose Telegram name reads as `name` does: a stranger asking under it may be posing as them."""
+        key = _name_key(name)
+        return [m for m in self.services.staff.active() if key and _name_key(m.name) == key]
 
     def _refused(self, by: int, action: str, target: int, why: str) -> AccessChange:
         self.services.audit(by, action, f"user {target}", outcome="refused", detail=why)
@@ -154,3 +160,8 @@ class StaffAccess:
             self.services.audit(by, "decline access", f"user {target}")
         return decided
 
+
+def _name_key(name: str) -> str:
+    """A display name compared as a reader sees it: case, accents, spacing and punctuation aside."""
+    folded = unicodedata.normalize("NFKD", name).casefold()
+    return "".join(c for c in folded if c.isalnum())

@@ -212,9 +212,15 @@ def request_card(rt: Runtime, request: AccessRequest) -> str:
     """What the stranger claims, apart from what Telegram tells the bot, for the leaders to check."""
     username = f"@{h(request.username)}" if request.username else "none"
     asked = show_time(request.requested_at, rt.services.config.school.timezone)
+    twins = [m for m in rt.services.staff_access.namesakes(request.name) if m.user_id != request.user_id]
+    warning = ""
+    if twins:  # the name of someone who already has access: perhaps them on a new phone, perhaps not
+        who = ", ".join(f"{h(m.name)} ({m.role.title if m.role else ''}, id <code>{m.user_id}</code>)" for m in twins[:3])
+        warning = f"⚠️ <b>Staff already has this name:</b> {who}. Someone may be posing as them: ask that person directly.\n"
     return (
         "<b>Access request</b>\n"
         f"<i>They say they are</i> (a Telegram name anyone can choose): <b>{h(request.name)}</b>\n"
+        f"{warning}"
         "<i>What Telegram tells me:</i>\n"
         f"• Telegram id <code>{request.user_id}</code>\n"
         f"• Username: {username}\n"

@@ -351,3 +351,17 @@ async def test_a_parent_sending_join_request_after_join_request_grows_nothing(sc
     assert len(school.audit()) - lines <= 2
     assert len(school.emu.since(mark, PARENT)) <= 2
     assert [m for m in school.emu.since(mark) if m.chat_id in (HEAD, SLT, SLT2)] == []
+
+
+async def test_a_stranger_asking_for_access_under_a_staff_members_name_is_flagged_on_the_card(school: BotHarness) -> None:
+    for leader in (HEAD, SLT):
+        await school.say(leader, "/start")  # the bot learns the names staff use on Telegram
+    school.emu.add_user(30_777, "HELEN", "head.", username="helen_head_school")
+    [prompt] = await school.say(30_777, "/start")
+    await school.press(30_777, prompt, "Request access")
+    card = school.last(SLT)
+    assert "Access request" in card.plain
+    assert "Staff already has this name: Helen Head (Head Teacher, id 1001)" in card.plain
+    [prompt] = await school.say(30_778, "/start")
+    await school.press(30_778, prompt, "Request access")
+    assert "already has this name" not in school.last(SLT).plain
