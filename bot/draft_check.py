@@ -45,13 +45,13 @@ NAME_CLAUSE = "3.4"
 PERSONAL_DATA_CLAUSE = "8.2"
 
 # UK numbers: 07xxx xxxxxx, 01xxx xxxxxx, 020 xxxx xxxx, (01632) xxxxxx, +44 (0)7xxx...,
-# with spaces, dots or dashes between groups.
+# with spaces, dots, dashes (Word's en dash too) or underscores between groups.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)44[ \t.\-]?(?:\(0\)[ \t.\-]?)?|\(?0[ \t.\-]?)[1-9](?:[ \t.\-]?\)?[ \t.\-]?\d){8,9}(?!\d)"
+    r"(?<![\w+])(?:(?:\+|00)44{sep}?(?:\(0\){sep}?)?|\(?0{sep}{{0,3}})[1-9](?:{sep}{{0,3}}\)?{sep}?\d){{8,9}}(?!\d)".format(sep=r"[ \t.\-–—_]")
 )
 # Every digit typed apart counting up ("0 1 2 3 4 5 6 7 8 9") is counting, not a phone number.
 _COUNTING = "0123456789"
-_DIGITS_APART = re.compile(r"\d(?:[ \t.\-]+\d)+")
+_DIGITS_APART = re.compile(r"\d(?:[ \t.\-–—_]+\d)+")
 # "jo.smith @ gmail.com": an @ with spaces is an address when the name before it has a dot,
 # digit, underscore or plus, or the domain is a personal mail provider ("Tickets @ eventbrite.com" is not).
 _EMAIL = re.compile(
@@ -59,14 +59,16 @@ _EMAIL = re.compile(
     r"outlook|live|yahoo|icloud|me|aol|btinternet|sky|talktalk|virginmedia|protonmail|proton)\.))"
     r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b"
 )
-# An address written to dodge a filter: "jo [at] example [dot] com", "jo(at)example.co.uk", "jo at example dot com".
-# A plain " at " counts only with a spelt-out dot after it ("see you at the hall.co-op" is no address).
-_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
-_SPELT_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+)"
+# An address written to dodge a filter: "jo [at] example [dot] com", "jo(at)example.co.uk", "jo at example dot com",
+# "jo[@]example.com", "jo@example[.]com", "jo@example dot com". A plain " at " counts only with a spelt-out
+# dot after it ("see you at the hall.co-op" is no address).
+_DOT = r"(?:\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s+dot\s+|\.)"
+_SPELT_DOT = r"(?:\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s+dot\s+)"
 _TLD = r"(?:com|org|net|uk|ie|edu|gov|info|io|me|biz|co)\b"
 _SPELT_EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]+(?:\s*[\[({{<]\s*at\s*[\])}}>]\s*((?:[A-Za-z0-9-]+{_DOT})+{_TLD})"
-    rf"|\s+at\s+((?:[A-Za-z0-9-]+{_DOT})*[A-Za-z0-9-]+{_SPELT_DOT}(?:[A-Za-z0-9-]+{_DOT})*{_TLD}))",
+    rf"(?<![\w.+-])[\w.+-]+(?:\s*[\[({{<]\s*(?:at|@)\s*[\])}}>]\s*((?:[A-Za-z0-9-]+{_DOT})+{_TLD})"
+    rf"|\s+at\s+((?:[A-Za-z0-9-]+{_DOT})*[A-Za-z0-9-]+{_SPELT_DOT}(?:[A-Za-z0-9-]+{_DOT})*{_TLD})"
+    rf"|\s*@\s*((?:[A-Za-z0-9-]+{_DOT})*[A-Za-z0-9-]+{_SPELT_DOT}(?:[A-Za-z0-9-]+{_DOT})*{_TLD}))",
     re.IGNORECASE,
 )
 # Digits written with look-alike letters ("O77OO 9OO123"): read as a reader reads a phone number.
@@ -82,6 +84,9 @@ _POSTCODE_AREAS = frozenset(
 )
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)", re.IGNORECASE)
 _HELD_LETTER = re.compile(r"([^\W\d_])\1\1")
+_HELD_RUN = re.compile(r"(.)\1{3,}")
+_HELD_3 = re.compile(r"(.)\1{2,}")
+_REPEATS = re.compile(r"(.)\1+")
 # A word with letters hidden behind asterisks, its first and last letters shown: "c**t", "b***h".
 _MASKED = re.compile(r"[^\W_]\*+[^\W_*]*\**[^\W_]")
 # better-profanity's leetspeak and the look-alikes it lacks: "b!tch", "d|ck", "8ollocks". "!" and "|"
@@ -258,6 +263,11 @@ class ProfanityFilter:
         pieces.append(text[done:])
         return "".join(pieces)
 
+    @property
+    def longest(self) -> int:
+        """The length of the longest listed word or phrase."""
+        return max(self._by_length, default=0)
+
     def masked(self, token: str) -> bool:
         """Whether a word with letters hidden behind asterisks ("c**t", "f***ing") is a listed word."""
         token = token.lower()
@@ -292,6 +302,10 @@ class ProfanityFilter:
             if not (self._could_grow(joined) or self._could_grow(with_separators)):
                 break
         return None
+
+    def could_grow(self, token: str) -> bool:
+        """Whether `token` begins some listed word (or a leetspeak spelling of one)."""
+        return self._could_grow(token)
 
     def _could_grow(self, token: str) -> bool:
         """Whether `token` begins some listed word's skeleton (remembered: posts repeat their words)."""
@@ -412,12 +426,20 @@ def _windows(words: list[tuple[int, int]], changed: Sequence[tuple[int, int]], r
 
 
 def _spells_a_listed_word(spaced: str, strong: ProfanityFilter) -> bool:
-    """Whether some run of the letters in "f u c k you" (read together, held letters or not) is listed."""
-    letters = "".join(char for char in spaced.lower() if char.isalnum())
+    """Whether some run of the letters in "f u c k you" (read together, held letters or not) is listed.
+
+    Letters held down are cut to three first ("f u u u u u c k" reads as "fuuuck"), and a
+    run stops growing once no listed word starts with it (read with held letters as one or
+    two): a post of thousands of spaced letters takes milliseconds, not minutes.
+    """
+    letters = _HELD_RUN.sub(r"\1\1\1", "".join(char for char in spaced.lower() if char.isalnum()))
+    reach = 3 * strong.longest
     for first in range(len(letters)):
-        for last in range(first + 3, len(letters) + 1):
+        for last in range(first + 1, min(len(letters), first + reach) + 1):
             word = letters[first:last]
-            if word in strong or _held_letters_swear(word, strong):
+            if not any(strong.could_grow(start) for start in (word, _REPEATS.sub(r"\1", word), _HELD_3.sub(r"\1\1", word))):
+                break
+            if last - first >= 3 and (word in strong or _held_letters_swear(word, strong)):
                 return True
     return False
 

@@ -169,6 +169,8 @@ def _as_seen(char: str) -> str:
         return ""  # zero-width spaces and joiners, soft hyphens, direction marks, variation selectors
     if char in _BLANK_LETTERS:
         return " "  # letters that show as nothing, used as spaces that filters do not see
+    if char.isdecimal() and not char.isascii():
+        return str(unicodedata.decimal(char))  # "٠٧٧٠٠" (Arabic-Indic), "०७७००" (Devanagari) are digits to a reader
     decomposed = unicodedata.normalize("NFKD", char)
     return "".join(_CONFUSABLES.get(part, part) for part in decomposed if not unicodedata.combining(part))
 

@@ -121,6 +121,12 @@ async def test_a_sentence_or_paragraph_break_still_parts_two_names(school: BotHa
         ("Ring 0-7-7-0-0-9-0-0-1-2-3 after six", "Phone number", "0-7-7-0-0-9-0-0-1-2-3"),
         ("Write to jo.smith@gmail。com", "E-mail address", "jo.smith@gmail。com"),  # ideographic full stop
         ("Write to jo.smith @ gmail.com", "E-mail address", "jo.smith @ gmail.com"),
+        ("Write to jo.smith [@] gmail.com", "E-mail address", "jo.smith [@] gmail.com"),
+        ("Write to jo.smith@gmail[.]com", "E-mail address", "jo.smith@gmail[.]com"),
+        ("Write to jo.smith@gmail dot com", "E-mail address", "jo.smith@gmail dot com"),
+        ("Ring ٠٧٧٠٠ ٩٠٠١٢٣ after six", "Phone number", "٠٧٧٠٠ ٩٠٠١٢٣"),  # Arabic-Indic digits
+        ("Ring 07700 – 900123 after six", "Phone number", "07700 – 900123"),  # Word's en dash
+        ("Ring 07700_900123 after six", "Phone number", "07700_900123"),
     ],
 )
 async def test_personal_data_typed_apart_or_with_foreign_dots_blocks(school: BotHarness, draft: str, title: str, written: str) -> None:
@@ -129,6 +135,7 @@ async def test_personal_data_typed_apart_or_with_foreign_dots_blocks(school: Bot
 
 async def test_counting_digits_is_not_a_phone_number(school: BotHarness) -> None:
     assert "Looks fine to post" in await check(school, "Reception can count 0 1 2 3 4 5 6 7 8 9 in French!")
+    assert "Looks fine to post" in await check(school, "Term dates 2026 – 2027: back on 01/12/2026 10:30, scores 0 - 1")
 
 
 # ---- identity before verdict ---------------------------------------------------------------------
