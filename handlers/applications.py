@@ -624,7 +624,10 @@ async def applicant_conduct(update: Update, context: Context) -> None:
     rt = runtime(context)
     filed = rt.services.application_desk.applicant_conduct(number, user.id, agrees=callback.action == "yes")
     if filed is None:
-        rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not theirs")
+        if rt.services.staff.role_of(user.id) is not None:
+            rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not theirs")
+        elif not stranger_may_be_answered(update, context, "applicant code of conduct", "refused: not theirs", kind="button"):
+            return  # a stranger's forged presses: answered and audited once per window, like their messages
         await answer(update, "This button is no longer active.")
         return
     if filed.unchanged:  # a double tap or a flood: nothing stored, nothing audited, nothing edited

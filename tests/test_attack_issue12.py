@@ -365,3 +365,16 @@ async def test_a_stranger_asking_for_access_under_a_staff_members_name_is_flagge
     [prompt] = await school.say(30_778, "/start")
     await school.press(30_778, prompt, "Request access")
     assert "already has this name" not in school.last(SLT).plain
+
+
+async def test_a_stranger_forging_an_applicants_buttons_gets_bounded_audit_lines(school: BotHarness) -> None:
+    from tests.conftest import STRANGER
+
+    await join_and_agree(school)  # application 1 is the parent's
+    [prompt] = await school.say(STRANGER, "/start")
+    lines = len(school.audit())
+    for _ in range(30):
+        for data in ("1:apj:yes:1", "1:apj:no:1", "1:apj:yes:999"):
+            school.emu.press(STRANGER, prompt, data=data)
+    await school.settle()
+    assert len(school.audit()) - lines <= 3
