@@ -1,0 +1,179 @@
+"""The leaders' side: the decision on a card, /pending and /application N."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.numbers import parse_number
+from bot.records.applications import Application, Status
+from bot.roles import Permission, allows
+from bot.services import Services
+from bot.shell.callbacks import pack
+from bot.shell.ticker import runtime
+from handlers.applications.messages import card_text, history_text, recipients, staff_name, waited_for
+from handlers.applications.notices import JOINS, announce, refresh_cards
+from handlers.common import (
+    Actor,
+    Context,
+    admit,
+    admit_press,
+    answer,
+    callback_of,
+    command_args,
+    h,
+    paged,
+    reply,
+    show,
+    staff_only,
+)
+from handlers.paging import page_of
+
+def _already(services: Services, application: Application | None) -> str:
+    if application is None:
+        return "This button has expired."
+    if application.status is Status.LINKED:
+        return f"This application was linked to #{application.linked_to}."
+    if application.decided_by:
+        return f"Already decided by {staff_name(services, application.decided_by)}."
+    return "This application is not ready for a decision."
+
+
+async def decide(update: Update, context: Context) -> None:
+    """Approve or Reject on a card: the first press wins and every copy shows who decided."""
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    approve = callback is not None and callback.action == "ok"
+    action = "approve application" if approve else "reject application"
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action=action)
+    if actor is None or number is None:
+        return
+    rt = runtime(context)
+    decision = rt.services.application_desk.decide(number, actor.user_id, actor.name, approve)
+    application = decision.application
+    if not decision.won or application is None:
+        rt.services.audit(actor.user_id, action, f"application {number}", outcome="refused: already decided")
+        await answer(update, _already(rt.services, application))
+        return
+    refresh_cards(rt, application)  # queued before any await: a lost answer must not leave stale cards
+    await answer(update, "Approved." if approve else "Rejected.")
+    await context.application.bot_data[JOINS].flush()
+    if approve:
+        announce(rt, application)
+        return
+    await reply(
+        update,
+        f"You rejected application #{number}. If you like, type a short reason: it is kept on the application "
+        f"and sent with the outcome to {recipients(rt.services, application)}. Or tap Skip.",
+        ((("Skip", pack("app", "skip", number)),),),
+    )
+
+
+async def skip_reason(update: Update, context: Context) -> None:
+    """Skip on the reason prompt: the rejection is announced without a reason."""
+    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
+    number = press.number if press else None
+    if press is None or number is None:
+        return
+    rt = runtime(context)
+    application = rt.services.application_desk.skip_reason(number, press.actor.user_id)
+    if application is None:
+        await answer(update, "This button is no longer active.")
+        return
+    if not application.outcome_told:
+        announce(rt, application)
+    await answer(update)
+    await show(update, f"No reason given. The outcome of application #{number} has been sent.")
+
+
+async def ask_press(update: Update, context: Context) -> None:
+    """Ask for information: the leader types a question, relayed to the applicant or the recorder."""
+    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
+    number = press.number if press else None
+    if press is None or number is None:
+        return
+    actor = press.actor
+    rt = runtime(context)
+    apps = rt.services.application_desk
+    current = apps.get(number)
+    if current is not None and not current.applicant_id and set(current.recorded_by) <= {actor.user_id}:
+        await answer(update, "There is nobody to relay a question to: you recorded this form yourself.")
+        return
+    application = apps.expect_question(number, actor.user_id)
+    if application is None:
+        await answer(update, _already(rt.services, current))
+        return
+    await answer(update)
+    await reply(
+        update,
+        f"What would you like to ask about application #{number}? Type your question: it goes to "
+        f"{recipients(rt.services, application, leaving_out=actor.user_id)}.",
+        ((("Cancel", pack("app", "drop", number)),),),
+    )
+
+
+async def drop_question(update: Update, context: Context) -> None:
+    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
+    if actor is None:
+        return
+    runtime(context).services.application_desk.drop_prompt(actor.user_id)
+    await answer(update)
+    await show(update, "No question sent.")
+
+
+async def show_pending(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """Applications still waiting: for a decision, or for the applicant's answers."""
+    services = runtime(context).services
+    services.audit(actor.user_id, "list pending applications", f"page {number + 1}")
+    now = services.clock.now()
+    lines = []
+    leader = allows(actor.role, Permission.DECIDE_APPLICATIONS)
+    for a in services.application_desk.open_applications():
+        if not leader and actor.user_id not in a.recorded_by:
+            continue  # office staff and admins see the forms they recorded; the rest is for SLT
+        if a.status is Status.PENDING:
+            state = f"waiting {waited_for(a.submitted_at or a.created_at, now)} for a decision"
+        else:
+            state = "waiting for the applicant's answers"
+        flag = " ⚠️ child not on the register" if a.unmatched else ""
+        source = "📄" if a.recorded_by else "📱"
+        lines.append(f"{source} <b>#{a.number}</b> {h(a.parent_name)}: {state}{flag}")
+    if not lines:
+        mine = "" if leader else " among the forms you recorded"
+        await show(update, f"No parents' group applications are waiting{mine}. 🎉")
+        return
+    page = page_of(lines, number, per_page=10)
+    text = "<b>Parents' group applications waiting</b>\n" + "\n".join(page.lines) + page.footer
+    text += "\n\nSend <code>/application N</code> for one application and its history."
+    await show(update, text, page.buttons("apl"))
+
+
+pending, pending_page = paged(Permission.RECORD_APPLICATION, "list pending applications", show_pending)
+
+
+@staff_only(Permission.RECORD_APPLICATION, action="view application")
+async def show_application(update: Update, context: Context, actor: Actor) -> None:
+    """/application N: the application as leaders see it, with its history."""
+    rt = runtime(context)
+    arg = command_args(context).lstrip("#")
+    number = parse_number(arg, maximum=99_999_999)
+    if number is None:
+        await reply(update, "Usage: <code>/application N</code>, where N is a number from /pending.")
+        return
+    application = rt.services.application_desk.get(number)
+    if application is None:
+        await reply(update, f"There is no application #{number}. /pending lists the ones waiting.")
+        return
+    if allows(actor.role, Permission.DECIDE_APPLICATIONS):
+        rt.services.audit(actor.user_id, "view application", f"application {application.number}")
+        await reply(update, history_text(rt.services, application))
+        return
+    if actor.user_id not in application.recorded_by:
+        rt.services.audit(actor.user_id, "view application", f"application {application.number}", outcome="refused: not recorded by them")
+        await reply(update, f"Application #{application.number} is for the senior leaders. You can see the forms you recorded.")
+        return
+    # The recorder sees the form they wrote and its outcome (which they are told anyway), not
+    # the leaders' questions, the applicant's answers or the rest of the history.
+    rt.services.audit(actor.user_id, "view application", f"application {application.number}", detail="recorder's view")
+    await reply(update, card_text(rt.services, application))
+
+

@@ -1,0 +1,213 @@
+"""Every text the applications capability sends, built and escaped here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import Update
+
+from bot.applications import PaperForm
+from bot.clock import show_time
+from bot.records.applications import Application, Child, Source, Status
+from bot.records.outbox import Buttons
+from bot.roles import Permission, allows
+from bot.services import Services
+from bot.shell.callbacks import pack
+from handlers.common import MAX_TEXT, h
+from handlers.paging import clip_text, utf16_len
+
+def staff_name(services: Services, user_id: int) -> str:
+    member = services.staff.get(user_id)
+    return clip_text(member.name, 40) if member and member.name else f"user {user_id}"
+
+
+def shown_at(services: Services, moment: datetime) -> str:
+    return show_time(moment, services.config.school.timezone)
+
+
+def child_line(services: Services, child: Child) -> str:
+    pupil = services.consents.get(child.pupil_id) if child.pupil_id else None
+    if pupil is None:
+        return f"• {h(clip_text(child.name, CHILD_UNITS))} ⚠️ <b>not found on the register</b>"
+    form = f" ({h(pupil.class_name)})" if pupil.class_name else ""
+    return f"• {h(pupil.full_name)}{form} ✅ on the register"
+
+
+def waited_for(since: datetime, now: datetime) -> str:
+    hours = int((now - since).total_seconds() // 3600)
+    if hours < 1:
+        return "under an hour"
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours // 24} days"
+
+
+def card_text(services: Services, application: Application) -> str:
+    """The application as leaders see it; once decided, who decided and when."""
+    a = application
+    lines = [f"<b>Parents' group application #{a.number}</b>"]
+    if a.recorded_by:
+        recorders = ", ".join(h(staff_name(services, uid)) for uid in a.recorded_by[:3])
+        more = len(a.recorded_by) - 3
+        recorders += f" and {more} other{'s' if more > 1 else ''}" if more > 0 else ""
+        lines.append(f"📄 Paper form {h(a.form_ref)}, recorded by {recorders}")
+    if a.applicant_id:
+        handle = f" (@{h(a.applicant_username)})" if a.applicant_username else ""
+        lines.append(f"📱 Telegram join request{handle}")
+    relationship = f" ({h(a.relationship)})" if a.relationship else ""
+    # A join requester's name is whatever they typed into Telegram: said so, never presented as checked.
+    unverified = " <i>(their Telegram name, not checked)</i>" if a.source is Source.TELEGRAM else ""
+    lines.append(f"Parent: <b>{h(clip_text(a.parent_name, CHILD_UNITS))}</b>{relationship}{unverified}")
+    lines.append("Children:" if a.children else "Children: <i>not given yet</i>")
+    lines += [child_line(services, child) for child in a.children]
+    lines.append(f"Code of conduct (policy 2.2): {'signed ✅' if a.conduct_signed else 'not signed ❌'}")
+    if a.contact:
+        lines.append(f"Contact: {h(a.contact)}")
+    if a.phone:
+        lines.append(f"Phone: {h(a.phone)}")
+    if a.same_name_as and a.status is not Status.LINKED:
+        lines.append(
+            f"⚠️ <b>Same name as form #{a.same_name_as} — verify before approving.</b> Not linked to it: "
+            "nothing the school wrote on that form (Telegram username, phone) matches this Telegram account."
+        )
+    if a.previous:
+        earlier = services.application_desk.get(a.previous)
+        lines.append(f"Applied before: #{a.previous}" + (f" ({earlier.status.value})" if earlier else ""))
+    lines.append(f"Received {shown_at(services, a.submitted_at or a.created_at)}")
+    if a.status in (Status.APPROVED, Status.REJECTED) and a.decided_at:
+        mark, verb = ("✅", "Approved") if a.status is Status.APPROVED else ("❌", "Rejected")
+        lines.append(f"\n{mark} <b>{verb}</b> by {h(staff_name(services, a.decided_by))} at {shown_at(services, a.decided_at)}")
+        if a.reason:
+            lines.append(f"Reason: {h(clip_text(a.reason, REASON_UNITS))}")
+    elif a.status is Status.LINKED:
+        lines.append(f"\n🔗 Linked to application #{a.linked_to}")
+    elif a.status is Status.COLLECTING:
+        lines.append("\n<i>Waiting for the applicant's answers</i>")
+    return "\n".join(lines)
+
+
+# With every field at its longest (emoji count twice), a card stays well inside 4096 with a
+# reminder's header above it: children and reasons are clipped by what Telegram counts.
+CHILD_UNITS = 100
+REASON_UNITS = 600
+
+
+def decision_buttons(number: int) -> Buttons:
+    return (
+        (("Approve", pack("app", "ok", number)), ("Reject", pack("app", "no", number))),
+        (("Ask for information", pack("app", "ask", number)),),
+    )
+
+
+def school_name(services: Services) -> str:
+    return h(services.config.school.name)
+
+
+def ask_child_text(services: Services, name: str) -> str:
+    return (
+        f"Hello {h(name)}. Thank you for asking to join the parents' group of {school_name(services)}.\n\n"
+        "The senior leaders check every request (policy 1.3). Please reply with your child's full name "
+        "(one per line if you have more than one child at the school).\n\n"
+        "If you gave the school a paper form with your phone number on it, you can share your contact "
+        "here instead (📎 → Contact → yourself)."
+    )
+
+
+def ask_conduct_text(services: Services) -> str:
+    return (
+        f"Thank you. Last step: the parents' group of {school_name(services)} has a code of conduct (policy 2.2), "
+        "which every member agrees to follow. Do you agree to follow it?"
+    )
+
+
+def conduct_buttons(number: int) -> Buttons:
+    return ((("I agree", pack("apj", "yes", number)), ("I do not agree", pack("apj", "no", number))),)
+
+
+CONDUCT_REFUSED = (
+    "Without agreeing to the code of conduct (policy 2.2) your request cannot go to the senior leaders. "
+    "If you change your mind, tap <b>I agree</b>."
+)
+WITH_LEADERS = "Thank you. Your request is with the senior leaders; I will tell you their decision here."
+
+
+def applicant_status(services: Services, application: Application) -> tuple[str, Buttons]:
+    """Where a join requester's application stands, and what they can do next."""
+    if application.status is Status.COLLECTING and not application.children:
+        return ask_child_text(services, application.parent_name), ()
+    if application.status is Status.COLLECTING:
+        return ask_conduct_text(services), conduct_buttons(application.number)
+    return WITH_LEADERS, ()
+
+
+def outcome_for_applicant(services: Services, application: Application) -> str:
+    if application.status is Status.APPROVED:
+        return (
+            f"Good news: your request to join the parents' group of {school_name(services)} has been approved. "
+            "Welcome! Please follow the code of conduct you agreed to (policy 2.2)."
+        )
+    reason = f"\nReason: {h(application.reason)}" if application.reason else ""
+    return (
+        f"Sorry, your request to join the parents' group of {school_name(services)} has not been approved.{reason}\n"
+        "If you have any questions, please contact the school office."
+    )
+
+
+def outcome_for_recorder(services: Services, application: Application) -> str:
+    verb = "approved" if application.status is Status.APPROVED else "rejected"
+    reason = f"\nReason: {h(application.reason)}" if application.reason else ""
+    return (
+        f"Application #{application.number} ({h(application.parent_name)}), whose form you recorded, "
+        f"was {verb} by {h(staff_name(services, application.decided_by))}.{reason}"
+    )
+
+
+def recipients(services: Services, application: Application, leaving_out: int = 0) -> str:
+    """Who a reason or a question reaches, in words."""
+    who = ["the applicant"] if application.applicant_id else []
+    recorders = [
+        uid for uid in application.recorded_by
+        if uid != leaving_out and allows(services.staff.role_of(uid), Permission.RECORD_APPLICATION)
+    ]  # someone whose access ended since recording the form is no longer told, so not named
+    if recorders:
+        who.append(", ".join(h(staff_name(services, uid)) for uid in recorders) + " (recorded the form)")
+    if who:
+        return " and ".join(who)
+    if leaving_out in application.recorded_by:
+        return "nobody else (you recorded the form yourself)"
+    return "nobody: whoever recorded the form no longer has access, so please contact the parent yourself"
+
+
+def form_summary(services: Services, form: PaperForm) -> str:
+    lines = [
+        "<b>Check the form before it goes to the senior leaders</b>",
+        f"Parent: <b>{h(form.parent_name)}</b> ({h(form.relationship)})",
+        "Children:",
+        *(child_line(services, child) for child in form.children),
+        "Code of conduct (policy 2.2): signed ✅",
+        f"Form reference: {h(form.form_ref)}",
+        f"Telegram username: {h(form.contact) if form.contact else '<i>none</i>'}",
+        f"Phone: {h(form.phone) if form.phone else '<i>none</i>'}",
+    ]
+    return "\n".join(lines)
+
+
+def history_text(services: Services, application: Application) -> str:
+    """The card and as much recent history as fits in one message (measured as Telegram does)."""
+    card = card_text(services, application)
+    events = services.application_desk.history(application.number)
+    lines = [f"• {shown_at(services, e.at)}: {h(clip_text(e.text, 300))}" for e in events]
+    room = MAX_TEXT - utf16_len(card) - len("\n\nHistory\n")
+    kept: list[str] = []
+    for line in reversed(lines):  # the newest first in, the oldest first out
+        room -= utf16_len(line) + 1
+        if room < 0:
+            break
+        kept.insert(0, line)
+    return card + "\n\n<b>History</b>\n" + "\n".join(kept) if kept else card
+
+
+def text_of(update: Update) -> str:
+    """The text someone just sent ("" for anything else)."""
+    message = update.effective_message
+    return (message.text or "") if message else ""
