@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.names import fold
-from bot.records.applications import Application, Child, Event, Prompt, PromptKind, Source, Status, username_in
+from bot.records.applications import Child, Event, GroupApplication, Prompt, PromptKind, Source, Status, username_in
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -71,26 +71,26 @@ class Filed:
     `unchanged` means a repeat (a double tap): nothing was stored and nothing needs saying.
     """
 
-    application: Application
+    application: GroupApplication
     linked: bool = False
     submitted: bool = False
     refreshed: bool = False
-    folded: Application | None = None
+    folded: GroupApplication | None = None
     unchanged: bool = False
-    flagged: tuple[Application, ...] = ()  # join requests now marked "same name as this form"
+    flagged: tuple[GroupApplication, ...] = ()  # join requests now marked "same name as this form"
 
 
 @dataclass(frozen=True)
 class Joined:
     """A join request: a new application, a repeat of an open one, or linked to a paper form."""
 
-    application: Application
+    application: GroupApplication
     kind: str  # "new", "again", "linked"
 
 
 @dataclass(frozen=True)
 class Decision:
-    application: Application | None
+    application: GroupApplication | None
     won: bool
 
 
@@ -98,7 +98,7 @@ class Decision:
 class Chase:
     """Something due about an application: remind SLT, tell the Head, nudge the applicant, announce."""
 
-    application: Application
+    application: GroupApplication
     kind: str  # "slt", "head", "applicant", "outcome"
     period: int = 0
 
@@ -155,7 +155,7 @@ def parse_contact(text: str) -> tuple[str, str]:
     return ("@" + names[0] if names else ""), phone
 
 
-def verified_same(a: Application, b: Application) -> bool:
+def verified_same(a: GroupApplication, b: GroupApplication) -> bool:
     """The same person by something Telegram or the school verified: never by a display name.
 
     The same Telegram account; a username Telegram gave the requester that the office wrote on
@@ -168,11 +168,11 @@ def verified_same(a: Application, b: Application) -> bool:
     return same_phone(a.phone, b.phone)
 
 
-def same_name(a: Application, b: Application) -> bool:
+def same_name(a: GroupApplication, b: GroupApplication) -> bool:
     return fold(a.parent_name) == fold(b.parent_name) != ""
 
 
-def same_person(a: Application, b: Application) -> bool:
+def same_person(a: GroupApplication, b: GroupApplication) -> bool:
     """Verified as the same person; or two paper forms (both the office's record) for one parent and child.
 
     A Telegram application's name is whatever the requester typed into Telegram, so it never
@@ -184,7 +184,7 @@ def same_person(a: Application, b: Application) -> bool:
     return both_paper and same_name(a, b) and bool({c.key for c in a.children} & {c.key for c in b.children})
 
 
-def merge(existing: Application, other: Application) -> Application:
+def merge(existing: GroupApplication, other: GroupApplication) -> GroupApplication:
     """Fold a repeat's details into the open application, keeping what it already had."""
     known = {child.key for child in existing.children}
     extra = tuple(child for child in other.children if child.key not in known)
@@ -223,13 +223,13 @@ class Applications:
         return timedelta(hours=self.services.config.applications.remind_after_hours)
 
     # ---- reading ------------------------------------------------------------------------
-    def get(self, number: int) -> Application | None:
+    def get(self, number: int) -> GroupApplication | None:
         return self.repo.get(number)
 
     def history(self, number: int) -> list[Event]:
         return self.repo.events(number)
 
-    def open_applications(self) -> list[Application]:
+    def open_applications(self) -> list[GroupApplication]:
         """Pending and still-collecting applications, oldest first."""
         return self.repo.with_status(Status.PENDING, Status.COLLECTING)
 
@@ -256,7 +256,7 @@ class Applications:
         if not form.children:
             raise Invalid("Please add at least one child.")
         now = self._now
-        candidate = Application(
+        candidate = GroupApplication(
             number=0,
             source=Source.PAPER,
             status=Status.PENDING,
@@ -308,7 +308,7 @@ class Applications:
             if self._event_once(own.number, user_id, "Asked to join the group again"):
                 self.services.audit(user_id, "join request", f"application {own.number}", detail="repeat: linked")
             return Joined(own, "again")
-        candidate = Application(
+        candidate = GroupApplication(
             number=0,
             source=Source.TELEGRAM,
             status=Status.COLLECTING,
@@ -332,15 +332,15 @@ class Applications:
         self.services.audit(user_id, "join request", f"application {application.number}")
         return Joined(application, "new")
 
-    def open_for_applicant(self, user_id: int) -> Application | None:
+    def open_for_applicant(self, user_id: int) -> GroupApplication | None:
         return self.repo.open_for_applicant(user_id)
 
-    def collecting_for(self, user_id: int) -> Application | None:
+    def collecting_for(self, user_id: int) -> GroupApplication | None:
         """The join request this person is still answering questions about."""
         own = self.repo.open_for_applicant(user_id)
         return own if own is not None and own.status is Status.COLLECTING else None
 
-    def applicant_children(self, user_id: int, text: str) -> Application | None:
+    def applicant_children(self, user_id: int, text: str) -> GroupApplication | None:
         """The applicant's reply naming their child(ren); next they confirm the code of conduct."""
         application = self.collecting_for(user_id)
         if application is None or application.children:
@@ -411,7 +411,7 @@ class Applications:
             return Filed(own)
         return self._fold(own, form, user_id)
 
-    def _fold(self, request: Application, form: Application, user_id: int) -> Filed:
+    def _fold(self, request: GroupApplication, form: GroupApplication, user_id: int) -> Filed:
         """Link a verified join request into the paper form it belongs to."""
         linked = merge(form, request)
         self.repo.save(linked)
@@ -424,7 +424,7 @@ class Applications:
         was_with_leaders = request.status is Status.PENDING
         return Filed(linked, linked=True, refreshed=True, folded=folded if was_with_leaders else None)
 
-    def _flag_same_name(self, request: Application, form: Application) -> Application:
+    def _flag_same_name(self, request: GroupApplication, form: GroupApplication) -> GroupApplication:
         """An unverified join request with the same name as a paper form: kept apart, marked for SLT."""
         flagged = replace(request, same_name_as=form.number)
         self.repo.save(flagged)
@@ -460,7 +460,7 @@ class Applications:
         self.services.audit(by, "approve application" if approve else "reject application", f"application {number}")
         return Decision(decided, True)
 
-    def give_reason(self, number: int, by: int, reason: str) -> Application | None:
+    def give_reason(self, number: int, by: int, reason: str) -> GroupApplication | None:
         """The rejecting leader's reason, kept on the application and sent with the outcome."""
         application = self.repo.get(number)
         if application is None or application.decided_by != by or application.outcome_told:
@@ -473,7 +473,7 @@ class Applications:
         self.services.audit(by, "application reason", f"application {number}")
         return application
 
-    def skip_reason(self, number: int, by: int) -> Application | None:
+    def skip_reason(self, number: int, by: int) -> GroupApplication | None:
         application = self.repo.get(number)
         if application is None or application.decided_by != by or application.status is not Status.REJECTED:
             return None
@@ -488,7 +488,7 @@ class Applications:
             self.services.audit(0, "application outcome sent", f"application {number}")
 
     # ---- asking for information ---------------------------------------------------------
-    def expect_question(self, number: int, by: int) -> Application | None:
+    def expect_question(self, number: int, by: int) -> GroupApplication | None:
         """A leader pressed Ask for information: their next text is the question."""
         application = self.repo.get(number)
         if application is None or application.status is not Status.PENDING:
@@ -496,7 +496,7 @@ class Applications:
         self.repo.set_prompt(Prompt(by, PromptKind.QUESTION, number, self._now))
         return application
 
-    def ask(self, number: int, by: int, by_name: str, question: str) -> Application | None:
+    def ask(self, number: int, by: int, by_name: str, question: str) -> GroupApplication | None:
         """Record the question; an applicant on Telegram may then answer it in their chat."""
         application = self.repo.get(number)
         if application is None or application.status is not Status.PENDING:
@@ -510,7 +510,7 @@ class Applications:
         self.services.audit(by, "ask for information", f"application {number}")
         return application
 
-    def answer(self, user_id: int, text: str) -> tuple[Application, int] | None:
+    def answer(self, user_id: int, text: str) -> tuple[GroupApplication, int] | None:
         """The applicant's answer to a leader's question; returns the application and who asked."""
         prompt = self.repo.prompt_for(user_id)
         if prompt is None or prompt.kind is not PromptKind.ANSWER:
@@ -601,7 +601,7 @@ class Applications:
         moments = [at for a in self.repo.needing_attention() for _, at in self._chases(a)]
         return min(moments, default=None)
 
-    def _chases(self, application: Application) -> Iterable[tuple[Chase, datetime]]:
+    def _chases(self, application: GroupApplication) -> Iterable[tuple[Chase, datetime]]:
         """Each thing still to do about an application, with the moment it becomes due."""
         now = self._now
         if application.status is Status.PENDING and application.submitted_at is not None:
@@ -640,7 +640,7 @@ class Applications:
             self.outcome_told(number)
 
     # ---- Telegram's side of the decision ------------------------------------------------
-    def joins_due(self) -> list[Application]:
+    def joins_due(self) -> list[GroupApplication]:
         now = self._now
         return [a for a in self.repo.join_actions() if a.join_next_at is None or a.join_next_at <= now]
 
@@ -674,19 +674,19 @@ class Applications:
 
     # ---- helpers ------------------------------------------------------------------------
     def _open_same_person(
-        self, candidate: Application, statuses: Sequence[Status] = (Status.PENDING, Status.COLLECTING)
-    ) -> Application | None:
+        self, candidate: GroupApplication, statuses: Sequence[Status] = (Status.PENDING, Status.COLLECTING)
+    ) -> GroupApplication | None:
         return next(
             (a for a in self.repo.with_status(*statuses) if a.number != candidate.number and same_person(a, candidate)),
             None,
         )
 
-    def _previous_of(self, candidate: Application) -> int:
+    def _previous_of(self, candidate: GroupApplication) -> int:
         """The latest decided application by the same person, shown to SLT as history."""
         earlier = [a for a in self.repo.with_status(Status.APPROVED, Status.REJECTED) if same_person(a, candidate)]
         return max((a.number for a in earlier), default=0)
 
-    def _clear_applicant_prompt(self, application: Application) -> None:
+    def _clear_applicant_prompt(self, application: GroupApplication) -> None:
         if application.applicant_id:
             prompt = self.repo.prompt_for(application.applicant_id)
             if prompt is not None and prompt.number == application.number:
@@ -709,7 +709,7 @@ def clip_name(name: str) -> str:
     return name if len(name) <= MAX_PARENT else name[: MAX_PARENT - 1] + "…"
 
 
-def _children_detail(application: Application) -> str:
+def _children_detail(application: GroupApplication) -> str:
     """For the audit log: pupil ids and a count of unmatched children, never a name."""
     ids = ",".join(application.pupil_ids()) or "none"
     return f"pupils {ids}; not on register {application.unmatched}"

@@ -15,7 +15,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
-from bot.records.applications import Application, Child, Event, Prompt, PromptKind, Source, Status
+from bot.records.applications import Child, Event, GroupApplication, Prompt, PromptKind, Source, Status
 
 
 class ApplicationRepository:
@@ -25,33 +25,33 @@ class ApplicationRepository:
         self._prompts = db.table("prompts")
 
     # ---- applications -------------------------------------------------------------------
-    def add(self, application: Application) -> Application:
+    def add(self, application: GroupApplication) -> GroupApplication:
         """Store a new application under the next number."""
         number = max((doc.doc_id for doc in self._applications.all()), default=0) + 1
         stored = replace(application, number=number)
         self._applications.insert(Document(_to_doc(stored), doc_id=number))
         return stored
 
-    def get(self, number: int) -> Application | None:
+    def get(self, number: int) -> GroupApplication | None:
         doc = self._applications.get(doc_id=number)
         return _from_doc(doc) if isinstance(doc, Document) else None
 
-    def save(self, application: Application) -> None:
+    def save(self, application: GroupApplication) -> None:
         self._applications.update(_to_doc(application), doc_ids=[application.number])
 
-    def with_status(self, *statuses: Status) -> list[Application]:
+    def with_status(self, *statuses: Status) -> list[GroupApplication]:
         wanted = [status.value for status in statuses]
         docs = self._applications.search(Query().status.one_of(wanted))
         return sorted((_from_doc(d) for d in docs), key=lambda a: a.number)
 
-    def open_for_applicant(self, user_id: int) -> Application | None:
+    def open_for_applicant(self, user_id: int) -> GroupApplication | None:
         q = Query()
         doc = self._applications.get(
             (q.applicant_id == user_id) & q.status.one_of([Status.COLLECTING.value, Status.PENDING.value])
         )
         return _from_doc(doc) if isinstance(doc, Document) else None
 
-    def needing_attention(self) -> list[Application]:
+    def needing_attention(self) -> list[GroupApplication]:
         """Open applications and decided ones whose outcome has not been announced yet."""
         q = Query()
         docs = self._applications.search(
@@ -60,7 +60,7 @@ class ApplicationRepository:
         )
         return sorted((_from_doc(d) for d in docs), key=lambda a: a.number)
 
-    def join_actions(self) -> list[Application]:
+    def join_actions(self) -> list[GroupApplication]:
         """Decisions still to be sent to Telegram (approve or decline a join request)."""
         docs = self._applications.search(Query().join_action != "")
         return sorted((_from_doc(d) for d in docs), key=lambda a: a.number)
@@ -117,7 +117,7 @@ def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _to_doc(a: Application) -> dict[str, Any]:
+def _to_doc(a: GroupApplication) -> dict[str, Any]:
     return {
         "number": a.number,
         "source": a.source.value,
@@ -153,8 +153,8 @@ def _to_doc(a: Application) -> dict[str, Any]:
     }
 
 
-def _from_doc(d: Mapping[str, Any]) -> Application:
-    return Application(
+def _from_doc(d: Mapping[str, Any]) -> GroupApplication:
+    return GroupApplication(
         number=d["number"],
         source=Source(d["source"]),
         status=Status(d["status"]),

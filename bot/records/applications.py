@@ -44,7 +44,9 @@ class Child:
 
 
 @dataclass(frozen=True)
-class Application:
+class GroupApplication:
+    """An application to join the parents' group (named apart from PTB's Application, the running bot)."""
+
     number: int
     source: Source
     status: Status

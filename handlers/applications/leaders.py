@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.numbers import parse_number
-from bot.records.applications import Application, Status
+from bot.records.applications import GroupApplication, Status
 from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
@@ -28,7 +28,7 @@ from handlers.common import (
 )
 from handlers.paging import page_of
 
-def _already(services: Services, application: Application | None) -> str:
+def _already(services: Services, application: GroupApplication | None) -> str:
     if application is None:
         return "This button has expired."
     if application.status is Status.LINKED:

@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.applications import PaperForm
 from bot.clock import show_time
-from bot.records.applications import Application, Child, Source, Status
+from bot.records.applications import Child, GroupApplication, Source, Status
 from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
 from bot.services import Services
@@ -42,7 +42,7 @@ def waited_for(since: datetime, now: datetime) -> str:
     return f"{hours // 24} days"
 
 
-def card_text(services: Services, application: Application) -> str:
+def card_text(services: Services, application: GroupApplication) -> str:
     """The application as leaders see it; once decided, who decided and when."""
     a = application
     lines = [f"<b>Parents' group application #{a.number}</b>"]
@@ -131,7 +131,7 @@ CONDUCT_REFUSED = (
 WITH_LEADERS = "Thank you. Your request is with the senior leaders; I will tell you their decision here."
 
 
-def applicant_status(services: Services, application: Application) -> tuple[str, Buttons]:
+def applicant_status(services: Services, application: GroupApplication) -> tuple[str, Buttons]:
     """Where a join requester's application stands, and what they can do next."""
     if application.status is Status.COLLECTING and not application.children:
         return ask_child_text(services, application.parent_name), ()
@@ -140,7 +140,7 @@ def applicant_status(services: Services, application: Application) -> tuple[str,
     return WITH_LEADERS, ()
 
 
-def outcome_for_applicant(services: Services, application: Application) -> str:
+def outcome_for_applicant(services: Services, application: GroupApplication) -> str:
     if application.status is Status.APPROVED:
         return (
             f"Good news: your request to join the parents' group of {school_name(services)} has been approved. "
@@ -153,7 +153,7 @@ def outcome_for_applicant(services: Services, application: Application) -> str:
     )
 
 
-def outcome_for_recorder(services: Services, application: Application) -> str:
+def outcome_for_recorder(services: Services, application: GroupApplication) -> str:
     verb = "approved" if application.status is Status.APPROVED else "rejected"
     reason = f"\nReason: {h(application.reason)}" if application.reason else ""
     return (
@@ -162,7 +162,7 @@ def outcome_for_recorder(services: Services, application: Application) -> str:
     )
 
 
-def recipients(services: Services, application: Application, leaving_out: int = 0) -> str:
+def recipients(services: Services, application: GroupApplication, leaving_out: int = 0) -> str:
     """Who a reason or a question reaches, in words."""
     who = ["the applicant"] if application.applicant_id else []
     recorders = [
@@ -192,7 +192,7 @@ def form_summary(services: Services, form: PaperForm) -> str:
     return "\n".join(lines)
 
 
-def history_text(services: Services, application: Application) -> str:
+def history_text(services: Services, application: GroupApplication) -> str:
     """The card and as much recent history as fits in one message (measured as Telegram does)."""
     card = card_text(services, application)
     events = services.application_desk.history(application.number)

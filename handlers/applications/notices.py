@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.applications import Applications, Chase
-from bot.records.applications import Application, Status
+from bot.records.applications import GroupApplication, Status
 from bot.roles import Permission, Role
 from bot.services import Services
 from bot.shell.delivery import retry_wait
@@ -31,7 +31,7 @@ APPLICANT_WINDOW = timedelta(days=2)
 JOINS = "application_joins"
 
 
-def send_cards(rt: Runtime, application: Application) -> None:
+def send_cards(rt: Runtime, application: GroupApplication) -> None:
     """Every leader (SLT, the deputy, the Head) gets a card; all copies form one thread."""
     text = card_text(rt.services, application)
     n = application.number
@@ -39,13 +39,13 @@ def send_cards(rt: Runtime, application: Application) -> None:
         rt.delivery.post(f"app:{n}:card:{leader}", leader, text, decision_buttons(n), thread=f"app:{n}")
 
 
-def refresh_cards(rt: Runtime, application: Application) -> None:
+def refresh_cards(rt: Runtime, application: GroupApplication) -> None:
     """Show the application as it stands now on every copy (with buttons while it is pending)."""
     buttons = decision_buttons(application.number) if application.status is Status.PENDING else ()
     rt.delivery.edit_thread(f"app:{application.number}", card_text(rt.services, application), buttons)
 
 
-def announce(rt: Runtime, application: Application) -> None:
+def announce(rt: Runtime, application: GroupApplication) -> None:
     """Tell the applicant (where the bot can reach them) and whoever recorded the form."""
     n = application.number
     if application.applicant_id:
@@ -85,7 +85,7 @@ class JoinRequests:
                 await self._send(apps, application)
             return apps.next_join()
 
-    async def _send(self, apps: Applications, application: Application) -> None:
+    async def _send(self, apps: Applications, application: GroupApplication) -> None:
         n, chat, user = application.number, application.join_chat_id, application.applicant_id
         try:
             if application.join_action == "approve":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 
 from telegram import Update
-from telegram.ext import Application as PtbApplication
 from telegram.ext import (
+    Application,
     CallbackQueryHandler,
     ChatJoinRequestHandler,
     CommandHandler,
@@ -73,7 +73,7 @@ COMMANDS = (
 )
 
 
-def register(application: PtbApplication, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
     joins = JoinRequests(application.bot, rt.services)
     application.bot_data[JOINS] = joins
     typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
