@@ -80,7 +80,7 @@ class BotHarness:
     async def start(self) -> None:
         telegram = replace(self.config.telegram, base_url=self.emu.base_url, base_file_url=self.emu.base_file_url)
         self.config = replace(self.config, telegram=telegram)
-        self.app = build_application(self.config, self.clock, autotick=False)
+        self.app = build_application(self.config, self.clock, autotick=False, wait_scale=0)
         await self.app.initialize()
         await on_start(self.app)
         await self.app.start()

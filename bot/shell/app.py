@@ -34,8 +34,10 @@ def build_application(
     autotick: bool = True,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    wait_scale: float = 1.0,
 ) -> Application:  # type: ignore[type-arg]
-    """The whole bot for one data folder. `autotick=False` lets tests drive time by hand."""
+    """The whole bot for one data folder. `autotick=False` lets tests drive time by hand;
+    `wait_scale=0` lets them retry at once where the bot would pause before retrying a call."""
     hide_secret(config.telegram.token)  # every log record from here on, whoever handles it
     builder = (
         ApplicationBuilder()
@@ -44,7 +46,7 @@ def build_application(
         .base_file_url(config.telegram.base_file_url)
         # No overall throttle: a school bot sends far below Telegram's 30 messages a second, and a
         # throttle would delay every reply; a 429 is still retried, and group chats stay throttled.
-        .rate_limiter(RetryingRateLimiter(overall_max_rate=0, max_retries=3))
+        .rate_limiter(RetryingRateLimiter(overall_max_rate=0, max_retries=3, wait_scale=wait_scale))
         .post_init(on_start)
         .post_shutdown(on_stop)
     )

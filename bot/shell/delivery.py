@@ -84,7 +84,13 @@ class RetryingRateLimiter(AIORateLimiter):
 
     Covers the replies handlers send directly; the outbox keeps retrying important messages for as
     long as it takes. A refusal (400, 403) is an answer, not a fault, and is never retried here.
+    `wait_scale` is the share of each wait actually waited (Telegram's retry_after, the network
+    back-off): 1 in production; 0 in tests, which still see every retry, just without the pause.
     """
+
+    def __init__(self, *, wait_scale: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.wait_scale = wait_scale
 
     async def process_request(  # type: ignore[override]
         self,
@@ -95,9 +101,13 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
+        if self.wait_scale != 1:
+            callback = self._scaling_retry_after(callback)
         for attempt in range(NETWORK_RETRIES + 1):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except RetryAfter as exc:  # still refused after AIORateLimiter's retries: say what Telegram said
+                raise exc.__cause__ if isinstance(exc.__cause__, RetryAfter) else exc
             except BadRequest:
                 raise
             except NetworkError as exc:
@@ -105,8 +115,20 @@ class RetryingRateLimiter(AIORateLimiter):
                     raise
                 if _refusal(exc, _TOO_LARGE):
                     raise  # Telegram's 413 is a refusal PTB reports as a network error: sending again cannot help
-                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt)
+                await asyncio.sleep(NETWORK_BACKOFF * 2**attempt * self.wait_scale)
         raise AssertionError("unreachable")
+
+    def _scaling_retry_after(self, callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
+        """The call with Telegram's retry_after scaled, so AIORateLimiter's own wait (it also holds
+        back every other call meanwhile) is scaled too."""
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                raise RetryAfter(retry_wait(exc) * self.wait_scale) from exc
+
+        return call
 
 
 def retry_wait(exc: RetryAfter) -> timedelta:
