@@ -378,3 +378,14 @@ async def test_a_stranger_forging_an_applicants_buttons_gets_bounded_audit_lines
             school.emu.press(STRANGER, prompt, data=data)
     await school.settle()
     assert len(school.audit()) - lines <= 3
+
+
+async def test_an_applicant_sharing_their_contact_over_and_over_gets_one_reply_per_window(school: BotHarness) -> None:
+    from tests.test_applications import share_contact
+
+    await join_and_agree(school)
+    mark = school.emu.mark()
+    for _ in range(30):
+        share_contact(school, PARENT, "+44 7700 900999")
+    await school.settle()
+    assert len(school.emu.since(mark, PARENT)) <= 2

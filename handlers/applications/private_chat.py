@@ -121,6 +121,8 @@ async def shared_contact(update: Update, context: Context) -> None:
     filed = rt.services.application_desk.applicant_phone(update.effective_user.id, message.contact.phone_number)
     if filed is None:
         return
+    if filed.unchanged and not _applicant_may_be_answered(update, context, "contact shared again"):
+        return  # the same number again and again: answered once per window
     _after_filing(rt, filed)
     if filed.linked:
         await reply(update, WITH_LEADERS)
