@@ -164,10 +164,13 @@ def formatted(
 # --- api.json ------------------------------------------------------------------------------
 
 
+# The Bot API description in the shared folder beside the checkout (CI lays a copy there too).
+SHARED_API_SPEC = Path(__file__).resolve().parents[2] / "shared/telegram-bot-api/api.json"
+
+
 def default_api_spec() -> Path | None:
     """The shared api.json beside the project, when this checkout has it."""
-    path = Path(__file__).resolve().parents[2] / "shared/telegram-bot-api/api.json"
-    return path if path.exists() else None
+    return SHARED_API_SPEC if SHARED_API_SPEC.exists() else None
 
 
 def load_spec(path: Path | None) -> ApiSpec | None:

@@ -20,6 +20,7 @@ from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.shell.ticker import Runtime
 from emulator import BotApiEmulator, default_api_spec, settle
+from emulator.validation import SHARED_API_SPEC
 
 TOKEN = "123456789:TEST-token-for-the-local-emulator-only"
 HEAD, DEPUTY, SLT, SLT2, ADMIN, ADMIN2, OFFICE = 1001, 1002, 1003, 1004, 1005, 1006, 1007
@@ -178,3 +179,21 @@ settings.register_profile("long", max_examples=400)
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("long" if config.getoption("--long") else "ci")
+
+
+def api_check_line() -> str:
+    """Whether the emulator refuses calls the Bot API description does not allow: without
+    api.json it takes any parameters, and a run that passes proves less."""
+    spec = default_api_spec()
+    if spec is None:
+        return f"Bot API description check: OFF (no {SHARED_API_SPEC})"
+    return f"Bot API description check: on ({spec})"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return api_check_line()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if config.get_verbosity() < 0:  # -q prints no header: say it once at the end instead
+        terminalreporter.write_line(api_check_line())

@@ -166,11 +166,11 @@ async def test_a_rejected_token_is_one_plain_sentence_without_the_token(emu: Bot
 
 def test_no_network_at_start_up_is_one_plain_sentence(tmp_path: Path) -> None:
     with socket.socket() as unused:  # a port nothing listens on: what an offline machine sees
-        unused.bind(("127.0.0.1", 0))
+        unused.bind(("127.0.0.1", 0))  # held, not listening, so no test running alongside can take it
         port = unused.getsockname()[1]
-    config = write_config(tmp_path, tmp_path / "data", f"http://127.0.0.1:{port}")
+        config = write_config(tmp_path, tmp_path / "data", f"http://127.0.0.1:{port}")
 
-    done = run_once(config)
+        done = run_once(config)
 
     assert done.returncode == 1
     [sentence] = done.stderr.strip().splitlines()
