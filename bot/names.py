@@ -164,8 +164,8 @@ class PupilIndex:
         if not found:
             # One word, or several that are one part of a name ("Smith Jones", "Mary Jane").
             whole = " ".join(words)
-            for parts, given in ((self._given_parts, True), (self._surname_parts, False)):
-                for entry, slips in self._nearest(whole, given):
+            for parts, is_given in ((self._given_parts, True), (self._surname_parts, False)):
+                for entry, slips in self._nearest(whole, is_given):
                     _keep_best(found, dict(itertools.islice(parts[entry].items(), limit)), slips)
             self._run_together(whole.replace(" ", ""), found)
         return found

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from tinydb import Query, TinyDB
 
@@ -32,7 +33,7 @@ class OutboxRepository:
         self._ids: dict[str, int] = {}
         self._pending: set[int] = set()
         self._threads: dict[str, list[int]] = {}
-        self._unsaved: dict[int, dict] = {}
+        self._unsaved: dict[int, dict[str, Any]] = {}
         self._unreachable: dict[int, Unreachable] | None = None
         self._indexed = False
 
@@ -44,7 +45,7 @@ class OutboxRepository:
             self._note(self._unsaved.get(doc.doc_id, doc), doc.doc_id)
         self._indexed = True
 
-    def _note(self, doc: dict, doc_id: int) -> None:
+    def _note(self, doc: dict[str, Any], doc_id: int) -> None:
         self._ids[doc["key"]] = doc_id
         if doc["state"] == "pending":
             self._pending.add(doc_id)
@@ -198,7 +199,7 @@ class OutboxRepository:
                 self.save(replace(item, next_attempt_at=now))
 
 
-def _to_doc(i: OutboxItem) -> dict:
+def _to_doc(i: OutboxItem) -> dict[str, Any]:
     return {
         "key": i.key,
         "chat_id": i.chat_id,
@@ -221,7 +222,7 @@ def _to_doc(i: OutboxItem) -> dict:
     }
 
 
-def _from_doc(d: dict, doc_id: int) -> OutboxItem:
+def _from_doc(d: dict[str, Any], doc_id: int) -> OutboxItem:
     return OutboxItem(
         key=d["key"],
         chat_id=d["chat_id"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from tinydb import Query, TinyDB
 
@@ -101,7 +102,7 @@ class StaffRepository:
         return _request_from_doc(docs[-1]) if docs else None
 
 
-def _to_doc(m: StaffMember) -> dict:
+def _to_doc(m: StaffMember) -> dict[str, Any]:
     return {
         "user_id": m.user_id,
         "role": m.role.value if m.role else None,
@@ -112,7 +113,7 @@ def _to_doc(m: StaffMember) -> dict:
     }
 
 
-def _from_doc(d: dict) -> StaffMember:
+def _from_doc(d: dict[str, Any]) -> StaffMember:
     return StaffMember(
         user_id=d["user_id"],
         role=Role(d["role"]) if d["role"] else None,
@@ -123,7 +124,7 @@ def _from_doc(d: dict) -> StaffMember:
     )
 
 
-def _request_doc(r: AccessRequest) -> dict:
+def _request_doc(r: AccessRequest) -> dict[str, Any]:
     return {
         "user_id": r.user_id,
         "name": r.name,
@@ -137,7 +138,7 @@ def _request_doc(r: AccessRequest) -> dict:
     }
 
 
-def _request_from_doc(d: dict) -> AccessRequest:
+def _request_from_doc(d: dict[str, Any]) -> AccessRequest:
     return AccessRequest(
         user_id=d["user_id"],
         name=d["name"],
