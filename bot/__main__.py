@@ -162,12 +162,12 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
     MAX_PROBLEMS problems are printed, then a count. Removing more than a fifth of the
     register needs --allow-mass-removal as well as --yes.
     """
+    from bot.records.audit import SYSTEM
+    from bot.records.outbox import OutboxItem
     from bot.register import PendingImport
     from bot.register_import import preview_sections
     from bot.services import Services
-    from bot.records.audit import SYSTEM
     from handlers.register_import import send_withdrawal_notice
-    from bot.records.outbox import OutboxItem
 
     config = load_config(config_path)
     try:
@@ -206,10 +206,9 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
                 "run again with --allow-mass-removal. Nothing was changed."
             )
             return 1
-        if not assume_yes:
-            if not sys.stdin.isatty() or input("Load this register? [y/N] ").strip().lower() not in ("y", "yes"):
-                print("Nothing was changed (use --yes to load without asking).")
-                return 0
+        if not assume_yes and (not sys.stdin.isatty() or input("Load this register? [y/N] ").strip().lower() not in ("y", "yes")):
+            print("Nothing was changed (use --yes to load without asking).")
+            return 0
         done = register.commit_import(SYSTEM, PendingImport(parsed, preview), allow_mass_removal=allow_mass_removal)
         print("Register loaded.")
         notice = register.withdrawal_notice(SYSTEM, done)

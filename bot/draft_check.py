@@ -198,7 +198,7 @@ class ProfanityFilter:
     def __contains__(self, token: str) -> bool:
         """Whether a lower-cased token is a listed word or one of its leetspeak variants."""
         for word in self._words_by_skeleton.get(token.translate(self._skeleton), ()):
-            if all(char in self._accepts.get(wanted, wanted) for char, wanted in zip(token, word)):
+            if all(char in self._accepts.get(wanted, wanted) for char, wanted in zip(token, word, strict=True)):
                 return True
         return False
 
@@ -272,7 +272,7 @@ class ProfanityFilter:
         """Whether a word with letters hidden behind asterisks ("c**t", "f***ing") is a listed word."""
         token = token.lower()
         return any(
-            all(char == "*" or char in self._accepts.get(wanted, wanted) for char, wanted in zip(token, word))
+            all(char == "*" or char in self._accepts.get(wanted, wanted) for char, wanted in zip(token, word, strict=True))
             for word in self._by_length.get(len(token), ())
         )
 
@@ -394,9 +394,12 @@ def _profanity(seen: Normalised, allow: frozenset[str]) -> list[tuple[int, int]]
     if _HELD_LETTER.search(seen.text):
         for start, end in strong.words(seen.text):
             held = _HELD_LETTER.search(seen.text, start, end)
-            if held and not _inside((start, end), allowed_seen, starts):
-                if _held_letters_swear(seen.text[start:end].lower(), strong):
-                    found.append(seen.span(start, end))
+            if (
+                held
+                and not _inside((start, end), allowed_seen, starts)
+                and _held_letters_swear(seen.text[start:end].lower(), strong)
+            ):
+                found.append(seen.span(start, end))
     if "*" in seen.text:
         for start, end in strong.words(seen.text):
             token = seen.text[start:end]

@@ -294,7 +294,7 @@ class Moderation:
     def rotate_all_admins(self, kind: RotaKind) -> Rota:
         """A rotation through every page administrator, in name order, from today."""
         staff = self.services.staff
-        admins = sorted(staff.with_roles(Role.ADMIN), key=lambda uid: ((m := staff.get(uid)) and m.name or "", uid))
+        admins = sorted(staff.with_roles(Role.ADMIN), key=lambda uid: (((m := staff.get(uid)) and m.name) or "", uid))
         if not admins:
             raise RotaError("There are no page administrators yet: /grant ID admin first.")
         return Rota(kind, tuple(admins), starts=self.today())
@@ -404,7 +404,7 @@ class Moderation:
             record = records.get(day)
             if record and record.checked and not self._late(record):
                 count += 1
-            elif record and record.checked or now >= self.deadline_at(day):
+            elif (record and record.checked) or now >= self.deadline_at(day):
                 break  # late, or missed
         return count
 

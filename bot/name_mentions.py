@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from bot.records.consent import Pupil
 from bot.names import PupilIndex
+from bot.records.consent import Pupil
 from bot.text_normal import Normalised, held_letter_readings, normalise
 
 MentionKind = Literal["full", "near", "first", "leaver"]
@@ -124,7 +124,8 @@ class NameFinder:
         self._class_tokens = frozenset(class_tokens | _CLASS_WORDS)
 
     def mentions(self, text: str | Normalised) -> list[NameMention]:
-        """Full and near names first, then leavers' full names, then first names that are not part of one, in the order of the post."""
+        """Full and near names first, then leavers' full names, then first names that are not part of one,
+        in the order of the post."""
         seen = text if isinstance(text, Normalised) else normalise(text)
         if not self._by_first:
             return []
@@ -157,7 +158,7 @@ class NameFinder:
         possessive = [False] * len(tokens)
         if any(mark in text for mark in _APOSTROPHES):
             possessive = [len(word) > 2 and word[-2] in _APOSTROPHES and word[-1] == "s" for word in tokens]
-            tokens = [(word[:-2] if owner else word).translate(_NO_APOSTROPHES) for word, owner in zip(tokens, possessive)]
+            tokens = [(word[:-2] if owner else word).translate(_NO_APOSTROPHES) for word, owner in zip(tokens, possessive, strict=True)]
         if _HELD.search(text):
             # Letters held down ("Ameliaaa"): read as the pupil's name if that is what it spells.
             tokens = [

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from bot.clock import local_day
 from bot.consent import NOT_FOUND, verdict
-from bot.records.consent import Pupil
 from bot.names import PupilIndex
+from bot.records.consent import Pupil
 
 if TYPE_CHECKING:
     from bot.services import Services

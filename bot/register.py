@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from bot.clock import local_day
 from bot.consent import ConsentVerdict, expiring_within, verdict
-from bot.records.consent import Pupil
 from bot.draft_check import DraftPolicy, DraftReport, check_draft
 from bot.names import Resolution
+from bot.records.consent import Pupil
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
 from bot.roles import LEADERS, Role
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.records.staff import AccessRequest, StaffMember
 from bot.roles import LEADERS, Role
 from storage.atomic import WriteFailed
-from bot.records.staff import AccessRequest, StaffMember
 
 if TYPE_CHECKING:
     from bot.services import Services

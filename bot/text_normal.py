@@ -189,8 +189,8 @@ def _split_tags(text: str, starts: list[int], ends: list[int]) -> tuple[str, lis
     done = 0
     for cut in cuts:
         pieces += [text[done:cut], " "]
-        new_starts += starts[done:cut] + [starts[cut]]
-        new_ends += ends[done:cut] + [starts[cut]]
+        new_starts += [*starts[done:cut], starts[cut]]
+        new_ends += [*ends[done:cut], starts[cut]]
         done = cut
     pieces.append(text[done:])
     new_starts += starts[done:]

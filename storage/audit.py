@@ -11,10 +11,10 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterator
-from typing import BinaryIO
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from bot.records.audit import AuditEntry
 from storage.atomic import FILE_MODE, ensure_private_dir
@@ -224,7 +224,7 @@ BLOCK = 64 * 1024
 def _lines_backwards(path: Path, stop: int | None) -> Iterator[tuple[int, bytes]]:
     """(offset, line) for each line ending at or before `stop` (default: the end), last first."""
     try:
-        f = open(path, "rb")
+        f = open(path, "rb")  # noqa: SIM115 - `with` below: a missing file is told apart from errors while reading
     except FileNotFoundError:
         return
     with f:

@@ -9,8 +9,8 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from bot.records.consent import Pupil
 from bot.names import PupilIndex
+from bot.records.consent import Pupil
 
 TABLE = "pupils"
 
