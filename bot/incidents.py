@@ -4,7 +4,7 @@ Staff log a screenshot, a category and a note; the incident gets a reference (IN
 its evidence is kept write-once with its SHA-256, and leaders act on it (acknowledge,
 comment removed, user banned, ...). Escalation is derived from what is stored on each
 incident (when the next re-ping is due, how many were sent), so a restart loses nothing.
-Nothing here knows about Telegram: handlers/incidents.py renders and sends.
+Nothing here knows about Telegram: handlers/incidents/ renders and sends.
 """
 
 from __future__ import annotations

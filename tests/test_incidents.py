@@ -16,7 +16,7 @@ from telegram.ext import ConversationHandler
 from bot.config import Config
 from bot.incidents import CATEGORIES, Draft, Screenshot, category
 from bot.shell.callbacks import pack
-from handlers.incidents import FLOW_TIMEOUT
+from handlers.incidents.shared import FLOW_TIMEOUT
 from bot.records.incidents import Incident
 from tests.conftest import (
     ADMIN,
@@ -789,7 +789,7 @@ def test_the_fullest_alert_caption_still_fits_telegrams_limit() -> None:
     from zoneinfo import ZoneInfo
 
     from emulator import parse_html, utf16_len
-    from handlers.incidents import alert_caption
+    from handlers.incidents.messages import alert_caption
     from bot.records.incidents import Action, Ban, Evidence
 
     at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -1,0 +1,245 @@
+"""Alerts to the Head and their buttons: leaders act with one tap, and every copy of the alert,
+and the reporter's receipt, is edited to show what was done.
+"""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.clock import show_time
+from bot.incidents import OUTCOMES, ActionKind, ActionResult, IncidentLog, action_kind
+from bot.records.incidents import Incident
+from bot.records.outbox import Buttons
+from bot.roles import Permission, Role, allows
+from bot.shell.callbacks import pack
+from bot.shell.ticker import Runtime, runtime
+from handlers.common import Actor, Context, admit, answer, callback_of, show
+from handlers.incidents.messages import alert_buttons, alert_caption, receipt_buttons, receipt_text, record_text, view_buttons
+from handlers.incidents.shared import alert_thread, incident_log, receipt_thread, say, school_tz
+from handlers.paging import split_html
+
+
+def alert_photo(incident: Incident) -> str:
+    """A photo goes by its Telegram file id; an image sent as a file goes as the stored copy."""
+    first = incident.evidence[0]
+    return first.file_id if first.kind == "photo" else first.path
+
+
+def head_ids(rt: Runtime) -> list[int]:
+    return rt.services.staff.with_roles(Role.HEAD)
+
+
+def head_has_alert(rt: Runtime, incident: Incident) -> bool:
+    """True once a copy of the alert has reached a Head (or someone has already acted on it)."""
+    if incident.state != "open":
+        return True
+    heads = set(head_ids(rt))
+    return any(c.state == "sent" and c.chat_id in heads for c in rt.delivery.thread_copies(alert_thread(incident.number)))
+
+
+def not_yet_key(number: int) -> str:
+    return f"inc:{number}:notyet"
+
+
+def alert_photo_note(incident: Incident) -> str:
+    return f"📎 The screenshot could not be attached here: /incident {incident.number} shows the record."
+
+
+def leader_ids(rt: Runtime) -> list[int]:
+    """The fallback: the deputy and SLT."""
+    return rt.services.staff.with_roles(Role.DEPUTY, Role.SLT)
+
+
+def raise_alert(rt: Runtime, incidents: IncidentLog, incident: Incident) -> None:
+    """Queue the alert for every Head (and the fallback if configured to start there), once."""
+    caption = alert_caption(incident, [], None, school_tz(rt))
+    buttons = alert_buttons(incident, [])
+    people = head_ids(rt) + (leader_ids(rt) if incident.leaders_alerted else [])
+    for person in dict.fromkeys(people):
+        rt.delivery.post(
+            f"inc:{incident.number}:alert:{person}",
+            person,
+            caption,
+            buttons,
+            photo=alert_photo(incident),
+            thread=alert_thread(incident.number),
+            needs=Permission.ACT_ON_ALERTS,
+            photo_note=alert_photo_note(incident),
+        )
+    incidents.mark_alert_posted(incident.number)
+
+
+def post_receipt(rt: Runtime, incidents: IncidentLog, incident: Incident) -> None:
+    rt.delivery.post(
+        f"inc:{incident.number}:receipt",
+        incident.reporter_id,
+        receipt_text(incident, [], None, school_tz(rt)),
+        receipt_buttons(incident, []),
+        thread=receipt_thread(incident.number),
+        needs=Permission.LOG_MISUSE,
+    )
+
+
+def refresh(rt: Runtime, incidents: IncidentLog, number: int) -> None:
+    """Show the incident as it stands now on every copy of its alert and on the reporter's receipt."""
+    incident = incidents.get(number)
+    if incident is None:
+        return
+    actions = incidents.actions(number)
+    ban = incidents.ban_for(number)
+    tz = school_tz(rt)
+    rt.delivery.edit_thread(alert_thread(number), alert_caption(incident, actions, ban, tz), alert_buttons(incident, actions))
+    rt.delivery.edit_thread(receipt_thread(number), receipt_text(incident, actions, ban, tz), receipt_buttons(incident, actions))
+
+
+async def settled(update: Update, context: Context, result: ActionResult, done_text: str) -> None:
+    """After a button's decision is saved: update every copy, then tell the person who tapped."""
+    rt = runtime(context)
+    tz = school_tz(rt)
+    if result.status == "missing" or result.incident is None:
+        await answer(update, "There is no such incident.")
+    elif result.status == "refused":
+        await answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
+    elif result.status == "already":
+        incident = result.incident
+        if result.action is not None and result.action.kind == ActionKind.CLOSED.value:
+            earlier = result.action
+            text = f"{incident.ref} is already closed: {earlier.detail}, by {earlier.by_name}, {show_time(earlier.at, tz)}."
+        elif result.action is not None:
+            kind = action_kind(result.action.kind)
+            what = kind.label if kind else result.action.kind
+            text = f"Already recorded: {what} by {result.action.by_name}, {show_time(result.action.at, tz)}."
+        elif incident.state == "closed":
+            text = f"{incident.ref} is already closed."
+        else:
+            when = show_time(incident.acknowledged_at or incident.opened_at, tz)
+            text = f"Already acknowledged by {incident.acknowledged_name}, {when}."
+        await answer(update, text)
+    else:
+        refresh(rt, rt.services.incident_log, result.incident.number)
+        await answer(update, done_text)
+
+
+def _tracked(rt: Runtime, number: int, message: Message) -> bool:
+    """A copy of the alert or of the receipt: `refresh` keeps those up to date through the outbox."""
+    copies = rt.delivery.thread_copies(alert_thread(number)) + rt.delivery.thread_copies(receipt_thread(number))
+    return any(c.chat_id == message.chat_id and c.message_id == message.message_id for c in copies)
+
+
+def pressed_record(update: Update, rt: Runtime, actor: Actor, number: int) -> Message | None:
+    """The /incident N record a button was pressed on: nothing else keeps that message up to date.
+
+    The record is text that the outbox does not track, and only leaders are shown its buttons; a
+    photo is an alert whose outbox copy was forgotten after OUTBOX_KEEP.
+    """
+    query = update.callback_query
+    message = query.message if query else None
+    if not isinstance(message, Message) or message.text is None or _tracked(rt, number, message):
+        return None
+    return message if allows(actor.role, Permission.ACT_ON_ALERTS) else None
+
+
+def record_view(rt: Runtime, number: int) -> tuple[str, Buttons] | None:
+    """The record as it now stands: its last part (a long record is sent in parts) and its buttons."""
+    incidents = rt.services.incident_log
+    incident = incidents.get(number)
+    if incident is None:
+        return None
+    actions = incidents.actions(number)
+    intact = [incidents.evidence_intact(e) for e in incident.evidence]
+    record = record_text(incident, actions, incidents.ban_for(number), intact, school_tz(rt))
+    return split_html(record.split("\n"))[-1], view_buttons(incident, actions)
+
+
+async def redraw_record(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """A tap on the /incident N record: show the record as it now stands."""
+    rt = runtime(context)
+    view = record_view(rt, number) if pressed_record(update, rt, actor, number) else None
+    if view is not None:
+        await show(update, *view)
+
+
+async def acknowledge(update: Update, context: Context) -> None:
+    """Acknowledge: stops the re-pings and shows on every copy who acknowledged and when."""
+    actor = await admit(update, context, Permission.ACT_ON_ALERTS, action="acknowledge incident")
+    callback = callback_of(update)
+    number = callback.int_arg(0) if callback else None
+    if actor is None:
+        return
+    if number is None:
+        await answer(update, "This button has expired.")
+        return
+    result = incident_log(context).acknowledge(number, actor.user_id, actor.name)
+    await settled(update, context, result, "Acknowledged. The reminders have stopped.")
+
+
+async def record_action(update: Update, context: Context) -> None:
+    """Comment removed, reported externally, parent contacted, logged on CPOMS: recorded once."""
+    actor = await admit(update, context, Permission.LOG_MISUSE, action="incident action")
+    callback = callback_of(update)
+    if actor is None:
+        return
+    number = callback.int_arg(0) if callback else None
+    kind = action_kind(callback.args[1]) if callback and len(callback.args) > 1 else None
+    if number is None or kind is None or kind in (ActionKind.BANNED, ActionKind.CLOSED):
+        await answer(update, "This button has expired.")
+        return
+    result = incident_log(context).record_action(number, kind, actor.user_id, actor.name)
+    await settled(update, context, result, f"Recorded: {kind.label}.")
+    await redraw_record(update, context, actor, number)
+
+
+async def ask_outcome(update: Update, context: Context) -> None:
+    """Close: choose an outcome on this copy (nothing changes until one is chosen)."""
+    actor = await admit(update, context, Permission.ACT_ON_ALERTS, action="close incident")
+    callback = callback_of(update)
+    if actor is None:
+        return
+    incidents = incident_log(context)
+    incident = incidents.get(callback.int_arg(0) or 0) if callback else None
+    if incident is None:
+        await answer(update, "There is no such incident.")
+        return
+    if incident.state == "closed":
+        await answer(update, f"{incident.ref} is already closed.")
+        return
+    n = incident.number
+    rows = tuple(((label, pack("inc", "shut", n, key)),) for key, label in OUTCOMES.items())
+    caption = alert_caption(incident, incidents.actions(n), incidents.ban_for(n), school_tz(runtime(context)))
+    await answer(update)
+    await say(update, caption, (*rows, (("« Back", pack("inc", "back", n)),)))
+
+
+async def back_to_alert(update: Update, context: Context) -> None:
+    """« Back from the outcome choice: the alert as it stands."""
+    if await admit(update, context, Permission.ACT_ON_ALERTS, action="view incident alert") is None:
+        return
+    callback = callback_of(update)
+    incidents = incident_log(context)
+    incident = incidents.get(callback.int_arg(0) or 0) if callback else None
+    if incident is None:
+        await answer(update, "There is no such incident.")
+        return
+    actions = incidents.actions(incident.number)
+    await answer(update)
+    await say(
+        update,
+        alert_caption(incident, actions, incidents.ban_for(incident.number), school_tz(runtime(context))),
+        alert_buttons(incident, actions),
+    )
+
+
+async def close_incident(update: Update, context: Context) -> None:
+    """An outcome chosen: the incident is closed, once, and every copy says so."""
+    actor = await admit(update, context, Permission.ACT_ON_ALERTS, action="close incident")
+    callback = callback_of(update)
+    if actor is None:
+        return
+    number = callback.int_arg(0) if callback else None
+    outcome = callback.args[1] if callback and len(callback.args) > 1 else ""
+    if number is None or outcome not in OUTCOMES:
+        await answer(update, "This button has expired.")
+        return
+    result = incident_log(context).close(number, outcome, actor.user_id, actor.name)
+    await settled(update, context, result, f"Closed: {OUTCOMES[outcome]}.")
+    await redraw_record(update, context, actor, number)

@@ -1,0 +1,275 @@
+"""/log (aliases /misuse, /report): screenshots, a category, an optional note, confirm.
+
+Confirming saves the incident and queues the Head's alert in the outbox in one step without
+an await, so neither is lost and a second press finds the first.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter
+from telegram.ext import ConversationHandler
+
+from bot.incidents import MAX_NOTE, MAX_SCREENSHOT_BYTES, MAX_SCREENSHOTS, Draft, category, is_category
+from bot.roles import Permission
+from bot.shell.callbacks import pack
+from bot.shell.ticker import runtime
+from handlers.common import Actor, Context, admit, answer, callback_of, reply
+from handlers.incidents.alerts import head_has_alert, not_yet_key, post_receipt, raise_alert
+from handlers.incidents.messages import draft_view
+from handlers.incidents.pictures import OFFERS, Picture, fetch_screenshot, picture_in
+from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS, draft_of, forget_draft, keep_draft, say
+
+log = logging.getLogger(__name__)
+
+ALERT_WAIT = 5.0  # seconds the reporter's Confirm waits to learn whether the Head has the alert
+ALERTED = "The Head Teacher has been alerted."
+NOT_YET_ALERTED = (
+    "Alert saved; the Head has not received it yet — I keep trying and will tell SLT if it cannot get through."
+)
+
+
+def _new_draft(context: Context, actor: Actor) -> Draft:
+    rt = runtime(context)
+    draft = Draft(uuid.uuid4().hex[:12], actor.user_id, rt.services.clock.now())
+    keep_draft(context, draft)
+    rt.services.audit(actor.user_id, "log misuse: start", f"draft {draft.id}")
+    return draft
+
+
+async def start_log(update: Update, context: Context) -> str | int:
+    """/log, /misuse or /report: asks for the screenshots."""
+    actor = await admit(update, context, Permission.LOG_MISUSE, action="log misuse")
+    if actor is None:
+        return ConversationHandler.END
+    draft = _new_draft(context, actor)
+    await say(update, *draft_view(SCREENSHOTS, draft))
+    return SCREENSHOTS
+
+
+async def start_from_button(update: Update, context: Context) -> str | int:
+    """"Found a problem, log it" under the moderation nudge: the same flow, in a new message."""
+    actor = await admit(update, context, Permission.LOG_MISUSE, action="log misuse")
+    if actor is None:
+        return ConversationHandler.END
+    draft = _new_draft(context, actor)
+    await answer(update)
+    try:
+        await reply(update, *draft_view(SCREENSHOTS, draft))
+    except (NetworkError, RetryAfter):
+        log.warning("Log prompt for update %s not delivered; the flow is open", update.update_id)
+    return SCREENSHOTS
+
+
+async def start_with_photo(update: Update, context: Context) -> str | int:
+    """"Log misuse" under a photo sent outside any flow: the flow starts with that screenshot."""
+    actor = await admit(update, context, Permission.LOG_MISUSE, action="log misuse")
+    callback = callback_of(update)
+    if actor is None or callback is None:
+        return ConversationHandler.END
+    offers = (context.user_data or {}).get(OFFERS, {})
+    offered: Picture | None = offers.get(callback.int_arg(0))
+    if offered is None:
+        await answer(update, "That photo is no longer with me. Please send it again.")
+        return ConversationHandler.END
+    shot = await fetch_screenshot(context, offered)
+    draft, _ = _new_draft(context, actor).add(shot)
+    keep_draft(context, draft)
+    runtime(context).services.audit(actor.user_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}")
+    await answer(update)
+    await say(update, *draft_view(SCREENSHOTS, draft))
+    return SCREENSHOTS
+
+
+def screenshot_adder(state: str) -> Callable[[Update, Context], Awaitable[str | int | None]]:
+    """A picture sent at any step joins the draft; the person stays on the step they were at."""
+
+    async def add_screenshot(update: Update, context: Context) -> str | int | None:
+        """Adds a screenshot (sent, forwarded or as an image file) to the incident being logged."""
+        message = update.effective_message
+        draft = draft_of(context)
+        if message is None or draft is None:
+            return ConversationHandler.END
+        picture = picture_in(message)
+        if picture is None:
+            return None
+        if picture.size > MAX_SCREENSHOT_BYTES:
+            await say(update, "That file is too big for me to keep (20 MB at most). Please send a screenshot.")
+            return None
+        if draft.full:
+            await say(update, *draft_view(state, draft, f"I can keep {MAX_SCREENSHOTS} screenshots per incident.\n"))
+            return None
+        shot = await fetch_screenshot(context, picture)
+        draft, added = draft.add(shot)
+        keep_draft(context, draft)
+        if added:
+            runtime(context).services.audit(
+                draft.reporter_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}"
+            )
+        note = "" if added else "I already have that screenshot. "
+        if state != SCREENSHOTS:
+            note = note or f"Added: {len(draft.screenshots)} screenshots.\n"
+        await say(update, *draft_view(state, draft, note))
+        return state
+
+    return add_screenshot
+
+
+async def screenshots_done(update: Update, context: Context) -> str | int | None:
+    """Done with screenshots: choose the category."""
+    draft = draft_of(context)
+    if draft is None:
+        return ConversationHandler.END
+    if not draft.screenshots:
+        await answer(update, "Please send a screenshot first.")
+        return None
+    await answer(update)
+    await say(update, *draft_view(CATEGORY, draft))
+    return CATEGORY
+
+
+async def choose_category(update: Update, context: Context) -> str | int | None:
+    """A category is chosen: ask for the optional note."""
+    draft = draft_of(context)
+    callback = callback_of(update)
+    if draft is None or callback is None:
+        return ConversationHandler.END
+    key = callback.args[0] if callback.args else ""
+    if not is_category(key):
+        await answer(update, "This button has expired. Please send the command again.")
+        return None
+    draft = replace(draft, category=key)
+    keep_draft(context, draft)
+    runtime(context).services.audit(
+        draft.reporter_id, "log misuse: category", f"draft {draft.id}", detail=category(key).clause or key
+    )
+    await answer(update)
+    await say(update, *draft_view(NOTE, draft))
+    return NOTE
+
+
+async def take_note(update: Update, context: Context) -> str | int | None:
+    """The note, typed: capped in length, then the summary to confirm."""
+    draft = draft_of(context)
+    message = update.effective_message
+    if draft is None or message is None or not is_category(draft.category):
+        return ConversationHandler.END
+    text = (message.text or "").strip()
+    if len(text) > MAX_NOTE:
+        await say(
+            update,
+            f"That note is {len(text):,} characters; please keep it under {MAX_NOTE:,} "
+            "(the full story can go on CPOMS). Send a shorter note, or tap Skip.",
+            ((("Skip", pack("log", "skip")), ("Cancel", pack("log", "no"))),),
+        )
+        return NOTE
+    draft = replace(draft, note=text)
+    keep_draft(context, draft)
+    runtime(context).services.audit(draft.reporter_id, "log misuse: note", f"draft {draft.id}", detail=f"{len(text)} chars")
+    await say(update, *draft_view(CONFIRM, draft))
+    return CONFIRM
+
+
+async def skip_note(update: Update, context: Context) -> str | int | None:
+    """No note: straight to the summary."""
+    draft = draft_of(context)
+    if draft is None or not is_category(draft.category):
+        return ConversationHandler.END
+    await answer(update)
+    await say(update, *draft_view(CONFIRM, draft))
+    return CONFIRM
+
+
+async def want_screenshot(update: Update, context: Context) -> None:
+    """Text while screenshots are expected: say what is needed."""
+    draft = draft_of(context)
+    if draft is not None:
+        await say(update, *draft_view(SCREENSHOTS, draft, "Please send the screenshot as a photo or an image file. "))
+
+
+async def want_category(update: Update, context: Context) -> None:
+    """Text while a category is expected: show the buttons again."""
+    draft = draft_of(context)
+    if draft is not None:
+        await say(update, *draft_view(CATEGORY, draft, "Please choose with a button. "))
+
+
+async def confirm(update: Update, context: Context) -> str | int | None:
+    """Confirm: the incident is saved and the Head's alert queued, once per draft."""
+    actor = await admit(update, context, Permission.LOG_MISUSE, action="confirm incident")
+    callback = callback_of(update)
+    if actor is None or callback is None or not callback.args:
+        return ConversationHandler.END
+    rt = runtime(context)
+    incidents = rt.services.incident_log
+    draft_id = callback.args[0]
+    existing = incidents.by_draft(draft_id)
+    if existing is not None:
+        if existing.reporter_id != actor.user_id:
+            rt.services.audit(actor.user_id, "confirm incident", existing.ref, outcome="refused: not the reporter")
+            await answer(update, "Sorry, this button is not for you.")
+            return None
+        rt.services.audit(actor.user_id, "confirm incident", existing.ref, outcome="already logged")
+        forget_draft(context, draft_id)
+        await answer(update, f"Already logged as {existing.ref}.")
+        return ConversationHandler.END
+    draft = draft_of(context)
+    if draft is None or draft.id != draft_id or not draft.ready:
+        await answer(update, "This summary is out of date: nothing was logged from it. Send /log to start again.")
+        return None if draft is not None else ConversationHandler.END
+    incident, _ = incidents.confirm(draft, actor.name)
+    raise_alert(rt, incidents, incident)
+    post_receipt(rt, incidents, incident)
+    forget_draft(context, draft_id)
+    await answer(update, f"Logged as {incident.ref}.")
+    await rt.delivery.wait(ALERT_WAIT)
+    if head_has_alert(rt, incident):
+        await say(update, f"Logged as <b>{incident.ref}</b>. {ALERTED}")
+    else:  # durable: the follow-up is sent once the alert gets through (escalation_work)
+        rt.delivery.post(
+            not_yet_key(incident.number),
+            actor.user_id,
+            f"Logged as <b>{incident.ref}</b>. {NOT_YET_ALERTED}",
+            needs=Permission.LOG_MISUSE,
+        )
+    return ConversationHandler.END
+
+
+async def cancel_flow(update: Update, context: Context) -> int:
+    """/cancel or the Cancel button: nothing is logged."""
+    draft = draft_of(context)
+    if draft is not None and update.effective_user is not None:
+        runtime(context).services.audit(update.effective_user.id, "log misuse: cancel", f"draft {draft.id}")
+    forget_draft(context)
+    await answer(update)
+    await say(update, "Cancelled: nothing was logged. Send /log to start again.")
+    return ConversationHandler.END
+
+
+async def flow_timed_out(update: Update, context: Context) -> None:
+    """No answer for a while: the draft is dropped and the person is told (durably)."""
+    draft = draft_of(context)
+    forget_draft(context)
+    if draft is None:
+        return
+    rt = runtime(context)
+    rt.services.audit(draft.reporter_id, "log misuse: timed out", f"draft {draft.id}")
+    minutes = int(FLOW_TIMEOUT.total_seconds() // 60)
+    rt.delivery.post(
+        f"log:timeout:{draft.id}",
+        draft.reporter_id,
+        f"The misuse log timed out after {minutes} minutes without an answer, so nothing was logged. "
+        "Send /log to start again.",
+    )
+
+
+async def flow_over(update: Update, context: Context) -> None:
+    """A button of a flow that has ended (logged, cancelled, timed out, or the bot restarted)."""
+    if await admit(update, context, Permission.LOG_MISUSE, action="log misuse") is None:
+        return  # a stranger (or office staff) pressing copied data is refused and audited, not told about logs
+    await answer(update, "This log has ended. Send /log to start again.")

@@ -1,0 +1,267 @@
+"""Every message about an incident, built here once, with every piece of typed text escaped and
+within Telegram's limits (1024 for a caption, 4096 for a text).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import show_time
+from bot.incidents import CATEGORIES, MAX_NOTE, OUTCOMES, ActionKind, Draft, action_kind, category, guidance
+from bot.records.incidents import Action, Ban, Incident
+from bot.records.outbox import Buttons
+from bot.shell.callbacks import pack
+from handlers.common import MAX_CAPTION, MAX_TEXT, clip, h
+from handlers.incidents.shared import CATEGORY, NOTE, SCREENSHOTS
+from handlers.paging import clip_text
+
+NAME_CHARS = 40  # names inside an alert caption, which must stay within 1024 characters
+
+
+def _shown(html_text: str) -> int:
+    """How long Telegram measures our HTML: the text without tags, in UTF-16 code units."""
+    plain = html.unescape(_TAG.sub("", html_text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+_TAG = re.compile(r"</?[a-z][^>]*>")
+
+
+def _fit(text: str, budget: int) -> str:
+    """`text` escaped, clipped with … so that Telegram counts at most `budget` units for it."""
+    if _shown(h(text)) <= budget:
+        return h(text)
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _shown(h(text[:middle] + "…")) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return h(text[:low] + "…") if low else ""
+
+
+def _name(text: str) -> str:
+    return h(clip(text, NAME_CHARS))
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    return show_time(moment, tz)
+
+
+def _origin_text(incident: Incident) -> str:
+    origins = sorted({e.origin for e in incident.evidence if e.origin_type})
+    if not origins:
+        return ""
+    shown = ", ".join(f"“{_name(o or 'unknown')}”" for o in origins[:2])
+    return f" · forwarded from {shown}" + (" and others" if len(origins) > 2 else "")
+
+
+def _status_line(incident: Incident, actions: list[Action], tz: ZoneInfo) -> str:
+    if incident.state == "closed":
+        closed = next((a for a in actions if a.kind == ActionKind.CLOSED.value), None)
+        by = f" by {_name(closed.by_name)}" if closed else ""
+        outcome = h(OUTCOMES.get(incident.outcome, incident.outcome))
+        return f"🔒 Closed: {outcome}{by}, {_when(incident.closed_at or incident.opened_at, tz)}"
+    if incident.state == "acknowledged" and incident.acknowledged_at:
+        return f"✅ Acknowledged by {_name(incident.acknowledged_name)}, {_when(incident.acknowledged_at, tz)}"
+    return "⏳ Not yet acknowledged"
+
+
+def _action_lines(actions: list[Action], ban: Ban | None, tz: ZoneInfo, *, names: bool = True) -> list[str]:
+    lines = []
+    for action in actions:
+        kind = action_kind(action.kind)
+        if kind is None or kind is ActionKind.CLOSED:
+            continue
+        what = kind.label
+        if kind is ActionKind.BANNED and ban is not None:
+            what += f": “{_name(ban.platform_name)}”"
+        lines.append(f"✔️ {what} — {_name(action.by_name)}, {_when(action.at, tz)}" if names else f"✔️ {what}")
+    return lines
+
+
+def alert_caption(
+    incident: Incident, actions: list[Action], ban: Ban | None, tz: ZoneInfo, reminder: int = 0
+) -> str:
+    """The Head's alert: reference, category, clause, reporter and note, within 1024 characters."""
+    kind = category(incident.category)
+    head = []
+    if reminder:
+        head.append(f"⏰ <b>Reminder {reminder}: not yet acknowledged</b>")
+    head += [
+        ("🚨 <b>URGENT</b> · " if incident.urgent else "⚠️ ") + f"<b>{incident.ref}</b> · misuse logged",
+        f"{h(kind.label)}" + (f" (policy {kind.clause})" if kind.clause else ""),
+        f"Logged by {_name(incident.reporter_name)}, {_when(incident.opened_at, tz)}",
+        f"{len(incident.evidence)} screenshot{'s' if len(incident.evidence) != 1 else ''}{_origin_text(incident)}",
+    ]
+    tail = [_status_line(incident, actions, tz)]
+    detailed = _action_lines(actions, ban, tz)
+    if _shown("\n".join(head + tail + detailed)) > MAX_CAPTION - 120:
+        detailed = _action_lines(actions, ban, tz, names=False)  # /incident shows who and when
+    tail += detailed
+    if not incident.note:
+        return "\n".join(head + tail)
+    label = "Note: "
+    budget = MAX_CAPTION - _shown("\n".join(head + tail)) - _shown(label) - 2
+    note = _fit(incident.note, budget) or f"see /incident {incident.number}"
+    return "\n".join([*head, f"{label}{note}", *tail])
+
+
+def alert_buttons(incident: Incident, actions: list[Action]) -> Buttons:
+    """Acknowledge until someone does, then the actions not yet recorded, and Close."""
+    if incident.state == "closed":
+        return ()
+    n = incident.number
+    done = {a.kind for a in actions}
+    kinds = [ActionKind.REMOVED, ActionKind.BANNED, ActionKind.REPORTED]
+    kind = category(incident.category)
+    if kind.safeguarding:
+        kinds += [ActionKind.CPOMS, ActionKind.PARENT]
+    elif kind.key == "parent":
+        kinds.append(ActionKind.PARENT)
+    taps = [(k.label, _action_data(n, k)) for k in kinds if k.value not in done]
+    taps.append(("Close", pack("inc", "close", n)))
+    rows: list[tuple[tuple[str, str], ...]] = []
+    if incident.state == "open":
+        rows.append((("Acknowledge", pack("inc", "ack", n)),))
+    rows += [tuple(taps[i : i + 2]) for i in range(0, len(taps), 2)]
+    return tuple(rows)
+
+
+def _action_data(number: int, kind: ActionKind) -> str:
+    return pack("inc", "ban", number) if kind is ActionKind.BANNED else pack("inc", "do", number, kind.value)
+
+
+def receipt_text(incident: Incident, actions: list[Action], ban: Ban | None, tz: ZoneInfo) -> str:
+    """What the person who logged it keeps: the reference, what to do next, and progress.
+
+    Whether the Head has the alert is said apart (`ALERTED`, `NOT_YET_ALERTED`), only once known.
+    """
+    kind = category(incident.category)
+    lines = [f"📝 Logged as <b>{incident.ref}</b>: {h(kind.title)}" + (" (urgent)." if incident.urgent else ".")]
+    advice = guidance(kind)
+    if advice and incident.state != "closed":
+        lines += ["", *(h(line) for line in advice)]
+    lines += ["", _status_line(incident, actions, tz), *_action_lines(actions, ban, tz)]
+    return "\n".join(lines)
+
+
+def receipt_buttons(incident: Incident, actions: list[Action]) -> Buttons:
+    """The reporter's own next steps, by category; each disappears once recorded."""
+    if incident.state == "closed":
+        return ()
+    kind = category(incident.category)
+    done = {a.kind for a in actions}
+    n = incident.number
+    wanted: list[tuple[str, ActionKind]] = []
+    if kind.urgent:
+        wanted.append(("Deleted", ActionKind.REMOVED))
+    if kind.safeguarding:
+        wanted += [("Logged on CPOMS", ActionKind.CPOMS), ("Parents informed", ActionKind.PARENT)]
+    if kind.offers_ban:
+        wanted += [("User banned", ActionKind.BANNED), ("Reported externally", ActionKind.REPORTED)]
+    taps = [(label, _action_data(n, k)) for label, k in wanted if k.value not in done]
+    return tuple(tuple(taps[i : i + 2]) for i in range(0, len(taps), 2))
+
+
+def record_text(
+    incident: Incident, actions: list[Action], ban: Ban | None, intact: list[bool], tz: ZoneInfo
+) -> str:
+    """The whole record for /incident N; the note gives way if everything else is long (4096 at most)."""
+    kind = category(incident.category)
+    head = [
+        f"<b>{incident.ref}</b>" + (" · 🚨 urgent" if incident.urgent else ""),
+        f"Category: {h(kind.label)}" + (f" (policy {kind.clause})" if kind.clause else ""),
+        f"Logged by {h(clip(incident.reporter_name, 60))}, {_when(incident.opened_at, tz)}",
+        _status_line(incident, actions, tz),
+    ]
+    lines = ["", f"<b>Evidence</b> ({len(incident.evidence)}):"]
+    for index, (item, ok) in enumerate(zip(incident.evidence, intact, strict=True), start=1):
+        forwarded = ""
+        if item.origin_type:
+            sent = f" (sent {_when(item.origin_date, tz)})" if item.origin_date else ""
+            forwarded = f", forwarded from “{h(clip(item.origin or 'unknown', 60))}”{sent}"
+        check = "✅ intact" if ok else "❌ stored copy missing or changed"
+        lines.append(
+            f"{index}. {item.kind}, {item.size:,} bytes{forwarded}\n"
+            f"   SHA-256 <code>{item.sha256}</code> {check}"
+        )
+    done = _action_lines(actions, ban, tz)
+    if done:
+        lines += ["", "<b>Actions</b>", *done]
+    if ban is not None:
+        lines.append(f"Ban register: “{h(clip(ban.platform_name, 60))}”, {h(clip_text(ban.reason, 200))}")
+    if incident.pings:
+        lines.append(
+            f"\nRe-sent to the Head {incident.pings} time{'s' if incident.pings != 1 else ''}"
+            + ("; the deputy and SLT were alerted." if incident.leaders_alerted else ".")
+        )
+    if incident.note:
+        budget = MAX_TEXT - _shown("\n".join(head + lines)) - 10
+        head.append(f"Note: {_fit(incident.note, budget)}")
+    return "\n".join(head + lines)
+
+
+def listing_line(incident: Incident, tz: ZoneInfo) -> str:
+    kind = category(incident.category)
+    icon = {"open": "⏳", "acknowledged": "✅", "closed": "🔒"}.get(incident.state, "")
+    return (
+        f"<b>{incident.ref}</b> {'🚨 ' if incident.urgent else ''}{h(kind.label)}"
+        + (f" ({kind.clause})" if kind.clause else "")
+        + f"\n    {icon} {incident.state} · {_when(incident.opened_at, tz)} · {h(clip(incident.reporter_name, 30))}"
+    )
+
+
+def ban_line(ban: Ban, tz: ZoneInfo) -> str:
+    return (
+        f"• <b>{h(clip_text(ban.platform_name, 60))}</b> — {h(clip_text(ban.reason, 200))}\n"
+        f"    INC-{ban.number:04d} · banned by {h(clip(ban.by_name, 30))}, {_when(ban.at, tz)}"
+    )
+
+
+def draft_view(state: str, draft: Draft, note: str = "") -> tuple[str, Buttons]:
+    """The prompt and buttons for a step of the flow (shown again when a tap or answer was lost)."""
+    cancel = ("Cancel", pack("log", "no"))
+    shots = len(draft.screenshots)
+    if state == SCREENSHOTS:
+        if not shots:
+            return (
+                "<b>Log misuse</b>\nSend me the screenshot(s) of the comment or post: a photo, a "
+                "forwarded message with a photo, or an image file.\n/cancel stops at any time.",
+                ((cancel,),),
+            )
+        more = "That is the most one incident can hold." if draft.full else "Send more, or tap Done."
+        text = f"{note}Got {shots} screenshot{'s' if shots != 1 else ''}. {more}"
+        return text, ((("Done", pack("log", "done")), cancel),)
+    if state == CATEGORY:
+        rows = tuple(((c.title, pack("log", "cat", c.key)),) for c in CATEGORIES)
+        return f"{note}What kind of misuse is it?", (*rows, (cancel,))
+    if state == NOTE:
+        kind = category(draft.category)
+        return (
+            f"{note}{h(kind.title)}.\nAdd a short note if it helps (where it was posted, what happened), "
+            f"up to {MAX_NOTE} characters, or tap Skip.",
+            ((("Skip", pack("log", "skip")), cancel),),
+        )
+    kind = category(draft.category)
+    forwarded = sum(1 for s in draft.screenshots if s.origin)
+    lines = [
+        f"{note}<b>Ready to log</b>",
+        f"• {shots} screenshot{'s' if shots != 1 else ''}" + (f" ({forwarded} forwarded)" if forwarded else ""),
+        f"• {h(kind.title)}" + (" — urgent" if kind.urgent else ""),
+        f"• Note: {h(draft.note)}" if draft.note else "• No note",
+        "",
+        "Confirm to log it and alert the Head Teacher. Send a new note to replace this one.",
+    ]
+    return "\n".join(lines), ((("Confirm", pack("log", "ok", draft.id)), cancel),)
+
+
+def view_buttons(incident: Incident, actions: list[Action]) -> Buttons:
+    """Under /incident N: Acknowledge while nobody has; then the alert's actions and Close."""
+    if incident.state == "open":
+        return ((("Acknowledge", pack("inc", "vack", incident.number)),),)
+    return alert_buttons(incident, actions)

@@ -1,0 +1,115 @@
+"""/incidents, /incident N (the record, its evidence and, for leaders, its buttons), /bans, /export.
+"""
+
+from __future__ import annotations
+
+import io
+
+from telegram import InputFile, Update
+from telegram.error import BadRequest
+
+from bot.clock import show_time
+from bot.incidents import parse_ref
+from bot.roles import Permission, allows
+from bot.shell.delivery import picture_refused
+from bot.shell.ticker import runtime
+from handlers.common import Actor, Context, admit_press, command_args, paged, reply, show, staff_only
+from handlers.incidents.alerts import redraw_record, settled
+from handlers.incidents.messages import ban_line, listing_line, record_text, view_buttons
+from handlers.incidents.shared import incident_log, school_tz
+from handlers.paging import page_of, send_long
+
+
+async def show_incidents(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """/incidents: open ones first, a page at a time."""
+    rt = runtime(context)
+    incidents = rt.services.incident_log.listing(actor.user_id)
+    if not incidents:
+        await show(update, "No incidents have been logged.")
+        return
+    page = page_of([listing_line(i, school_tz(rt)) for i in incidents], number, per_page=10)
+    waiting = sum(1 for i in incidents if i.state != "closed")
+    await show(
+        update,
+        f"<b>Incidents</b> ({waiting} not closed, {len(incidents)} in all)\n" + "\n".join(page.lines) + page.footer
+        + "\n\n/incident N shows one with its evidence.",
+        page.buttons("inc"),
+    )
+
+
+@staff_only(Permission.VIEW_INCIDENTS)
+async def show_incident(update: Update, context: Context, actor: Actor) -> None:
+    """/incident N: the record, then the stored evidence itself."""
+    rt = runtime(context)
+    number = parse_ref(command_args(context))
+    if number is None:
+        await reply(update, "Usage: <code>/incident 42</code> or <code>/incident INC-0042</code>. /incidents lists them.")
+        return
+    incidents = rt.services.incident_log
+    incident = incidents.view(number, actor.user_id)
+    if incident is None:
+        await reply(update, f"There is no incident INC-{number:04d}.")
+        return
+    intact = [incidents.evidence_intact(e) for e in incident.evidence]
+    actions = incidents.actions(number)
+    # A Head who lost the alert acts from here: Acknowledge first, then the actions (each press role-checked).
+    buttons = view_buttons(incident, actions) if allows(actor.role, Permission.ACT_ON_ALERTS) else ()
+    # Every line of the record is whole HTML, so a record too long for one message splits between lines.
+    record = record_text(incident, actions, incidents.ban_for(number), intact, school_tz(rt))
+    await send_long(update, record.split("\n"), buttons)
+    chat = update.effective_chat
+    assert chat is not None
+    total = len(incident.evidence)
+    for index, (item, ok) in enumerate(zip(incident.evidence, intact, strict=True), start=1):
+        caption = f"{incident.ref} · screenshot {index} of {total}"
+        if ok:
+            stored = rt.services.incidents.evidence.file(item.path)
+            try:
+                await chat.send_photo(photo=stored, caption=caption)
+            except BadRequest as exc:  # too big, too long or too thin for a photo: the file itself
+                if not picture_refused(exc):
+                    raise
+                await chat.send_document(document=stored, caption=caption)
+        elif item.kind == "photo":
+            await chat.send_photo(photo=item.file_id, caption=caption + " (Telegram's copy)")
+
+
+async def acknowledge_from_record(update: Update, context: Context) -> None:
+    """Acknowledge under /incident N: as on the alert, then the record offers the actions."""
+    press = await admit_press(update, context, Permission.ACT_ON_ALERTS, action="acknowledge incident")
+    number = press.number if press else None
+    if press is None or number is None:
+        return
+    result = incident_log(context).acknowledge(number, press.actor.user_id, press.actor.name)
+    await settled(update, context, result, "Acknowledged. The reminders have stopped.")
+    await redraw_record(update, context, press.actor, number)
+
+
+async def show_bans(update: Update, context: Context, actor: Actor, number: int) -> None:
+    """/bans: the ban register, newest first, a page at a time."""
+    rt = runtime(context)
+    bans = rt.services.incident_log.bans(actor.user_id)
+    if not bans:
+        await show(update, "The ban register is empty.")
+        return
+    page = page_of([ban_line(b, school_tz(rt)) for b in bans], number, per_page=10)
+    await show(update, f"<b>Ban register</b> ({len(bans)})\n" + "\n".join(page.lines) + page.footer, page.buttons("bans"))
+
+
+list_incidents, incidents_page = paged(Permission.VIEW_INCIDENTS, "list incidents", show_incidents)
+list_bans, bans_page = paged(Permission.VIEW_INCIDENTS, "list bans", show_bans)
+
+
+@staff_only(Permission.VIEW_INCIDENTS)
+async def export(update: Update, context: Context, actor: Actor) -> None:
+    """/export: every incident as a CSV file."""
+    rt = runtime(context)
+    count, table = rt.services.incident_log.export_csv(actor.user_id)
+    chat = update.effective_chat
+    assert chat is not None
+    now, tz = rt.services.clock.now(), school_tz(rt)
+    await chat.send_document(
+        # utf-8-sig: Excel then reads names with accents correctly
+        document=InputFile(io.BytesIO(table.encode("utf-8-sig")), filename=f"incidents-{now.astimezone(tz).date()}.csv"),
+        caption=f"{count} incident{'s' if count != 1 else ''}, as of {show_time(now, tz)}.",
+    )

@@ -1,0 +1,149 @@
+"""The incident handlers, in the order PTB tries them: the /log and ban conversations, late
+presses of their buttons, a photo outside any flow, the alert's buttons, the lists.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.roles import Permission
+from bot.shell.ticker import Runtime
+from handlers.incidents.alerts import acknowledge, ask_outcome, back_to_alert, close_incident, record_action
+from handlers.incidents.bans import BAN_NAME, BAN_REASON, ban_name, ban_over, ban_reason, ban_timed_out, cancel_ban, start_ban
+from handlers.incidents.escalation import escalation_work
+from handlers.incidents.flow import (
+    cancel_flow,
+    choose_category,
+    confirm,
+    flow_over,
+    flow_timed_out,
+    screenshot_adder,
+    screenshots_done,
+    skip_note,
+    start_from_button,
+    start_log,
+    start_with_photo,
+    take_note,
+    want_category,
+    want_screenshot,
+)
+from handlers.incidents.pictures import offer_photo
+from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS
+from handlers.incidents.views import (
+    acknowledge_from_record,
+    bans_page,
+    export,
+    incidents_page,
+    list_bans,
+    list_incidents,
+    show_incident,
+)
+from handlers.menu import MenuCommand
+
+COMMANDS = (
+    MenuCommand("log", "Log misuse with a screenshot", Permission.LOG_MISUSE),
+    MenuCommand("incidents", "Incidents, open ones first", Permission.VIEW_INCIDENTS),
+    MenuCommand("incident", "One incident and its evidence: /incident 42", Permission.VIEW_INCIDENTS),
+    MenuCommand("bans", "The ban register", Permission.VIEW_INCIDENTS),
+    MenuCommand("export", "Incidents as a spreadsheet (CSV)", Permission.VIEW_INCIDENTS),
+)
+
+
+def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    picture = private & (filters.PHOTO | filters.Document.IMAGE)
+    typed = private & filters.TEXT & ~filters.COMMAND
+    with warnings.catch_warnings():
+        # PTB warns that button steps are tracked per user, not per message: that is what we want.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        log_flow = ConversationHandler(
+            entry_points=[
+                CommandHandler(["log", "misuse", "report"], start_log),
+                CallbackQueryHandler(start_from_button, pattern=r"^1:log:start$"),
+                CallbackQueryHandler(start_with_photo, pattern=r"^1:log:with:\d+$"),
+            ],
+            states={
+                SCREENSHOTS: [
+                    MessageHandler(picture, screenshot_adder(SCREENSHOTS)),
+                    CallbackQueryHandler(screenshots_done, pattern=r"^1:log:done$"),
+                    MessageHandler(typed, want_screenshot),
+                ],
+                CATEGORY: [
+                    CallbackQueryHandler(choose_category, pattern=r"^1:log:cat:"),
+                    CallbackQueryHandler(screenshots_done, pattern=r"^1:log:done$"),
+                    MessageHandler(picture, screenshot_adder(CATEGORY)),
+                    MessageHandler(typed, want_category),
+                ],
+                NOTE: [
+                    MessageHandler(typed, take_note),
+                    CallbackQueryHandler(skip_note, pattern=r"^1:log:skip$"),
+                    CallbackQueryHandler(choose_category, pattern=r"^1:log:cat:"),
+                    MessageHandler(picture, screenshot_adder(NOTE)),
+                ],
+                CONFIRM: [
+                    CallbackQueryHandler(confirm, pattern=r"^1:log:ok:"),
+                    CallbackQueryHandler(skip_note, pattern=r"^1:log:skip$"),
+                    MessageHandler(typed, take_note),
+                    MessageHandler(picture, screenshot_adder(CONFIRM)),
+                ],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, flow_timed_out)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel_flow),
+                CallbackQueryHandler(cancel_flow, pattern=r"^1:log:no$"),
+            ],
+            allow_reentry=True,
+            conversation_timeout=FLOW_TIMEOUT,
+            name="incident_log",
+        )
+        ban_flow = ConversationHandler(
+            entry_points=[CallbackQueryHandler(start_ban, pattern=r"^1:inc:ban:")],
+            states={
+                BAN_NAME: [MessageHandler(typed, ban_name)],
+                BAN_REASON: [
+                    CallbackQueryHandler(ban_reason, pattern=r"^1:inc:why:"),
+                    MessageHandler(typed, ban_reason),
+                ],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, ban_timed_out)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel_ban),
+                CallbackQueryHandler(cancel_ban, pattern=r"^1:inc:banno$"),
+            ],
+            allow_reentry=True,
+            conversation_timeout=FLOW_TIMEOUT,
+            name="incident_ban",
+        )
+    application.add_handler(log_flow)
+    application.add_handler(ban_flow)
+    application.add_handler(CallbackQueryHandler(confirm, pattern=r"^1:log:ok:"))  # a late second press
+    application.add_handler(CallbackQueryHandler(flow_over, pattern=r"^1:log:"))
+    application.add_handler(CallbackQueryHandler(ban_over, pattern=r"^1:inc:(why|banno)"))
+    # A caption on a photo that is not forwarded is a consent check (handlers/consent.py).
+    loose_picture = (filters.PHOTO & (~filters.CAPTION | filters.FORWARDED)) | filters.Document.IMAGE
+    application.add_handler(MessageHandler(private & loose_picture, offer_photo))
+    application.add_handler(CallbackQueryHandler(acknowledge, pattern=r"^1:inc:ack:"))
+    application.add_handler(CallbackQueryHandler(acknowledge_from_record, pattern=r"^1:inc:vack:"))
+    application.add_handler(CallbackQueryHandler(record_action, pattern=r"^1:inc:do:"))
+    application.add_handler(CallbackQueryHandler(ask_outcome, pattern=r"^1:inc:close:"))
+    application.add_handler(CallbackQueryHandler(close_incident, pattern=r"^1:inc:shut:"))
+    application.add_handler(CallbackQueryHandler(back_to_alert, pattern=r"^1:inc:back:"))
+    application.add_handler(CallbackQueryHandler(incidents_page, pattern=r"^1:inc:page:"))
+    application.add_handler(CallbackQueryHandler(bans_page, pattern=r"^1:bans:page:"))
+    application.add_handler(CommandHandler("incidents", list_incidents))
+    application.add_handler(CommandHandler("incident", show_incident))
+    application.add_handler(CommandHandler("bans", list_bans))
+    application.add_handler(CommandHandler("export", export))
+    rt.ticker.add("escalation", escalation_work(rt))
