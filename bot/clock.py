@@ -42,10 +42,27 @@ def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
 
-def show_time(moment: datetime, tz: ZoneInfo) -> str:
-    """How a time reads to staff: school-local, e.g. "Wed 25 Nov 14:05"."""
-    return moment.astimezone(tz).strftime("%a %-d %b %H:%M")
+# Fixed English names, not strftime's %a and %b: what staff read never depends on the machine's locale.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def show_date(day: date) -> str:
-    return day.strftime("%-d %b %Y")
+    """A date as staff read it, e.g. "1 Mar 2026"."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def show_day(day: date, *, year: bool = True) -> str:
+    """A day with its weekday, e.g. "Wed 25 Nov 2026" (or "Wed 25 Nov" inside a range that names the year)."""
+    shown = f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+    return f"{shown} {day.year}" if year else shown
+
+
+def show_clock(moment: datetime, tz: ZoneInfo) -> str:
+    """The school-local time of day of a moment, e.g. "14:05"."""
+    return f"{moment.astimezone(tz):%H:%M}"
+
+
+def show_time(moment: datetime, tz: ZoneInfo) -> str:
+    """How a moment reads to staff: school-local, e.g. "Wed 25 Nov 14:05"."""
+    return f"{show_day(local_day(moment, tz), year=False)} {show_clock(moment, tz)}"

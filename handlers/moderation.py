@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.clock import show_date
+from bot.clock import show_clock, show_date, show_day
 from bot.config import WEEKDAYS
 from bot.moderation import (
     FINE,
@@ -32,9 +32,11 @@ from bot.moderation import (
     parse_rota,
 )
 from bot.records.moderation import Reminder, Rota, RotaKind
+from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
+from bot.shell.ticker import Runtime, TimedWork, runtime
 from handlers.common import (
     Actor,
     Context,
@@ -51,8 +53,6 @@ from handlers.common import (
 )
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text, send_long
-from bot.shell.ticker import Runtime, TimedWork, runtime
-from bot.records.outbox import Buttons
 
 COMMANDS = (
     MenuCommand("rota", "Who moderates the page today and this week", Permission.MODERATE),
@@ -148,7 +148,7 @@ async def remind_button(update: Update, context: Context) -> None:
     outcome = rt.services.moderation_duty.remind_later(actor.user_id, day)
     if isinstance(outcome, Reminder):
         tz = rt.services.config.school.timezone
-        await answer(update, f"OK, I'll remind you at {outcome.due_at.astimezone(tz):%H:%M}.")
+        await answer(update, f"OK, I'll remind you at {show_clock(outcome.due_at, tz)}.")
     else:
         await answer(update, render_check_alert(rt.services, outcome))
 
@@ -329,12 +329,8 @@ def _name_lines(services: Services, ids: tuple[int, ...]) -> list[str]:
     return [", ".join(_name(services, uid) for uid in ids[i : i + LISTED_NAMES]) for i in range(0, len(ids), LISTED_NAMES)]
 
 
-def _day(day: date) -> str:
-    return f"{day:%a} {show_date(day)}"
-
-
 def _at(services: Services, moment: datetime) -> str:
-    return f"{moment.astimezone(services.config.school.timezone):%H:%M}"
+    return show_clock(moment, services.config.school.timezone)
 
 
 def render_nudge(services: Services, day: date, on_duty: tuple[int, ...], *, late: bool) -> str:
@@ -345,7 +341,7 @@ def render_nudge(services: Services, day: date, on_duty: tuple[int, ...], *, lat
         else f"Please check it by {deadline} and tap a button below."
     )
     return (
-        f"🧹 <b>Moderate the page</b> — {_day(day)}\n"
+        f"🧹 <b>Moderate the page</b> — {show_day(day)}\n"
         "Please look through the school's page: new comments, messages and tags (policy 5.1).\n"
         f"On duty today: {_names(services, on_duty)}.\n{ask}"
     )
@@ -363,7 +359,7 @@ def render_checked(services: Services, result: CheckResult) -> str:
     record = result.record
     assert record is not None
     title = "✅ <b>Page checked</b>" if record.outcome == FINE else "⚠️ <b>Page checked: a problem was found</b>"
-    return f"{title} — {_day(record.day)}\n{render_checked_line(services, result)}"
+    return f"{title} — {show_day(record.day)}\n{render_checked_line(services, result)}"
 
 
 def render_check_alert(services: Services, result: CheckResult) -> str:
@@ -398,7 +394,7 @@ def render_check_answer(services: Services, result: CheckResult, outcome: str) -
 def render_escalation(services: Services, day: date, on_duty: tuple[int, ...]) -> str:
     deadline = f"{services.config.moderation.deadline:%H:%M}"
     return (
-        f"🔴 <b>The page has not been moderated today</b> — {_day(day)}\n"
+        f"🔴 <b>The page has not been moderated today</b> — {show_day(day)}\n"
         f"Nobody has checked the school's page by the {deadline} deadline (policy 5.1).\n"
         f"On duty: {_names(services, on_duty)}."
     )
@@ -451,9 +447,9 @@ def _describe_rota(services: Services, rota: Rota) -> list[str]:
 
 def _duty_line(services: Services, duty: Duty) -> str:
     if not duty.moderation_day:
-        return f"{_day(duty.day)}: no moderation (weekend or holiday)"
+        return f"{show_day(duty.day)}: no moderation (weekend or holiday)"
     everyone = " (every admin)" if duty.everyone else ""
-    return f"{_day(duty.day)}: {_names(services, duty.admins)}{everyone}"
+    return f"{show_day(duty.day)}: {_names(services, duty.admins)}{everyone}"
 
 
 _STATUS_MARK = {
@@ -466,7 +462,7 @@ _STATUS_MARK = {
 
 
 def _history_line(services: Services, result: DayResult) -> str:
-    line = f"{result.day:%a %-d %b}: {_STATUS_MARK[result.status]}"
+    line = f"{show_day(result.day, year=False)}: {_STATUS_MARK[result.status]}"
     record = result.record
     if result.status in (DayStatus.ON_TIME, DayStatus.LATE) and record and record.checked_at:
         problem = ", problem found" if record.outcome == PROBLEM else ""
@@ -504,7 +500,7 @@ def render_history(
 
 
 def render_digest(services: Services, due: DigestDue) -> str:
-    period = f"{due.first:%a %-d %b} to {due.last:%a %-d %b %Y}"
+    period = f"{show_day(due.first, year=False)} to {show_day(due.last)}"
     lines = [
         f"📊 <b>Weekly digest</b> — {period}",
         f"<b>Page moderation:</b> {_compliance_line(due.compliance)}",

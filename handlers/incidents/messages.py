@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.clock import show_time
@@ -19,6 +18,10 @@ from handlers.incidents.shared import CATEGORY, NOTE, SCREENSHOTS
 from handlers.paging import clip_text
 
 NAME_CHARS = 40  # names inside an alert caption, which must stay within 1024 characters
+ALERTED = "The Head Teacher has been alerted."
+NOT_YET_ALERTED = (
+    "Alert saved; the Head has not received it yet — I keep trying and will tell SLT if it cannot get through."
+)
 
 
 def _shown(html_text: str) -> int:
@@ -48,10 +51,6 @@ def _name(text: str) -> str:
     return h(clip(text, NAME_CHARS))
 
 
-def _when(moment: datetime, tz: ZoneInfo) -> str:
-    return show_time(moment, tz)
-
-
 def _origin_text(incident: Incident) -> str:
     origins = sorted({e.origin for e in incident.evidence if e.origin_type})
     if not origins:
@@ -65,9 +64,9 @@ def _status_line(incident: Incident, actions: list[Action], tz: ZoneInfo) -> str
         closed = next((a for a in actions if a.kind == ActionKind.CLOSED.value), None)
         by = f" by {_name(closed.by_name)}" if closed else ""
         outcome = h(OUTCOMES.get(incident.outcome, incident.outcome))
-        return f"🔒 Closed: {outcome}{by}, {_when(incident.closed_at or incident.opened_at, tz)}"
+        return f"🔒 Closed: {outcome}{by}, {show_time(incident.closed_at or incident.opened_at, tz)}"
     if incident.state == "acknowledged" and incident.acknowledged_at:
-        return f"✅ Acknowledged by {_name(incident.acknowledged_name)}, {_when(incident.acknowledged_at, tz)}"
+        return f"✅ Acknowledged by {_name(incident.acknowledged_name)}, {show_time(incident.acknowledged_at, tz)}"
     return "⏳ Not yet acknowledged"
 
 
@@ -80,7 +79,7 @@ def _action_lines(actions: list[Action], ban: Ban | None, tz: ZoneInfo, *, names
         what = kind.label
         if kind is ActionKind.BANNED and ban is not None:
             what += f": “{_name(ban.platform_name)}”"
-        lines.append(f"✔️ {what} — {_name(action.by_name)}, {_when(action.at, tz)}" if names else f"✔️ {what}")
+        lines.append(f"✔️ {what} — {_name(action.by_name)}, {show_time(action.at, tz)}" if names else f"✔️ {what}")
     return lines
 
 
@@ -95,7 +94,7 @@ def alert_caption(
     head += [
         ("🚨 <b>URGENT</b> · " if incident.urgent else "⚠️ ") + f"<b>{incident.ref}</b> · misuse logged",
         f"{h(kind.label)}" + (f" (policy {kind.clause})" if kind.clause else ""),
-        f"Logged by {_name(incident.reporter_name)}, {_when(incident.opened_at, tz)}",
+        f"Logged by {_name(incident.reporter_name)}, {show_time(incident.opened_at, tz)}",
         f"{len(incident.evidence)} screenshot{'s' if len(incident.evidence) != 1 else ''}{_origin_text(incident)}",
     ]
     tail = [_status_line(incident, actions, tz)]
@@ -176,14 +175,14 @@ def record_text(
     head = [
         f"<b>{incident.ref}</b>" + (" · 🚨 urgent" if incident.urgent else ""),
         f"Category: {h(kind.label)}" + (f" (policy {kind.clause})" if kind.clause else ""),
-        f"Logged by {h(clip(incident.reporter_name, 60))}, {_when(incident.opened_at, tz)}",
+        f"Logged by {h(clip(incident.reporter_name, 60))}, {show_time(incident.opened_at, tz)}",
         _status_line(incident, actions, tz),
     ]
     lines = ["", f"<b>Evidence</b> ({len(incident.evidence)}):"]
     for index, (item, ok) in enumerate(zip(incident.evidence, intact, strict=True), start=1):
         forwarded = ""
         if item.origin_type:
-            sent = f" (sent {_when(item.origin_date, tz)})" if item.origin_date else ""
+            sent = f" (sent {show_time(item.origin_date, tz)})" if item.origin_date else ""
             forwarded = f", forwarded from “{h(clip(item.origin or 'unknown', 60))}”{sent}"
         check = "✅ intact" if ok else "❌ stored copy missing or changed"
         lines.append(
@@ -198,7 +197,7 @@ def record_text(
     if incident.pings:
         lines.append(
             f"\nRe-sent to the Head {incident.pings} time{'s' if incident.pings != 1 else ''}"
-            + ("; the deputy and SLT were alerted." if incident.leaders_alerted else ".")
+            + ("; the deputy and SLT were alerted." if incident.fallback_alerted else ".")
         )
     if incident.note:
         budget = MAX_TEXT - _shown("\n".join(head + lines)) - 10
@@ -212,14 +211,14 @@ def listing_line(incident: Incident, tz: ZoneInfo) -> str:
     return (
         f"<b>{incident.ref}</b> {'🚨 ' if incident.urgent else ''}{h(kind.label)}"
         + (f" ({kind.clause})" if kind.clause else "")
-        + f"\n    {icon} {incident.state} · {_when(incident.opened_at, tz)} · {h(clip(incident.reporter_name, 30))}"
+        + f"\n    {icon} {incident.state} · {show_time(incident.opened_at, tz)} · {h(clip(incident.reporter_name, 30))}"
     )
 
 
 def ban_line(ban: Ban, tz: ZoneInfo) -> str:
     return (
         f"• <b>{h(clip_text(ban.platform_name, 60))}</b> — {h(clip_text(ban.reason, 200))}\n"
-        f"    INC-{ban.number:04d} · banned by {h(clip(ban.by_name, 30))}, {_when(ban.at, tz)}"
+        f"    INC-{ban.number:04d} · banned by {h(clip(ban.by_name, 30))}, {show_time(ban.at, tz)}"
     )
 
 
@@ -265,3 +264,19 @@ def view_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     if incident.state == "open":
         return ((("Acknowledge", pack("inc", "vack", incident.number)),),)
     return alert_buttons(incident, actions)
+
+
+def not_yet_text(incident: Incident) -> str:
+    return f"Logged as <b>{incident.ref}</b>. {NOT_YET_ALERTED}"
+
+
+def reached_text(incident: Incident) -> str:
+    return f"✅ <b>{incident.ref}</b> has now reached the Head Teacher."
+
+
+def unreachable_text(incident: Incident, minutes: int) -> str:
+    """In plain words: Telegram's own refusal text is for the log, never for staff."""
+    return (
+        f"⚠️ <b>{incident.ref}</b> ({h(category(incident.category).title)}) has not reached the Head Teacher "
+        f"after {minutes} minutes. I keep trying; please tell the Head Teacher directly."
+    )
