@@ -170,6 +170,7 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
     from handlers.register_import import send_withdrawal_notice
 
     config = load_config(config_path)
+    refuse_example_ids(config)  # opening the data folder seeds the roles, as a start does
     try:
         data = csv_path.read_bytes()
     except OSError as exc:

@@ -277,6 +277,8 @@ def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:  # t
     config = tmp_path / "config.toml"
     config.write_text(
         (root / "config.example.toml").read_text().replace('data_dir = "data"', f'data_dir = "{tmp_path / "data"}"')
+        .replace("[111111111]", "[1001]").replace("[222222222]", "[1003]")  # the example's made-up ids are refused
+        .replace("[333333333]", "[1005]").replace("[444444444]", "[1007]")
     )
     register = tmp_path / "register.csv"
     register.write_text(REGISTER)

@@ -99,13 +99,14 @@ async def test_ids_lists_who_messages_the_bot_so_the_roles_can_be_filled_in(emu:
     assert not (tmp_path / "data").exists(), "nothing is stored"
 
 
-def test_the_examples_made_up_ids_stop_check_config_and_start_up(emu: Any, tmp_path: Path) -> None:
+def test_the_examples_made_up_ids_stop_check_config_start_up_and_the_register_import(emu: Any, tmp_path: Path) -> None:
     """Started with, 111111111 would stay a Head nobody is: every alert retried to nobody, then reported."""
     config = example_config(tmp_path, emu)
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    for command in ("check-config", "run"):
+    (tmp_path / "register.csv").write_text("pupil_id,first_name,last_name\n")
+    for command in (["check-config"], ["run"], ["import", str(tmp_path / "register.csv"), "--yes"]):
         done = subprocess.run(
-            [sys.executable, "-m", "bot", command, "--config", str(config)],
+            [sys.executable, "-m", "bot", *command, "--config", str(config)],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=PATIENCE,
         )
         assert done.returncode == 1, command
