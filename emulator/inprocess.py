@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import unquote
 
 from telegram.request import BaseRequest, RequestData
@@ -33,7 +32,14 @@ class InProcessRequest(BaseRequest):
         return None
 
     async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **_: Any
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = None,  # no timeouts: the request never leaves the process
+        write_timeout: object = None,
+        connect_timeout: object = None,
+        pool_timeout: object = None,
     ) -> tuple[int, bytes]:
         marker = f"/file/bot{self.emulator.token}/"
         url = unquote(url)

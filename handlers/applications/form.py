@@ -265,9 +265,10 @@ async def submit(update: Update, context: Context) -> str | int:
         )
     else:
         text = f"Application #{application.number} recorded and sent to the senior leaders."
-    flagged = application.unmatched
-    if flagged:
-        text += f"\n⚠️ {flagged} child{'ren' if flagged > 1 else ''} not found on the register: flagged for the senior leaders."
+    unmatched = application.unmatched
+    if unmatched:
+        children = f"{unmatched} child{'ren' if unmatched > 1 else ''}"
+        text += f"\n⚠️ {children} not found on the register: flagged for the senior leaders."
     await show(update, text + "\nI will tell you their decision.")
     return ConversationHandler.END
 
@@ -288,6 +289,10 @@ async def apply_timeout(update: Update, context: Context) -> None:
     if update.effective_user:
         runtime(context).services.audit(update.effective_user.id, "application form timed out")
     minutes = int(APPLY_TIMEOUT.total_seconds() // 60)
-    await reply(update, f"The application form timed out after {minutes} minutes without an answer; nothing was saved. Send /apply to start again.")
+    await reply(
+        update,
+        f"The application form timed out after {minutes} minutes without an answer; nothing was saved. "
+        "Send /apply to start again.",
+    )
 
 
