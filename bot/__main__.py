@@ -105,7 +105,10 @@ def list_ids(config_path: Path) -> int:
     except KeyboardInterrupt:
         return 0
     except Conflict:
-        print("Something else is reading this bot's messages (is the bot running?): stop it, then run this again.", file=sys.stderr)
+        print(
+            "Something else is reading this bot's messages (is the bot running?): stop it, then run this again.",
+            file=sys.stderr,
+        )
         return 1
     except (InvalidToken, NetworkError) as exc:
         print(_telegram_refusal(exc, config, config_path), file=sys.stderr)

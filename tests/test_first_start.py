@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.error import NetworkError
 
 from bot.clock import Clock
 from bot.services import Services
-from telegram.error import NetworkError
 from storage.atomic import DataDirNotWritable, ensure_private_dir
 from storage.database import data_folder_problems
 from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, TOKEN, make_config
