@@ -10,7 +10,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.outbox import OutboxItem, Unreachable
+from bot.records.outbox import OutboxItem, OutboxState, Unreachable
 from storage.atomic import WriteFailed
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class OutboxRepository:
 
     def _note(self, doc: dict[str, Any], doc_id: int) -> None:
         self._ids[doc["key"]] = doc_id
-        if doc["state"] == "pending":
+        if doc["state"] == OutboxState.PENDING:
             self._pending.add(doc_id)
         else:
             self._pending.discard(doc_id)
@@ -115,7 +115,7 @@ class OutboxRepository:
         if self._unsaved:
             return 0  # the disk still refuses writes: nothing is forgotten that is not yet saved
         q = Query()
-        removed = self._table.remove((q.state != "pending") & (q.created_at < before.isoformat()))
+        removed = self._table.remove((q.state != OutboxState.PENDING) & (q.created_at < before.isoformat()))
         self._indexed = False
         return len(removed)
 
@@ -233,7 +233,7 @@ def _from_doc(d: dict[str, Any], doc_id: int) -> OutboxItem:
         photo=d["photo"],
         thread=d["thread"],
         edit_of=d["edit_of"],
-        state=d["state"],
+        state=OutboxState(d["state"]),
         attempts=d["attempts"],
         message_id=d["message_id"],
         sent_at=datetime.fromisoformat(d["sent_at"]) if d["sent_at"] else None,

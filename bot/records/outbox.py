@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, callback data)
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    SENT = "sent"
+    FAILED = "failed"  # given up on
+    CANCELLED = "cancelled"  # the recipient may no longer see it
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ class OutboxItem:
     photo: str = ""  # Telegram file id or a path under the data folder; the text is its caption
     thread: str = ""
     edit_of: int = 0  # message id to edit instead of sending a new message
-    state: str = "pending"  # pending, sent, failed, cancelled
+    state: OutboxState = OutboxState.PENDING
     attempts: int = 0
     message_id: int = 0
     sent_at: datetime | None = None
