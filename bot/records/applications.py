@@ -84,10 +84,6 @@ class GroupApplication:
         return sum(1 for child in self.children if not child.pupil_id)
 
     @property
-    def is_open(self) -> bool:
-        return self.status in (Status.COLLECTING, Status.PENDING)
-
-    @property
     def handles(self) -> set[str]:
         """Telegram usernames that identify the parent: Telegram's own, or written on the form by the office."""
         found = {self.applicant_username.lower()} | {username_in(self.contact)}
