@@ -4,7 +4,8 @@ Staff log a screenshot, a category and a note; the incident gets a reference (IN
 its evidence is kept write-once with its SHA-256, and leaders act on it (acknowledge,
 comment removed, user banned, ...). Escalation is derived from what is stored on each
 incident (when the next re-ping is due, how many were sent), so a restart loses nothing.
-Nothing here knows about Telegram: handlers/incidents/ renders and sends.
+bot.escalation decides who is told and when; nothing here knows about Telegram: handlers/incidents/
+renders and sends.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.clock import show_time
-from bot.roles import Permission, allows
-from bot.records.audit import SYSTEM
+from bot.escalation import ping_interval
 from bot.records.incidents import Action, Ban, Evidence, Incident
+from bot.roles import Permission, allows
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -184,17 +185,8 @@ class ActionResult:
     action: Action | None = None  # the one recorded now, or the earlier one for "already"
 
 
-@dataclass(frozen=True)
-class Ping:
-    """A re-send of an unacknowledged alert that is due now."""
-
-    incident: Incident
-    number: int  # 1 for the first re-send
-    leaders_join: bool  # the deputy and SLT get this one too
-
-
 class IncidentLog:
-    """Opening incidents, recording what is done about them, and deciding escalation."""
+    """Opening incidents and recording what is done about them (bot.escalation decides who is told)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -232,8 +224,8 @@ class IncidentLog:
                 note=draft.note,
                 opened_at=now,
                 evidence=evidence,
-                next_ping_at=now + self.ping_interval(kind.urgent),
-                leaders_alerted=self.escalation.fallback_after == 0,
+                next_ping_at=now + ping_interval(self.escalation, kind.urgent),
+                fallback_alerted=self.escalation.fallback_after == 0,
             )
         )
         self.services.audit(
@@ -340,9 +332,9 @@ class IncidentLog:
             self.services.audit(by, f"incident action {kind.value}", incident.ref, outcome="already")
             return ActionResult("already", incident, self.repo.action(incident.number, kind.value))
         self.services.audit(by, f"incident action {kind.value}", incident.ref, detail=detail)
-        if incident.state == "open" and allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
-            if self.repo.acknowledge(incident.number, by, name, now):
-                self.services.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
+        leader = allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS)
+        if incident.state == "open" and leader and self.repo.acknowledge(incident.number, by, name, now):
+            self.services.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
         return ActionResult("done", self.repo.get(incident.number), action)
 
     def record_ban(self, number: int, platform_name: str, reason: str, by: int, name: str) -> ActionResult:
@@ -377,56 +369,6 @@ class IncidentLog:
         action = self.repo.add_action(Action(number, ActionKind.CLOSED.value, by, name, now, OUTCOMES[outcome]))
         self.services.audit(by, "close incident", incident.ref, detail=outcome)
         return ActionResult("done", closed, action)
-
-    def mark_alert_posted(self, number: int) -> None:
-        incident = self.repo.mark_alert_posted(number)
-        self.services.audit(SYSTEM, "incident alert", incident.ref, detail="queued for the Head Teacher")
-
-    # ---- escalation ---------------------------------------------------------------------
-    def ping_interval(self, urgent: bool) -> timedelta:
-        return timedelta(minutes=self.escalation.urgent_ack_minutes if urgent else self.escalation.ack_minutes)
-
-    def needing_alert(self) -> list[Incident]:
-        """Incidents saved whose first alert was never queued (the bot stopped in between)."""
-        return self.repo.unalerted()
-
-    def unacknowledged(self) -> list[Incident]:
-        return self.repo.unacknowledged()
-
-    def due_pings(self, now: datetime) -> list[Ping]:
-        """Re-sends due now. From the `fallback_after`-th re-send on, the deputy and SLT get them too."""
-        due = []
-        for incident in self.repo.unacknowledged():
-            if incident.next_ping_at is not None and incident.next_ping_at <= now:
-                number = incident.pings + 1
-                due.append(Ping(incident, number, number >= self.escalation.fallback_after))
-        return due
-
-    def record_ping(self, ping: Ping, now: datetime) -> None:
-        """After the re-send is queued: count it and set the next one from now (no catch-up bursts)."""
-        incident = ping.incident
-        self.repo.record_ping(
-            incident.number,
-            ping.number,
-            now + self.ping_interval(incident.urgent),
-            incident.leaders_alerted or ping.leaders_join,
-        )
-        self.services.audit(
-            SYSTEM,
-            "incident re-ping",
-            incident.ref,
-            detail=f"re-send {ping.number}" + ("; deputy and SLT alerted" if ping.leaders_join else ""),
-        )
-
-    def unreachable_at(self, incident: Incident) -> datetime:
-        return incident.opened_at + timedelta(minutes=self.escalation.unreachable_minutes)
-
-    def note_unreachable(self, incident: Incident) -> bool:
-        """True the first time the Head is found unreachable for this incident."""
-        if not self.repo.mark_unreachable_told(incident.number):
-            return False
-        self.services.audit(SYSTEM, "head unreachable", incident.ref, detail="reporter and SLT told")
-        return True
 
 
 # ---- guidance and exports ------------------------------------------------------------------

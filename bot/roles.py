@@ -68,7 +68,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HEAD: frozenset(_SLT | {Permission.VIEW_AUDIT}),
 }
 
-LEADERS = (Role.HEAD, Role.DEPUTY, Role.SLT)
+LEADERS = (Role.HEAD, Role.DEPUTY, Role.SLT)  # "the leaders", wherever the code says it
+FALLBACK = (Role.DEPUTY, Role.SLT)  # the leaders after the Head: who hears of an alert the Head leaves unacknowledged
 
 
 def allows(role: Role | None, permission: Permission) -> bool:

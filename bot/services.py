@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from bot.applications import Applications
 from bot.clock import Clock
 from bot.config import Config
+from bot.escalation import Escalation
 from bot.incidents import IncidentLog
 from bot.moderation import Moderation
 from bot.photo_check import PhotoChecks
@@ -37,8 +38,8 @@ class Services:
     - a repository (storage/, one per data file) is named after its file, which is named after
       what it keeps: `staff`, `outbox`, `consents`, `incidents`, `moderation`, `applications`;
     - a domain service (bot/, the rules) is named after the job it does, never after a file:
-      `staff_access`, `register`, `photo_checks`, `incident_log`, `moderation_duty`,
-      `application_desk`.
+      `staff_access`, `register`, `photo_checks`, `incident_log`, `incident_escalation`,
+      `moderation_duty`, `application_desk`.
     Handlers call the domain services; the repositories are for the services, the shell
     (delivery reads the outbox) and tests that look at what is on disk.
     """
@@ -56,6 +57,7 @@ class Services:
     register: RegisterService = field(init=False, repr=False)
     photo_checks: PhotoChecks = field(init=False, repr=False)
     incident_log: IncidentLog = field(init=False, repr=False)
+    incident_escalation: Escalation = field(init=False, repr=False)
     moderation_duty: Moderation = field(init=False, repr=False)
     application_desk: Applications = field(init=False, repr=False)
 
@@ -64,6 +66,7 @@ class Services:
         self.register = RegisterService(self)
         self.photo_checks = PhotoChecks(self)
         self.incident_log = IncidentLog(self)
+        self.incident_escalation = Escalation(self)
         self.moderation_duty = Moderation(self)
         self.application_desk = Applications(self)
 

@@ -173,9 +173,9 @@ class IncidentRepository:
             return None
         return self._save(replace(incident, state="closed", closed_at=at, outcome=outcome, next_ping_at=None))
 
-    def record_ping(self, number: int, pings: int, next_at: datetime, leaders_alerted: bool) -> Incident:
+    def record_ping(self, number: int, pings: int, next_at: datetime, fallback_alerted: bool) -> Incident:
         incident = self._need(number)
-        return self._save(replace(incident, pings=pings, next_ping_at=next_at, leaders_alerted=leaders_alerted))
+        return self._save(replace(incident, pings=pings, next_ping_at=next_at, fallback_alerted=fallback_alerted))
 
     def mark_alert_posted(self, number: int) -> Incident:
         return self._save(replace(self._need(number), alert_posted=True))
@@ -297,7 +297,7 @@ def _incident_doc(i: Incident) -> dict[str, Any]:
         "alert_posted": i.alert_posted,
         "pings": i.pings,
         "next_ping_at": _when(i.next_ping_at),
-        "leaders_alerted": i.leaders_alerted,
+        "leaders_alerted": i.fallback_alerted,  # stored under the name it was first given
         "unreachable_told": i.unreachable_told,
     }
 
@@ -322,7 +322,7 @@ def _incident_from(d: dict[str, Any]) -> Incident:
         alert_posted=d["alert_posted"],
         pings=d["pings"],
         next_ping_at=_moment(d["next_ping_at"]),
-        leaders_alerted=d["leaders_alerted"],
+        fallback_alerted=d["leaders_alerted"],
         unreachable_told=d["unreachable_told"],
     )
 

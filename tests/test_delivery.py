@@ -18,7 +18,7 @@ import pytest
 from bot.clock import local_moment
 from bot.config import Config
 from bot.records.consent import Pupil
-from handlers.incidents.flow import ALERTED, NOT_YET_ALERTED
+from handlers.incidents.messages import ALERTED, NOT_YET_ALERTED
 from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, BotHarness, make_config
 from tests.test_incidents import alerts_to, log_misuse, title
 

@@ -45,7 +45,7 @@ class Incident:
     alert_posted: bool = False
     pings: int = 0
     next_ping_at: datetime | None = None
-    leaders_alerted: bool = False
+    fallback_alerted: bool = False  # the deputy and SLT have the alert too
     unreachable_told: bool = False
 
     @property

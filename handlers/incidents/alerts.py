@@ -7,77 +7,16 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.clock import show_time
+from bot.escalation import alert_thread, receipt_thread
 from bot.incidents import OUTCOMES, ActionKind, ActionResult, IncidentLog, action_kind
-from bot.records.incidents import Incident
 from bot.records.outbox import Buttons
-from bot.roles import Permission, Role, allows
+from bot.roles import Permission, allows
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from handlers.common import Actor, Context, admit, answer, callback_of, show
 from handlers.incidents.messages import alert_buttons, alert_caption, receipt_buttons, receipt_text, record_text, view_buttons
-from handlers.incidents.shared import alert_thread, incident_log, receipt_thread, say, school_tz
+from handlers.incidents.shared import incident_log, say, school_tz
 from handlers.paging import split_html
-
-
-def alert_photo(incident: Incident) -> str:
-    """A photo goes by its Telegram file id; an image sent as a file goes as the stored copy."""
-    first = incident.evidence[0]
-    return first.file_id if first.kind == "photo" else first.path
-
-
-def head_ids(rt: Runtime) -> list[int]:
-    return rt.services.staff.with_roles(Role.HEAD)
-
-
-def head_has_alert(rt: Runtime, incident: Incident) -> bool:
-    """True once a copy of the alert has reached a Head (or someone has already acted on it)."""
-    if incident.state != "open":
-        return True
-    heads = set(head_ids(rt))
-    return any(c.state == "sent" and c.chat_id in heads for c in rt.delivery.thread_copies(alert_thread(incident.number)))
-
-
-def not_yet_key(number: int) -> str:
-    return f"inc:{number}:notyet"
-
-
-def alert_photo_note(incident: Incident) -> str:
-    return f"📎 The screenshot could not be attached here: /incident {incident.number} shows the record."
-
-
-def leader_ids(rt: Runtime) -> list[int]:
-    """The fallback: the deputy and SLT."""
-    return rt.services.staff.with_roles(Role.DEPUTY, Role.SLT)
-
-
-def raise_alert(rt: Runtime, incidents: IncidentLog, incident: Incident) -> None:
-    """Queue the alert for every Head (and the fallback if configured to start there), once."""
-    caption = alert_caption(incident, [], None, school_tz(rt))
-    buttons = alert_buttons(incident, [])
-    people = head_ids(rt) + (leader_ids(rt) if incident.leaders_alerted else [])
-    for person in dict.fromkeys(people):
-        rt.delivery.post(
-            f"inc:{incident.number}:alert:{person}",
-            person,
-            caption,
-            buttons,
-            photo=alert_photo(incident),
-            thread=alert_thread(incident.number),
-            needs=Permission.ACT_ON_ALERTS,
-            photo_note=alert_photo_note(incident),
-        )
-    incidents.mark_alert_posted(incident.number)
-
-
-def post_receipt(rt: Runtime, incidents: IncidentLog, incident: Incident) -> None:
-    rt.delivery.post(
-        f"inc:{incident.number}:receipt",
-        incident.reporter_id,
-        receipt_text(incident, [], None, school_tz(rt)),
-        receipt_buttons(incident, []),
-        thread=receipt_thread(incident.number),
-        needs=Permission.LOG_MISUSE,
-    )
 
 
 def refresh(rt: Runtime, incidents: IncidentLog, number: int) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter
@@ -20,18 +21,14 @@ from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
 from handlers.common import Actor, Context, admit, answer, callback_of, reply
-from handlers.incidents.alerts import head_has_alert, not_yet_key, post_receipt, raise_alert
-from handlers.incidents.messages import draft_view
+from handlers.incidents.escalation import post
+from handlers.incidents.messages import ALERTED, draft_view
 from handlers.incidents.pictures import OFFERS, Picture, fetch_screenshot, picture_in
 from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS, draft_of, forget_draft, keep_draft, say
 
 log = logging.getLogger(__name__)
 
 ALERT_WAIT = 5.0  # seconds the reporter's Confirm waits to learn whether the Head has the alert
-ALERTED = "The Head Teacher has been alerted."
-NOT_YET_ALERTED = (
-    "Alert saved; the Head has not received it yet — I keep trying and will tell SLT if it cannot get through."
-)
 
 
 def _new_draft(context: Context, actor: Actor) -> Draft:
@@ -86,7 +83,7 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
     return SCREENSHOTS
 
 
-def screenshot_adder(state: str) -> Callable[[Update, Context], Awaitable[str | int | None]]:
+def screenshot_adder(state: str) -> Callable[[Update, Context], Coroutine[Any, Any, str | int | None]]:
     """A picture sent at any step joins the draft; the person stays on the step they were at."""
 
     async def add_screenshot(update: Update, context: Context) -> str | int | None:
@@ -223,20 +220,16 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         await answer(update, "This summary is out of date: nothing was logged from it. Send /log to start again.")
         return None if draft is not None else ConversationHandler.END
     incident, _ = incidents.confirm(draft, actor.name)
-    raise_alert(rt, incidents, incident)
-    post_receipt(rt, incidents, incident)
+    escalation = rt.services.incident_escalation
+    post(rt, escalation.opened(incident))
+    escalation.alert_posted(incident)
     forget_draft(context, draft_id)
     await answer(update, f"Logged as {incident.ref}.")
     await rt.delivery.wait(ALERT_WAIT)
-    if head_has_alert(rt, incident):
+    if escalation.head_has_alert(incident):
         await say(update, f"Logged as <b>{incident.ref}</b>. {ALERTED}")
-    else:  # durable: the follow-up is sent once the alert gets through (escalation_work)
-        rt.delivery.post(
-            not_yet_key(incident.number),
-            actor.user_id,
-            f"Logged as <b>{incident.ref}</b>. {NOT_YET_ALERTED}",
-            needs=Permission.LOG_MISUSE,
-        )
+    else:  # durable: a follow-up is owed once the alert gets through (bot.escalation)
+        post(rt, [escalation.not_yet(incident)])
     return ConversationHandler.END
 
 

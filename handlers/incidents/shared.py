@@ -1,5 +1,5 @@
-"""What the incident handlers share: the conversation states, the draft kept per person, the
-threads every copy of an alert or receipt is edited under, and small helpers.
+"""What the incident handlers share: the conversation states, the draft kept per person, and
+small helpers.
 """
 
 from __future__ import annotations
@@ -22,15 +22,6 @@ log = logging.getLogger(__name__)
 SCREENSHOTS, CATEGORY, NOTE, CONFIRM = "screenshots", "category", "note", "confirm"
 FLOW_TIMEOUT = timedelta(minutes=15)
 DRAFT = "incident_draft"
-
-
-def alert_thread(number: int) -> str:
-    """Every copy of an incident's alert (Head, re-pings, deputy and SLT) is edited together."""
-    return f"inc:{number}"
-
-
-def receipt_thread(number: int) -> str:
-    return f"inc:{number}:mine"
 
 
 def school_tz(rt: Runtime) -> ZoneInfo:
