@@ -15,7 +15,22 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.names import fold
-from bot.records.applications import Child, Event, GroupApplication, Prompt, PromptKind, Source, Status, username_in
+from bot.records.applications import (
+    Chase,
+    ChaseKind,
+    Child,
+    Event,
+    GroupApplication,
+    Notice,
+    Prompt,
+    PromptKind,
+    Reader,
+    Source,
+    Status,
+    username_in,
+)
+from bot.records.outbox import JoinAnswer
+from bot.roles import Role
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -34,7 +49,10 @@ LEADER_PROMPT_WAIT = timedelta(minutes=5)
 # A rejection is announced without a reason after this: two prompt windows (type, then Send).
 REASON_WAIT = 2 * LEADER_PROMPT_WAIT
 HEAD_AFTER = timedelta(days=7)
-JOIN_MAX_BACKOFF = timedelta(minutes=30)
+# Who is told what: every decision-maker gets the card; reminders go to SLT and the deputy, and
+# after HEAD_AFTER the Head Teacher is told on their own (issue 6: "SLT reminded; a week: the Head told").
+DECIDERS = (Role.HEAD, Role.DEPUTY, Role.SLT)
+REMINDED = (Role.SLT, Role.DEPUTY)
 
 CONDUCT_REQUIRED = (
     "This application cannot be submitted: policy 2.2 says a parent joins the group only after "
@@ -92,15 +110,6 @@ class Joined:
 class Decision:
     application: GroupApplication | None
     won: bool
-
-
-@dataclass(frozen=True)
-class Chase:
-    """Something due about an application: remind SLT, tell the Head, nudge the applicant, announce."""
-
-    application: GroupApplication
-    kind: str  # "slt", "head", "applicant", "outcome"
-    period: int = 0
 
 
 def clean(text: str, limit: int, what: str) -> str:
@@ -201,10 +210,6 @@ def merge(existing: GroupApplication, other: GroupApplication) -> GroupApplicati
         applicant_username=existing.applicant_username or other.applicant_username,
         join_chat_id=existing.join_chat_id or other.join_chat_id,
     )
-
-
-def join_backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=5 * 2**attempts), JOIN_MAX_BACKOFF)
 
 
 class Applications:
@@ -450,7 +455,7 @@ class Applications:
             decided_by=by,
             decided_at=now,
             join_action=join_action,
-            join_next_at=now if join_action else None,
+            join_queued=False,
         )
         self.repo.save(decided)
         self._clear_applicant_prompt(decided)
@@ -586,37 +591,67 @@ class Applications:
     def drop_prompt(self, user_id: int) -> None:
         self.repo.clear_prompt(user_id)
 
-    # ---- chasing ------------------------------------------------------------------------
+    # ---- chasing: what is owed, to whom, under which key -----------------------------------
     def chases_due(self) -> list[Chase]:
-        """Reminders, the Head's notice, applicant nudges and outcome notices due now."""
+        """Reminders, the Head's notice, applicant nudges, outcomes and Telegram's side, due now."""
         now = self._now
-        due: list[Chase] = []
-        for application in self.repo.needing_attention():
-            for chase, at in self._chases(application):
-                if at <= now:
-                    due.append(chase)
-        return due
+        return [self._chase(a, kind, period) for a in self._attention() for kind, period, at in self._owed(a) if at <= now]
 
     def next_chase(self) -> datetime | None:
-        moments = [at for a in self.repo.needing_attention() for _, at in self._chases(a)]
-        return min(moments, default=None)
+        return min((at for a in self._attention() for _, _, at in self._owed(a)), default=None)
 
-    def _chases(self, application: GroupApplication) -> Iterable[tuple[Chase, datetime]]:
-        """Each thing still to do about an application, with the moment it becomes due."""
-        now = self._now
-        if application.status is Status.PENDING and application.submitted_at is not None:
-            following = application.reminders_sent + 1
+    def _attention(self) -> list[GroupApplication]:
+        """Open applications, decisions not yet announced, and decisions Telegram has not heard."""
+        found = {a.number: a for a in self.repo.needing_attention()}
+        found.update((a.number, a) for a in self.repo.join_actions())
+        return [found[n] for n in sorted(found)]
+
+    def _owed(self, application: GroupApplication) -> Iterable[tuple[ChaseKind, int, datetime]]:
+        """Each thing still owed about an application, with the moment it becomes due."""
+        a, now = application, self._now
+        if a.status is Status.PENDING and a.submitted_at is not None:
+            following = a.reminders_sent + 1
             # After a long outage one reminder covers every missed period (no burst of repeats).
-            period = max(following, int((now - application.submitted_at) / self.remind_after))
-            yield Chase(application, "slt", period), application.submitted_at + self.remind_after * following
-            if not application.head_told:
-                yield Chase(application, "head"), application.submitted_at + HEAD_AFTER
-        if application.status is Status.COLLECTING and not application.applicant_nudged:
-            yield Chase(application, "applicant"), application.created_at + self.remind_after
-        if application.status in (Status.APPROVED, Status.REJECTED) and not application.outcome_told:
-            assert application.decided_at is not None
-            wait = REASON_WAIT if application.status is Status.REJECTED and not application.reason else timedelta(0)
-            yield Chase(application, "outcome"), application.decided_at + wait
+            period = max(following, int((now - a.submitted_at) / self.remind_after))
+            yield ChaseKind.REMIND, period, a.submitted_at + self.remind_after * following
+            if not a.head_told:
+                yield ChaseKind.HEAD, 0, a.submitted_at + HEAD_AFTER
+        if a.status is Status.COLLECTING and not a.applicant_nudged:
+            yield ChaseKind.APPLICANT, 0, a.created_at + self.remind_after
+        if a.status in (Status.APPROVED, Status.REJECTED) and not a.outcome_told:
+            assert a.decided_at is not None
+            wait = REASON_WAIT if a.status is Status.REJECTED and not a.reason else timedelta(0)
+            yield ChaseKind.OUTCOME, 0, a.decided_at + wait
+        if a.join_action and not a.join_queued:
+            yield ChaseKind.JOIN, 0, a.decided_at or now
+
+    def _chase(self, a: GroupApplication, kind: ChaseKind, period: int = 0, detail: str = "") -> Chase:
+        """Who is told, under which outbox key (the key makes each notice happen once)."""
+        n = a.number
+        staff = self.services.staff
+        notices: list[Notice]
+        if kind is ChaseKind.REMIND:
+            notices = [Notice(f"app:{n}:remind:{period}:{u}", u, Reader.LEADER) for u in staff.with_roles(*REMINDED)]
+        elif kind is ChaseKind.HEAD:
+            notices = [Notice(f"app:{n}:head:{u}", u, Reader.LEADER) for u in staff.with_roles(Role.HEAD)]
+        elif kind is ChaseKind.APPLICANT:
+            notices = [Notice(f"app:{n}:nudge", a.applicant_id, Reader.APPLICANT)]
+        elif kind is ChaseKind.OUTCOME:
+            notices = [Notice(f"app:{n}:outcome:applicant", a.applicant_id, Reader.APPLICANT)] if a.applicant_id else []
+            notices += [Notice(f"app:{n}:outcome:{u}", u, Reader.RECORDER) for u in a.recorded_by]
+        elif kind is ChaseKind.JOIN:
+            notices = [Notice(f"app:{n}:join", a.join_chat_id, Reader.TELEGRAM)]
+        else:
+            notices = [Notice(f"app:{n}:join-refused:{u}", u, Reader.LEADER) for u in staff.with_roles(*DECIDERS)]
+        return Chase(a, kind, tuple(notices), period, detail)
+
+    def outcome(self, application: GroupApplication) -> Chase:
+        """The decision, owed to the applicant and whoever recorded the form."""
+        return self._chase(application, ChaseKind.OUTCOME)
+
+    def join(self, application: GroupApplication) -> Chase | None:
+        """Telegram's side of a decision just made, if there is a join request to answer."""
+        return self._chase(application, ChaseKind.JOIN) if application.join_action and not application.join_queued else None
 
     def chased(self, chase: Chase) -> None:
         """Record a chase as done, so a restart or the next tick does not repeat it."""
@@ -624,53 +659,46 @@ class Applications:
         if application is None:
             return
         number = application.number
-        if chase.kind == "slt":
+        if chase.kind is ChaseKind.REMIND:
             self.repo.save(replace(application, reminders_sent=chase.period))
             self._event(number, 0, "Senior leaders reminded")
             self.services.audit(0, "remind slt about application", f"application {number}")
-        elif chase.kind == "head":
+        elif chase.kind is ChaseKind.HEAD:
             self.repo.save(replace(application, head_told=True))
             self._event(number, 0, "Head Teacher told: waiting a week")
             self.services.audit(0, "tell head about application", f"application {number}")
-        elif chase.kind == "applicant":
+        elif chase.kind is ChaseKind.APPLICANT:
             self.repo.save(replace(application, applicant_nudged=True))
             self._event(number, 0, "Applicant reminded to answer")
             self.services.audit(0, "remind applicant", f"application {number}")
-        elif chase.kind == "outcome":
+        elif chase.kind is ChaseKind.OUTCOME:
             self.outcome_told(number)
+        elif chase.kind is ChaseKind.JOIN:
+            self.repo.save(replace(application, join_queued=True))
 
     # ---- Telegram's side of the decision ------------------------------------------------
-    def joins_due(self) -> list[GroupApplication]:
-        now = self._now
-        return [a for a in self.repo.join_actions() if a.join_next_at is None or a.join_next_at <= now]
-
-    def next_join(self) -> datetime | None:
-        return min((a.join_next_at for a in self.repo.join_actions() if a.join_next_at), default=None)
-
-    def join_done(self, number: int, result: str) -> None:
-        application = self.repo.get(number)
-        if application is None or not application.join_action:
-            return
-        action = application.join_action
-        self.repo.save(replace(application, join_action="", join_result=result, join_attempts=application.join_attempts + 1))
-        self._event(number, 0, f"Telegram join request {action}d ({result})")
-        self.services.audit(0, f"{action} join request", f"application {number}", detail=f"chat {application.join_chat_id} user {application.applicant_id}; {result}")
-
-    def join_failed(self, number: int, error: str, wait: timedelta | None = None) -> None:
-        application = self.repo.get(number)
-        if application is None or not application.join_action:
-            return
-        attempts = application.join_attempts + 1
-        self.repo.save(
-            replace(
-                application,
-                join_attempts=attempts,
-                join_next_at=self._now + (wait or join_backoff(attempts)),
-                join_result=f"retrying: {error}",
-            )
+    def join_answered(self, group: int, user_id: int, answer: JoinAnswer, detail: str, attempts: int) -> Chase | None:
+        """What Telegram made of a join-request decision; a refusal is owed to the leaders."""
+        application = next(
+            (a for a in self.repo.join_actions() if (a.join_chat_id, a.applicant_id) == (group, user_id)), None
         )
-        if attempts == 1:
-            self.services.audit(0, f"{application.join_action} join request", f"application {number}", outcome="retrying", detail=error)
+        if application is None:
+            return None
+        n, action = application.number, application.join_action
+        target, who = f"application {n}", f"chat {group} user {user_id}"
+        if answer is JoinAnswer.RETRYING:
+            self.repo.save(replace(application, join_result=f"retrying: {detail}"))
+            if attempts == 1:
+                self.services.audit(0, f"{action} join request", target, outcome="retrying", detail=detail)
+            return None
+        self.repo.save(replace(application, join_action="", join_result=f"{answer.value}: {detail}" if detail else answer.value))
+        if answer is JoinAnswer.REFUSED:
+            self._event(n, 0, f"Telegram refused to {action} the join request ({detail}): leaders asked to do it by hand")
+            self.services.audit(0, f"{action} join request", target, outcome="refused", detail=f"{who}; {detail}")
+            return self._chase(application, ChaseKind.JOIN_REFUSED, detail=detail)
+        self._event(n, 0, f"Telegram join request {action}d ({answer.value})")
+        self.services.audit(0, f"{action} join request", target, detail=f"{who}; {answer.value}")
+        return None
 
     # ---- helpers ------------------------------------------------------------------------
     def _open_same_person(

@@ -1,4 +1,4 @@
-"""Messages waiting to reach someone: saved before they are sent, so none is lost."""
+"""Messages (and join-request decisions) waiting to reach Telegram: saved before they are sent, so none is lost."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.outbox import OutboxItem, OutboxState, Unreachable
+from bot.records.outbox import ItemKind, OutboxItem, OutboxState, Unreachable
 from storage.atomic import WriteFailed
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,8 @@ def _to_doc(i: OutboxItem) -> dict[str, Any]:
         "audience": i.audience,
         "photo_note": i.photo_note,
         "delivered_as": i.delivered_as,
+        "kind": i.kind.value,
+        "user_id": i.user_id,
     }
 
 
@@ -242,5 +244,7 @@ def _from_doc(d: dict[str, Any], doc_id: int) -> OutboxItem:
         audience=d.get("audience", ""),
         photo_note=d.get("photo_note", ""),
         delivered_as=d.get("delivered_as", ""),
+        kind=ItemKind(d.get("kind", ItemKind.MESSAGE.value)),
+        user_id=d.get("user_id", 0),
         id=doc_id,
     )

@@ -304,6 +304,60 @@ async def test_a_join_request_someone_already_handled_counts_as_done(school: Bot
     assert "already handled" in entry.detail
 
 
+async def test_a_decision_made_while_telegram_is_down_reaches_it_once_after_a_restart(school: BotHarness) -> None:
+    await join_and_agree(school)
+    # Telegram answers 502 to every join-request call: at the press, a minute on, and after the restart.
+    school.emu.fail_next("approveChatJoinRequest", 502, "Bad Gateway", count=9)
+    await school.press(SLT, card(school, SLT), "Approve")
+    assert "Approved by Sam Leader" in card(school, SLT2).plain and "has been approved" in school.last(PARENT).plain
+    await school.advance(minutes=1)
+    assert school.emu.join_requests[(GROUP, PARENT)] == "pending"
+
+    await school.restart()  # the decision waits in the outbox on disk, not in memory
+    await school.advance(minutes=1)
+    assert school.emu.join_requests[(GROUP, PARENT)] == "pending", "Telegram is still down"
+    await school.advance(minutes=10)  # Telegram is back
+    assert school.emu.join_requests[(GROUP, PARENT)] == "approved"
+    await school.advance(hours=1)
+    assert join_calls(school, "approveChatJoinRequest") == [(GROUP, PARENT)] * 10, "sent until it landed, then never again"
+    assert not [p for m, p in school.emu.calls if m == "sendMessage" and int(p["chat_id"]) == GROUP], "never as a message"
+    assert [e.outcome for e in school.audit() if e.action == "approve join request"] == ["retrying", "ok"]
+    [history] = await school.say(SLT, "/application 1")
+    assert "Telegram join request approved (done)" in history.plain
+
+
+@pytest.mark.parametrize(
+    ("press", "status", "refusal", "words"),
+    [
+        ("Approve", 400, "Bad Request: CHAT_ADMIN_REQUIRED", "chat_admin_required"),
+        ("Reject", 403, "Forbidden: bot was kicked from the supergroup chat", "bot was kicked"),
+    ],
+)
+async def test_a_decision_telegram_refuses_is_not_retried_and_every_leader_is_told_once(
+    school: BotHarness, press: str, status: int, refusal: str, words: str
+) -> None:
+    await join_and_agree(school)
+    method = "approveChatJoinRequest" if press == "Approve" else "declineChatJoinRequest"
+    verb = "approve" if press == "Approve" else "decline"
+    school.emu.fail_next(method, status, refusal)  # the bot is no longer an admin of the parents' group
+    await school.press(SLT, card(school, SLT), press)
+    await school.advance(hours=3)
+    await school.restart()
+    await school.advance(hours=3)
+
+    assert len(join_calls(school, method)) == 1, "a refusal is an answer: asking again cannot change it"
+    assert school.emu.join_requests[(GROUP, PARENT)] == "pending"
+    for leader in LEADERS:
+        [told] = [m for m in school.emu.messages_to(leader) if "Telegram refused" in m.plain]
+        assert f"Telegram refused to {verb} the join request of application #1 (Pat Parent <3)" in told.plain
+        assert words in told.plain.lower() and f"Please {verb} the request by hand" in told.plain
+    assert not [m for m in school.emu.messages_to(PARENT) if "Telegram refused" in m.plain]
+    [entry] = [e for e in school.audit() if e.action == f"{verb} join request"]
+    assert entry.outcome == "refused" and words in entry.detail.lower()
+    [history] = await school.say(SLT, "/application 1")
+    assert f"Telegram refused to {verb} the join request" in history.plain
+
+
 async def test_pending_applications_are_chased_by_the_clock(school: BotHarness) -> None:
     await record_form(school)
 

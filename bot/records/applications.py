@@ -1,4 +1,4 @@
-"""A parents' group application as stored: its children, its history, and text the bot awaits."""
+"""A parents' group application as stored: its children, its history, text the bot awaits, and what is owed."""
 
 from __future__ import annotations
 
@@ -72,9 +72,8 @@ class GroupApplication:
     reminders_sent: int = 0  # reminder periods SLT have been reminded of
     head_told: bool = False
     applicant_nudged: bool = False
-    join_action: str = ""  # "approve" or "decline" still to be sent to Telegram
-    join_attempts: int = 0
-    join_next_at: datetime | None = None
+    join_action: str = ""  # "approve" or "decline": Telegram's side of the decision, until Telegram answers
+    join_queued: bool = False  # the decision is in the outbox, which retries it
     join_result: str = ""
     same_name_as: int = 0  # a paper form for someone of the same name: verify before approving
     conduct_refused: bool = False  # the applicant tapped "I do not agree" (recorded once)
@@ -119,3 +118,41 @@ def username_in(contact: str) -> str:
     """The Telegram username a contact names ("@pat_p", "t.me/pat_p"), lower-cased, or ""."""
     match = _USERNAME.match(contact.strip())
     return match.group(1).lower() if match else ""
+
+
+class ChaseKind(StrEnum):
+    REMIND = "remind"  # still waiting for a decision after remind_after_hours (each period)
+    HEAD = "head"  # still waiting after a week: the Head Teacher is told
+    APPLICANT = "applicant"  # a join requester still to answer the questions
+    OUTCOME = "outcome"  # the decision, for the applicant and whoever recorded the form
+    JOIN = "join"  # Telegram's side of the decision: approve or decline the join request
+    JOIN_REFUSED = "join_refused"  # Telegram refused it: the leaders must do it by hand
+
+
+class Reader(StrEnum):
+    """Who a notice is for, which decides how it is sent."""
+
+    LEADER = "leader"  # a decision-maker: on the application's thread, with the decision buttons
+    APPLICANT = "applicant"  # the join requester: worth sending for a while only
+    RECORDER = "recorder"  # office staff who recorded the form: only while they may still see it
+    TELEGRAM = "telegram"  # the join request itself (chat_id is the group)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One person told (or one call made), under an outbox key that makes it happen once."""
+
+    key: str
+    chat_id: int
+    reader: Reader
+
+
+@dataclass(frozen=True)
+class Chase:
+    """Something owed about an application now: what, to whom, under which keys."""
+
+    application: GroupApplication
+    kind: ChaseKind
+    notices: tuple[Notice, ...]
+    period: int = 0  # for REMIND: the reminder period this one covers
+    detail: str = ""  # for JOIN_REFUSED: Telegram's words

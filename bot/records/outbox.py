@@ -1,4 +1,5 @@
-"""A message (or an edit) waiting to reach someone, and someone Telegram will not let the bot reach."""
+"""A call waiting to reach Telegram (a message, an edit, a join-request decision), and someone
+Telegram will not let the bot reach."""
 
 from __future__ import annotations
 
@@ -7,6 +8,23 @@ from datetime import datetime
 from enum import StrEnum
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, callback data)
+
+
+class ItemKind(StrEnum):
+    """Which Bot API call an outbox item makes."""
+
+    MESSAGE = "message"  # send a message, or edit one (edit_of)
+    APPROVE_JOIN = "approve_join"  # let user_id into the group chat_id (answering their join request)
+    DECLINE_JOIN = "decline_join"
+
+
+class JoinAnswer(StrEnum):
+    """What became of a join-request decision sent to Telegram."""
+
+    DONE = "done"
+    ALREADY_HANDLED = "already handled on Telegram"  # decided by hand, withdrawn, or already a member
+    RETRYING = "retrying"  # rate limited, a 5xx or no connection: sent again later
+    REFUSED = "refused"  # a 400 or 403 (the bot is no longer an admin there, say): a person must do it
 
 
 class OutboxState(StrEnum):
@@ -44,6 +62,8 @@ class OutboxItem:
     audience: str = ""  # "": anyone (not staff when queued); "role:slt", "perm:ACT_ON_ALERTS": staff only
     photo_note: str = ""  # added to the text when the picture cannot be attached
     delivered_as: str = ""  # how a message with a picture went out: photo, document or text
+    kind: ItemKind = ItemKind.MESSAGE
+    user_id: int = 0  # for a join-request decision: the requester (chat_id is the group)
     id: int = field(default=0, compare=False)
 
     @property

@@ -7,6 +7,10 @@ Telegram will not take as a photo goes as a file, then as text with a note; HTML
 parse, or text over its limit, goes as shortened plain text); treat as done (an edit that changes
 nothing, a message that no longer exists); or cancel (the recipient's access ended or was
 lowered since the message was queued: checked right before every send and every edit).
+
+A join-request decision (approve or decline) is an outbox item too: done when Telegram takes it or
+no longer has the request; retried after a 429, a 5xx or a failed connection; ended after any other
+refusal (400, 403), which whoever asked for it hears once (`on_join_answer`), so a person can act.
 """
 
 from __future__ import annotations
@@ -16,22 +20,22 @@ import html
 import logging
 import re
 import uuid
-from dataclasses import replace
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.ext import AIORateLimiter, Application, CallbackContext, TypeHandler
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, Application, CallbackContext, TypeHandler
 
+from bot.records.audit import SYSTEM
+from bot.records.outbox import Buttons, ItemKind, JoinAnswer, OutboxItem, OutboxState
 from bot.roles import PERMISSIONS, Permission, Role, allows
 from bot.services import Services
-from bot.records.audit import SYSTEM
 from storage.outbox import DISK_REFUSED
-from bot.records.outbox import Buttons, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,10 @@ _TEXT_REFUSALS = ("can't parse entities", "message is too long", "caption is too
 # The copy is not what the edit expects (a text edit of a picture, or the other way round).
 _WRONG_KIND = ("there is no text in the message to edit", "there is no caption in the message to edit")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+# Telegram no longer has the join request: another admin decided it, it was withdrawn, or they joined.
+_JOIN_ALREADY_HANDLED = ("hide_requester_missing", "user_already_participant")
+# Told what became of a join-request decision (the item as saved, the answer, Telegram's words).
+JoinListener = Callable[[OutboxItem, JoinAnswer, str], None]
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 
@@ -198,6 +206,7 @@ class Delivery:
         self.services = services
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._join_listener: JoinListener | None = None
 
     # ---- enqueueing -------------------------------------------------------------------
     def post(
@@ -274,6 +283,18 @@ class Delivery:
         spell = self.services.outbox.unreachable(chat_id)
         return spell is not None and spell.gave_up
 
+    def decide_join(self, key: str, group: int, user_id: int, approve: bool) -> OutboxItem:
+        """Save a decision on a join request to `group` (idempotent by key) and start sending it."""
+        now = self.services.clock.now()
+        kind = ItemKind.APPROVE_JOIN if approve else ItemKind.DECLINE_JOIN
+        item = self.services.outbox.enqueue(OutboxItem(key, group, "", now, now, kind=kind, user_id=user_id))
+        self.kick()
+        return item
+
+    def on_join_answer(self, listener: JoinListener) -> None:
+        """Who hears what became of each join-request decision (the capability that made it)."""
+        self._join_listener = listener
+
     def heard_from(self, chat_id: int) -> None:
         """They wrote to the bot: they can be reached again, and what waits for them goes now."""
         outbox = self.services.outbox
@@ -329,6 +350,9 @@ class Delivery:
         if not self._allowed(item):  # checked again right before sending: roles change at any time
             self._cancel(item)
             return
+        if item.kind is not ItemKind.MESSAGE:
+            await self._answer_join(item, now)
+            return
         try:
             message_id, delivered_as = await self._send(item)
         except RetryAfter as exc:
@@ -353,6 +377,37 @@ class Delivery:
             outbox.save(replace(sent, text="", buttons=(), delivered_as=delivered_as))
             if outbox.unreachable(item.chat_id):
                 outbox.reachable(item.chat_id)
+
+    async def _answer_join(self, item: OutboxItem, now: datetime) -> None:
+        """Approve or decline a join request; each of Telegram's answers ends in one outcome."""
+        try:
+            if item.kind is ItemKind.APPROVE_JOIN:
+                await self.bot.approve_chat_join_request(item.chat_id, item.user_id)
+            else:
+                await self.bot.decline_chat_join_request(item.chat_id, item.user_id)
+        except RetryAfter as exc:
+            self._join_answered(self._retry(item, now, retry_wait(exc), "rate limited"), JoinAnswer.RETRYING, "rate limited")
+        except (BadRequest, Forbidden) as exc:  # Telegram's answer, not a fault: sending again cannot change it
+            if _refusal(exc, _JOIN_ALREADY_HANDLED):
+                self._join_answered(self._sent(item, now), JoinAnswer.ALREADY_HANDLED, exc.message)
+                return
+            log.warning("Join request decision %s refused by Telegram: %s", item.key, exc.message)
+            refused = replace(item, state=OutboxState.FAILED, attempts=item.attempts + 1, last_error=f"refused: {exc.message}")
+            self._join_answered(refused, JoinAnswer.REFUSED, exc.message)
+        except TelegramError as exc:  # a 5xx or no connection: the decision stands, Telegram has not heard it yet
+            retry = self._retry(item, now, self._backoff(item), f"network: {type(exc).__name__}")
+            self._join_answered(retry, JoinAnswer.RETRYING, type(exc).__name__)
+        else:
+            self._join_answered(self._sent(item, now), JoinAnswer.DONE, "")
+
+    def _sent(self, item: OutboxItem, now: datetime) -> OutboxItem:
+        return replace(item, state=OutboxState.SENT, attempts=item.attempts + 1, sent_at=now)
+
+    def _join_answered(self, item: OutboxItem, answer: JoinAnswer, detail: str) -> None:
+        """Save what became of the decision, then tell the capability that made it."""
+        self.services.outbox.save(item)
+        if self._join_listener is not None:
+            self._join_listener(item, answer, detail)
 
     def _failed(self, item: OutboxItem, error: str) -> None:
         """Telegram refused the message itself, and every other way of sending it: a bug, said loudly."""

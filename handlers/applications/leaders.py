@@ -11,7 +11,7 @@ from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
 from handlers.applications.messages import card_text, history_text, recipients, staff_name, waited_for
-from handlers.applications.notices import JOINS, announce, refresh_cards
+from handlers.applications.notices import announce, refresh_cards, tell_telegram
 from handlers.common import (
     Actor,
     Context,
@@ -27,6 +27,7 @@ from handlers.common import (
     staff_only,
 )
 from handlers.paging import page_of
+
 
 def _already(services: Services, application: GroupApplication | None) -> str:
     if application is None:
@@ -55,8 +56,8 @@ async def decide(update: Update, context: Context) -> None:
         await answer(update, _already(rt.services, application))
         return
     refresh_cards(rt, application)  # queued before any await: a lost answer must not leave stale cards
+    tell_telegram(rt, application)
     await answer(update, "Approved." if approve else "Rejected.")
-    await context.application.bot_data[JOINS].flush()
     if approve:
         announce(rt, application)
         return

@@ -16,6 +16,7 @@ from bot.shell.callbacks import pack
 from handlers.common import MAX_TEXT, h
 from handlers.paging import clip_text, utf16_len
 
+
 def staff_name(services: Services, user_id: int) -> str:
     member = services.staff.get(user_id)
     return clip_text(member.name, 40) if member and member.name else f"user {user_id}"
@@ -150,6 +151,32 @@ def outcome_for_applicant(services: Services, application: GroupApplication) -> 
     return (
         f"Sorry, your request to join the parents' group of {school_name(services)} has not been approved.{reason}\n"
         "If you have any questions, please contact the school office."
+    )
+
+
+def reminder_text(services: Services, application: GroupApplication) -> str:
+    waited = waited_for(application.submitted_at or application.created_at, services.clock.now())
+    return f"⏰ <b>Reminder</b>: this application has waited {waited} for a decision.\n\n" + card_text(services, application)
+
+
+def head_notice_text(services: Services, application: GroupApplication) -> str:
+    waited = "⏰ <b>For the Head Teacher</b>: this application has waited over a week for a decision.\n\n"
+    return waited + card_text(services, application)
+
+
+def nudge_text(services: Services, application: GroupApplication) -> tuple[str, Buttons]:
+    text, buttons = applicant_status(services, application)
+    return "A reminder about your request to join the parents' group.\n\n" + text, buttons
+
+
+def join_refused_text(application: GroupApplication, detail: str) -> str:
+    """Telegram would not carry out a decision on a join request: a leader does it by hand."""
+    verb = "approve" if application.join_action == "approve" else "decline"
+    return (
+        f"⚠️ <b>Telegram refused to {verb} the join request</b> of application #{application.number} "
+        f"({h(application.parent_name)}): {h(clip_text(detail, 200))}\n"
+        f"The decision stands. Please {verb} the request by hand in the parents' group "
+        "(group info → Members → Join requests); the bot may no longer be an admin there."
     )
 
 

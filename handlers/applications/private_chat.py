@@ -36,6 +36,7 @@ from handlers.common import (
     stranger_may_be_answered,
 )
 
+
 async def join_request(update: Update, context: Context) -> None:
     """A parent asks to join the parents' group: an application, and questions in a private chat."""
     request = update.chat_join_request

@@ -53,7 +53,7 @@ from handlers.applications.leaders import (
     show_application,
     skip_reason,
 )
-from handlers.applications.notices import JOINS, JoinRequests, chasing_work
+from handlers.applications.notices import chasing_work, on_join_answer
 from handlers.applications.private_chat import (
     AwaitedText,
     SharedOwnContact,
@@ -74,8 +74,6 @@ COMMANDS = (
 
 
 def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
-    joins = JoinRequests(application.bot, rt.services)
-    application.bot_data[JOINS] = joins
     typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     with warnings.catch_warnings():
         # PTB warns that buttons are tracked per chat and user, not per message: that is what we want.
@@ -125,5 +123,6 @@ def register(application: Application, rt: Runtime) -> None:  # type: ignore[typ
     application.add_handler(CommandHandler("pending", pending))
     application.add_handler(CallbackQueryHandler(pending_page, pattern=r"^1:apl:page:"))
     application.add_handler(CommandHandler("application", show_application))
-    rt.ticker.add("applications", chasing_work(rt, joins))
+    rt.delivery.on_join_answer(on_join_answer(rt))
+    rt.ticker.add("applications", chasing_work(rt))
 
