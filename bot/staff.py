@@ -126,7 +126,7 @@ class StaffAccess:
         what = f"as {new.title}" if new else "no access at all"
         if target == by:
             return f"This changes your own access: you will have {what} and can no longer manage staff. Are you sure?"
-        others = [leader for leader in self.services.staff.with_roles(*LEADERS) if leader != by]
+        others = [leader for leader in self.services.staff.leaders() if leader != by]
         if others == [target]:
             name = self.services.staff.get(target)
             who = name.name if name and name.name else str(target)

@@ -268,7 +268,7 @@ async def request_access(update: Update, context: Context) -> None:
             )
         return
     request = outcome.request
-    for leader in rt.services.staff.with_roles(Role.HEAD, Role.DEPUTY, Role.SLT):
+    for leader in rt.services.staff.leaders():
         rt.delivery.post(
             f"access:{user.id}:{request.requested_at.timestamp()}:{leader}",
             leader,

@@ -17,7 +17,6 @@ from telegram import Bot, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
-from bot.roles import Role
 from bot.services import Services
 from bot.shell.ticker import runtime
 from handlers.common import Context, h, log_update_error, reply
@@ -45,7 +44,6 @@ DAMAGED = (
     "Not done: I could not read my saved data. Please tell whoever runs the bot's server "
     "that a data file needs restoring from backup."
 )
-LEADERS = (Role.HEAD, Role.DEPUTY, Role.SLT)
 RETRY = timedelta(minutes=1)
 OUT_OF_REACH_NOTE = timedelta(minutes=10)
 
@@ -135,7 +133,7 @@ class DiskAlarm:
                 self._spell = False
                 await self._send(self._told, "✅ The school bot can save again. Anything staff were told was not saved needs doing again.")
                 return None
-            waiting = [uid for uid in self.services.staff.with_roles(*LEADERS) if uid not in self._done]
+            waiting = [uid for uid in self.services.staff.leaders() if uid not in self._done]
             reached = await self._send(waiting, self._alarm_text())
             self._told |= reached
             return now + RETRY if set(waiting) - self._done else None

@@ -8,7 +8,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from bot.records.staff import AccessRequest, StaffMember
-from bot.roles import Role
+from bot.roles import LEADERS, Role
 
 
 class StaffRepository:
@@ -40,6 +40,10 @@ class StaffRepository:
 
     def with_roles(self, *roles: Role) -> list[int]:
         return [m.user_id for m in self.active() if m.role in roles]
+
+    def leaders(self) -> list[int]:
+        """The leaders: the Head, the deputy and SLT (`bot.roles.LEADERS`), wherever the code says it."""
+        return self.with_roles(*LEADERS)
 
     def set_role(self, user_id: int, role: Role | None, by: int, now: datetime, name: str = "") -> None:
         member = self.get(user_id)

@@ -453,7 +453,7 @@ class Delivery:
         )
         spell = outbox.unreachable(chat_id)
         started = int(spell.since.timestamp()) if spell else 0
-        leaders = self.services.staff.with_roles(Role.HEAD, Role.DEPUTY, Role.SLT)
+        leaders = self.services.staff.leaders()
         for leader in leaders:
             if leader == chat_id:
                 continue
