@@ -49,9 +49,8 @@ LEADER_PROMPT_WAIT = timedelta(minutes=5)
 # A rejection is announced without a reason after this: two prompt windows (type, then Send).
 REASON_WAIT = 2 * LEADER_PROMPT_WAIT
 HEAD_AFTER = timedelta(days=7)
-# Who is told what: every decision-maker gets the card; reminders go to SLT and the deputy, and
-# after HEAD_AFTER the Head Teacher is told on their own (issue 6: "SLT reminded; a week: the Head told").
-DECIDERS = (Role.HEAD, Role.DEPUTY, Role.SLT)
+# Who is told what: every leader gets the card; reminders go to SLT and the deputy, and after
+# HEAD_AFTER the Head Teacher is told on their own (issue 6: "SLT reminded; a week: the Head told").
 REMINDED = (Role.SLT, Role.DEPUTY)
 
 CONDUCT_REQUIRED = (
@@ -287,7 +286,8 @@ class Applications:
                 self._clear_applicant_prompt(merged)
             self.repo.save(merged)
             self._event(merged.number, by, f"Paper form {form.form_ref} recorded by {by_name}: linked to this application")
-            self.services.audit(by, "link application", f"application {merged.number}", detail=f"paper form; {_children_detail(candidate)}")
+            detail = f"paper form; {_children_detail(candidate)}"
+            self.services.audit(by, "link application", f"application {merged.number}", detail=detail)
             return Filed(merged, linked=True, submitted=submitted, refreshed=not submitted)
         application = self.repo.add(replace(candidate, previous=self._previous_of(candidate)))
         self._event(application.number, by, f"Paper form {form.form_ref} recorded by {by_name}")
@@ -356,7 +356,8 @@ class Applications:
         flagged = application.unmatched
         note = f" ({flagged} not found on the register)" if flagged else ""
         self._event(application.number, user_id, f"Applicant named {len(children)} child(ren){note}")
-        self.services.audit(user_id, "applicant named children", f"application {application.number}", detail=_children_detail(application))
+        detail = _children_detail(application)
+        self.services.audit(user_id, "applicant named children", f"application {application.number}", detail=detail)
         return application
 
     def applicant_conduct(self, number: int, user_id: int, agrees: bool) -> Filed | None:
@@ -434,7 +435,9 @@ class Applications:
         flagged = replace(request, same_name_as=form.number)
         self.repo.save(flagged)
         self._event(
-            request.number, 0, f"Same name as paper form #{form.number}: not linked, because nothing verifies this Telegram account"
+            request.number,
+            0,
+            f"Same name as paper form #{form.number}: not linked, because nothing verifies this Telegram account",
         )
         return flagged
 
@@ -642,7 +645,7 @@ class Applications:
         elif kind is ChaseKind.JOIN:
             notices = [Notice(f"app:{n}:join", a.join_chat_id, Reader.TELEGRAM)]
         else:
-            notices = [Notice(f"app:{n}:join-refused:{u}", u, Reader.LEADER) for u in staff.with_roles(*DECIDERS)]
+            notices = [Notice(f"app:{n}:join-refused:{u}", u, Reader.LEADER) for u in staff.leaders()]
         return Chase(a, kind, tuple(notices), period, detail)
 
     def outcome(self, application: GroupApplication) -> Chase:

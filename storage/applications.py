@@ -101,9 +101,8 @@ class ApplicationRepository:
         d = self._prompts.get(Query().user_id == user_id)
         if not isinstance(d, Document):
             return None
-        return Prompt(
-            d["user_id"], PromptKind(d["kind"]), d["number"], datetime.fromisoformat(d["asked_at"]), d["asked_by"], d.get("draft", "")
-        )
+        asked_at = datetime.fromisoformat(d["asked_at"])
+        return Prompt(d["user_id"], PromptKind(d["kind"]), d["number"], asked_at, d["asked_by"], d.get("draft", ""))
 
     def clear_prompt(self, user_id: int) -> None:
         self._prompts.remove(Query().user_id == user_id)

@@ -169,7 +169,8 @@ async def show_application(update: Update, context: Context, actor: Actor) -> No
         await reply(update, history_text(rt.services, application))
         return
     if actor.user_id not in application.recorded_by:
-        rt.services.audit(actor.user_id, "view application", f"application {application.number}", outcome="refused: not recorded by them")
+        refused = "refused: not recorded by them"
+        rt.services.audit(actor.user_id, "view application", f"application {application.number}", outcome=refused)
         await reply(update, f"Application #{application.number} is for the senior leaders. You can see the forms you recorded.")
         return
     # The recorder sees the form they wrote and its outcome (which they are told anyway), not

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.applications import DECIDERS
 from bot.records.applications import Chase, ChaseKind, GroupApplication, Reader, Status
 from bot.records.outbox import Buttons, JoinAnswer, OutboxItem
 from bot.roles import Permission
@@ -33,7 +32,7 @@ def send_cards(rt: Runtime, application: GroupApplication) -> None:
     """Every leader (SLT, the deputy, the Head) gets a card; all copies form one thread."""
     text = card_text(rt.services, application)
     n = application.number
-    for leader in rt.services.staff.with_roles(*DECIDERS):
+    for leader in rt.services.staff.leaders():
         rt.delivery.post(f"app:{n}:card:{leader}", leader, text, decision_buttons(n), thread=f"app:{n}")
 
 

@@ -7,7 +7,7 @@ from telegram.ext import filters
 
 from bot.applications import LEADER_PROMPT_WAIT, Filed, Invalid
 from bot.records.applications import Prompt, PromptKind, Status
-from bot.roles import Permission, Role, allows
+from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
@@ -200,7 +200,7 @@ async def _answer_typed(update: Update, context: Context) -> None:
     n = application.number
     # The leader who asked; if they may no longer decide (revoked or lowered since), every leader.
     still_leader = allows(rt.services.staff.role_of(asker), Permission.DECIDE_APPLICATIONS)
-    for leader in [asker] if still_leader else rt.services.staff.with_roles(Role.HEAD, Role.DEPUTY, Role.SLT):
+    for leader in [asker] if still_leader else rt.services.staff.leaders():
         rt.delivery.post(
             f"app:{n}:answer:{update.update_id}:{leader}",
             leader,
