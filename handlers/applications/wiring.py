@@ -73,7 +73,7 @@ COMMANDS = (
 )
 
 
-def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:
     typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     with warnings.catch_warnings():
         # PTB warns that buttons are tracked per chat and user, not per message: that is what we want.
