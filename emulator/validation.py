@@ -8,6 +8,7 @@ shared api.json is there, every call is also checked against the Bot API descrip
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -173,8 +174,12 @@ def default_api_spec() -> Path | None:
     return SHARED_API_SPEC if SHARED_API_SPEC.exists() else None
 
 
+@functools.cache
 def load_spec(path: Path | None) -> ApiSpec | None:
-    """Method name -> {field name: required}, from the shared api.json."""
+    """Method name -> {field name: required}, from the shared api.json.
+
+    Read once per process (650 KB of JSON, more than a test's own work) and shared, read-only,
+    by every emulator."""
     if path is None:
         return None
     methods = json.loads(path.read_text(encoding="utf-8"))["methods"]

@@ -6,14 +6,17 @@ send, waits until the bot has finished with it, and returns what the bot sent ba
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import settings
+from telegram.request import HTTPXRequest
 
 from bot.shell.app import build_application, on_start, on_stop
 from bot.clock import FakeClock
@@ -61,6 +64,21 @@ def make_config(data_dir: Path, **sections: dict[str, Any]) -> Config:
     return parse_config(raw_config(data_dir, **sections), data_dir.parent, env={})
 
 
+SHM = Path("/dev/shm")
+# One TLS context for every bot the tests start. Left to itself httpx loads the CA bundle afresh for
+# each client (two per Application, ~40 ms of CPU each: more than most tests take), though the
+# emulator is plain HTTP on 127.0.0.1. The timeouts are build_application's own.
+TLS = httpx.create_ssl_context()
+
+
+def bot_api_request() -> HTTPXRequest:
+    return HTTPXRequest(connection_pool_size=8, read_timeout=15, connect_timeout=10, httpx_kwargs={"verify": TLS})
+
+
+def poll_request() -> HTTPXRequest:
+    return HTTPXRequest(read_timeout=40, connect_timeout=10, httpx_kwargs={"verify": TLS})
+
+
 class BotHarness:
     """The real Application talking HTTP to the emulator, with a clock the test moves."""
 
@@ -81,7 +99,9 @@ class BotHarness:
     async def start(self) -> None:
         telegram = replace(self.config.telegram, base_url=self.emu.base_url, base_file_url=self.emu.base_file_url)
         self.config = replace(self.config, telegram=telegram)
-        self.app = build_application(self.config, self.clock, autotick=False, wait_scale=0)
+        self.app = build_application(
+            self.config, self.clock, autotick=False, wait_scale=0, request=bot_api_request(), get_updates_request=poll_request()
+        )
         await self.app.initialize()
         await on_start(self.app)
         await self.app.start()
@@ -179,6 +199,11 @@ settings.register_profile("long", max_examples=400)
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("long" if config.getoption("--long") else "ci")
+    # Each test's data folder on tmpfs when the machine has one: the bot fsyncs every write, which
+    # on a disk costs more than most tests' own work and proves nothing a test can see (a killed
+    # process loses nothing either way). PYTEST_DEBUG_TEMPROOT set by hand wins.
+    if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.access(SHM, os.W_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(SHM)
 
 
 def api_check_line() -> str:

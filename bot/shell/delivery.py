@@ -115,7 +115,8 @@ class RetryingRateLimiter(AIORateLimiter):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except RetryAfter as exc:  # still refused after AIORateLimiter's retries: say what Telegram said
-                raise exc.__cause__ if isinstance(exc.__cause__, RetryAfter) else exc
+                said = exc.__cause__ if isinstance(exc.__cause__, RetryAfter) else exc
+                raise said from None
             except BadRequest:
                 raise
             except NetworkError as exc:
