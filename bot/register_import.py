@@ -198,7 +198,8 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister, today: dat
             )
             if lost and not old.left:
                 narrowed.append(Narrowed(old, pupil, lost))
-            if old.withdrawn and not pupil.withdrawn and not old.left:
+            # Also for a pupil coming back on roll: an old export must not clear them unnoticed.
+            if old.withdrawn and not pupil.withdrawn:
                 restored.append(Narrowed(old, pupil, ()))
     order = {entry.after.pupil_id: rank for rank, group in enumerate((narrowed, restored)) for entry in group}
     changed.sort(key=lambda pupil: order.get(pupil.pupil_id, 2))

@@ -227,3 +227,16 @@ async def test_an_import_that_ends_a_consent_by_moving_its_expiry_into_the_past_
     assert "Amelia Smith (Year 3): no longer Facebook page, parents' private group, press and publicity (expired on 31 Jul 2026)" in notice.plain
     [card] = await school.say(ADMIN, "/consent Amelia Smith")
     assert "expired on 31 Jul 2026" in card.plain and "✅" not in card.plain.split("\n\n")[0]
+
+
+async def test_an_old_export_bringing_back_a_withdrawn_pupil_marked_as_left_warns_of_the_removed_withdrawal(school: BotHarness) -> None:
+    withdrawn = ROWS.replace("P6,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,", "P6,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-11-01")
+    load(school, withdrawn)
+    # A file without Noah (one of five: not over a fifth) marks him as left...
+    await import_file(school, "".join(line + "\n" for line in withdrawn.splitlines() if not line.startswith("P6")))
+    # ...and last month's export, from before his parents withdrew, would bring him back cleared.
+    mark = school.emu.mark()
+    school.emu.send_document(OFFICE, (HEADER + ROWS).encode(), "register.csv", "text/csv")
+    await school.settle()
+    preview = "\n".join(m.plain for m in school.emu.since(mark, OFFICE))
+    assert "Withdrawal removed (load only if the parent consented again) (1)\n• Noah Williams (Year 5): was withdrawn from 1 Nov 2026" in preview
