@@ -95,8 +95,8 @@ def plan_for(request: pytest.FixtureRequest) -> Plan:
 
 
 def network(rate: float, seed: int) -> FlakyNetwork:
-    # Weighted kinds: 500s and drops (which the bot must survive) most often; a 429 costs real
-    # time (PTB's rate limiter sleeps retry_after + 0.1 s and retries), so it is rarer and short;
+    # Weighted kinds: 500s and drops (which the bot must survive) most often; a 429 still costs
+    # PTB's own 0.1 s margin before the retry (the tests scale retry_after to zero), so it is rarer;
     # slow answers stay well under the bot's 15 s read timeout, so they only delay.
     return FlakyNetwork(
         rate=rate,
