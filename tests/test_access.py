@@ -219,7 +219,7 @@ async def test_a_declined_stranger_cannot_ping_the_leaders_again_within_the_cool
 
 async def test_the_cool_down_is_a_config_key(data_dir: Path) -> None:
     assert make_config(data_dir, access={"request_cooldown_days": 30}).access.request_cooldown_days == 30
-    with pytest.raises(ConfigError, match="access.request_cooldown_days"):
+    with pytest.raises(ConfigError, match=r"access\.request_cooldown_days"):
         make_config(data_dir, access={"request_cooldown_days": -1})
 
 
@@ -329,7 +329,7 @@ async def test_a_forged_confirmation_from_someone_who_may_not_manage_staff_chang
 
 
 async def test_in_a_group_the_bot_says_nothing_of_roles_to_anyone(bot: BotHarness) -> None:
-    bot.app.bot.rate_limiter._group_max_rate = 0  # noqa: SLF001 (many commands in one group, seconds apart)
+    bot.app.bot.rate_limiter._group_max_rate = 0  # many commands in one group, seconds apart
     commands = sorted({c.command for c in bot.runtime.menu} | {"start", "help"})
     for user in (HEAD, ADMIN, OFFICE, STRANGER):
         mark = bot.emu.mark()

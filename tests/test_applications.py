@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.applications import PaperForm
-from bot.records.applications import Child, Status
 from bot.config import Config
+from bot.records.applications import Child, Status
 from bot.records.consent import Pupil
 from tests.conftest import ADMIN, DEPUTY, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness, make_config
 
@@ -132,7 +132,7 @@ async def test_a_form_without_the_signed_code_of_conduct_cannot_be_submitted(sch
     assert "nothing was saved" in question.plain
     assert school.services.application_desk.get(1) is None
     assert not cards(school, SLT)
-    with pytest.raises(ValueError, match="policy 2.2"):
+    with pytest.raises(ValueError, match=r"policy 2\.2"):
         school.services.application_desk.record_paper(
             PaperForm("Jo Bloggs", "Father", [Child("Noah", "P003")], conduct_signed=False), OFFICE, "Olive Office"
         )
@@ -381,7 +381,7 @@ async def test_pending_applications_are_chased_by_the_clock(school: BotHarness) 
     assert len([m for m in school.emu.messages_to(HEAD) if "waited over a week" in m.plain]) == 1
 
     await school.press(SLT2, reminders(SLT2)[-1], "Approve")
-    for message in reminders(SLT) + [card(school, HEAD)]:
+    for message in [*reminders(SLT), card(school, HEAD)]:
         assert "Approved by Sally Leader" in message.plain and not message.buttons
     count = len(reminders(SLT))
     await school.advance(days=3)

@@ -11,7 +11,7 @@ import pytest
 from bot.numbers import TELEGRAM_USER_ID_MAX, parse_number, parse_user_id
 from bot.shell.callbacks import pack, unpack
 from handlers.errors import SORRY
-from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, STRANGER, BotHarness
+from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, BotHarness
 
 ODD_NUMBERS = ("²", "³", "٣", "１", "1²", "1_0", "-3", "+3", "0x10", "1e3", "½")
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness
-from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school  # noqa: F401
+from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school
 from tests.test_incidents import alerts_to, log_misuse
 
 __all__ = ["config", "school"]
@@ -21,7 +21,7 @@ __all__ = ["config", "school"]
 
 def everything_shown(bot: BotHarness, user: int, mark: int = 0) -> str:
     return "\n".join(
-        piece for m in bot.emu.since(mark, user) for v in [*m.history, m] for piece in (v.plain, *(l for l, _ in v.buttons))
+        piece for m in bot.emu.since(mark, user) for v in [*m.history, m] for piece in (v.plain, *(label for label, _ in v.buttons))
     )
 
 
@@ -330,7 +330,7 @@ async def test_a_failure_while_handling_a_group_message_is_never_apologised_for_
     def full(entry: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    school.app.bot.rate_limiter._group_max_rate = 0  # noqa: SLF001 (several commands in one group, seconds apart)
+    school.app.bot.rate_limiter._group_max_rate = 0  # several commands in one group, seconds apart
     with monkeypatch.context() as patch:
         patch.setattr(school.services.db.audit, "append", full)
         for user in (STRANGER, ADMIN, HEAD):

@@ -451,7 +451,7 @@ async def test_stale_or_forged_confirmations_change_nothing(near: BotHarness) ->
     report = near.last(ADMIN)
     pick = dict(report.buttons)["Amelia Smith (Year 3)"]
     number = pick.split(":")[3]
-    noah = [data for label, data in (await near.say(ADMIN, "/consent Noa Williams"))[0].buttons if "Noah" in label][0]
+    noah = next(data for label, data in (await near.say(ADMIN, "/consent Noa Williams"))[0].buttons if "Noah" in label)
     forged = f"1:con:fix:{number}:0:{noah.split(':')[-1]}"  # a pupil never offered for that name
     answer = await near.press(ADMIN, report, data=forged)
     assert answer and "expired" in answer["text"]

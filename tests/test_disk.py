@@ -22,18 +22,18 @@ from typing import Any
 
 import pytest
 
-from bot.records.applications import Event
 from bot.clock import FakeClock
+from bot.records.applications import Event
+from bot.records.audit import AuditEntry
 from bot.records.consent import Pupil
+from bot.records.incidents import Ban
+from bot.records.outbox import OutboxItem
 from bot.roles import Role
 from bot.services import Services
 from handlers.errors import DISK_FULL, UNSTORABLE
 from storage.atomic import DiskWriteFailed, UnstorableValue
 from storage.audit import AuditLog
-from bot.records.audit import AuditEntry
 from storage.incidents import EvidenceStore
-from bot.records.incidents import Ban
-from bot.records.outbox import OutboxItem
 from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, START, STRANGER, TOKEN, BotHarness, make_config
 
 NOW = START
@@ -405,11 +405,10 @@ def test_a_first_start_on_a_full_disk_is_one_plain_sentence(tmp_path: Path) -> N
     if not _mounted_tmpfs(disk):
         pytest.skip("this machine does not let the tests mount a tmpfs")
     try:
-        with open(disk / "filler", "wb") as filler:
-            with contextlib.suppress(OSError):
-                while True:
-                    filler.write(b"\0" * 65536)
-                    filler.flush()
+        with open(disk / "filler", "wb") as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
         config = tmp_path / "config.toml"
         config.write_text(
             f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "http://127.0.0.1:9/bot"\n'
@@ -449,7 +448,7 @@ def test_a_full_disk_under_the_log_file_prints_no_logging_tracebacks(
         log_file.close()
     finally:
         root.handlers[:] = handlers
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
     err = capsys.readouterr().err
     assert "Timed work 'delivery' failed" in err  # the journal still has the line

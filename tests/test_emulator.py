@@ -88,7 +88,7 @@ async def test_head_receives_html_message_and_reads_plain_text(emu, bot):
     ],
 )
 async def test_unescaped_html_is_refused_like_telegram(emu, bot, text, wording):
-    with pytest.raises(BadRequest, match="(?i)can't parse entities") as refused:
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities") as refused:
         await bot.send_message(HEAD, text, parse_mode=ParseMode.HTML)
     assert wording in str(refused.value).lower()
     assert [r.method for r in emu.unexpected_refusals()] == ["sendMessage"]
@@ -110,23 +110,23 @@ def test_every_supported_tag_parses_into_entities():
 
 async def test_text_length_is_measured_after_entities_in_utf16(emu, bot):
     await bot.send_message(HEAD, "<b>" + "&lt;" * 4096 + "</b>", parse_mode=ParseMode.HTML)
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(HEAD, "x" * 4097)
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(HEAD, "😀" * 2049)  # 2049 characters, 4098 UTF-16 units
-    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
         await bot.send_message(HEAD, "<b> </b>", parse_mode=ParseMode.HTML)
     await bot.send_photo(HEAD, b"jpeg", caption="<i>" + "c" * 1024 + "</i>", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)message caption is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
         await bot.send_photo(HEAD, b"jpeg", caption="c" * 1025)
     assert len(emu.messages_to(HEAD)) == 2
 
 
 async def test_callback_data_is_limited_to_64_bytes(emu, bot):
     await bot.send_message(HEAD, "ok", reply_markup=keyboard(("Yes", "é" * 32)))
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         await bot.send_message(HEAD, "too long", reply_markup=keyboard(("Yes", "é" * 33)))
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         await bot.send_message(HEAD, "too long", reply_markup=keyboard(("Yes", "x" * 65)))
     assert emu.last_to(HEAD).buttons == [("Yes", "é" * 32)]
 
@@ -134,7 +134,7 @@ async def test_callback_data_is_limited_to_64_bytes(emu, bot):
 async def test_edits_behave_like_telegram(emu, bot):
     markup = keyboard(("Acknowledge", "inc:ack:1"))
     alert = await bot.send_message(HEAD, "<b>INC-0001</b>", parse_mode="HTML", reply_markup=markup)
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text(
             "<b>INC-0001</b>", HEAD, alert.message_id, parse_mode="HTML", reply_markup=markup
         )
@@ -143,18 +143,18 @@ async def test_edits_behave_like_telegram(emu, bot):
     assert record.plain == "INC-0001 acknowledged"
     assert record.buttons == []  # an edit without reply_markup drops the keyboard
     assert [old.plain for old in record.history] == ["INC-0001"]
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_reply_markup(HEAD, alert.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("x", HEAD, 999)
     photo = await bot.send_photo(HEAD, b"jpeg", caption="evidence")
-    with pytest.raises(BadRequest, match="(?i)there is no text in the message to edit"):
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
         await bot.edit_message_text("x", HEAD, photo.message_id)
     await bot.edit_message_caption(HEAD, photo.message_id, caption="evidence (logged)")
     assert emu.last_to(HEAD).caption == "evidence (logged)"
     assert await bot.delete_message(HEAD, alert.message_id)
     assert emu.messages_to(HEAD)[0].deleted
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("again", HEAD, alert.message_id)
 
 
@@ -165,7 +165,7 @@ async def test_users_who_never_started_or_blocked_the_bot_are_refused(emu, bot):
     emu.block(HEAD)
     with pytest.raises(Forbidden, match="blocked by the user"):
         await bot.send_message(HEAD, "hello")
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(-100999, "hello")
     assert [r.error_code for r in emu.refusals] == [403, 403, 400]
     assert [r.description for r in emu.unexpected_refusals()] == ["Bad Request: chat not found"]
@@ -208,7 +208,7 @@ async def test_button_press_reaches_the_bot_and_is_answered_once(emu, bot):
     assert update.callback_query.message.text == "Approve Pat?"
     await update.callback_query.answer("Rejected", show_alert=True)
     assert emu.callback_answer(query_id)["text"] == "Rejected"
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(query_id)
     forged = emu.press(PARENT, emu.last_to(HEAD), data="app:ok:7")
     assert emu.callback_answer(forged) is None
@@ -221,7 +221,7 @@ async def test_files_upload_and_download(emu, bot):
     assert again.photo[-1].file_id != sent.photo[-1].file_id
     doc = await bot.send_document(HEAD, b"pupil_id,first_name\n", filename="register.csv")
     assert doc.document.file_name == "register.csv"
-    with pytest.raises(BadRequest, match="(?i)can't use file of type document as photo"):
+    with pytest.raises(BadRequest, match=r"(?i)can't use file of type document as photo"):
         await bot.send_photo(HEAD, doc.document.file_id)
 
     incoming = emu.send_document(HEAD, b"a,b\n1,2\n", "consent.csv", "text/csv")
@@ -235,7 +235,7 @@ async def test_chat_lookups_and_typing(emu, bot):
     await bot.send_chat_action(HEAD, "typing")
     assert (await bot.get_chat(HEAD)).first_name == "Helen"
     assert (await bot.get_chat(GROUP)).type == "supergroup"
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.get_chat(-42)
 
 
@@ -250,7 +250,7 @@ async def test_join_requests_are_decided_once(emu, bot):
     emu.join_request(PARENT, GROUP)
     await bot.approve_chat_join_request(GROUP, PARENT)
     assert emu.join_requests[(GROUP, PARENT)] == "approved"
-    with pytest.raises(BadRequest, match="(?i)hide_requester_missing"):
+    with pytest.raises(BadRequest, match=r"(?i)hide_requester_missing"):
         await bot.decline_chat_join_request(GROUP, PARENT)
     member = await bot.get_chat_member(GROUP, PARENT)
     assert member.status == "member"
@@ -268,7 +268,7 @@ async def test_commands_are_kept_per_scope(emu, bot):
     assert [c["command"] for c in emu.commands_for(PARENT)] == ["consent"]
     await bot.delete_my_commands(scope=BotCommandScopeChat(HEAD))
     assert [c.command for c in await bot.get_my_commands()] == ["consent"]
-    with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)bot_command_invalid"):
         await bot.set_my_commands([BotCommand("Consent", "capitalised")])
 
 
@@ -310,10 +310,10 @@ async def test_a_slow_answer_times_the_bot_out(emu):
 async def test_api_json_refuses_unknown_and_missing_parameters(emu, bot):
     if default_api_spec() is None:
         pytest.skip("../shared/telegram-bot-api/api.json is not in this checkout")
-    with pytest.raises(BadRequest, match='(?i)unknown parameter "colour"'):
+    with pytest.raises(BadRequest, match=r'(?i)unknown parameter "colour"'):
         await bot.do_api_request("sendMessage", api_kwargs={"chat_id": HEAD, "text": "x",
                                                             "colour": "red"})
-    with pytest.raises(BadRequest, match='(?i)parameter "text" is required'):
+    with pytest.raises(BadRequest, match=r'(?i)parameter "text" is required'):
         await bot.do_api_request("sendMessage", api_kwargs={"chat_id": HEAD})
     assert len(emu.unexpected_refusals()) == 2
 

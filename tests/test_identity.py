@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.records.consent import Pupil
 from bot.names import PupilIndex
+from bot.records.consent import Pupil
 
 FIRST_NAMES = (
     "Oliver George Noah Arthur Muhammad Leo Harry Oscar Archie Henry Theodore Freddie Jack Charlie Theo Alfie "
@@ -30,16 +30,24 @@ FIRST_NAMES = (
     "Fatima Yusuf Ibrahim Kwame Chidi Amara Wiktoria Mary-Jane Jean-Luc Anne-Marie Lily-Rose Ali Omar Zara Noor "
     "D'Arcy Ja'Mar Orla Ciara Cian Tadhg Gethin Rhys Dafydd Ffion Catrin Morgan Eilidh Callum Hamish Kirsty"
 ).split()
-SURNAMES = (
-    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson Evans Walker White "
-    "Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper Hill Ward Hughes Moore "
-    "Clark King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis Parker James Bennett Young "
-    "Phillips Richardson Mitchell Bailey Carter Cook Singh Shaw Bell Murphy Kelly Price Griffiths Morgan Rees "
-    "Owen Lloyd Jenkins Powell Mason Fox Webb Gray Rose Ali Ng Li Wu Ho "
-    "O'Brien O'Connor O'Neill O'Sullivan D'Souza D'Arcy McDonald MacDonald MacLeod McKenzie Smith-Jones "
-    "Lloyd-Webber Taylor-Johnson Ahmed-Khan Müller Nowak Kowalski Wiśniewski Ahmed Begum Hussain Okafor "
-    "Mensah Nguyen Lefèvre Gómez Núñez Bautista Öztürk"
-).split() + ["Ní Bhriain", "Ó Súilleabháin", "van der Berg", "de la Cruz", "Bonham Carter", "Ap Rhys"]
+SURNAMES = [
+    *(
+        "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson Evans Walker White "
+        "Roberts Green Hall Thomas Clarke Jackson Wood Harris Edwards Turner Martin Cooper Hill Ward Hughes Moore "
+        "Clark King Harrison Lewis Baker Lee Allen Morris Khan Scott Watson Davis Parker James Bennett Young "
+        "Phillips Richardson Mitchell Bailey Carter Cook Singh Shaw Bell Murphy Kelly Price Griffiths Morgan Rees "
+        "Owen Lloyd Jenkins Powell Mason Fox Webb Gray Rose Ali Ng Li Wu Ho "
+        "O'Brien O'Connor O'Neill O'Sullivan D'Souza D'Arcy McDonald MacDonald MacLeod McKenzie Smith-Jones "
+        "Lloyd-Webber Taylor-Johnson Ahmed-Khan Müller Nowak Kowalski Wiśniewski Ahmed Begum Hussain Okafor "
+        "Mensah Nguyen Lefèvre Gómez Núñez Bautista Öztürk"
+    ).split(),
+    "Ní Bhriain",
+    "Ó Súilleabháin",
+    "van der Berg",
+    "de la Cruz",
+    "Bonham Carter",
+    "Ap Rhys",
+]
 SINGLE_SURNAMES = [name for name in SURNAMES if name.isalpha()]
 PREFERRED = {
     "Alexander": ("Alex", "Xander"), "William": ("Will", "Billy"), "Thomas": ("Tom", "Tommy"), "Isabella": ("Bella", "Izzy"),

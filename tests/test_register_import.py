@@ -153,7 +153,7 @@ def test_too_many_rows_is_fatal() -> None:
 
 
 def test_preview_counts_new_changed_unchanged_and_leaving() -> None:
-    existing = list(parse(csv_bytes(*GOOD_ROWS)).pupils) + [Pupil("0999", "Old", "Leaver", left=True)]
+    existing = [*parse(csv_bytes(*GOOD_ROWS)).pupils, Pupil("0999", "Old", "Leaver", left=True)]
     update = parse(csv_bytes(GOOD_ROWS[0], "1002,Zoë,Lefèvre,,2A,TRUE,1,false,2025-09-05,,2026-03-01", "1010,New,Starter,,R,yes,yes,yes,2025-09-05,,"))
     preview = preview_import(existing, update)
     assert [p.pupil_id for p in preview.new] == ["1010"]

@@ -33,7 +33,7 @@ def emu(emu: Any) -> Any:
 
 def everything_shown(bot: BotHarness, user: int) -> str:
     return "\n".join(
-        piece for m in bot.emu.messages_to(user) for v in [*m.history, m] for piece in (v.plain, *(l for l, _ in v.buttons))
+        piece for m in bot.emu.messages_to(user) for v in [*m.history, m] for piece in (v.plain, *(label for label, _ in v.buttons))
     )
 
 
