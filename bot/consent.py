@@ -11,19 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.clock import show_date
 from bot.records.consent import Pupil
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 NOT_FOUND = "not found"
 NO_FORM = "no form"
 NOT_GIVEN = "not given on the form"
 LEFT = "left the school"
-
-
-def format_date(day: date) -> str:
-    """A date as staff read it, e.g. "1 Mar 2026" (fixed English months: no locale surprises)."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 @dataclass(frozen=True)
@@ -80,9 +74,9 @@ def _blanket_reason(pupil: Pupil | None, today: date) -> str:
     if pupil.left:
         return LEFT
     if pupil.withdrawn is not None:
-        return f"withdrawn on {format_date(pupil.withdrawn)}"
+        return f"withdrawn on {show_date(pupil.withdrawn)}"
     if pupil.expires is not None and pupil.expires < today:
-        return f"expired on {format_date(pupil.expires)}"
+        return f"expired on {show_date(pupil.expires)}"
     return ""
 
 

@@ -17,7 +17,7 @@ from datetime import date
 
 from rapidfuzz import fuzz, process
 
-from bot.consent import format_date
+from bot.clock import show_date
 from bot.records.consent import Pupil
 
 MAX_BYTES = 2048 * 1024
@@ -243,7 +243,7 @@ def preview_sections(
         _section(
             "Changed",
             [f"{who(old)}: {'; '.join(describe_change(old, new, label, names))}"
-             for old, new in zip(preview.previous, preview.changed)],
+             for old, new in zip(preview.previous, preview.changed, strict=True)],
             limit,
         ),
         _section("Leaving", [who(pupil) for pupil in preview.leaving], limit),
@@ -254,9 +254,9 @@ def preview_sections(
 def narrowed_line(entry: Narrowed, label: Callable[[str], str], who: Callable[[Pupil], str] | None = None) -> str:
     """"Noah Williams (Year 5): no longer page, group (withdrawn from 1 Oct 2026)"."""
     if entry.after.withdrawn:
-        when = f" (withdrawn from {format_date(entry.after.withdrawn)})"
+        when = f" (withdrawn from {show_date(entry.after.withdrawn)})"
     elif entry.after.expires and all(entry.after.consents.get(purpose, False) for purpose in entry.purposes):
-        when = f" (expired on {format_date(entry.after.expires)})"  # the form still says yes, but has run out
+        when = f" (expired on {show_date(entry.after.expires)})"  # the form still says yes, but has run out
     else:
         when = ""
     return f"{(who or _pupil_line)(entry.after)}: no longer {', '.join(label(p) for p in entry.purposes)}{when}"
@@ -294,7 +294,7 @@ def _granted(pupil: Pupil, purpose: str, today: date | None = None) -> bool:
 
 
 def _day(day: date | None) -> str:
-    return format_date(day) if day else "(none)"
+    return show_date(day) if day else "(none)"
 
 
 def _pupil_line(pupil: Pupil) -> str:
@@ -345,7 +345,7 @@ def _locate_columns(
         wanted = _normal_header(header_map.get(column, column))
         if wanted in found:
             positions[column] = found.index(wanted)
-    unused = [name for name, normal in zip(header, found) if normal and found.index(normal) not in positions.values()]
+    unused = [name for name, normal in zip(header, found, strict=True) if normal and found.index(normal) not in positions.values()]
     for column in columns:
         if column in positions or column in OPTIONAL:
             continue
@@ -435,7 +435,7 @@ def read_date(value: str, month_first: bool = False) -> tuple[date | None, str]:
         if other is not None:
             return None, (
                 f"is ambiguous: other rows of this file put the month first, so it could be "
-                f"{format_date(date(year, month, day))} or {format_date(other)}; export dates as 31/07/2026"
+                f"{show_date(date(year, month, day))} or {show_date(other)}; export dates as 31/07/2026"
             )
     return _valid(year, month, day)
 

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from telegram import Update
-from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -27,16 +26,18 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
-from bot.clock import local_day, local_moment
-from bot.consent import ConsentVerdict, format_date
-from bot.records.consent import Pupil
+from bot.clock import local_day, local_moment, show_date
+from bot.consent import ConsentVerdict
 from bot.draft_check import DraftReport
 from bot.names import PupilIndex, Resolution, fold
 from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck, PhotoChecks
+from bot.records.consent import Pupil
 from bot.register import RegisterService
 from bot.roles import Permission, Role
 from bot.shell.callbacks import pack
+from bot.shell.ticker import Runtime, TimedWork, runtime
 from handlers.common import (
     Actor,
     Context,
@@ -53,7 +54,6 @@ from handlers.common import (
 )
 from handlers.menu import MenuCommand
 from handlers.paging import page_of
-from bot.shell.ticker import Runtime, TimedWork, runtime
 
 COMMANDS = (
     MenuCommand("consent", "Photo consent for a pupil: /consent NAME", Permission.CHECK_CONSENT),
@@ -162,7 +162,7 @@ def ask_pupil(number: int, typed: str, resolution: Resolution) -> tuple[str, tup
     if resolution.more:
         text += "\nMore pupils match: type more of the name to narrow it down."
     buttons = tuple(((pupil_label(p), pack("con", "pick", pupil_token(p))),) for p in candidates)
-    return text, buttons + ((("None of these", pack("con", "none", number)),),)
+    return text, (*buttons, (("None of these", pack("con", "none", number)),))
 
 
 def photo_report(rt: Runtime, check: PhotoCheck, number: int) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...]]:
@@ -187,7 +187,7 @@ def photo_report(rt: Runtime, check: PhotoCheck, number: int) -> tuple[str, tupl
     if row.more:
         lines.append("More pupils match: if the pupil is not below, tap None of these and check again with the full name.")
     buttons = tuple(((pupil_label(p), pack("con", "fix", number, pending, pupil_token(p))),) for p in row.candidates)
-    return "\n".join(lines), buttons + ((("None of these", pack("con", "fixno", number, pending)),),)
+    return "\n".join(lines), (*buttons, (("None of these", pack("con", "fixno", number, pending)),))
 
 
 def draft_report(report: DraftReport) -> str:
@@ -216,7 +216,7 @@ def draft_report(report: DraftReport) -> str:
 
 
 def expiring_lines(pupils: Sequence[Pupil]) -> list[str]:
-    return [f"• {h(p.full_name)}{f' ({h(p.class_name)})' if p.class_name else ''} — ends {format_date(p.expires)}"
+    return [f"• {h(p.full_name)}{f' ({h(p.class_name)})' if p.class_name else ''} — ends {show_date(p.expires)}"
             for p in pupils if p.expires]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from bot.consent import expiring_within, format_date, verdict
+from bot.clock import show_date
+from bot.consent import expiring_within, verdict
 from bot.records.consent import Pupil
 
 PURPOSES = ("page", "group", "press")
@@ -83,7 +84,7 @@ def test_for_purpose_reads_one_line_of_the_card() -> None:
 
 
 def test_dates_read_the_same_way_everywhere() -> None:
-    assert format_date(date(2026, 12, 25)) == "25 Dec 2026"
+    assert show_date(date(2026, 12, 25)) == "25 Dec 2026"
 
 
 def test_expiring_lists_live_consents_ending_within_30_days_soonest_first() -> None:
