@@ -120,7 +120,7 @@ def _person(word: str, staff: Sequence[StaffMember]) -> int:
     member = matches[0]
     if not may_be_on_rota(member.role):
         who = member.name or str(member.user_id)
-        title = member.role.title if member.role else "without access"
+        title = member.role.label if member.role else "without access"
         raise RotaError(
             f"{who} is {title}, not a page administrator: only administrators, SLT and the Head can be on the rota."
         )

@@ -13,11 +13,12 @@ class Role(StrEnum):
     OFFICE = "office"
 
     @property
-    def title(self) -> str:
-        return _TITLES[self]
+    def label(self) -> str:
+        """The role as staff say it (not `title`: a str already has title())."""
+        return _LABELS[self]
 
 
-_TITLES = {
+_LABELS = {
     Role.HEAD: "Head Teacher",
     Role.DEPUTY: "Deputy Head",
     Role.SLT: "Senior Leadership Team",

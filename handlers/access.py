@@ -70,7 +70,7 @@ async def help_command(update: Update, context: Context, actor: Actor) -> None:
 
 async def _help(update: Update, context: Context, actor: Actor) -> None:
     rt = runtime(context)
-    lines = [f"<b>{h(rt.services.config.school.name)}: social media assistant</b>", f"You are {actor.role.title}.", ""]
+    lines = [f"<b>{h(rt.services.config.school.name)}: social media assistant</b>", f"You are {actor.role.label}.", ""]
     lines += [f"/{c.command} — {h(c.description)}" for c in commands_for(rt.menu, actor.role)]
     await reply(update, "\n".join(lines))
 
@@ -162,9 +162,9 @@ async def tell_of_change(context: Context, change: AccessChange) -> None:
             "If you think this is a mistake, please speak to the Head Teacher."
         )
     elif change.previous is None:
-        text = f"You now have access as {change.role.title}. Send /help to see what you can do."
+        text = f"You now have access as {change.role.label}. Send /help to see what you can do."
     else:
-        text = f"Your access has changed: you are now {change.role.title}. Send /help to see what you can do."
+        text = f"Your access has changed: you are now {change.role.label}. Send /help to see what you can do."
     _tell_person(rt, change.target_id, text)
     await refresh_menu(context.bot, rt.menu, change.target_id, change.role)
 
@@ -184,7 +184,7 @@ async def opened_bot(context: Context, user_id: int) -> bool:
 async def show_staff(update: Update, context: Context, actor: Actor, number: int) -> None:
     """Everyone with access, grouped by role, a page at a time."""
     members = sorted(runtime(context).services.staff.active(), key=lambda m: (list(Role).index(m.role), m.name))
-    lines = [f"• {h(m.name or 'not yet seen')} — <code>{m.user_id}</code> — {m.role.title}" for m in members if m.role]
+    lines = [f"• {h(m.name or 'not yet seen')} — <code>{m.user_id}</code> — {m.role.label}" for m in members if m.role]
     page = page_of(lines, number, per_page=15)  # measured as Telegram does: names can be 128 emoji
     await show(update, "<b>Staff with access</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("staff"))
 
@@ -215,7 +215,7 @@ def request_card(rt: Runtime, request: AccessRequest) -> str:
     twins = [m for m in rt.services.staff_access.namesakes(request.name) if m.user_id != request.user_id]
     warning = ""
     if twins:  # the name of someone who already has access: perhaps them on a new phone, perhaps not
-        who = ", ".join(f"{h(m.name)} ({m.role.title if m.role else ''}, id <code>{m.user_id}</code>)" for m in twins[:3])
+        who = ", ".join(f"{h(m.name)} ({m.role.label if m.role else ''}, id <code>{m.user_id}</code>)" for m in twins[:3])
         warning = f"⚠️ <b>Staff already has this name:</b> {who}. Someone may be posing as them: ask that person directly.\n"
     return (
         "<b>Access request</b>\n"
@@ -304,7 +304,7 @@ async def decide_request(update: Update, context: Context) -> None:
     if callback.action == "ok" and role is not None:  # the first tap: only this leader's card asks
         await show(
             update,
-            request_card(rt, pending) + f"\n\n<b>Make {h(pending.name)} {role.title}?</b> "
+            request_card(rt, pending) + f"\n\n<b>Make {h(pending.name)} {role.label}?</b> "
             "They will see what that role sees, including pupils' names.",
             ((("Yes, make " + role.value, pack("acc", "yes", target, role.value)), ("Back", pack("acc", "back", target))),),
         )
@@ -319,8 +319,8 @@ async def decide_request(update: Update, context: Context) -> None:
         if not result.ok:
             await answer(update, result.message)
             return
-        outcome = f"made {role.title}"
-        _tell_person(rt, target, f"Your access request was approved: you are now {role.title}. Send /help.")
+        outcome = f"made {role.label}"
+        _tell_person(rt, target, f"Your access request was approved: you are now {role.label}. Send /help.")
         await refresh_menu(context.bot, rt.menu, target, role)
     else:
         access.decline_request(actor.user_id, target)

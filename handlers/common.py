@@ -92,7 +92,7 @@ async def admit(
         return None
     if permission is not None and not allows(role, permission):
         services.audit(user.id, action, outcome="refused: role")
-        said = f" You are {role.title}." if is_private(update) else ""
+        said = f" You are {role.label}." if is_private(update) else ""
         await tell(update, f"Sorry, only staff allowed to {permission.value} can do that.{said}")
         return None
     services.staff.remember_name(user.id, user.full_name)

@@ -446,7 +446,7 @@ class Delivery:
         minutes = self.services.config.delivery.give_up_after_minutes
         who = html.escape(member.name or "someone who has not written to me yet", quote=False)
         text = (
-            f"⚠️ <b>I cannot reach {who}</b> ({member.role.title}, Telegram id <code>{chat_id}</code>). "
+            f"⚠️ <b>I cannot reach {who}</b> ({member.role.label}, Telegram id <code>{chat_id}</code>). "
             f"My messages to them have not arrived for {minutes} minutes: they have not opened a chat "
             "with me, or they have blocked me.\n"
             "Please ask them to open me in Telegram and send /start. Until they do, I stop sending "
