@@ -14,6 +14,7 @@ from storage.atomic import WriteFailed
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from storage.staff import StaffRepository
 
 # SLT and the deputy look after everyday access; the Head alone appoints leaders.
 _MAY_GRANT: dict[Role, frozenset[Role]] = {
@@ -22,6 +23,12 @@ _MAY_GRANT: dict[Role, frozenset[Role]] = {
     Role.SLT: frozenset({Role.ADMIN, Role.OFFICE}),
 }
 
+
+
+def staff_name(staff: StaffRepository, user_id: int) -> str:
+    """A member of staff as other staff read them (plain text): their name, or "user N" before they have written."""
+    member = staff.get(user_id)
+    return member.name if member and member.name else f"user {user_id}"
 
 @dataclass(frozen=True)
 class AccessChange:
@@ -128,8 +135,7 @@ class StaffAccess:
             return f"This changes your own access: you will have {what} and can no longer manage staff. Are you sure?"
         others = [leader for leader in self.services.staff.leaders() if leader != by]
         if others == [target]:
-            name = self.services.staff.get(target)
-            who = name.name if name and name.name else str(target)
+            who = staff_name(self.services.staff, target)
             return (
                 f"{who} is the last leader besides you: afterwards you alone receive access requests, "
                 f"applications and escalated alerts. They will have {what}. Are you sure?"

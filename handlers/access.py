@@ -13,9 +13,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.clock import show_time
 from bot.numbers import TELEGRAM_USER_ID_MAX, parse_user_id
+from bot.records.outbox import Buttons
+from bot.records.staff import AccessRequest
 from bot.roles import GRANTABLE, PERMISSIONS, Permission, Role, parse_role
-from bot.staff import AccessChange, RequestState
 from bot.shell.callbacks import pack
+from bot.shell.ticker import Runtime, runtime
+from bot.staff import AccessChange, RequestState, staff_name
 from handlers.common import (
     Actor,
     Context,
@@ -35,9 +38,6 @@ from handlers.common import (
 )
 from handlers.menu import MenuCommand, commands_for, refresh_menu
 from handlers.paging import page_of
-from bot.shell.ticker import Runtime, runtime
-from bot.records.outbox import Buttons
-from bot.records.staff import AccessRequest
 
 COMMANDS = (
     MenuCommand("help", "What I can do for you", None),
@@ -183,7 +183,7 @@ async def opened_bot(context: Context, user_id: int) -> bool:
 
 async def show_staff(update: Update, context: Context, actor: Actor, number: int) -> None:
     """Everyone with access, grouped by role, a page at a time."""
-    members = sorted(runtime(context).services.staff.active(), key=lambda m: (list(Role).index(m.role), m.name))
+    members = sorted(runtime(context).services.staff.active(), key=lambda m: (list(Role).index(m.role) if m.role else len(Role), m.name))
     lines = [f"• {h(m.name or 'not yet seen')} — <code>{m.user_id}</code> — {m.role.label}" for m in members if m.role]
     page = page_of(lines, number, per_page=15)  # measured as Telegram does: names can be 128 emoji
     await show(update, "<b>Staff with access</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("staff"))
@@ -293,8 +293,8 @@ async def decide_request(update: Update, context: Context) -> None:
     pending = rt.services.staff.pending_request(target)
     if pending is None:
         last = rt.services.staff.last_request(target)
-        decider = rt.services.staff.get(last.decided_by) if last else None
-        await answer(update, f"Already decided by {decider.name if decider else 'someone else'}.")
+        decider = staff_name(rt.services.staff, last.decided_by) if last else "someone else"
+        await answer(update, f"Already decided by {decider}.")
         return
     access = rt.services.staff_access
     role = parse_role(callback.args[1]) if len(callback.args) > 1 else None

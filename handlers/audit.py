@@ -12,14 +12,15 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.clock import show_time
+from bot.records.audit import AuditEntry
 from bot.roles import Permission
 from bot.shell.callbacks import pack
+from bot.shell.ticker import Runtime, runtime
+from bot.staff import staff_name
 from handlers.common import Actor, Context, admit_press, answer, h, show, staff_only
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text
-from bot.shell.ticker import Runtime, runtime
 from storage.audit import Cursor
-from bot.records.audit import AuditEntry
 
 COMMANDS = (MenuCommand("audit", "Read the audit log of sensitive actions", Permission.VIEW_AUDIT),)
 # Each line is at most ~300 UTF-16 units (every field clipped below), so 12 always fit in 4096.
@@ -27,8 +28,7 @@ PAGE_SIZE = 12
 
 
 def entry_line(rt: Runtime, entry: AuditEntry) -> str:
-    member = rt.services.staff.get(entry.actor_id)
-    who = member.name if member and member.name else f"id {entry.actor_id}"
+    who = staff_name(rt.services.staff, entry.actor_id)
     outcome = "" if entry.outcome == "ok" else f" → {h(clip_text(entry.outcome, 40))}"
     target = f" · {h(clip_text(entry.target, 50))}" if entry.target else ""
     detail = f"\n   <i>{h(clip_text(entry.detail, 100))}</i>" if entry.detail else ""

@@ -37,6 +37,7 @@ from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, TimedWork, runtime
+from bot.staff import staff_name
 from handlers.common import (
     Actor,
     Context,
@@ -312,8 +313,7 @@ LISTED_NAMES = 8  # a nudge or a day's line names this many, then "and N more"
 
 
 def _name(services: Services, user_id: int) -> str:
-    member = services.staff.get(user_id)
-    return h(clip_text(member.name, NAME_UNITS)) if member and member.name else f"<code>{user_id}</code>"
+    return h(clip_text(staff_name(services.staff, user_id), NAME_UNITS))
 
 
 def _names(services: Services, ids: tuple[int, ...], limit: int = LISTED_NAMES) -> str:
@@ -370,8 +370,7 @@ def render_check_alert(services: Services, result: CheckResult) -> str:
     if result.refusal == "day over":
         return "That day is over. Send /checked for today."
     assert record is not None and record.checked_at is not None
-    member = services.staff.get(record.checked_by)
-    who = member.name if member and member.name else str(record.checked_by)
+    who = staff_name(services.staff, record.checked_by)
     what = "all fine" if record.outcome == FINE else "found a problem"
     if result.recorded:
         return f"Thank you: recorded as {what}."

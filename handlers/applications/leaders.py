@@ -10,7 +10,8 @@ from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
-from handlers.applications.messages import card_text, history_text, recipients, staff_name, waited_for
+from bot.staff import staff_name
+from handlers.applications.messages import NAME_UNITS, card_text, history_text, recipients, waited_for
 from handlers.applications.notices import announce, refresh_cards, tell_telegram
 from handlers.common import (
     Actor,
@@ -26,7 +27,7 @@ from handlers.common import (
     show,
     staff_only,
 )
-from handlers.paging import page_of
+from handlers.paging import clip_text, page_of
 
 
 def _already(services: Services, application: GroupApplication | None) -> str:
@@ -35,7 +36,7 @@ def _already(services: Services, application: GroupApplication | None) -> str:
     if application.status is Status.LINKED:
         return f"This application was linked to #{application.linked_to}."
     if application.decided_by:
-        return f"Already decided by {staff_name(services, application.decided_by)}."
+        return f"Already decided by {clip_text(staff_name(services.staff, application.decided_by), NAME_UNITS)}."
     return "This application is not ready for a decision."
 
 

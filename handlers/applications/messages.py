@@ -13,13 +13,11 @@ from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
+from bot.staff import staff_name
 from handlers.common import MAX_TEXT, h
 from handlers.paging import clip_text, utf16_len
 
-
-def staff_name(services: Services, user_id: int) -> str:
-    member = services.staff.get(user_id)
-    return clip_text(member.name, 40) if member and member.name else f"user {user_id}"
+NAME_UNITS = 40  # a Telegram name can be 128 characters; cards show the first 40
 
 
 def shown_at(services: Services, moment: datetime) -> str:
@@ -48,7 +46,7 @@ def card_text(services: Services, application: GroupApplication) -> str:
     a = application
     lines = [f"<b>Parents' group application #{a.number}</b>"]
     if a.recorded_by:
-        recorders = ", ".join(h(staff_name(services, uid)) for uid in a.recorded_by[:3])
+        recorders = ", ".join(h(clip_text(staff_name(services.staff, uid), NAME_UNITS)) for uid in a.recorded_by[:3])
         more = len(a.recorded_by) - 3
         recorders += f" and {more} other{'s' if more > 1 else ''}" if more > 0 else ""
         lines.append(f"📄 Paper form {h(a.form_ref)}, recorded by {recorders}")
@@ -77,7 +75,7 @@ def card_text(services: Services, application: GroupApplication) -> str:
     lines.append(f"Received {shown_at(services, a.submitted_at or a.created_at)}")
     if a.status in (Status.APPROVED, Status.REJECTED) and a.decided_at:
         mark, verb = ("✅", "Approved") if a.status is Status.APPROVED else ("❌", "Rejected")
-        lines.append(f"\n{mark} <b>{verb}</b> by {h(staff_name(services, a.decided_by))} at {shown_at(services, a.decided_at)}")
+        lines.append(f"\n{mark} <b>{verb}</b> by {h(clip_text(staff_name(services.staff, a.decided_by), NAME_UNITS))} at {shown_at(services, a.decided_at)}")
         if a.reason:
             lines.append(f"Reason: {h(clip_text(a.reason, REASON_UNITS))}")
     elif a.status is Status.LINKED:
@@ -185,7 +183,7 @@ def outcome_for_recorder(services: Services, application: GroupApplication) -> s
     reason = f"\nReason: {h(application.reason)}" if application.reason else ""
     return (
         f"Application #{application.number} ({h(application.parent_name)}), whose form you recorded, "
-        f"was {verb} by {h(staff_name(services, application.decided_by))}.{reason}"
+        f"was {verb} by {h(clip_text(staff_name(services.staff, application.decided_by), NAME_UNITS))}.{reason}"
     )
 
 
@@ -197,7 +195,7 @@ def recipients(services: Services, application: GroupApplication, leaving_out: i
         if uid != leaving_out and allows(services.staff.role_of(uid), Permission.RECORD_APPLICATION)
     ]  # someone whose access ended since recording the form is no longer told, so not named
     if recorders:
-        who.append(", ".join(h(staff_name(services, uid)) for uid in recorders) + " (recorded the form)")
+        who.append(", ".join(h(clip_text(staff_name(services.staff, uid), NAME_UNITS)) for uid in recorders) + " (recorded the form)")
     if who:
         return " and ".join(who)
     if leaving_out in application.recorded_by:
