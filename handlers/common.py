@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import html
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -126,10 +126,10 @@ HandlerWithActor = Callable[[Update, Context, Actor], Awaitable[T]]
 
 def staff_only(
     permission: Permission | None = None, *, private: bool = True, action: str = ""
-) -> Callable[[HandlerWithActor[T]], Callable[[Update, Context], Awaitable[T | None]]]:
+) -> Callable[[HandlerWithActor[T]], Callable[[Update, Context], Coroutine[Any, Any, T | None]]]:
     """Decorate a handler so it runs only for staff allowed to do this (checked from storage)."""
 
-    def decorate(handler: HandlerWithActor[T]) -> Callable[[Update, Context], Awaitable[T | None]]:
+    def decorate(handler: HandlerWithActor[T]) -> Callable[[Update, Context], Coroutine[Any, Any, T | None]]:
         @functools.wraps(handler)
         async def guarded(update: Update, context: Context) -> T | None:
             actor = await admit(update, context, permission, action=action or handler.__name__, private=private)
@@ -291,7 +291,7 @@ PageRenderer = Callable[[Update, Context, Actor, int], Awaitable[None]]
 
 def paged(
     permission: Permission, action: str, render: PageRenderer
-) -> tuple[Callable[[Update, Context], Awaitable[None]], Callable[[Update, Context], Awaitable[None]]]:
+) -> tuple[Callable[[Update, Context], Coroutine[Any, Any, None]], Callable[[Update, Context], Coroutine[Any, Any, None]]]:
     """A list command and its Previous/Next buttons: one role check for both, page 1 first."""
 
     @staff_only(permission, action=action)
