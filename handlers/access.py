@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatAction, ChatMemberStatus
@@ -368,7 +369,7 @@ async def expired_button(update: Update, context: Context) -> None:
 
 # ---- flows already under way when access changes --------------------------------------------------
 
-FlowCallback = Callable[[Update, Context], Awaitable[object]]
+FlowCallback = Callable[[Update, Context], Coroutine[Any, Any, object]]
 
 
 def _flow_entry(name: str, callback: FlowCallback) -> FlowCallback:
@@ -410,7 +411,7 @@ def _flow_step(name: str, callback: FlowCallback) -> FlowCallback:
     return step
 
 
-def guard_flows(application: Application) -> None:  # type: ignore[type-arg]
+def guard_flows(application: Application) -> None:
     """Every conversation flow checks, at every step, that its user still has the role they began with.
 
     A flow's entry checks the role once; without this a revoked admin could finish a /log, or
@@ -429,14 +430,14 @@ def guard_flows(application: Application) -> None:  # type: ignore[type-arg]
                         handler.callback = _flow_step(name, handler.callback)
 
 
-def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+def register_fallbacks(application: Application) -> None:
     """Registered after every feature, so they only see what nothing else handled."""
     guard_flows(application)
     application.add_handler(MessageHandler(filters.ALL, unknown_message))
     application.add_handler(CallbackQueryHandler(expired_button))
 
 
-def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("grant", grant))

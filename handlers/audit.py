@@ -78,6 +78,6 @@ async def audit_page(update: Update, context: Context) -> None:
     await show_page(update, context, press.actor, number, start, anchor)
 
 
-def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("audit", audit))
     application.add_handler(CallbackQueryHandler(audit_page, pattern=r"^1:aud:page:"))

@@ -519,7 +519,7 @@ def render_digest(services: Services, due: DigestDue) -> str:
 # ---- wiring -----------------------------------------------------------------------------------
 
 
-def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:
     rt.services.moderation_duty.start_tracking()
     rt.ticker.add("moderation", timed_work(rt))
     application.add_handler(CommandHandler("rota", rota))

@@ -215,7 +215,7 @@ async def confirm_import(update: Update, context: Context) -> None:
     )
 
 
-def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("import", import_help))
     application.add_handler(CallbackQueryHandler(confirm_import, pattern=r"^1:con:(imp|impno|impall):"))

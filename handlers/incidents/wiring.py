@@ -61,7 +61,7 @@ COMMANDS = (
 )
 
 
-def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:
     private = filters.ChatType.PRIVATE
     picture = private & (filters.PHOTO | filters.Document.IMAGE)
     typed = private & filters.TEXT & ~filters.COMMAND
