@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from bot.config import EscalationConfig
 from bot.records.audit import SYSTEM
-from bot.records.incidents import Incident
-from bot.records.outbox import OutboxItem
+from bot.records.incidents import Incident, IncidentState
+from bot.records.outbox import OutboxItem, OutboxState
 from bot.roles import FALLBACK, Permission, Role
 
 if TYPE_CHECKING:
@@ -122,10 +122,10 @@ class Escalation:
 
     def head_has_alert(self, incident: Incident) -> bool:
         """True once a copy of the alert has reached a Head (or someone has already acted on it)."""
-        if incident.state != "open":
+        if incident.state != IncidentState.OPEN:
             return True
         heads = set(self.heads())
-        return any(c.state == "sent" and c.chat_id in heads for c in self._copies(incident))
+        return any(c.state == OutboxState.SENT and c.chat_id in heads for c in self._copies(incident))
 
     def not_yet(self, incident: Incident) -> Notice:
         """For the reporter when no Head has the alert yet; `due` follows it with REACHED."""
@@ -150,7 +150,7 @@ class Escalation:
                 ping = Ping(incident, number, number >= self.config.fallback_after)
                 pings.append(ping)
                 # A Head with a copy still waiting to go out is not sent another one.
-                waiting = {c.chat_id for c in copies if c.state == "pending"}
+                waiting = {c.chat_id for c in copies if c.state == OutboxState.PENDING}
                 waiting |= {a.recipient for a in alerts if a.incident.number == incident.number}
                 people = [p for p in heads if p not in waiting] + (fallback if ping.fallback_joins else [])
                 key = f"inc:{incident.number}:ping:{number}"
@@ -158,7 +158,7 @@ class Escalation:
                 next_ping = now + ping_interval(self.config, incident.urgent)
             if next_ping is not None:
                 wake.append(next_ping)
-            reached = any(c.state == "sent" and c.chat_id in heads for c in copies)
+            reached = any(c.state == OutboxState.SENT and c.chat_id in heads for c in copies)
             if self._queued(_not_yet_key(incident.number)):
                 key = f"inc:{incident.number}:reached"
                 if not reached:

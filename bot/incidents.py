@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import show_time
 from bot.escalation import ping_interval
-from bot.records.incidents import Action, Ban, Evidence, Incident
+from bot.records.incidents import Action, Ban, Evidence, Incident, IncidentState
 from bot.roles import Permission, allows
 
 if TYPE_CHECKING:
@@ -269,7 +269,7 @@ class IncidentLog:
     def listing(self, by: int) -> list[Incident]:
         """Open and acknowledged incidents first (newest first), then closed ones (newest first)."""
         self.services.audit(by, "list incidents")
-        return sorted(self.repo.all(), key=lambda i: (i.state == "closed", -i.number))
+        return sorted(self.repo.all(), key=lambda i: (i.state == IncidentState.CLOSED, -i.number))
 
     def view(self, number: int, by: int) -> Incident | None:
         """One incident for someone allowed to see it; the lookup itself is audited."""
@@ -333,7 +333,7 @@ class IncidentLog:
             return ActionResult("already", incident, self.repo.action(incident.number, kind.value))
         self.services.audit(by, f"incident action {kind.value}", incident.ref, detail=detail)
         leader = allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS)
-        if incident.state == "open" and leader and self.repo.acknowledge(incident.number, by, name, now):
+        if incident.state == IncidentState.OPEN and leader and self.repo.acknowledge(incident.number, by, name, now):
             self.services.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
         return ActionResult("done", self.repo.get(incident.number), action)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.incidents import Action, Ban, Evidence, Incident
+from bot.records.incidents import Action, Ban, Evidence, Incident, IncidentState
 from storage.atomic import DiskHealth, DiskWriteFailed, ensure_private_dir, fsync_dir, write_new_file
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class IncidentRepository:
         return [_incident_from(d) for d in self._incidents.search(Query().alert_posted == False)]  # noqa: E712
 
     def unacknowledged(self) -> list[Incident]:
-        return [_incident_from(d) for d in self._incidents.search(Query().state == "open")]
+        return [_incident_from(d) for d in self._incidents.search(Query().state == IncidentState.OPEN)]
 
     def count(self) -> int:
         return len(self._incidents)
@@ -153,12 +153,12 @@ class IncidentRepository:
     def acknowledge(self, number: int, by: int, name: str, at: datetime) -> Incident | None:
         """Acknowledge an open incident; None when it was already acknowledged or closed."""
         incident = self.get(number)
-        if incident is None or incident.state != "open":
+        if incident is None or incident.state != IncidentState.OPEN:
             return None
         return self._save(
             replace(
                 incident,
-                state="acknowledged",
+                state=IncidentState.ACKNOWLEDGED,
                 acknowledged_by=by,
                 acknowledged_name=name,
                 acknowledged_at=at,
@@ -169,9 +169,9 @@ class IncidentRepository:
     def close(self, number: int, at: datetime, outcome: str) -> Incident | None:
         """Close an incident that is not closed yet; None when it already was."""
         incident = self.get(number)
-        if incident is None or incident.state == "closed":
+        if incident is None or incident.state == IncidentState.CLOSED:
             return None
-        return self._save(replace(incident, state="closed", closed_at=at, outcome=outcome, next_ping_at=None))
+        return self._save(replace(incident, state=IncidentState.CLOSED, closed_at=at, outcome=outcome, next_ping_at=None))
 
     def record_ping(self, number: int, pings: int, next_at: datetime, fallback_alerted: bool) -> Incident:
         incident = self._need(number)
@@ -313,7 +313,7 @@ def _incident_from(d: dict[str, Any]) -> Incident:
         note=d["note"],
         opened_at=datetime.fromisoformat(d["opened_at"]),
         evidence=tuple(_evidence_from(e) for e in d["evidence"]),
-        state=d["state"],
+        state=IncidentState(d["state"]),
         acknowledged_by=d["acknowledged_by"],
         acknowledged_name=d["acknowledged_name"],
         acknowledged_at=_moment(d["acknowledged_at"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,12 @@ class Evidence:
     origin_date: datetime | None = None
 
 
+class IncidentState(StrEnum):
+    OPEN = "open"  # waiting for a leader to acknowledge it
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
 @dataclass(frozen=True)
 class Incident:
     number: int
@@ -35,7 +42,7 @@ class Incident:
     note: str
     opened_at: datetime
     evidence: tuple[Evidence, ...]
-    state: str = "open"  # open, acknowledged, closed
+    state: IncidentState = IncidentState.OPEN
     acknowledged_by: int = 0
     acknowledged_name: str = ""
     acknowledged_at: datetime | None = None

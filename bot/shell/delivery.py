@@ -249,10 +249,10 @@ class Delivery:
         outbox = self.services.outbox
         now = self.services.clock.now()
         for copy in outbox.in_thread(thread):
-            if copy.state == "pending":
+            if copy.state == OutboxState.PENDING:
                 outbox.save(replace(copy, text=text, buttons=buttons))
                 continue
-            if copy.state != "sent" or not self._allowed(copy):
+            if copy.state != OutboxState.SENT or not self._allowed(copy):
                 continue
             body = _with_note(text, copy.photo_note) if copy.delivered_as == "text" else text
             waiting = outbox.pending_edit(copy.chat_id, copy.message_id)
@@ -342,7 +342,7 @@ class Delivery:
     def _cancel(self, item: OutboxItem) -> None:
         """The recipient's access ended or was lowered after this was queued: it never goes out."""
         log.info("Outbox item %s to chat %s cancelled: the recipient may no longer see it", item.id, item.chat_id)
-        self.services.outbox.save(replace(item, state="cancelled", last_error="recipient no longer allowed"))
+        self.services.outbox.save(replace(item, state=OutboxState.CANCELLED, last_error="recipient no longer allowed"))
         self._audit("delivery cancelled", item.chat_id, "cancelled: access ended or lowered", f"outbox {item.key}")
 
     async def _attempt(self, item: OutboxItem) -> None:
@@ -363,7 +363,7 @@ class Delivery:
             self._unreachable(item, now, "forbidden")
         except BadRequest as exc:
             if item.edit_of and _refusal(exc, _DONE_EDIT_ERRORS):
-                outbox.save(replace(item, state="sent", attempts=item.attempts + 1, sent_at=now))
+                outbox.save(replace(item, state=OutboxState.SENT, attempts=item.attempts + 1, sent_at=now))
             elif "chat not found" in exc.message.lower():
                 self._unreachable(item, now, "chat not found")
             else:
@@ -374,7 +374,7 @@ class Delivery:
             # A delivered message keeps only what later edits need: its text and buttons were the
             # bulk of the outbox file, which is rewritten on every change. If the disk refuses this
             # record, memory keeps it (so the message is never sent twice) until a write works.
-            sent = replace(item, state="sent", attempts=item.attempts + 1, sent_at=now, message_id=message_id)
+            sent = replace(item, state=OutboxState.SENT, attempts=item.attempts + 1, sent_at=now, message_id=message_id)
             outbox.save(replace(sent, text="", buttons=(), delivered_as=delivered_as))
             if outbox.unreachable(item.chat_id):
                 outbox.reachable(item.chat_id)
@@ -413,7 +413,7 @@ class Delivery:
     def _failed(self, item: OutboxItem, error: str) -> None:
         """Telegram refused the message itself, and every other way of sending it: a bug, said loudly."""
         log.error("Outbox item %s to chat %s refused by Telegram: %s", item.id, item.chat_id, error)
-        self.services.outbox.save(replace(item, state="failed", attempts=item.attempts + 1, last_error=error))
+        self.services.outbox.save(replace(item, state=OutboxState.FAILED, attempts=item.attempts + 1, last_error=error))
         self._audit("delivery failed", item.chat_id, "failed: refused by Telegram", f"outbox {item.key}")
 
     def _unreachable(self, item: OutboxItem, now: datetime, error: str) -> None:
@@ -429,7 +429,7 @@ class Delivery:
             outbox.save(replace(item, attempts=item.attempts + 1, next_attempt_at=wait_until, last_error=error))
             return
         log.warning("Outbox item %s to chat %s given up: they cannot be reached (%s)", item.id, item.chat_id, error)
-        outbox.save(replace(item, state="failed", attempts=item.attempts + 1, last_error=f"gave up: {error}"))
+        outbox.save(replace(item, state=OutboxState.FAILED, attempts=item.attempts + 1, last_error=f"gave up: {error}"))
         if item.give_up_at is None:
             self._tell_leaders_unreachable(item.chat_id, now)
 
@@ -477,7 +477,7 @@ class Delivery:
     def _retry(self, item: OutboxItem, now: datetime, wait: timedelta, error: str) -> OutboxItem:
         if item.give_up_at and now + wait > item.give_up_at:
             log.warning("Outbox item %s to chat %s given up (%s)", item.id, item.chat_id, error)
-            return replace(item, state="failed", attempts=item.attempts + 1, last_error=f"gave up: {error}")
+            return replace(item, state=OutboxState.FAILED, attempts=item.attempts + 1, last_error=f"gave up: {error}")
         log.warning("Outbox item %s to chat %s not delivered (%s); retrying", item.id, item.chat_id, error)
         return replace(item, attempts=item.attempts + 1, next_attempt_at=now + wait, last_error=error)
 

@@ -9,6 +9,7 @@ from telegram import Message, Update
 from bot.clock import show_time
 from bot.escalation import alert_thread, receipt_thread
 from bot.incidents import OUTCOMES, ActionKind, ActionResult, IncidentLog, action_kind
+from bot.records.incidents import IncidentState
 from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
 from bot.shell.callbacks import pack
@@ -48,7 +49,7 @@ async def settled(update: Update, context: Context, result: ActionResult, done_t
             kind = action_kind(result.action.kind)
             what = kind.label if kind else result.action.kind
             text = f"Already recorded: {what} by {result.action.by_name}, {show_time(result.action.at, tz)}."
-        elif incident.state == "closed":
+        elif incident.state == IncidentState.CLOSED:
             text = f"{incident.ref} is already closed."
         else:
             when = show_time(incident.acknowledged_at or incident.opened_at, tz)
@@ -139,7 +140,7 @@ async def ask_outcome(update: Update, context: Context) -> None:
     if incident is None:
         await answer(update, "There is no such incident.")
         return
-    if incident.state == "closed":
+    if incident.state == IncidentState.CLOSED:
         await answer(update, f"{incident.ref} is already closed.")
         return
     n = incident.number

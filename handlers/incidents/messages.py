@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import show_time
 from bot.incidents import CATEGORIES, MAX_NOTE, OUTCOMES, ActionKind, Draft, action_kind, category, guidance
-from bot.records.incidents import Action, Ban, Incident
+from bot.records.incidents import Action, Ban, Incident, IncidentState
 from bot.records.outbox import Buttons
 from bot.shell.callbacks import pack
 from handlers.common import MAX_CAPTION, MAX_TEXT, clip, h
@@ -60,12 +60,12 @@ def _origin_text(incident: Incident) -> str:
 
 
 def _status_line(incident: Incident, actions: list[Action], tz: ZoneInfo) -> str:
-    if incident.state == "closed":
+    if incident.state == IncidentState.CLOSED:
         closed = next((a for a in actions if a.kind == ActionKind.CLOSED.value), None)
         by = f" by {_name(closed.by_name)}" if closed else ""
         outcome = h(OUTCOMES.get(incident.outcome, incident.outcome))
         return f"🔒 Closed: {outcome}{by}, {show_time(incident.closed_at or incident.opened_at, tz)}"
-    if incident.state == "acknowledged" and incident.acknowledged_at:
+    if incident.state == IncidentState.ACKNOWLEDGED and incident.acknowledged_at:
         return f"✅ Acknowledged by {_name(incident.acknowledged_name)}, {show_time(incident.acknowledged_at, tz)}"
     return "⏳ Not yet acknowledged"
 
@@ -112,7 +112,7 @@ def alert_caption(
 
 def alert_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     """Acknowledge until someone does, then the actions not yet recorded, and Close."""
-    if incident.state == "closed":
+    if incident.state == IncidentState.CLOSED:
         return ()
     n = incident.number
     done = {a.kind for a in actions}
@@ -125,7 +125,7 @@ def alert_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     taps = [(k.label, _action_data(n, k)) for k in kinds if k.value not in done]
     taps.append(("Close", pack("inc", "close", n)))
     rows: list[tuple[tuple[str, str], ...]] = []
-    if incident.state == "open":
+    if incident.state == IncidentState.OPEN:
         rows.append((("Acknowledge", pack("inc", "ack", n)),))
     rows += [tuple(taps[i : i + 2]) for i in range(0, len(taps), 2)]
     return tuple(rows)
@@ -143,7 +143,7 @@ def receipt_text(incident: Incident, actions: list[Action], ban: Ban | None, tz:
     kind = category(incident.category)
     lines = [f"📝 Logged as <b>{incident.ref}</b>: {h(kind.title)}" + (" (urgent)." if incident.urgent else ".")]
     advice = guidance(kind)
-    if advice and incident.state != "closed":
+    if advice and incident.state != IncidentState.CLOSED:
         lines += ["", *(h(line) for line in advice)]
     lines += ["", _status_line(incident, actions, tz), *_action_lines(actions, ban, tz)]
     return "\n".join(lines)
@@ -151,7 +151,7 @@ def receipt_text(incident: Incident, actions: list[Action], ban: Ban | None, tz:
 
 def receipt_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     """The reporter's own next steps, by category; each disappears once recorded."""
-    if incident.state == "closed":
+    if incident.state == IncidentState.CLOSED:
         return ()
     kind = category(incident.category)
     done = {a.kind for a in actions}
@@ -261,7 +261,7 @@ def draft_view(state: str, draft: Draft, note: str = "") -> tuple[str, Buttons]:
 
 def view_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     """Under /incident N: Acknowledge while nobody has; then the alert's actions and Close."""
-    if incident.state == "open":
+    if incident.state == IncidentState.OPEN:
         return ((("Acknowledge", pack("inc", "vack", incident.number)),),)
     return alert_buttons(incident, actions)
 

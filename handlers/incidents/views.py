@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 
 from bot.clock import show_time
 from bot.incidents import parse_ref
+from bot.records.incidents import IncidentState
 from bot.roles import Permission, allows
 from bot.shell.delivery import picture_refused
 from bot.shell.ticker import runtime
@@ -28,7 +29,7 @@ async def show_incidents(update: Update, context: Context, actor: Actor, number:
         await show(update, "No incidents have been logged.")
         return
     page = page_of([listing_line(i, school_tz(rt)) for i in incidents], number, per_page=10)
-    waiting = sum(1 for i in incidents if i.state != "closed")
+    waiting = sum(1 for i in incidents if i.state != IncidentState.CLOSED)
     await show(
         update,
         f"<b>Incidents</b> ({waiting} not closed, {len(incidents)} in all)\n" + "\n".join(page.lines) + page.footer
