@@ -178,9 +178,16 @@ class Draft:
 # ---- results the handlers render ----------------------------------------------------------
 
 
+class ActionStatus(StrEnum):
+    DONE = "done"
+    ALREADY = "already"  # someone recorded it first: `action` is theirs
+    REFUSED = "refused"  # the person may not do this
+    MISSING = "missing"  # no such incident
+
+
 @dataclass(frozen=True)
 class ActionResult:
-    status: str  # done, already, refused, missing
+    status: ActionStatus
     incident: Incident | None = None
     action: Action | None = None  # the one recorded now, or the earlier one for "already"
 
@@ -298,16 +305,16 @@ class IncidentLog:
         """First acknowledgement wins; it stops the re-pings."""
         incident = self.repo.get(number)
         if incident is None:
-            return ActionResult("missing")
+            return ActionResult(ActionStatus.MISSING)
         if not allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
             self.services.audit(by, "acknowledge incident", incident.ref, outcome="refused: role")
-            return ActionResult("refused", incident)
+            return ActionResult(ActionStatus.REFUSED, incident)
         done = self.repo.acknowledge(number, by, name, self.services.clock.now())
         if done is None:
             self.services.audit(by, "acknowledge incident", incident.ref, outcome="already")
-            return ActionResult("already", incident)
+            return ActionResult(ActionStatus.ALREADY, incident)
         self.services.audit(by, "acknowledge incident", incident.ref)
-        return ActionResult("done", done)
+        return ActionResult(ActionStatus.DONE, done)
 
     def may_record(self, by: int, incident: Incident, kind: ActionKind) -> bool:
         """Leaders may record anything; the person who logged it may record what they do on the page."""
@@ -319,10 +326,10 @@ class IncidentLog:
         """Record an action once per kind. A leader's action also acknowledges an open incident."""
         incident = self.repo.get(number)
         if incident is None:
-            return ActionResult("missing")
+            return ActionResult(ActionStatus.MISSING)
         if kind is ActionKind.CLOSED or kind is ActionKind.BANNED or not self.may_record(by, incident, kind):
             self.services.audit(by, f"incident action {kind.value}", incident.ref, outcome="refused")
-            return ActionResult("refused", incident)
+            return ActionResult(ActionStatus.REFUSED, incident)
         return self._record(incident, kind, by, name, detail)
 
     def _record(self, incident: Incident, kind: ActionKind, by: int, name: str, detail: str) -> ActionResult:
@@ -330,26 +337,26 @@ class IncidentLog:
         action = self.repo.add_action(Action(incident.number, kind.value, by, name, now, detail))
         if action is None:
             self.services.audit(by, f"incident action {kind.value}", incident.ref, outcome="already")
-            return ActionResult("already", incident, self.repo.action(incident.number, kind.value))
+            return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(incident.number, kind.value))
         self.services.audit(by, f"incident action {kind.value}", incident.ref, detail=detail)
         leader = allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS)
         if incident.state == IncidentState.OPEN and leader and self.repo.acknowledge(incident.number, by, name, now):
             self.services.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
-        return ActionResult("done", self.repo.get(incident.number), action)
+        return ActionResult(ActionStatus.DONE, self.repo.get(incident.number), action)
 
     def record_ban(self, number: int, platform_name: str, reason: str, by: int, name: str) -> ActionResult:
         """Add the offender to the ban register and record "user banned", both once per incident."""
         incident = self.repo.get(number)
         if incident is None:
-            return ActionResult("missing")
+            return ActionResult(ActionStatus.MISSING)
         if not self.may_record(by, incident, ActionKind.BANNED):
             self.services.audit(by, "ban", incident.ref, outcome="refused")
-            return ActionResult("refused", incident)
+            return ActionResult(ActionStatus.REFUSED, incident)
         now = self.services.clock.now()
         ban = Ban(number, platform_name.strip()[:MAX_PLATFORM_NAME], reason.strip()[:MAX_REASON], by, name, now)
         if self.repo.add_ban(ban) is None:
             self.services.audit(by, "ban", incident.ref, outcome="already")
-            return ActionResult("already", incident, self.repo.action(number, ActionKind.BANNED.value))
+            return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(number, ActionKind.BANNED.value))
         self.services.audit(by, "ban", incident.ref)
         return self._record(incident, ActionKind.BANNED, by, name, "")
 
@@ -357,18 +364,18 @@ class IncidentLog:
         """Close with an outcome, once; leaders only. Closing stops the re-pings."""
         incident = self.repo.get(number)
         if incident is None or outcome not in OUTCOMES:
-            return ActionResult("missing")
+            return ActionResult(ActionStatus.MISSING)
         if not allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
             self.services.audit(by, "close incident", incident.ref, outcome="refused: role")
-            return ActionResult("refused", incident)
+            return ActionResult(ActionStatus.REFUSED, incident)
         now = self.services.clock.now()
         closed = self.repo.close(number, now, outcome)
         if closed is None:
             self.services.audit(by, "close incident", incident.ref, outcome="already")
-            return ActionResult("already", incident, self.repo.action(number, ActionKind.CLOSED.value))
+            return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(number, ActionKind.CLOSED.value))
         action = self.repo.add_action(Action(number, ActionKind.CLOSED.value, by, name, now, OUTCOMES[outcome]))
         self.services.audit(by, "close incident", incident.ref, detail=outcome)
-        return ActionResult("done", closed, action)
+        return ActionResult(ActionStatus.DONE, closed, action)
 
 
 # ---- guidance and exports ------------------------------------------------------------------

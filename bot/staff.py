@@ -8,7 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.records.staff import AccessRequest, StaffMember
+from bot.records.staff import AccessRequest, RequestStatus, StaffMember
 from bot.roles import LEADERS, Role
 from storage.atomic import WriteFailed
 
@@ -94,7 +94,7 @@ class StaffAccess:
         before = staff.get(target)
         staff.set_role(target, role, by, self.services.clock.now(), name=request.name if request else "")
         if request:
-            staff.decide_request(target, "granted", role.value, by, self.services.clock.now())
+            staff.decide_request(target, RequestStatus.GRANTED, role.value, by, self.services.clock.now())
         self._audited(by, "grant", target, f"{current.value if current else 'none'} -> {role.value}", before, request)
         return AccessChange(True, f"Done: they are now {role.label}.", target, role, current)
 
@@ -151,7 +151,7 @@ class StaffAccess:
             return RequestOutcome(RequestState.WAITING, waiting)
         last = staff.last_request(user_id)
         cool_down = timedelta(days=self.services.config.access.request_cooldown_days)
-        if last is not None and last.status == "declined" and last.decided_at and now < last.decided_at + cool_down:
+        if last is not None and last.status == RequestStatus.DECLINED and last.decided_at and now < last.decided_at + cool_down:
             return RequestOutcome(RequestState.DECLINED, last)
         request = AccessRequest(user_id, name, username, now, in_group=in_group)
         if staff.waiting_requests() >= self.services.config.access.max_waiting_requests:
@@ -161,7 +161,7 @@ class StaffAccess:
         return RequestOutcome(RequestState.NEW, request)
 
     def decline_request(self, by: int, target: int) -> AccessRequest | None:
-        decided = self.services.staff.decide_request(target, "declined", "", by, self.services.clock.now())
+        decided = self.services.staff.decide_request(target, RequestStatus.DECLINED, "", by, self.services.clock.now())
         if decided:
             self.services.audit(by, "decline access", f"user {target}")
         return decided

@@ -7,7 +7,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.staff import AccessRequest, StaffMember
+from bot.records.staff import AccessRequest, RequestStatus, StaffMember
 from bot.roles import LEADERS, Role
 
 
@@ -82,14 +82,14 @@ class StaffRepository:
 
     def waiting_requests(self) -> int:
         """How many access requests wait for a decision."""
-        return self._requests.count(Query().status == "pending")
+        return self._requests.count(Query().status == RequestStatus.PENDING)
 
     def pending_request(self, user_id: int) -> AccessRequest | None:
         q = Query()
-        doc = self._requests.get((q.user_id == user_id) & (q.status == "pending"))
+        doc = self._requests.get((q.user_id == user_id) & (q.status == RequestStatus.PENDING))
         return _request_from_doc(doc) if doc else None
 
-    def decide_request(self, user_id: int, status: str, role: str, by: int, now: datetime) -> AccessRequest | None:
+    def decide_request(self, user_id: int, status: RequestStatus, role: str, by: int, now: datetime) -> AccessRequest | None:
         """Decide a pending request; None if it was already decided (the first decision wins)."""
         pending = self.pending_request(user_id)
         if pending is None:
@@ -97,7 +97,7 @@ class StaffRepository:
         q = Query()
         self._requests.update(
             {"status": status, "role": role, "decided_by": by, "decided_at": now.isoformat()},
-            (q.user_id == user_id) & (q.status == "pending"),
+            (q.user_id == user_id) & (q.status == RequestStatus.PENDING),
         )
         return self.last_request(user_id)
 
@@ -148,7 +148,7 @@ def _request_from_doc(d: dict[str, Any]) -> AccessRequest:
         name=d["name"],
         username=d["username"],
         requested_at=datetime.fromisoformat(d["requested_at"]),
-        status=d["status"],
+        status=RequestStatus(d["status"]),
         decided_by=d["decided_by"],
         decided_at=datetime.fromisoformat(d["decided_at"]) if d["decided_at"] else None,
         role=d["role"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.roles import Role
 
@@ -18,13 +19,19 @@ class StaffMember:
     source: str  # "config" or "grant"
 
 
+class RequestStatus(StrEnum):
+    PENDING = "pending"  # with the leaders
+    GRANTED = "granted"
+    DECLINED = "declined"
+
+
 @dataclass(frozen=True)
 class AccessRequest:
     user_id: int
     name: str
     username: str
     requested_at: datetime
-    status: str = "pending"  # pending, granted, declined
+    status: RequestStatus = RequestStatus.PENDING
     decided_by: int = 0
     decided_at: datetime | None = None
     role: str = ""

@@ -8,7 +8,7 @@ from telegram import Message, Update
 
 from bot.clock import show_time
 from bot.escalation import alert_thread, receipt_thread
-from bot.incidents import OUTCOMES, ActionKind, ActionResult, IncidentLog, action_kind
+from bot.incidents import OUTCOMES, ActionKind, ActionResult, ActionStatus, IncidentLog, action_kind
 from bot.records.incidents import IncidentState
 from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
@@ -36,11 +36,11 @@ async def settled(update: Update, context: Context, result: ActionResult, done_t
     """After a button's decision is saved: update every copy, then tell the person who tapped."""
     rt = runtime(context)
     tz = school_tz(rt)
-    if result.status == "missing" or result.incident is None:
+    if result.status == ActionStatus.MISSING or result.incident is None:
         await answer(update, "There is no such incident.")
-    elif result.status == "refused":
+    elif result.status == ActionStatus.REFUSED:
         await answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
-    elif result.status == "already":
+    elif result.status == ActionStatus.ALREADY:
         incident = result.incident
         if result.action is not None and result.action.kind == ActionKind.CLOSED.value:
             earlier = result.action

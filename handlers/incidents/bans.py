@@ -12,7 +12,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import ConversationHandler
 
 from bot.clock import show_time
-from bot.incidents import BAN_CLAUSE, MAX_PLATFORM_NAME, MAX_REASON, ActionKind, category
+from bot.incidents import BAN_CLAUSE, MAX_PLATFORM_NAME, MAX_REASON, ActionKind, ActionStatus, category
 from bot.records.outbox import Buttons
 from bot.roles import Permission
 from bot.shell.callbacks import pack
@@ -116,7 +116,7 @@ async def ban_reason(update: Update, context: Context) -> str | int | None:
     result = incidents.record_ban(number, name, reason, actor.user_id, actor.name)
     context.user_data.pop(BAN, None)
     await settled(update, context, result, "Ban recorded.")
-    if result.status == "done":
+    if result.status == ActionStatus.DONE:
         try:
             await reply(update, f"Recorded: “{h(name)}” is in the ban register for {incident.ref}. /bans shows it.")
             await _redraw_ban_record(context, number)
