@@ -46,12 +46,13 @@ PERSONAL_DATA_CLAUSE = "8.2"
 
 # UK numbers: 07xxx xxxxxx, 01xxx xxxxxx, 020 xxxx xxxx, (01632) xxxxxx, +44 (0)7xxx...,
 # with spaces, dots, dashes (Word's en dash too) or underscores between groups.
+_SEP = r"[ \t.\-–—_]"
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)44{sep}?(?:\(0\){sep}?)?|\(?0{sep}{{0,3}})[1-9](?:{sep}{{0,3}}\)?{sep}?\d){{8,9}}(?!\d)".format(sep=r"[ \t.\-–—_]")
+    rf"(?<![\w+])(?:(?:\+|00)44{_SEP}?(?:\(0\){_SEP}?)?|\(?0{_SEP}{{0,3}})[1-9](?:{_SEP}{{0,3}}\)?{_SEP}?\d){{8,9}}(?!\d)"
 )
 # Every digit typed apart counting up ("0 1 2 3 4 5 6 7 8 9") is counting, not a phone number.
 _COUNTING = "0123456789"
-_DIGITS_APART = re.compile(r"\d(?:[ \t.\-–—_]+\d)+")
+_DIGITS_APART = re.compile(rf"\d(?:{_SEP}+\d)+")
 # "jo.smith @ gmail.com": an @ with spaces is an address when the name before it has a dot,
 # digit, underscore or plus, or the domain is a personal mail provider ("Tickets @ eventbrite.com" is not).
 _EMAIL = re.compile(

@@ -42,6 +42,9 @@ _CONFUSABLES = {
 _CONFUSABLES.update({chr(first + k): chr(ord("A") + k) for first in (0x1F150, 0x1F170) for k in range(26)})
 _RLO, _PDF = "\u202e", "\u202c"
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, braille blank
+# Invisible marks that are not format characters (Cf): the combining grapheme joiner, Khmer's
+# inherent vowels, Mongolian variation selectors. Each shows as nothing inside a word.
+_INVISIBLE_MARKS = frozenset("\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # A #hashtag or @handle (not the @ of an e-mail address): its CamelCase words are read apart.
 _TAG = re.compile(r"(?<![\w.+-])[#@][^\W_]\w*")
@@ -165,7 +168,12 @@ def _reader_letters(chars: list[tuple[int, str]]) -> tuple[str, list[int], list[
 @lru_cache(maxsize=4096)
 def _as_seen(char: str) -> str:
     """One character as a reader takes it: "" for invisible ones, "A" for a bold or Cyrillic A, "e" for "é"."""
-    if unicodedata.category(char) == "Cf" or "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef":
+    if (
+        unicodedata.category(char) == "Cf"
+        or char in _INVISIBLE_MARKS
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U000e0100" <= char <= "\U000e01ef"
+    ):
         return ""  # zero-width spaces and joiners, soft hyphens, direction marks, variation selectors
     if char in _BLANK_LETTERS:
         return " "  # letters that show as nothing, used as spaces that filters do not see

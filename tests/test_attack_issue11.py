@@ -25,6 +25,11 @@ PUPILS = [
 ]
 
 
+HEADER = (
+    "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+)
+
+
 @pytest.fixture
 def config(data_dir: Path) -> Config:
     return make_config(data_dir, school={"phone_numbers": ["01632 960000"], "email_domains": ["stexample.sch.uk"]})
@@ -59,6 +64,7 @@ async def check(school: BotHarness, draft: str) -> str:
         ("f***ing parking again", "f***ing"),
         ("Stop being b!tches", "b!tches"),  # ! for i
         ("8ollocks to that", "8ollocks"),  # 8 for B
+        ("f\u034fuck off", "f\u034fuck"),  # an invisible combining mark inside the word
     ],
 )
 async def test_swearing_in_plurals_and_fancy_letters_blocks(school: BotHarness, draft: str, written: str) -> None:
@@ -89,6 +95,8 @@ async def test_ordinary_words_that_end_like_a_listed_word_pass(school: BotHarnes
         ("Well done A.m.e.l.i.a S.m.i.t.h!", "A.m.e.l.i.a S.m.i.t.h"),
         ("Well done ᴀᴍᴇʟɪᴀ ꜱᴍɪᴛʜ!", "ᴀᴍᴇʟɪᴀ ꜱᴍɪᴛʜ"),  # small capitals
         ("Well done Am3lia Sm1th!", "Am3lia Sm1th"),  # digits for letters
+        ("Well done Ame\u034flia Smith!", "Ame\u034flia Smith"),  # a combining grapheme joiner, invisible
+        ("Photos: https://example.com/Amelia%20Smith.jpg", "Amelia%20Smith"),  # a space written into a link
         ("Follow amelia.smith for her art", "amelia.smith"),  # a handle, not a sentence break
         ("Well done to\nMay\nEvans for her reading", "May\nEvans"),  # one name over two lines
         ("A big well done to Amelia\nSmith", "Amelia\nSmith"),
@@ -129,7 +137,9 @@ async def test_a_sentence_or_paragraph_break_still_parts_two_names(school: BotHa
         ("Ring 07700_900123 after six", "Phone number", "07700_900123"),
     ],
 )
-async def test_personal_data_typed_apart_or_with_foreign_dots_blocks(school: BotHarness, draft: str, title: str, written: str) -> None:
+async def test_personal_data_typed_apart_or_with_foreign_dots_blocks(
+    school: BotHarness, draft: str, title: str, written: str
+) -> None:
     assert f"❌ {title}: “{written}”" in await check(school, draft)
 
 
@@ -159,9 +169,8 @@ async def test_a_numbered_list_and_a_caption_joined_with_and_are_read_name_by_na
 
 
 def load(bot: BotHarness, rows: str) -> None:
-    header = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
     register = bot.services.register
-    parsed, preview = register.prepare_import(0, (header + rows).encode())
+    parsed, preview = register.prepare_import(0, (HEADER + rows).encode())
     assert preview is not None, parsed.fatal
     register.commit_import(0, PendingImport(parsed, preview), allow_mass_removal=True)
 
@@ -191,8 +200,7 @@ async def test_a_did_you_mean_button_tapped_after_the_id_went_to_another_child_g
 
 
 async def test_a_register_row_with_a_name_of_punctuation_only_is_rejected(school: BotHarness) -> None:
-    header = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
-    data = (header + "P1,Amelia,Smith,,Year 3,yes,yes,yes,2025-09-05,,\nP7,-,Patel,,Year 1,yes,yes,yes,2025-09-05,,\n").encode()
+    data = (HEADER + "P1,Amelia,Smith,,Year 3,yes,yes,yes,2025-09-05,,\nP7,-,Patel,,Year 1,yes,yes,yes,2025-09-05,,\n").encode()
     mark = school.emu.mark()
     school.emu.send_document(OFFICE, data, "register.csv", "text/csv")
     await school.settle()
@@ -208,7 +216,6 @@ ROWS = (
     "P5,Ravi,Patel,,Year 4,yes,yes,yes,2025-09-05,,\n"
     "P6,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,\n"
 )
-HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
 
 
 async def import_file(bot: BotHarness, rows: str) -> None:
@@ -224,13 +231,19 @@ async def test_an_import_that_ends_a_consent_by_moving_its_expiry_into_the_past_
     await import_file(school, ROWS.replace("2027-07-31", "2026-07-31"))  # the form really ran out last July
     [notice] = school.emu.messages_to(ADMIN)
     assert "Photo consent withdrawn or narrowed" in notice.plain
-    assert "Amelia Smith (Year 3): no longer Facebook page, parents' private group, press and publicity (expired on 31 Jul 2026)" in notice.plain
+    assert (
+        "Amelia Smith (Year 3): no longer Facebook page, parents' private group, press and publicity (expired on 31 Jul 2026)"
+        in notice.plain
+    )
     [card] = await school.say(ADMIN, "/consent Amelia Smith")
     assert "expired on 31 Jul 2026" in card.plain and "✅" not in card.plain.split("\n\n")[0]
 
 
-async def test_an_old_export_bringing_back_a_withdrawn_pupil_marked_as_left_warns_of_the_removed_withdrawal(school: BotHarness) -> None:
-    withdrawn = ROWS.replace("P6,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,", "P6,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-11-01")
+async def test_an_old_export_bringing_back_a_withdrawn_pupil_marked_as_left_warns_of_the_removed_withdrawal(
+    school: BotHarness,
+) -> None:
+    noah = "P6,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,"
+    withdrawn = ROWS.replace(noah, noah + "2026-11-01")
     load(school, withdrawn)
     # A file without Noah (one of five: not over a fifth) marks him as left...
     await import_file(school, "".join(line + "\n" for line in withdrawn.splitlines() if not line.startswith("P6")))
@@ -239,4 +252,5 @@ async def test_an_old_export_bringing_back_a_withdrawn_pupil_marked_as_left_warn
     school.emu.send_document(OFFICE, (HEADER + ROWS).encode(), "register.csv", "text/csv")
     await school.settle()
     preview = "\n".join(m.plain for m in school.emu.since(mark, OFFICE))
-    assert "Withdrawal removed (load only if the parent consented again) (1)\n• Noah Williams (Year 5): was withdrawn from 1 Nov 2026" in preview
+    warning = "Withdrawal removed (load only if the parent consented again) (1)\n• Noah Williams (Year 5): was withdrawn from 1 Nov"
+    assert warning in preview
