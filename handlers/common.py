@@ -55,11 +55,6 @@ class Actor:
     role: Role
 
 
-def display_name(update: Update) -> str:
-    user = update.effective_user
-    return user.full_name if user else ""
-
-
 def is_private(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type == ChatType.PRIVATE
