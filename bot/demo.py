@@ -194,16 +194,13 @@ async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
         emu.add_user(persona.user_id, persona.first_name, persona.last_name)
     emu.add_group(PARENT_GROUP, "Demo Primary parents", bot_is_admin=True)
     folder = Path(tempfile.mkdtemp(prefix="school-bot-demo-"))
-    from bot.shell.app import build_application, on_start, on_stop
+    from bot.shell.app import build_application, start, stop
 
     app = build_application(demo_config(folder / "data", emu), Clock())
     seed_demo_data(app)
     chat = TerminalChat(emu, app, out)
     try:
-        await app.initialize()
-        await on_start(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=["message", "callback_query", "chat_join_request"])
+        await start(app)
         await settle(app, emu)
         chat.say("School social-media assistant — demo (local emulator, no Telegram). Type /demo for help.")
         chat.say(f"— You are {chat.persona.first_name} {chat.persona.last_name} ({chat.persona.role}).")
@@ -221,12 +218,7 @@ async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
     except (EOFError, KeyboardInterrupt):
         pass
     finally:
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        await on_stop(app)
+        await stop(app)
         await emu.stop()
         shutil.rmtree(folder, ignore_errors=True)
     return 0

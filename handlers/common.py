@@ -17,19 +17,19 @@ from typing import Any, TypeVar
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
 from bot.logsafe import failure_text
 from bot.roles import Permission, Role, allows
 from bot.strangers import StrangerGate
 from bot.shell.callbacks import Callback, pack, unpack
+from bot.shell.context import BotContext
 from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
 from bot.records.outbox import Buttons
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+Context = BotContext  # PTB's CallbackContext with a typed `context.runtime` (bot.shell.context)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 PAGE_CHARS = 3500  # leaves room for a header and footer under Telegram's 4096

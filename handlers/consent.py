@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import re
 import warnings
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ from bot.clock import local_day, local_moment, show_date
 from bot.consent import ConsentVerdict
 from bot.draft_check import DraftReport
 from bot.names import PupilIndex, Resolution, fold
-from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck, PhotoChecks
+from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck, PhotoChecks, PhotoRow
 from bot.records.consent import Pupil
 from bot.register import RegisterService
 from bot.roles import Permission, Role
@@ -68,10 +67,12 @@ NAMES = 1  # /check conversation: waiting for the list of names
 _COMMAND = re.compile(r"^/\w+(?:@\w+)?")
 CHECK_TIMEOUT = timedelta(minutes=10)
 REMINDER_TIME = time(9, 0)
-_numbers = itertools.count(1)
+NEXT_NUMBER = "consent_next_number"
 
 
 KEEP_OPEN = 20  # questions and reports per person whose buttons still work
+# The records a person's open checks keep between messages (and across a restart, bot.shell.persistence).
+FLOW_STATE = (PhotoCheck, PhotoRow, Pupil)
 
 
 def service(context: Context) -> RegisterService:
@@ -83,9 +84,14 @@ def photo_checks(context: Context) -> PhotoChecks:
 
 
 def remember(context: Context, store: str, value: object) -> int:
-    """Keep what a question's buttons need under a new number, dropping the oldest beyond KEEP_OPEN."""
+    """Keep what a question's buttons need under a new number, dropping the oldest beyond KEEP_OPEN.
+
+    The numbers go on from the person's kept state, so a button from before a restart never
+    finds a newer question under its number.
+    """
     kept = context.user_data.setdefault(store, {})
-    number = next(_numbers)
+    number = context.user_data.get(NEXT_NUMBER, 1)
+    context.user_data[NEXT_NUMBER] = number + 1
     kept[number] = value
     for old in list(kept)[:-KEEP_OPEN]:
         del kept[old]
@@ -465,6 +471,7 @@ def register(application: Application, rt: Runtime) -> None:  # type: ignore[typ
             fallbacks=[CommandHandler("cancel", check_cancel)],
             conversation_timeout=CHECK_TIMEOUT,
             name="consent_check",
+            persistent=True,
         )
     application.add_handler(check_flow)
     application.add_handler(CallbackQueryHandler(choose_destination, pattern=r"^1:con:dest:"))

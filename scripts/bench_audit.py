@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.shell.app import build_application, on_start, on_stop  # noqa: E402
+from bot.shell.app import build_application, start, stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
 from scripts.bench_bot import HEAD, NOW, PEOPLE, config_for, percentile  # noqa: E402
@@ -71,8 +71,7 @@ async def audit_pages(data_dir: Path) -> dict[str, list[float]]:
     app = build_application(
         config_for(data_dir), FakeClock(NOW), autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu)
     )
-    await app.initialize()
-    await on_start(app)
+    await start(app, poll=False)
     driver = Driver(app, emu)
     log: AuditLog = app.bot_data["runtime"].services.db.audit
     results: dict[str, list[float]] = {"/audit (first page)": [], "Older › (next pages)": [], "a page from the middle": []}
@@ -85,8 +84,7 @@ async def audit_pages(data_dir: Path) -> dict[str, list[float]]:
         middle = log._position_of(NOW - timedelta(days=12))
         emu.press(HEAD, page, data=f"1:aud:page:999:{middle.pack()}:{anchor.pack()}")
         results["a page from the middle"] += await driver.handle()
-    await app.shutdown()
-    await on_stop(app)
+    await stop(app)
     return results
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
-from bot.shell.app import build_application, on_start, on_stop  # noqa: E402
+from bot.shell.app import build_application, start, stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
@@ -90,8 +90,7 @@ async def bot_workloads(data_dir: Path, rounds: int) -> tuple[dict[str, list[flo
         emu.add_user(user, f"User{user}", "Bench")
     started = time.perf_counter()
     app = build_application(config_for(data_dir), FakeClock(NOW), autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu))
-    await app.initialize()
-    await on_start(app)
+    await start(app, poll=False)
     await app.bot_data["runtime"].ticker.tick()
     startup = time.perf_counter() - started
 
@@ -112,8 +111,7 @@ async def bot_workloads(data_dir: Path, rounds: int) -> tuple[dict[str, list[flo
         if choice.buttons:
             results["button press"] += await driver.press(ADMIN, choice, choice.buttons[0][0])
     results["bare echo (PTB)"] = await bare_echo(emu, rounds)
-    await app.shutdown()
-    await on_stop(app)
+    await stop(app)
     return results, startup
 
 
@@ -146,11 +144,9 @@ def peak_memory_mb(data_dir: Path) -> float:
 async def start_only(data_dir: str) -> None:
     emu = BotApiEmulator(token=TOKEN)
     app = build_application(config_for(Path(data_dir)), FakeClock(NOW), autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu))
-    await app.initialize()
-    await on_start(app)
+    await start(app, poll=False)
     await app.bot_data["runtime"].ticker.tick()
-    await app.shutdown()
-    await on_stop(app)
+    await stop(app)
 
 
 def main() -> None:

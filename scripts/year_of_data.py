@@ -116,7 +116,7 @@ def spread(total: int, days: int, day: int) -> int:
 
 async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[str, int], people: dict[str, int]) -> None:
     """Run the bot through a school year on a test clock: nudges answered, incidents, applications."""
-    from bot.shell.app import build_application, on_start, on_stop
+    from bot.shell.app import build_application, start, stop
     from bot.clock import FakeClock, local_moment
     from emulator import BotApiEmulator, InProcessRequest
 
@@ -126,8 +126,7 @@ async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[st
     tz = config.school.timezone
     clock = FakeClock(now - timedelta(days=sizes["days of nudges"]))
     app = build_application(config, clock, autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu))
-    await app.initialize()
-    await on_start(app)
+    await start(app, poll=False)
     driver = Driver(app, emu)
     pupils = app.bot_data["runtime"].services.consents.index().pupils
     admin, head, slt, office = people["admin"], people["head"], people["slt"], people["office"]
@@ -154,8 +153,7 @@ async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[st
                 await driver.press(slt, card, "Approve")
         clock.set(local_moment(day, config.moderation.deadline, tz) + timedelta(hours=1))
         await driver.tick()
-    await app.shutdown()
-    await on_stop(app)
+    await stop(app)
 
 
 def generate_year(data_dir: Path, config: Any, now: datetime, people: dict[str, int], quick: bool = False) -> dict[str, int]:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import settings
 from telegram.request import HTTPXRequest
 
-from bot.shell.app import build_application, on_start, on_stop
+from bot.shell.app import build_application, start, stop
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.shell.ticker import Runtime
@@ -102,19 +102,13 @@ class BotHarness:
         self.app = build_application(
             self.config, self.clock, autotick=False, wait_scale=0, request=bot_api_request(), get_updates_request=poll_request()
         )
-        await self.app.initialize()
-        await on_start(self.app)
-        await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=["message", "callback_query", "chat_join_request", "my_chat_member"])
+        await start(self.app)
         await self.settle()
 
     async def stop(self) -> None:
         if self.app is None:
             return
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.shutdown()
-        await on_stop(self.app)
+        await stop(self.app)
         self.app = None
 
     async def restart(self) -> None:

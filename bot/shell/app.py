@@ -1,11 +1,27 @@
-"""Builds the running bot: services, durable delivery, the scheduler, and every handler."""
+"""Builds the running bot: services, durable delivery, the scheduler, and every handler.
+
+Handler order matters, and it is set here. PTB offers an update to each group in turn (lowest
+first) and, within a group, only to the first handler that accepts it:
+
+- group -1 (bot.shell.delivery): notes who can be reached again before anything answers them;
+- group 0, in FEATURES order: each capability's commands, buttons and conversations. A
+  conversation registered before the plain-text and photo handlers takes a typed answer (a /log
+  note, an /apply name) before they could read it as something else; access comes first so
+  /start and /help always answer;
+- group 0, last (handlers.access.register_fallbacks): whatever nothing else understood, a polite
+  refusal for strangers or a pointer to /help, and "this button has expired".
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from telegram.ext import Application, ApplicationBuilder, CallbackContext
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, ConversationHandler, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock
@@ -17,6 +33,8 @@ from bot.shell.delivery import Delivery, RetryingRateLimiter
 from bot.shell.delivery import register as register_delivery
 from handlers.errors import DiskAlarm, on_error
 from handlers.menu import refresh_menu, set_default_menu
+from bot.shell.context import CONTEXT_TYPES, UserState
+from bot.shell.persistence import Codec, DurableApplication, FlowStore
 from bot.shell.ticker import Runtime, Ticker
 
 log = logging.getLogger(__name__)
@@ -25,6 +43,13 @@ log = logging.getLogger(__name__)
 FEATURES = (access, incidents, consent, register_import, applications, audit, moderation)
 SAFETY_TICK = timedelta(seconds=30)
 OUTBOX_KEEP = timedelta(days=60)
+# What the bot listens for: messages, button presses, parents' join requests, being added to a group.
+ALLOWED_UPDATES = ["message", "callback_query", "chat_join_request", "my_chat_member"]
+# Every message is HTML (user and pupil text escaped with handlers.common.h); no link previews,
+# which would fetch whatever page a typed link points to and show it under the bot's message.
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+# Per-user values not worth a write: an import's parsed register (the file is simply sent again).
+TRANSIENT_STATE = ("imports",)
 
 
 def build_application(
@@ -39,8 +64,14 @@ def build_application(
     """The whole bot for one data folder. `autotick=False` lets tests drive time by hand;
     `wait_scale=0` lets them retry at once where the bot would pause before retrying a call."""
     hide_secret(config.telegram.token)  # every log record from here on, whoever handles it
+    services = Services.open(config, clock)
+    flows = FlowStore(services.db.data_dir, clock, Codec(_flow_state_types()), UserState, transient=TRANSIENT_STATE)
     builder = (
         ApplicationBuilder()
+        .application_class(DurableApplication)
+        .context_types(CONTEXT_TYPES)
+        .defaults(DEFAULTS)
+        .persistence(flows)
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
@@ -54,7 +85,6 @@ def build_application(
     builder = builder.get_updates_request(get_updates_request or HTTPXRequest(read_timeout=40, connect_timeout=10))
     application = builder.build()
 
-    services = Services.open(config, clock)
     rt = Runtime(services, Delivery(application.bot, services), Ticker(services))
     rt.ticker.add("delivery", lambda now: rt.delivery.flush())
     rt.ticker.add("outbox cleanup", lambda now: _prune_outbox(rt, now))
@@ -69,7 +99,58 @@ def build_application(
     application.bot_data["disk_alarm"] = alarm
     rt.ticker.add("disk alarm", alarm.check)  # last, so it sees the refusals of this tick's work
     application.add_error_handler(on_error)
+    flows.timeouts.update(_conversation_timeouts(application))
     return application
+
+
+def _flow_state_types() -> list[type]:
+    """The records and enums the flows keep in per-user state: the only types conversations.json may hold."""
+    return [kind for feature in FEATURES for kind in getattr(feature, "FLOW_STATE", ())]
+
+
+def _conversation_timeouts(application: Application) -> dict[str, timedelta]:  # type: ignore[type-arg]
+    """Each conversation's timeout, so one left too long while the bot was down is not resumed."""
+    timeouts: dict[str, timedelta] = {}
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ConversationHandler) and handler.name and handler.conversation_timeout:
+                timeout = handler.conversation_timeout
+                timeouts[handler.name] = timeout if isinstance(timeout, timedelta) else timedelta(seconds=timeout)
+    return timeouts
+
+
+async def start(application: Application, *, poll: bool = True) -> None:  # type: ignore[type-arg]
+    """Start the bot as run_polling would: the one way the demo, the tests and the scripts start it.
+
+    initialize() loads unfinished conversations and on_start catches up on what storage says is
+    due; `poll=False` leaves updates to the caller (the benchmarks hand them in one by one).
+    """
+    await application.initialize()
+    await on_start(application)
+    if poll:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+
+
+async def stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop whatever start() started, in reverse: conversations are saved, the data folder released."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    await on_stop(application)
+
+
+@asynccontextmanager
+async def running(application: Application, *, poll: bool = True) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """`async with running(app):` the bot runs inside the block and is stopped cleanly after it."""
+    await start(application, poll=poll)
+    try:
+        yield application
+    finally:
+        await stop(application)
 
 
 async def _prune_outbox(rt: Runtime, now: datetime) -> datetime:

@@ -499,7 +499,7 @@ class Delivery:
             if not _refusal(exc, _TEXT_REFUSALS):
                 raise
             log.error("Telegram refused a message to chat %s (%s); sent as plain text", chat_id, exc.message)
-            message = await self.bot.send_message(chat_id, plain_text(text, MAX_TEXT), reply_markup=markup)
+            message = await self.bot.send_message(chat_id, plain_text(text, MAX_TEXT), parse_mode=None, reply_markup=markup)
         return message.message_id
 
     async def _send_picture(self, item: OutboxItem, markup: InlineKeyboardMarkup | None) -> tuple[int, str]:

@@ -1,0 +1,319 @@
+"""Conversations survive a restart: PTB's persistence interface over the data folder's atomic storage.
+
+A /log with three screenshots, an /apply half filled in, a /check waiting for names, a ban
+question: their conversation states and each person's flow state are written to
+`conversations.json` (owner-only, fsynced, renamed into place) after every update that
+changed them, so a restart or a deploy carries on where each person was.
+
+Only what a flow needs is kept: conversation states and per-user state (user_data). Not
+bot_data (the runtime is rebuilt at start-up), not chat_data, not callback data. Values are
+written as JSON with a small whitelist codec: records (dataclasses) and enums are read back
+only if their type was registered, so the file can never make the bot build anything else.
+Screenshots are files from the moment they arrive; the state holds only their references.
+
+A damaged file does not stop the bot: a school would rather have the bot answer, with every
+unfinished flow ended, than have it refuse to start over half-typed answers. The file is kept
+beside as `conversations.json.damaged` for inspection, and one log line names it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import enum
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from telegram.ext import Application, BasePersistence, PersistenceInput
+
+from bot.clock import Clock
+from storage.atomic import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "conversations.json"
+VERSION = 1
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]  # PTB's callback-data cache, unused
+
+
+class Codec:
+    """JSON for per-user state: plain values, tuples, maps with any keys, times, and registered records.
+
+    Registering is the whitelist: a record or enum in the file whose type was not registered is
+    refused when read, so a hand-edited file can only ever give back the types the flows use.
+    """
+
+    def __init__(self, types: Iterable[type]) -> None:
+        self.types: dict[str, type] = {kind.__name__: kind for kind in types}
+
+    def encode(self, value: object) -> object:
+        if value is None or isinstance(value, bool | int | float | str) and not isinstance(value, enum.Enum):
+            return value
+        if isinstance(value, enum.Enum):
+            return {"enum": self._name(type(value)), "value": value.value}
+        if isinstance(value, datetime):
+            return {"datetime": value.isoformat()}
+        if isinstance(value, date):
+            return {"date": value.isoformat()}
+        if isinstance(value, timedelta):
+            return {"seconds": value.total_seconds()}
+        if isinstance(value, tuple):
+            return {"tuple": [self.encode(item) for item in value]}
+        if isinstance(value, list):
+            return [self.encode(item) for item in value]
+        if isinstance(value, Mapping):
+            return {"map": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = {f.name: self.encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+            return {"record": self._name(type(value)), "fields": fields}
+        raise TypeError(f"{type(value).__name__} cannot be kept in {FILE_NAME}")
+
+    def decode(self, value: object) -> Any:
+        if isinstance(value, list):
+            return [self.decode(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "tuple" in value:
+            return tuple(self.decode(item) for item in value["tuple"])
+        if "map" in value:
+            return {self._key(self.decode(k)): self.decode(v) for k, v in value["map"]}
+        if "datetime" in value:
+            return datetime.fromisoformat(value["datetime"])
+        if "date" in value:
+            return date.fromisoformat(value["date"])
+        if "seconds" in value:
+            return timedelta(seconds=value["seconds"])
+        if "enum" in value:
+            return self._type(value["enum"])(value["value"])
+        if "record" in value:
+            fields = {name: self.decode(item) for name, item in value["fields"].items()}
+            return self._type(value["record"])(**fields)
+        raise ValueError(f"unknown value {sorted(value)}")
+
+    def _name(self, kind: type) -> str:
+        if self.types.get(kind.__name__) is not kind:
+            raise TypeError(f"{kind.__name__} is not registered for {FILE_NAME}")
+        return kind.__name__
+
+    def _type(self, name: str) -> type:
+        if name not in self.types:
+            raise ValueError(f"{name} is not a type the flows keep")
+        return self.types[name]
+
+    @staticmethod
+    def _key(key: object) -> object:
+        return tuple(key) if isinstance(key, list) else key  # a map key is hashable
+
+
+class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
+    """Conversation states and per-user flow state in `conversations.json`.
+
+    PTB hands every change to the update_* methods; they only change the copy in memory, and
+    `save()` writes the whole file once (DurableApplication calls it after each update), so a
+    /log step costs one atomic write, not one per piece of state. A conversation left longer
+    than its flow's timeout while the bot was down is not brought back (its timer was lost with
+    the process). `transient` names per-user values that are not worth a write (an import's
+    parsed register: the file is simply sent again).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        clock: Clock,
+        codec: Codec,
+        user_state: type[dict[str, Any]] = dict,
+        timeouts: Mapping[str, timedelta] | None = None,
+        transient: Iterable[str] = (),
+    ) -> None:
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
+            update_interval=5,
+        )
+        self.path = data_dir / FILE_NAME
+        self.clock = clock
+        self.codec = codec
+        self.user_state = user_state
+        self.timeouts: dict[str, timedelta] = dict(timeouts or {})
+        self.transient = frozenset(transient)
+        self._conversations: dict[str, dict[ConversationKey, tuple[object, datetime]]] = {}
+        self._users: dict[int, Any] = {}
+        self._dirty = False
+        self._load()
+
+    # ---- reading the file once, at start-up ------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        try:
+            document = orjson.loads(raw)
+            if not isinstance(document, dict) or document.get("version") != VERSION:
+                raise ValueError("not in the shape the bot writes")
+            conversations = {
+                str(name): {
+                    tuple(entry["key"]): (self.codec.decode(entry["state"]), datetime.fromisoformat(entry["at"]))
+                    for entry in entries
+                }
+                for name, entries in document["conversations"].items()
+            }
+            users = {int(user_id): self._user(self.codec.decode(state)) for user_id, state in document["users"].items()}
+        except Exception as exc:  # any damage at all: start with the flows ended, never refuse to start
+            self._set_aside(exc)
+            return
+        self._conversations = conversations
+        self._users = users
+
+    def _user(self, state: object) -> Any:
+        if not isinstance(state, dict):
+            raise ValueError(f"a person's state is a {type(state).__name__}")
+        return self.user_state(state)
+
+    def _set_aside(self, exc: Exception) -> None:
+        aside = self.path.with_name(self.path.name + ".damaged")
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            aside = self.path
+        log.warning(
+            "%s is damaged (%s): unfinished flows were ended; the file is kept as %s",
+            self.path, type(exc).__name__, aside,
+        )
+
+    # ---- what PTB asks for at initialize() -------------------------------------------------------
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        now = self.clock.now()
+        kept = self._conversations.setdefault(name, {})
+        timeout = self.timeouts.get(name)
+        if timeout is not None:
+            for key in [key for key, (_, at) in kept.items() if now - at > timeout]:
+                del kept[key]
+                self._dirty = True
+        return {key: state for key, (state, _) in kept.items()}
+
+    async def get_user_data(self) -> dict[int, Any]:
+        return copy.deepcopy(self._users)
+
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        return {}
+
+    async def get_bot_data(self) -> dict[Any, Any]:
+        return {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        return None
+
+    # ---- what PTB hands over after updates -------------------------------------------------------
+
+    async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
+        kept = self._conversations.setdefault(name, {})
+        if new_state is None:
+            if kept.pop(key, None) is not None:
+                self._dirty = True
+            return
+        kept[key] = (new_state, self.clock.now())
+        self._dirty = True
+
+    async def update_user_data(self, user_id: int, data: Any) -> None:
+        if self._users.get(user_id) != data:
+            self._users[user_id] = data
+            self._dirty = True
+
+    async def drop_user_data(self, user_id: int) -> None:
+        if self._users.pop(user_id, None) is not None:
+            self._dirty = True
+
+    async def refresh_user_data(self, user_id: int, user_data: Any) -> None:
+        """Memory is the truth (one process per data folder): nothing to read back."""
+
+    async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        """chat_data is not kept."""
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        """chat_data is not kept."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
+        """chat_data is not kept."""
+
+    async def update_bot_data(self, data: dict[Any, Any]) -> None:
+        """bot_data holds the runtime, rebuilt at every start: not kept."""
+
+    async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
+        """bot_data is not kept."""
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        """Callback data is versioned text (bot.shell.callbacks), not PTB's cache: not kept."""
+
+    async def flush(self) -> None:
+        self.save()
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the file if anything changed; a disk that refuses keeps it waiting for the next update."""
+        if not self._dirty:
+            return
+        try:
+            payload = orjson.dumps(self._document())
+            atomic_write_bytes(self.path, payload)
+        except OSError as exc:
+            log.warning("Could not save %s (%s); unfinished flows are kept in memory", self.path, exc.strerror)
+            return
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            log.error("Could not save %s: %s", self.path, exc)
+            return
+        self._dirty = False
+
+    def _kept(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in state.items() if key not in self.transient}
+
+    def _document(self) -> dict[str, Any]:
+        users: dict[str, Any] = {}
+        for user_id, state in self._users.items():
+            kept = self._kept(state)
+            if kept:  # a person with nothing under way needs no line
+                users[str(user_id)] = self.codec.encode(kept)
+        return {
+            "version": VERSION,
+            "conversations": {
+                name: [
+                    {"key": list(key), "state": self.codec.encode(state), "at": at.isoformat()}
+                    for key, (state, at) in kept.items()
+                ]
+                for name, kept in self._conversations.items()
+                if kept
+            },
+            "users": users,
+        }
+
+
+class DurableApplication(Application):  # type: ignore[type-arg]
+    """An Application that saves conversation state after every update, not once a minute.
+
+    PTB's own loop updates persistence every `update_interval` seconds; a restart in between
+    would lose the steps taken meanwhile. Saving after each update makes a step the person was
+    answered for a step that survives (one atomic write, only when something changed).
+    """
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence is None:
+            return
+        try:
+            await self.update_persistence()
+        except Exception as exc:  # never stall the update queue over a flow's state
+            log.error("Could not keep unfinished flows after update: %s", type(exc).__name__)
+
+    async def update_persistence(self) -> None:
+        await super().update_persistence()
+        if isinstance(self.persistence, FlowStore):
+            self.persistence.save()

@@ -1,0 +1,76 @@
+"""Conversations survive a restart: a person carries on where they were when the bot comes back."""
+
+from __future__ import annotations
+
+import logging
+import stat
+
+import pytest
+
+from bot.shell.persistence import FILE_NAME
+from tests.conftest import ADMIN, BotHarness
+from tests.test_consent_bot import load
+
+
+@pytest.fixture
+async def school(bot: BotHarness) -> BotHarness:
+    load(bot)
+    return bot
+
+
+async def test_a_check_waiting_for_names_carries_on_after_a_restart(school: BotHarness) -> None:
+    [prompt] = await school.say(ADMIN, "/check")
+    assert "one per line" in prompt.plain
+    await school.restart()
+    [ask] = await school.say(ADMIN, "Amelia Smith\namelia")  # taken as the names, not as a stray message
+    assert "2 pupil(s) listed" in ask.plain
+    await school.restart()
+    await school.press(ADMIN, ask, "parents' private group")  # the destination buttons still work
+    report = school.last(ADMIN)
+    assert "❌ “amelia” — not confirmed" in report.plain
+    await school.restart()
+    await school.press(ADMIN, report, "Amelia Smith (Year 3)")  # and so does confirming who "amelia" is
+    assert "OK to upload" in school.last(ADMIN).plain
+
+
+async def test_a_button_from_before_a_restart_never_opens_a_newer_question(school: BotHarness) -> None:
+    [first] = await school.say(ADMIN, "/check\nGrace Lee")
+    await school.restart()
+    [second] = await school.say(ADMIN, "/check\nAmelia Smith")
+    await school.press(ADMIN, first, "press and publicity")
+    assert "Grace Lee" in first.plain and "Amelia" not in first.plain
+    await school.press(ADMIN, second, "press and publicity")
+    assert "Amelia Smith" in second.plain and "Grace" not in second.plain
+
+
+async def test_a_check_left_longer_than_its_timeout_while_the_bot_was_down_is_not_resumed(school: BotHarness) -> None:
+    await school.say(ADMIN, "/check")
+    await school.stop()
+    school.clock.advance(minutes=11)
+    await school.start()
+    [after] = await school.say(ADMIN, "Grace Lee")
+    assert "didn't understand" in after.plain
+
+
+async def test_the_conversations_file_is_the_owners_alone(school: BotHarness) -> None:
+    await school.say(ADMIN, "/check")
+    path = school.config.storage.data_dir / FILE_NAME
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "Grace" not in path.read_text()  # nothing typed yet: the state holds no pupil
+
+
+async def test_a_damaged_conversations_file_ends_the_flows_and_the_bot_starts(
+    school: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await school.say(ADMIN, "/check")
+    await school.stop()
+    path = school.config.storage.data_dir / FILE_NAME
+    path.write_bytes(b'{"version": 1, "conversations": {"consent_check": [{"key": [1005')
+    with caplog.at_level(logging.WARNING):
+        await school.start()
+    assert any(FILE_NAME in r.getMessage() and "damaged" in r.getMessage() for r in caplog.records)
+    assert path.with_name(FILE_NAME + ".damaged").exists()
+    [after] = await school.say(ADMIN, "Grace Lee")
+    assert "didn't understand" in after.plain  # the flow was ended, and the bot answers
+    [again] = await school.say(ADMIN, "/check")  # and a new one works
+    assert "one per line" in again.plain
