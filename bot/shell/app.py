@@ -60,7 +60,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     wait_scale: float = 1.0,
-) -> Application:  # type: ignore[type-arg]
+) -> Application:
     """The whole bot for one data folder. `autotick=False` lets tests drive time by hand;
     `wait_scale=0` lets them retry at once where the bot would pause before retrying a call."""
     hide_secret(config.telegram.token)  # every log record from here on, whoever handles it
@@ -108,7 +108,7 @@ def _flow_state_types() -> list[type]:
     return [kind for feature in FEATURES for kind in getattr(feature, "FLOW_STATE", ())]
 
 
-def _conversation_timeouts(application: Application) -> dict[str, timedelta]:  # type: ignore[type-arg]
+def _conversation_timeouts(application: Application) -> dict[str, timedelta]:
     """Each conversation's timeout, so one left too long while the bot was down is not resumed."""
     timeouts: dict[str, timedelta] = {}
     for handlers in application.handlers.values():
@@ -119,7 +119,7 @@ def _conversation_timeouts(application: Application) -> dict[str, timedelta]:  #
     return timeouts
 
 
-async def start(application: Application, *, poll: bool = True) -> None:  # type: ignore[type-arg]
+async def start(application: Application, *, poll: bool = True) -> None:
     """Start the bot as run_polling would: the one way the demo, the tests and the scripts start it.
 
     initialize() loads unfinished conversations and on_start catches up on what storage says is
@@ -133,7 +133,7 @@ async def start(application: Application, *, poll: bool = True) -> None:  # type
         await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
 
 
-async def stop(application: Application) -> None:  # type: ignore[type-arg]
+async def stop(application: Application) -> None:
     """Stop whatever start() started, in reverse: conversations are saved, the data folder released."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
@@ -144,7 +144,7 @@ async def stop(application: Application) -> None:  # type: ignore[type-arg]
 
 
 @asynccontextmanager
-async def running(application: Application, *, poll: bool = True) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def running(application: Application, *, poll: bool = True) -> AsyncIterator[Application]:
     """`async with running(app):` the bot runs inside the block and is stopped cleanly after it."""
     await start(application, poll=poll)
     try:
@@ -159,7 +159,7 @@ async def _prune_outbox(rt: Runtime, now: datetime) -> datetime:
     return now + timedelta(days=1)
 
 
-async def on_start(application: Application) -> None:  # type: ignore[type-arg]
+async def on_start(application: Application) -> None:
     """After initialize(): menus for everyone, then catch up on whatever storage says is due.
 
     run_polling calls this itself (post_init); the demo and the tests, which start the
@@ -175,7 +175,7 @@ async def on_start(application: Application) -> None:  # type: ignore[type-arg]
         application.job_queue.run_repeating(_tick_job, interval=SAFETY_TICK, first=0.1, name="tick")
 
 
-async def _tick_job(context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def _tick_job(context: CallbackContext) -> None:
     """APScheduler wakes the ticker; the next wake-up is set from what storage says is due."""
     rt: Runtime = context.application.bot_data["runtime"]
     following = await rt.ticker.tick()
@@ -189,7 +189,7 @@ async def _tick_job(context: CallbackContext) -> None:  # type: ignore[type-arg]
         queue.run_once(_tick_job, when=max(delay, 0.05), name="wake")
 
 
-async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def on_stop(application: Application) -> None:
     """After shutdown(): release the data folder (run_polling calls this as post_shutdown)."""
     rt: Runtime = application.bot_data["runtime"]
     rt.services.close()

@@ -100,7 +100,7 @@ class RetryingRateLimiter(AIORateLimiter):
         super().__init__(**kwargs)
         self.wait_scale = wait_scale
 
-    async def process_request(  # type: ignore[override]
+    async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, Any]],
         args: Any,
@@ -206,7 +206,7 @@ class Delivery:
         self.bot = bot
         self.services = services
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[datetime | None] | None = None
         self._join_listener: JoinListener | None = None
 
     # ---- enqueueing -------------------------------------------------------------------
@@ -533,7 +533,8 @@ class Delivery:
 
     async def _edit(self, item: OutboxItem, markup: InlineKeyboardMarkup | None) -> None:
         """Edit a copy; a copy of the other kind, or text Telegram refuses, gets a second try."""
-        text, mode, caption = item.text, ParseMode.HTML, item.is_caption
+        text, caption = item.text, item.is_caption
+        mode: ParseMode | None = ParseMode.HTML
         for last_try in (False, False, True):
             try:
                 if caption:
@@ -559,10 +560,10 @@ def _with_note(text: str, note: str) -> str:
     return f"{text}\n\n{note}" if note else text
 
 
-def register(application: Application, delivery: Delivery) -> None:  # type: ignore[type-arg]
+def register(application: Application, delivery: Delivery) -> None:
     """Before any feature sees an update: someone writing to the bot in private can be reached again."""
 
-    async def heard(update: Update, context: CallbackContext) -> None:  # type: ignore[type-arg]
+    async def heard(update: Update, context: CallbackContext) -> None:
         chat, user = update.effective_chat, update.effective_user
         member = update.my_chat_member
         if chat is None or user is None or chat.type != ChatType.PRIVATE:

@@ -296,7 +296,7 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
         }
 
 
-class DurableApplication(Application):  # type: ignore[type-arg]
+class DurableApplication(Application):
     """An Application that saves conversation state after every update, not once a minute.
 
     PTB's own loop updates persistence every `update_interval` seconds; a restart in between

@@ -61,5 +61,5 @@ class Runtime:
     menu: list[MenuCommand] = field(default_factory=list)
 
 
-def runtime(context: CallbackContext) -> Runtime:  # type: ignore[type-arg]
+def runtime(context: CallbackContext) -> Runtime:
     return context.application.bot_data["runtime"]
