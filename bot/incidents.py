@@ -11,10 +11,9 @@ renders and sends.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -132,9 +131,15 @@ class Origin:
 
 @dataclass(frozen=True)
 class Screenshot:
-    """A screenshot received during the flow, downloaded but not yet stored as evidence."""
+    """A screenshot received during the flow: a file from the moment it arrives, not yet evidence.
 
-    data: bytes = field(repr=False)
+    The draft holds only where the file is, so an unfinished /log kept across a restart
+    (bot.shell.persistence) carries references, never pictures.
+    """
+
+    stored: str  # the file under the data folder, as Evidence.path
+    sha256: str
+    size: int
     file_id: str
     file_unique_id: str
     kind: str  # photo or document
@@ -142,11 +147,11 @@ class Screenshot:
     suffix: str
     received_at: datetime
     origin: Origin | None = None
-    sha256: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.sha256:
-            object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
+
+def draft_folder(draft_id: str) -> str:
+    """Where a draft's screenshots wait, beside the incidents' evidence folders."""
+    return f"draft-{draft_id}"
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,28 @@ class IncidentLog:
     def by_draft(self, draft_id: str) -> Incident | None:
         return self.repo.by_draft(draft_id)
 
+    def take_screenshot(
+        self,
+        draft_id: str,
+        data: bytes,
+        file_id: str,
+        file_unique_id: str,
+        kind: str,
+        mime_type: str,
+        suffix: str,
+        origin: Origin | None = None,
+    ) -> Screenshot:
+        """Save a screenshot as it arrives, so a draft never holds the picture itself."""
+        stored = self.repo.evidence.keep(draft_folder(draft_id), data, suffix)
+        return Screenshot(
+            stored.path, stored.sha256, stored.size, file_id, file_unique_id, kind, mime_type, suffix,
+            self.services.clock.now(), origin,
+        )
+
+    def drop_draft(self, draft_id: str) -> None:
+        """A draft given up (cancelled, timed out, or logged): its waiting screenshots go."""
+        self.repo.evidence.discard(draft_folder(draft_id))
+
     def confirm(self, draft: Draft, reporter_name: str) -> tuple[Incident, bool]:
         """Open the incident for a draft once: a second confirm of the same draft finds the first.
 
@@ -246,10 +273,11 @@ class IncidentLog:
             self.services.audit(
                 draft.reporter_id, "evidence stored", incident.ref, detail=f"sha256 {item.sha256}; {item.size} bytes"
             )
+        self.drop_draft(draft.id)
         return incident, True
 
     def _keep(self, reference: str, shot: Screenshot, uploader: int) -> Evidence:
-        stored = self.repo.evidence.keep(reference, shot.data, shot.suffix)
+        stored = self.repo.evidence.keep(reference, self.repo.evidence.read(shot.stored), shot.suffix)
         origin = shot.origin
         return Evidence(
             path=stored.path,

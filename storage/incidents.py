@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -76,6 +77,11 @@ class EvidenceStore:
 
     def read(self, path: str) -> bytes:
         return (self.root.parent / path).read_bytes()
+
+    def discard(self, folder: str) -> None:
+        """Remove a draft's waiting screenshots; an incident's evidence folder is never removed."""
+        if folder.startswith("draft-"):
+            shutil.rmtree(self.root / folder, ignore_errors=True)
 
     def file(self, path: str) -> Path:
         return self.root.parent / path

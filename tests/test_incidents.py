@@ -14,7 +14,7 @@ import pytest
 from telegram.ext import ConversationHandler
 
 from bot.config import Config
-from bot.incidents import CATEGORIES, Draft, Screenshot, category
+from bot.incidents import CATEGORIES, Draft, category
 from bot.shell.callbacks import pack
 from handlers.incidents.shared import FLOW_TIMEOUT
 from bot.records.incidents import Incident
@@ -483,7 +483,7 @@ async def test_bot_stopped_before_sending_delivers_the_alert_once_after_restart(
 
 async def test_incident_saved_without_its_alert_queued_is_alerted_after_restart(bot: BotHarness) -> None:
     incidents = bot.services.incident_log
-    shot = Screenshot(b"evidence", "AgACAgQAAxkBAAI999999", "AQAD999999", "document", "image/png", ".png", bot.clock.now())
+    shot = incidents.take_screenshot("crashdraft", b"evidence", "AgACAgQAAxkBAAI999999", "AQAD999999", "document", "image/png", ".png")
     draft, _ = Draft("crashdraft", ADMIN, bot.clock.now(), category="pupil").add(shot)
     incidents.confirm(draft, "Ada Admin")  # the process died right after saving
     await bot.restart()
@@ -637,7 +637,7 @@ def seed(bot: BotHarness, count: int, kind: str = "offensive") -> None:
     incidents = bot.services.incident_log
     for n in range(count):
         file_id, unique_id = f"AgACAgQAAxkBAAI{800000 + n}", f"AQAD{800000 + n}"
-        shot = Screenshot(screenshot_bytes(), file_id, unique_id, "photo", "image/jpeg", ".jpg", bot.clock.now())
+        shot = incidents.take_screenshot(f"seed{n}", screenshot_bytes(), file_id, unique_id, "photo", "image/jpeg", ".jpg")
         draft, _ = Draft(f"seed{n}", ADMIN, bot.clock.now(), category=kind, note=f"note {n}").add(shot)
         incident, _ = incidents.confirm(draft, "Ada Admin")
         bot.services.incidents.mark_alert_posted(incident.number)

@@ -8,8 +8,9 @@ import stat
 import pytest
 
 from bot.shell.persistence import FILE_NAME
-from tests.conftest import ADMIN, BotHarness
+from tests.conftest import ADMIN, HEAD, BotHarness
 from tests.test_consent_bot import load
+from tests.test_incidents import alerts_to, log_misuse, screenshot_bytes, title
 
 
 @pytest.fixture
@@ -74,3 +75,52 @@ async def test_a_damaged_conversations_file_ends_the_flows_and_the_bot_starts(
     assert "didn't understand" in after.plain  # the flow was ended, and the bot answers
     [again] = await school.say(ADMIN, "/check")  # and a new one works
     assert "one per line" in again.plain
+
+
+async def test_a_log_with_three_screenshots_carries_on_after_a_restart_with_every_screenshot(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/log")
+    sent = [screenshot_bytes() for _ in range(3)]
+    for shot in sent:
+        bot.emu.send_photo(ADMIN, shot)
+        await bot.settle()
+        await bot.restart()  # a deploy between every step
+    step = bot.last(ADMIN)
+    assert "3" in step.plain
+    state = (bot.config.storage.data_dir / FILE_NAME).read_bytes()
+    assert state.count(b'"stored":"evidence/draft-') == 3 and b'"data"' not in state  # references, not pictures
+    await bot.press(ADMIN, step, "Done")
+    await bot.restart()
+    await bot.press(ADMIN, step, title("offensive"))
+    await bot.restart()
+    [summary] = await bot.say(ADMIN, "Posted under the sports day photo")  # the note, after a restart
+    await bot.restart()
+    answer = await bot.press(ADMIN, summary, "Confirm")
+    assert answer and answer["text"] == "Logged as INC-0001."
+    incident = bot.services.incidents.get(1)
+    assert incident.note == "Posted under the sports day photo" and len(incident.evidence) == 3
+    stored = sorted(bot.services.incidents.evidence.read(item.path) for item in incident.evidence)
+    assert stored == sorted(sent)
+    assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*"))  # the waiting copies are gone
+    assert len(alerts_to(bot, HEAD, "INC-0001")) == 1
+
+
+async def test_a_cancelled_log_leaves_no_screenshot_behind(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/log")
+    bot.emu.send_photo(ADMIN, screenshot_bytes())
+    await bot.settle()
+    assert list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))
+    await bot.say(ADMIN, "/cancel")
+    assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))
+
+
+async def test_the_ban_question_carries_on_after_a_restart(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "offensive")
+    alert = alerts_to(bot, HEAD, "INC-0001")[0]
+    await bot.press(HEAD, alert, "User banned")
+    await bot.restart()
+    [why] = await bot.say(HEAD, "angry_dad_1975")  # the name, not a stray message
+    assert "angry_dad_1975" in why.plain
+    await bot.restart()
+    await bot.say(HEAD, "Repeated abuse of staff")
+    [ban] = bot.services.incidents.bans()
+    assert (ban.platform_name, ban.reason, ban.by) == ("angry_dad_1975", "Repeated abuse of staff", HEAD)

@@ -10,6 +10,6 @@ and the "Head unreachable" warning come from the ticker, derived from what each 
 `wiring` registers it all.
 """
 
-from handlers.incidents.wiring import COMMANDS, register
+from handlers.incidents.wiring import COMMANDS, FLOW_STATE, register
 
-__all__ = ["COMMANDS", "register"]
+__all__ = ["COMMANDS", "FLOW_STATE", "register"]

@@ -33,6 +33,7 @@ ALERT_WAIT = 5.0  # seconds the reporter's Confirm waits to learn whether the He
 
 def _new_draft(context: Context, actor: Actor) -> Draft:
     rt = runtime(context)
+    forget_draft(context)  # a /log begun again replaces the unfinished one
     draft = Draft(uuid.uuid4().hex[:12], actor.user_id, rt.services.clock.now())
     keep_draft(context, draft)
     rt.services.audit(actor.user_id, "log misuse: start", f"draft {draft.id}")
@@ -74,8 +75,9 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
     if offered is None:
         await answer(update, "That photo is no longer with me. Please send it again.")
         return ConversationHandler.END
-    shot = await fetch_screenshot(context, offered)
-    draft, _ = _new_draft(context, actor).add(shot)
+    draft = _new_draft(context, actor)
+    shot = await fetch_screenshot(context, offered, draft.id)
+    draft, _ = draft.add(shot)
     keep_draft(context, draft)
     runtime(context).services.audit(actor.user_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}")
     await answer(update)
@@ -101,7 +103,7 @@ def screenshot_adder(state: str) -> Callable[[Update, Context], Coroutine[Any, A
         if draft.full:
             await say(update, *draft_view(state, draft, f"I can keep {MAX_SCREENSHOTS} screenshots per incident.\n"))
             return None
-        shot = await fetch_screenshot(context, picture)
+        shot = await fetch_screenshot(context, picture, draft.id)
         draft, added = draft.add(shot)
         keep_draft(context, draft)
         if added:

@@ -78,17 +78,12 @@ def _origin(message: Message) -> Origin | None:
     return Origin(origin.type, clip(name, 200), origin.date)
 
 
-async def fetch_screenshot(context: Context, picture: Picture) -> Screenshot:
+async def fetch_screenshot(context: Context, picture: Picture, draft_id: str) -> Screenshot:
+    """Download the picture and save it at once as a file of the draft (the draft keeps where it is)."""
     file = await context.bot.get_file(picture.file_id)
-    return Screenshot(
-        data=bytes(await file.download_as_bytearray()),
-        file_id=picture.file_id,
-        file_unique_id=picture.unique_id,
-        kind=picture.kind,
-        mime_type=picture.mime_type,
-        suffix=picture.suffix,
-        received_at=runtime(context).services.clock.now(),
-        origin=picture.origin,
+    data = bytes(await file.download_as_bytearray())
+    return runtime(context).services.incident_log.take_screenshot(
+        draft_id, data, picture.file_id, picture.unique_id, picture.kind, picture.mime_type, picture.suffix, picture.origin
     )
 
 

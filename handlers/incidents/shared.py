@@ -52,7 +52,9 @@ def keep_draft(context: Context, draft: Draft) -> None:
 
 
 def forget_draft(context: Context, draft_id: str | None = None) -> None:
+    """The draft is over (logged, cancelled, timed out, replaced): it and its waiting screenshots go."""
     draft = draft_of(context)
     if context.user_data is not None and draft is not None and (draft_id is None or draft.id == draft_id):
         context.user_data.pop(DRAFT, None)
+        incident_log(context).drop_draft(draft.id)
 

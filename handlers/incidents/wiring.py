@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.incidents import Draft, Origin, Screenshot
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
 from handlers.incidents.alerts import acknowledge, ask_outcome, back_to_alert, close_incident, record_action
@@ -39,7 +40,7 @@ from handlers.incidents.flow import (
     want_category,
     want_screenshot,
 )
-from handlers.incidents.pictures import offer_photo
+from handlers.incidents.pictures import Picture, offer_photo
 from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS
 from handlers.incidents.views import (
     acknowledge_from_record,
@@ -51,6 +52,9 @@ from handlers.incidents.views import (
     show_incident,
 )
 from handlers.menu import MenuCommand
+
+# The records an unfinished /log keeps between messages and across a restart (bot.shell.persistence).
+FLOW_STATE = (Draft, Screenshot, Origin, Picture)
 
 COMMANDS = (
     MenuCommand("log", "Log misuse with a screenshot", Permission.LOG_MISUSE),
@@ -107,6 +111,7 @@ def register(application: Application, rt: Runtime) -> None:
             allow_reentry=True,
             conversation_timeout=FLOW_TIMEOUT,
             name="incident_log",
+            persistent=True,
         )
         ban_flow = ConversationHandler(
             entry_points=[CallbackQueryHandler(start_ban, pattern=r"^1:inc:ban:")],
@@ -125,6 +130,7 @@ def register(application: Application, rt: Runtime) -> None:
             allow_reentry=True,
             conversation_timeout=FLOW_TIMEOUT,
             name="incident_ban",
+            persistent=True,
         )
     application.add_handler(log_flow)
     application.add_handler(ban_flow)
