@@ -89,9 +89,9 @@ def remember(context: Context, store: str, value: object) -> int:
     The numbers go on from the person's kept state, so a button from before a restart never
     finds a newer question under its number.
     """
-    kept = context.user_data.setdefault(store, {})
-    number = context.user_data.get(NEXT_NUMBER, 1)
-    context.user_data[NEXT_NUMBER] = number + 1
+    kept = context.state.setdefault(store, {})
+    number = context.state.get(NEXT_NUMBER, 1)
+    context.state[NEXT_NUMBER] = number + 1
     kept[number] = value
     for old in list(kept)[:-KEEP_OPEN]:
         del kept[old]
@@ -267,7 +267,7 @@ async def pick_none(update: Update, context: Context) -> None:
     press = await admit_press(update, context, Permission.CHECK_CONSENT, action="consent pick")
     if press is None:
         return
-    typed = context.user_data.get("consent_asks", {}).pop(press.number, None) if press.number is not None else None
+    typed = context.state.get("consent_asks", {}).pop(press.number, None) if press.number is not None else None
     if typed is None:
         await answer(update, "This question has expired. Search again with /consent.")
         return
@@ -316,7 +316,7 @@ async def check_start(update: Update, context: Context, actor: Actor) -> int | N
     if len(parts) == 2:
         await ask_destination(update, context, parts[1], "")
         return ConversationHandler.END
-    context.user_data["check_photo"] = ""
+    context.state["check_photo"] = ""
     await reply(update, "Send the pupils' names, one per line. /cancel to stop.")
     return NAMES
 
@@ -325,7 +325,7 @@ async def check_photo_offer(update: Update, context: Context) -> int | None:
     """"Check consent" under a photo sent without a caption: ask for the names."""
     if await admit(update, context, Permission.CHECK_CONSENT, action="check photo") is None:
         return None
-    context.user_data["check_photo"] = context.user_data.get("last_photo", "")
+    context.state["check_photo"] = context.state.get("last_photo", "")
     await answer(update)
     await reply(update, "Who is in the photo? Send the pupils' names, one per line. /cancel to stop.")
     return NAMES
@@ -338,18 +338,18 @@ async def check_names(update: Update, context: Context, actor: Actor) -> int:
     if len(message.text or "") > MAX_NAMES_TEXT:
         await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
         return NAMES
-    await ask_destination(update, context, message.text or "", context.user_data.pop("check_photo", ""))
+    await ask_destination(update, context, message.text or "", context.state.pop("check_photo", ""))
     return ConversationHandler.END
 
 
 async def check_cancel(update: Update, context: Context) -> int:
-    context.user_data.pop("check_photo", None)
+    context.state.pop("check_photo", None)
     await reply(update, "Stopped. Nothing was checked.")
     return ConversationHandler.END
 
 
 async def check_timeout(update: Update, context: Context) -> None:
-    context.user_data.pop("check_photo", None)
+    context.state.pop("check_photo", None)
     if update.effective_chat:
         await reply(update, "The consent check timed out. Send /check to start again.")
 
@@ -361,7 +361,7 @@ async def choose_destination(update: Update, context: Context) -> None:
     if press is None or number is None or len(press.callback.args) != 2:
         return
     rt = runtime(context)
-    pending = context.user_data.get("photo_checks", {}).pop(number, None)
+    pending = context.state.get("photo_checks", {}).pop(number, None)
     purpose = press.callback.args[1]
     if pending is None or purpose not in rt.services.config.consent.purposes:
         await answer(update, "This check has expired. Send the photo or /check again.")
@@ -381,7 +381,7 @@ async def confirm_name(update: Update, context: Context) -> None:
     rt = runtime(context)
     action, args = press.callback.action, press.callback.args
     chosen = pupil_by_token(rt, args[2]) if action == "fix" and len(args) == 3 else None
-    reports = context.user_data.get("photo_reports", {})
+    reports = context.state.get("photo_reports", {})
     check: PhotoCheck | None = reports.get(number)
     updated = None
     if check is not None and (action == "fixno" or chosen is not None):
@@ -451,7 +451,7 @@ def expiry_reminder_work(rt: Runtime) -> TimedWork:
     return work
 
 
-def register(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def register(application: Application, rt: Runtime) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler(["consent", "perm"], consent))
     application.add_handler(CallbackQueryHandler(pick_pupil, pattern=r"^1:con:pick:"))

@@ -168,7 +168,7 @@ async def register_file(update: Update, context: Context, actor: Actor) -> None:
     buttons: Buttons = ()
     if preview is not None and preview.can_confirm:
         number = next(_numbers)
-        context.user_data.setdefault("imports", {})[number] = PendingImport(parsed, preview)
+        context.state.setdefault("imports", {})[number] = PendingImport(parsed, preview)
         buttons = confirm_buttons(preview, number)
     *parts, last = import_report(parsed, preview, services.config.consent.label)
     for part in parts:
@@ -183,7 +183,7 @@ async def confirm_import(update: Update, context: Context) -> None:
     if press is None or number is None:
         return
     actor, callback = press.actor, press.callback
-    imports = context.user_data.get("imports", {})
+    imports = context.state.get("imports", {})
     pending: PendingImport | None = imports.get(number)
     if pending is None:
         await answer(update, "This preview has expired or was already used. Send the file again.")

@@ -47,6 +47,11 @@ class BotContext(CallbackContext[ExtBot[None], UserState, dict[Any, Any], dict[s
         runtime: Runtime = self.application.bot_data["runtime"]
         return runtime
 
+    @property
+    def state(self) -> UserState:
+        """This person's kept flow state; an empty one, kept nowhere, for an update from no one (a channel post)."""
+        return self.user_data if self.user_data is not None else UserState()
+
 
 CONTEXT_TYPES: ContextTypes[BotContext, UserState, dict[Any, Any], dict[str, Any]] = ContextTypes(
     context=BotContext, user_data=UserState

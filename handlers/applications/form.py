@@ -137,7 +137,7 @@ def _more_buttons() -> Buttons:
 async def child_chosen(update: Update, context: Context) -> str:
     """A match is chosen (or the typed name kept, flagged as not on the register)."""
     callback = callback_of(update)
-    typed, offered = (context.user_data or {}).get(MATCHES, ("", []))
+    typed, offered = context.state.get(MATCHES, ("", []))
     await answer(update)
     if callback is None or not typed:
         return CHILD

@@ -70,7 +70,7 @@ async def _ban_prompt(update: Update, text: str, buttons: Buttons = ()) -> None:
 
 async def ban_name(update: Update, context: Context) -> str | int:
     """The offender's platform name: then the reason."""
-    pending = (context.user_data or {}).get(BAN)
+    pending = context.state.get(BAN)
     message = update.effective_message
     if pending is None or message is None or context.user_data is None:
         return ConversationHandler.END
@@ -93,7 +93,7 @@ async def ban_name(update: Update, context: Context) -> str | int:
 async def ban_reason(update: Update, context: Context) -> str | int | None:
     """The reason (typed, or the incident's category): the ban is recorded once."""
     actor = await admit(update, context, Permission.LOG_MISUSE, action="ban")
-    pending = (context.user_data or {}).get(BAN)
+    pending = context.state.get(BAN)
     if actor is None or pending is None or context.user_data is None:
         return ConversationHandler.END
     number, name = pending
@@ -127,7 +127,7 @@ async def ban_reason(update: Update, context: Context) -> str | int | None:
 
 async def _redraw_ban_record(context: Context, number: int) -> None:
     """A ban begun under /incident N: that record now shows the ban (the questions came as new messages)."""
-    where = (context.user_data or {}).pop(BAN_RECORD, None)
+    where = context.state.pop(BAN_RECORD, None)
     view = record_view(runtime(context), number) if where else None
     if where is None or view is None:
         return
