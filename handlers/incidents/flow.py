@@ -70,7 +70,7 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
     callback = callback_of(update)
     if actor is None or callback is None:
         return ConversationHandler.END
-    offers = (context.user_data or {}).get(OFFERS, {})
+    offers = context.state.get(OFFERS, {})
     offered: Picture | None = offers.get(callback.int_arg(0))
     if offered is None:
         await answer(update, "That photo is no longer with me. Please send it again.")

@@ -42,7 +42,7 @@ async def say(update: Update, text: str, buttons: Buttons = ()) -> None:
 
 
 def draft_of(context: Context) -> Draft | None:
-    draft = (context.user_data or {}).get(DRAFT)
+    draft = context.state.get(DRAFT)
     return draft if isinstance(draft, Draft) else None
 
 
