@@ -33,8 +33,10 @@ def _copy(value: Any) -> Any:
         return [_copy(item) for item in value]
     if isinstance(value, set):
         return set(value)
-    if dataclasses.is_dataclass(value) and not getattr(value, "__dataclass_params__").frozen:
-        return dataclasses.replace(value)  # type: ignore[type-var]
+    # getattr: typeshed's DataclassInstance does not declare __dataclass_params__
+    if dataclasses.is_dataclass(value) and not getattr(value, "__dataclass_params__").frozen:  # noqa: B009
+        fields = {f.name: _copy(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **fields)  # type: ignore[type-var]
     return value  # str, numbers, tuples and frozen records: nothing to change in place
 
 

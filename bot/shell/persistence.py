@@ -54,7 +54,7 @@ class Codec:
         self.types: dict[str, type] = {kind.__name__: kind for kind in types}
 
     def encode(self, value: object) -> object:
-        if value is None or isinstance(value, bool | int | float | str) and not isinstance(value, enum.Enum):
+        if value is None or (isinstance(value, bool | int | float | str) and not isinstance(value, enum.Enum)):
             return value
         if isinstance(value, enum.Enum):
             return {"enum": self._name(type(value)), "value": value.value}
