@@ -56,7 +56,8 @@ HELP = """Demo commands (anything else is sent to the bot as the current persona
   /join           a parent asks to join the parents' group
   /who            list personas;  /quit  leave"""
 
-SAMPLE_REGISTER = """pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn
+SAMPLE_REGISTER = """\
+pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn
 P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,
 P002,Zoë,O'Brien,Zoe,Year 4,yes,yes,yes,2025-09-05,2027-07-31,
 P003,Oliver,Smith-Jones,Ollie,Year 3,no,yes,no,2025-09-06,,

@@ -33,7 +33,8 @@ def entry_line(rt: Runtime, entry: AuditEntry) -> str:
     target = f" · {h(clip_text(entry.target, 50))}" if entry.target else ""
     detail = f"\n   <i>{h(clip_text(entry.detail, 100))}</i>" if entry.detail else ""
     return (
-        f"{show_time(entry.at, rt.services.config.school.timezone)} · {h(clip_text(who, 30))} ({h(clip_text(entry.actor_role, 8))})\n"
+        f"{show_time(entry.at, rt.services.config.school.timezone)} · "
+        f"{h(clip_text(who, 30))} ({h(clip_text(entry.actor_role, 8))})\n"
         f"   {h(clip_text(entry.action, 40))}{target}{outcome}{detail}"
     )
 

@@ -128,7 +128,8 @@ def main() -> None:
         first = results["/audit (first page)"]
         print(
             f"| {size:,} | {statistics.median(first):.2f} | {percentile(first, 0.99):.2f} | "
-            f"{statistics.median(results['Older › (next pages)']):.2f} | {statistics.median(results['a page from the middle']):.2f} | "
+            f"{statistics.median(results['Older › (next pages)']):.2f} | "
+            f"{statistics.median(results['a page from the middle']):.2f} | "
             f"{alone:.2f} | {before:.1f} | {digest_ms:.0f} ({week:,}) |"
         )
 

@@ -22,6 +22,11 @@ ROWS = (
 )
 EVERYONE_TOLD = (ADMIN, ADMIN2, SLT, SLT2, DEPUTY, HEAD)
 
+NOAH_NARROWED = (
+    "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity "
+    "(withdrawn from 1 Dec 2026)"
+)
+
 
 def csv(*rows: str) -> bytes:
     return (HEADER + "\n".join(rows) + "\n").encode()
@@ -64,7 +69,7 @@ async def test_preview_names_who_is_new_changed_and_leaving_with_withdrawn_conse
         text.index("Consent withdrawn or narrowed (2)"), text.index("New (12)"), text.index("Changed (2)"), text.index("Leaving (1)"),
     )
     assert withdrawn < new < changed < leaving
-    assert "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity (withdrawn from 1 Dec 2026)" in text
+    assert NOAH_NARROWED in text
     assert "Amelia Smith (Year 4): no longer parents' private group" in text
     assert "Amelia Smith (Year 3): class Year 3 → Year 4; parents' private group yes → no" in text
     assert "Starter0 New (Reception)" in text and "Starter9 New" in text and "Starter10" not in text
@@ -88,7 +93,7 @@ async def test_withdrawn_consent_reaches_admins_slt_and_head_once_after_confirm(
     for person in EVERYONE_TOLD:
         [notice] = school.emu.messages_to(person)
         assert "Photo consent withdrawn or narrowed" in notice.plain and "by Olive Office" in notice.plain
-        assert "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity (withdrawn from 1 Dec 2026)" in notice.plain
+        assert NOAH_NARROWED in notice.plain
         assert "Amelia Smith (Year 4): no longer parents' private group" in notice.plain
         assert "Policy 4.1: check where these pupils may already appear (Facebook page, parents' private group, press and publicity)" in notice.plain
         assert "Zoë" not in notice.plain and "Starter" not in notice.plain
@@ -228,6 +233,9 @@ async def test_an_old_export_that_would_undo_a_withdrawal_says_so_before_anythin
     load(school, csv(*ROWS[:3], "P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-11-01", *ROWS[4:]))
     [preview] = await send_file(school, OFFICE, csv(*ROWS))  # last month's file: Noah's withdrawal is not in it
     text = preview.plain
-    assert "⚠️ Withdrawal removed (load only if the parent consented again) (1)\n• Noah Williams (Year 5): was withdrawn from 1 Nov 2026" in text
+    assert (
+        "⚠️ Withdrawal removed (load only if the parent consented again) (1)\n"
+        "• Noah Williams (Year 5): was withdrawn from 1 Nov 2026"
+    ) in text
     assert text.index("Withdrawal removed") < text.index("Changed (1)")
     assert "Noah Williams (Year 5): withdrawn 1 Nov 2026 → (none)" in text

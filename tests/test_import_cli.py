@@ -64,7 +64,8 @@ def test_thousands_of_bad_rows_print_twenty_problems_and_a_count(config_file: Pa
     assert code == 1 and len(lines) <= 22
     assert lines[:2] == [
         "File refused: None of the rows could be used.",
-        'Rejected line 2 (pupil S0000): form_date "09/13/2025" puts the month first (US style): dates must be day/month/year, like 31/07/2026',
+        'Rejected line 2 (pupil S0000): form_date "09/13/2025" puts the month first (US style): '
+        "dates must be day/month/year, like 31/07/2026",
     ]
     assert sum(line.startswith("Rejected line") for line in lines) == 19
     assert "...and 4,981 more problems (5,001 in all). Fix them in the export." in lines
@@ -99,7 +100,10 @@ async def test_consent_withdrawn_from_the_command_line_reaches_the_page_team_whe
         for person in (ADMIN, ADMIN2, SLT, SLT2, DEPUTY, HEAD):
             [notice] = emu.messages_to(person)
             assert "loaded from the command line" in notice.plain
-            assert "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity (withdrawn from 1 Dec 2026)" in notice.plain
+            assert (
+                "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity "
+                "(withdrawn from 1 Dec 2026)"
+            ) in notice.plain
         assert not emu.messages_to(OFFICE)
     finally:
         await bot.stop()

@@ -81,7 +81,8 @@ def test_mc_written_apart_is_the_name_and_mac_is_a_near_spelling() -> None:
 
 
 def test_preferred_names_and_accents_count_and_leavers_do_not() -> None:
-    # A leaver's full name is still found (the draft check warns: a child may have left for their safety); their first name alone is not.
+    # A leaver's full name is still found (the draft check warns: a child may have left for their safety);
+    # their first name alone is not.
     assert found("Maggie Okafor and Zoe; Noah Wilson left, Noah too") == [
         ("Maggie Okafor", "full", ("5",)),
         ("Zoe", "first", ("2",)),

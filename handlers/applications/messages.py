@@ -75,7 +75,8 @@ def card_text(services: Services, application: GroupApplication) -> str:
     lines.append(f"Received {shown_at(services, a.submitted_at or a.created_at)}")
     if a.status in (Status.APPROVED, Status.REJECTED) and a.decided_at:
         mark, verb = ("✅", "Approved") if a.status is Status.APPROVED else ("❌", "Rejected")
-        lines.append(f"\n{mark} <b>{verb}</b> by {h(clip_text(staff_name(services.staff, a.decided_by), NAME_UNITS))} at {shown_at(services, a.decided_at)}")
+        by = h(clip_text(staff_name(services.staff, a.decided_by), NAME_UNITS))
+        lines.append(f"\n{mark} <b>{verb}</b> by {by} at {shown_at(services, a.decided_at)}")
         if a.reason:
             lines.append(f"Reason: {h(clip_text(a.reason, REASON_UNITS))}")
     elif a.status is Status.LINKED:
