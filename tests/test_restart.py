@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import logging
 import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.config import Config
 from bot.shell.persistence import FILE_NAME
-from tests.conftest import ADMIN, HEAD, BotHarness
+from tests.conftest import ADMIN, DEPUTY, HEAD, OFFICE, SLT, BotHarness, make_config
+from tests.test_applications import GROUP, PARENT, PUPILS, join_and_agree
+from tests.test_applications import card as applications_card
 from tests.test_consent_bot import load
 from tests.test_incidents import alerts_to, log_misuse, screenshot_bytes, title
 
@@ -124,3 +130,63 @@ async def test_the_ban_question_carries_on_after_a_restart(bot: BotHarness) -> N
     await bot.say(HEAD, "Repeated abuse of staff")
     [ban] = bot.services.incidents.bans()
     assert (ban.platform_name, ban.reason, ban.by) == ("angry_dad_1975", "Repeated abuse of staff", HEAD)
+
+
+@pytest.fixture
+def parents_config(data_dir: Path) -> Config:
+    return make_config(data_dir, applications={"group_chat_id": GROUP})
+
+
+@pytest.fixture
+async def parents(emu: Any, parents_config: Config, clock: Any) -> AsyncIterator[BotHarness]:
+    harness = BotHarness(emu, parents_config, clock)
+    await harness.start()
+    harness.services.consents.replace_register(PUPILS, [])
+    emu.add_group(GROUP, "Parents of St Example's")
+    emu.add_user(PARENT, "Pat", "Parent", username="pat_parent", started=False)
+    yield harness
+    await harness.stop()
+
+
+async def test_an_apply_half_filled_in_carries_on_after_a_restart_at_every_step(parents: BotHarness) -> None:
+    bot = parents
+    await bot.say(OFFICE, "/apply")
+    await bot.restart()
+    [relationship] = await bot.say(OFFICE, "Jo Bloggs")
+    await bot.restart()
+    await bot.press(OFFICE, relationship, "Mother")
+    await bot.restart()
+    [matches] = await bot.say(OFFICE, "Amelia Smith")
+    await bot.restart()
+    await bot.press(OFFICE, matches, "Amelia Smith (Year 3)")
+    await bot.restart()
+    await bot.press(OFFICE, bot.last(OFFICE), "That's all")
+    await bot.restart()
+    await bot.press(OFFICE, bot.last(OFFICE), "Yes, signed")
+    await bot.restart()
+    [contact] = await bot.say(OFFICE, "F-17")
+    await bot.restart()
+    await bot.press(OFFICE, contact, "Skip")
+    await bot.restart()
+    await bot.press(OFFICE, bot.last(OFFICE), "Submit")
+    application = bot.services.application_desk.get(1)
+    assert application is not None and application.parent_name == "Jo Bloggs"
+    assert [(c.name, c.pupil_id) for c in application.children] == [("Amelia Smith", "P001")]
+    assert "Jo Bloggs" in applications_card(bot, SLT).plain
+
+
+async def test_a_leaders_typed_question_and_reason_carry_on_after_a_restart(parents: BotHarness) -> None:
+    bot = parents
+    await join_and_agree(bot)
+    await bot.press(DEPUTY, applications_card(bot, DEPUTY), "Ask for information")
+    await bot.restart()
+    [preview] = await bot.say(DEPUTY, "Which class is your child in?")  # the question, not a stray message
+    await bot.restart()
+    await bot.press(DEPUTY, preview, "Send")
+    assert "Which class is your child in?" in bot.last(PARENT).plain
+    await bot.press(HEAD, applications_card(bot, HEAD), "Reject")
+    await bot.restart()
+    [reason] = await bot.say(HEAD, "We could not confirm the family")
+    await bot.restart()
+    await bot.press(HEAD, reason, "Send")
+    assert "Reason: We could not confirm the family" in bot.last(PARENT).plain

@@ -13,6 +13,6 @@ cards, reminders, outcomes, Telegram's side of a decision), `form` (/apply), `pr
 """
 
 from handlers.applications.notices import send_cards
-from handlers.applications.wiring import COMMANDS, register
+from handlers.applications.wiring import COMMANDS, FLOW_STATE, register
 
-__all__ = ["COMMANDS", "register", "send_cards"]
+__all__ = ["COMMANDS", "FLOW_STATE", "register", "send_cards"]

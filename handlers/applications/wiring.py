@@ -17,6 +17,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.applications import PaperForm
+from bot.records.applications import Child
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
 from handlers.applications.form import (
@@ -66,6 +68,9 @@ from handlers.applications.private_chat import (
 )
 from handlers.menu import MenuCommand
 
+# The records a half-filled /apply keeps between messages and across a restart (bot.shell.persistence).
+FLOW_STATE = (PaperForm, Child)
+
 COMMANDS = (
     MenuCommand("apply", "Record a paper application to the parents' group", Permission.RECORD_APPLICATION),
     MenuCommand("pending", "Parents' group applications waiting for a decision", Permission.RECORD_APPLICATION),
@@ -108,6 +113,7 @@ def register(application: Application, rt: Runtime) -> None:
             conversation_timeout=APPLY_TIMEOUT,
             allow_reentry=True,
             name="application_form",
+            persistent=True,
         )
     application.add_handler(form)
     application.add_handler(ChatJoinRequestHandler(join_request))
