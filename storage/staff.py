@@ -7,7 +7,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.staff import AccessRequest, RequestStatus, StaffMember
+from bot.records.staff import AccessRequest, GrantSource, RequestStatus, StaffMember
 from bot.roles import LEADERS, Role
 
 
@@ -20,7 +20,7 @@ class StaffRepository:
         """Add config roles for people the bot has no record of; run-time changes win."""
         known = {doc["user_id"] for doc in self._staff.all()}
         new = [
-            _to_doc(StaffMember(uid, role, "", 0, now, "config"))
+            _to_doc(StaffMember(uid, role, "", 0, now, GrantSource.CONFIG))
             for uid, role in seeds.items()
             if uid not in known
         ]
@@ -47,7 +47,7 @@ class StaffRepository:
 
     def set_role(self, user_id: int, role: Role | None, by: int, now: datetime, name: str = "") -> None:
         member = self.get(user_id)
-        doc = _to_doc(StaffMember(user_id, role, name or (member.name if member else ""), by, now, "grant"))
+        doc = _to_doc(StaffMember(user_id, role, name or (member.name if member else ""), by, now, GrantSource.GRANT))
         self._staff.upsert(doc, Query().user_id == user_id)
 
     def put_back(self, user_id: int, member: StaffMember | None, request: AccessRequest | None = None) -> None:
@@ -124,7 +124,7 @@ def _from_doc(d: dict[str, Any]) -> StaffMember:
         name=d.get("name", ""),
         granted_by=d.get("granted_by", 0),
         granted_at=datetime.fromisoformat(d["granted_at"]),
-        source=d.get("source", "grant"),
+        source=GrantSource(d.get("source", GrantSource.GRANT)),
     )
 
 

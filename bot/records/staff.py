@@ -9,6 +9,11 @@ from enum import StrEnum
 from bot.roles import Role
 
 
+class GrantSource(StrEnum):
+    CONFIG = "config"  # seeded from config.toml at start-up
+    GRANT = "grant"  # given (or taken away) with /grant, /revoke or an access request
+
+
 @dataclass(frozen=True)
 class StaffMember:
     user_id: int
@@ -16,7 +21,7 @@ class StaffMember:
     name: str
     granted_by: int
     granted_at: datetime
-    source: str  # "config" or "grant"
+    source: GrantSource
 
 
 class RequestStatus(StrEnum):
