@@ -40,6 +40,10 @@ from handlers.common import (
 from handlers.menu import MenuCommand, commands_for, refresh_menu
 from handlers.paging import page_of
 
+FLOW_ROLES = "flow_roles"  # per person: the role each open flow began with
+# The enum a person's flow state keeps between messages and across a restart (bot.shell.persistence).
+FLOW_STATE = (Role,)
+
 COMMANDS = (
     MenuCommand("help", "What I can do for you", None),
     MenuCommand("staff", "Who has access, by role", Permission.MANAGE_STAFF),
@@ -380,8 +384,9 @@ def _flow_entry(name: str, callback: FlowCallback) -> FlowCallback:
         result = await callback(update, context)
         user = update.effective_user
         if user is not None and result not in (None, ConversationHandler.END):
-            roles: dict[tuple[str, int], Role | None] = context.application.bot_data.setdefault("flow_roles", {})
-            roles[(name, user.id)] = runtime(context).services.staff.role_of(user.id)
+            role = runtime(context).services.staff.role_of(user.id)
+            if role is not None:  # kept with the person's flow state, so it outlives a restart too
+                context.state.setdefault(FLOW_ROLES, {})[name] = role
         return result
 
     return entry
@@ -393,14 +398,14 @@ def _flow_step(name: str, callback: FlowCallback) -> FlowCallback:
     @functools.wraps(callback)
     async def step(update: Update, context: Context) -> object:
         user = update.effective_user
-        started = context.application.bot_data.get("flow_roles", {}).get((name, user.id)) if user else None
+        started: Role | None = context.state.get(FLOW_ROLES, {}).get(name) if user else None
         if user is None or started is None:
             return await callback(update, context)
         services = runtime(context).services
         now = services.staff.role_of(user.id)
         if now is not None and PERMISSIONS[started] <= PERMISSIONS[now]:
             return await callback(update, context)
-        context.application.bot_data["flow_roles"].pop((name, user.id), None)
+        context.state.get(FLOW_ROLES, {}).pop(name, None)
         if now is None:
             await refuse_stranger(update, context, action=f"{name} step")
         else:

@@ -190,3 +190,16 @@ async def test_a_leaders_typed_question_and_reason_carry_on_after_a_restart(pare
     await bot.restart()
     await bot.press(HEAD, reason, "Send")
     assert "Reason: We could not confirm the family" in bot.last(PARENT).plain
+
+
+async def test_a_flow_resumed_after_a_restart_still_ends_when_its_leader_is_lowered(bot: BotHarness) -> None:
+    incident = await log_misuse(bot, kind="pupil")
+    for _ in range(4):  # unacknowledged: re-pinged, then the deputy and SLT are alerted too
+        await bot.advance(minutes=6)
+    [alert, *_] = alerts_to(bot, SLT, incident.ref)
+    await bot.press(SLT, alert, "User banned")
+    await bot.restart()  # the role the ban began with is kept with the flow
+    await bot.say(HEAD, f"/grant {SLT} admin")
+    replies = await bot.say(SLT, "Sports Day Troll")
+    assert replies and "Your access has changed" in replies[-1].plain
+    assert bot.services.incidents.bans() == []
