@@ -203,3 +203,19 @@ async def test_a_flow_resumed_after_a_restart_still_ends_when_its_leader_is_lowe
     replies = await bot.say(SLT, "Sports Day Troll")
     assert replies and "Your access has changed" in replies[-1].plain
     assert bot.services.incidents.bans() == []
+
+
+async def test_a_log_resumed_after_a_restart_and_then_left_times_out_at_its_next_step(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/log")
+    bot.emu.send_photo(ADMIN, screenshot_bytes())
+    await bot.settle()
+    step = bot.last(ADMIN)
+    await bot.press(ADMIN, step, "Done")
+    await bot.press(ADMIN, step, title("offensive"))
+    await bot.restart()
+    bot.clock.advance(minutes=16)  # no timer survived the restart: the next step notices the time
+    replies = await bot.say(ADMIN, "A note typed long after")
+    assert "timed out" in bot.last(ADMIN).plain and "nothing was logged" in bot.last(ADMIN).plain
+    assert all("A note typed long after" not in m.plain for m in replies)
+    assert bot.services.incidents.count() == 0
+    assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))

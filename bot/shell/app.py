@@ -34,7 +34,7 @@ from bot.shell.delivery import register as register_delivery
 from handlers.errors import DiskAlarm, on_error
 from handlers.menu import refresh_menu, set_default_menu
 from bot.shell.context import CONTEXT_TYPES, UserState
-from bot.shell.persistence import Codec, DurableApplication, FlowStore
+from bot.shell.persistence import Codec, DurableApplication, FlowStore, expire_overdue_steps
 from bot.shell.ticker import Runtime, Ticker
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ def build_application(
     rt.ticker.add("disk alarm", alarm.check)  # last, so it sees the refusals of this tick's work
     application.add_error_handler(on_error)
     flows.timeouts.update(_conversation_timeouts(application))
+    expire_overdue_steps(application, flows)  # after access's guards, so it runs first
     return application
 
 

@@ -21,15 +21,17 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
+import functools
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-from telegram.ext import Application, BasePersistence, PersistenceInput
+from telegram import Update
+from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
 
 from bot.clock import Clock
 from storage.atomic import atomic_write_bytes
@@ -40,6 +42,7 @@ FILE_NAME = "conversations.json"
 VERSION = 1
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
+Step = Callable[[Update, Any], Coroutine[Any, Any, object]]
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]  # PTB's callback-data cache, unused
 
 
@@ -185,7 +188,9 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
             aside = self.path
         log.warning(
             "%s is damaged (%s): unfinished flows were ended; the file is kept as %s",
-            self.path, type(exc).__name__, aside,
+            self.path,
+            type(exc).__name__,
+            aside,
         )
 
     # ---- what PTB asks for at initialize() -------------------------------------------------------
@@ -199,6 +204,23 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
                 del kept[key]
                 self._dirty = True
         return {key: state for key, (state, _) in kept.items()}
+
+    def overdue(self, name: str, key: ConversationKey) -> bool:
+        """Whether a conversation's last step is older than its flow's timeout.
+
+        PTB's timeout timer lives in the JobQueue and dies with the process, so a conversation
+        resumed after a restart has none: its next step is where the timeout is noticed.
+        """
+        timeout = self.timeouts.get(name)
+        kept = self._conversations.get(name, {}).get(key)
+        return timeout is not None and kept is not None and self.clock.now() - kept[1] > timeout
+
+    def touch(self, name: str, key: ConversationKey) -> None:
+        """A step was taken (even one that stays on the same state): the timeout counts from now."""
+        kept = self._conversations.get(name, {})
+        if key in kept:
+            kept[key] = (kept[key][0], self.clock.now())
+            self._dirty = True
 
     async def get_user_data(self) -> dict[int, Any]:
         return copy.deepcopy(self._users)
@@ -294,6 +316,43 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
             },
             "users": users,
         }
+
+
+def expire_overdue_steps(application: Application[Any, Any, Any, Any, Any, Any], store: FlowStore) -> None:
+    """Every step of a kept conversation first checks its flow's timeout against the stored time.
+
+    A flow resumed after a restart and then left has no timer; without this, a note typed a
+    day later would become the next answer of an /apply. An overdue step runs the flow's own
+    timeout handlers instead (the person is told it timed out) and ends the conversation.
+    """
+    for handlers in application.handlers.values():
+        for flow in handlers:
+            if not (isinstance(flow, ConversationHandler) and flow.persistent and flow.name in store.timeouts):
+                continue
+            if not (flow.per_chat and flow.per_user) or flow.per_message:
+                continue  # keyed otherwise: not a shape this bot uses
+            timed_out = [handler.callback for handler in flow.states.get(ConversationHandler.TIMEOUT, [])]
+            for state, steps in flow.states.items():
+                if state != ConversationHandler.TIMEOUT:
+                    for handler in steps:
+                        handler.callback = _on_time(store, flow.name, handler.callback, timed_out)
+
+
+def _on_time(store: FlowStore, name: str, callback: Step, timed_out: Sequence[Step]) -> Step:
+    @functools.wraps(callback)
+    async def step(update: Update, context: Any) -> object:
+        chat, user = update.effective_chat, update.effective_user
+        key = (chat.id, user.id) if chat is not None and user is not None else None
+        if key is not None and store.overdue(name, key):
+            for run in timed_out:
+                await run(update, context)
+            return ConversationHandler.END
+        result = await callback(update, context)
+        if key is not None:
+            store.touch(name, key)
+        return result
+
+    return step
 
 
 class DurableApplication(Application):
