@@ -5,6 +5,7 @@ Nothing here knows about Telegram: handlers call these and render the results.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,6 +29,8 @@ from storage.incidents import IncidentRepository
 from storage.moderation import ModerationRepository
 from storage.outbox import OutboxRepository
 from storage.staff import StaffRepository
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -137,8 +140,16 @@ class Services:
         target: str = "",
         outcome: str = "ok",
         detail: str = "",
+        *,
+        strict: bool = False,
     ) -> None:
-        """Record a sensitive action (or a refused attempt) with the actor's current role."""
+        """Record a sensitive action (or a refused attempt) with the actor's current role.
+
+        Callers save their action first. When the disk then refuses the line, it is held in memory
+        and written at the next append or tick (the leaders are told the disk is failing): the
+        action is on disk, so telling the user "not saved" would be untrue. `strict` raises
+        instead, for a change its caller undoes rather than leave unaudited (staff access).
+        """
         role = self.staff.role_of(actor_id)
         role_name = role.value if role else ("system" if actor_id == SYSTEM else "stranger")
         entry = AuditEntry(
@@ -157,10 +168,25 @@ class Services:
             raise UnstorableValue(where, exc) from exc
         except OSError as exc:
             self.db.health.failed(exc)
-            raise DiskWriteFailed(where, exc) from exc
+            if strict or not self.db.audit.hold(entry):
+                raise DiskWriteFailed(where, exc) from exc
+
+    def write_held_audit(self) -> bool:
+        """Write audit lines held while the disk refused them; True when none is left waiting."""
+        try:
+            self.db.audit.write_held()
+        except OSError as exc:
+            self.db.health.failed(exc)
+            return False
+        return True
 
     def close(self) -> None:
-        self.db.close()
+        """Held audit lines get a last chance; they are lost only if the disk still refuses them."""
+        try:
+            if not self.write_held_audit():
+                log.error("%d audit lines could not be written before stopping: the disk refused them", self.db.audit.held)
+        finally:
+            self.db.close()
 
 
 def config_roles(config: Config) -> dict[int, Role]:

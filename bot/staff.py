@@ -121,7 +121,7 @@ class StaffAccess:
     ) -> None:
         """Audit a change just saved, or put the records back: access never changes unaudited."""
         try:
-            self.services.audit(by, action, f"user {target}", detail=detail)
+            self.services.audit(by, action, f"user {target}", detail=detail, strict=True)
         except WriteFailed:
             self.services.staff.put_back(target, before, request)
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from typing import BinaryIO
 
 from bot.records.audit import AuditEntry
 from storage.atomic import FILE_MODE, ensure_private_dir
+
+HOLD_LIMIT = 50_000  # refused lines kept in memory (a few MB); beyond it an action's audit fails as a write
 
 
 @dataclass(frozen=True, order=True)
@@ -45,9 +48,38 @@ class AuditLog:
         self.folder = ensure_private_dir(folder)
         self._month: str | None = None
         self._fd: int | None = None
+        # Lines the disk refused after their action was saved: (month, line), oldest first.
+        self._held: deque[tuple[str, bytes]] = deque()
 
     def append(self, entry: AuditEntry) -> None:
-        month = entry.at.strftime("%Y-%m")
+        """Write any held lines, oldest first, then `entry`; OSError when the disk refuses.
+
+        Encoding happens first, so a value the line cannot hold raises before anything is written.
+        """
+        line = _line(entry)
+        self.write_held()
+        self._write(*line)
+
+    def hold(self, entry: AuditEntry) -> bool:
+        """Keep an entry the disk refused after its action was saved, to be written (with its own
+        time, after those held before it) at the next append or `write_held`; False when full."""
+        if len(self._held) >= HOLD_LIMIT:
+            return False
+        self._held.append(_line(entry))
+        return True
+
+    @property
+    def held(self) -> int:
+        """How many refused lines wait in memory for the disk."""
+        return len(self._held)
+
+    def write_held(self) -> None:
+        """Write the held lines, oldest first; OSError (the rest still held) when the disk refuses."""
+        while self._held:
+            self._write(*self._held[0])
+            self._held.popleft()
+
+    def _write(self, month: str, line: bytes) -> None:
         if month != self._month:
             self.close()
             fd = os.open(self.folder / f"audit-{month}.jsonl", os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
@@ -58,7 +90,6 @@ class AuditLog:
                 raise
             self._fd, self._month = fd, month
         assert self._fd is not None
-        line = (entry.to_json() + "\n").encode("utf-8")
         end = os.lseek(self._fd, 0, os.SEEK_END)
         try:
             # One write call per entry: a crash cannot interleave two entries.
@@ -207,6 +238,12 @@ class AuditLog:
             os.close(self._fd)
             self._fd = None
             self._month = None
+
+
+def _line(entry: AuditEntry) -> tuple[str, bytes]:
+    """The month file an entry goes to, and its line: a lone surrogate (a Telegram display name can
+    carry one) becomes "?", so no text a user types can make an action's audit line unstorable."""
+    return entry.at.strftime("%Y-%m"), (entry.to_json() + "\n").encode("utf-8", "replace")
 
 
 def _end_torn_line(fd: int) -> None:

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 FEATURES = (access, incidents, consent, register_import, applications, audit, moderation)
 SAFETY_TICK = timedelta(seconds=30)
 OUTBOX_KEEP = timedelta(days=60)
+AUDIT_RETRY = timedelta(minutes=1)  # held audit lines are tried again this often while the disk refuses them
 # What the bot listens for: messages, button presses, parents' join requests, being added to a group.
 ALLOWED_UPDATES = ["message", "callback_query", "chat_join_request", "my_chat_member"]
 # Every message is HTML (user and pupil text escaped with handlers.common.h); no link previews,
@@ -95,6 +96,7 @@ def build_application(
         rt.menu.extend(feature.COMMANDS)
         feature.register(application, rt)
     access.register_fallbacks(application)
+    rt.ticker.add("held audit lines", lambda now: _write_held_audit(services, now))
     alarm = DiskAlarm(application.bot, services)
     application.bot_data["disk_alarm"] = alarm
     rt.ticker.add("disk alarm", alarm.check)  # last, so it sees the refusals of this tick's work
@@ -158,6 +160,11 @@ async def _prune_outbox(rt: Runtime, now: datetime) -> datetime:
     """Delivered messages are kept a while (their copies may still be edited), then forgotten."""
     rt.services.outbox.prune(now - OUTBOX_KEEP)
     return now + timedelta(days=1)
+
+
+async def _write_held_audit(services: Services, now: datetime) -> datetime | None:
+    """Audit lines the disk refused land as soon as it has room, even when nobody acts."""
+    return None if services.write_held_audit() else now + AUDIT_RETRY
 
 
 async def on_start(application: Application) -> None:
