@@ -34,7 +34,10 @@ def run(config_path: Path) -> int:
     try:
         setup_logging(token, data_dir / "bot.log")
     except OSError as exc:
-        print(f"Cannot open the log file {data_dir / 'bot.log'} ({exc.strerror}): make it writable by the bot's user.", file=sys.stderr)
+        print(
+            f"Cannot open the log file {data_dir / 'bot.log'} ({exc.strerror}): make it writable by the bot's user.",
+            file=sys.stderr,
+        )
         return 1
     application = build_application(config, Clock())  # opens the data folder: a damaged file stops here
     try:
@@ -220,10 +223,14 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
             now = services.clock.now()
             send_withdrawal_notice(
                 lambda key, chat_id, text: services.outbox.enqueue(OutboxItem(key, chat_id, text, now, now)),
-                services, notice, "from the command line",
+                services,
+                notice,
+                "from the command line",
             )
-            print(f"Consent withdrawn or narrowed for {len(done.narrowed)} pupils: "
-                  f"{len(notice.recipients)} staff will be told when the bot next runs.")
+            print(
+                f"Consent withdrawn or narrowed for {len(done.narrowed)} pupils: "
+                f"{len(notice.recipients)} staff will be told when the bot next runs."
+            )
         return 0
     finally:
         services.close()
@@ -232,7 +239,7 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
 def demo(config_path: Path | None) -> int:
     """The demo needs the emulator and aiohttp, which the bot itself never does: load them only here."""
     try:
-        from bot.demo import run_demo
+        from bot.shell.demo import run_demo
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] != "aiohttp":
             raise
@@ -261,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", type=Path, help="the CSV export of the register")
     importer.add_argument("--yes", action="store_true", help="load without asking for confirmation")
     importer.add_argument(
-        "--allow-mass-removal", action="store_true",
+        "--allow-mass-removal",
+        action="store_true",
         help="also load a file that marks more than a fifth of the register as left",
     )
     importer.add_argument("--config", type=Path, default=argparse.SUPPRESS)

@@ -29,7 +29,10 @@ sys.meta_path.insert(0, NoAiohttp())
 def run_without_aiohttp(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", WITHOUT_AIOHTTP + code],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -40,7 +43,7 @@ sys.modules['emulator'] = None
 for package in ('bot', 'handlers', 'storage'):
     root = importlib.import_module(package)
     for module in pkgutil.walk_packages(root.__path__, package + '.'):
-        if module.name != 'bot.demo':  # the demo subcommand loads it only when asked
+        if module.name != 'bot.shell.demo':  # the demo subcommand loads it only when asked
             importlib.import_module(module.name)
 print('imported')
 """

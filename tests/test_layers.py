@@ -19,9 +19,6 @@ PACKAGES = ("bot", "storage", "handlers", "emulator")
 DOMAIN_NEVER = ("telegram", "handlers", "bot.shell", "emulator")
 STORAGE_NEVER = ("handlers", "bot.shell", "telegram")
 ENTRY_POINTS = {"bot.__main__"}  # the command line starts the shell and names Telegram's errors
-# Modules of the shell still waiting to move into bot/shell/, each with where it goes. An entry
-# whose module has moved fails test_every_exception_is_still_needed, so none outlives its reason.
-NOT_YET_MOVED = {"bot.demo": "bot/shell/demo.py (the demo starts the shell against the emulator)"}
 
 
 def module_files(root: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
@@ -132,7 +129,7 @@ def breaches(root: Path) -> list[str]:
     """Every import that reaches up a layer, as "module imports name (forbidden: prefix)"."""
     found: list[str] = []
     for name, path in module_files(root).items():
-        if name in ENTRY_POINTS or name in NOT_YET_MOVED or _under(name, ("bot.shell",)):
+        if name in ENTRY_POINTS or _under(name, ("bot.shell",)):
             continue
         if _under(name, ("bot",)):
             never = DOMAIN_NEVER
@@ -168,12 +165,6 @@ def test_no_import_cycle_between_modules() -> None:
 def test_the_domain_and_storage_never_reach_up_a_layer() -> None:
     found = breaches(ROOT)
     assert not found, "layer breaches:\n" + "\n".join(found)
-
-
-def test_every_exception_is_still_needed() -> None:
-    modules = module_files(ROOT)
-    moved = [name for name in NOT_YET_MOVED if name not in modules]
-    assert not moved, f"these have moved: take them out of NOT_YET_MOVED: {moved}"
 
 
 def test_the_records_import_neither_services_nor_storage() -> None:

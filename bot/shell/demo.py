@@ -67,13 +67,16 @@ P006,Amelia,Jones,Millie,Year 1,yes,yes,yes,2025-09-08,,
 """
 # The register a term later, sent by /csv, so its preview and the withdrawal notice have something to show:
 # Ollie's parents now allow the page, Millie's withdraw press photos, and Freya joins Year 1.
-UPDATED_REGISTER = SAMPLE_REGISTER.replace(
-    "P003,Oliver,Smith-Jones,Ollie,Year 3,no,yes,no,2025-09-06,,",
-    "P003,Oliver,Smith-Jones,Ollie,Year 3,yes,yes,no,2026-11-20,,",
-).replace(
-    "P006,Amelia,Jones,Millie,Year 1,yes,yes,yes,2025-09-08,,",
-    "P006,Amelia,Jones,Millie,Year 1,yes,yes,no,2026-11-23,,",
-) + "P007,Freya,Taylor,,Year 1,yes,yes,yes,2026-11-24,,\n"
+UPDATED_REGISTER = (
+    SAMPLE_REGISTER.replace(
+        "P003,Oliver,Smith-Jones,Ollie,Year 3,no,yes,no,2025-09-06,,",
+        "P003,Oliver,Smith-Jones,Ollie,Year 3,yes,yes,no,2026-11-20,,",
+    ).replace(
+        "P006,Amelia,Jones,Millie,Year 1,yes,yes,yes,2025-09-08,,",
+        "P006,Amelia,Jones,Millie,Year 1,yes,yes,no,2026-11-23,,",
+    )
+    + "P007,Freya,Taylor,,Year 1,yes,yes,yes,2026-11-24,,\n"
+)
 # A tiny valid PNG (1x1) standing in for a photo or a screenshot.
 SAMPLE_IMAGE = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
