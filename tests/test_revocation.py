@@ -3,7 +3,7 @@
 The story from issue 12: the config lists a second Head who never opened the bot; an admin logs
 an incident naming a pupil; the Head revokes that id; when that person later opens the bot they
 get the stranger's refusal, and then (two minutes later, before the fix) the urgent alert with
-the screenshot and the pupil's name. The outbox's side is in bot/shell/delivery.py; this file
+the screenshot and the pupil's name. The outbox's side is in bot/shell/delivery/; this file
 tells the whole story end to end through the emulator.
 """
 

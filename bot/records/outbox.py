@@ -41,7 +41,7 @@ class OutboxItem:
     `key` makes enqueueing idempotent: a retried handler or a restarted job that asks
     for the same message again gets the existing item. `thread` groups every copy of
     one alert so all of them can be edited together. `audience` is what the recipient
-    must still be allowed when it is sent or edited (see bot.shell.delivery.audience_for).
+    must still be allowed when it is sent or edited (see bot.shell.delivery.recipients.audience_for).
     """
 
     key: str
