@@ -22,9 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from better_profanity import profanity
 
-from bot.draft_check import ProfanityFilter, check_draft
+from bot.draft_check import check_draft
 from bot.name_mentions import finder_for
 from bot.names import PupilIndex
+from bot.profanity import ProfanityFilter
 from bot.records.consent import Pupil
 
 FIRST_NAMES = (

@@ -9,10 +9,11 @@ from better_profanity import profanity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.records.consent import Pupil
 from bot.config import ConfigError
-from bot.draft_check import DraftPolicy, ProfanityFilter, check_draft
+from bot.draft_check import DraftPolicy, check_draft
 from bot.names import PupilIndex
+from bot.profanity import ProfanityFilter
+from bot.records.consent import Pupil
 from bot.text_normal import held_letter_readings, normalise
 from tests.conftest import make_config
 

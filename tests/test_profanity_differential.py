@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from better_profanity import profanity
 
-from bot.draft_check import ProfanityFilter, _allowed_phrases, check_draft
+from bot.draft_check import check_draft
 from bot.names import PupilIndex
+from bot.profanity import ProfanityFilter
+from bot.swearing import _allowed_phrases
 from bot.word_lists import school_allow_phrases
 
 TEXTS = 100_000
