@@ -1,120 +1,34 @@
-"""The misuse log (policy 6.1 to 6.4, 9.2.7, 10.1, 10.2) and its escalation to the Head Teacher.
+"""The IncidentLog service: drafts become incidents with write-once evidence, and leaders act on them.
 
-Staff log a screenshot, a category and a note; the incident gets a reference (INC-0042),
-its evidence is kept write-once with its SHA-256, and leaders act on it (acknowledge,
-comment removed, user banned, ...). Escalation is derived from what is stored on each
-incident (when the next re-ping is due, how many were sent), so a restart loses nothing.
-bot.escalation decides who is told and when; nothing here knows about Telegram: handlers/incidents/
-renders and sends.
+A /log draft holds references to screenshots already on disk; confirming it opens the
+incident once (INC-0042), and every action is recorded once per kind and audited.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.clock import show_time
 from bot.escalation import ping_interval
+from bot.incidents.export import incidents_csv
+from bot.incidents.vocabulary import (
+    MAX_PLATFORM_NAME,
+    MAX_REASON,
+    MAX_SCREENSHOTS,
+    OUTCOMES,
+    REPORTER_ACTIONS,
+    ActionKind,
+    category,
+    is_category,
+    ref,
+)
 from bot.records.incidents import Action, Ban, Evidence, Incident, IncidentState
 from bot.roles import Permission, allows
 
 if TYPE_CHECKING:
     from bot.services import Services
-
-MAX_SCREENSHOTS = 10
-MAX_SCREENSHOT_BYTES = 20 * 1024 * 1024  # what getFile lets a bot download
-MAX_NOTE = 1000
-MAX_PLATFORM_NAME = 100
-MAX_REASON = 200
-
-
-@dataclass(frozen=True)
-class Category:
-    """What kind of misuse this is, in the school's words, and the policy clause it falls under."""
-
-    key: str  # stored on the incident and used in button data
-    label: str
-    clause: str  # "" for "other"
-    urgent: bool = False  # a pupil named: shorter re-ping delay, delete-now checklist
-    offers_ban: bool = False  # an offender outside the school: ban and report (policy 6.4)
-    safeguarding: bool = False  # pupils involved: log on CPOMS and inform parents
-
-    @property
-    def title(self) -> str:
-        return f"{self.label} ({self.clause})" if self.clause else self.label
-
-
-CATEGORIES = (
-    Category("offensive", "Offensive comment", "6.1", offers_ban=True),
-    Category("pupil", "Pupil named or described", "6.2", urgent=True),
-    Category("outsider", "Someone unconnected to the school", "6.3", offers_ban=True),
-    Category("bullying", "Bullying between pupils", "10.1", safeguarding=True),
-    Category("parent", "Negative comment about pupils by a parent", "10.2"),
-    Category("staff", "Staff misuse", "9.2.7"),
-    Category("other", "Other", ""),
-)
-_BY_KEY = {c.key: c for c in CATEGORIES}
-BAN_CLAUSE = "6.4"  # offenders may be banned and reported
-
-
-def category(key: str) -> Category:
-    """The category of a stored incident; an unknown key (an old record) reads as "other"."""
-    return _BY_KEY.get(key, _BY_KEY["other"])
-
-
-def is_category(key: str) -> bool:
-    return key in _BY_KEY
-
-
-class ActionKind(StrEnum):
-    REMOVED = "removed"
-    BANNED = "banned"
-    REPORTED = "reported"
-    PARENT = "parent"
-    CPOMS = "cpoms"
-    CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        return _ACTION_LABELS[self]
-
-
-_ACTION_LABELS = {
-    ActionKind.REMOVED: "Comment removed",
-    ActionKind.BANNED: "User banned",
-    ActionKind.REPORTED: "Reported externally",
-    ActionKind.PARENT: "Parent contacted",
-    ActionKind.CPOMS: "Logged on CPOMS",
-    ActionKind.CLOSED: "Closed",
-}
-# What the person who logged it may record themselves (they run the page); leaders may do all.
-REPORTER_ACTIONS = frozenset({ActionKind.REMOVED, ActionKind.BANNED, ActionKind.REPORTED, ActionKind.PARENT, ActionKind.CPOMS})
-OUTCOMES = {"resolved": "Resolved", "nfa": "No further action", "referred": "Referred on"}
-
-
-def action_kind(text: str) -> ActionKind | None:
-    try:
-        return ActionKind(text)
-    except ValueError:
-        return None
-
-
-def ref(number: int) -> str:
-    return f"INC-{number:04d}"
-
-
-_REF = re.compile(r"^\s*(?:#|inc[-\s]?)?0*([0-9]{1,6})\s*$", re.IGNORECASE)  # ASCII digits: int() reads "٣"
-
-
-def parse_ref(text: str) -> int | None:
-    """What staff type after /incident: "42", "#42", "INC-0042", "inc 42"."""
-    match = _REF.match(text)
-    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
 
 
 # ---- the logging flow's draft -------------------------------------------------------------
@@ -223,8 +137,16 @@ class IncidentLog:
         """Save a screenshot as it arrives, so a draft never holds the picture itself."""
         stored = self.repo.evidence.keep(draft_folder(draft_id), data, suffix)
         return Screenshot(
-            stored.path, stored.sha256, stored.size, file_id, file_unique_id, kind, mime_type, suffix,
-            self.services.clock.now(), origin,
+            stored.path,
+            stored.sha256,
+            stored.size,
+            file_id,
+            file_unique_id,
+            kind,
+            mime_type,
+            suffix,
+            self.services.clock.now(),
+            origin,
         )
 
     def drop_draft(self, draft_id: str) -> None:
@@ -266,8 +188,7 @@ class IncidentLog:
             draft.reporter_id,
             "incident opened",
             incident.ref,
-            detail=f"category {kind.clause or kind.key}; {len(evidence)} screenshot(s)"
-            + ("; urgent" if kind.urgent else ""),
+            detail=f"category {kind.clause or kind.key}; {len(evidence)} screenshot(s)" + ("; urgent" if kind.urgent else ""),
         )
         for item in evidence:
             self.services.audit(
@@ -404,91 +325,3 @@ class IncidentLog:
         action = self.repo.add_action(Action(number, ActionKind.CLOSED.value, by, name, now, OUTCOMES[outcome]))
         self.services.audit(by, "close incident", incident.ref, detail=outcome)
         return ActionResult(ActionStatus.DONE, closed, action)
-
-
-# ---- guidance and exports ------------------------------------------------------------------
-
-
-def guidance(kind: Category) -> list[str]:
-    """What the person who logged it should do next, by category (plain text lines)."""
-    if kind.urgent:
-        return [
-            f"A pupil is named or described (policy {kind.clause}): delete the comment now.",
-            "1. Keep the screenshot (done: it is stored with the incident).",
-            "2. Delete the comment on the page straight away.",
-            "3. Do not reply to the person who posted it.",
-            "4. Tap Deleted when it is gone.",
-        ]
-    if kind.safeguarding:
-        return [
-            f"Bullying between pupils (policy {kind.clause}): log it on CPOMS and make sure the parents are informed.",
-            "Tap the buttons below when each is done.",
-        ]
-    if kind.offers_ban:
-        return [f"You may ban the person and report them (policy {BAN_CLAUSE}). Tap below when done."]
-    return []
-
-
-CSV_COLUMNS = (
-    "ref",
-    "opened",
-    "category",
-    "clause",
-    "urgent",
-    "state",
-    "reporter",
-    "note",
-    "screenshots",
-    "acknowledged_by",
-    "acknowledged_at",
-    *(f"{kind.value}_by" for kind in ActionKind if kind is not ActionKind.CLOSED),
-    "closed_by",
-    "closed_at",
-    "outcome",
-)
-
-
-def incidents_csv(incidents: list[Incident], actions: list[Action], tz: object) -> str:
-    """The incident log as CSV for the Head (SPEC capability 7); cells are safe to open in Excel."""
-    by_incident: dict[int, dict[str, Action]] = {}
-    for action in actions:
-        by_incident.setdefault(action.number, {})[action.kind] = action
-
-    def when(moment: datetime | None) -> str:
-        return show_time(moment, tz) if moment else ""  # type: ignore[arg-type]
-
-    def who(action: Action | None) -> str:
-        return f"{action.by_name} ({when(action.at)})" if action else ""
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for incident in incidents:
-        done = by_incident.get(incident.number, {})
-        kind = category(incident.category)
-        closed = done.get(ActionKind.CLOSED.value)
-        row = [
-            incident.ref,
-            incident.opened_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),  # type: ignore[arg-type]
-            kind.label,
-            kind.clause,
-            "yes" if incident.urgent else "no",
-            incident.state,
-            incident.reporter_name,
-            incident.note,
-            str(len(incident.evidence)),
-            incident.acknowledged_name,
-            when(incident.acknowledged_at),
-            *(who(done.get(k.value)) for k in ActionKind if k is not ActionKind.CLOSED),
-            closed.by_name if closed else "",
-            when(incident.closed_at),
-            OUTCOMES.get(incident.outcome, incident.outcome),
-        ]
-        writer.writerow([_safe_cell(cell) for cell in row])
-    return out.getvalue()
-
-
-def _safe_cell(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (notes and names are typed by people)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
