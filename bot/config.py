@@ -165,11 +165,9 @@ class Config:
                 f"Bot API: {self._shown_url(self.telegram.base_url)}",
                 "Token: set"
                 if self.telegram.token
-                else "Token: not set here; `python -m bot run` needs TELEGRAM_BOT_TOKEN in its environment "
-                "(or telegram.token)",
+                else "Token: not set here; `python -m bot run` needs TELEGRAM_BOT_TOKEN in its environment (or telegram.token)",
             ]
         )
-
 
     def _shown_url(self, url: str) -> str:
         """A URL as check-config prints it: a token pasted into it (".../bot<token>") is hidden."""
@@ -237,9 +235,7 @@ class _Reader:
                 continue
             for key in value:
                 if key not in _SCHEMA[section]:
-                    self.problems.append(
-                        f"{section}.{key}: unknown key{_did_you_mean(key, _SCHEMA[section])}"
-                    )
+                    self.problems.append(f"{section}.{key}: unknown key{_did_you_mean(key, _SCHEMA[section])}")
 
     def get(self, section: str, key: str) -> Any:
         table = self.raw.get(section, {})
@@ -295,9 +291,7 @@ class _Reader:
         value = self.get(section, key)
         match = _TIME_RE.match(value) if isinstance(value, str) else None
         if not match:
-            self.problems.append(
-                f'{section}.{key}: {value!r} is not a time; write 24-hour "HH:MM", like "08:30"'
-            )
+            self.problems.append(f'{section}.{key}: {value!r} is not a time; write 24-hour "HH:MM", like "08:30"')
             return time.fromisoformat(_SCHEMA[section][key])
         return time(int(match.group(1)), int(match.group(2)))
 
@@ -342,13 +336,13 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
     )
     for number in school.phone_numbers:
         if len(re.sub(r"\D", "", number)) < 10:
-            r.problems.append(f"school.phone_numbers: {number!r} is not a whole phone number, like \"01632 960000\"")
+            r.problems.append(f'school.phone_numbers: {number!r} is not a whole phone number, like "01632 960000"')
     for domain in school.email_domains:
         if not re.fullmatch(r"@?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", domain):
-            r.problems.append(f"school.email_domains: {domain!r} must be a domain, like \"example.sch.uk\"")
+            r.problems.append(f'school.email_domains: {domain!r} must be a domain, like "example.sch.uk"')
     for postcode in school.postcodes:
         if not re.fullmatch(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}", postcode.strip()):
-            r.problems.append(f"school.postcodes: {postcode!r} must be a UK postcode, like \"AB1 2CD\"")
+            r.problems.append(f'school.postcodes: {postcode!r} must be a UK postcode, like "AB1 2CD"')
 
     roles = RolesConfig(
         head=r.ids("roles", "head"),
@@ -365,7 +359,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
 
     purposes = r.strings("consent", "purposes")
     if not purposes:
-        r.problems.append("consent.purposes: list at least one purpose, like [\"page\"]")
+        r.problems.append('consent.purposes: list at least one purpose, like ["page"]')
     for purpose in purposes:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", purpose):
             r.problems.append(f"consent.purposes: {purpose!r} must be short lowercase letters, digits or _")
@@ -407,24 +401,19 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
 
     if r.problems:
         raise ConfigError(r.problems)
-    return Config(
-        telegram, school, roles, storage, consent, moderation, escalation, applications, digest, access, delivery
-    )
+    return Config(telegram, school, roles, storage, consent, moderation, escalation, applications, digest, access, delivery)
 
 
 def _moderation(r: _Reader) -> ModerationConfig:
     nudge = r.clock_time("moderation", "nudge_time")
     deadline = r.clock_time("moderation", "deadline")
     if deadline <= nudge:
-        r.problems.append(
-            f"moderation.deadline: {deadline:%H:%M} must be later than moderation.nudge_time {nudge:%H:%M}"
-        )
+        r.problems.append(f"moderation.deadline: {deadline:%H:%M} must be later than moderation.nudge_time {nudge:%H:%M}")
     days = tuple(d.lower() for d in r.strings("moderation", "days"))
     for day in days:
         if day not in WEEKDAYS:
             r.problems.append(
-                f"moderation.days: {day!r} is not a weekday{_did_you_mean(day, WEEKDAYS)}; "
-                "use mon, tue, wed, thu, fri, sat, sun"
+                f"moderation.days: {day!r} is not a weekday{_did_you_mean(day, WEEKDAYS)}; use mon, tue, wed, thu, fri, sat, sun"
             )
     holidays: list[HolidayRange] = []
     for text in r.strings("moderation", "holidays"):

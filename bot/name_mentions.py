@@ -160,7 +160,9 @@ class NameFinder:
         possessive = [False] * len(tokens)
         if any(mark in text for mark in _APOSTROPHES):
             possessive = [len(word) > 2 and word[-2] in _APOSTROPHES and word[-1] == "s" for word in tokens]
-            tokens = [(word[:-2] if owner else word).translate(_NO_APOSTROPHES) for word, owner in zip(tokens, possessive, strict=True)]
+            tokens = [
+                (word[:-2] if owner else word).translate(_NO_APOSTROPHES) for word, owner in zip(tokens, possessive, strict=True)
+            ]
         if _HELD.search(text):
             # Letters held down ("Ameliaaa"): read as the pupil's name if that is what it spells.
             tokens = [
@@ -318,7 +320,7 @@ def _written_forms(name: str) -> set[tuple[str, ...]]:
 
 
 def _mc_apart(form: str) -> set[str]:
-    """"mcdonald" is also written "mc donald"; "macleod" "mac leod"."""
+    """ "mcdonald" is also written "mc donald"; "macleod" "mac leod"."""
     words = form.split()
     return {
         " ".join([*words[:k], prefix, word[len(prefix) :], *words[k + 1 :]])

@@ -178,7 +178,9 @@ class PupilIndex:
         vocab = self._given_vocab if given else self._surname_vocab
         return tuple(
             (entry, int(slips))
-            for entry, slips, _ in process.extract(part, vocab, scorer=OSA.distance, score_cutoff=_allowance(len(part) + 3), limit=None)
+            for entry, slips, _ in process.extract(
+                part, vocab, scorer=OSA.distance, score_cutoff=_allowance(len(part) + 3), limit=None
+            )
             if slips <= _allowance(max(len(part), len(entry)))
         )
 

@@ -115,8 +115,9 @@ class RegisterService:
         if preview != pending.preview:
             raise RegisterChanged("the register changed since the preview")
         if preview.mass_removal and not allow_mass_removal:
-            self.services.audit(actor_id, "register import", f"{len(preview.leaving)} leaving",
-                                outcome="refused: mass removal not confirmed")
+            self.services.audit(
+                actor_id, "register import", f"{len(preview.leaving)} leaving", outcome="refused: mass removal not confirmed"
+            )
             raise MassRemovalRefused(f"{len(preview.leaving)} of {preview.on_roll} pupils would leave")
         self.register.replace_register(pending.parsed.pupils, [p.pupil_id for p in preview.leaving])
         self.services.audit(
@@ -140,7 +141,8 @@ class RegisterService:
             "consent withdrawn notice",
             f"{len(done.narrowed)} pupils",
             outcome=f"to {len(recipients)} staff",
-            detail="pupils " + ",".join(entry.after.pupil_id for entry in done.narrowed[:AUDIT_IDS])
+            detail="pupils "
+            + ",".join(entry.after.pupil_id for entry in done.narrowed[:AUDIT_IDS])
             + (f" and {len(done.narrowed) - AUDIT_IDS} more" if len(done.narrowed) > AUDIT_IDS else ""),
         )
         return notice

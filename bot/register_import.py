@@ -136,7 +136,7 @@ def parse_register(
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return _fatal("The file is not UTF-8 text. In Excel, save it as \"CSV UTF-8 (Comma delimited)\".")
+        return _fatal('The file is not UTF-8 text. In Excel, save it as "CSV UTF-8 (Comma delimited)".')
     if not text.strip():
         return _fatal("The file is empty.")
     header_line = text.lstrip().splitlines()[0]
@@ -206,9 +206,7 @@ def preview_import(existing: Sequence[Pupil], parsed: ParsedRegister, today: dat
     in_file = {pupil.pupil_id for pupil in parsed.pupils}
     rejected_ids = {row.pupil_id for row in parsed.rejected if row.pupil_id}
     leaving = [
-        pupil
-        for pupil in existing
-        if not pupil.left and pupil.pupil_id not in in_file and pupil.pupil_id not in rejected_ids
+        pupil for pupil in existing if not pupil.left and pupil.pupil_id not in in_file and pupil.pupil_id not in rejected_ids
     ]
     blocking = [row for row in parsed.rejected if row.pupil_id in before and row.pupil_id not in in_file]
     return ImportPreview(
@@ -242,8 +240,10 @@ def preview_sections(
         _section("New", [who(pupil) for pupil in preview.new], limit),
         _section(
             "Changed",
-            [f"{who(old)}: {'; '.join(describe_change(old, new, label, names))}"
-             for old, new in zip(preview.previous, preview.changed, strict=True)],
+            [
+                f"{who(old)}: {'; '.join(describe_change(old, new, label, names))}"
+                for old, new in zip(preview.previous, preview.changed, strict=True)
+            ],
             limit,
         ),
         _section("Leaving", [who(pupil) for pupil in preview.leaving], limit),
@@ -252,7 +252,7 @@ def preview_sections(
 
 
 def narrowed_line(entry: Narrowed, label: Callable[[str], str], who: Callable[[Pupil], str] | None = None) -> str:
-    """"Noah Williams (Year 5): no longer page, group (withdrawn from 1 Oct 2026)"."""
+    """ "Noah Williams (Year 5): no longer page, group (withdrawn from 1 Oct 2026)"."""
     if entry.after.withdrawn:
         when = f" (withdrawn from {show_date(entry.after.withdrawn)})"
     elif entry.after.expires and all(entry.after.consents.get(purpose, False) for purpose in entry.purposes):
@@ -321,7 +321,7 @@ def _file_problem(data: bytes, max_bytes: int) -> str:
     if len(data) > max_bytes:
         return f"The file is too big ({len(data) // 1024:,} KB); the limit is {max_bytes // 1024:,} KB."
     if data.startswith(b"PK\x03\x04"):
-        return "This is an Excel (or zip) file, not a CSV. In Excel, save it as \"CSV UTF-8 (Comma delimited)\"."
+        return 'This is an Excel (or zip) file, not a CSV. In Excel, save it as "CSV UTF-8 (Comma delimited)".'
     if b"\x00" in data:
         return "This does not look like a CSV file (it contains binary data). Export the register as CSV."
     return ""
@@ -332,27 +332,25 @@ def _normal_header(name: str) -> str:
     return "_".join(re.findall(r"[^\W_]+", name.casefold()))
 
 
-def _locate_columns(
-    header: list[str], columns: Sequence[str], header_map: Mapping[str, str]
-) -> tuple[dict[str, int], list[str]]:
+def _locate_columns(header: list[str], columns: Sequence[str], header_map: Mapping[str, str]) -> tuple[dict[str, int], list[str]]:
     """Where each of our columns is in the file, and a problem for each required one that is missing."""
     found = [_normal_header(name) for name in header]
-    problems = [
-        f"The column \"{name}\" appears more than once." for name, count in Counter(found).items() if name and count > 1
-    ]
+    problems = [f'The column "{name}" appears more than once.' for name, count in Counter(found).items() if name and count > 1]
     positions: dict[str, int] = {}
     for column in columns:
         wanted = _normal_header(header_map.get(column, column))
         if wanted in found:
             positions[column] = found.index(wanted)
-    unused = [name for name, normal in zip(header, found, strict=True) if normal and found.index(normal) not in positions.values()]
+    unused = [
+        name for name, normal in zip(header, found, strict=True) if normal and found.index(normal) not in positions.values()
+    ]
     for column in columns:
         if column in positions or column in OPTIONAL:
             continue
         expected = header_map.get(column, column)
         guess = process.extractOne(_normal_header(expected), unused, scorer=fuzz.ratio, processor=_normal_header, score_cutoff=60)
-        hint = f" (did you mean \"{guess[0]}\"?)" if guess else ""
-        problems.append(f"The column \"{expected}\" is missing{hint}.")
+        hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+        problems.append(f'The column "{expected}" is missing{hint}.')
     return positions, problems
 
 
@@ -372,7 +370,7 @@ def _read_row(
     reasons = [f"missing {column.replace('_', ' ')}" for column in REQUIRED[:3] if not _cell(cells, positions, column)]
     # A name of punctuation only ("-" for unknown) could never be checked against what staff type.
     reasons += [
-        f"{column.replace('_', ' ')} \"{value}\" has no letters"
+        f'{column.replace("_", " ")} "{value}" has no letters'
         for column in ("first_name", "last_name")
         if (value := _cell(cells, positions, column)) and not any(char.isalnum() for char in value)
     ]
@@ -385,13 +383,13 @@ def _read_row(
             # A blank consent cell is no consent: default deny.
             consents[purpose] = False
         else:
-            reasons.append(f"consent_{purpose} \"{value}\" is not yes or no")
+            reasons.append(f'consent_{purpose} "{value}" is not yes or no')
     dates: dict[str, date | None] = {}
     for column in DATE_COLUMNS:
         value = _cell(cells, positions, column)
         dates[column], problem = read_date(value, month_first)
         if problem:
-            reasons.append(f"{column} \"{value}\" {problem}")
+            reasons.append(f'{column} "{value}" {problem}')
     if reasons:
         return None, reasons
     pupil = Pupil(
@@ -456,9 +454,7 @@ def _has_month_first_dates(values: Iterable[str]) -> bool:
     return False
 
 
-def _without_duplicates(
-    read: list[tuple[int, Pupil]], rejected: list[RejectedRow]
-) -> tuple[list[Pupil], list[RejectedRow]]:
+def _without_duplicates(read: list[tuple[int, Pupil]], rejected: list[RejectedRow]) -> tuple[list[Pupil], list[RejectedRow]]:
     """Rejects every row of a pupil id that appears more than once: which row is right is anyone's guess."""
     lines: dict[str, list[int]] = {}
     for line_no, pupil in read:

@@ -53,13 +53,17 @@ _ADMIN = {
     Permission.RECORD_APPLICATION,
 }
 _OFFICE = {Permission.IMPORT_REGISTER, Permission.RECORD_APPLICATION, Permission.VIEW_EXPIRING}
-_SLT = _ADMIN | _OFFICE | {
-    Permission.VIEW_INCIDENTS,
-    Permission.ACT_ON_ALERTS,
-    Permission.DECIDE_APPLICATIONS,
-    Permission.MANAGE_STAFF,
-    Permission.MANAGE_ROTA,
-}
+_SLT = (
+    _ADMIN
+    | _OFFICE
+    | {
+        Permission.VIEW_INCIDENTS,
+        Permission.ACT_ON_ALERTS,
+        Permission.DECIDE_APPLICATIONS,
+        Permission.MANAGE_STAFF,
+        Permission.MANAGE_ROTA,
+    }
+)
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(_ADMIN),

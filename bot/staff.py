@@ -24,11 +24,11 @@ _MAY_GRANT: dict[Role, frozenset[Role]] = {
 }
 
 
-
 def staff_name(staff: StaffRepository, user_id: int) -> str:
     """A member of staff as other staff read them (plain text): their name, or "user N" before they have written."""
     member = staff.get(user_id)
     return member.name if member and member.name else f"user {user_id}"
+
 
 @dataclass(frozen=True)
 class AccessChange:
@@ -68,9 +68,7 @@ class StaffAccess:
         self.services.audit(by, action, f"user {target}", outcome="refused", detail=why)
         return AccessChange(False, why, target)
 
-    def grant(
-        self, by: int, target: int, role: Role, *, confirmed: bool = False, opened_bot: bool = True
-    ) -> AccessChange:
+    def grant(self, by: int, target: int, role: Role, *, confirmed: bool = False, opened_bot: bool = True) -> AccessChange:
         """Give `target` a role. Unconfirmed, a risky change (someone who never opened the bot, one's
         own role, the last other leader) comes back as a question and changes nothing."""
         staff = self.services.staff
@@ -85,7 +83,9 @@ class StaffAccess:
             return AccessChange(False, f"They are already {role.label}.", target, role, current)
         if not confirmed:
             question = self._risk(by, target, current, role) or (
-                "" if opened_bot else f"{target} has never opened this bot, so I cannot check who they are or tell "
+                ""
+                if opened_bot
+                else f"{target} has never opened this bot, so I cannot check who they are or tell "
                 f"them. Check the id with them first. Make {target} {role.label} anyway?"
             )
             if question:

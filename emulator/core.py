@@ -27,8 +27,12 @@ class BotApiEmulator(HttpServer, ActingAsUsers, BotApiMethods):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
-            token, bot_username=bot_username, bot_name=bot_name, api_spec=api_spec,
-            port=port, clock=clock,
+            token,
+            bot_username=bot_username,
+            bot_name=bot_name,
+            api_spec=api_spec,
+            port=port,
+            clock=clock,
         )
         self._methods = self.bot_api_methods()
         self._canonical = {name.lower(): name for name in [*self._methods, *(self._spec or {})]}
@@ -58,8 +62,7 @@ class BotApiEmulator(HttpServer, ActingAsUsers, BotApiMethods):
     def commands_for(self, chat_id: int) -> list[dict[str, str]]:
         """The command menu the chat sees: its own scope, else the chat-type scope, else default."""
         chat_type = "all_private_chats" if chat_id > 0 else "all_group_chats"
-        for key in (("chat", chat_id, None, ""), (chat_type, None, None, ""),
-                    ("default", None, None, "")):
+        for key in (("chat", chat_id, None, ""), (chat_type, None, None, ""), ("default", None, None, "")):
             if key in self._commands:
                 return self._commands[key]
         return []

@@ -33,20 +33,46 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-_HTML_TAGS = frozenset({
-    "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "tg-emoji", "code", "pre", "blockquote",
-})
+_HTML_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    }
+)
 _ENTITY_TYPES = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "span": "spoiler", "tg-spoiler": "spoiler", "code": "code", "pre": "pre",
-    "a": "text_link", "tg-emoji": "custom_emoji", "blockquote": "blockquote",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-emoji": "custom_emoji",
+    "blockquote": "blockquote",
 }
 _NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_CHAR_REF = re.compile(
-    r"&(?:#x(?P<hex>[0-9a-fA-F]{1,8})|#(?P<dec>[0-9]{1,8})|(?P<name>[A-Za-z]+));"
-)
+_CHAR_REF = re.compile(r"&(?:#x(?P<hex>[0-9a-fA-F]{1,8})|#(?P<dec>[0-9]{1,8})|(?P<name>[A-Za-z]+));")
 _HTML_SPECIAL = re.compile(r"[<&]")
 _SPACES = " \t\r\n\v"
 
@@ -121,7 +147,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 i += 1
             if i >= n:
                 raise fail("Unclosed start tag", begin)
-            tag = text[begin + 1:i].lower()
+            tag = text[begin + 1 : i].lower()
             if tag not in _HTML_TAGS:
                 raise fail(f'Unsupported start tag "{tag}"', begin)
             argument: str | None = None
@@ -203,10 +229,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
         i += 1
         opened = stack.pop()
         if end_tag and end_tag != opened.tag:
-            raise HtmlError(
-                f"{fail('Unmatched end tag', begin)}, "
-                f'expected "</{opened.tag}>", found "</{end_tag}>"'
-            )
+            raise HtmlError(f'{fail("Unmatched end tag", begin)}, expected "</{opened.tag}>", found "</{end_tag}>"')
         length = offset - opened.offset
         if opened.tag == "code" and opened.argument and stack and stack[-1].tag == "pre":
             stack[-1].argument = opened.argument  # <pre><code class="language-x"> is one pre entity
@@ -214,7 +237,9 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
         if length == 0 or (opened.tag == "a" and not opened.argument):
             continue
         entity: dict[str, Any] = {
-            "type": _ENTITY_TYPES[opened.tag], "offset": opened.offset, "length": length,
+            "type": _ENTITY_TYPES[opened.tag],
+            "offset": opened.offset,
+            "length": length,
         }
         if opened.tag == "a":
             entity["url"] = opened.argument
@@ -247,4 +272,3 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             return width, height
         at += 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
     return None
-

@@ -31,9 +31,7 @@ class MessageMethods(EmulatorState):
             return None
         raise bad("message to be replied not found")
 
-    def _delivery(
-        self, chat: dict[str, Any], params: Params
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    def _delivery(self, chat: dict[str, Any], params: Params) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """Markup and replied-to message of a send, checked before anything is stored."""
         markup = check_inline_keyboard(params.get("reply_markup"))
         return markup, self._reply_target(chat["id"], params)
@@ -47,8 +45,10 @@ class MessageMethods(EmulatorState):
     ) -> dict[str, Any]:
         markup, reply_to = delivery
         message: dict[str, Any] = {
-            "message_id": self._next_message_id(chat["id"]), "from": self.bot_user,
-            "chat": chat, "date": int(self.clock()),
+            "message_id": self._next_message_id(chat["id"]),
+            "from": self.bot_user,
+            "chat": chat,
+            "date": int(self.clock()),
         } | content
         if reply_to is not None:
             message["reply_to_message"] = reply_to
@@ -56,8 +56,12 @@ class MessageMethods(EmulatorState):
             message["reply_markup"] = markup
         self._messages[(chat["id"], message["message_id"])] = message
         sent = SentMessage(
-            chat_id=chat["id"], message_id=message["message_id"], date=message["date"],
-            reply_markup=markup, raw=message, **fields,
+            chat_id=chat["id"],
+            message_id=message["message_id"],
+            date=message["date"],
+            reply_markup=markup,
+            raw=message,
+            **fields,
         )
         self._sent[(sent.chat_id, sent.message_id)] = sent
         self.all_messages.append(sent)
@@ -66,20 +70,17 @@ class MessageMethods(EmulatorState):
     def _send_message(self, params: Params) -> dict[str, Any]:
         chat = self._chat(need(params, "chat_id"))
         text = params.get("text")
-        plain, entities = formatted(
-            text, params.get("parse_mode"), params.get("entities"), caption=False
-        )
+        plain, entities = formatted(text, params.get("parse_mode"), params.get("entities"), caption=False)
         delivery = self._delivery(chat, params)
         content = {"text": plain} | ({"entities": entities} if entities else {})
-        return self._record_bot_message(chat, delivery, content, text=text, plain=plain,
-                                        entities=entities, parse_mode=params.get("parse_mode"))
+        return self._record_bot_message(
+            chat, delivery, content, text=text, plain=plain, entities=entities, parse_mode=params.get("parse_mode")
+        )
 
     def _send_media(self, params: Params, kind: str) -> dict[str, Any]:
         chat = self._chat(need(params, "chat_id"))
         caption = params.get("caption")
-        plain, entities = formatted(
-            caption, params.get("parse_mode"), params.get("caption_entities"), caption=True
-        )
+        plain, entities = formatted(caption, params.get("parse_mode"), params.get("caption_entities"), caption=True)
         delivery = self._delivery(chat, params)
         value = params.get(kind)
         file_name: str | None
@@ -104,16 +105,21 @@ class MessageMethods(EmulatorState):
             content: dict[str, Any] = {"photo": sizes}
             fields: dict[str, Any] = {"photo": sizes[-1]["file_id"]}
         else:
-            document = self._document(data, file_name or "document",
-                                      mime_type or "application/octet-stream")
+            document = self._document(data, file_name or "document", mime_type or "application/octet-stream")
             content, fields = {"document": document}, {"document": document}
         if caption:
             content["caption"] = plain
             if entities:
                 content["caption_entities"] = entities
         return self._record_bot_message(
-            chat, delivery, content, caption=caption or None, plain=plain if caption else "",
-            entities=entities, parse_mode=params.get("parse_mode"), **fields,
+            chat,
+            delivery,
+            content,
+            caption=caption or None,
+            plain=plain if caption else "",
+            entities=entities,
+            parse_mode=params.get("parse_mode"),
+            **fields,
         )
 
     def _editable(self, params: Params) -> SentMessage:
@@ -128,11 +134,11 @@ class MessageMethods(EmulatorState):
             raise bad("message to edit not found")
         return sent
 
-    def _apply_edit(self, sent: SentMessage, markup: dict[str, Any] | None,
-                    content: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    def _apply_edit(
+        self, sent: SentMessage, markup: dict[str, Any] | None, content: dict[str, Any], **fields: Any
+    ) -> dict[str, Any]:
         sent.history.append(replace(sent, history=[]))
-        raw = {k: v for k, v in sent.raw.items()
-               if k not in ("text", "entities", "caption", "caption_entities", "reply_markup")}
+        raw = {k: v for k, v in sent.raw.items() if k not in ("text", "entities", "caption", "caption_entities", "reply_markup")}
         raw |= content | {"edit_date": int(self.clock())}
         if markup and "inline_keyboard" in markup:
             raw["reply_markup"] = markup
@@ -148,42 +154,38 @@ class MessageMethods(EmulatorState):
         if sent.text is None:
             raise bad("there is no text in the message to edit")
         text = params.get("text")
-        plain, entities = formatted(
-            text, params.get("parse_mode"), params.get("entities"), caption=False
-        )
+        plain, entities = formatted(text, params.get("parse_mode"), params.get("entities"), caption=False)
         # Leaving reply_markup out of an edit removes the keyboard, as on Telegram.
         markup = check_inline_keyboard(params.get("reply_markup"))
         if (plain, entities, markup) == (sent.plain, sent.entities, sent.reply_markup):
             raise bad(NOT_MODIFIED)
         content = {"text": plain} | ({"entities": entities} if entities else {})
-        return self._apply_edit(sent, markup, content, text=text, plain=plain,
-                                entities=entities, parse_mode=params.get("parse_mode"))
+        return self._apply_edit(
+            sent, markup, content, text=text, plain=plain, entities=entities, parse_mode=params.get("parse_mode")
+        )
 
     def _edit_caption(self, params: Params) -> dict[str, Any]:
         sent = self._editable(params)
         if sent.photo is None and sent.document is None:
             raise bad("there is no caption in the message to edit")
         caption = params.get("caption")
-        plain, entities = formatted(
-            caption, params.get("parse_mode"), params.get("caption_entities"), caption=True
-        )
+        plain, entities = formatted(caption, params.get("parse_mode"), params.get("caption_entities"), caption=True)
         markup = check_inline_keyboard(params.get("reply_markup"))
         if (plain, entities, markup) == (sent.plain, sent.entities, sent.reply_markup):
             raise bad(NOT_MODIFIED)
         content: dict[str, Any] = {"caption": plain} if plain else {}
         if entities:
             content["caption_entities"] = entities
-        return self._apply_edit(sent, markup, content, caption=caption or None,
-                                plain=plain, entities=entities,
-                                parse_mode=params.get("parse_mode"))
+        return self._apply_edit(
+            sent, markup, content, caption=caption or None, plain=plain, entities=entities, parse_mode=params.get("parse_mode")
+        )
 
     def _edit_reply_markup(self, params: Params) -> dict[str, Any]:
         sent = self._editable(params)
         markup = check_inline_keyboard(params.get("reply_markup"))
         if markup == sent.reply_markup:
             raise bad(NOT_MODIFIED)
-        content = {k: v for k, v in sent.raw.items()
-                   if k in ("text", "entities", "caption", "caption_entities")}
+        content = {k: v for k, v in sent.raw.items() if k in ("text", "entities", "caption", "caption_entities")}
         return self._apply_edit(sent, markup, content)
 
     def _delete_message(self, params: Params) -> bool:

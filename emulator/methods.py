@@ -18,15 +18,32 @@ from emulator.validation import Refused, as_int, bad, need
 
 # Telegram's default when allowed_updates was never set: everything but these.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-_CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
-_COMMAND_SCOPES = frozenset({
-    "default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
-    "chat_administrators", "chat_member",
-})
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+_COMMAND_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 
 
@@ -36,9 +53,9 @@ class BotApiMethods(MessageMethods):
     def bot_api_methods(self) -> dict[str, Callable[[Params], Any]]:
         """Bot API method name -> the handler that answers it."""
         return {
-            "getMe": lambda p: self.bot_user | {"can_join_groups": True,
-                                                "can_read_all_group_messages": False,
-                                                "supports_inline_queries": False},
+            "getMe": lambda p: (
+                self.bot_user | {"can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+            ),
             "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
             "close": lambda p: True,
@@ -79,8 +96,9 @@ class BotApiMethods(MessageMethods):
         deadline = loop.time() + timeout
         while True:
             if generation != self._poll_generation:
-                raise Refused(409, "Conflict: terminated by other getUpdates request; "
-                                    "make sure that only one bot instance is running")
+                raise Refused(
+                    409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+                )
             # Telegram never stores updates the bot did not ask for.
             self._queue = [u for u in self._queue if self._is_allowed(u.kind)]
             batch = self._queue[:limit]
@@ -106,8 +124,7 @@ class BotApiMethods(MessageMethods):
         chat_id = scope.get("chat_id")
         if chat_id is not None and int(chat_id) not in self._users | self._groups:
             raise bad("chat not found")
-        return (kind, None if chat_id is None else int(chat_id), scope.get("user_id"),
-                str(params.get("language_code") or ""))
+        return (kind, None if chat_id is None else int(chat_id), scope.get("user_id"), str(params.get("language_code") or ""))
 
     def _set_my_commands(self, params: Params) -> bool:
         commands = params.get("commands")
@@ -122,9 +139,7 @@ class BotApiMethods(MessageMethods):
                 raise bad("BOT_COMMAND_DESCRIPTION_INVALID")
         key = self._scope_key(params)
         if commands:
-            self._commands[key] = [
-                {"command": c["command"], "description": c["description"]} for c in commands
-            ]
+            self._commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
         else:
             self._commands.pop(key, None)
         return True
@@ -141,8 +156,10 @@ class BotApiMethods(MessageMethods):
         if text is not None and len(str(text)) > 200:
             raise bad("MESSAGE_TOO_LONG")
         self._answers[query_id] = {
-            "text": text, "show_alert": bool(params.get("show_alert")),
-            "url": params.get("url"), "cache_time": params.get("cache_time"),
+            "text": text,
+            "show_alert": bool(params.get("show_alert")),
+            "url": params.get("url"),
+            "cache_time": params.get("cache_time"),
         }
         return True
 
@@ -153,8 +170,12 @@ class BotApiMethods(MessageMethods):
             raise bad("wrong file_id or the file is temporarily unavailable")
         if len(self.files[file_id]) > 20 * 1024 * 1024:
             raise bad("file is too big")
-        return {"file_id": file_id, "file_unique_id": meta.unique_id,
-                "file_size": len(self.files[file_id]), "file_path": meta.path}
+        return {
+            "file_id": file_id,
+            "file_unique_id": meta.unique_id,
+            "file_size": len(self.files[file_id]),
+            "file_path": meta.path,
+        }
 
     def _decide_join_request(self, params: Params, decision: str) -> bool:
         chat_id, user_id = as_int(params, "chat_id"), as_int(params, "user_id")
@@ -178,10 +199,10 @@ class BotApiMethods(MessageMethods):
             chat = self._private_chat(chat_id)
         else:
             raise bad("chat not found")
-        gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts",
-                               "premium_subscription", "gifts_from_channels"), False)
-        return chat | {"accent_color_id": 0, "max_reaction_count": 11,
-                       "accepted_gift_types": gifts}
+        gifts = dict.fromkeys(
+            ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels"), False
+        )
+        return chat | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
     def _get_chat_member(self, params: Params) -> dict[str, Any]:
         chat_id, user_id = as_int(params, "chat_id"), as_int(params, "user_id")
@@ -197,13 +218,27 @@ class BotApiMethods(MessageMethods):
                 raise bad("chat not found")
             return {"user": user, "status": "member"}
         if user_id == self.bot_user["id"] and group.bot_is_admin:
-            rights = dict.fromkeys((
-                "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-                "can_restrict_members", "can_change_info", "can_invite_users",
-                "can_post_stories", "can_edit_stories", "can_delete_stories",
-            ), True)
-            return {"user": user, "status": "administrator", "can_be_edited": False,
-                    "is_anonymous": False, "can_promote_members": False} | rights
+            rights = dict.fromkeys(
+                (
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                ),
+                True,
+            )
+            return {
+                "user": user,
+                "status": "administrator",
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_promote_members": False,
+            } | rights
         status = "member" if user_id in group.members or user_id == self.bot_user["id"] else "left"
         return {"user": user, "status": status}
 

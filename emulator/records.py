@@ -149,4 +149,3 @@ class Group:
     chat: dict[str, Any]
     bot_is_admin: bool
     members: set[int] = field(default_factory=set)
-

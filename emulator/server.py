@@ -41,9 +41,7 @@ class HttpServer(EmulatorState):
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_download)
         # Cancelling handlers when the client goes away ends an abandoned long poll,
         # as Telegram does, instead of leaving it to swallow updates.
-        self._runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
-        )
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
@@ -95,9 +93,7 @@ class HttpServer(EmulatorState):
         expected = refusal.code == 403 or any(kind in refusal.description for kind in PHOTO_REFUSALS)
         self.refusals.append(Refusal(method, params, refusal.code, refusal.description, expected))
 
-    def _take_fault(
-        self, method: str, params: Params, plan: FaultPlan | None
-    ) -> TargetedFailure | str | None:
+    def _take_fault(self, method: str, params: Params, plan: FaultPlan | None) -> TargetedFailure | str | None:
         for failure in self._targeted:
             if failure.method == method:
                 failure.remaining -= 1
@@ -132,18 +128,14 @@ class HttpServer(EmulatorState):
             for hook in self.on_call:
                 hook(method)
 
-    async def _respond(
-        self, request: web.Request, method: str, params: Params
-    ) -> web.StreamResponse:
+    async def _respond(self, request: web.Request, method: str, params: Params) -> web.StreamResponse:
         plan = self.faults
         fault = self._take_fault(method, params, plan)
         if isinstance(fault, TargetedFailure):
             body = error_body(fault.error_code, fault.description, fault.retry_after)
             return web.json_response(body, status=fault.error_code)
         if plan is not None and fault == "429":
-            body = error_body(
-                429, f"Too Many Requests: retry after {plan.retry_after}", plan.retry_after
-            )
+            body = error_body(429, f"Too Many Requests: retry after {plan.retry_after}", plan.retry_after)
             return web.json_response(body, status=429)
         if fault == "500":
             return web.json_response(error_body(500, "Internal Server Error"), status=500)
@@ -160,9 +152,7 @@ class HttpServer(EmulatorState):
             abandoned = refusal.code == 409 and (request.transport is None or request.transport.is_closing())
             if not abandoned:
                 self._refuse(method, params, refusal)
-            response = web.json_response(
-                error_body(refusal.code, refusal.description), status=refusal.code
-            )
+            response = web.json_response(error_body(refusal.code, refusal.description), status=refusal.code)
         else:
             if method == "getUpdates" and result and not dropping:
                 self._note_returned(result)

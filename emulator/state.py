@@ -45,8 +45,10 @@ class EmulatorState:
     ) -> None:
         self.token = token
         self.bot_user: dict[str, Any] = {
-            "id": int(token.split(":", 1)[0]), "is_bot": True,
-            "first_name": bot_name, "username": bot_username,
+            "id": int(token.split(":", 1)[0]),
+            "is_bot": True,
+            "first_name": bot_name,
+            "username": bot_username,
         }
         self.clock = clock
         self.port = port
@@ -149,9 +151,7 @@ class EmulatorState:
 
     async def wait_fetched(self, timeout: float = 5.0) -> None:
         """Wait until getUpdates has returned every update enqueued so far."""
-        await self._wait_until(
-            lambda: all(update.returned for update in self._queue), timeout, "fetch its updates"
-        )
+        await self._wait_until(lambda: all(update.returned for update in self._queue), timeout, "fetch its updates")
 
     async def wait_confirmed(self, timeout: float = 5.0) -> None:
         """Wait until a later getUpdates offset confirmed every update enqueued so far:
@@ -159,7 +159,8 @@ class EmulatorState:
         last = self._next_update_id
         await self._wait_until(
             lambda: all(update.update_id > last for update in self._queue),
-            timeout, "confirm its updates",
+            timeout,
+            "confirm its updates",
         )
 
     async def _wait_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
@@ -216,13 +217,13 @@ class EmulatorState:
 
     def _membership_change(self, user_id: int, old: str, new: str) -> dict[str, Any]:
         def member(status: str) -> dict[str, Any]:
-            return {"user": self.bot_user, "status": status} | (
-                {"until_date": 0} if status == "kicked" else {}
-            )
+            return {"user": self.bot_user, "status": status} | ({"until_date": 0} if status == "kicked" else {})
 
         return {
-            "chat": self._private_chat(user_id), "from": self.user(user_id),
-            "date": int(self.clock()), "old_chat_member": member(old),
+            "chat": self._private_chat(user_id),
+            "from": self.user(user_id),
+            "date": int(self.clock()),
+            "old_chat_member": member(old),
             "new_chat_member": member(new),
         }
 
@@ -231,8 +232,7 @@ class EmulatorState:
         prefix = "AgACAgQAAxkBAAI" if kind == "photo" else "BQACAgQAAxkBAAI"
         file_id = f"{prefix}{self._file_counter:06d}"
         folder = "photos" if kind == "photo" else "documents"
-        info = FileMeta(kind, f"AQAD{self._file_counter:06d}",
-                         f"{folder}/file_{self._file_counter}{extension}", **meta)
+        info = FileMeta(kind, f"AQAD{self._file_counter:06d}", f"{folder}/file_{self._file_counter}{extension}", **meta)
         self.files[file_id] = data
         self._file_meta[file_id] = info
         self._file_paths[info.path] = file_id
@@ -240,14 +240,9 @@ class EmulatorState:
 
     def _photo_sizes(self, data: bytes) -> list[dict[str, Any]]:
         """Telegram keeps several sizes of a photo; all download the same bytes here."""
-        return [
-            self._store_file(data, "photo", ".jpg") | {"width": width, "height": width * 3 // 4}
-            for width in (90, 320, 1280)
-        ]
+        return [self._store_file(data, "photo", ".jpg") | {"width": width, "height": width * 3 // 4} for width in (90, 320, 1280)]
 
     def _document(self, data: bytes, file_name: str, mime_type: str) -> dict[str, Any]:
         extension = Path(file_name).suffix
-        stored = self._store_file(
-            data, "document", extension, file_name=file_name, mime_type=mime_type
-        )
+        stored = self._store_file(data, "document", extension, file_name=file_name, mime_type=mime_type)
         return stored | {"file_name": file_name, "mime_type": mime_type}

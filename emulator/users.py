@@ -86,9 +86,7 @@ class ActingAsUsers(EmulatorState):
     ) -> dict[str, Any]:
         """The user sends a file (a CSV export, a PDF form...)."""
         document = self._document(data, file_name, mime_type)
-        return self._user_message(
-            user_id, chat_id, {"document": document} | _caption(caption), None
-        )
+        return self._user_message(user_id, chat_id, {"document": document} | _caption(caption), None)
 
     def press(
         self,
@@ -131,7 +129,9 @@ class ActingAsUsers(EmulatorState):
         """The user asks to join a group; Telegram lets the bot message them after this."""
         group = self._groups[chat_id]
         request = {
-            "chat": group.chat, "from": self.user(user_id), "user_chat_id": user_id,
+            "chat": group.chat,
+            "from": self.user(user_id),
+            "user_chat_id": user_id,
             "date": int(self.clock()),
         }
         self.join_requests[(chat_id, user_id)] = "pending"
@@ -163,7 +163,9 @@ class ActingAsUsers(EmulatorState):
             group.members.add(user_id)
             chat = group.chat
         message: dict[str, Any] = {
-            "message_id": self._next_message_id(chat["id"]), "from": user, "chat": chat,
+            "message_id": self._next_message_id(chat["id"]),
+            "from": user,
+            "chat": chat,
             "date": int(self.clock()),
         }
         if forward_origin is not None:

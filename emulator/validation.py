@@ -34,17 +34,46 @@ ApiSpec = dict[str, dict[str, bool]]
 
 # PTB sends form fields with non-string values JSON-encoded and strings as they are;
 # these fields are strings by definition and must never be JSON-decoded ("123" stays text).
-_STRING_FIELDS = frozenset({
-    "text", "caption", "parse_mode", "callback_query_id", "inline_message_id", "file_id",
-    "photo", "document", "url", "action", "language_code", "business_connection_id",
-    "message_effect_id", "title", "description", "short_description", "name", "emoji",
-    "first_name", "last_name", "custom_title", "secret_token",
-})
-_BUTTON_ACTIONS = frozenset({
-    "callback_data", "url", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
-})
+_STRING_FIELDS = frozenset(
+    {
+        "text",
+        "caption",
+        "parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "file_id",
+        "photo",
+        "document",
+        "url",
+        "action",
+        "language_code",
+        "business_connection_id",
+        "message_effect_id",
+        "title",
+        "description",
+        "short_description",
+        "name",
+        "emoji",
+        "first_name",
+        "last_name",
+        "custom_title",
+        "secret_token",
+    }
+)
+_BUTTON_ACTIONS = frozenset(
+    {
+        "callback_data",
+        "url",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
+    }
+)
 
 
 class Refused(Exception):
@@ -122,10 +151,7 @@ def check_inline_keyboard(markup: Any) -> dict[str, Any] | None:
         if not button["text"]:
             raise bad("BUTTON_TEXT_INVALID")
         if not _BUTTON_ACTIONS & button.keys():
-            raise bad(
-                "can't parse inline keyboard button: "
-                "Text buttons are unallowed in the inline keyboard"
-            )
+            raise bad("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
         if "callback_data" in button:
             data = button["callback_data"]
             size = len(data.encode("utf-8")) if isinstance(data, str) else 0
@@ -136,9 +162,7 @@ def check_inline_keyboard(markup: Any) -> dict[str, Any] | None:
     return markup if any(rows) else None
 
 
-def formatted(
-    text: Any, parse_mode: Any, entities: Any, *, caption: bool
-) -> tuple[str, list[dict[str, Any]]]:
+def formatted(text: Any, parse_mode: Any, entities: Any, *, caption: bool) -> tuple[str, list[dict[str, Any]]]:
     """Parse and measure text or a caption as Telegram does before accepting it."""
     text = "" if text is None else str(text)
     mode = str(parse_mode or "").lower()
@@ -183,10 +207,7 @@ def load_spec(path: Path | None) -> ApiSpec | None:
     if path is None:
         return None
     methods = json.loads(path.read_text(encoding="utf-8"))["methods"]
-    return {
-        name: {f["name"]: bool(f.get("required")) for f in spec.get("fields", [])}
-        for name, spec in methods.items()
-    }
+    return {name: {f["name"]: bool(f.get("required")) for f in spec.get("fields", [])} for name, spec in methods.items()}
 
 
 def check_spec(spec: ApiSpec | None, method: str, params: Params) -> None:

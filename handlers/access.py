@@ -188,7 +188,9 @@ async def opened_bot(context: Context, user_id: int) -> bool:
 
 async def show_staff(update: Update, context: Context, actor: Actor, number: int) -> None:
     """Everyone with access, grouped by role, a page at a time."""
-    members = sorted(runtime(context).services.staff.active(), key=lambda m: (list(Role).index(m.role) if m.role else len(Role), m.name))
+    members = sorted(
+        runtime(context).services.staff.active(), key=lambda m: (list(Role).index(m.role) if m.role else len(Role), m.name)
+    )
     lines = [f"• {h(m.name or 'not yet seen')} — <code>{m.user_id}</code> — {m.role.label}" for m in members if m.role]
     page = page_of(lines, number, per_page=15)  # measured as Telegram does: names can be 128 emoji
     await show(update, "<b>Staff with access</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("staff"))

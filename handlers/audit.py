@@ -39,7 +39,9 @@ def entry_line(rt: Runtime, entry: AuditEntry) -> str:
     )
 
 
-async def show_page(update: Update, context: Context, actor: Actor, number: int, start: Cursor | None, anchor: Cursor | None) -> None:
+async def show_page(
+    update: Update, context: Context, actor: Actor, number: int, start: Cursor | None, anchor: Cursor | None
+) -> None:
     """A page of the audit log, newest first; reading it is audited too."""
     rt = runtime(context)
     log = rt.services.db.audit

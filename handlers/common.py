@@ -19,13 +19,13 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.logsafe import failure_text
+from bot.records.outbox import Buttons
 from bot.roles import Permission, Role, allows
-from bot.strangers import StrangerGate
 from bot.shell.callbacks import Callback, pack, unpack
 from bot.shell.context import BotContext
 from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
-from bot.records.outbox import Buttons
+from bot.strangers import StrangerGate
 
 log = logging.getLogger(__name__)
 

@@ -215,15 +215,20 @@ def draft_report(report: DraftReport) -> str:
     lines = [verdicts[report.verdict]]
     for finding in report.findings[:30]:
         mark = "❌" if finding.severity == "block" else "⚠️"
-        lines.append(f"{mark} {titles.get(finding.kind, finding.kind)}: “{h(clip(finding.excerpt, 60))}” (policy {finding.clause})")
+        lines.append(
+            f"{mark} {titles.get(finding.kind, finding.kind)}: “{h(clip(finding.excerpt, 60))}” (policy {finding.clause})"
+        )
     if len(report.findings) > 30:
         lines.append(f"…and {len(report.findings) - 30} more.")
     return "\n".join(lines)
 
 
 def expiring_lines(pupils: Sequence[Pupil]) -> list[str]:
-    return [f"• {h(p.full_name)}{f' ({h(p.class_name)})' if p.class_name else ''} — ends {show_date(p.expires)}"
-            for p in pupils if p.expires]
+    return [
+        f"• {h(p.full_name)}{f' ({h(p.class_name)})' if p.class_name else ''} — ends {show_date(p.expires)}"
+        for p in pupils
+        if p.expires
+    ]
 
 
 # ---- consent lookup --------------------------------------------------------------------------
@@ -263,7 +268,7 @@ async def pick_pupil(update: Update, context: Context) -> None:
 
 
 async def pick_none(update: Update, context: Context) -> None:
-    """"None of these": the name is nobody on the register, so the answer is no."""
+    """ "None of these": the name is nobody on the register, so the answer is no."""
     press = await admit_press(update, context, Permission.CHECK_CONSENT, action="consent pick")
     if press is None:
         return
@@ -322,7 +327,7 @@ async def check_start(update: Update, context: Context, actor: Actor) -> int | N
 
 
 async def check_photo_offer(update: Update, context: Context) -> int | None:
-    """"Check consent" under a photo sent without a caption: ask for the names."""
+    """ "Check consent" under a photo sent without a caption: ask for the names."""
     if await admit(update, context, Permission.CHECK_CONSENT, action="check photo") is None:
         return None
     context.state["check_photo"] = context.state.get("last_photo", "")

@@ -37,8 +37,7 @@ DISK_REFUSED = (
     "Try again in a few minutes; if part of it had already been saved, I will say so."
 )
 UNSTORABLE = (
-    "Not saved: that holds something I cannot store (such as a number too long to be a Telegram id). "
-    "Please check what you typed."
+    "Not saved: that holds something I cannot store (such as a number too long to be a Telegram id). Please check what you typed."
 )
 DAMAGED = (
     "Not done: I could not read my saved data. Please tell whoever runs the bot's server "
@@ -86,7 +85,9 @@ def _telegram_out_of_reach(context: Context, error: NetworkError) -> None:
     context.application.bot_data["telegram_out_of_reach_noted"] = now
     log.warning(
         "Cannot reach Telegram (%s: %s); retrying, and saying so here again every %d minutes it lasts",
-        type(error).__name__, error.message, OUT_OF_REACH_NOTE // timedelta(minutes=1),
+        type(error).__name__,
+        error.message,
+        OUT_OF_REACH_NOTE // timedelta(minutes=1),
     )
 
 
@@ -131,7 +132,9 @@ class DiskAlarm:
                 return None
             if self._can_save():
                 self._spell = False
-                await self._send(self._told, "✅ The school bot can save again. Anything staff were told was not saved needs doing again.")
+                await self._send(
+                    self._told, "✅ The school bot can save again. Anything staff were told was not saved needs doing again."
+                )
                 return None
             waiting = [uid for uid in self.services.staff.leaders() if uid not in self._done]
             reached = await self._send(waiting, self._alarm_text())

@@ -136,7 +136,7 @@ async def nudge_button(update: Update, context: Context) -> None:
 
 
 async def remind_button(update: Update, context: Context) -> None:
-    """"Remind me in an hour": a stored reminder the ticker sends again, surviving restarts."""
+    """ "Remind me in an hour": a stored reminder the ticker sends again, surviving restarts."""
     actor = await admit(update, context, Permission.MODERATE, action="moderation remind")
     callback = callback_of(update)
     day = _day_arg(callback.args[0] if callback and callback.args else "")
@@ -485,13 +485,8 @@ def _streak_line(compliance: Compliance) -> str:
     return f"Current streak: {compliance.streak} {days} in a row checked on time."
 
 
-def render_history(
-    services: Services, results: list[DayResult], compliance: Compliance, number: int
-) -> tuple[str, Buttons]:
-    header = (
-        f"<b>Page moderation, last {HISTORY_DAYS} days</b>\n"
-        f"{_compliance_line(compliance)}\n{_streak_line(compliance)}\n"
-    )
+def render_history(services: Services, results: list[DayResult], compliance: Compliance, number: int) -> tuple[str, Buttons]:
+    header = f"<b>Page moderation, last {HISTORY_DAYS} days</b>\n{_compliance_line(compliance)}\n{_streak_line(compliance)}\n"
     if not results:
         return header + "\nNothing recorded yet.", ()
     page = paginate([_history_line(services, r) for r in results], number, per_page=15)

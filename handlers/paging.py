@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from telegram import Update
 
-from handlers.common import MAX_TEXT, Page, reply, show
 from bot.records.outbox import Buttons
+from handlers.common import MAX_TEXT, Page, reply, show
 
 ELLIPSIS = "…"
 PAGE_UNITS = 3500  # a page's lines; leaves room for a header and footer under 4096

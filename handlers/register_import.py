@@ -25,9 +25,7 @@ from bot.shell.ticker import Runtime, runtime
 from handlers.common import MAX_TEXT, Actor, Context, admit_press, answer, clip, h, paginate, reply, show, staff_only
 from handlers.menu import MenuCommand
 
-COMMANDS = (
-    MenuCommand("import", "Load the consent register from a CSV file", Permission.IMPORT_REGISTER),
-)
+COMMANDS = (MenuCommand("import", "Load the consent register from a CSV file", Permission.IMPORT_REGISTER),)
 
 LINE_CHARS = 300  # one pupil's line, before escaping: long names never break a message
 _numbers = itertools.count(1)
@@ -99,7 +97,10 @@ def mass_removal_question(preview: ImportPreview, number: int) -> tuple[str, But
         "They will be marked as left, and every consent check will answer ❌ for them until a file "
         f"lists them again. Tap <b>Yes, remove {leaving:,} pupils</b> only if they really have left."
     )
-    return text, (((f"Yes, remove {leaving:,} pupils", pack("con", "impall", number)),), (("Cancel", pack("con", "impno", number)),))
+    return text, (
+        ((f"Yes, remove {leaving:,} pupils", pack("con", "impall", number)),),
+        (("Cancel", pack("con", "impno", number)),),
+    )
 
 
 def withdrawal_messages(services: Services, notice: WithdrawalNotice, by: str) -> list[str]:
@@ -138,8 +139,19 @@ def send_withdrawal_notice(post: Post, services: Services, notice: WithdrawalNot
 async def import_help(update: Update, context: Context, actor: Actor) -> None:
     """/import: how to send the register."""
     purposes = runtime(context).services.config.consent.purposes
-    columns = ", ".join(["pupil_id", "first_name", "last_name", "preferred_name", "class",
-                         *(f"consent_{p}" for p in purposes), "form_date", "expires", "withdrawn"])
+    columns = ", ".join(
+        [
+            "pupil_id",
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "class",
+            *(f"consent_{p}" for p in purposes),
+            "form_date",
+            "expires",
+            "withdrawn",
+        ]
+    )
     await reply(
         update,
         "Send the consent register as a <b>CSV file</b> (UTF-8, comma or semicolon separated) with these "

@@ -25,14 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.shell.app import build_application, start, stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
+from bot.records.audit import AuditEntry  # noqa: E402
+from bot.shell.app import build_application, start, stop  # noqa: E402
 from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
 from scripts.bench_bot import HEAD, NOW, PEOPLE, config_for, percentile  # noqa: E402
 from scripts.year_of_data import Driver  # noqa: E402
 from storage.atomic import ensure_private_dir  # noqa: E402
 from storage.audit import AuditLog  # noqa: E402
-from bot.records.audit import AuditEntry  # noqa: E402
 
 ROUNDS = 40
 ACTIONS = ["consent lookup", "photo check", "draft check", "grant", "incident logged", "nudge answered", "read audit log"]
@@ -48,7 +48,14 @@ def write_month(folder: Path, entries: int) -> None:
     with open(folder / f"audit-{NOW:%Y-%m}.jsonl", "w", encoding="utf-8") as file:
         for chunk in range(0, entries, 10_000):
             lines = [
-                AuditEntry(start + step * n, 13, "admin", rng.choice(ACTIONS), f"P{rng.randint(0, 1999):05d}", detail="pupils P00001; not on register 0").to_json()
+                AuditEntry(
+                    start + step * n,
+                    13,
+                    "admin",
+                    rng.choice(ACTIONS),
+                    f"P{rng.randint(0, 1999):05d}",
+                    detail="pupils P00001; not on register 0",
+                ).to_json()
                 for n in range(chunk, min(entries, chunk + 10_000))
             ]
             file.write("\n".join(lines) + "\n")
@@ -68,7 +75,11 @@ async def audit_pages(data_dir: Path) -> dict[str, list[float]]:
     for user in PEOPLE.values():
         emu.add_user(user, f"User{user}", "Bench")
     app = build_application(
-        config_for(data_dir), FakeClock(NOW), autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu)
+        config_for(data_dir),
+        FakeClock(NOW),
+        autotick=False,
+        request=InProcessRequest(emu),
+        get_updates_request=InProcessRequest(emu),
     )
     await start(app, poll=False)
     driver = Driver(app, emu)

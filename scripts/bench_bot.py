@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, MessageHandler, filters  # noqa: E402
 
-from bot.shell.app import build_application, start, stop  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
-from storage.audit import AuditLog  # noqa: E402
 from bot.records.audit import AuditEntry  # noqa: E402
+from bot.shell.app import build_application, start, stop  # noqa: E402
+from emulator import BotApiEmulator, InProcessRequest  # noqa: E402
 from scripts.year_of_data import Driver, generate_year  # noqa: E402
+from storage.audit import AuditLog  # noqa: E402
 
 TOKEN = "100000001:bench-token-in-process-only"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -89,7 +89,13 @@ async def bot_workloads(data_dir: Path, rounds: int) -> tuple[dict[str, list[flo
     for user in PEOPLE.values():
         emu.add_user(user, f"User{user}", "Bench")
     started = time.perf_counter()
-    app = build_application(config_for(data_dir), FakeClock(NOW), autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu))
+    app = build_application(
+        config_for(data_dir),
+        FakeClock(NOW),
+        autotick=False,
+        request=InProcessRequest(emu),
+        get_updates_request=InProcessRequest(emu),
+    )
     await start(app, poll=False)
     await app.bot_data["runtime"].ticker.tick()
     startup = time.perf_counter() - started
@@ -98,7 +104,13 @@ async def bot_workloads(data_dir: Path, rounds: int) -> tuple[dict[str, list[flo
     pupils = app.bot_data["runtime"].services.consents.index().pupils
     names = [f"{p.first_name} {p.last_name}" for p in random.Random(7).sample(list(pupils), rounds)]
     post = ("Our Year 4 trip to the museum was brilliant, well done everyone! " * 60)[:4000]
-    results: dict[str, list[float]] = {"consent lookup": [], "photo check": [], "draft check": [], "incident step": [], "button press": []}
+    results: dict[str, list[float]] = {
+        "consent lookup": [],
+        "photo check": [],
+        "draft check": [],
+        "incident step": [],
+        "button press": [],
+    }
     for n, name in enumerate(names):
         results["consent lookup"] += await driver.say(ADMIN, f"/consent {name}")
         emu.send_photo(ADMIN, b"jpeg", caption=f"{name}\nNobody Known")
@@ -143,7 +155,13 @@ def peak_memory_mb(data_dir: Path) -> float:
 
 async def start_only(data_dir: str) -> None:
     emu = BotApiEmulator(token=TOKEN)
-    app = build_application(config_for(Path(data_dir)), FakeClock(NOW), autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu))
+    app = build_application(
+        config_for(Path(data_dir)),
+        FakeClock(NOW),
+        autotick=False,
+        request=InProcessRequest(emu),
+        get_updates_request=InProcessRequest(emu),
+    )
     await start(app, poll=False)
     await app.bot_data["runtime"].ticker.tick()
     await stop(app)

@@ -11,15 +11,60 @@ from typing import Any
 
 from telegram import Update
 
-from storage.atomic import ensure_private_dir
 from bot.records.audit import AuditEntry
+from storage.atomic import ensure_private_dir
 
-FIRST = ["Amelia", "Olivia", "Isla", "Ava", "Mia", "Zoë", "Noah", "Oliver", "George", "Leo", "Chloé", "Aoife",
-         "Seán", "Muhammad", "Freya", "Jack", "Harry", "Ivy", "Grace", "Theo", "Aisha", "Yusuf", "Ewan", "Niamh"]
-LAST = ["Smith", "Jones", "O'Brien", "Smith-Jones", "Williams", "Brown", "Taylor", "Davies", "Évans", "Wilson",
-        "Patel", "Khan", "Nowak", "McDonald", "O'Neill", "Fitz-Gerald", "Murphy", "Clarke", "Hughes", "Walker"]
-HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
-
+FIRST = [
+    "Amelia",
+    "Olivia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Zoë",
+    "Noah",
+    "Oliver",
+    "George",
+    "Leo",
+    "Chloé",
+    "Aoife",
+    "Seán",
+    "Muhammad",
+    "Freya",
+    "Jack",
+    "Harry",
+    "Ivy",
+    "Grace",
+    "Theo",
+    "Aisha",
+    "Yusuf",
+    "Ewan",
+    "Niamh",
+]
+LAST = [
+    "Smith",
+    "Jones",
+    "O'Brien",
+    "Smith-Jones",
+    "Williams",
+    "Brown",
+    "Taylor",
+    "Davies",
+    "Évans",
+    "Wilson",
+    "Patel",
+    "Khan",
+    "Nowak",
+    "McDonald",
+    "O'Neill",
+    "Fitz-Gerald",
+    "Murphy",
+    "Clarke",
+    "Hughes",
+    "Walker",
+]
+HEADER = (
+    "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+)
 
 
 def register_csv(pupils: int, seed: int = 1) -> str:
@@ -116,8 +161,8 @@ def spread(total: int, days: int, day: int) -> int:
 
 async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[str, int], people: dict[str, int]) -> None:
     """Run the bot through a school year on a test clock: nudges answered, incidents, applications."""
-    from bot.shell.app import build_application, start, stop
     from bot.clock import FakeClock, local_moment
+    from bot.shell.app import build_application, start, stop
     from emulator import BotApiEmulator, InProcessRequest
 
     emu = BotApiEmulator(token=config.telegram.token)
@@ -125,7 +170,9 @@ async def live_a_year(data_dir: Path, config: Any, now: datetime, sizes: dict[st
         emu.add_user(user, f"User{user}", "Staff")
     tz = config.school.timezone
     clock = FakeClock(now - timedelta(days=sizes["days of nudges"]))
-    app = build_application(config, clock, autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu))
+    app = build_application(
+        config, clock, autotick=False, request=InProcessRequest(emu), get_updates_request=InProcessRequest(emu)
+    )
     await start(app, poll=False)
     driver = Driver(app, emu)
     pupils = app.bot_data["runtime"].services.consents.index().pupils

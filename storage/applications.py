@@ -67,9 +67,7 @@ class ApplicationRepository:
 
     # ---- history ------------------------------------------------------------------------
     def add_event(self, event: Event) -> None:
-        self._events.insert(
-            {"number": event.number, "at": event.at.isoformat(), "actor_id": event.actor_id, "text": event.text}
-        )
+        self._events.insert({"number": event.number, "at": event.at.isoformat(), "actor_id": event.actor_id, "text": event.text})
 
     def last_event(self, number: int) -> Event | None:
         docs = self._events.search(Query().number == number)

@@ -131,7 +131,7 @@ def write_new_file(tmp: Path, payload: bytes, mode: int = FILE_MODE) -> None:
     try:
         view = memoryview(payload)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -173,8 +173,7 @@ def load_tables(path: Path) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         raise DamagedDataFile(path, "it is cut short or garbled") from None
     if not isinstance(tables, dict) or not all(
-        isinstance(table, dict)
-        and all(doc_id.isdigit() and isinstance(doc, dict) for doc_id, doc in table.items())
+        isinstance(table, dict) and all(doc_id.isdigit() and isinstance(doc, dict) for doc_id, doc in table.items())
         for table in tables.values()
     ):
         raise DamagedDataFile(path, "it does not hold the bot's tables")

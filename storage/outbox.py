@@ -105,9 +105,7 @@ class OutboxRepository:
 
     def pending_edit(self, chat_id: int, message_id: int) -> OutboxItem | None:
         self._index()
-        return next(
-            (i for i in self._items(self._pending) if i.chat_id == chat_id and i.edit_of == message_id), None
-        )
+        return next((i for i in self._items(self._pending) if i.chat_id == chat_id and i.edit_of == message_id), None)
 
     def prune(self, before: datetime) -> int:
         """Forget delivered (or abandoned) messages created before `before`, keeping the file small."""

@@ -19,11 +19,7 @@ class StaffRepository:
     def seed(self, seeds: dict[int, Role], now: datetime) -> None:
         """Add config roles for people the bot has no record of; run-time changes win."""
         known = {doc["user_id"] for doc in self._staff.all()}
-        new = [
-            _to_doc(StaffMember(uid, role, "", 0, now, GrantSource.CONFIG))
-            for uid, role in seeds.items()
-            if uid not in known
-        ]
+        new = [_to_doc(StaffMember(uid, role, "", 0, now, GrantSource.CONFIG)) for uid, role in seeds.items() if uid not in known]
         if new:
             self._staff.insert_multiple(new)
 

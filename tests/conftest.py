@@ -18,9 +18,9 @@ import pytest
 from hypothesis import settings
 from telegram.request import HTTPXRequest
 
-from bot.shell.app import build_application, start, stop
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
+from bot.shell.app import build_application, start, stop
 from bot.shell.ticker import Runtime
 from emulator import BotApiEmulator, default_api_spec, settle
 from emulator.validation import SHARED_API_SPEC

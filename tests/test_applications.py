@@ -188,7 +188,14 @@ async def test_a_join_request_becomes_an_application_and_approval_lets_the_paren
         copy = card(school, leader)
         assert "Approved by Sam Leader at Wed 25 Nov 10:00" in copy.plain and not copy.buttons
     actions = [e.action for e in school.audit() if e.target == "application 1"]
-    for step in ("join request", "applicant named children", "applicant code of conduct", "approve application", "approve join request", "application outcome sent"):
+    for step in (
+        "join request",
+        "applicant named children",
+        "applicant code of conduct",
+        "approve application",
+        "approve join request",
+        "application outcome sent",
+    ):
         assert step in actions
     assert not any(name in audit_texts(school) for name in PUPIL_NAMES)
 
@@ -226,14 +233,20 @@ async def test_admins_office_and_strangers_cannot_decide(school: BotHarness) -> 
     await record_form(school)
     copy = card(school, SLT)
     approve, reject = dict(copy.buttons)["Approve"], dict(copy.buttons)["Reject"]
-    for person, expected in ((ADMIN, "only staff allowed to decide applications"), (OFFICE, "only staff allowed"), (STRANGER, "not for you")):
+    for person, expected in (
+        (ADMIN, "only staff allowed to decide applications"),
+        (OFFICE, "only staff allowed"),
+        (STRANGER, "not for you"),
+    ):
         for tap, data in enumerate((approve, reject)):
             answer = await school.press(person, copy, data=data)
             if person != STRANGER or tap == 0:  # a stranger is answered once per window (flood limit)
                 assert answer and expected in answer["text"]
     assert school.services.application_desk.get(1).status is Status.PENDING
     assert [label for label, _ in card(school, HEAD).buttons] == ["Approve", "Reject", "Ask for information"]
-    refused = [e for e in school.audit() if e.action in ("approve application", "reject application") and e.outcome.startswith("refused")]
+    refused = [
+        e for e in school.audit() if e.action in ("approve application", "reject application") and e.outcome.startswith("refused")
+    ]
     assert {e.actor_id for e in refused} == {ADMIN, OFFICE, STRANGER}
 
 
@@ -259,7 +272,9 @@ async def test_rejection_declines_the_join_request_and_the_reason_reaches_the_ap
 
 async def test_skipping_the_reason_tells_the_recorder_and_an_unanswered_prompt_times_out(school: BotHarness) -> None:
     await record_form(school)
-    await record_form(school, parent="Sam Smith-Jones", children=(("Ollie Smith-Jones", "Ollie Smith-Jones (Year 3)"),), ref="F-18")
+    await record_form(
+        school, parent="Sam Smith-Jones", children=(("Ollie Smith-Jones", "Ollie Smith-Jones (Year 3)"),), ref="F-18"
+    )
     await school.press(SLT, card(school, SLT, 1), "Reject")
     await school.press(SLT, school.last(SLT), "Skip")
     assert "No reason given" in school.last(SLT).plain
@@ -493,7 +508,9 @@ async def test_a_parent_who_does_not_answer_is_reminded_once(school: BotHarness)
 async def test_pending_lists_page_by_page_and_application_shows_history(school: BotHarness) -> None:
     apps = school.services.application_desk
     for n in range(12):
-        filed = apps.record_paper(PaperForm(f"Parent {n} <&>", "Carer", [Child("Noah", "P003")], True, f"F-{n}"), OFFICE, "Olive Office")
+        filed = apps.record_paper(
+            PaperForm(f"Parent {n} <&>", "Carer", [Child("Noah", "P003")], True, f"F-{n}"), OFFICE, "Olive Office"
+        )
         assert filed.application.number == n + 1
     [first] = await school.say(OFFICE, "/pending")
     assert "Page 1 of 2" in first.plain and "#1 Parent 0 <&>: waiting under an hour for a decision" in first.plain
@@ -677,7 +694,9 @@ async def test_only_leaders_read_an_applications_history(school: BotHarness) -> 
     assert "Parents' group application #1" in own.plain and "History" not in own.plain
     [leader] = await school.say(HEAD, "/application 1")
     assert "History" in leader.plain and "court order" in leader.plain
-    assert ("view application", "refused: not recorded by them") in [(e.action, e.outcome) for e in school.audit() if e.actor_id == ADMIN]
+    assert ("view application", "refused: not recorded by them") in [
+        (e.action, e.outcome) for e in school.audit() if e.actor_id == ADMIN
+    ]
 
 
 async def test_the_longest_application_card_reminder_and_history_reach_every_phone(school: BotHarness) -> None:

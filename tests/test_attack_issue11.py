@@ -182,8 +182,11 @@ async def test_a_pupil_id_given_to_another_child_since_the_check_is_not_cleared_
     report = school.last(ADMIN)
     assert "✅ Amelia Smith" in report.plain and "not confirmed" in report.plain
     # The school's export reuses P1 for a different child; Amelia Smith now has no consent under P9.
-    load(school, "P1,Tom,Brown,,Year 6,yes,yes,yes,2025-09-05,,\nP2,Amelie,Smyth,,Year 4,no,no,no,2025-09-05,,\n"
-                 "P9,Amelia,Smith,,Year 3,no,no,no,2025-09-05,,\n")
+    load(
+        school,
+        "P1,Tom,Brown,,Year 6,yes,yes,yes,2025-09-05,,\nP2,Amelie,Smyth,,Year 4,no,no,no,2025-09-05,,\n"
+        "P9,Amelia,Smith,,Year 3,no,no,no,2025-09-05,,\n",
+    )
     await school.press(ADMIN, report, "None of these")
     after = school.last(ADMIN).plain
     assert "✅" not in after and "OK to upload" not in after
@@ -205,7 +208,7 @@ async def test_a_register_row_with_a_name_of_punctuation_only_is_rejected(school
     school.emu.send_document(OFFICE, data, "register.csv", "text/csv")
     await school.settle()
     preview = "\n".join(message.plain for message in school.emu.since(mark, OFFICE))
-    assert 'line 3' in preview and 'first name "-" has no letters' in preview
+    assert "line 3" in preview and 'first name "-" has no letters' in preview
 
 
 # ---- withdrawn or narrowed consent reaches the page team, and only them ----------------------------
@@ -252,5 +255,7 @@ async def test_an_old_export_bringing_back_a_withdrawn_pupil_marked_as_left_warn
     school.emu.send_document(OFFICE, (HEADER + ROWS).encode(), "register.csv", "text/csv")
     await school.settle()
     preview = "\n".join(m.plain for m in school.emu.since(mark, OFFICE))
-    warning = "Withdrawal removed (load only if the parent consented again) (1)\n• Noah Williams (Year 5): was withdrawn from 1 Nov"
+    warning = (
+        "Withdrawal removed (load only if the parent consented again) (1)\n• Noah Williams (Year 5): was withdrawn from 1 Nov"
+    )
     assert warning in preview

@@ -21,7 +21,10 @@ __all__ = ["config", "school"]
 
 def everything_shown(bot: BotHarness, user: int, mark: int = 0) -> str:
     return "\n".join(
-        piece for m in bot.emu.since(mark, user) for v in [*m.history, m] for piece in (v.plain, *(label for label, _ in v.buttons))
+        piece
+        for m in bot.emu.since(mark, user)
+        for v in [*m.history, m]
+        for piece in (v.plain, *(label for label, _ in v.buttons))
     )
 
 
@@ -218,7 +221,11 @@ async def test_a_head_lowered_to_admin_cannot_act_on_an_alert_they_still_hold(bo
     bot.clock.advance(minutes=10)
     for button in ("Acknowledge", "Comment removed", "User banned", "Close"):
         await bot.press(SLT, alert, button)
-    for forged in (f"1:inc:vack:{incident.number}", f"1:inc:shut:{incident.number}:resolved", f"1:inc:do:{incident.number}:removed"):
+    for forged in (
+        f"1:inc:vack:{incident.number}",
+        f"1:inc:shut:{incident.number}:resolved",
+        f"1:inc:do:{incident.number}:removed",
+    ):
         await bot.press(SLT, alert, data=forged)
     after = bot.services.incidents.get(incident.number)
     assert after is not None and after.state == "open"

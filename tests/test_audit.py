@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 import storage.audit
-from storage.audit import AuditLog
 from bot.records.audit import AuditEntry
-
 from handlers.paging import utf16_len
+from storage.audit import AuditLog
 from tests.conftest import ADMIN, HEAD, SLT, STRANGER, BotHarness
 
 
@@ -69,7 +68,9 @@ def test_the_digest_reads_only_its_week_and_a_page_only_its_entries(tmp_path: Pa
     monkeypatch.setattr(storage.audit, "_lines_backwards", counting)
     week_start = datetime(2026, 11, 23, tzinfo=UTC)
     week = log.between(week_start, week_start + timedelta(days=7))
-    assert [e.actor_id for e in week] == [n for n in range(2000) if week_start <= start + timedelta(minutes=50 * n) < week_start + timedelta(days=7)]
+    assert [e.actor_id for e in week] == [
+        n for n in range(2000) if week_start <= start + timedelta(minutes=50 * n) < week_start + timedelta(days=7)
+    ]
     assert len(read) <= len(week) + 1, "nothing after the week, and one entry before it, is read"
     read.clear()
     entries, older = log.page_before(log.newest(), 12)

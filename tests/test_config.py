@@ -75,7 +75,10 @@ def test_holiday_ranges_and_days_decide_moderation_days(tmp_path: Path) -> None:
     from datetime import date
 
     config = parse_config(
-        raw_config(tmp_path, moderation={"days": ["mon", "tue", "wed", "thu", "fri"], "holidays": ["2026-12-21..2027-01-04", "2026-11-27"]}),
+        raw_config(
+            tmp_path,
+            moderation={"days": ["mon", "tue", "wed", "thu", "fri"], "holidays": ["2026-12-21..2027-01-04", "2026-11-27"]},
+        ),
         tmp_path,
         env={},
     )

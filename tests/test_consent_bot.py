@@ -7,7 +7,9 @@ import pytest
 from bot.register import PendingImport
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness
 
-HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+HEADER = (
+    "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+)
 REGISTER = HEADER + (
     "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,\n"
     "P002,Zoë,O'Brien,,Year 4,yes,yes,yes,2025-09-05,2027-07-31,\n"
@@ -46,7 +48,12 @@ async def test_typo_asks_first_then_the_card_shows_each_purpose(school: BotHarne
 
 @pytest.mark.parametrize(
     "typed, shown",
-    [("zoe o'brien", "Zoë O'Brien"), ("Zoë OBrien", "Zoë O'Brien"), ("ollie smith jones", "Ollie Smith-Jones"), ("/perm Oliver Smith-Jones", "Ollie Smith-Jones")],
+    [
+        ("zoe o'brien", "Zoë O'Brien"),
+        ("Zoë OBrien", "Zoë O'Brien"),
+        ("ollie smith jones", "Ollie Smith-Jones"),
+        ("/perm Oliver Smith-Jones", "Ollie Smith-Jones"),
+    ],
 )
 async def test_accents_apostrophes_hyphens_and_preferred_names(school: BotHarness, typed: str, shown: str) -> None:
     text = typed if typed.startswith("/") else f"/consent {typed}"
@@ -150,7 +157,10 @@ async def test_draft_check_as_a_reply_and_the_pantomime_passes(school: BotHarnes
 
 async def test_import_previews_then_confirms_and_marks_leavers(school: BotHarness) -> None:
     changed = REGISTER.replace("P001,Amelia,Smith,,Year 3,yes,yes,no", "P001,Amelia,Smith,,Year 4,yes,yes,yes")
-    changed = "\n".join(line for line in changed.splitlines() if not line.startswith("P008")) + "\nP009,New,Pupil,,Year 1,yes,no,no,2026-09-01,,\n"
+    changed = (
+        "\n".join(line for line in changed.splitlines() if not line.startswith("P008"))
+        + "\nP009,New,Pupil,,Year 1,yes,no,no,2026-09-01,,\n"
+    )
     mark = school.emu.mark()
     school.emu.send_document(OFFICE, changed.encode(), "register.csv", "text/csv")
     await school.settle()
@@ -267,7 +277,6 @@ async def test_long_inputs_get_friendly_limits(school: BotHarness) -> None:
     assert len(report.text) <= 4096 and "1 name(s) not confirmed" in report.plain
 
 
-
 def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import subprocess
     import sys
@@ -276,9 +285,13 @@ def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:  # t
     root = Path(__file__).resolve().parents[1]
     config = tmp_path / "config.toml"
     config.write_text(
-        (root / "config.example.toml").read_text().replace('data_dir = "data"', f'data_dir = "{tmp_path / "data"}"')
-        .replace("[111111111]", "[1001]").replace("[222222222]", "[1003]")  # the example's made-up ids are refused
-        .replace("[333333333]", "[1005]").replace("[444444444]", "[1007]")
+        (root / "config.example.toml")
+        .read_text()
+        .replace('data_dir = "data"', f'data_dir = "{tmp_path / "data"}"')
+        .replace("[111111111]", "[1001]")
+        .replace("[222222222]", "[1003]")  # the example's made-up ids are refused
+        .replace("[333333333]", "[1005]")
+        .replace("[444444444]", "[1007]")
     )
     register = tmp_path / "register.csv"
     register.write_text(REGISTER)
@@ -286,7 +299,11 @@ def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:  # t
     def run(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "bot", "import", str(register), "--config", str(config), *extra],
-            capture_output=True, text=True, cwd=root, timeout=60, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
         )
 
     dry = run()
@@ -388,8 +405,13 @@ async def test_another_surname_is_not_a_typo_so_amelia_brown_offers_nobody(near:
 async def test_a_surname_alone_offers_every_pupil_it_may_mean(near: BotHarness) -> None:
     [ask] = await near.say(ADMIN, "/consent Smith")
     assert "✅" not in ask.plain
-    assert set(labels(ask)) == {"Amelia Smith (Year 3)", "Joe Smith (Year 2)", "Zoe Smith (Year 2)",
-                                "Ollie Smith-Jones (Year 3)", "None of these"}
+    assert set(labels(ask)) == {
+        "Amelia Smith (Year 3)",
+        "Joe Smith (Year 2)",
+        "Zoe Smith (Year 2)",
+        "Ollie Smith-Jones (Year 3)",
+        "None of these",
+    }
     assert labels(ask)[-2] == "Ollie Smith-Jones (Year 3)"  # the part of a double-barrelled name ranks last
 
 
@@ -471,7 +493,12 @@ async def test_a_withdrawal_imported_while_a_name_waits_shows_when_the_name_is_c
     await near.press(ADMIN, ask, "Facebook page")
     report = near.last(ADMIN)
     assert "✅ Amelia Smith" in report.plain
-    load(near, NEAR_NAMES.replace("P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,", "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,2026-11-20"))
+    load(
+        near,
+        NEAR_NAMES.replace(
+            "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,", "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,2026-11-20"
+        ),
+    )
     await near.press(ADMIN, report, "Sophie Thompson (Year 2)")
     assert "❌ Amelia Smith — withdrawn on 20 Nov 2026" in report.plain and "✅ Sophie Thompson" in report.plain
     assert "Do not upload" in report.plain

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.records.applications import Event
 from bot.clock import FakeClock
+from bot.records.applications import Event
 from bot.records.consent import Pupil
+from bot.records.incidents import Ban
+from bot.records.outbox import OutboxItem
 from bot.services import Services
 from storage.atomic import DamagedDataFile
 from storage.database import Database
-from bot.records.incidents import Ban
-from bot.records.outbox import OutboxItem
 from tests.conftest import ADMIN, HEAD, OFFICE, START, TOKEN, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +101,14 @@ def write_config(folder: Path, data_dir: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("name", "damage"),
-    [("staff", "empty"), ("incidents", "empty"), ("incidents", "cut short"), ("consents", "garbage"), ("outbox", "another shape"), ("staff", "a record of another shape")],
+    [
+        ("staff", "empty"),
+        ("incidents", "empty"),
+        ("incidents", "cut short"),
+        ("consents", "garbage"),
+        ("outbox", "another shape"),
+        ("staff", "a record of another shape"),
+    ],
 )
 def test_the_bot_process_refuses_a_damaged_file_in_one_sentence(tmp_path: Path, name: str, damage: str) -> None:
     data_dir = tmp_path / "data"

@@ -27,6 +27,7 @@ LEADERS = (HEAD, DEPUTY, SLT, SLT2)
 PUPIL_NOTE = "Amelia Smith named under the fair photo"
 TELEGRAM_WORDS = ("Forbidden", "blocked by the user", "can't initiate", "chat not found", "Telegram:")
 
+
 @pytest.fixture
 def config(data_dir: Path) -> Config:
     return make_config(data_dir, roles={"head": [HEAD, HEAD2]})
@@ -319,7 +320,7 @@ async def test_an_edit_telegram_cannot_parse_still_updates_the_copy_in_plain_tex
 
 
 async def test_a_text_telegram_cannot_parse_arrives_as_plain_text(bot: BotHarness) -> None:
-    bot.emu.fail_next("sendMessage", 400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0")
+    bot.emu.fail_next("sendMessage", 400, 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0')
     bot.runtime.delivery.post("test:parse", HEAD, "<b>Weekly digest</b>: 3 incidents &amp; 2 checks")
     await bot.settle()
     last = bot.last(HEAD)
@@ -344,7 +345,6 @@ async def test_any_other_refusal_ends_the_item_loudly_and_is_not_retried(bot: Bo
     assert bot.services.outbox.by_key("test:odd").state == "failed"
     assert len([1 for m, p in bot.emu.calls if m == "sendMessage" and p.get("text") == "An update"]) == 1
     assert any(e.action == "delivery failed" and e.target == f"user {HEAD}" for e in bot.audit())
-
 
 
 def test_a_damaged_unreachable_record_stops_start_up_naming_the_outbox(tmp_path: Path) -> None:

@@ -75,7 +75,10 @@ async def check(school: BotHarness, draft: str) -> str:
         ("Well done Ame\u200dlia Smith!", "Ame\u200dlia Smith"),  # zero-width joiner
         ("Well done Amelia\u2060 Smi\u2060th!", "Amelia\u2060 Smi\u2060th"),  # word joiner
         ("Well done \u0410melia Smith!", "\u0410melia Smith"),  # Cyrillic А
-        ("Well done \U0001d400\U0001d426\U0001d41e\U0001d425\U0001d422\U0001d41a Smith!", "\U0001d400\U0001d426\U0001d41e\U0001d425\U0001d422\U0001d41a Smith"),  # maths bold
+        (
+            "Well done \U0001d400\U0001d426\U0001d41e\U0001d425\U0001d422\U0001d41a Smith!",
+            "\U0001d400\U0001d426\U0001d41e\U0001d425\U0001d422\U0001d41a Smith",
+        ),  # maths bold
         ("Well done #AmeliaSmith!", "AmeliaSmith"),
         ("Well done \u202ehtimS ailemA\u202c!", "htimS ailemA"),  # shown right to left: "Amelia Smith"
         ("Star of the week: SMITH, Amelia", "SMITH, Amelia"),
@@ -133,7 +136,10 @@ async def test_may_warns_as_a_name_and_passes_as_a_word_or_a_month(school: BotHa
     assert "Looks fine to post" in await check(school, "We hope you may join us. May we remind you that we break up on 22 May.")
 
 
-@pytest.mark.parametrize("draft, written", [("What the fuuuck", "fuuuck"), ("f u c k", "f u c k"), ("fck this", "fck"), ("bollocks to that", "bollocks")])
+@pytest.mark.parametrize(
+    "draft, written",
+    [("What the fuuuck", "fuuuck"), ("f u c k", "f u c k"), ("fck this", "fck"), ("bollocks to that", "bollocks")],
+)
 async def test_swearing_spelt_to_dodge_the_filter_blocks(school: BotHarness, draft: str, written: str) -> None:
     report = await check(school, draft)
     assert f"❌ Offensive language: “{written}” (policy 5.3)" in report
@@ -176,7 +182,9 @@ async def test_personal_data_written_to_dodge_the_check_blocks(school: BotHarnes
 
 async def test_the_schools_own_address_spelt_out_passes_and_anyone_elses_blocks(school: BotHarness) -> None:
     assert "Looks fine to post" in await check(school, f"Write to office [at] {SCHOOL_DOMAIN.replace('.', ' [dot] ')}")
-    assert "❌ E-mail address: “jo [at] example [dot] sch [dot] uk”" in await check(school, "Write to jo [at] example [dot] sch [dot] uk")
+    assert "❌ E-mail address: “jo [at] example [dot] sch [dot] uk”" in await check(
+        school, "Write to jo [at] example [dot] sch [dot] uk"
+    )
     assert "Looks fine to post" in await check(school, "Meet at Hall.Co-op at 3, tickets at example.com")
 
 

@@ -64,9 +64,7 @@ def keyboard(*pairs: tuple[str, str]) -> InlineKeyboardMarkup:
 
 async def test_head_receives_html_message_and_reads_plain_text(emu, bot):
     pupil = 'Tom <"Tommy"> & Jerry'
-    sent = await bot.send_message(
-        HEAD, f"<b>Consent</b> for {html.escape(pupil)} ✅", parse_mode=ParseMode.HTML
-    )
+    sent = await bot.send_message(HEAD, f"<b>Consent</b> for {html.escape(pupil)} ✅", parse_mode=ParseMode.HTML)
     assert sent.text == f"Consent for {pupil} ✅"
     assert sent.entities[0].type == "bold" and sent.entities[0].length == 7
     record = emu.last_to(HEAD)
@@ -135,9 +133,7 @@ async def test_edits_behave_like_telegram(emu, bot):
     markup = keyboard(("Acknowledge", "inc:ack:1"))
     alert = await bot.send_message(HEAD, "<b>INC-0001</b>", parse_mode="HTML", reply_markup=markup)
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-        await bot.edit_message_text(
-            "<b>INC-0001</b>", HEAD, alert.message_id, parse_mode="HTML", reply_markup=markup
-        )
+        await bot.edit_message_text("<b>INC-0001</b>", HEAD, alert.message_id, parse_mode="HTML", reply_markup=markup)
     await bot.edit_message_text("INC-0001 acknowledged", HEAD, alert.message_id)
     record = emu.last_to(HEAD)
     assert record.plain == "INC-0001 acknowledged"
@@ -183,8 +179,9 @@ async def test_long_polling_delivers_what_users_do(emu, bot):
     assert updates[0].message.entities[0].type == "bot_command"
     assert updates[0].message.chat.type == "private" and updates[0].message.chat.id == HEAD
 
-    emu.send_photo(PARENT, b"screenshot", caption="rude comment",
-                   forward_origin={"type": "hidden_user", "sender_user_name": "Mum of X"})
+    emu.send_photo(
+        PARENT, b"screenshot", caption="rude comment", forward_origin={"type": "hidden_user", "sender_user_name": "Mum of X"}
+    )
     emu.add_group(GROUP, "Parents' group")
     emu.join_request(PARENT, GROUP)
     updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=1)
@@ -200,8 +197,7 @@ async def test_long_polling_delivers_what_users_do(emu, bot):
 
 
 async def test_button_press_reaches_the_bot_and_is_answered_once(emu, bot):
-    await bot.send_message(HEAD, "Approve Pat?", reply_markup=keyboard(
-        ("Approve", "app:ok:7"), ("Reject", "app:no:7")))
+    await bot.send_message(HEAD, "Approve Pat?", reply_markup=keyboard(("Approve", "app:ok:7"), ("Reject", "app:no:7")))
     query_id = emu.press(HEAD, emu.last_to(HEAD), "Reject")
     (update,) = await bot.get_updates(timeout=1)
     assert update.callback_query.data == "app:no:7"
@@ -311,8 +307,7 @@ async def test_api_json_refuses_unknown_and_missing_parameters(emu, bot):
     if default_api_spec() is None:
         pytest.skip("../shared/telegram-bot-api/api.json is not in this checkout")
     with pytest.raises(BadRequest, match=r'(?i)unknown parameter "colour"'):
-        await bot.do_api_request("sendMessage", api_kwargs={"chat_id": HEAD, "text": "x",
-                                                            "colour": "red"})
+        await bot.do_api_request("sendMessage", api_kwargs={"chat_id": HEAD, "text": "x", "colour": "red"})
     with pytest.raises(BadRequest, match=r'(?i)parameter "text" is required'):
         await bot.do_api_request("sendMessage", api_kwargs={"chat_id": HEAD})
     assert len(emu.unexpected_refusals()) == 2
@@ -322,10 +317,7 @@ async def test_a_real_application_answers_a_command_and_goes_quiet(emu):
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_html(f"Hello, <b>{html.escape('A & B')}</b>")
 
-    app = (
-        Application.builder().token(emu.token).base_url(emu.base_url)
-        .base_file_url(emu.base_file_url).build()
-    )
+    app = Application.builder().token(emu.token).base_url(emu.base_url).base_file_url(emu.base_file_url).build()
     app.add_handler(CommandHandler("start", start))
     async with app:
         await app.start()

@@ -28,13 +28,13 @@ from typing import Any
 
 import pytest
 
-from bot.records.applications import Status
 from bot.clock import FakeClock, local_moment
 from bot.config import Config
-from emulator import FaultPlan, SentMessage
 from bot.incidents import category
+from bot.records.applications import Status
 from bot.register import PendingImport
 from bot.shell.callbacks import pack
+from emulator import FaultPlan, SentMessage
 from handlers.errors import SORRY
 from tests.conftest import (
     ADMIN,
@@ -478,7 +478,10 @@ async def test_two_school_days_through_a_flaky_network_deliver_everything_once(
         assert any(f"INC-{number:04d}</b>:" in (m.text or "") for m in bot.emu.messages_to(reporter)), "the receipt"
     assert any("Acknowledged by Derek Deputy" in m.plain for m in alerts_to(bot, HEAD, urgent)), "every copy shows it"
     assert any("Closed: Referred on" in m.plain for m in alerts_to(bot, HEAD, bullying))
-    assert any("Application #1 (Jo Bloggs), whose form you recorded, was rejected by Sally Leader" in m.plain for m in bot.emu.messages_to(OFFICE))
+    assert any(
+        "Application #1 (Jo Bloggs), whose form you recorded, was rejected by Sally Leader" in m.plain
+        for m in bot.emu.messages_to(OFFICE)
+    )
     assert any("has been approved" in m.plain for m in bot.emu.messages_to(PARENT))
     assert bot.emu.join_requests[(GROUP, PARENT)] == "approved"
     for leader in LEADERS:
@@ -502,7 +505,11 @@ async def test_two_school_days_through_a_flaky_network_deliver_everything_once(
     apps = bot.services.application_desk
     assert [apps.get(n).status for n in (1, 2)] == [Status.REJECTED, Status.APPROVED]
     assert apps.get(3) is None, "one application per parent"
-    decisions = [(e.actor_id, e.action) for e in audit if e.action.endswith(" application") and e.outcome == "ok" and e.action.split()[0] in ("approve", "reject")]
+    decisions = [
+        (e.actor_id, e.action)
+        for e in audit
+        if e.action.endswith(" application") and e.outcome == "ok" and e.action.split()[0] in ("approve", "reject")
+    ]
     assert decisions == [(SLT2, "reject application"), (SLT, "approve application")]
     joins = [p for m, p in bot.emu.calls if m == "approveChatJoinRequest"]
     assert joins, "Telegram was told"
@@ -514,7 +521,16 @@ async def test_two_school_days_through_a_flaky_network_deliver_everything_once(
     assert [(e.actor_id, e.target) for e in audit if e.action == "grant" and e.outcome == "ok"] == [(SLT2, f"user {NEWCOMER}")]
     assert [(e.actor_id, e.outcome) for e in audit if e.action == "request access"] == [(NEWCOMER, "ok")]
     staff = {m.user_id: m.role.value for m in bot.services.staff.active() if m.role}
-    assert staff == {HEAD: "head", DEPUTY: "deputy", SLT: "slt", SLT2: "slt", ADMIN: "admin", ADMIN2: "admin", OFFICE: "office", NEWCOMER: "admin"}
+    assert staff == {
+        HEAD: "head",
+        DEPUTY: "deputy",
+        SLT: "slt",
+        SLT2: "slt",
+        ADMIN: "admin",
+        ADMIN2: "admin",
+        OFFICE: "office",
+        NEWCOMER: "admin",
+    }
     assert any("you are now page administrator" in m.plain for m in bot.emu.messages_to(NEWCOMER))
     for leader in LEADERS:
         request_cards = [m for m in bot.emu.messages_to(leader) if "Access request" in m.plain]
@@ -573,7 +589,9 @@ def replies_fail(bot: BotHarness, method: str = "sendMessage") -> None:
 def forgive_the_apology_to_an_answered_press(bot: BotHarness) -> None:
     """A handler that answered the press and then failed gets the error handler's apology as a
     second answer, which Telegram refuses ("query is too old"); the bot swallows that refusal."""
-    bot.emu.refusals[:] = [r for r in bot.emu.refusals if not (r.method == "answerCallbackQuery" and r.params.get("text") == SORRY)]
+    bot.emu.refusals[:] = [
+        r for r in bot.emu.refusals if not (r.method == "answerCallbackQuery" and r.params.get("text") == SORRY)
+    ]
 
 
 def answer_is_lost(bot: BotHarness) -> None:

@@ -73,8 +73,16 @@ async def test_ids_lists_who_messages_the_bot_so_the_roles_can_be_filled_in(emu:
     config = example_config(tmp_path, emu)
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "ids", "--config", str(config),
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "ids",
+        "--config",
+        str(config),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None and process.stderr is not None
     try:
@@ -91,9 +99,9 @@ async def test_ids_lists_who_messages_the_bot_so_the_roles_can_be_filled_in(emu:
     errors = (await process.stderr.read()).decode()
 
     assert b"send /start" in listening
-    assert lines == [
-        f"{HEAD}  Helen Head\n", f"{ADMIN}  Ada Admin\n", f"{GROUP}  the group “Parents of Example Primary”\n"
-    ], "each person once, and the parents' group for applications.group_chat_id"
+    assert lines == [f"{HEAD}  Helen Head\n", f"{ADMIN}  Ada Admin\n", f"{GROUP}  the group “Parents of Example Primary”\n"], (
+        "each person once, and the parents' group for applications.group_chat_id"
+    )
     assert returncode == 0 and errors == ""
     assert emu.messages_to(HEAD) == [] and emu.messages_to(ADMIN) == [] and emu.messages_to(GROUP) == [], "nobody is answered"
     assert not (tmp_path / "data").exists(), "nothing is stored"
@@ -107,7 +115,11 @@ def test_the_examples_made_up_ids_stop_check_config_start_up_and_the_register_im
     for command in (["check-config"], ["run"], ["import", str(tmp_path / "register.csv"), "--yes"]):
         done = subprocess.run(
             [sys.executable, "-m", "bot", *command, "--config", str(config)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=PATIENCE,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=PATIENCE,
         )
         assert done.returncode == 1, command
         assert "roles.head: 111111111 is the example's made-up id" in done.stderr
@@ -122,12 +134,15 @@ def test_check_config_without_a_token_says_where_start_up_looks_for_it(tmp_path:
 
     done = subprocess.run(
         [sys.executable, "-m", "bot", "check-config", "--config", str(config)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=PATIENCE,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
     )
 
     assert done.returncode == 0, done.stderr
     assert "Token: not set here; `python -m bot run` needs TELEGRAM_BOT_TOKEN in its environment" in done.stdout
-
 
 
 async def test_telegram_out_of_reach_while_running_is_one_log_line_not_a_traceback_every_few_seconds(

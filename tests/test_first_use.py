@@ -53,12 +53,15 @@ async def test_the_receipt_of_the_person_who_logged_it_is_not_turned_into_the_re
     assert "Evidence" not in receipt.plain
 
 
-
 def demo(*lines: str) -> str:
     """README command 1 with piped input, as a newcomer first drives it."""
     done = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
-        input="".join(f"{line}\n" for line in lines), cwd=ROOT, capture_output=True, text=True, timeout=120,
+        input="".join(f"{line}\n" for line in lines),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     return done.stdout

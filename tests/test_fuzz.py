@@ -17,7 +17,6 @@ from bot.shell.callbacks import pack, unpack
 from tests.conftest import ADMIN, HEAD, OFFICE, STRANGER, BotHarness
 from tests.test_consent_bot import REGISTER, load
 
-
 HOSTILE = st.sampled_from(
     [
         "<b>bold</b> & <script>alert(1)</script>",
@@ -56,13 +55,17 @@ def test_register_parser_reports_instead_of_crashing(data: bytes) -> None:
 @settings(deadline=None)
 @given(
     st.lists(
-        st.tuples(st.text(max_size=40), st.text(max_size=40), st.text(max_size=40), st.sampled_from(["yes", "no", "y", "maybe", ""])),
+        st.tuples(
+            st.text(max_size=40), st.text(max_size=40), st.text(max_size=40), st.sampled_from(["yes", "no", "y", "maybe", ""])
+        ),
         max_size=20,
     )
 )
 def test_csv_rows_with_any_text_either_load_or_are_rejected_with_a_reason(rows: list[tuple[str, str, str, str]]) -> None:
     header = "pupil_id,first_name,last_name,consent_page,consent_group,consent_press,expires,withdrawn\n"
-    body = "".join(f'"{a.replace(chr(34), "")}","{b.replace(chr(34), "")}","{c.replace(chr(34), "")}",{d},no,no,,\n' for a, b, c, d in rows)
+    body = "".join(
+        f'"{a.replace(chr(34), "")}","{b.replace(chr(34), "")}","{c.replace(chr(34), "")}",{d},no,no,,\n' for a, b, c, d in rows
+    )
     parsed = parse_register((header + body).encode(), ("page", "group", "press"))
     for row in parsed.rejected:
         assert row.reason
@@ -78,7 +81,13 @@ async def school(bot: BotHarness) -> BotHarness:
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(command=st.sampled_from(["consent", "perm", "check", "checkpost", "grant", "revoke", "staff", "import", "expiring", "audit", "help", "start"]), text=TEXT, who=st.sampled_from([ADMIN, HEAD, OFFICE, STRANGER]))
+@given(
+    command=st.sampled_from(
+        ["consent", "perm", "check", "checkpost", "grant", "revoke", "staff", "import", "expiring", "audit", "help", "start"]
+    ),
+    text=TEXT,
+    who=st.sampled_from([ADMIN, HEAD, OFFICE, STRANGER]),
+)
 async def test_any_text_after_any_command_gets_a_reply_and_no_crash(
     school: BotHarness, caplog: pytest.LogCaptureFixture, command: str, text: str, who: int
 ) -> None:
@@ -95,8 +104,21 @@ async def test_any_text_after_any_command_gets_a_reply_and_no_crash(
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=st.one_of(st.text(min_size=1, max_size=64), st.builds(lambda f, a, n: f"1:{f}:{a}:{n}", st.sampled_from(["con", "acc", "inc", "mod", "app", "aud", "staff", "exp", "log"]), st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8), st.integers(-5, 10**12))), who=st.sampled_from([ADMIN, STRANGER, OFFICE]))
-async def test_forged_button_presses_are_answered_and_change_nothing(school: BotHarness, caplog: pytest.LogCaptureFixture, data: str, who: int) -> None:
+@given(
+    data=st.one_of(
+        st.text(min_size=1, max_size=64),
+        st.builds(
+            lambda f, a, n: f"1:{f}:{a}:{n}",
+            st.sampled_from(["con", "acc", "inc", "mod", "app", "aud", "staff", "exp", "log"]),
+            st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8),
+            st.integers(-5, 10**12),
+        ),
+    ),
+    who=st.sampled_from([ADMIN, STRANGER, OFFICE]),
+)
+async def test_forged_button_presses_are_answered_and_change_nothing(
+    school: BotHarness, caplog: pytest.LogCaptureFixture, data: str, who: int
+) -> None:
     school.app.bot_data.pop("stranger_gate", None)  # a stranger is answered once per window: each tap is a first
     [prompt] = await school.say(who, "/help")
     school.app.bot_data.pop("stranger_gate", None)

@@ -50,10 +50,22 @@ SURNAMES = [
 ]
 SINGLE_SURNAMES = [name for name in SURNAMES if name.isalpha()]
 PREFERRED = {
-    "Alexander": ("Alex", "Xander"), "William": ("Will", "Billy"), "Thomas": ("Tom", "Tommy"), "Isabella": ("Bella", "Izzy"),
-    "Matilda": ("Tilly",), "Florence": ("Flo",), "Oliver": ("Ollie",), "Amelia": ("Millie", "Mia"),
-    "Charlotte": ("Lottie", "Charlie"), "Samuel": ("Sam",), "Joseph": ("Joe",), "Daniel": ("Dan", "Danny"),
-    "Theodore": ("Theo", "Teddy"), "Muhammad": ("Mo",), "Harriet": ("Hattie",), "Margot": ("Margo",),
+    "Alexander": ("Alex", "Xander"),
+    "William": ("Will", "Billy"),
+    "Thomas": ("Tom", "Tommy"),
+    "Isabella": ("Bella", "Izzy"),
+    "Matilda": ("Tilly",),
+    "Florence": ("Flo",),
+    "Oliver": ("Ollie",),
+    "Amelia": ("Millie", "Mia"),
+    "Charlotte": ("Lottie", "Charlie"),
+    "Samuel": ("Sam",),
+    "Joseph": ("Joe",),
+    "Daniel": ("Dan", "Danny"),
+    "Theodore": ("Theo", "Teddy"),
+    "Muhammad": ("Mo",),
+    "Harriet": ("Hattie",),
+    "Margot": ("Margo",),
 }
 
 

@@ -9,7 +9,9 @@ import pytest
 from bot.register import PendingImport
 from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness
 
-HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+HEADER = (
+    "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+)
 ROWS = (
     "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,",
     "P002,Zoë,O'Brien,,Year 4,yes,yes,yes,2025-09-05,2027-07-31,",
@@ -23,8 +25,7 @@ ROWS = (
 EVERYONE_TOLD = (ADMIN, ADMIN2, SLT, SLT2, DEPUTY, HEAD)
 
 NOAH_NARROWED = (
-    "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity "
-    "(withdrawn from 1 Dec 2026)"
+    "Noah Williams (Year 5): no longer Facebook page, parents' private group, press and publicity (withdrawn from 1 Dec 2026)"
 )
 
 
@@ -66,7 +67,10 @@ async def test_preview_names_who_is_new_changed_and_leaving_with_withdrawn_conse
     [preview] = await send_file(school, OFFICE, the_update())
     text = preview.plain
     withdrawn, new, changed, leaving = (
-        text.index("Consent withdrawn or narrowed (2)"), text.index("New (12)"), text.index("Changed (2)"), text.index("Leaving (1)"),
+        text.index("Consent withdrawn or narrowed (2)"),
+        text.index("New (12)"),
+        text.index("Changed (2)"),
+        text.index("Leaving (1)"),
     )
     assert withdrawn < new < changed < leaving
     assert NOAH_NARROWED in text
@@ -95,7 +99,10 @@ async def test_withdrawn_consent_reaches_admins_slt_and_head_once_after_confirm(
         assert "Photo consent withdrawn or narrowed" in notice.plain and "by Olive Office" in notice.plain
         assert NOAH_NARROWED in notice.plain
         assert "Amelia Smith (Year 4): no longer parents' private group" in notice.plain
-        assert "Policy 4.1: check where these pupils may already appear (Facebook page, parents' private group, press and publicity)" in notice.plain
+        assert (
+            "Policy 4.1: check where these pupils may already appear (Facebook page, parents' private group, press and publicity)"
+            in notice.plain
+        )
         assert "Zoë" not in notice.plain and "Starter" not in notice.plain
     assert not any("withdrawn or narrowed" in m.plain and "Policy 4.1" in m.plain for m in school.emu.messages_to(OFFICE))
     [entry] = [e for e in school.audit() if e.action == "consent withdrawn notice"]
@@ -109,7 +116,9 @@ async def test_withdrawn_consent_reaches_admins_slt_and_head_once_after_confirm(
 
 
 async def test_many_withdrawals_give_each_person_one_notice_split_under_telegrams_limit(bot: BotHarness) -> None:
-    rows = [f"Q{n:03},Pupilwithalongname{n},Surname-Double-Barrelled{n},,Class {n % 7},yes,yes,yes,2025-09-05,," for n in range(300)]
+    rows = [
+        f"Q{n:03},Pupilwithalongname{n},Surname-Double-Barrelled{n},,Class {n % 7},yes,yes,yes,2025-09-05,," for n in range(300)
+    ]
     load(bot, csv(*rows))
     withdrawn = [row[: -len(",,")] + ",,15/11/2026" for row in rows]
     [*_, preview] = await send_file(bot, OFFICE, csv(*withdrawn))
@@ -124,7 +133,9 @@ async def test_many_withdrawals_give_each_person_one_notice_split_under_telegram
 
 async def test_removing_most_of_the_register_needs_a_second_explicit_tap(bot: BotHarness) -> None:
     load(bot, csv(*(f"S{n:04},Child{n},Family{n},,Year {n % 6 + 1},yes,yes,yes,2025-09-05,," for n in range(5000))))
-    two_rows = csv("S0000,Child0,Family0,,Year 1,yes,yes,yes,2025-09-05,,", "S0001,Child1,Family1,,Year 2,yes,yes,yes,2025-09-05,,")
+    two_rows = csv(
+        "S0000,Child0,Family0,,Year 1,yes,yes,yes,2025-09-05,,", "S0001,Child1,Family1,,Year 2,yes,yes,yes,2025-09-05,,"
+    )
     [preview] = await send_file(bot, OFFICE, two_rows)
     assert "Leaving (4,998)" in preview.plain and "…and 4,988 more." in preview.plain
     assert "4,998 of the 5,000 pupils on roll would be marked as left" in preview.plain
@@ -160,13 +171,20 @@ async def test_cancel_on_the_second_question_changes_nothing(bot: BotHarness) ->
 
 
 async def test_uk_dates_are_read_as_the_spreadsheet_writes_them(school: BotHarness) -> None:
-    rows = [*ROWS, "P009,Ava,Patel,,Year 1,yes,yes,yes,05/09/2025,31/7/27,", "P010,Leo,Ward,,Year 1,yes,yes,yes,5/9/25,31/07/2027,01/03/2026"]
+    rows = [
+        *ROWS,
+        "P009,Ava,Patel,,Year 1,yes,yes,yes,05/09/2025,31/7/27,",
+        "P010,Leo,Ward,,Year 1,yes,yes,yes,5/9/25,31/07/2027,01/03/2026",
+    ]
     [preview] = await send_file(school, OFFICE, csv(*rows))
     assert "New (2)" in preview.plain and "rejected" not in preview.plain
     await school.press(OFFICE, preview, "Confirm")
     ava, leo = school.services.consents.get("P009"), school.services.consents.get("P010")
     assert (ava.form_date, ava.expires, leo.form_date, leo.withdrawn) == (
-        date(2025, 9, 5), date(2027, 7, 31), date(2025, 9, 5), date(2026, 3, 1),
+        date(2025, 9, 5),
+        date(2027, 7, 31),
+        date(2025, 9, 5),
+        date(2026, 3, 1),
     )
     [card] = await school.say(ADMIN, "/consent Leo Ward")
     assert "withdrawn on 1 Mar 2026" in card.plain
@@ -174,7 +192,11 @@ async def test_uk_dates_are_read_as_the_spreadsheet_writes_them(school: BotHarne
 
 async def test_an_ambiguous_date_is_refused_with_the_row_named(school: BotHarness) -> None:
     # Somebody's spreadsheet wrote US dates: 07/31/2027 can only be month first, so 03/04/2026 could be either.
-    rows = [*ROWS, "P009,Ava,Patel,,Year 1,yes,yes,yes,2025-09-05,07/31/2027,", "P010,Leo,Ward,,Year 1,yes,yes,yes,2025-09-05,,03/04/2026"]
+    rows = [
+        *ROWS,
+        "P009,Ava,Patel,,Year 1,yes,yes,yes,2025-09-05,07/31/2027,",
+        "P010,Leo,Ward,,Year 1,yes,yes,yes,2025-09-05,,03/04/2026",
+    ]
     [preview] = await send_file(school, OFFICE, csv(*rows))
     assert "2 rows rejected" in preview.plain
     assert 'line 10 (pupil P009): expires "07/31/2027" puts the month first (US style)' in preview.plain

@@ -87,7 +87,12 @@ async def test_consent_withdrawn_from_the_command_line_reaches_the_page_team_whe
 ) -> None:
     monkeypatch.setattr("bot.__main__.Clock", lambda: clock)
     assert run(config_file, list(ROWS), "--yes", capsys=capsys)[0] == 0
-    withdrawn = [row.replace("P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,", "P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-12-01") for row in ROWS]
+    withdrawn = [
+        row.replace(
+            "P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,", "P004,Noah,Williams,,Year 5,yes,yes,yes,2025-09-05,,2026-12-01"
+        )
+        for row in ROWS
+    ]
     code, out = run(config_file, withdrawn, "--yes", capsys=capsys)
     assert code == 0 and "Consent withdrawn or narrowed (1): P004: no longer Facebook page" in out
     assert "Consent withdrawn or narrowed for 1 pupils: 6 staff will be told when the bot next runs." in out

@@ -15,9 +15,9 @@ from telegram.ext import ConversationHandler
 
 from bot.config import Config
 from bot.incidents import CATEGORIES, Draft, category
+from bot.records.incidents import Incident
 from bot.shell.callbacks import pack
 from handlers.incidents.shared import FLOW_TIMEOUT
-from bot.records.incidents import Incident
 from tests.conftest import (
     ADMIN,
     ADMIN2,
@@ -374,7 +374,9 @@ async def test_actions_are_recorded_once_with_who_and_when_on_every_copy(bot: Bo
     assert again and "Already recorded: Comment removed by Ada Admin" in again["text"]
     alert = alerts_to(bot, HEAD, "INC-0001")[0]
     assert "✔️ Comment removed — Ada Admin, Wed 25 Nov 10:00" in alert.plain
-    assert "Comment removed" not in labels(alert) and "Acknowledge" in labels(alert), "a reporter's action is not an acknowledgement"
+    assert "Comment removed" not in labels(alert) and "Acknowledge" in labels(alert), (
+        "a reporter's action is not an acknowledgement"
+    )
     assert not labels(mine)
 
     await bot.press(HEAD, alert, "Reported externally")
@@ -483,7 +485,9 @@ async def test_bot_stopped_before_sending_delivers_the_alert_once_after_restart(
 
 async def test_incident_saved_without_its_alert_queued_is_alerted_after_restart(bot: BotHarness) -> None:
     incidents = bot.services.incident_log
-    shot = incidents.take_screenshot("crashdraft", b"evidence", "AgACAgQAAxkBAAI999999", "AQAD999999", "document", "image/png", ".png")
+    shot = incidents.take_screenshot(
+        "crashdraft", b"evidence", "AgACAgQAAxkBAAI999999", "AQAD999999", "document", "image/png", ".png"
+    )
     draft, _ = Draft("crashdraft", ADMIN, bot.clock.now(), category="pupil").add(shot)
     incidents.confirm(draft, "Ada Admin")  # the process died right after saving
     await bot.restart()
@@ -708,7 +712,7 @@ async def test_a_changed_evidence_file_is_shown_as_changed(bot: BotHarness) -> N
 
 
 async def test_export_gives_the_head_a_spreadsheet_safe_csv(bot: BotHarness) -> None:
-    await log_misuse(bot, ADMIN, "bullying", note="=HYPERLINK(\"http://x\") said Tom & Jerry")
+    await log_misuse(bot, ADMIN, "bullying", note='=HYPERLINK("http://x") said Tom & Jerry')
     await bot.press(ADMIN, receipt(bot, ADMIN, "INC-0001"), "Logged on CPOMS")
     await log_misuse(bot, ADMIN2, "other")
     [document] = await bot.say(HEAD, "/export")
@@ -787,14 +791,16 @@ def test_the_fullest_alert_caption_still_fits_telegrams_limit() -> None:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
+    from bot.records.incidents import Action, Ban, Evidence
     from emulator import parse_html, utf16_len
     from handlers.incidents.messages import alert_caption
-    from bot.records.incidents import Action, Ban, Evidence
 
     at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     long_name = "Ω&<" * 30
     evidence = tuple(
-        Evidence(f"evidence/INC-0001/{n}.jpg", "0" * 64, 1, "f", "u", "photo", "image/jpeg", ADMIN, at, f"{long_name}{n}", "user", at)
+        Evidence(
+            f"evidence/INC-0001/{n}.jpg", "0" * 64, 1, "f", "u", "photo", "image/jpeg", ADMIN, at, f"{long_name}{n}", "user", at
+        )
         for n in range(10)
     )
     incident = Incident(1, "d", "pupil", True, ADMIN, long_name, "😀&" * 500, at, evidence, pings=99)

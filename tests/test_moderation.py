@@ -271,9 +271,7 @@ async def test_a_bot_down_all_morning_nudges_late_and_tells_the_head_together(bo
     assert len(missed_alerts(bot)) == 1
 
 
-async def test_a_bot_started_after_nudge_time_does_not_claim_today_was_missed(
-    emu, data_dir: Path, config: Config
-) -> None:  # type: ignore[no-untyped-def]
+async def test_a_bot_started_after_nudge_time_does_not_claim_today_was_missed(emu, data_dir: Path, config: Config) -> None:  # type: ignore[no-untyped-def]
     bot = BotHarness(emu, config, FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)))
     await bot.start()
     try:
@@ -422,9 +420,7 @@ async def test_a_whole_week_with_a_weekend_a_holiday_and_a_restart(emu, data_dir
         digest = bot.last(HEAD)
         await day(NEXT_MONDAY, ADMIN, check_at="08:45")
 
-        days_nudged = {
-            who: [m.plain.split(" — ")[1].split("\n")[0] for m in nudges_to(bot, who)] for who in (ADMIN, ADMIN2)
-        }
+        days_nudged = {who: [m.plain.split(" — ")[1].split("\n")[0] for m in nudges_to(bot, who)] for who in (ADMIN, ADMIN2)}
         assert days_nudged == {
             ADMIN: ["Mon 23 Nov 2026", "Wed 25 Nov 2026", "Mon 30 Nov 2026"],
             ADMIN2: ["Tue 24 Nov 2026", "Fri 27 Nov 2026"],
@@ -511,7 +507,9 @@ def many_admins_config(data_dir: Path) -> Config:
 
 
 async def test_a_rota_of_thirty_admins_with_the_longest_names_is_split_between_lines(
-    emu, many_admins_config: Config, clock: FakeClock  # type: ignore[no-untyped-def]
+    emu,
+    many_admins_config: Config,
+    clock: FakeClock,  # type: ignore[no-untyped-def]
 ) -> None:
     from tests.conftest import BotHarness as Harness
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.records.consent import Pupil
 from bot.name_mentions import NameFinder, spellings
+from bot.records.consent import Pupil
 
 FINDER = NameFinder(
     [
@@ -96,7 +96,13 @@ def test_names_inside_other_words_are_not_names() -> None:
 
 def test_what_the_draft_check_needs_to_judge_a_first_name() -> None:
     (mention,) = FINDER.mentions("Thanks, Oliver (1A) in Year 1!")
-    assert (mention.start, mention.end, mention.key, mention.capitalised, mention.sentence_start) == (8, 14, "oliver", True, False)
+    assert (mention.start, mention.end, mention.key, mention.capitalised, mention.sentence_start) == (
+        8,
+        14,
+        "oliver",
+        True,
+        False,
+    )
     assert mention.beside_class
     (mention,) = FINDER.mentions("Ok. oliver on 22 May")
     assert (mention.capitalised, mention.sentence_start, mention.beside_class, mention.beside_date) == (False, True, False, False)

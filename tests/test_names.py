@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.records.consent import Pupil
 from bot.names import PupilIndex, fold
+from bot.records.consent import Pupil
 
 REGISTER = [
     Pupil("1", "Amelia", "Smith", class_name="4B"),
@@ -49,8 +49,13 @@ def test_a_near_name_is_never_a_verdict_for_another_child() -> None:
             Pupil("ib", "Isla", "Brown"),
         ]
     )
-    for typed, meant in (("Amelie Smith", "as"), ("Amelia Smyth", "as"), ("Amelia Smit", "as"),
-                         ("Sophia Thompson", "st"), ("Noa Williams", "nw")):
+    for typed, meant in (
+        ("Amelie Smith", "as"),
+        ("Amelia Smyth", "as"),
+        ("Amelia Smit", "as"),
+        ("Sophia Thompson", "st"),
+        ("Noa Williams", "nw"),
+    ):
         assert asked(typed, school)[0] == meant, typed
     assert school.resolve("Amelia Brown").kind == "none"  # not Millie Jones: a surname is not a typo away
 

@@ -39,8 +39,15 @@ def test_a_good_file_gives_every_pupil_with_their_consents_and_dates() -> None:
     assert parsed.ok and not parsed.rejected
     amelia, zoe, liam = parsed.pupils
     assert amelia == Pupil(
-        "1001", "Amelia", "Smith", "", "4B", {"page": True, "group": True, "press": False},
-        date(2025, 9, 5), date(2026, 7, 31), None,
+        "1001",
+        "Amelia",
+        "Smith",
+        "",
+        "4B",
+        {"page": True, "group": True, "press": False},
+        date(2025, 9, 5),
+        date(2026, 7, 31),
+        None,
     )
     assert zoe.first_name == "Zoë" and zoe.expires is None
     assert liam.withdrawn == date(2026, 1, 15)
@@ -53,7 +60,9 @@ def test_a_bom_and_semicolons_from_european_excel_are_read() -> None:
 
 
 def test_headers_are_matched_without_case_or_spacing() -> None:
-    header = "Pupil ID,First Name,Last Name,Preferred name,Class,Consent Page,Consent Group,Consent Press,Form date,Expires,Withdrawn"
+    header = (
+        "Pupil ID,First Name,Last Name,Preferred name,Class,Consent Page,Consent Group,Consent Press,Form date,Expires,Withdrawn"
+    )
     assert parse(csv_bytes(*GOOD_ROWS, header=header)).ok
 
 
@@ -74,7 +83,12 @@ def test_a_misnamed_required_column_is_named_with_a_suggestion() -> None:
 
 
 def test_optional_columns_may_be_absent() -> None:
-    parsed = parse(csv_bytes("7,Ann,Lee,yes,yes,yes,,", header="pupil_id,first_name,last_name,consent_page,consent_group,consent_press,expires,withdrawn"))
+    parsed = parse(
+        csv_bytes(
+            "7,Ann,Lee,yes,yes,yes,,",
+            header="pupil_id,first_name,last_name,consent_page,consent_group,consent_press,expires,withdrawn",
+        )
+    )
     assert parsed.ok
     assert parsed.pupils[0].preferred_name == "" and parsed.pupils[0].form_date is None
 
@@ -118,7 +132,11 @@ def test_html_special_characters_in_names_round_trip_through_import_and_search()
     parsed = parse(csv_bytes('2001,"Tom & Jerry",<Smith>,,<b>4B</b>,yes,yes,yes,2025-09-05,,'))
     repository.replace_register(parsed.pupils, ())
     stored = ConsentRepository(db).get("2001")
-    assert stored is not None and (stored.first_name, stored.last_name, stored.class_name) == ("Tom & Jerry", "<Smith>", "<b>4B</b>")
+    assert stored is not None and (stored.first_name, stored.last_name, stored.class_name) == (
+        "Tom & Jerry",
+        "<Smith>",
+        "<b>4B</b>",
+    )
     resolution = ConsentRepository(db).index().resolve("Tom & Jerry <Smith>")
     assert resolution.kind == "one" and resolution.matches[0].pupil == stored
 
@@ -154,7 +172,13 @@ def test_too_many_rows_is_fatal() -> None:
 
 def test_preview_counts_new_changed_unchanged_and_leaving() -> None:
     existing = [*parse(csv_bytes(*GOOD_ROWS)).pupils, Pupil("0999", "Old", "Leaver", left=True)]
-    update = parse(csv_bytes(GOOD_ROWS[0], "1002,Zoë,Lefèvre,,2A,TRUE,1,false,2025-09-05,,2026-03-01", "1010,New,Starter,,R,yes,yes,yes,2025-09-05,,"))
+    update = parse(
+        csv_bytes(
+            GOOD_ROWS[0],
+            "1002,Zoë,Lefèvre,,2A,TRUE,1,false,2025-09-05,,2026-03-01",
+            "1010,New,Starter,,R,yes,yes,yes,2025-09-05,,",
+        )
+    )
     preview = preview_import(existing, update)
     assert [p.pupil_id for p in preview.new] == ["1010"]
     assert [p.pupil_id for p in preview.changed] == ["1002"]
@@ -265,15 +289,21 @@ def test_dates_that_cannot_be_trusted_are_refused(typed: str, problem: str) -> N
 
 
 def test_in_a_file_with_month_first_dates_a_date_that_reads_both_ways_is_refused() -> None:
-    parsed = parse(csv_bytes(
-        "1001,Amelia,Smith,,4B,yes,yes,no,2025-09-05,07/31/2026,",
-        "1002,Zoë,Lefèvre,,2A,yes,yes,no,03/04/2025,,",
-        "1003,Liam,O'Brien,,5C,yes,yes,no,05/05/2025,13/08/2026,",
-    ))
+    parsed = parse(
+        csv_bytes(
+            "1001,Amelia,Smith,,4B,yes,yes,no,2025-09-05,07/31/2026,",
+            "1002,Zoë,Lefèvre,,2A,yes,yes,no,03/04/2025,,",
+            "1003,Liam,O'Brien,,5C,yes,yes,no,05/05/2025,13/08/2026,",
+        )
+    )
     assert [(r.line_no, r.pupil_id, r.reason) for r in parsed.rejected] == [
         (2, "1001", 'expires "07/31/2026" puts the month first (US style): dates must be day/month/year, like 31/07/2026'),
-        (3, "1002", 'form_date "03/04/2025" is ambiguous: other rows of this file put the month first, so it could be '
-                    "3 Apr 2025 or 4 Mar 2025; export dates as 31/07/2026"),
+        (
+            3,
+            "1002",
+            'form_date "03/04/2025" is ambiguous: other rows of this file put the month first, so it could be '
+            "3 Apr 2025 or 4 Mar 2025; export dates as 31/07/2026",
+        ),
     ]
     # 05/05 means the same either way, and 13/08 can only be day first.
     assert [(p.pupil_id, p.form_date, p.expires) for p in parsed.pupils] == [("1003", date(2025, 5, 5), date(2026, 8, 13))]
@@ -281,11 +311,13 @@ def test_in_a_file_with_month_first_dates_a_date_that_reads_both_ways_is_refused
 
 def test_preview_lists_withdrawn_or_narrowed_consent_first_with_what_changed() -> None:
     existing = parse(csv_bytes(*GOOD_ROWS)).pupils
-    update = parse(csv_bytes(
-        "1001,Amelia,Smith,Millie,5B,yes,no,yes,2025-09-05,2027-07-31,",
-        "1002,Zoë,Lefèvre,,2A,TRUE,1,false,2025-09-05,,2026-03-01",
-        "1003,Liam,O'Brien,,5C,yes,yes,yes,2025-09-05,,2026-01-15",
-    ))
+    update = parse(
+        csv_bytes(
+            "1001,Amelia,Smith,Millie,5B,yes,no,yes,2025-09-05,2027-07-31,",
+            "1002,Zoë,Lefèvre,,2A,TRUE,1,false,2025-09-05,,2026-03-01",
+            "1003,Liam,O'Brien,,5C,yes,yes,yes,2025-09-05,,2026-01-15",
+        )
+    )
     preview = preview_import(existing, update)
     assert [p.pupil_id for p in preview.changed] == ["1001", "1002", "1003"]
     assert [(n.after.pupil_id, n.purposes) for n in preview.narrowed] == [("1001", ("group",)), ("1002", ("page", "group"))]
@@ -311,9 +343,15 @@ def test_lists_show_ten_names_and_count_the_rest() -> None:
     assert len(new.lines) == 10 and new.more == 15 and new.title == "New (25)"
 
 
-@pytest.mark.parametrize(("on_roll", "leaving", "mass"), [(10, 2, False), (10, 3, True), (5000, 1000, False), (5000, 1001, True), (1, 1, True)])
+@pytest.mark.parametrize(
+    ("on_roll", "leaving", "mass"), [(10, 2, False), (10, 3, True), (5000, 1000, False), (5000, 1001, True), (1, 1, True)]
+)
 def test_more_than_a_fifth_of_the_register_leaving_is_a_mass_removal(on_roll: int, leaving: int, mass: bool) -> None:
     existing = parse(csv_bytes(*(f"{n},Pupil,Number{n},,R,yes,yes,yes,,," for n in range(on_roll)))).pupils
-    staying = parse(csv_bytes(*(f"{n},Pupil,Number{n},,R,yes,yes,yes,,," for n in range(leaving, on_roll)), "new,New,Starter,,R,yes,yes,yes,,,"))
+    staying = parse(
+        csv_bytes(
+            *(f"{n},Pupil,Number{n},,R,yes,yes,yes,,," for n in range(leaving, on_roll)), "new,New,Starter,,R,yes,yes,yes,,,"
+        )
+    )
     preview = preview_import(existing, staying)
     assert (len(preview.leaving), preview.on_roll, preview.mass_removal) == (leaving, on_roll, mass)

@@ -33,7 +33,10 @@ def emu(emu: Any) -> Any:
 
 def everything_shown(bot: BotHarness, user: int) -> str:
     return "\n".join(
-        piece for m in bot.emu.messages_to(user) for v in [*m.history, m] for piece in (v.plain, *(label for label, _ in v.buttons))
+        piece
+        for m in bot.emu.messages_to(user)
+        for v in [*m.history, m]
+        for piece in (v.plain, *(label for label, _ in v.buttons))
     )
 
 
@@ -87,4 +90,3 @@ async def test_a_nudge_waiting_for_an_admin_who_blocked_the_bot_is_not_delivered
         await bot.advance(minutes=10)
     shown = everything_shown(bot, ADMIN2)
     assert "Moderate the page" not in shown and "Found a problem" not in shown
-

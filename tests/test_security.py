@@ -26,12 +26,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.clock import FakeClock
 from bot.config import Config
-from emulator import SentMessage
 from bot.incidents import category
 from bot.logsafe import setup_logging
 from bot.register import PendingImport
 from bot.roles import Permission, Role, allows
 from bot.shell.callbacks import pack
+from emulator import SentMessage
 from tests.conftest import (
     ADMIN,
     ADMIN2,
@@ -52,7 +52,9 @@ STAFF_ROOM = -100300  # a staff group the bot was added to
 PARENT = 7001
 STRANGER2 = 9002  # asks for access; the request stays pending
 EXTRA_STAFF = range(8001, 8011)  # enough office staff for /staff to have a second page
-HEADER = "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+HEADER = (
+    "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+)
 REGISTER = HEADER + (
     "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,\n"
     "P002,Zoë,O'Brien,Zoe,Year 4,yes,yes,yes,2025-09-05,2026-12-10,\n"
@@ -104,7 +106,9 @@ PAGE_BUTTONS = tuple(pack(feature, "page", 1) for feature in ("staff", "inc", "b
 # offer), a register file (an import), plain text naming a pupil.
 MESSAGES: tuple[Callable[[Any, int], Any], ...] = (
     lambda emu, user: emu.send_photo(user, b"\xff\xd8\xff\xe0 class photo \xff\xd9", caption="Amelia Smith\nNoah Williams"),
-    lambda emu, user: emu.send_photo(user, b"\xff\xd8\xff\xe0 shot \xff\xd9", forward_origin={"type": "hidden_user", "sender_user_name": "A parent"}),
+    lambda emu, user: emu.send_photo(
+        user, b"\xff\xd8\xff\xe0 shot \xff\xd9", forward_origin={"type": "hidden_user", "sender_user_name": "A parent"}
+    ),
     lambda emu, user: emu.send_document(user, CHANGED_REGISTER.encode(), "register.csv", "text/csv"),
     lambda emu, user: emu.send_text(user, "Amelia Smith"),
 )
@@ -159,7 +163,9 @@ def commands_of(bot: BotHarness) -> set[str]:
 
 
 def button_patterns(bot: BotHarness) -> set[str]:
-    return {h.pattern.pattern for h in handlers_of(bot) if isinstance(h, CallbackQueryHandler) and isinstance(h.pattern, re.Pattern)}
+    return {
+        h.pattern.pattern for h in handlers_of(bot) if isinstance(h, CallbackQueryHandler) and isinstance(h.pattern, re.Pattern)
+    }
 
 
 def emitted_buttons(bot: BotHarness) -> list[str]:
@@ -484,8 +490,15 @@ async def test_pupil_data_never_reaches_a_group_chat(school: BotHarness) -> None
             for command in commands:
                 await bot.say(user, f"/{command} {ARGS[command].format(me=user)}".strip(), chat_id=chat)
             await bot.say(user, "Amelia Smith", chat_id=chat)
-            bot.emu.send_photo(user, b"\xff\xd8\xff\xe0 class photo \xff\xd9", caption="Amelia Smith\nNoah Williams", chat_id=chat)
-            bot.emu.send_photo(user, b"\xff\xd8\xff\xe0 screenshot \xff\xd9", chat_id=chat, forward_origin={"type": "hidden_user", "sender_user_name": "A parent"})
+            bot.emu.send_photo(
+                user, b"\xff\xd8\xff\xe0 class photo \xff\xd9", caption="Amelia Smith\nNoah Williams", chat_id=chat
+            )
+            bot.emu.send_photo(
+                user,
+                b"\xff\xd8\xff\xe0 screenshot \xff\xd9",
+                chat_id=chat,
+                forward_origin={"type": "hidden_user", "sender_user_name": "A parent"},
+            )
             bot.emu.send_document(user, CHANGED_REGISTER.encode(), "register.csv", "text/csv", chat_id=chat)
             await bot.settle()
         # Nothing is said in a group, not even to the Head: no role shows there, and no message there

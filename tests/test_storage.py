@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from tinydb import TinyDB
 
+from bot.records.audit import AuditEntry
 from storage.atomic import AtomicJSONStorage, DiskWriteFailed
 from storage.audit import AuditLog
-from bot.records.audit import AuditEntry
 from storage.database import SCHEMA_VERSION, Database, SchemaTooNew
 from storage.lock import DataDirLocked
 

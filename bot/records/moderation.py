@@ -80,7 +80,7 @@ class DayRecord:
 
 @dataclass(frozen=True)
 class Reminder:
-    """"Remind me in an hour": one stored reminder for one person and one day."""
+    """ "Remind me in an hour": one stored reminder for one person and one day."""
 
     day: date
     user_id: int

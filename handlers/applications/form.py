@@ -30,7 +30,13 @@ from handlers.common import Actor, Context, admit, answer, callback_of, clip, h,
 
 # /apply conversation states, in the order the form is filled in.
 PARENT, RELATIONSHIP, CHILD, CONDUCT, FORM_REF, CONTACT, CONFIRM = (
-    "parent", "relationship", "child", "conduct", "form_ref", "contact", "confirm"
+    "parent",
+    "relationship",
+    "child",
+    "conduct",
+    "form_ref",
+    "contact",
+    "confirm",
 )
 APPLY_TIMEOUT = timedelta(minutes=30)
 RELATIONSHIPS = ("Mother", "Father", "Carer", "Grandparent")
@@ -294,5 +300,3 @@ async def apply_timeout(update: Update, context: Context) -> None:
         f"The application form timed out after {minutes} minutes without an answer; nothing was saved. "
         "Send /apply to start again.",
     )
-
-

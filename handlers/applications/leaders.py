@@ -178,5 +178,3 @@ async def show_application(update: Update, context: Context, actor: Actor) -> No
     # the leaders' questions, the applicant's answers or the rest of the history.
     rt.services.audit(actor.user_id, "view application", f"application {application.number}", detail="recorder's view")
     await reply(update, card_text(rt.services, application))
-
-

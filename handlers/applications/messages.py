@@ -192,11 +192,14 @@ def recipients(services: Services, application: GroupApplication, leaving_out: i
     """Who a reason or a question reaches, in words."""
     who = ["the applicant"] if application.applicant_id else []
     recorders = [
-        uid for uid in application.recorded_by
+        uid
+        for uid in application.recorded_by
         if uid != leaving_out and allows(services.staff.role_of(uid), Permission.RECORD_APPLICATION)
     ]  # someone whose access ended since recording the form is no longer told, so not named
     if recorders:
-        who.append(", ".join(h(clip_text(staff_name(services.staff, uid), NAME_UNITS)) for uid in recorders) + " (recorded the form)")
+        who.append(
+            ", ".join(h(clip_text(staff_name(services.staff, uid), NAME_UNITS)) for uid in recorders) + " (recorded the form)"
+        )
     if who:
         return " and ".join(who)
     if leaving_out in application.recorded_by:

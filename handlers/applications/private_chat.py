@@ -309,5 +309,3 @@ async def _send_question(update: Update, rt: Runtime, actor: Actor, prompt: Prom
                 needs=Permission.RECORD_APPLICATION,  # never to office staff revoked since recording it
             )
     await show(update, f"Question sent to {recipients(rt.services, application, leaving_out=actor.user_id)}.")
-
-

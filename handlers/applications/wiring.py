@@ -132,4 +132,3 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("application", show_application))
     rt.delivery.on_join_answer(on_join_answer(rt))
     rt.ticker.add("applications", chasing_work(rt))
-

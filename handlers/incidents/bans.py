@@ -1,5 +1,4 @@
-""""User banned": who (their name on the platform) and why, recorded once in the ban register.
-"""
+""" "User banned": who (their name on the platform) and why, recorded once in the ban register."""
 
 from __future__ import annotations
 

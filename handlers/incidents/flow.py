@@ -51,7 +51,7 @@ async def start_log(update: Update, context: Context) -> str | int:
 
 
 async def start_from_button(update: Update, context: Context) -> str | int:
-    """"Found a problem, log it" under the moderation nudge: the same flow, in a new message."""
+    """ "Found a problem, log it" under the moderation nudge: the same flow, in a new message."""
     actor = await admit(update, context, Permission.LOG_MISUSE, action="log misuse")
     if actor is None:
         return ConversationHandler.END
@@ -65,7 +65,7 @@ async def start_from_button(update: Update, context: Context) -> str | int:
 
 
 async def start_with_photo(update: Update, context: Context) -> str | int:
-    """"Log misuse" under a photo sent outside any flow: the flow starts with that screenshot."""
+    """ "Log misuse" under a photo sent outside any flow: the flow starts with that screenshot."""
     actor = await admit(update, context, Permission.LOG_MISUSE, action="log misuse")
     callback = callback_of(update)
     if actor is None or callback is None:
@@ -258,8 +258,7 @@ async def flow_timed_out(update: Update, context: Context) -> None:
     rt.delivery.post(
         f"log:timeout:{draft.id}",
         draft.reporter_id,
-        f"The misuse log timed out after {minutes} minutes without an answer, so nothing was logged. "
-        "Send /log to start again.",
+        f"The misuse log timed out after {minutes} minutes without an answer, so nothing was logged. Send /log to start again.",
     )
 
 

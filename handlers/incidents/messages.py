@@ -19,9 +19,7 @@ from handlers.paging import clip_text
 
 NAME_CHARS = 40  # names inside an alert caption, which must stay within 1024 characters
 ALERTED = "The Head Teacher has been alerted."
-NOT_YET_ALERTED = (
-    "Alert saved; the Head has not received it yet — I keep trying and will tell SLT if it cannot get through."
-)
+NOT_YET_ALERTED = "Alert saved; the Head has not received it yet — I keep trying and will tell SLT if it cannot get through."
 
 
 def _shown(html_text: str) -> int:
@@ -83,9 +81,7 @@ def _action_lines(actions: list[Action], ban: Ban | None, tz: ZoneInfo, *, names
     return lines
 
 
-def alert_caption(
-    incident: Incident, actions: list[Action], ban: Ban | None, tz: ZoneInfo, reminder: int = 0
-) -> str:
+def alert_caption(incident: Incident, actions: list[Action], ban: Ban | None, tz: ZoneInfo, reminder: int = 0) -> str:
     """The Head's alert: reference, category, clause, reporter and note, within 1024 characters."""
     kind = category(incident.category)
     head = []
@@ -167,9 +163,7 @@ def receipt_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     return tuple(tuple(taps[i : i + 2]) for i in range(0, len(taps), 2))
 
 
-def record_text(
-    incident: Incident, actions: list[Action], ban: Ban | None, intact: list[bool], tz: ZoneInfo
-) -> str:
+def record_text(incident: Incident, actions: list[Action], ban: Ban | None, intact: list[bool], tz: ZoneInfo) -> str:
     """The whole record for /incident N; the note gives way if everything else is long (4096 at most)."""
     kind = category(incident.category)
     head = [
@@ -185,10 +179,7 @@ def record_text(
             sent = f" (sent {show_time(item.origin_date, tz)})" if item.origin_date else ""
             forwarded = f", forwarded from “{h(clip(item.origin or 'unknown', 60))}”{sent}"
         check = "✅ intact" if ok else "❌ stored copy missing or changed"
-        lines.append(
-            f"{index}. {item.kind}, {item.size:,} bytes{forwarded}\n"
-            f"   SHA-256 <code>{item.sha256}</code> {check}"
-        )
+        lines.append(f"{index}. {item.kind}, {item.size:,} bytes{forwarded}\n   SHA-256 <code>{item.sha256}</code> {check}")
     done = _action_lines(actions, ban, tz)
     if done:
         lines += ["", "<b>Actions</b>", *done]

@@ -57,4 +57,3 @@ def forget_draft(context: Context, draft_id: str | None = None) -> None:
     if context.user_data is not None and draft is not None and (draft_id is None or draft.id == draft_id):
         context.user_data.pop(DRAFT, None)
         incident_log(context).drop_draft(draft.id)
-

@@ -1,5 +1,4 @@
-"""/incidents, /incident N (the record, its evidence and, for leaders, its buttons), /bans, /export.
-"""
+"""/incidents, /incident N (the record, its evidence and, for leaders, its buttons), /bans, /export."""
 
 from __future__ import annotations
 
@@ -32,7 +31,9 @@ async def show_incidents(update: Update, context: Context, actor: Actor, number:
     waiting = sum(1 for i in incidents if i.state != IncidentState.CLOSED)
     await show(
         update,
-        f"<b>Incidents</b> ({waiting} not closed, {len(incidents)} in all)\n" + "\n".join(page.lines) + page.footer
+        f"<b>Incidents</b> ({waiting} not closed, {len(incidents)} in all)\n"
+        + "\n".join(page.lines)
+        + page.footer
         + "\n\n/incident N shows one with its evidence.",
         page.buttons("inc"),
     )
