@@ -1,0 +1,484 @@
+"""The daily "moderate the page" duty (policy 5.1): the rota, the nudge, the deadline, the record.
+
+Everything here is derived from config and storage, never from what a scheduler remembers:
+the timed work asks `Moderation.due(now)` what is owed right now, sends it, records it, and a
+restart simply asks again. No Telegram here: handlers render and send what this decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.clock import local_day, local_moment
+from bot.config import WEEKDAYS, ModerationConfig
+from bot.numbers import parse_user_id
+from bot.records.moderation import DayRecord, Reminder, Rota, RotaKind
+from bot.records.staff import StaffMember
+from bot.roles import Permission, Role, allows
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.moderation import ModerationRepository
+
+REMIND_AFTER = timedelta(hours=1)
+HISTORY_DAYS = 30
+FINE = "fine"
+PROBLEM = "problem"
+OUTCOMES = (FINE, PROBLEM)
+
+
+# ---- the rota ------------------------------------------------------------------------------
+
+
+def _days_back(last: date, first: date) -> list[date]:
+    """Days from `last` back to `first`, newest first."""
+    return [last - timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Who is on duty on one day, and why."""
+
+    day: date
+    admins: tuple[int, ...]
+    moderation_day: bool
+    everyone: bool  # nobody named (or nobody named still has access): every admin
+
+
+class RotaError(ValueError):
+    """A rota change that cannot be made; the message is for the person who typed it."""
+
+
+_DAY_WORDS = {w: w for w in WEEKDAYS} | {
+    "monday": "mon",
+    "tuesday": "tue",
+    "tues": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "thur": "thu",
+    "thurs": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
+}
+_CLEAR_WORDS = {"clear", "everyone", "none", "off", "all"}
+
+
+def parse_rota(text: str, today: date, staff: Sequence[StaffMember]) -> Rota:
+    """Turn what a leader typed after /rota into a Rota, or raise RotaError saying what is wrong.
+
+    `daily ID ID`, `weekly ID ID` (optionally after `rotate`), `fixed mon ID,ID tue ID`, `clear`.
+    People are Telegram ids or unique first names; only admins and above may be on the rota.
+    """
+    words = [w for w in re.split(r"[\s,;]+", text.strip().lower()) if w]
+    if not words:
+        raise RotaError("Tell me how to change the rota.")
+    if words[0] == "rotate":
+        words = words[1:] or ["daily"]
+    mode, rest = words[0], words[1:]
+    if mode in _CLEAR_WORDS and not rest:
+        return Rota(RotaKind.EVERYONE, starts=today)
+    if mode in ("daily", "weekly"):
+        if not rest:
+            raise RotaError(f"Name who takes turns, like: /rota {mode} ID ID.")
+        return Rota(RotaKind(mode), tuple(_person(w, staff) for w in rest), starts=today)
+    if mode == "fixed":
+        groups: dict[str, list[int]] = {}
+        current: str | None = None
+        for word in rest:
+            if word in _DAY_WORDS:
+                current = _DAY_WORDS[word]
+                groups.setdefault(current, [])
+            elif current is None:
+                raise RotaError(f"Start with a weekday before {word!r}, like: /rota fixed mon ID,ID tue ID.")
+            else:
+                groups[current].append(_person(word, staff))
+        empty = [d for d, ids in groups.items() if not ids]
+        if not groups or empty:
+            raise RotaError("Give each weekday at least one person, like: /rota fixed mon ID,ID tue ID.")
+        ordered = tuple((d, tuple(dict.fromkeys(groups[d]))) for d in WEEKDAYS if d in groups)
+        return Rota(RotaKind.FIXED, fixed=ordered, starts=today)
+    raise RotaError(f"I don't know {mode!r}: use daily, weekly, fixed or clear.")
+
+
+def may_be_on_rota(role: Role | None) -> bool:
+    """Only people allowed to moderate (admins, SLT, deputy, Head) can be put on duty."""
+    return allows(role, Permission.MODERATE)
+
+
+def _person(word: str, staff: Sequence[StaffMember]) -> int:
+    user_id = parse_user_id(word)
+    if user_id is not None:
+        matches = [m for m in staff if m.user_id == user_id]
+        if not matches:
+            raise RotaError(f"{word} has no access to this bot; /grant {word} admin first.")
+    else:
+        matches = [m for m in staff if word in _name_keys(m.name)]
+        if not matches:
+            raise RotaError(f"I don't know anyone called {word!r}; use their Telegram id (see /staff).")
+        if len(matches) > 1:
+            raise RotaError(f"More than one person is called {word!r}; use their Telegram id (see /staff).")
+    member = matches[0]
+    if not may_be_on_rota(member.role):
+        who = member.name or str(member.user_id)
+        title = member.role.label if member.role else "without access"
+        raise RotaError(f"{who} is {title}, not a page administrator: only administrators, SLT and the Head can be on the rota.")
+    return member.user_id
+
+
+def _name_keys(name: str) -> set[str]:
+    parts = name.lower().split()
+    return {parts[0], "".join(parts)} if parts else set()
+
+
+# ---- each day's record ---------------------------------------------------------------------
+
+
+class DayStatus(StrEnum):
+    ON_TIME = "on time"
+    LATE = "late"
+    MISSED = "missed"
+    DUE = "due"  # today, before the deadline, not yet checked
+    NO_DUTY = "not a moderation day"
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: date
+    status: DayStatus
+    record: DayRecord | None
+    on_duty: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """On-time checks over moderation days whose deadline has passed."""
+
+    on_time: int
+    late: int
+    missed: int
+    streak: int  # moderation days in a row checked on time, up to now
+
+    @property
+    def due_days(self) -> int:
+        return self.on_time + self.late + self.missed
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.on_time / self.due_days) if self.due_days else None
+
+
+def compliance(results: Sequence[DayResult], streak: int) -> Compliance:
+    counts = Counter(r.status for r in results)
+    return Compliance(counts[DayStatus.ON_TIME], counts[DayStatus.LATE], counts[DayStatus.MISSED], streak)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The answer to "page checked": recorded now, or who got there first, or why not."""
+
+    recorded: bool
+    record: DayRecord | None
+    late: bool = False
+    refusal: str = ""
+
+
+# ---- what is owed right now -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NudgeDue:
+    day: date
+    duty: Duty
+    late: bool  # sent after the deadline (the bot was down at nudge time)
+
+
+@dataclass(frozen=True)
+class EscalationDue:
+    day: date
+    on_duty: tuple[int, ...]
+    heads: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DigestDue:
+    """The weekly picture for the Head, for the seven days before `day`."""
+
+    day: date
+    first: date
+    last: date
+    heads: tuple[int, ...]
+    compliance: Compliance
+    audit_counts: tuple[tuple[str, int], ...]
+    incidents: tuple[int, int] | None  # (opened, closed), when the incidents feature offers it
+
+
+@dataclass(frozen=True)
+class Due:
+    nudge: NudgeDue | None = None
+    escalation: EscalationDue | None = None
+    reminders: tuple[Reminder, ...] = ()
+    stale_reminders: tuple[Reminder, ...] = ()  # the day was checked or is over: drop silently
+    digest: DigestDue | None = None
+    next_at: datetime | None = None
+
+
+@dataclass
+class Moderation:
+    """The moderation duty for one data folder: rota, checks, what is due, history, digest."""
+
+    services: Services
+    repo: ModerationRepository = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repo = self.services.moderation
+
+    # -- time helpers
+    @property
+    def config(self) -> ModerationConfig:
+        return self.services.config.moderation
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.services.config.school.timezone
+
+    def today(self) -> date:
+        return local_day(self.services.clock.now(), self.tz)
+
+    def nudge_at(self, day: date) -> datetime:
+        return local_moment(day, self.config.nudge_time, self.tz)
+
+    def deadline_at(self, day: date) -> datetime:
+        return local_moment(day, self.config.deadline, self.tz)
+
+    def start_tracking(self) -> None:
+        """Remember when the bot first ran: a day whose nudge time came before that is not owed."""
+        self.repo.start_tracking(self.services.clock.now())
+
+    def tracked(self, day: date) -> bool:
+        since = self.repo.tracking_since()
+        return since is not None and self.nudge_at(day) >= since
+
+    def first_tracked_day(self) -> date | None:
+        since = self.repo.tracking_since()
+        if since is None:
+            return None
+        day = local_day(since, self.tz)
+        # A first day that started after its nudge time is not owed a check, but one made counts.
+        record = self.repo.day(day)
+        return day if self.tracked(day) or (record is not None and record.checked) else day + timedelta(days=1)
+
+    # -- the rota
+    def duty(self, day: date) -> Duty:
+        """Who is on duty: the day's record once nudged, else the rota, else every admin."""
+        moderation_day = self.config.is_moderation_day(day)
+        record = self.repo.day(day)
+        if record and record.nudged_at:
+            return Duty(day, record.on_duty, moderation_day, everyone=False)
+        staff = self.services.staff
+        named = tuple(uid for uid in self.repo.rota().named_for(day, self.config) if may_be_on_rota(staff.role_of(uid)))
+        if named:
+            return Duty(day, named, moderation_day, everyone=False)
+        return Duty(day, tuple(sorted(staff.with_roles(Role.ADMIN))), moderation_day, everyone=True)
+
+    def change_rota(self, by: int, new: Rota) -> bool:
+        """Save a new rota (audited); False when it is the rota already (a double tap)."""
+        if self.repo.rota().same_plan(new):
+            return False
+        rota = Rota(new.kind, new.admins, new.fixed, new.starts, by, self.services.clock.now())
+        self.repo.set_rota(rota)
+        self.services.audit(by, "rota change", "rota", detail=_describe(rota))
+        return True
+
+    def rotate_all_admins(self, kind: RotaKind) -> Rota:
+        """A rotation through every page administrator, in name order, from today."""
+        staff = self.services.staff
+        admins = sorted(staff.with_roles(Role.ADMIN), key=lambda uid: (((m := staff.get(uid)) and m.name) or "", uid))
+        if not admins:
+            raise RotaError("There are no page administrators yet: /grant ID admin first.")
+        return Rota(kind, tuple(admins), starts=self.today())
+
+    # -- answering the nudge
+    def check(self, by: int, day: date, outcome: str) -> CheckResult:
+        """Record that the page was checked (first answer wins; double taps change nothing)."""
+        now = self.services.clock.now()
+        today = local_day(now, self.tz)
+        if day != today:
+            return CheckResult(False, self.repo.day(day), refusal="day over")
+        if not self.config.is_moderation_day(day):
+            return CheckResult(False, None, refusal="no duty")
+        existing = self.repo.day(day)
+        if existing and existing.checked:
+            return CheckResult(False, existing, late=self._late(existing))
+        duty = self.duty(day)
+        record = self.repo.record_check(day, by, now, outcome, duty.admins)
+        late = self._late(record)
+        self.services.audit(by, "moderation check", day.isoformat(), detail=f"{outcome}{' late' if late else ''}")
+        return CheckResult(True, record, late=late)
+
+    def _late(self, record: DayRecord) -> bool:
+        return record.checked_at is not None and record.checked_at > self.deadline_at(record.day)
+
+    def remind_later(self, user_id: int, day: date) -> Reminder | CheckResult:
+        """Store a reminder an hour from now, or say why none is needed."""
+        now = self.services.clock.now()
+        record = self.repo.day(day)
+        if day != local_day(now, self.tz):
+            return CheckResult(False, record, refusal="day over")
+        if record and record.checked:
+            return CheckResult(False, record, late=self._late(record))
+        return self.repo.add_reminder(Reminder(day, user_id, now + REMIND_AFTER))
+
+    # -- timed work
+    def due(self, now: datetime) -> Due:
+        """Everything owed at `now`, derived from config and storage alone (restart-safe)."""
+        today = local_day(now, self.tz)
+        record = self.repo.day(today)
+        checked = bool(record and record.checked)
+        owed_today = self.config.is_moderation_day(today) and self.tracked(today)
+        nudge = escalation = None
+        if owed_today and not checked and now >= self.nudge_at(today) and not (record and record.nudged_at):
+            nudge = NudgeDue(today, self.duty(today), late=now >= self.deadline_at(today))
+        if owed_today and not checked and now >= self.deadline_at(today) and not (record and record.escalated_at):
+            on_duty = nudge.duty.admins if nudge else self.duty(today).admins
+            escalation = EscalationDue(today, on_duty, tuple(self.services.staff.with_roles(Role.HEAD)))
+        reminders: list[Reminder] = []
+        stale: list[Reminder] = []
+        for reminder in self.repo.reminders_due(now):
+            done = self.repo.day(reminder.day)
+            (stale if reminder.day != today or (done and done.checked) else reminders).append(reminder)
+        return Due(nudge, escalation, tuple(reminders), tuple(stale), self.digest_due(now), self._next(now))
+
+    def record_nudge(self, due: NudgeDue) -> None:
+        self.repo.record_nudge(due.day, due.duty.admins, self.services.clock.now())
+
+    def record_escalation(self, due: EscalationDue) -> None:
+        self.repo.record_escalation(due.day, self.services.clock.now())
+
+    def _next(self, now: datetime) -> datetime:
+        """The next moment anything here could become due (the ticker also runs every 30 s)."""
+        today = local_day(now, self.tz)
+        candidates = [self.repo.next_reminder()]
+        for offset in range(0, 9):
+            day = today + timedelta(days=offset)
+            if self.config.is_moderation_day(day):
+                candidates += [self.nudge_at(day), self.deadline_at(day)]
+        candidates.append(self._digest_moment(self._digest_day_on_or_after(today + timedelta(days=1))))
+        candidates.append(self._digest_moment(self._digest_day_on_or_after(today)))
+        return min(c for c in candidates if c is not None and c > now)
+
+    # -- history
+    def history(self, days: int = HISTORY_DAYS) -> list[DayResult]:
+        """The last `days` days, newest first, from the day the bot started tracking."""
+        today = self.today()
+        first = self.first_tracked_day()
+        if first is None:
+            return []
+        first = max(first, today - timedelta(days=days - 1))
+        return [self.result(day) for day in _days_back(today, first)]
+
+    def result(self, day: date, record: DayRecord | None = None) -> DayResult:
+        """How one day went: on time, late, missed, still due, or not a moderation day."""
+        record = record or self.repo.day(day)
+        if not self.config.is_moderation_day(day):
+            return DayResult(day, DayStatus.NO_DUTY, record)
+        on_duty = record.on_duty if record and record.on_duty else self.duty(day).admins
+        if record and record.checked:
+            return DayResult(day, DayStatus.LATE if self._late(record) else DayStatus.ON_TIME, record, on_duty)
+        if self.services.clock.now() < self.deadline_at(day):
+            return DayResult(day, DayStatus.DUE, record, on_duty)
+        return DayResult(day, DayStatus.MISSED, record, on_duty)
+
+    def streak(self) -> int:
+        """Moderation days in a row checked on time, counting back from today (a pending today is skipped)."""
+        first = self.first_tracked_day()
+        if first is None:
+            return 0
+        records = self.repo.days_since(first)
+        now = self.services.clock.now()
+        count = 0
+        for day in _days_back(self.today(), first):
+            if not self.config.is_moderation_day(day):
+                continue
+            record = records.get(day)
+            if record and record.checked and not self._late(record):
+                count += 1
+            elif (record and record.checked) or now >= self.deadline_at(day):
+                break  # late, or missed
+        return count
+
+    def compliance(self, results: Sequence[DayResult]) -> Compliance:
+        return compliance(results, self.streak())
+
+    # -- the weekly digest
+    def _digest_day_on_or_after(self, day: date) -> date:
+        return day + timedelta(days=(WEEKDAYS.index(self.services.config.digest.weekday) - day.weekday()) % 7)
+
+    def _digest_moment(self, day: date) -> datetime:
+        return local_moment(day, self.services.config.digest.time, self.tz)
+
+    def digest_due(self, now: datetime) -> DigestDue | None:
+        """This week's digest once its moment has come (late after a restart), unless already sent."""
+        today = local_day(now, self.tz)
+        day = self._digest_day_on_or_after(today - timedelta(days=6))
+        if now < self._digest_moment(day):
+            day -= timedelta(days=7)
+        first, last = day - timedelta(days=7), day - timedelta(days=1)
+        start, end = local_moment(first, _MIDNIGHT, self.tz), local_moment(day, _MIDNIGHT, self.tz)
+        since = self.repo.tracking_since()
+        # Not owed when the bot was not running during the week it covers, or once sent.
+        if since is None or since >= end or self.repo.digest_sent(day):
+            return None
+        tracked_from = self.first_tracked_day() or first
+        results = [self.result(first + timedelta(days=n)) for n in range(7) if first + timedelta(days=n) >= tracked_from]
+        actions = Counter(e.action for e in self.services.db.audit.between(start, end))  # only its week is read
+        return DigestDue(
+            day,
+            first,
+            last,
+            tuple(self.services.staff.with_roles(Role.HEAD)),
+            self.compliance(results),
+            tuple(sorted(actions.items(), key=lambda item: (-item[1], item[0]))),
+            _incident_counts(self.services, start, end),
+        )
+
+    def record_digest(self, due: DigestDue) -> None:
+        self.repo.record_digest(due.day, self.services.clock.now())
+
+
+_MIDNIGHT = datetime.min.time()
+
+
+def _incident_counts(services: Services, start: datetime, end: datetime) -> tuple[int, int] | None:
+    """Incidents opened and closed in [start, end), when the incidents feature is installed.
+
+    Reads `services.incidents.all()` (IncidentRepository: incidents with `opened_at` and
+    `closed_at`); without that feature the digest simply leaves the line out.
+    """
+    listing: Callable[[], Iterable[Any]] | None = getattr(getattr(services, "incidents", None), "all", None)
+    if not callable(listing):
+        return None
+    found = list(listing())
+
+    def within(moment: datetime | None) -> bool:
+        return moment is not None and start <= moment < end
+
+    opened = sum(1 for incident in found if within(getattr(incident, "opened_at", None)))
+    closed = sum(1 for incident in found if within(getattr(incident, "closed_at", None)))
+    return opened, closed
+
+
+def _describe(rota: Rota) -> str:
+    """The audit detail of a rota change: ids only."""
+    if rota.kind is RotaKind.FIXED:
+        return "fixed: " + "; ".join(f"{d} {','.join(map(str, ids))}" for d, ids in rota.fixed)
+    if rota.kind is RotaKind.EVERYONE:
+        return "cleared: every admin"
+    return f"{rota.kind.value} from {rota.starts}: {','.join(map(str, rota.admins))}"
