@@ -28,14 +28,14 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.logsafe import hide_secret
 from bot.services import Services
-from handlers import access, applications, audit, consent, incidents, moderation, register_import
+from bot.shell.context import CONTEXT_TYPES, UserState
 from bot.shell.delivery import Delivery, RetryingRateLimiter
 from bot.shell.delivery import register as register_delivery
-from handlers.errors import DiskAlarm, on_error
-from handlers.menu import refresh_menu, set_default_menu
-from bot.shell.context import CONTEXT_TYPES, UserState
 from bot.shell.persistence import Codec, DurableApplication, FlowStore, expire_overdue_steps
 from bot.shell.ticker import Runtime, Ticker
+from handlers import access, applications, audit, consent, incidents, moderation, register_import
+from handlers.errors import DiskAlarm, on_error
+from handlers.menu import refresh_menu, set_default_menu
 
 log = logging.getLogger(__name__)
 
