@@ -1,27 +1,36 @@
-"""The daily "moderate the page" duty (policy 5.1): the rota, the nudge, the deadline, the record.
+"""The Moderation service: the rota in force, the page checks, what is due, history and the digest.
 
-Everything here is derived from config and storage, never from what a scheduler remembers:
-the timed work asks `Moderation.due(now)` what is owed right now, sends it, records it, and a
-restart simply asks again. No Telegram here: handlers render and send what this decides.
+Everything is derived from config and storage, never from what a scheduler remembers: the
+timed work asks `Moderation.due(now)` what is owed right now, sends it, records it, and a
+restart simply asks again.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import local_day, local_moment
 from bot.config import WEEKDAYS, ModerationConfig
-from bot.numbers import parse_user_id
+from bot.moderation.results import (
+    CheckResult,
+    Compliance,
+    DayResult,
+    DayStatus,
+    DigestDue,
+    Due,
+    EscalationDue,
+    NudgeDue,
+    compliance,
+    days_back,
+)
+from bot.moderation.rota import Duty, RotaError, describe_rota, may_be_on_rota
 from bot.records.moderation import DayRecord, Reminder, Rota, RotaKind
-from bot.records.staff import StaffMember
-from bot.roles import Permission, Role, allows
+from bot.roles import Role
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -29,205 +38,6 @@ if TYPE_CHECKING:
 
 REMIND_AFTER = timedelta(hours=1)
 HISTORY_DAYS = 30
-FINE = "fine"
-PROBLEM = "problem"
-OUTCOMES = (FINE, PROBLEM)
-
-
-# ---- the rota ------------------------------------------------------------------------------
-
-
-def _days_back(last: date, first: date) -> list[date]:
-    """Days from `last` back to `first`, newest first."""
-    return [last - timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-@dataclass(frozen=True)
-class Duty:
-    """Who is on duty on one day, and why."""
-
-    day: date
-    admins: tuple[int, ...]
-    moderation_day: bool
-    everyone: bool  # nobody named (or nobody named still has access): every admin
-
-
-class RotaError(ValueError):
-    """A rota change that cannot be made; the message is for the person who typed it."""
-
-
-_DAY_WORDS = {w: w for w in WEEKDAYS} | {
-    "monday": "mon",
-    "tuesday": "tue",
-    "tues": "tue",
-    "wednesday": "wed",
-    "thursday": "thu",
-    "thur": "thu",
-    "thurs": "thu",
-    "friday": "fri",
-    "saturday": "sat",
-    "sunday": "sun",
-}
-_CLEAR_WORDS = {"clear", "everyone", "none", "off", "all"}
-
-
-def parse_rota(text: str, today: date, staff: Sequence[StaffMember]) -> Rota:
-    """Turn what a leader typed after /rota into a Rota, or raise RotaError saying what is wrong.
-
-    `daily ID ID`, `weekly ID ID` (optionally after `rotate`), `fixed mon ID,ID tue ID`, `clear`.
-    People are Telegram ids or unique first names; only admins and above may be on the rota.
-    """
-    words = [w for w in re.split(r"[\s,;]+", text.strip().lower()) if w]
-    if not words:
-        raise RotaError("Tell me how to change the rota.")
-    if words[0] == "rotate":
-        words = words[1:] or ["daily"]
-    mode, rest = words[0], words[1:]
-    if mode in _CLEAR_WORDS and not rest:
-        return Rota(RotaKind.EVERYONE, starts=today)
-    if mode in ("daily", "weekly"):
-        if not rest:
-            raise RotaError(f"Name who takes turns, like: /rota {mode} ID ID.")
-        return Rota(RotaKind(mode), tuple(_person(w, staff) for w in rest), starts=today)
-    if mode == "fixed":
-        groups: dict[str, list[int]] = {}
-        current: str | None = None
-        for word in rest:
-            if word in _DAY_WORDS:
-                current = _DAY_WORDS[word]
-                groups.setdefault(current, [])
-            elif current is None:
-                raise RotaError(f"Start with a weekday before {word!r}, like: /rota fixed mon ID,ID tue ID.")
-            else:
-                groups[current].append(_person(word, staff))
-        empty = [d for d, ids in groups.items() if not ids]
-        if not groups or empty:
-            raise RotaError("Give each weekday at least one person, like: /rota fixed mon ID,ID tue ID.")
-        ordered = tuple((d, tuple(dict.fromkeys(groups[d]))) for d in WEEKDAYS if d in groups)
-        return Rota(RotaKind.FIXED, fixed=ordered, starts=today)
-    raise RotaError(f"I don't know {mode!r}: use daily, weekly, fixed or clear.")
-
-
-def may_be_on_rota(role: Role | None) -> bool:
-    """Only people allowed to moderate (admins, SLT, deputy, Head) can be put on duty."""
-    return allows(role, Permission.MODERATE)
-
-
-def _person(word: str, staff: Sequence[StaffMember]) -> int:
-    user_id = parse_user_id(word)
-    if user_id is not None:
-        matches = [m for m in staff if m.user_id == user_id]
-        if not matches:
-            raise RotaError(f"{word} has no access to this bot; /grant {word} admin first.")
-    else:
-        matches = [m for m in staff if word in _name_keys(m.name)]
-        if not matches:
-            raise RotaError(f"I don't know anyone called {word!r}; use their Telegram id (see /staff).")
-        if len(matches) > 1:
-            raise RotaError(f"More than one person is called {word!r}; use their Telegram id (see /staff).")
-    member = matches[0]
-    if not may_be_on_rota(member.role):
-        who = member.name or str(member.user_id)
-        title = member.role.label if member.role else "without access"
-        raise RotaError(f"{who} is {title}, not a page administrator: only administrators, SLT and the Head can be on the rota.")
-    return member.user_id
-
-
-def _name_keys(name: str) -> set[str]:
-    parts = name.lower().split()
-    return {parts[0], "".join(parts)} if parts else set()
-
-
-# ---- each day's record ---------------------------------------------------------------------
-
-
-class DayStatus(StrEnum):
-    ON_TIME = "on time"
-    LATE = "late"
-    MISSED = "missed"
-    DUE = "due"  # today, before the deadline, not yet checked
-    NO_DUTY = "not a moderation day"
-
-
-@dataclass(frozen=True)
-class DayResult:
-    day: date
-    status: DayStatus
-    record: DayRecord | None
-    on_duty: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Compliance:
-    """On-time checks over moderation days whose deadline has passed."""
-
-    on_time: int
-    late: int
-    missed: int
-    streak: int  # moderation days in a row checked on time, up to now
-
-    @property
-    def due_days(self) -> int:
-        return self.on_time + self.late + self.missed
-
-    @property
-    def percent(self) -> int | None:
-        return round(100 * self.on_time / self.due_days) if self.due_days else None
-
-
-def compliance(results: Sequence[DayResult], streak: int) -> Compliance:
-    counts = Counter(r.status for r in results)
-    return Compliance(counts[DayStatus.ON_TIME], counts[DayStatus.LATE], counts[DayStatus.MISSED], streak)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The answer to "page checked": recorded now, or who got there first, or why not."""
-
-    recorded: bool
-    record: DayRecord | None
-    late: bool = False
-    refusal: str = ""
-
-
-# ---- what is owed right now -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NudgeDue:
-    day: date
-    duty: Duty
-    late: bool  # sent after the deadline (the bot was down at nudge time)
-
-
-@dataclass(frozen=True)
-class EscalationDue:
-    day: date
-    on_duty: tuple[int, ...]
-    heads: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class DigestDue:
-    """The weekly picture for the Head, for the seven days before `day`."""
-
-    day: date
-    first: date
-    last: date
-    heads: tuple[int, ...]
-    compliance: Compliance
-    audit_counts: tuple[tuple[str, int], ...]
-    incidents: tuple[int, int] | None  # (opened, closed), when the incidents feature offers it
-
-
-@dataclass(frozen=True)
-class Due:
-    nudge: NudgeDue | None = None
-    escalation: EscalationDue | None = None
-    reminders: tuple[Reminder, ...] = ()
-    stale_reminders: tuple[Reminder, ...] = ()  # the day was checked or is over: drop silently
-    digest: DigestDue | None = None
-    next_at: datetime | None = None
 
 
 @dataclass
@@ -294,7 +104,7 @@ class Moderation:
             return False
         rota = Rota(new.kind, new.admins, new.fixed, new.starts, by, self.services.clock.now())
         self.repo.set_rota(rota)
-        self.services.audit(by, "rota change", "rota", detail=_describe(rota))
+        self.services.audit(by, "rota change", "rota", detail=describe_rota(rota))
         return True
 
     def rotate_all_admins(self, kind: RotaKind) -> Rota:
@@ -382,7 +192,7 @@ class Moderation:
         if first is None:
             return []
         first = max(first, today - timedelta(days=days - 1))
-        return [self.result(day) for day in _days_back(today, first)]
+        return [self.result(day) for day in days_back(today, first)]
 
     def result(self, day: date, record: DayRecord | None = None) -> DayResult:
         """How one day went: on time, late, missed, still due, or not a moderation day."""
@@ -404,7 +214,7 @@ class Moderation:
         records = self.repo.days_since(first)
         now = self.services.clock.now()
         count = 0
-        for day in _days_back(self.today(), first):
+        for day in days_back(self.today(), first):
             if not self.config.is_moderation_day(day):
                 continue
             record = records.get(day)
@@ -473,12 +283,3 @@ def _incident_counts(services: Services, start: datetime, end: datetime) -> tupl
     opened = sum(1 for incident in found if within(getattr(incident, "opened_at", None)))
     closed = sum(1 for incident in found if within(getattr(incident, "closed_at", None)))
     return opened, closed
-
-
-def _describe(rota: Rota) -> str:
-    """The audit detail of a rota change: ids only."""
-    if rota.kind is RotaKind.FIXED:
-        return "fixed: " + "; ".join(f"{d} {','.join(map(str, ids))}" for d, ids in rota.fixed)
-    if rota.kind is RotaKind.EVERYONE:
-        return "cleared: every admin"
-    return f"{rota.kind.value} from {rota.starts}: {','.join(map(str, rota.admins))}"
