@@ -185,6 +185,10 @@ async def on_start(application: Application) -> None:
 
 async def _tick_job(context: CallbackContext) -> None:
     """APScheduler wakes the ticker; the next wake-up is set from what storage says is due."""
+    if not context.application.running:
+        # Stopping: a tick started now would be cancelled by the scheduler's shutdown halfway
+        # through (a logged CancelledError); the next start catches up from storage instead.
+        return
     rt: Runtime = context.application.bot_data["runtime"]
     following = await rt.ticker.tick()
     queue = context.job_queue
