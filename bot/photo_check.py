@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.clock import local_day
 from bot.consent import NOT_FOUND, verdict
 from bot.names import PupilIndex
 from bot.records.consent import Pupil
@@ -98,7 +97,7 @@ class PhotoChecks:
 
     @property
     def today(self) -> date:
-        return local_day(self.services.clock.now(), self.services.config.school.timezone)
+        return self.services.today()
 
     def names_in(self, text: str) -> list[str]:
         return split_names(text, self.register.index())

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.clock import local_day
 from bot.consent import ConsentVerdict, expiring_within, verdict
 from bot.draft_check import DraftPolicy, DraftReport, check_draft
 from bot.names import Resolution
@@ -56,7 +55,7 @@ class RegisterService:
 
     @property
     def today(self) -> date:
-        return local_day(self.services.clock.now(), self.services.config.school.timezone)
+        return self.services.today()
 
     @property
     def purposes(self) -> tuple[str, ...]:

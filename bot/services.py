@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from bot.applications import Applications
-from bot.clock import Clock
+from bot.clock import Clock, local_day
 from bot.config import Config
 from bot.escalation import Escalation
 from bot.incidents import IncidentLog
@@ -179,6 +179,10 @@ class Services:
             self.db.health.failed(exc)
             return False
         return True
+
+    def today(self) -> date:
+        """The school's date now, in its own time zone (not the server's)."""
+        return local_day(self.clock.now(), self.config.school.timezone)
 
     def close(self) -> None:
         """Held audit lines get a last chance; they are lost only if the disk still refuses them."""

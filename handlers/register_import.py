@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.clock import local_day, show_date
+from bot.clock import show_date
 from bot.records.outbox import Buttons
 from bot.register import MassRemovalRefused, PendingImport, RegisterChanged, RegisterService, WithdrawalNotice
 from bot.register_import import ImportPreview, ParsedRegister, narrowed_line, preview_sections
@@ -106,7 +106,7 @@ def mass_removal_question(preview: ImportPreview, number: int) -> tuple[str, But
 def withdrawal_messages(services: Services, notice: WithdrawalNotice, by: str) -> list[str]:
     """The page team's message: whose consent an import took away, for where, and what to check (policy 4.1)."""
     label = services.config.consent.label
-    day = show_date(local_day(services.clock.now(), services.config.school.timezone))
+    day = show_date(services.today())
     lost = {purpose for entry in notice.narrowed for purpose in entry.purposes}
     places = [label(purpose) for purpose in services.config.consent.purposes if purpose in lost]
     count = len(notice.narrowed)
