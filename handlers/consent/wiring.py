@@ -1,0 +1,74 @@
+"""The consent handlers, in the order PTB tries them: /consent and its buttons, the /check
+conversation, the photo report's buttons, /checkpost, /expiring, a photo with a caption.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.photo_check import PhotoCheck, PhotoRow
+from bot.records.consent import Pupil
+from bot.roles import Permission
+from bot.shell.ticker import Runtime
+from handlers.consent.card import consent, pick_none, pick_pupil
+from handlers.consent.check import NAMES, check_cancel, check_names, check_photo_offer, check_start, check_timeout
+from handlers.consent.draft import checkpost
+from handlers.consent.expiring import expiring, expiring_page, expiry_reminder_work
+from handlers.consent.photo import choose_destination, confirm_name, photo_with_caption
+from handlers.menu import MenuCommand
+
+COMMANDS = (
+    MenuCommand("consent", "Photo consent for a pupil: /consent NAME", Permission.CHECK_CONSENT),
+    MenuCommand("check", "Check every pupil in a photo before uploading", Permission.CHECK_CONSENT),
+    MenuCommand("checkpost", "Check a draft post: /checkpost TEXT", Permission.CHECK_POST),
+    MenuCommand("expiring", "Consents ending in the next 30 days", Permission.VIEW_EXPIRING),
+)
+
+CHECK_TIMEOUT = timedelta(minutes=10)
+# The records a person's open checks keep between messages (and across a restart, bot.shell.persistence).
+FLOW_STATE = (PhotoCheck, PhotoRow, Pupil)
+
+
+def register(application: Application, rt: Runtime) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(["consent", "perm"], consent))
+    application.add_handler(CallbackQueryHandler(pick_pupil, pattern=r"^1:con:pick:"))
+    application.add_handler(CallbackQueryHandler(pick_none, pattern=r"^1:con:none:"))
+    with warnings.catch_warnings():
+        # PTB warns that a button entry point is tracked per user, not per message: that is what we want.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        check_flow = ConversationHandler(
+            entry_points=[
+                CommandHandler("check", check_start),
+                CallbackQueryHandler(check_photo_offer, pattern=r"^1:con:photo$"),
+            ],
+            states={
+                NAMES: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, check_names)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, check_timeout)],
+            },
+            fallbacks=[CommandHandler("cancel", check_cancel)],
+            conversation_timeout=CHECK_TIMEOUT,
+            name="consent_check",
+            persistent=True,
+        )
+    application.add_handler(check_flow)
+    application.add_handler(CallbackQueryHandler(choose_destination, pattern=r"^1:con:dest:"))
+    application.add_handler(CallbackQueryHandler(confirm_name, pattern=r"^1:con:(fix|fixno):"))
+    application.add_handler(CommandHandler("checkpost", checkpost))
+    application.add_handler(CommandHandler("expiring", expiring))
+    application.add_handler(CallbackQueryHandler(expiring_page, pattern=r"^1:exp:page:"))
+    application.add_handler(MessageHandler(private & filters.PHOTO & filters.CAPTION & ~filters.FORWARDED, photo_with_caption))
+    rt.ticker.add("consent expiry", expiry_reminder_work(rt))
