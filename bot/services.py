@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from bot.applications import Applications
+from bot.auditing import Auditor
 from bot.clock import Clock, local_day
 from bot.config import Config
 from bot.escalation import Escalation
 from bot.incidents import IncidentLog
 from bot.moderation import Moderation
 from bot.photo_check import PhotoChecks
-from bot.records.audit import SYSTEM, AuditEntry
 from bot.register import RegisterService
 from bot.roles import Role
 from bot.staff import StaffAccess
 from storage.applications import ApplicationRepository
-from storage.atomic import DamagedDataFile, DiskWriteFailed, UnstorableValue
+from storage.atomic import DamagedDataFile
 from storage.consents import ConsentRepository
 from storage.database import Database
 from storage.incidents import IncidentRepository
@@ -56,6 +56,7 @@ class Services:
     consents: ConsentRepository
     incidents: IncidentRepository
     applications: ApplicationRepository
+    audit: Auditor = field(init=False, repr=False)
     staff_access: StaffAccess = field(init=False, repr=False)
     register: RegisterService = field(init=False, repr=False)
     photo_checks: PhotoChecks = field(init=False, repr=False)
@@ -65,7 +66,8 @@ class Services:
     application_desk: Applications = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.staff_access = StaffAccess(self)
+        self.audit = Auditor(self.db.audit, self.db.health, self.staff, self.clock)
+        self.staff_access = StaffAccess(self.staff, self.audit, self.clock, self.config.access)
         self.register = RegisterService(self)
         self.photo_checks = PhotoChecks(self)
         self.incident_log = IncidentLog(self)
@@ -133,52 +135,9 @@ class Services:
                     self.db.data_dir / f"{name}.json", "a record in it is not in the shape the bot wrote"
                 ) from None
 
-    def audit(
-        self,
-        actor_id: int,
-        action: str,
-        target: str = "",
-        outcome: str = "ok",
-        detail: str = "",
-        *,
-        strict: bool = False,
-    ) -> None:
-        """Record a sensitive action (or a refused attempt) with the actor's current role.
-
-        Callers save their action first. When the disk then refuses the line, it is held in memory
-        and written at the next append or tick (the leaders are told the disk is failing): the
-        action is on disk, so telling the user "not saved" would be untrue. `strict` raises
-        instead, for a change its caller undoes rather than leave unaudited (staff access).
-        """
-        role = self.staff.role_of(actor_id)
-        role_name = role.value if role else ("system" if actor_id == SYSTEM else "stranger")
-        entry = AuditEntry(
-            at=self.clock.now(),
-            actor_id=actor_id,
-            actor_role=role_name,
-            action=action,
-            target=target,
-            outcome=outcome,
-            detail=detail,
-        )
-        where = self.db.audit.folder
-        try:
-            self.db.audit.append(entry)
-        except (UnicodeError, TypeError, ValueError) as exc:
-            raise UnstorableValue(where, exc) from exc
-        except OSError as exc:
-            self.db.health.failed(exc)
-            if strict or not self.db.audit.hold(entry):
-                raise DiskWriteFailed(where, exc) from exc
-
     def write_held_audit(self) -> bool:
         """Write audit lines held while the disk refused them; True when none is left waiting."""
-        try:
-            self.db.audit.write_held()
-        except OSError as exc:
-            self.db.health.failed(exc)
-            return False
-        return True
+        return self.audit.write_held()
 
     def today(self) -> date:
         """The school's date now, in its own time zone (not the server's)."""

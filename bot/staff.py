@@ -6,15 +6,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
+from bot.auditing import Auditor
+from bot.clock import Clock
+from bot.config import AccessConfig
 from bot.records.staff import AccessRequest, RequestStatus, StaffMember
 from bot.roles import LEADERS, Role
 from storage.atomic import WriteFailed
-
-if TYPE_CHECKING:
-    from bot.services import Services
-    from storage.staff import StaffRepository
+from storage.staff import StaffRepository
 
 # SLT and the deputy look after everyday access; the Head alone appoints leaders.
 _MAY_GRANT: dict[Role, frozenset[Role]] = {
@@ -56,22 +55,27 @@ class RequestOutcome:
 
 
 class StaffAccess:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    """Grants, revocations and strangers' requests, each audited."""
+
+    def __init__(self, staff: StaffRepository, audit: Auditor, clock: Clock, config: AccessConfig) -> None:
+        self.staff = staff
+        self.audit = audit
+        self.clock = clock
+        self.config = config
 
     def namesakes(self, name: str) -> list[StaffMember]:
         """Staff whose Telegram name reads as `name` does: a stranger asking under it may be posing as them."""
         key = _name_key(name)
-        return [m for m in self.services.staff.active() if key and _name_key(m.name) == key]
+        return [m for m in self.staff.active() if key and _name_key(m.name) == key]
 
     def _refused(self, by: int, action: str, target: int, why: str) -> AccessChange:
-        self.services.audit(by, action, f"user {target}", outcome="refused", detail=why)
+        self.audit(by, action, f"user {target}", outcome="refused", detail=why)
         return AccessChange(False, why, target)
 
     def grant(self, by: int, target: int, role: Role, *, confirmed: bool = False, opened_bot: bool = True) -> AccessChange:
         """Give `target` a role. Unconfirmed, a risky change (someone who never opened the bot, one's
         own role, the last other leader) comes back as a question and changes nothing."""
-        staff = self.services.staff
+        staff = self.staff
         by_role = staff.role_of(by)
         current = staff.role_of(target)
         allowed = _MAY_GRANT.get(by_role, frozenset()) if by_role else frozenset()
@@ -92,15 +96,15 @@ class StaffAccess:
                 return AccessChange(False, question, target, role, current, question=question)
         request = staff.pending_request(target)
         before = staff.get(target)
-        staff.set_role(target, role, by, self.services.clock.now(), name=request.name if request else "")
+        staff.set_role(target, role, by, self.clock.now(), name=request.name if request else "")
         if request:
-            staff.decide_request(target, RequestStatus.GRANTED, role.value, by, self.services.clock.now())
+            staff.decide_request(target, RequestStatus.GRANTED, role.value, by, self.clock.now())
         self._audited(by, "grant", target, f"{current.value if current else 'none'} -> {role.value}", before, request)
         return AccessChange(True, f"Done: they are now {role.label}.", target, role, current)
 
     def revoke(self, by: int, target: int, *, confirmed: bool = False) -> AccessChange:
         """End someone's access; their own or the last other leader's only when confirmed."""
-        staff = self.services.staff
+        staff = self.staff
         by_role = staff.role_of(by)
         current = staff.role_of(target)
         if current is None:
@@ -112,7 +116,7 @@ class StaffAccess:
         if not confirmed and (question := self._risk(by, target, current, None)):
             return AccessChange(False, question, target, None, current, question=question)
         before = staff.get(target)
-        staff.set_role(target, None, by, self.services.clock.now())
+        staff.set_role(target, None, by, self.clock.now())
         self._audited(by, "revoke", target, f"{current.value} -> none", before)
         return AccessChange(True, "Done: their access is removed.", target, None, current)
 
@@ -121,9 +125,9 @@ class StaffAccess:
     ) -> None:
         """Audit a change just saved, or put the records back: access never changes unaudited."""
         try:
-            self.services.audit(by, action, f"user {target}", detail=detail, strict=True)
+            self.audit(by, action, f"user {target}", detail=detail, strict=True)
         except WriteFailed:
-            self.services.staff.put_back(target, before, request)
+            self.staff.put_back(target, before, request)
             raise
 
     def _risk(self, by: int, target: int, current: Role | None, new: Role | None) -> str:
@@ -133,9 +137,9 @@ class StaffAccess:
         what = f"as {new.label}" if new else "no access at all"
         if target == by:
             return f"This changes your own access: you will have {what} and can no longer manage staff. Are you sure?"
-        others = [leader for leader in self.services.staff.leaders() if leader != by]
+        others = [leader for leader in self.staff.leaders() if leader != by]
         if others == [target]:
-            who = staff_name(self.services.staff, target)
+            who = staff_name(self.staff, target)
             return (
                 f"{who} is the last leader besides you: afterwards you alone receive access requests, "
                 f"applications and escalated alerts. They will have {what}. Are you sure?"
@@ -144,26 +148,26 @@ class StaffAccess:
 
     def request_access(self, user_id: int, name: str, username: str, in_group: str) -> RequestOutcome:
         """Record a stranger's request, unless one is waiting or one was declined within the cool-down."""
-        staff = self.services.staff
-        now = self.services.clock.now()
+        staff = self.staff
+        now = self.clock.now()
         waiting = staff.pending_request(user_id)
         if waiting is not None:
             return RequestOutcome(RequestState.WAITING, waiting)
         last = staff.last_request(user_id)
-        cool_down = timedelta(days=self.services.config.access.request_cooldown_days)
+        cool_down = timedelta(days=self.config.request_cooldown_days)
         if last is not None and last.status == RequestStatus.DECLINED and last.decided_at and now < last.decided_at + cool_down:
             return RequestOutcome(RequestState.DECLINED, last)
         request = AccessRequest(user_id, name, username, now, in_group=in_group)
-        if staff.waiting_requests() >= self.services.config.access.max_waiting_requests:
+        if staff.waiting_requests() >= self.config.max_waiting_requests:
             return RequestOutcome(RequestState.BUSY, request)  # a flood of strangers: nothing stored
         staff.add_request(request)
-        self.services.audit(user_id, "request access", f"user {user_id}", detail=f"in the parents' group: {in_group}")
+        self.audit(user_id, "request access", f"user {user_id}", detail=f"in the parents' group: {in_group}")
         return RequestOutcome(RequestState.NEW, request)
 
     def decline_request(self, by: int, target: int) -> AccessRequest | None:
-        decided = self.services.staff.decide_request(target, RequestStatus.DECLINED, "", by, self.services.clock.now())
+        decided = self.staff.decide_request(target, RequestStatus.DECLINED, "", by, self.clock.now())
         if decided:
-            self.services.audit(by, "decline access", f"user {target}")
+            self.audit(by, "decline access", f"user {target}")
         return decided
 
 
