@@ -23,6 +23,7 @@ from bot.staff import AccessChange, RequestState, staff_name
 from handlers.common import (
     Actor,
     Context,
+    admit_numbered,
     admit_press,
     answer,
     clip,
@@ -119,10 +120,10 @@ async def revoke(update: Update, context: Context, actor: Actor) -> None:
 
 async def confirm_change(update: Update, context: Context) -> None:
     """The second tap on a risky grant or revoke: the rules are checked again, now confirmed."""
-    press = await admit_press(update, context, Permission.MANAGE_STAFF, action="confirm access change")
-    target = press.number if press else None
-    if press is None or target is None:
+    press = await admit_numbered(update, context, Permission.MANAGE_STAFF, action="confirm access change")
+    if press is None:
         return
+    target = press.number
     access = runtime(context).services.staff_access
     role = parse_role(press.callback.args[1]) if len(press.callback.args) > 1 else None
     if press.callback.action == "gr" and role is not None:
@@ -291,11 +292,10 @@ async def request_access(update: Update, context: Context) -> None:
 
 async def decide_request(update: Update, context: Context) -> None:
     """SLT or Head on an access request card: Make admin/office asks once more; Yes grants; Decline declines."""
-    press = await admit_press(update, context, Permission.MANAGE_STAFF, action="decide access request")
-    target = press.number if press else None
-    if press is None or target is None:
+    press = await admit_numbered(update, context, Permission.MANAGE_STAFF, action="decide access request")
+    if press is None:
         return
-    actor, callback = press.actor, press.callback
+    actor, callback, target = press.actor, press.callback, press.number
     rt = runtime(context)
     pending = rt.services.staff.pending_request(target)
     if pending is None:

@@ -116,6 +116,24 @@ async def admit_press(update: Update, context: Context, permission: Permission |
     return Press(actor, callback)
 
 
+@dataclass(frozen=True)
+class NumberedPress:
+    """A press about one numbered thing (an incident, an application, a pending question)."""
+
+    actor: Actor
+    callback: Callback
+    number: int
+
+
+async def admit_numbered(update: Update, context: Context, permission: Permission | None, *, action: str) -> NumberedPress | None:
+    """admit_press for a button about one numbered thing: None also when the number is forged (nothing is said)."""
+    press = await admit_press(update, context, permission, action=action)
+    number = press.number if press else None
+    if press is None or number is None:
+        return None
+    return NumberedPress(press.actor, press.callback, number)
+
+
 HandlerWithActor = Callable[[Update, Context, Actor], Awaitable[T]]
 
 

@@ -22,7 +22,7 @@ from bot.roles import Permission
 from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
-from handlers.common import MAX_TEXT, Actor, Context, admit_press, answer, clip, h, paginate, reply, show, staff_only
+from handlers.common import MAX_TEXT, Actor, Context, admit_numbered, answer, clip, h, paginate, reply, show, staff_only
 from handlers.menu import MenuCommand
 
 COMMANDS = (MenuCommand("import", "Load the consent register from a CSV file", Permission.IMPORT_REGISTER),)
@@ -190,11 +190,10 @@ async def register_file(update: Update, context: Context, actor: Actor) -> None:
 
 async def confirm_import(update: Update, context: Context) -> None:
     """Confirm, Yes-remove or Cancel under an import preview; only the person who sent the file can confirm it."""
-    press = await admit_press(update, context, Permission.IMPORT_REGISTER, action="register import confirm")
-    number = press.number if press else None
-    if press is None or number is None:
+    press = await admit_numbered(update, context, Permission.IMPORT_REGISTER, action="register import confirm")
+    if press is None:
         return
-    actor, callback = press.actor, press.callback
+    actor, callback, number = press.actor, press.callback, press.number
     imports = context.state.get("imports", {})
     pending: PendingImport | None = imports.get(number)
     if pending is None:

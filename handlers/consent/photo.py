@@ -10,7 +10,7 @@ from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
-from handlers.common import Actor, Context, admit_press, answer, reply, show, staff_only
+from handlers.common import Actor, Context, admit_numbered, answer, reply, show, staff_only
 from handlers.consent.messages import photo_report
 from handlers.consent.shared import MAX_NAMES_TEXT, photo_checks, pupil_by_token, remember
 
@@ -48,10 +48,10 @@ async def photo_with_caption(update: Update, context: Context, actor: Actor) -> 
 
 async def choose_destination(update: Update, context: Context) -> None:
     """The destination tap: a verdict per pupil, one overall line, and buttons for any unconfirmed name."""
-    press = await admit_press(update, context, Permission.CHECK_CONSENT, action="photo check")
-    number = press.number if press else None
-    if press is None or number is None or len(press.callback.args) != 2:
+    press = await admit_numbered(update, context, Permission.CHECK_CONSENT, action="photo check")
+    if press is None or len(press.callback.args) != 2:
         return
+    number = press.number
     rt = runtime(context)
     pending = context.state.get("photo_checks", {}).pop(number, None)
     purpose = press.callback.args[1]
@@ -66,10 +66,11 @@ async def choose_destination(update: Update, context: Context) -> None:
 
 async def confirm_name(update: Update, context: Context) -> None:
     """A tap under a photo report saying who an unconfirmed name is (or none of them): the report is updated."""
-    press = await admit_press(update, context, Permission.CHECK_CONSENT, action="photo check")
-    number, row = (press.number, press.callback.int_arg(1)) if press else (None, None)
-    if press is None or number is None or row is None:
+    press = await admit_numbered(update, context, Permission.CHECK_CONSENT, action="photo check")
+    row = press.callback.int_arg(1) if press else None
+    if press is None or row is None:
         return
+    number = press.number
     rt = runtime(context)
     action, args = press.callback.action, press.callback.args
     chosen = pupil_by_token(rt, args[2]) if action == "fix" and len(args) == 3 else None

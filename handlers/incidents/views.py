@@ -13,7 +13,7 @@ from bot.records.incidents import IncidentState
 from bot.roles import Permission, allows
 from bot.shell.delivery import picture_refused
 from bot.shell.ticker import runtime
-from handlers.common import Actor, Context, admit_press, command_args, paged, reply, show, staff_only
+from handlers.common import Actor, Context, admit_numbered, command_args, paged, reply, show, staff_only
 from handlers.incidents.alerts import redraw_record, settled
 from handlers.incidents.messages import ban_line, listing_line, record_text, view_buttons
 from handlers.incidents.shared import incident_log, school_tz
@@ -78,13 +78,12 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
 
 async def acknowledge_from_record(update: Update, context: Context) -> None:
     """Acknowledge under /incident N: as on the alert, then the record offers the actions."""
-    press = await admit_press(update, context, Permission.ACT_ON_ALERTS, action="acknowledge incident")
-    number = press.number if press else None
-    if press is None or number is None:
+    press = await admit_numbered(update, context, Permission.ACT_ON_ALERTS, action="acknowledge incident")
+    if press is None:
         return
-    result = incident_log(context).acknowledge(number, press.actor.user_id, press.actor.name)
+    result = incident_log(context).acknowledge(press.number, press.actor.user_id, press.actor.name)
     await settled(update, context, result, "Acknowledged. The reminders have stopped.")
-    await redraw_record(update, context, press.actor, number)
+    await redraw_record(update, context, press.actor, press.number)
 
 
 async def show_bans(update: Update, context: Context, actor: Actor, number: int) -> None:
