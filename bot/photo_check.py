@@ -9,17 +9,15 @@ resolved, and every pupil is clear, the photo is not OK to upload.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
 
+from bot.auditing import Auditor
 from bot.consent import NOT_FOUND, verdict
 from bot.names import PupilIndex
 from bot.records.consent import Pupil
-
-if TYPE_CHECKING:
-    from bot.services import Services
+from storage.consents import ConsentRepository
 
 MAX_PHOTO_NAMES = 40
 NOT_CONFIRMED = "not confirmed"
@@ -91,13 +89,14 @@ def split_names(text: str, index: PupilIndex) -> list[str]:
 class PhotoChecks:
     """Photo checks against the stored register, each audited by pupil id (never by name)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.register = services.consents
+    def __init__(self, register: ConsentRepository, audit: Auditor, today: Callable[[], date]) -> None:
+        self.register = register
+        self.audit = audit
+        self._today = today
 
     @property
     def today(self) -> date:
-        return self.services.today()
+        return self._today()
 
     def names_in(self, text: str) -> list[str]:
         return split_names(text, self.register.index())
@@ -160,7 +159,7 @@ class PhotoChecks:
 
     def _audit(self, actor_id: int, check: PhotoCheck, step: str) -> None:
         pupils = ",".join(row.pupil.pupil_id if row.pupil else "?" for row in check.rows)
-        self.services.audit(
+        self.audit(
             actor_id,
             "photo check",
             f"photo {check.photo_file_id}" if check.photo_file_id else "names",

@@ -8,19 +8,20 @@ who asked about whom (by pupil id: the audit never holds a pupil's name).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
+from bot.auditing import Auditor
+from bot.config import ConsentConfig
 from bot.consent import ConsentVerdict, expiring_within, verdict
 from bot.draft_check import DraftPolicy, DraftReport, check_draft
 from bot.names import Resolution
 from bot.records.consent import Pupil
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
 from bot.roles import LEADERS, Role
-
-if TYPE_CHECKING:
-    from bot.services import Services
+from storage.consents import ConsentRepository
+from storage.staff import StaffRepository
 
 AUDIT_IDS = 100  # pupil ids named in one audit entry; the rest are counted
 
@@ -49,57 +50,71 @@ class WithdrawalNotice:
 
 
 class RegisterService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.register = services.consents
+    """The stored register read and replaced on staff's behalf; `today` is the school's date now."""
+
+    def __init__(
+        self,
+        register: ConsentRepository,
+        staff: StaffRepository,
+        audit: Auditor,
+        today: Callable[[], date],
+        config: ConsentConfig,
+        draft_policy: DraftPolicy,
+    ) -> None:
+        self.register = register
+        self.staff = staff
+        self.audit = audit
+        self._today = today
+        self.config = config
+        self.draft_policy = draft_policy
 
     @property
     def today(self) -> date:
-        return self.services.today()
+        return self._today()
 
     @property
     def purposes(self) -> tuple[str, ...]:
-        return self.services.config.consent.purposes
+        return self.config.purposes
 
     def lookup(self, actor_id: int, query: str) -> Resolution:
         resolution = self.register.index().resolve(query)
         target = resolution.matches[0].pupil.pupil_id if resolution.kind == "one" else f"{len(resolution.matches)} matches"
-        self.services.audit(actor_id, "consent lookup", target, outcome=resolution.kind)
+        self.audit(actor_id, "consent lookup", target, outcome=resolution.kind)
         return resolution
 
     def verdict_for(self, actor_id: int, pupil_id: str) -> ConsentVerdict | None:
         """The verdict for a pupil picked from the buttons; None if the id is not (or no longer) current."""
         pupil = self.register.get(pupil_id)
         if pupil is None or pupil.left:
-            self.services.audit(actor_id, "consent lookup", pupil_id, outcome="refused: unknown pupil")
+            self.audit(actor_id, "consent lookup", pupil_id, outcome="refused: unknown pupil")
             return None
-        self.services.audit(actor_id, "consent lookup", pupil_id, outcome="one")
+        self.audit(actor_id, "consent lookup", pupil_id, outcome="one")
         return verdict(pupil, self.purposes, self.today)
 
     def none_of_these(self, actor_id: int) -> None:
         """The person said a near name is none of the pupils offered: no verdict, and that is audited."""
-        self.services.audit(actor_id, "consent lookup", "none of these", outcome="not confirmed")
+        self.audit(actor_id, "consent lookup", "none of these", outcome="not confirmed")
 
     def verdict_of(self, pupil: Pupil) -> ConsentVerdict:
         return verdict(pupil, self.purposes, self.today)
 
     def check_draft(self, actor_id: int, text: str) -> DraftReport:
-        report = check_draft(text, self.register.index(), DraftPolicy.from_config(self.services.config))
+        report = check_draft(text, self.register.index(), self.draft_policy)
         kinds = sorted({f.kind for f in report.findings})
-        self.services.audit(actor_id, "draft check", f"{len(text)} chars", outcome=report.verdict, detail=",".join(kinds))
+        self.audit(actor_id, "draft check", f"{len(text)} chars", outcome=report.verdict, detail=",".join(kinds))
         return report
 
     def expiring(self, actor_id: int, days: int = 30) -> list[Pupil]:
-        self.services.audit(actor_id, "expiring consents", f"next {days} days")
+        self.audit(actor_id, "expiring consents", f"next {days} days")
         return expiring_within(self.register.all(), self.today, days)
 
     def prepare_import(self, actor_id: int, data: bytes) -> tuple[ParsedRegister, ImportPreview | None]:
         """Validate a file and preview its effect; nothing is written until `commit_import`."""
-        consent = self.services.config.consent
+        consent = self.config
         parsed = parse_register(data, consent.purposes, consent.header_map, max_bytes=consent.max_file_kb * 1024)
         preview = None if parsed.fatal else preview_import(self.register.all(), parsed, self.today)
         outcome = "rejected file" if parsed.fatal else f"previewed, {len(parsed.rejected)} rows rejected"
-        self.services.audit(actor_id, "register import", f"{len(data)} bytes", outcome=outcome)
+        self.audit(actor_id, "register import", f"{len(data)} bytes", outcome=outcome)
         return parsed, preview
 
     def commit_import(self, actor_id: int, pending: PendingImport, allow_mass_removal: bool = False) -> ImportPreview:
@@ -114,12 +129,12 @@ class RegisterService:
         if preview != pending.preview:
             raise RegisterChanged("the register changed since the preview")
         if preview.mass_removal and not allow_mass_removal:
-            self.services.audit(
+            self.audit(
                 actor_id, "register import", f"{len(preview.leaving)} leaving", outcome="refused: mass removal not confirmed"
             )
             raise MassRemovalRefused(f"{len(preview.leaving)} of {preview.on_roll} pupils would leave")
         self.register.replace_register(pending.parsed.pupils, [p.pupil_id for p in preview.leaving])
-        self.services.audit(
+        self.audit(
             actor_id,
             "register import",
             f"{len(pending.parsed.pupils)} pupils",
@@ -133,9 +148,9 @@ class RegisterService:
         """The admins, SLT, deputy and Head hear of consent this import took away; audited by pupil id."""
         if not done.narrowed:
             return None
-        recipients = tuple(self.services.staff.with_roles(Role.ADMIN, *LEADERS))
+        recipients = tuple(self.staff.with_roles(Role.ADMIN, *LEADERS))
         notice = WithdrawalNotice(uuid.uuid4().hex[:12], done.narrowed, recipients)
-        self.services.audit(
+        self.audit(
             actor_id,
             "consent withdrawn notice",
             f"{len(done.narrowed)} pupils",
@@ -148,7 +163,7 @@ class RegisterService:
 
     def expiry_reminder_day(self, year: int) -> date:
         """When to remind the office about consents that end with the consent year (default 1 July)."""
-        configured = self.services.config.consent.expiry_reminder
+        configured = self.config.expiry_reminder
         if configured is None:
             return date(year, 7, 1)
         # A reminder set on 29 February falls on the 28th in other years.

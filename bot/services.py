@@ -14,6 +14,7 @@ from bot.applications import Applications
 from bot.auditing import Auditor
 from bot.clock import Clock, local_day
 from bot.config import Config
+from bot.draft_check import DraftPolicy
 from bot.escalation import Escalation
 from bot.incidents import IncidentLog
 from bot.moderation import Moderation
@@ -68,8 +69,10 @@ class Services:
     def __post_init__(self) -> None:
         self.audit = Auditor(self.db.audit, self.db.health, self.staff, self.clock)
         self.staff_access = StaffAccess(self.staff, self.audit, self.clock, self.config.access)
-        self.register = RegisterService(self)
-        self.photo_checks = PhotoChecks(self)
+        self.register = RegisterService(
+            self.consents, self.staff, self.audit, self.today, self.config.consent, DraftPolicy.from_config(self.config)
+        )
+        self.photo_checks = PhotoChecks(self.consents, self.audit, self.today)
         self.incident_log = IncidentLog(self)
         self.incident_escalation = Escalation(self)
         self.moderation_duty = Moderation(self)
