@@ -16,16 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
+from bot.auditing import Auditor
 from bot.config import EscalationConfig
 from bot.records.audit import SYSTEM
 from bot.records.incidents import Incident, IncidentState
 from bot.records.outbox import OutboxItem, OutboxState
 from bot.roles import FALLBACK, Permission, Role
-
-if TYPE_CHECKING:
-    from bot.services import Services
+from storage.incidents import IncidentRepository
+from storage.outbox import OutboxRepository
+from storage.staff import StaffRepository
 
 REACHED_CHECK = timedelta(minutes=1)  # how often to look whether a late alert got through
 
@@ -97,17 +97,26 @@ class Due:
 class Escalation:
     """The escalation of incidents to the Head Teacher, and who else hears of them."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = services.incidents
-        self.config = services.config.escalation
+    def __init__(
+        self,
+        incidents: IncidentRepository,
+        outbox: OutboxRepository,
+        staff: StaffRepository,
+        audit: Auditor,
+        config: EscalationConfig,
+    ) -> None:
+        self.repo = incidents
+        self.outbox = outbox
+        self.staff = staff
+        self.audit = audit
+        self.config = config
 
     def heads(self) -> list[int]:
-        return self.services.staff.with_roles(Role.HEAD)
+        return self.staff.with_roles(Role.HEAD)
 
     def fallback(self) -> list[int]:
         """Who hears of an alert the Head has not acknowledged: the deputy and SLT."""
-        return self.services.staff.with_roles(*FALLBACK)
+        return self.staff.with_roles(*FALLBACK)
 
     # ---- an incident just logged --------------------------------------------------------
     def opened(self, incident: Incident) -> tuple[Notice, ...]:
@@ -118,7 +127,7 @@ class Escalation:
     def alert_posted(self, incident: Incident) -> None:
         """After the first alert is queued: escalation from here on is `due`'s."""
         self.repo.mark_alert_posted(incident.number)
-        self.services.audit(SYSTEM, "incident alert", incident.ref, detail="queued for the Head Teacher")
+        self.audit(SYSTEM, "incident alert", incident.ref, detail="queued for the Head Teacher")
 
     def head_has_alert(self, incident: Incident) -> bool:
         """True once a copy of the alert has reached a Head (or someone has already acted on it)."""
@@ -186,10 +195,10 @@ class Escalation:
             next_at = now + ping_interval(self.config, incident.urgent)  # from now: no catch-up bursts
             self.repo.record_ping(incident.number, ping.number, next_at, incident.fallback_alerted or ping.fallback_joins)
             detail = f"re-send {ping.number}" + ("; deputy and SLT alerted" if ping.fallback_joins else "")
-            self.services.audit(SYSTEM, "incident re-ping", incident.ref, detail=detail)
+            self.audit(SYSTEM, "incident re-ping", incident.ref, detail=detail)
         for incident in due.unreachable:
             if self.repo.mark_unreachable_told(incident.number):
-                self.services.audit(SYSTEM, "head unreachable", incident.ref, detail="reporter and SLT told")
+                self.audit(SYSTEM, "head unreachable", incident.ref, detail="reporter and SLT told")
 
     # ---- helpers ------------------------------------------------------------------------
     def _first_alert(self, incident: Incident, heads: list[int], fallback: list[int]) -> list[Notice]:
@@ -198,10 +207,10 @@ class Escalation:
         return [Notice(NoticeKind.ALERT, incident, p, f"{key}:{p}") for p in dict.fromkeys(people)]
 
     def _copies(self, incident: Incident) -> list[OutboxItem]:
-        return self.services.outbox.in_thread(alert_thread(incident.number))
+        return self.outbox.in_thread(alert_thread(incident.number))
 
     def _queued(self, key: str) -> bool:
-        return self.services.outbox.by_key(key) is not None
+        return self.outbox.by_key(key) is not None
 
 
 def _not_yet_key(number: int) -> str:

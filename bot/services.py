@@ -73,8 +73,10 @@ class Services:
             self.consents, self.staff, self.audit, self.today, self.config.consent, DraftPolicy.from_config(self.config)
         )
         self.photo_checks = PhotoChecks(self.consents, self.audit, self.today)
-        self.incident_log = IncidentLog(self)
-        self.incident_escalation = Escalation(self)
+        self.incident_log = IncidentLog(
+            self.incidents, self.staff, self.audit, self.clock, self.config.escalation, self.config.school.timezone
+        )
+        self.incident_escalation = Escalation(self.incidents, self.outbox, self.staff, self.audit, self.config.escalation)
         self.moderation_duty = Moderation(self)
         self.application_desk = Applications(self)
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from bot.auditing import Auditor
+from bot.clock import Clock
+from bot.config import EscalationConfig
 from bot.escalation import ping_interval
 from bot.incidents.export import incidents_csv
 from bot.incidents.vocabulary import (
@@ -26,10 +29,8 @@ from bot.incidents.vocabulary import (
 )
 from bot.records.incidents import Action, Ban, Evidence, Incident, IncidentState
 from bot.roles import Permission, allows
-
-if TYPE_CHECKING:
-    from bot.services import Services
-
+from storage.incidents import IncidentRepository
+from storage.staff import StaffRepository
 
 # ---- the logging flow's draft -------------------------------------------------------------
 
@@ -114,10 +115,21 @@ class ActionResult:
 class IncidentLog:
     """Opening incidents and recording what is done about them (bot.escalation decides who is told)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = services.incidents
-        self.escalation = services.config.escalation
+    def __init__(
+        self,
+        incidents: IncidentRepository,
+        staff: StaffRepository,
+        audit: Auditor,
+        clock: Clock,
+        escalation: EscalationConfig,
+        timezone: ZoneInfo,
+    ) -> None:
+        self.repo = incidents
+        self.staff = staff
+        self.audit = audit
+        self.clock = clock
+        self.escalation = escalation
+        self.timezone = timezone
 
     # ---- opening ------------------------------------------------------------------------
     def by_draft(self, draft_id: str) -> Incident | None:
@@ -145,7 +157,7 @@ class IncidentLog:
             kind,
             mime_type,
             suffix,
-            self.services.clock.now(),
+            self.clock.now(),
             origin,
         )
 
@@ -161,11 +173,11 @@ class IncidentLog:
         """
         existing = self.repo.by_draft(draft.id)
         if existing is not None:
-            self.services.audit(draft.reporter_id, "confirm incident", existing.ref, outcome="already logged")
+            self.audit(draft.reporter_id, "confirm incident", existing.ref, outcome="already logged")
             return existing, False
         if not draft.ready:
             raise ValueError("a draft needs a screenshot and a category")
-        now = self.services.clock.now()
+        now = self.clock.now()
         number = self.repo.next_number()
         evidence = tuple(self._keep(ref(number), shot, draft.reporter_id) for shot in draft.screenshots)
         kind = category(draft.category)
@@ -184,16 +196,14 @@ class IncidentLog:
                 fallback_alerted=self.escalation.fallback_after == 0,
             )
         )
-        self.services.audit(
+        self.audit(
             draft.reporter_id,
             "incident opened",
             incident.ref,
             detail=f"category {kind.clause or kind.key}; {len(evidence)} screenshot(s)" + ("; urgent" if kind.urgent else ""),
         )
         for item in evidence:
-            self.services.audit(
-                draft.reporter_id, "evidence stored", incident.ref, detail=f"sha256 {item.sha256}; {item.size} bytes"
-            )
+            self.audit(draft.reporter_id, "evidence stored", incident.ref, detail=f"sha256 {item.sha256}; {item.size} bytes")
         self.drop_draft(draft.id)
         return incident, True
 
@@ -224,24 +234,24 @@ class IncidentLog:
 
     def listing(self, by: int) -> list[Incident]:
         """Open and acknowledged incidents first (newest first), then closed ones (newest first)."""
-        self.services.audit(by, "list incidents")
+        self.audit(by, "list incidents")
         return sorted(self.repo.all(), key=lambda i: (i.state == IncidentState.CLOSED, -i.number))
 
     def view(self, number: int, by: int) -> Incident | None:
         """One incident for someone allowed to see it; the lookup itself is audited."""
         incident = self.repo.get(number)
-        self.services.audit(by, "view incident", ref(number), outcome="ok" if incident else "not found")
+        self.audit(by, "view incident", ref(number), outcome="ok" if incident else "not found")
         return incident
 
     def bans(self, by: int) -> list[Ban]:
-        self.services.audit(by, "list bans")
+        self.audit(by, "list bans")
         return self.repo.bans()
 
     def export_csv(self, by: int) -> tuple[int, str]:
         """(how many incidents, the CSV) for the Head's spreadsheet."""
         incidents = self.repo.all()
-        self.services.audit(by, "export incidents", detail=f"{len(incidents)} incidents")
-        return len(incidents), incidents_csv(incidents, self.repo.all_actions(), self.services.config.school.timezone)
+        self.audit(by, "export incidents", detail=f"{len(incidents)} incidents")
+        return len(incidents), incidents_csv(incidents, self.repo.all_actions(), self.timezone)
 
     def ban_for(self, number: int) -> Ban | None:
         return self.repo.ban_for(number)
@@ -255,21 +265,21 @@ class IncidentLog:
         incident = self.repo.get(number)
         if incident is None:
             return ActionResult(ActionStatus.MISSING)
-        if not allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
-            self.services.audit(by, "acknowledge incident", incident.ref, outcome="refused: role")
+        if not allows(self.staff.role_of(by), Permission.ACT_ON_ALERTS):
+            self.audit(by, "acknowledge incident", incident.ref, outcome="refused: role")
             return ActionResult(ActionStatus.REFUSED, incident)
-        done = self.repo.acknowledge(number, by, name, self.services.clock.now())
+        done = self.repo.acknowledge(number, by, name, self.clock.now())
         if done is None:
-            self.services.audit(by, "acknowledge incident", incident.ref, outcome="already")
+            self.audit(by, "acknowledge incident", incident.ref, outcome="already")
             return ActionResult(ActionStatus.ALREADY, incident)
-        self.services.audit(by, "acknowledge incident", incident.ref)
+        self.audit(by, "acknowledge incident", incident.ref)
         return ActionResult(ActionStatus.DONE, done)
 
     def may_record(self, by: int, incident: Incident, kind: ActionKind) -> bool:
         """Leaders may record anything; the person who logged it may record what they do on the page."""
-        if allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
+        if allows(self.staff.role_of(by), Permission.ACT_ON_ALERTS):
             return True
-        return by == incident.reporter_id and kind in REPORTER_ACTIONS and self.services.staff.role_of(by) is not None
+        return by == incident.reporter_id and kind in REPORTER_ACTIONS and self.staff.role_of(by) is not None
 
     def record_action(self, number: int, kind: ActionKind, by: int, name: str, detail: str = "") -> ActionResult:
         """Record an action once per kind. A leader's action also acknowledges an open incident."""
@@ -277,20 +287,20 @@ class IncidentLog:
         if incident is None:
             return ActionResult(ActionStatus.MISSING)
         if kind is ActionKind.CLOSED or kind is ActionKind.BANNED or not self.may_record(by, incident, kind):
-            self.services.audit(by, f"incident action {kind.value}", incident.ref, outcome="refused")
+            self.audit(by, f"incident action {kind.value}", incident.ref, outcome="refused")
             return ActionResult(ActionStatus.REFUSED, incident)
         return self._record(incident, kind, by, name, detail)
 
     def _record(self, incident: Incident, kind: ActionKind, by: int, name: str, detail: str) -> ActionResult:
-        now = self.services.clock.now()
+        now = self.clock.now()
         action = self.repo.add_action(Action(incident.number, kind.value, by, name, now, detail))
         if action is None:
-            self.services.audit(by, f"incident action {kind.value}", incident.ref, outcome="already")
+            self.audit(by, f"incident action {kind.value}", incident.ref, outcome="already")
             return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(incident.number, kind.value))
-        self.services.audit(by, f"incident action {kind.value}", incident.ref, detail=detail)
-        leader = allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS)
+        self.audit(by, f"incident action {kind.value}", incident.ref, detail=detail)
+        leader = allows(self.staff.role_of(by), Permission.ACT_ON_ALERTS)
         if incident.state == IncidentState.OPEN and leader and self.repo.acknowledge(incident.number, by, name, now):
-            self.services.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
+            self.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
         return ActionResult(ActionStatus.DONE, self.repo.get(incident.number), action)
 
     def record_ban(self, number: int, platform_name: str, reason: str, by: int, name: str) -> ActionResult:
@@ -299,14 +309,14 @@ class IncidentLog:
         if incident is None:
             return ActionResult(ActionStatus.MISSING)
         if not self.may_record(by, incident, ActionKind.BANNED):
-            self.services.audit(by, "ban", incident.ref, outcome="refused")
+            self.audit(by, "ban", incident.ref, outcome="refused")
             return ActionResult(ActionStatus.REFUSED, incident)
-        now = self.services.clock.now()
+        now = self.clock.now()
         ban = Ban(number, platform_name.strip()[:MAX_PLATFORM_NAME], reason.strip()[:MAX_REASON], by, name, now)
         if self.repo.add_ban(ban) is None:
-            self.services.audit(by, "ban", incident.ref, outcome="already")
+            self.audit(by, "ban", incident.ref, outcome="already")
             return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(number, ActionKind.BANNED.value))
-        self.services.audit(by, "ban", incident.ref)
+        self.audit(by, "ban", incident.ref)
         return self._record(incident, ActionKind.BANNED, by, name, "")
 
     def close(self, number: int, outcome: str, by: int, name: str) -> ActionResult:
@@ -314,14 +324,14 @@ class IncidentLog:
         incident = self.repo.get(number)
         if incident is None or outcome not in OUTCOMES:
             return ActionResult(ActionStatus.MISSING)
-        if not allows(self.services.staff.role_of(by), Permission.ACT_ON_ALERTS):
-            self.services.audit(by, "close incident", incident.ref, outcome="refused: role")
+        if not allows(self.staff.role_of(by), Permission.ACT_ON_ALERTS):
+            self.audit(by, "close incident", incident.ref, outcome="refused: role")
             return ActionResult(ActionStatus.REFUSED, incident)
-        now = self.services.clock.now()
+        now = self.clock.now()
         closed = self.repo.close(number, now, outcome)
         if closed is None:
-            self.services.audit(by, "close incident", incident.ref, outcome="already")
+            self.audit(by, "close incident", incident.ref, outcome="already")
             return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(number, ActionKind.CLOSED.value))
         action = self.repo.add_action(Action(number, ActionKind.CLOSED.value, by, name, now, OUTCOMES[outcome]))
-        self.services.audit(by, "close incident", incident.ref, detail=outcome)
+        self.audit(by, "close incident", incident.ref, detail=outcome)
         return ActionResult(ActionStatus.DONE, closed, action)
