@@ -133,6 +133,28 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    folder: Path | None = None  # None: no daily backup (check-config and /status say so)
+    key_file: Path | None = None
+    time: time = time(2, 0)  # school-local: when nobody is using the bot
+    keep_daily: int = 7
+    keep_weekly: int = 5
+    keep_monthly: int = 12
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """How long each kind of record is kept before the Head is asked to purge it (months)."""
+
+    closed_incident_months: int = 24
+    decided_application_months: int = 12
+    audit_months: int = 36
+    left_pupil_months: int = 12
+    weekday: str = "mon"  # the weekly check: the Head hears on this day what is due
+    time: time = time(9, 0)
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     school: SchoolConfig
@@ -145,6 +167,8 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     def summary(self) -> str:
         """A short human summary for `check-config`; never includes the token."""
@@ -162,6 +186,9 @@ class Config:
                 f"({self.escalation.urgent_ack_minutes} min urgent), fallback after "
                 f"{self.escalation.fallback_after} re-pings",
                 f"Applications group: {self.applications.group_chat_id or 'none'}",
+                f"Backups: daily at {self.backup.time:%H:%M} to {self.backup.folder}"
+                if self.backup.folder
+                else "Backups: none (set backup.folder and backup.key_file)",
                 f"Bot API: {self._shown_url(self.telegram.base_url)}",
                 "Token: set"
                 if self.telegram.token
@@ -213,6 +240,15 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     "digest": {"weekday": "mon", "time": "07:30"},
     "access": {"request_cooldown_days": 7, "stranger_window_minutes": 10, "max_waiting_requests": 10},
     "delivery": {"give_up_after_minutes": 60},
+    "backup": {"folder": "", "key_file": "", "time": "02:00", "keep_daily": 7, "keep_weekly": 5, "keep_monthly": 12},
+    "retention": {
+        "closed_incident_months": 24,
+        "decided_application_months": 12,
+        "audit_months": 36,
+        "left_pupil_months": 12,
+        "weekday": "mon",
+        "time": "09:00",
+    },
 }
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -399,9 +435,62 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
 
     delivery = DeliveryConfig(give_up_after_minutes=r.integer("delivery", "give_up_after_minutes", minimum=1))
 
+    backup = _backup(r, base_dir)
+    retention = _retention(r)
+
     if r.problems:
         raise ConfigError(r.problems)
-    return Config(telegram, school, roles, storage, consent, moderation, escalation, applications, digest, access, delivery)
+    return Config(
+        telegram,
+        school,
+        roles,
+        storage,
+        consent,
+        moderation,
+        escalation,
+        applications,
+        digest,
+        access,
+        delivery,
+        backup,
+        retention,
+    )
+
+
+def _backup(r: _Reader, base_dir: Path) -> BackupConfig:
+    def path(key: str) -> Path | None:
+        text = r.string("backup", key).strip()
+        if not text:
+            return None
+        found = Path(text).expanduser()
+        return found if found.is_absolute() else base_dir / found
+
+    folder, key_file = path("folder"), path("key_file")
+    if folder and not key_file:
+        r.problems.append("backup.key_file: required with backup.folder (create one with: python -m bot backup-key)")
+    return BackupConfig(
+        folder=folder,
+        key_file=key_file,
+        time=r.clock_time("backup", "time"),
+        keep_daily=r.integer("backup", "keep_daily", minimum=1),
+        keep_weekly=r.integer("backup", "keep_weekly", minimum=0),
+        keep_monthly=r.integer("backup", "keep_monthly", minimum=0),
+    )
+
+
+def _retention(r: _Reader) -> RetentionConfig:
+    weekday = r.string("retention", "weekday").lower()
+    if weekday not in WEEKDAYS:
+        r.problems.append(f"retention.weekday: {weekday!r} is not a weekday{_did_you_mean(weekday, WEEKDAYS)}")
+        weekday = "mon"
+    return RetentionConfig(
+        closed_incident_months=r.integer("retention", "closed_incident_months", minimum=1),
+        decided_application_months=r.integer("retention", "decided_application_months", minimum=1),
+        audit_months=r.integer("retention", "audit_months", minimum=1),
+        left_pupil_months=r.integer("retention", "left_pupil_months", minimum=1),
+        weekday=weekday,
+        time=r.clock_time("retention", "time"),
+    )
 
 
 def _moderation(r: _Reader) -> ModerationConfig:
