@@ -359,3 +359,13 @@ def test_a_damaged_unreachable_record_stops_start_up_naming_the_outbox(tmp_path:
     with pytest.raises(DamagedDataFile) as stopped:
         Services.open(make_config(data_dir), FakeClock(START))
     assert "outbox.json" in str(stopped.value)
+
+
+# ---- background sends are the Application's own tasks (issue 13, point 4) --------------------------
+
+
+async def test_a_message_queued_just_before_a_stop_is_sent_before_the_bot_lets_go_of_its_data(bot: BotHarness) -> None:
+    for n in range(40):
+        bot.runtime.delivery.post(f"shutdown:{n}", HEAD, f"Sent as the bot stops ({n})")
+    await bot.stop()  # no settle: stop() itself waits for the send round it started
+    assert len([t for t in texts_to(bot, HEAD) if t.startswith("Sent as the bot stops")]) == 40

@@ -86,7 +86,7 @@ def build_application(
     builder = builder.get_updates_request(get_updates_request or HTTPXRequest(read_timeout=40, connect_timeout=10))
     application = builder.build()
 
-    rt = Runtime(services, Delivery(application.bot, services), Ticker(services))
+    rt = Runtime(services, Delivery(application, services), Ticker(services))
     rt.ticker.add("delivery", lambda now: rt.delivery.flush())
     rt.ticker.add("outbox cleanup", lambda now: _prune_outbox(rt, now))
     application.bot_data["runtime"] = rt
@@ -126,12 +126,13 @@ async def start(application: Application, *, poll: bool = True) -> None:
     """Start the bot as run_polling would: the one way the demo, the tests and the scripts start it.
 
     initialize() loads unfinished conversations and on_start catches up on what storage says is
-    due; `poll=False` leaves updates to the caller (the benchmarks hand them in one by one).
+    due; the Application then runs (its background sends are tracked and awaited at stop());
+    `poll=False` leaves updates to the caller (the benchmarks hand them in one by one).
     """
     await application.initialize()
     await on_start(application)
+    await application.start()
     if poll:
-        await application.start()
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
 

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from telegram import Bot, Update
+from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext, TypeHandler
@@ -38,8 +38,9 @@ _DONE_EDIT_ERRORS = ("message is not modified", "message to edit not found", "me
 class Delivery:
     """Saves messages before sending them, sends what is due, and edits every copy of a thread."""
 
-    def __init__(self, bot: Bot, services: Services) -> None:
-        self.bot = bot
+    def __init__(self, application: Application, services: Services) -> None:
+        self.application = application
+        self.bot = application.bot
         self.services = services
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[datetime | None] | None = None
@@ -152,9 +153,16 @@ class Delivery:
 
     # ---- sending ----------------------------------------------------------------------
     def kick(self) -> None:
-        """Send what is due in the background, unless a send round is already running."""
+        """Send what is due in the background, unless a send round is already running.
+
+        The round is PTB's task (`create_task`): its errors reach the error handler and stop()
+        waits for it. While the bot is not running (stopping, or not yet started) nothing starts:
+        what was saved goes at the next tick, so shutdown never cuts a send round in half.
+        """
+        if not self.application.running:
+            return
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self.flush())
+            self._task = self.application.create_task(self.flush(), name="delivery")
 
     async def wait(self, timeout: float) -> None:
         """Wait (at most `timeout` seconds) for the send round now due, e.g. to say whether an alert got through."""
