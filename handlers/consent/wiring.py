@@ -4,20 +4,15 @@ conversation, the photo report's buttons, /checkpost, /expiring, a photo with a 
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
 
-from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.photo_check import PhotoCheck, PhotoRow
 from bot.records.consent import Pupil
@@ -28,6 +23,7 @@ from handlers.consent.check import NAMES, check_cancel, check_names, check_photo
 from handlers.consent.draft import checkpost
 from handlers.consent.expiring import expiring, expiring_page, expiry_reminder_work
 from handlers.consent.photo import choose_destination, confirm_name, photo_with_caption
+from handlers.flows import durable_flow
 from handlers.menu import MenuCommand
 
 COMMANDS = (
@@ -47,23 +43,17 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler(["consent", "perm"], consent))
     application.add_handler(CallbackQueryHandler(pick_pupil, pattern=r"^1:con:pick:"))
     application.add_handler(CallbackQueryHandler(pick_none, pattern=r"^1:con:none:"))
-    with warnings.catch_warnings():
-        # PTB warns that a button entry point is tracked per user, not per message: that is what we want.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        check_flow = ConversationHandler(
-            entry_points=[
-                CommandHandler("check", check_start),
-                CallbackQueryHandler(check_photo_offer, pattern=r"^1:con:photo$"),
-            ],
-            states={
-                NAMES: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, check_names)],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, check_timeout)],
-            },
-            fallbacks=[CommandHandler("cancel", check_cancel)],
-            conversation_timeout=CHECK_TIMEOUT,
-            name="consent_check",
-            persistent=True,
-        )
+    check_flow = durable_flow(
+        "consent_check",
+        entry_points=[
+            CommandHandler("check", check_start),
+            CallbackQueryHandler(check_photo_offer, pattern=r"^1:con:photo$"),
+        ],
+        states={NAMES: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, check_names)]},
+        fallbacks=[CommandHandler("cancel", check_cancel)],
+        timeout=CHECK_TIMEOUT,
+        on_timeout=check_timeout,
+    )
     application.add_handler(check_flow)
     application.add_handler(CallbackQueryHandler(choose_destination, pattern=r"^1:con:dest:"))
     application.add_handler(CallbackQueryHandler(confirm_name, pattern=r"^1:con:(fix|fixno):"))

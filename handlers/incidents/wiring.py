@@ -4,23 +4,18 @@ presses of their buttons, a photo outside any flow, the alert's buttons, the lis
 
 from __future__ import annotations
 
-import warnings
-
-from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.incidents import Draft, Origin, Screenshot
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
+from handlers.flows import durable_flow
 from handlers.incidents.alerts import acknowledge, ask_outcome, back_to_alert, close_incident, record_action
 from handlers.incidents.bans import BAN_NAME, BAN_REASON, ban_name, ban_over, ban_reason, ban_timed_out, cancel_ban, start_ban
 from handlers.incidents.escalation import escalation_work
@@ -69,69 +64,62 @@ def register(application: Application, rt: Runtime) -> None:
     private = filters.ChatType.PRIVATE
     picture = private & (filters.PHOTO | filters.Document.IMAGE)
     typed = private & filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        # PTB warns that button steps are tracked per user, not per message: that is what we want.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        log_flow = ConversationHandler(
-            entry_points=[
-                CommandHandler(["log", "misuse", "report"], start_log),
-                CallbackQueryHandler(start_from_button, pattern=r"^1:log:start$"),
-                CallbackQueryHandler(start_with_photo, pattern=r"^1:log:with:\d+$"),
+    log_flow = durable_flow(
+        "incident_log",
+        entry_points=[
+            CommandHandler(["log", "misuse", "report"], start_log),
+            CallbackQueryHandler(start_from_button, pattern=r"^1:log:start$"),
+            CallbackQueryHandler(start_with_photo, pattern=r"^1:log:with:\d+$"),
+        ],
+        states={
+            SCREENSHOTS: [
+                MessageHandler(picture, screenshot_adder(SCREENSHOTS)),
+                CallbackQueryHandler(screenshots_done, pattern=r"^1:log:done$"),
+                MessageHandler(typed, want_screenshot),
             ],
-            states={
-                SCREENSHOTS: [
-                    MessageHandler(picture, screenshot_adder(SCREENSHOTS)),
-                    CallbackQueryHandler(screenshots_done, pattern=r"^1:log:done$"),
-                    MessageHandler(typed, want_screenshot),
-                ],
-                CATEGORY: [
-                    CallbackQueryHandler(choose_category, pattern=r"^1:log:cat:"),
-                    CallbackQueryHandler(screenshots_done, pattern=r"^1:log:done$"),
-                    MessageHandler(picture, screenshot_adder(CATEGORY)),
-                    MessageHandler(typed, want_category),
-                ],
-                NOTE: [
-                    MessageHandler(typed, take_note),
-                    CallbackQueryHandler(skip_note, pattern=r"^1:log:skip$"),
-                    CallbackQueryHandler(choose_category, pattern=r"^1:log:cat:"),
-                    MessageHandler(picture, screenshot_adder(NOTE)),
-                ],
-                CONFIRM: [
-                    CallbackQueryHandler(confirm, pattern=r"^1:log:ok:"),
-                    CallbackQueryHandler(skip_note, pattern=r"^1:log:skip$"),
-                    MessageHandler(typed, take_note),
-                    MessageHandler(picture, screenshot_adder(CONFIRM)),
-                ],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, flow_timed_out)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel_flow),
-                CallbackQueryHandler(cancel_flow, pattern=r"^1:log:no$"),
+            CATEGORY: [
+                CallbackQueryHandler(choose_category, pattern=r"^1:log:cat:"),
+                CallbackQueryHandler(screenshots_done, pattern=r"^1:log:done$"),
+                MessageHandler(picture, screenshot_adder(CATEGORY)),
+                MessageHandler(typed, want_category),
             ],
-            allow_reentry=True,
-            conversation_timeout=FLOW_TIMEOUT,
-            name="incident_log",
-            persistent=True,
-        )
-        ban_flow = ConversationHandler(
-            entry_points=[CallbackQueryHandler(start_ban, pattern=r"^1:inc:ban:")],
-            states={
-                BAN_NAME: [MessageHandler(typed, ban_name)],
-                BAN_REASON: [
-                    CallbackQueryHandler(ban_reason, pattern=r"^1:inc:why:"),
-                    MessageHandler(typed, ban_reason),
-                ],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, ban_timed_out)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel_ban),
-                CallbackQueryHandler(cancel_ban, pattern=r"^1:inc:banno$"),
+            NOTE: [
+                MessageHandler(typed, take_note),
+                CallbackQueryHandler(skip_note, pattern=r"^1:log:skip$"),
+                CallbackQueryHandler(choose_category, pattern=r"^1:log:cat:"),
+                MessageHandler(picture, screenshot_adder(NOTE)),
             ],
-            allow_reentry=True,
-            conversation_timeout=FLOW_TIMEOUT,
-            name="incident_ban",
-            persistent=True,
-        )
+            CONFIRM: [
+                CallbackQueryHandler(confirm, pattern=r"^1:log:ok:"),
+                CallbackQueryHandler(skip_note, pattern=r"^1:log:skip$"),
+                MessageHandler(typed, take_note),
+                MessageHandler(picture, screenshot_adder(CONFIRM)),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel_flow),
+            CallbackQueryHandler(cancel_flow, pattern=r"^1:log:no$"),
+        ],
+        timeout=FLOW_TIMEOUT,
+        on_timeout=flow_timed_out,
+    )
+    ban_flow = durable_flow(
+        "incident_ban",
+        entry_points=[CallbackQueryHandler(start_ban, pattern=r"^1:inc:ban:")],
+        states={
+            BAN_NAME: [MessageHandler(typed, ban_name)],
+            BAN_REASON: [
+                CallbackQueryHandler(ban_reason, pattern=r"^1:inc:why:"),
+                MessageHandler(typed, ban_reason),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel_ban),
+            CallbackQueryHandler(cancel_ban, pattern=r"^1:inc:banno$"),
+        ],
+        timeout=FLOW_TIMEOUT,
+        on_timeout=ban_timed_out,
+    )
     application.add_handler(log_flow)
     application.add_handler(ban_flow)
     application.add_handler(CallbackQueryHandler(confirm, pattern=r"^1:log:ok:"))  # a late second press

@@ -1,0 +1,49 @@
+"""One way to build a conversation: durable across a restart, re-entered by its own command, timed out politely.
+
+Every conversation is persistent under its name, so the state PTB keeps for it goes through
+bot.shell.persistence to disk and a person carries on where they were after a restart or a
+deploy; the app reads each flow's timeout so one left too long while the bot was down is not
+resumed (bot.shell.app, bot.shell.persistence).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, ConversationHandler, TypeHandler
+from telegram.warnings import PTBUserWarning
+
+from handlers.common import Context
+
+Step = BaseHandler[Update, Any, Any]
+
+
+def durable_flow(
+    name: str,
+    entry_points: Sequence[Step],
+    states: dict[object, list[Step]],
+    fallbacks: Sequence[Step],
+    *,
+    timeout: timedelta,
+    on_timeout: Callable[[Update, Context], Coroutine[Any, Any, object]],
+) -> ConversationHandler[Any]:
+    """A conversation kept on disk under `name`; an entry point starts it over at any step (allow_reentry).
+
+    After `timeout` without an answer `on_timeout` tells the person, and the conversation ends.
+    """
+    with warnings.catch_warnings():
+        # PTB warns that button steps are tracked per chat and user, not per message: that is what we want.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=list(entry_points),
+            states={**states, ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)]},
+            fallbacks=list(fallbacks),
+            allow_reentry=True,
+            conversation_timeout=timeout,
+            name=name,
+            persistent=True,
+        )
