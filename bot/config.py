@@ -56,6 +56,9 @@ class RolesConfig:
     slt: tuple[int, ...] = ()
     admins: tuple[int, ...] = ()
     office: tuple[int, ...] = ()
+    # Staff who may also answer subject access requests (/pupil), beside the Head: the school's
+    # data-protection lead. A role of its own is not needed: they keep the role they have.
+    data_protection_leads: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
         "email_domains": [],
         "postcodes": [],
     },
-    "roles": {"head": None, "deputy": [], "slt": [], "admins": [], "office": []},
+    "roles": {"head": None, "deputy": [], "slt": [], "admins": [], "office": [], "data_protection_leads": []},
     "storage": {"data_dir": "data"},
     "consent": {
         "purposes": ["page", "group", "press"],
@@ -386,6 +389,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
         slt=r.ids("roles", "slt"),
         admins=r.ids("roles", "admins"),
         office=r.ids("roles", "office"),
+        data_protection_leads=r.ids("roles", "data_protection_leads"),
     )
     if not roles.head and "roles.head: required but missing" not in r.problems:
         r.problems.append("roles.head: at least one Head Teacher id is required (alerts go there)")
