@@ -1,0 +1,26 @@
+"""Reading the consent register from the school's CSV export (reading), and previewing what it changes (preview)."""
+
+from bot.register_import.preview import (
+    ImportPreview,
+    Narrowed,
+    Section,
+    describe_change,
+    narrowed_line,
+    preview_import,
+    preview_sections,
+)
+from bot.register_import.reading import ParsedRegister, RejectedRow, parse_register, read_date
+
+__all__ = [
+    "ImportPreview",
+    "Narrowed",
+    "ParsedRegister",
+    "RejectedRow",
+    "Section",
+    "describe_change",
+    "narrowed_line",
+    "parse_register",
+    "preview_import",
+    "preview_sections",
+    "read_date",
+]
