@@ -79,7 +79,7 @@ def test_the_demos_register_shows_what_an_import_changes_and_who_is_told() -> No
 def test_the_demo_shows_a_file_the_bot_sends() -> None:
     out = demo("/as head", "/export")
 
-    assert "[file incidents-" in out and ".csv] bot> 0 incidents" in out
+    assert "[file incidents-" in out and ".csv, " in out and " bytes] bot> 0 incidents" in out
 
 
 async def test_an_application_number_that_does_not_exist_is_named_not_answered_with_usage(bot: BotHarness) -> None:

@@ -5,6 +5,10 @@ extra), the real bot against it with a temporary data folder seeded with sample 
 pupils, and a terminal chat in which you act as any role. When standard input is not a
 terminal it reads lines, prints the replies and exits at the end of input, so
 `printf '/as admin\\n/help\\n' | python -m bot demo` works.
+
+The demo keeps its own clock, standing still at a school Monday morning until `/advance 30m` or
+`/at 08:30` moves it (bot.shell.demo_clock): everything the bot sends on the way, to anyone, is
+printed with the demo time, so a whole day (nudge, alerts, re-pings, deadline, digest) reads in a minute.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
-from bot.clock import Clock
+from bot.clock import FakeClock, show_clock, show_day, show_time
 from bot.config import Config, parse_config
+from bot.moderation.results import FINE
 from bot.numbers import parse_number
+from bot.shell.demo_clock import ADVANCE_USAGE, AT_USAGE, TimeMachine, next_occurrence, parse_clock, parse_span
 from emulator import BotApiEmulator, SentMessage, settle
 
 DEMO_TOKEN = "100000001:demo-token-local-emulator-only"
@@ -46,6 +54,10 @@ PERSONAS = {
     )
 }
 PARENT_GROUP = -1001234567890
+# The demo's Monday morning (07:00 in London): the week before it is already on record (the bot ran,
+# the page was checked every day), so the weekly digest at 07:30 has a week to sum up.
+DEMO_START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+LAST_WEEK = DEMO_START - timedelta(days=7)
 
 HELP = """Demo commands (anything else is sent to the bot as the current persona; type \\n for a new line):
   /as head|deputy|slt|admin|office|stranger   switch persona
@@ -54,6 +66,9 @@ HELP = """Demo commands (anything else is sent to the bot as the current persona
   /screenshot     forward a sample screenshot of a Facebook comment
   /csv            send this term's consent register (a new pupil, a form returned, a consent withdrawn)
   /join           a parent asks to join the parents' group
+  /advance 30m    move the demo's clock on (also 2h, 1d, 1h30m) and show what the bot sends meanwhile, to anyone
+  /at 08:30       move the clock on to the next 08:30 (school time), the same way
+  /now            the demo's date and time (it stands still until you move it)
   /who            list personas;  /quit  leave"""
 
 SAMPLE_REGISTER = """\
@@ -106,11 +121,17 @@ def demo_config(data_dir: Path, emu: BotApiEmulator) -> Config:
 class TerminalChat:
     """Reads what you type, sends it as the current persona, prints what the bot sent."""
 
-    def __init__(self, emu: BotApiEmulator, app: Any, out: TextIO) -> None:
+    def __init__(self, emu: BotApiEmulator, app: Any, out: TextIO, clock: FakeClock) -> None:
         self.emu = emu
         self.app = app
         self.out = out
+        self.clock = clock
+        self.tz: ZoneInfo = app.bot_data["runtime"].services.config.school.timezone
         self.persona = PERSONAS["admin"]
+        self.time_machine = TimeMachine(clock, app.bot_data["runtime"].ticker, self._after_step)
+        # What has been printed so far: new messages after `printed`, and each message's edits up to its version.
+        self.printed = 0
+        self.versions: dict[int, int] = {}
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -121,8 +142,6 @@ class TerminalChat:
         if not line:
             return True
         word, _, rest = line.partition(" ")
-        mark = self.emu.mark()
-        versions = {id(m): len(m.history) for m in self.emu.all_messages}
         me = self.persona.user_id
         if word == "/quit":
             return False
@@ -131,6 +150,12 @@ class TerminalChat:
             return True
         if word == "/who":
             self.say("\n".join(f"  {p.key:9} {p.first_name} {p.last_name} (id {p.user_id})" for p in PERSONAS.values()))
+            return True
+        if word == "/now":
+            self.say(f"— It is {self.now_text()} ({self.tz.key}) in the demo.")
+            return True
+        if word in ("/advance", "/at"):
+            await self.travel(word, rest)
             return True
         if word == "/as":
             persona = PERSONAS.get(rest.strip().lower())
@@ -154,7 +179,7 @@ class TerminalChat:
             answer = self.emu.callback_answer(query)
             if answer and answer.get("text"):
                 self.say(f"  (pop-up) {answer['text']}")
-            self.print_changes(mark, versions)
+            self.print_changes()
             return True
         elif word == "/photo":
             self.emu.send_photo(me, SAMPLE_IMAGE, caption=rest.replace("\\n", "\n") or None)
@@ -167,28 +192,74 @@ class TerminalChat:
         else:
             self.emu.send_text(me, line.replace("\\n", "\n"))
         await settle(self.app, self.emu)
-        self.print_changes(mark, versions)
+        self.print_changes()
         return True
 
-    def print_changes(self, mark: int, versions: dict[int, int]) -> None:
-        """New messages, and earlier ones the bot edited (a button press usually edits)."""
-        fresh = self.emu.since(mark)
-        edited = [m for m in self.emu.all_messages if m not in fresh and len(m.history) > versions.get(id(m), 0)]
+    def now_text(self) -> str:
+        now = self.clock.now()
+        return f"{show_day(now.astimezone(self.tz).date())} {show_clock(now, self.tz)}"
+
+    async def travel(self, word: str, rest: str) -> None:
+        """/advance SPAN or /at HH:MM: move the demo's clock on, printing what the bot sends meanwhile."""
+        now = self.clock.now()
+        if word == "/advance":
+            span = parse_span(rest)
+            target = now + span if span else None
+            usage = ADVANCE_USAGE
+        else:
+            at = parse_clock(rest)
+            target = next_occurrence(now, at, self.tz) if at else None
+            usage = AT_USAGE
+        if target is None:
+            self.say(f"{usage} Nothing changed: it is still {self.now_text()}.")
+            return
+        self.print_changes()  # anything sent before the clock moves belongs to the time it was sent
+        self.say(f"— Moving the clock on from {show_time(now, self.tz)} to {show_time(target, self.tz)} …")
+        await self.time_machine.travel_to(target)
+        self.say(f"— It is now {self.now_text()}.")
+
+    async def _after_step(self, moment: datetime) -> None:
+        """After each tick of a time jump: wait for the bot, then print what it sent, marked with the demo time."""
+        await settle(self.app, self.emu)
+        self.print_changes(at=moment)
+
+    def print_changes(self, at: datetime | None = None) -> None:
+        """Everything the bot sent or edited since the last print, to anyone; `at` labels each with the demo time."""
+        messages = self.emu.all_messages
+        fresh = messages[self.printed :]
+        edited = [m for m in messages[: self.printed] if len(m.history) > self.versions.get(id(m), 0)]
+        self.printed = len(messages)
+        self.versions.update({id(m): len(m.history) for m in edited + fresh})
+        stamp = f"[{show_time(at, self.tz)}] " if at else ""
         for message in edited + fresh:
-            self.say(render(message, self.persona.user_id))
+            self.say(stamp + render(message, None if at else self.persona.user_id, self.emu))
 
 
-def render(message: SentMessage, viewer: int) -> str:
-    """One bot message as text, with numbered buttons; messages to others are labelled."""
-    owner = next((p for p in PERSONAS.values() if p.user_id == message.chat_id), None)
-    who = "" if message.chat_id == viewer else f"  ↳ to {owner.key if owner else message.chat_id}: "
-    photo = "[photo] " if message.photo else ""
-    document = f"[file {message.document.get('file_name', 'document')}] " if message.document else ""
+def render(message: SentMessage, viewer: int | None, emu: BotApiEmulator) -> str:
+    """One bot message as text, with numbered buttons; messages to others (to anyone when `viewer` is None) are labelled."""
+    who = "" if message.chat_id == viewer else f"  ↳ to {chat_name(message.chat_id)}: "
+    photo = f"[photo, {size_text(len(emu.files.get(message.photo, b'')))}] " if message.photo else ""
+    document = ""
+    if message.document:
+        name = message.document.get("file_name", "document")
+        document = f"[file {name}, {size_text(message.document.get('file_size', 0))}] "
     edited = "(edited) " if message.history else ""
     lines = [f"{who}{edited}{photo}{document}bot> " + message.plain.replace("\n", "\n     ")]
     if message.buttons:
         lines.append("     " + "  ".join(f"[{n}] {text}" for n, (text, _) in enumerate(message.buttons, 1)))
     return "\n".join(lines)
+
+
+def chat_name(chat_id: int) -> str:
+    """The persona a private chat belongs to, or the parents' group, as `/as` names them."""
+    if chat_id == PARENT_GROUP:
+        return "parents' group"
+    owner = next((p for p in PERSONAS.values() if p.user_id == chat_id), None)
+    return owner.key if owner else str(chat_id)
+
+
+def size_text(size: int) -> str:
+    return f"{size} bytes" if size < 1024 else f"{size / 1024:.1f} KB"
 
 
 async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
@@ -200,13 +271,16 @@ async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
     folder = Path(tempfile.mkdtemp(prefix="school-bot-demo-"))
     from bot.shell.app import build_application, start, stop
 
-    app = build_application(demo_config(folder / "data", emu), Clock())
-    seed_demo_data(app)
-    chat = TerminalChat(emu, app, out)
+    clock = FakeClock(LAST_WEEK)
+    app = build_application(demo_config(folder / "data", emu), clock)
+    seed_demo_data(app, clock)
+    chat = TerminalChat(emu, app, out, clock)
     try:
         await start(app)
         await settle(app, emu)
+        chat.print_changes()
         chat.say("School social-media assistant — demo (local emulator, no Telegram). Type /demo for help.")
+        chat.say(f"— It is {chat.now_text()}; the demo's clock stands still until /advance 30m or /at 08:30 moves it.")
         chat.say(f"— You are {chat.persona.first_name} {chat.persona.last_name} ({chat.persona.role}).")
         loop = asyncio.get_running_loop()
         while True:
@@ -228,8 +302,9 @@ async def _run(lines: TextIO, out: TextIO, interactive: bool) -> int:
     return 0
 
 
-def seed_demo_data(app: Any) -> None:
-    """Staff names and sample pupils, so lists read naturally and a consent check works straight away."""
+def seed_demo_data(app: Any, clock: FakeClock) -> None:
+    """Staff names, sample pupils and last week's page checks, so lists read naturally, a consent check
+    works straight away and Monday's digest has a week to sum up; the clock ends at DEMO_START."""
     from bot.register import PendingImport
 
     services = app.bot_data["runtime"].services
@@ -239,6 +314,11 @@ def seed_demo_data(app: Any) -> None:
     parsed, preview = register.prepare_import(0, SAMPLE_REGISTER.encode())
     assert preview is not None
     register.commit_import(0, PendingImport(parsed, preview))
+    moderation = services.moderation_duty
+    for n in range(7):  # every day of last week (the page is moderated daily), each checked at 09:10
+        clock.set(LAST_WEEK + timedelta(days=n, hours=2, minutes=10))
+        moderation.check(PERSONAS["admin"].user_id, moderation.today(), FINE)
+    clock.set(DEMO_START)
 
 
 def run_demo() -> int:
