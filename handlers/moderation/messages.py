@@ -1,17 +1,12 @@
-"""The daily "moderate the page" nudge (policy 5.1): /rota, /checked, /moderation, the nudge buttons,
-and the timed work that nudges, reminds, tells the Head at the deadline and sends the weekly digest.
+"""Every text and button of page moderation: the nudge, the answers, the Head's alert, the rota, the history, the digest.
 
-Every message of this capability is built by the render functions at the bottom, with `h()`
-escaping each name. The timed work asks the domain what is owed and sends it through durable
-delivery with a key per day (or week), so nothing is lost and nothing is sent twice.
+Each name goes through `h()`; lists of names stay short on one line and list everyone over
+several when the rota itself is shown.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.clock import show_clock, show_date, show_day
 from bot.config import WEEKDAYS
@@ -25,41 +20,16 @@ from bot.moderation import (
     DayStatus,
     DigestDue,
     Duty,
-    EscalationDue,
     Moderation,
-    NudgeDue,
-    RotaError,
-    parse_rota,
 )
-from bot.records.moderation import Reminder, Rota, RotaKind
+from bot.records.moderation import Rota, RotaKind
 from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
-from bot.shell.ticker import Runtime, TimedWork, runtime
 from bot.staff import staff_name
-from handlers.common import (
-    Actor,
-    Context,
-    admit,
-    answer,
-    callback_of,
-    command_args,
-    h,
-    paged,
-    paginate,
-    reply,
-    show,
-    staff_only,
-)
-from handlers.menu import MenuCommand
-from handlers.paging import clip_text, send_long
-
-COMMANDS = (
-    MenuCommand("rota", "Who moderates the page today and this week", Permission.MODERATE),
-    MenuCommand("checked", "I have checked the page today", Permission.MODERATE),
-    MenuCommand("moderation", "Page moderation over the last 30 days", Permission.MODERATE),
-)
+from handlers.common import Actor, h, paginate
+from handlers.paging import clip_text
 
 ROTA_USAGE = (
     "<b>To change the rota</b> (ids or first names):\n"
@@ -71,217 +41,13 @@ ROTA_USAGE = (
 CHECKED_USAGE = "Usage: <code>/checked</code> (all fine) or <code>/checked problem</code>."
 
 
-# ---- commands ---------------------------------------------------------------------------------
-
-
-@staff_only(Permission.MODERATE)
-async def rota(update: Update, context: Context, actor: Actor) -> None:
-    """Shows who is on duty today and this week; SLT and the Head can change it from here."""
-    text = command_args(context)
-    rt = runtime(context)
-    moderation = rt.services.moderation_duty
-    if not text:
-        await send_long(update, render_rota(rt.services, moderation, actor), rota_buttons(actor))
-        return
-    if not allows(actor.role, Permission.MANAGE_ROTA):
-        rt.services.audit(actor.user_id, "rota change", "rota", outcome="refused: role")
-        await reply(update, "Sorry, only SLT and the Head Teacher can change the rota. Send /rota to see it.")
-        return
-    try:
-        new = parse_rota(text, moderation.today(), rt.services.staff.active())
-    except RotaError as exc:
-        await reply(update, f"{h(exc)}\n\n{ROTA_USAGE}")
-        return
-    changed = moderation.change_rota(actor.user_id, new)
-    note = "✔️ Rota changed." if changed else "The rota was already like that; nothing changed."
-    await send_long(update, [note, "", *render_rota(rt.services, moderation, actor)], rota_buttons(actor))
-
-
-@staff_only(Permission.MODERATE)
-async def checked(update: Update, context: Context, actor: Actor) -> None:
-    """An admin says the page is checked today: all fine, or a problem to log."""
-    word = command_args(context).lower()
-    outcome = {"": FINE, "fine": FINE, "ok": FINE, "problem": PROBLEM}.get(word)
-    if outcome is None:
-        await reply(update, CHECKED_USAGE)
-        return
-    rt = runtime(context)
-    moderation = rt.services.moderation_duty
-    result = moderation.check(actor.user_id, moderation.today(), outcome)
-    _after_check(rt, moderation, result)
-    await reply(update, render_check_answer(rt.services, result, outcome), _log_button(outcome))
-
-
-# ---- buttons ----------------------------------------------------------------------------------
-
-
-async def nudge_button(update: Update, context: Context) -> None:
-    """An on-duty admin taps "Page checked, all fine" or "Found a problem" on the nudge."""
-    actor = await admit(update, context, Permission.MODERATE, action="moderation check")
-    callback = callback_of(update)
-    day = _day_arg(callback.args[0] if callback and callback.args else "")
-    if actor is None or callback is None:
-        return
-    if day is None:
-        await answer(update, "This button has expired. Please send /checked instead.")
-        return
-    outcome = FINE if callback.action == "ok" else PROBLEM
-    rt = runtime(context)
-    moderation = rt.services.moderation_duty
-    result = moderation.check(actor.user_id, day, outcome)
-    _after_check(rt, moderation, result)
-    await answer(update, render_check_alert(rt.services, result))
-    if outcome == PROBLEM and not result.refusal:  # even a second finder may log what they saw
-        await reply(update, render_check_answer(rt.services, result, outcome), _log_button(outcome))
-
-
-async def remind_button(update: Update, context: Context) -> None:
-    """ "Remind me in an hour": a stored reminder the ticker sends again, surviving restarts."""
-    actor = await admit(update, context, Permission.MODERATE, action="moderation remind")
-    callback = callback_of(update)
-    day = _day_arg(callback.args[0] if callback and callback.args else "")
-    if actor is None:
-        return
-    if day is None:
-        await answer(update, "This button has expired.")
-        return
-    rt = runtime(context)
-    outcome = rt.services.moderation_duty.remind_later(actor.user_id, day)
-    if isinstance(outcome, Reminder):
-        tz = rt.services.config.school.timezone
-        await answer(update, f"OK, I'll remind you at {show_clock(outcome.due_at, tz)}.")
-    else:
-        await answer(update, render_check_alert(rt.services, outcome))
-
-
-async def rota_button(update: Update, context: Context) -> None:
-    """A leader taps a quick rota change under /rota (rotate through all admins, or clear)."""
-    actor = await admit(update, context, Permission.MANAGE_ROTA, action="rota change")
-    callback = callback_of(update)
-    if actor is None or callback is None or not callback.args:
-        return
-    rt = runtime(context)
-    moderation = rt.services.moderation_duty
-    kind = {k.value: k for k in (RotaKind.DAILY, RotaKind.WEEKLY, RotaKind.EVERYONE)}.get(callback.args[0])
-    if kind is None:
-        await answer(update, "This button has expired.")
-        return
-    try:
-        new = Rota(kind, starts=moderation.today()) if kind is RotaKind.EVERYONE else moderation.rotate_all_admins(kind)
-    except RotaError as exc:
-        await answer(update, str(exc))
-        return
-    if not moderation.change_rota(actor.user_id, new):
-        await answer(update, "Nothing changed.")  # a double tap: the card already shows this rota
-        return
-    await answer(update, "Rota changed.")
-    await send_long(update, render_rota(rt.services, moderation, actor), rota_buttons(actor), edit=True)
-
-
-async def show_history(update: Update, context: Context, actor: Actor, number: int) -> None:
-    """The last 30 days of page moderation: on time, late, missed, by whom."""
-    rt = runtime(context)
-    moderation = rt.services.moderation_duty
-    results = moderation.history(HISTORY_DAYS)
-    text, buttons = render_history(rt.services, results, moderation.compliance(results), number)
-    await show(update, text, buttons)
-
-
-history, history_page = paged(Permission.MODERATE, "moderation history", show_history)
-
-
-def _after_check(rt: Runtime, moderation: Moderation, result: CheckResult) -> None:
-    """A new answer updates every copy of the day's nudge, and the Head's alert if one went out."""
-    record = result.record
-    if not result.recorded or record is None:
-        return
-    rt.delivery.edit_thread(_nudge_thread(record.day), render_checked(rt.services, result))
-    if record.escalated_at:
-        rt.delivery.edit_thread(
-            _missed_thread(record.day),
-            render_escalation(rt.services, record.day, record.on_duty) + "\n\n" + render_checked_line(rt.services, result),
-        )
-
-
-def _day_arg(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _log_button(outcome: str) -> Buttons:
-    return ((("Log it now", pack("log", "start")),),) if outcome == PROBLEM else ()
-
-
-# ---- timed work -------------------------------------------------------------------------------
-
-
-def timed_work(rt: Runtime) -> TimedWork:
-    """The ticker's moderation work: nudges, reminders, the deadline alert, the weekly digest."""
-
-    async def work(now: datetime) -> datetime | None:
-        moderation = rt.services.moderation_duty
-        due = moderation.due(now)
-        if due.nudge:
-            _send_nudge(rt, due.nudge)
-            moderation.record_nudge(due.nudge)
-        for reminder in due.reminders:
-            _send_reminder(rt, reminder)
-            rt.services.moderation.drop_reminder(reminder)
-        for reminder in due.stale_reminders:
-            rt.services.moderation.drop_reminder(reminder)
-        if due.escalation:
-            _send_escalation(rt, due.escalation)
-            moderation.record_escalation(due.escalation)
-        if due.digest:
-            _send_digest(rt, due.digest)
-            moderation.record_digest(due.digest)
-        return due.next_at
-
-    return work
-
-
-def _send_nudge(rt: Runtime, due: NudgeDue) -> None:
-    text = render_nudge(rt.services, due.day, due.duty.admins, late=due.late)
-    for uid in due.duty.admins:
-        if rt.delivery.unreachable(uid):
-            continue  # the leaders were told; nudges resume once they next message the bot
-        rt.delivery.post(f"nudge:{due.day}:{uid}", uid, text, nudge_buttons(due.day), thread=_nudge_thread(due.day))
-
-
-def _send_reminder(rt: Runtime, reminder: Reminder) -> None:
-    day = reminder.day
-    record = rt.services.moderation.day(day)
-    on_duty = record.on_duty if record else rt.services.moderation_duty.duty(day).admins
-    text = "⏰ <b>Reminder</b>\n" + render_nudge(rt.services, day, on_duty, late=False)
-    rt.delivery.post(
-        f"nudge:{day}:{reminder.user_id}:remind:{int(reminder.due_at.timestamp())}",
-        reminder.user_id,
-        text,
-        nudge_buttons(day),
-        thread=_nudge_thread(day),
-        needs=Permission.MODERATE,  # asked for before a revocation, it is not sent after one
-    )
-
-
-def _send_escalation(rt: Runtime, due: EscalationDue) -> None:
-    text = render_escalation(rt.services, due.day, due.on_duty)
-    for head in due.heads:
-        rt.delivery.post(f"missed:{due.day}:{head}", head, text, thread=_missed_thread(due.day))
-
-
-def _send_digest(rt: Runtime, due: DigestDue) -> None:
-    text = render_digest(rt.services, due)
-    for head in due.heads:
-        rt.delivery.post(f"digest:{due.day}:{head}", head, text, thread=f"digest:{due.day}")
-
-
-def _nudge_thread(day: date) -> str:
+def nudge_thread(day: date) -> str:
+    """Every copy of a day's nudge (and its reminders) is one thread, edited together once someone answers."""
     return f"nudge:{day}"
 
 
-def _missed_thread(day: date) -> str:
+def missed_thread(day: date) -> str:
+    """The Head's "not moderated" alerts for a day, edited to say who checked it after all."""
     return f"missed:{day}"
 
 
@@ -305,7 +71,8 @@ def rota_buttons(actor: Actor) -> Buttons:
     )
 
 
-# ---- messages ---------------------------------------------------------------------------------
+def log_button(outcome: str) -> Buttons:
+    return ((("Log it now", pack("log", "start")),),) if outcome == PROBLEM else ()
 
 
 NAME_UNITS = 40  # a Telegram name can be 128 characters; lists show the first 40
@@ -509,18 +276,3 @@ def render_digest(services: Services, due: DigestDue) -> str:
     if len(due.audit_counts) > 25:
         lines.append(f"• and {len(due.audit_counts) - 25} other kinds of action")
     return "\n".join(lines)
-
-
-# ---- wiring -----------------------------------------------------------------------------------
-
-
-def register(application: Application, rt: Runtime) -> None:
-    rt.services.moderation_duty.start_tracking()
-    rt.ticker.add("moderation", timed_work(rt))
-    application.add_handler(CommandHandler("rota", rota))
-    application.add_handler(CommandHandler("checked", checked))
-    application.add_handler(CommandHandler("moderation", history))
-    application.add_handler(CallbackQueryHandler(nudge_button, pattern=r"^1:mod:(ok|problem):"))
-    application.add_handler(CallbackQueryHandler(remind_button, pattern=r"^1:mod:remind:"))
-    application.add_handler(CallbackQueryHandler(rota_button, pattern=r"^1:mod:rota:"))
-    application.add_handler(CallbackQueryHandler(history_page, pattern=r"^1:mod:page:"))

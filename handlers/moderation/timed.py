@@ -1,0 +1,78 @@
+"""The ticker's moderation work: the nudge, the reminders asked for, the Head's alert at the deadline, the weekly digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.moderation import DigestDue, EscalationDue, NudgeDue
+from bot.records.moderation import Reminder
+from bot.roles import Permission
+from bot.shell.ticker import Runtime, TimedWork
+from handlers.moderation.messages import (
+    missed_thread,
+    nudge_buttons,
+    nudge_thread,
+    render_digest,
+    render_escalation,
+    render_nudge,
+)
+
+
+def timed_work(rt: Runtime) -> TimedWork:
+    """The ticker's moderation work: nudges, reminders, the deadline alert, the weekly digest."""
+
+    async def work(now: datetime) -> datetime | None:
+        moderation = rt.services.moderation_duty
+        due = moderation.due(now)
+        if due.nudge:
+            _send_nudge(rt, due.nudge)
+            moderation.record_nudge(due.nudge)
+        for reminder in due.reminders:
+            _send_reminder(rt, reminder)
+            rt.services.moderation.drop_reminder(reminder)
+        for reminder in due.stale_reminders:
+            rt.services.moderation.drop_reminder(reminder)
+        if due.escalation:
+            _send_escalation(rt, due.escalation)
+            moderation.record_escalation(due.escalation)
+        if due.digest:
+            _send_digest(rt, due.digest)
+            moderation.record_digest(due.digest)
+        return due.next_at
+
+    return work
+
+
+def _send_nudge(rt: Runtime, due: NudgeDue) -> None:
+    text = render_nudge(rt.services, due.day, due.duty.admins, late=due.late)
+    for uid in due.duty.admins:
+        if rt.delivery.unreachable(uid):
+            continue  # the leaders were told; nudges resume once they next message the bot
+        rt.delivery.post(f"nudge:{due.day}:{uid}", uid, text, nudge_buttons(due.day), thread=nudge_thread(due.day))
+
+
+def _send_reminder(rt: Runtime, reminder: Reminder) -> None:
+    day = reminder.day
+    record = rt.services.moderation.day(day)
+    on_duty = record.on_duty if record else rt.services.moderation_duty.duty(day).admins
+    text = "⏰ <b>Reminder</b>\n" + render_nudge(rt.services, day, on_duty, late=False)
+    rt.delivery.post(
+        f"nudge:{day}:{reminder.user_id}:remind:{int(reminder.due_at.timestamp())}",
+        reminder.user_id,
+        text,
+        nudge_buttons(day),
+        thread=nudge_thread(day),
+        needs=Permission.MODERATE,  # asked for before a revocation, it is not sent after one
+    )
+
+
+def _send_escalation(rt: Runtime, due: EscalationDue) -> None:
+    text = render_escalation(rt.services, due.day, due.on_duty)
+    for head in due.heads:
+        rt.delivery.post(f"missed:{due.day}:{head}", head, text, thread=missed_thread(due.day))
+
+
+def _send_digest(rt: Runtime, due: DigestDue) -> None:
+    text = render_digest(rt.services, due)
+    for head in due.heads:
+        rt.delivery.post(f"digest:{due.day}:{head}", head, text, thread=f"digest:{due.day}")
