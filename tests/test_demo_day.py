@@ -81,6 +81,13 @@ def test_once_acknowledged_the_alert_is_not_sent_again() -> None:
     assert not [who for _, who, text in timed(out) if "INC-0001" in text]
 
 
+def test_remind_me_in_an_hour_on_the_nudge_comes_back_an_hour_later() -> None:
+    out = demo("/at 08:30", "/press 3", "/advance 2h")
+
+    again = [(t, who) for t, who, text in timed(out) if "Moderate the page" in text and t != "Mon 30 Nov 08:30"]
+    assert again == [("Mon 30 Nov 09:30", "admin")]
+
+
 def test_a_join_request_left_waiting_is_chased_after_48_hours_not_before() -> None:
     out = demo("/as stranger", "/join", "/advance 47h", "/advance 1h")
 
