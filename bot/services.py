@@ -77,7 +77,16 @@ class Services:
             self.incidents, self.staff, self.audit, self.clock, self.config.escalation, self.config.school.timezone
         )
         self.incident_escalation = Escalation(self.incidents, self.outbox, self.staff, self.audit, self.config.escalation)
-        self.moderation_duty = Moderation(self)
+        self.moderation_duty = Moderation(
+            self.moderation,
+            self.staff,
+            self.incidents,
+            self.audit,
+            self.clock,
+            self.config.moderation,
+            self.config.digest,
+            self.config.school.timezone,
+        )
         self.application_desk = Applications(self)
 
     @classmethod

@@ -478,7 +478,7 @@ async def test_the_digest_counts_the_weeks_incidents_and_comes_late_after_downti
         return SimpleNamespace(opened_at=opened, closed_at=closed)
 
     in_week = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-    bot.services.incidents = SimpleNamespace(  # the incidents feature's repository, as the digest reads it
+    bot.services.moderation_duty.incidents = SimpleNamespace(  # type: ignore[assignment]  # the incidents, as the digest reads them
         all=lambda: [
             incident(datetime(2026, 11, 20, 9, 0, tzinfo=UTC), in_week),  # opened the week before
             incident(in_week, in_week),

@@ -8,14 +8,13 @@ restart simply asks again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.clock import local_day, local_moment
-from bot.config import WEEKDAYS, ModerationConfig
+from bot.auditing import Auditor
+from bot.clock import Clock, local_day, local_moment
+from bot.config import WEEKDAYS, DigestConfig, ModerationConfig
 from bot.moderation.results import (
     CheckResult,
     Compliance,
@@ -31,36 +30,43 @@ from bot.moderation.results import (
 from bot.moderation.rota import Duty, RotaError, describe_rota, may_be_on_rota
 from bot.records.moderation import DayRecord, Reminder, Rota, RotaKind
 from bot.roles import Role
-
-if TYPE_CHECKING:
-    from bot.services import Services
-    from storage.moderation import ModerationRepository
+from storage.incidents import IncidentRepository
+from storage.moderation import ModerationRepository
+from storage.staff import StaffRepository
 
 REMIND_AFTER = timedelta(hours=1)
 HISTORY_DAYS = 30
 
 
-@dataclass
 class Moderation:
-    """The moderation duty for one data folder: rota, checks, what is due, history, digest."""
+    """The moderation duty for one data folder: rota, checks, what is due, history, digest.
 
-    services: Services
-    repo: ModerationRepository = field(init=False)
+    The digest counts the week's audit lines and incidents, so it reads the audit trail and the incidents too.
+    """
 
-    def __post_init__(self) -> None:
-        self.repo = self.services.moderation
+    def __init__(
+        self,
+        repo: ModerationRepository,
+        staff: StaffRepository,
+        incidents: IncidentRepository,
+        audit: Auditor,
+        clock: Clock,
+        config: ModerationConfig,
+        digest: DigestConfig,
+        tz: ZoneInfo,
+    ) -> None:
+        self.repo = repo
+        self.staff = staff
+        self.incidents = incidents
+        self.audit = audit
+        self.clock = clock
+        self.config = config
+        self.digest = digest
+        self.tz = tz
 
     # -- time helpers
-    @property
-    def config(self) -> ModerationConfig:
-        return self.services.config.moderation
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return self.services.config.school.timezone
-
     def today(self) -> date:
-        return local_day(self.services.clock.now(), self.tz)
+        return local_day(self.clock.now(), self.tz)
 
     def nudge_at(self, day: date) -> datetime:
         return local_moment(day, self.config.nudge_time, self.tz)
@@ -70,7 +76,7 @@ class Moderation:
 
     def start_tracking(self) -> None:
         """Remember when the bot first ran: a day whose nudge time came before that is not owed."""
-        self.repo.start_tracking(self.services.clock.now())
+        self.repo.start_tracking(self.clock.now())
 
     def tracked(self, day: date) -> bool:
         since = self.repo.tracking_since()
@@ -92,7 +98,7 @@ class Moderation:
         record = self.repo.day(day)
         if record and record.nudged_at:
             return Duty(day, record.on_duty, moderation_day, everyone=False)
-        staff = self.services.staff
+        staff = self.staff
         named = tuple(uid for uid in self.repo.rota().named_for(day, self.config) if may_be_on_rota(staff.role_of(uid)))
         if named:
             return Duty(day, named, moderation_day, everyone=False)
@@ -102,14 +108,14 @@ class Moderation:
         """Save a new rota (audited); False when it is the rota already (a double tap)."""
         if self.repo.rota().same_plan(new):
             return False
-        rota = Rota(new.kind, new.admins, new.fixed, new.starts, by, self.services.clock.now())
+        rota = Rota(new.kind, new.admins, new.fixed, new.starts, by, self.clock.now())
         self.repo.set_rota(rota)
-        self.services.audit(by, "rota change", "rota", detail=describe_rota(rota))
+        self.audit(by, "rota change", "rota", detail=describe_rota(rota))
         return True
 
     def rotate_all_admins(self, kind: RotaKind) -> Rota:
         """A rotation through every page administrator, in name order, from today."""
-        staff = self.services.staff
+        staff = self.staff
         admins = sorted(staff.with_roles(Role.ADMIN), key=lambda uid: (((m := staff.get(uid)) and m.name) or "", uid))
         if not admins:
             raise RotaError("There are no page administrators yet: /grant ID admin first.")
@@ -118,7 +124,7 @@ class Moderation:
     # -- answering the nudge
     def check(self, by: int, day: date, outcome: str) -> CheckResult:
         """Record that the page was checked (first answer wins; double taps change nothing)."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         today = local_day(now, self.tz)
         if day != today:
             return CheckResult(False, self.repo.day(day), refusal="day over")
@@ -130,7 +136,7 @@ class Moderation:
         duty = self.duty(day)
         record = self.repo.record_check(day, by, now, outcome, duty.admins)
         late = self._late(record)
-        self.services.audit(by, "moderation check", day.isoformat(), detail=f"{outcome}{' late' if late else ''}")
+        self.audit(by, "moderation check", day.isoformat(), detail=f"{outcome}{' late' if late else ''}")
         return CheckResult(True, record, late=late)
 
     def _late(self, record: DayRecord) -> bool:
@@ -138,7 +144,7 @@ class Moderation:
 
     def remind_later(self, user_id: int, day: date) -> Reminder | CheckResult:
         """Store a reminder an hour from now, or say why none is needed."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         record = self.repo.day(day)
         if day != local_day(now, self.tz):
             return CheckResult(False, record, refusal="day over")
@@ -158,7 +164,7 @@ class Moderation:
             nudge = NudgeDue(today, self.duty(today), late=now >= self.deadline_at(today))
         if owed_today and not checked and now >= self.deadline_at(today) and not (record and record.escalated_at):
             on_duty = nudge.duty.admins if nudge else self.duty(today).admins
-            escalation = EscalationDue(today, on_duty, tuple(self.services.staff.with_roles(Role.HEAD)))
+            escalation = EscalationDue(today, on_duty, tuple(self.staff.with_roles(Role.HEAD)))
         reminders: list[Reminder] = []
         stale: list[Reminder] = []
         for reminder in self.repo.reminders_due(now):
@@ -167,10 +173,10 @@ class Moderation:
         return Due(nudge, escalation, tuple(reminders), tuple(stale), self.digest_due(now), self._next(now))
 
     def record_nudge(self, due: NudgeDue) -> None:
-        self.repo.record_nudge(due.day, due.duty.admins, self.services.clock.now())
+        self.repo.record_nudge(due.day, due.duty.admins, self.clock.now())
 
     def record_escalation(self, due: EscalationDue) -> None:
-        self.repo.record_escalation(due.day, self.services.clock.now())
+        self.repo.record_escalation(due.day, self.clock.now())
 
     def _next(self, now: datetime) -> datetime:
         """The next moment anything here could become due (the ticker also runs every 30 s)."""
@@ -202,7 +208,7 @@ class Moderation:
         on_duty = record.on_duty if record and record.on_duty else self.duty(day).admins
         if record and record.checked:
             return DayResult(day, DayStatus.LATE if self._late(record) else DayStatus.ON_TIME, record, on_duty)
-        if self.services.clock.now() < self.deadline_at(day):
+        if self.clock.now() < self.deadline_at(day):
             return DayResult(day, DayStatus.DUE, record, on_duty)
         return DayResult(day, DayStatus.MISSED, record, on_duty)
 
@@ -212,7 +218,7 @@ class Moderation:
         if first is None:
             return 0
         records = self.repo.days_since(first)
-        now = self.services.clock.now()
+        now = self.clock.now()
         count = 0
         for day in days_back(self.today(), first):
             if not self.config.is_moderation_day(day):
@@ -229,10 +235,10 @@ class Moderation:
 
     # -- the weekly digest
     def _digest_day_on_or_after(self, day: date) -> date:
-        return day + timedelta(days=(WEEKDAYS.index(self.services.config.digest.weekday) - day.weekday()) % 7)
+        return day + timedelta(days=(WEEKDAYS.index(self.digest.weekday) - day.weekday()) % 7)
 
     def _digest_moment(self, day: date) -> datetime:
-        return local_moment(day, self.services.config.digest.time, self.tz)
+        return local_moment(day, self.digest.time, self.tz)
 
     def digest_due(self, now: datetime) -> DigestDue | None:
         """This week's digest once its moment has come (late after a restart), unless already sent."""
@@ -248,38 +254,30 @@ class Moderation:
             return None
         tracked_from = self.first_tracked_day() or first
         results = [self.result(first + timedelta(days=n)) for n in range(7) if first + timedelta(days=n) >= tracked_from]
-        actions = Counter(e.action for e in self.services.db.audit.between(start, end))  # only its week is read
+        actions = Counter(e.action for e in self.audit.log.between(start, end))  # only its week is read
         return DigestDue(
             day,
             first,
             last,
-            tuple(self.services.staff.with_roles(Role.HEAD)),
+            tuple(self.staff.with_roles(Role.HEAD)),
             self.compliance(results),
             tuple(sorted(actions.items(), key=lambda item: (-item[1], item[0]))),
-            _incident_counts(self.services, start, end),
+            self._incident_counts(start, end),
         )
 
     def record_digest(self, due: DigestDue) -> None:
-        self.repo.record_digest(due.day, self.services.clock.now())
+        self.repo.record_digest(due.day, self.clock.now())
+
+    def _incident_counts(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """Incidents opened and closed in [start, end)."""
+        found = self.incidents.all()
+
+        def within(moment: datetime | None) -> bool:
+            return moment is not None and start <= moment < end
+
+        opened = sum(1 for incident in found if within(incident.opened_at))
+        closed = sum(1 for incident in found if within(incident.closed_at))
+        return opened, closed
 
 
 _MIDNIGHT = datetime.min.time()
-
-
-def _incident_counts(services: Services, start: datetime, end: datetime) -> tuple[int, int] | None:
-    """Incidents opened and closed in [start, end), when the incidents feature is installed.
-
-    Reads `services.incidents.all()` (IncidentRepository: incidents with `opened_at` and
-    `closed_at`); without that feature the digest simply leaves the line out.
-    """
-    listing: Callable[[], Iterable[Any]] | None = getattr(getattr(services, "incidents", None), "all", None)
-    if not callable(listing):
-        return None
-    found = list(listing())
-
-    def within(moment: datetime | None) -> bool:
-        return moment is not None and start <= moment < end
-
-    opened = sum(1 for incident in found if within(getattr(incident, "opened_at", None)))
-    closed = sum(1 for incident in found if within(getattr(incident, "closed_at", None)))
-    return opened, closed
