@@ -49,6 +49,11 @@ class WithdrawalNotice:
     recipients: tuple[int, ...]
 
 
+def answers(result: ConsentVerdict) -> str:
+    """The verdict as the audit keeps it ("page:yes,group:no"): what the person was told, by purpose."""
+    return ",".join(f"{item.purpose}:{'yes' if item.allowed else 'no'}" for item in result.purposes)
+
+
 class RegisterService:
     """The stored register read and replaced on staff's behalf; `today` is the school's date now."""
 
@@ -78,8 +83,11 @@ class RegisterService:
 
     def lookup(self, actor_id: int, query: str) -> Resolution:
         resolution = self.register.index().resolve(query)
-        target = resolution.matches[0].pupil.pupil_id if resolution.kind == "one" else f"{len(resolution.matches)} matches"
-        self.audit(actor_id, "consent lookup", target, outcome=resolution.kind)
+        if resolution.kind == "one":
+            pupil = resolution.matches[0].pupil
+            self.audit(actor_id, "consent lookup", pupil.pupil_id, outcome="one", detail=answers(self.verdict_of(pupil)))
+        else:
+            self.audit(actor_id, "consent lookup", f"{len(resolution.matches)} matches", outcome=resolution.kind)
         return resolution
 
     def verdict_for(self, actor_id: int, pupil_id: str) -> ConsentVerdict | None:
@@ -88,8 +96,9 @@ class RegisterService:
         if pupil is None or pupil.left:
             self.audit(actor_id, "consent lookup", pupil_id, outcome="refused: unknown pupil")
             return None
-        self.audit(actor_id, "consent lookup", pupil_id, outcome="one")
-        return verdict(pupil, self.purposes, self.today)
+        result = verdict(pupil, self.purposes, self.today)
+        self.audit(actor_id, "consent lookup", pupil_id, outcome="one", detail=answers(result))
+        return result
 
     def none_of_these(self, actor_id: int) -> None:
         """The person said a near name is none of the pupils offered: no verdict, and that is audited."""

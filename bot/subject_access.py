@@ -1,0 +1,187 @@
+"""Subject access: everything the bot holds about one pupil, and who looked at it (UK GDPR art. 15).
+
+The Head (or a data-protection lead named in the config) finds the pupil as /consent does,
+leavers included, then gets one report built from every store: the consent record, every
+check and lookup that named the pupil (from the audit log, by pupil id), incidents whose note
+names them, applications that list them, and every audit entry about them. The lookup itself
+is audited, so the next report shows it too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from bot.audit_view import Wording, actor_words, describe, pupils_named
+from bot.auditing import Auditor
+from bot.config import Config
+from bot.consent import ConsentVerdict, verdict
+from bot.exports import safe_cell
+from bot.name_mentions import NameFinder
+from bot.names import PupilIndex, Resolution
+from bot.records.applications import GroupApplication, Status
+from bot.records.audit import SYSTEM, AuditEntry
+from bot.records.consent import Pupil
+from bot.records.incidents import Incident
+from bot.roles import Role
+from bot.staff import staff_name
+from storage.applications import ApplicationRepository
+from storage.audit import AuditLog
+from storage.consents import ConsentRepository
+from storage.incidents import IncidentRepository
+from storage.staff import StaffRepository
+
+LOOKUP_ACTIONS = ("consent lookup", "photo check", "subject access", "view application", "register import")
+
+
+@dataclass(frozen=True)
+class PupilReport:
+    pupil: Pupil
+    verdict: ConsentVerdict
+    checks: tuple[AuditEntry, ...]  # consent lookups and photo checks that named the pupil
+    incidents: tuple[Incident, ...]
+    applications: tuple[GroupApplication, ...]
+    entries: tuple[AuditEntry, ...]  # every audit entry about the pupil, oldest first
+    viewers: tuple[tuple[int, int, datetime], ...]  # (staff id, times, last time), most recent first
+
+
+class SubjectAccess:
+    """Finds a pupil (leavers too) and gathers what is held about them; both steps audited."""
+
+    def __init__(
+        self,
+        consents: ConsentRepository,
+        incidents: IncidentRepository,
+        applications: ApplicationRepository,
+        staff: StaffRepository,
+        log: AuditLog,
+        audit: Auditor,
+        config: Config,
+        today: Callable[[], date],
+    ) -> None:
+        self.consents = consents
+        self.incidents = incidents
+        self.applications = applications
+        self.staff = staff
+        self.log = log
+        self.audit = audit
+        self.config = config
+        self.today = today
+
+    def may_use(self, user_id: int) -> bool:
+        """The Head, or a data-protection lead named in the config who is still staff."""
+        role = self.staff.role_of(user_id)
+        return role is Role.HEAD or (role is not None and user_id in self.config.roles.data_protection_leads)
+
+    def find(self, actor_id: int, query: str) -> Resolution:
+        """The consent matcher over every pupil the register holds, leavers included (they have data too)."""
+        everyone = self.consents.all()
+        index = PupilIndex(replace(p, left=False) for p in everyone)
+        resolution = index.resolve(query)
+        by_id = {p.pupil_id: p for p in everyone}
+        matches = tuple(replace(m, pupil=by_id[m.pupil.pupil_id]) for m in resolution.matches)
+        target = matches[0].pupil.pupil_id if resolution.kind == "one" else f"{len(matches)} matches"
+        self.audit(actor_id, "subject access search", target, outcome=resolution.kind)
+        return replace(resolution, matches=matches)
+
+    def pupil(self, pupil_id: str) -> Pupil | None:
+        return self.consents.get(pupil_id)
+
+    def report(self, actor_id: int, pupil_id: str) -> PupilReport | None:
+        """Everything held about the pupil; the request is audited first, so it is in the report too."""
+        pupil = self.consents.get(pupil_id)
+        if pupil is None:
+            return None
+        self.audit(actor_id, "subject access", pupil.pupil_id)
+        entries = tuple(
+            reversed(
+                [
+                    entry
+                    for _, entry in self.log.walk_back(needle=pupil.pupil_id.encode())
+                    if pupil.pupil_id in pupils_named(entry)
+                ]
+            )
+        )
+        checks = tuple(e for e in entries if e.action in ("consent lookup", "photo check") and e.actor_id != SYSTEM)
+        looked = [e for e in entries if e.action in LOOKUP_ACTIONS and e.actor_id != SYSTEM]
+        times = Counter(e.actor_id for e in looked)
+        last: dict[int, datetime] = {}
+        for entry in looked:
+            last[entry.actor_id] = entry.at
+        viewers = tuple(sorted(((who, times[who], at) for who, at in last.items()), key=lambda v: v[2], reverse=True))
+        finder = NameFinder([replace(pupil, left=False)])
+        incidents = tuple(i for i in self.incidents.all() if any(m.kind in ("full", "near") for m in finder.mentions(i.note)))
+        applications = tuple(a for a in self.applications.with_status(*Status) if pupil.pupil_id in a.pupil_ids())
+        today = self.today()
+        return PupilReport(
+            pupil,
+            verdict(pupil, self.config.consent.purposes, today),
+            checks,
+            tuple(sorted(incidents, key=lambda i: i.number)),
+            tuple(sorted(applications, key=lambda a: a.number)),
+            entries,
+            viewers,
+        )
+
+    def wording(self) -> Wording:
+        config = self.config
+        return Wording(lambda uid: staff_name(self.staff, uid), config.consent.label, config.school.timezone)
+
+    def csv(self, report: PupilReport) -> bytes:
+        """The whole report as one spreadsheet-safe CSV (UTF-8 with BOM), raw ids included for checking."""
+        wording = self.wording()
+        tz = self.config.school.timezone
+        pupil = report.pupil
+
+        def when(moment: datetime | None) -> str:
+            return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+        rows: list[list[str]] = [
+            ["section", "when", "who", "what", "reference"],
+            ["pupil", "", "", f"{pupil.full_name} ({pupil.first_name} {pupil.last_name})", pupil.pupil_id],
+            ["pupil", "", "", f"class {pupil.class_name}" + ("; left the school" if pupil.left else ""), pupil.pupil_id],
+            [
+                "consent",
+                pupil.form_date.isoformat() if pupil.form_date else "",
+                "",
+                "form returned" if pupil.form_date else "no form",
+                f"expires {pupil.expires or 'never'}; withdrawn {pupil.withdrawn or 'no'}",
+            ],
+        ]
+        for item in report.verdict.purposes:
+            rows.append(["consent", "", "", f"{wording.purpose(item.purpose)}: {'yes' if item.allowed else 'no'}", item.reason])
+        for entry in report.checks:
+            rows.append(["check", when(entry.at), actor_words(entry, wording), describe(entry, wording), entry.detail])
+        for incident in report.incidents:
+            rows.append(["incident", when(incident.opened_at), incident.reporter_name, incident.note, incident.ref])
+        for application in report.applications:
+            rows.append(
+                [
+                    "application",
+                    when(application.created_at),
+                    application.parent_name,
+                    f"{application.relationship} — {application.status.value}",
+                    f"application {application.number}",
+                ]
+            )
+        for who, times, at in report.viewers:
+            rows.append(["looked at by", when(at), staff_name(self.staff, who), f"{times} time(s)", f"user {who}"])
+        for entry in report.entries:
+            rows.append(
+                [
+                    "audit",
+                    when(entry.at),
+                    actor_words(entry, wording),
+                    describe(entry, wording),
+                    f"user {entry.actor_id}; {entry.action}; {entry.target}; {entry.outcome}; {entry.detail}",
+                ]
+            )
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in rows:
+            writer.writerow([safe_cell(cell) for cell in row])
+        return out.getvalue().encode("utf-8-sig")
