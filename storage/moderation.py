@@ -11,7 +11,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.moderation import DayRecord, Reminder, Rota, RotaKind
+from bot.records.moderation import CheckOutcome, DayRecord, Reminder, Rota, RotaKind
 
 
 class ModerationRepository:
@@ -55,12 +55,12 @@ class ModerationRepository:
     def record_nudge(self, day: date, on_duty: tuple[int, ...], at: datetime) -> None:
         self._upsert(day, {"on_duty": list(on_duty), "nudged_at": at.isoformat()})
 
-    def record_check(self, day: date, by: int, at: datetime, outcome: str, on_duty: tuple[int, ...]) -> DayRecord:
+    def record_check(self, day: date, by: int, at: datetime, outcome: CheckOutcome, on_duty: tuple[int, ...]) -> DayRecord:
         """Record the first answer of the day; a later one returns the first unchanged."""
         existing = self.day(day)
         if existing and existing.checked:
             return existing
-        changes: dict[str, Any] = {"checked_by": by, "checked_at": at.isoformat(), "outcome": outcome}
+        changes: dict[str, Any] = {"checked_by": by, "checked_at": at.isoformat(), "outcome": outcome.value}
         if not (existing and existing.on_duty):
             changes["on_duty"] = list(on_duty)
         self._upsert(day, changes)
@@ -143,7 +143,7 @@ def _day_from_doc(d: dict[str, Any]) -> DayRecord:
         nudged_at=_when(d.get("nudged_at")),
         checked_by=d.get("checked_by", 0),
         checked_at=_when(d.get("checked_at")),
-        outcome=d.get("outcome", ""),
+        outcome=CheckOutcome(d["outcome"]) if d.get("outcome") else None,  # none until the day is checked
         escalated_at=_when(d.get("escalated_at")),
     )
 

@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot.moderation.rota import Duty
-from bot.records.moderation import DayRecord, Reminder
+from bot.records.moderation import CheckOutcome, DayRecord, Reminder
 
-FINE = "fine"
-PROBLEM = "problem"
-OUTCOMES = (FINE, PROBLEM)
+FINE = CheckOutcome.FINE
+PROBLEM = CheckOutcome.PROBLEM
+OUTCOMES = tuple(CheckOutcome)
 
 
 def days_back(last: date, first: date) -> list[date]:

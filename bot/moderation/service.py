@@ -28,7 +28,7 @@ from bot.moderation.results import (
     days_back,
 )
 from bot.moderation.rota import Duty, RotaError, describe_rota, may_be_on_rota
-from bot.records.moderation import DayRecord, Reminder, Rota, RotaKind
+from bot.records.moderation import CheckOutcome, DayRecord, Reminder, Rota, RotaKind
 from bot.roles import Role
 from storage.incidents import IncidentRepository
 from storage.moderation import ModerationRepository
@@ -122,7 +122,7 @@ class Moderation:
         return Rota(kind, tuple(admins), starts=self.today())
 
     # -- answering the nudge
-    def check(self, by: int, day: date, outcome: str) -> CheckResult:
+    def check(self, by: int, day: date, outcome: CheckOutcome) -> CheckResult:
         """Record that the page was checked (first answer wins; double taps change nothing)."""
         now = self.clock.now()
         today = local_day(now, self.tz)

@@ -9,6 +9,13 @@ from enum import StrEnum
 from bot.config import WEEKDAYS, ModerationConfig
 
 
+class CheckOutcome(StrEnum):
+    """What the admin who checked the page found."""
+
+    FINE = "fine"
+    PROBLEM = "problem"
+
+
 class RotaKind(StrEnum):
     EVERYONE = "everyone"  # nobody named: every page administrator is nudged
     DAILY = "daily"  # take turns, one moderation day each
@@ -70,7 +77,7 @@ class DayRecord:
     nudged_at: datetime | None = None
     checked_by: int = 0
     checked_at: datetime | None = None
-    outcome: str = ""  # FINE or PROBLEM once checked
+    outcome: CheckOutcome | None = None  # once checked
     escalated_at: datetime | None = None
 
     @property
