@@ -1,0 +1,157 @@
+"""Putting a backup back: only with the bot stopped, only after every check has passed.
+
+The archive is decrypted and unpacked into a private folder inside the data folder, and checked
+(key, integrity, each file against the manifest, schema version, every data file readable)
+before anything of the data folder is touched. Then the files in use are moved aside into
+`replaced-before-restore-<time>` (nothing is deleted) and the restored ones moved in, all while
+holding the data folder's lock, so the bot cannot start halfway through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+import orjson
+
+from bot.backups.archive import ArchiveRefused, open_archive
+from bot.backups.service import FILES, MANIFEST
+from bot.backups.snapshot import LOCK_FILE, REPLACED_PREFIX, kept
+from storage.atomic import ensure_private_dir, fsync_dir
+from storage.database import SCHEMA_VERSION, data_folder_problems
+from storage.lock import DataDirLock
+
+STAGING = ".restore-staging"
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    made_at: str
+    bot_version: str
+    schema_version: int
+    files: int
+    evidence_files: int
+    audit_months: int
+    records: dict[str, int]  # data file -> records in it
+    set_aside: Path | None  # where the files it replaced are kept (None: the folder was empty)
+
+
+def restore(archive: Path, key: bytes, data_dir: Path, now: datetime) -> RestoreReport:
+    """Check `archive` and make it the data folder; DataDirLocked while the bot runs, ArchiveRefused
+    (nothing changed) when any check fails."""
+    data_dir = ensure_private_dir(data_dir)
+    lock = DataDirLock(data_dir)
+    lock.acquire()  # refuses while the bot runs: before anything else is done
+    staging = data_dir / STAGING
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        ensure_private_dir(staging)
+        manifest = _unpack(archive, key, staging)
+        restored = staging / "files"
+        problems = data_folder_problems(restored)
+        if problems:
+            raise ArchiveRefused(f"{archive.name} holds a damaged data file: {problems[0]}")
+        aside = _swap(data_dir, restored, now)
+        return _report(manifest, data_dir, aside)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        lock.release()
+
+
+def _unpack(archive: Path, key: bytes, staging: Path) -> dict[str, object]:
+    plain = staging / "archive.tar.gz"
+    with open(os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        open_archive(archive, key, out)  # key and integrity: ArchiveRefused before anything is read
+    files = staging / "files"
+    ensure_private_dir(files)
+    manifest: dict[str, object] | None = None
+    seen: dict[str, tuple[int, str]] = {}
+    try:
+        with tarfile.open(plain, "r:gz") as tar:
+            for member in tar:
+                data = _member_bytes(tar, member, archive)
+                if member.name == MANIFEST:
+                    manifest = orjson.loads(data)
+                    continue
+                relative = _safe_name(member.name, archive)
+                target = files / relative
+                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+                    out.write(data)
+                seen[relative] = (len(data), hashlib.sha256(data).hexdigest())
+    except (tarfile.TarError, EOFError, OSError, orjson.JSONDecodeError) as exc:
+        raise ArchiveRefused(f"{archive.name} could not be unpacked ({type(exc).__name__}).") from None
+    listing = manifest.get("files") if isinstance(manifest, dict) else None
+    if manifest is None or not isinstance(listing, dict) or not all(isinstance(e, dict) for e in listing.values()):
+        raise ArchiveRefused(f"{archive.name} has no list of its files.")
+    listed = {name: (entry.get("size"), entry.get("sha256")) for name, entry in listing.items()}
+    if listed != seen:
+        raise ArchiveRefused(f"{archive.name} does not hold the files its list names: it is incomplete.")
+    schema = manifest.get("schema_version")
+    if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+        raise ArchiveRefused(
+            f"{archive.name} was made by a newer version of the bot (data schema {schema}, this bot knows "
+            f"{SCHEMA_VERSION}): upgrade the bot, then restore."
+        )
+    return manifest
+
+
+def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -> bytes:
+    if not member.isfile():
+        raise ArchiveRefused(f"{archive.name} holds something other than plain files ({member.name}).")
+    extracted = tar.extractfile(member)
+    if extracted is None:
+        raise ArchiveRefused(f"{archive.name} holds an unreadable entry ({member.name}).")
+    return extracted.read()
+
+
+def _safe_name(name: str, archive: Path) -> str:
+    """The data-folder path of an archive entry; anything that could land outside it is refused."""
+    path = PurePosixPath(name)
+    if not name.startswith(FILES) or path.is_absolute() or ".." in path.parts:
+        raise ArchiveRefused(f"{archive.name} holds an entry outside the data folder ({name}).")
+    relative = name[len(FILES) :]
+    if not relative or not kept(relative):
+        raise ArchiveRefused(f"{archive.name} holds an entry a backup never has ({name}).")
+    return relative
+
+
+def _swap(data_dir: Path, restored: Path, now: datetime) -> Path | None:
+    """Move what is in use aside, then the restored files in; both are renames on one disk."""
+    in_use = [p for p in data_dir.iterdir() if kept(p.name)]
+    aside: Path | None = None
+    if in_use:
+        aside = data_dir / f"{REPLACED_PREFIX}{now.astimezone(UTC):%Y%m%d-%H%M%S}"
+        aside.mkdir(mode=0o700)
+        for path in in_use:
+            os.replace(path, aside / path.name)
+        fsync_dir(aside)
+    for path in sorted(restored.iterdir()):
+        os.replace(path, data_dir / path.name)
+    fsync_dir(data_dir)
+    return aside
+
+
+def _report(manifest: dict[str, object], data_dir: Path, aside: Path | None) -> RestoreReport:
+    files = manifest["files"]
+    assert isinstance(files, dict)
+    records: dict[str, int] = {}
+    for name in sorted(files):
+        if "/" not in name and name.endswith(".json") and name != LOCK_FILE:
+            tables = orjson.loads((data_dir / name).read_bytes())
+            records[name.removesuffix(".json")] = sum(len(t) for t in tables.values() if isinstance(t, dict))
+    return RestoreReport(
+        made_at=str(manifest.get("made_at", "")),
+        bot_version=str(manifest.get("bot_version", "")),
+        schema_version=int(str(manifest.get("schema_version", 0))),
+        files=len(files),
+        evidence_files=sum(1 for name in files if name.startswith("evidence/")),
+        audit_months=sum(1 for name in files if name.startswith("audit/")),
+        records=records,
+        set_aside=aside,
+    )

@@ -1,0 +1,211 @@
+"""The daily backup: what is due, making one, and which archives are kept.
+
+What is due comes from the backup folder itself (an archive made today, by the bot or by
+`python -m bot backup`, counts), so a restart neither skips nor repeats a day.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import hashlib
+import io
+import re
+import tarfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from bot.backups.archive import ArchiveRefused, KeyProblem, open_archive, read_key, write_archive
+from bot.backups.rotation import to_keep
+from bot.backups.snapshot import Snapshot, SnapshotBusy, SnapshotMoved, read_marked, take
+from bot.clock import Clock, local_day, local_moment
+from bot.config import BackupConfig
+
+ARCHIVE_NAME = re.compile(r"^school-bot-(\d{8}-\d{6})Z\.backup$")
+MANIFEST = "manifest.json"
+FILES = "files/"
+RETRY = timedelta(hours=1)  # after a failed daily backup (the NAS was away, the disk full)
+
+
+class BackupFailed(Exception):
+    """A backup could not be made; the message is a sentence for the Head."""
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    path: Path
+    made_at: datetime
+    size: int
+
+
+@dataclass(frozen=True)
+class BackupDone:
+    archive: ArchiveInfo
+    files: int
+    removed: tuple[str, ...]  # older archives no longer kept
+
+
+def bot_version() -> str:
+    try:
+        return metadata.version("school-social-bot")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def archive_name(moment: datetime) -> str:
+    return f"school-bot-{moment.astimezone(UTC):%Y%m%d-%H%M%S}Z.backup"
+
+
+def schema_of(meta_json: bytes | None) -> int:
+    """The schema version a data folder's meta.json records (0: none yet)."""
+    if not meta_json:
+        return 0
+    try:
+        return int(orjson.loads(meta_json)["meta"]["1"]["schema_version"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return 0
+
+
+def _failure(exc: BaseException) -> str:
+    """The Head's sentence for what went wrong: plain words, no paths beyond the configured folder."""
+    if isinstance(exc, KeyProblem | BackupFailed | ArchiveRefused):
+        return str(exc)
+    if isinstance(exc, SnapshotBusy):
+        return "the data changed during every attempt to copy it; it will be tried again"
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "the backup disk is full"
+        return f"the backup folder refused the write ({exc.strerror or type(exc).__name__})"
+    return type(exc).__name__
+
+
+class Backups:
+    """Makes and lists the encrypted backups of one data folder."""
+
+    def __init__(self, config: BackupConfig, data_dir: Path, tz: ZoneInfo, clock: Clock) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.tz = tz
+        self.clock = clock
+        self.last_failure: tuple[datetime, str] | None = None  # since this process started
+
+    @property
+    def configured(self) -> bool:
+        return self.config.folder is not None
+
+    def archives(self) -> list[ArchiveInfo]:
+        """The archives in the backup folder, newest first (none when it cannot be read)."""
+        folder = self.config.folder
+        if folder is None:
+            return []
+        found = []
+        try:
+            for path in folder.iterdir():
+                match = ARCHIVE_NAME.match(path.name)
+                if match:
+                    made_at = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+                    found.append(ArchiveInfo(path, made_at, path.stat().st_size))
+        except OSError:
+            return []
+        return sorted(found, key=lambda a: a.made_at, reverse=True)
+
+    def last_good(self) -> ArchiveInfo | None:
+        """The newest archive: one is only ever named as an archive once it was written and checked."""
+        archives = self.archives()
+        return archives[0] if archives else None
+
+    def due_at(self, now: datetime) -> datetime | None:
+        """When the next daily backup is due (now or earlier: due), None when backups are off."""
+        if not self.configured:
+            return None
+        today = local_day(now, self.tz)
+        at_today = local_moment(today, self.config.time, self.tz)
+        last = self.last_good()
+        done_today = last is not None and local_day(last.made_at, self.tz) == today
+        if done_today or now < at_today:
+            following = today + timedelta(days=1) if done_today else today
+            return local_moment(following, self.config.time, self.tz)
+        if self.last_failure is not None and now - self.last_failure[0] < RETRY:
+            return self.last_failure[0] + RETRY
+        return at_today
+
+    def make(self) -> BackupDone:
+        """Take a snapshot, write it encrypted to the backup folder, check it reads back, drop old ones.
+
+        Raises BackupFailed with a sentence for the Head; a partial archive is never left behind.
+        """
+        now = self.clock.now()
+        try:
+            done = self._make(now)
+        except Exception as exc:
+            self.last_failure = (now, _failure(exc))
+            raise BackupFailed(self.last_failure[1]) from exc
+        self.last_failure = None
+        return done
+
+    def _make(self, now: datetime) -> BackupDone:
+        folder = self.config.folder
+        if folder is None:
+            raise BackupFailed("no backup folder is configured (backup.folder)")
+        key = read_key(self.config.key_file)
+        if not folder.is_dir():
+            raise BackupFailed(f"the backup folder {folder} is not there (is the NAS or USB disk connected?)")
+        dest = folder / archive_name(now)
+        for _ in range(3):
+            files: dict[str, dict[str, object]] = {}
+            fill = functools.partial(_fill, data_dir=self.data_dir, snapshot=take(self.data_dir), made_at=now, files=files)
+            try:
+                size = write_archive(dest, key, fill)
+            except SnapshotMoved:
+                continue  # a purge removed a file between the snapshot and its copy: take another
+            break
+        else:
+            raise BackupFailed("files were removed while they were being copied; it will be tried again")
+        try:
+            open_archive(dest, key, None)  # it reads back with the key: only then is it a backup
+        except ArchiveRefused:
+            dest.unlink(missing_ok=True)
+            raise
+        return BackupDone(ArchiveInfo(dest, now, size), len(files), self._rotate())
+
+    def _rotate(self) -> tuple[str, ...]:
+        archives = self.archives()
+        keep = to_keep(archives, self.tz, self.config.keep_daily, self.config.keep_weekly, self.config.keep_monthly)
+        removed = []
+        for archive in archives:
+            if archive.path not in keep:
+                archive.path.unlink(missing_ok=True)
+                removed.append(archive.path.name)
+        return tuple(removed)
+
+
+def _fill(
+    tar: tarfile.TarFile, *, data_dir: Path, snapshot: Snapshot, made_at: datetime, files: dict[str, dict[str, object]]
+) -> None:
+    """The archive's contents: every file under files/, then the manifest naming each with its SHA-256."""
+    for name, data in snapshot.held.items():
+        _add(tar, FILES + name, data, files, name)
+    for name, mark in (snapshot.appended | snapshot.fixed).items():
+        _add(tar, FILES + name, read_marked(data_dir, name, mark), files, name)
+    manifest = {
+        "format": 1,
+        "made_at": made_at.isoformat(),
+        "bot_version": bot_version(),
+        "schema_version": schema_of(snapshot.held.get("meta.json")),
+        "files": files,
+    }
+    _add(tar, MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2), None, "")
+
+
+def _add(tar: tarfile.TarFile, arcname: str, data: bytes, files: dict[str, dict[str, object]] | None, name: str) -> None:
+    info = tarfile.TarInfo(arcname)
+    info.size = len(data)
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+    if files is not None:
+        files[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}

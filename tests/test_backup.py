@@ -1,0 +1,288 @@
+"""Backups and restore, as the school's business manager and the Head meet them.
+
+A backup is taken by the command line while the bot serves a busy hour, then restored into an
+empty folder: what comes back is the data folder exactly as it stood at one instant of that hour.
+A restore refuses (and changes nothing) with a wrong key, a tampered archive, a newer schema, or
+while the bot runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import bot.shell.persistence
+import storage.atomic
+from bot.__main__ import main
+from bot.backups.snapshot import kept
+from bot.config import Config
+from storage.database import SCHEMA_VERSION
+from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, BotHarness, make_config, raw_config
+from tests.test_incidents import screenshot_bytes
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def write_config(path: Path, data_dir: Path, backups: Path, key: Path, **sections: dict[str, Any]) -> Path:
+    raw = raw_config(data_dir, backup={"folder": str(backups), "key_file": str(key)}, **sections)
+    path.write_text(
+        "\n".join(f"[{name}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items()) for name, table in raw.items()),
+        encoding="utf-8",
+    )
+    return path
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file a backup keeps, by its path under the folder."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and kept(relative):
+            found[relative] = path.read_bytes()
+    return found
+
+
+def everything(folder: Path) -> dict[str, bytes]:
+    """Every file, the lock and hidden files included: "nothing was touched" means this is unchanged."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def places(tmp_path: Path) -> dict[str, Path]:
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    return {"backups": backups, "key": tmp_path / "backup.key", "fresh": tmp_path / "fresh"}
+
+
+@pytest.fixture
+def config(data_dir: Path, tmp_path: Path) -> Config:
+    return make_config(data_dir, backup={"folder": str(tmp_path / "backups"), "key_file": str(tmp_path / "backup.key")})
+
+
+def only_archive(backups: Path) -> Path:
+    [archive] = [p for p in backups.iterdir() if p.suffix == ".backup"]
+    return archive
+
+
+class WriteHistory:
+    """Every version of every data file the bot writes, in the order it wrote them."""
+
+    def __init__(self, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.data_dir = data_dir
+        self.lock = threading.Lock()
+        self.versions: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        self.count = 0
+        for name, data in tree(data_dir).items():
+            if _is_data_file(name):
+                self.versions[name].append((0, data))
+        real = storage.atomic.atomic_write_bytes
+
+        def recording(path: Path, payload: bytes) -> None:
+            real(path, payload)
+            with self.lock:
+                self.count += 1
+                self.versions[path.relative_to(data_dir).as_posix()].append((self.count, payload))
+
+        monkeypatch.setattr(storage.atomic, "atomic_write_bytes", recording)
+        monkeypatch.setattr(bot.shell.persistence, "atomic_write_bytes", recording)
+
+    def instants_matching(self, restored: dict[str, bytes]) -> set[int]:
+        """The moments (write counts) at which every data file held exactly what `restored` holds."""
+        moments = set(range(self.count + 1))
+        for name in set(self.versions) | {n for n in restored if _is_data_file(n)}:
+            history = self.versions.get(name, [])
+            fits: set[int] = set()
+            if name not in restored:
+                fits |= set(range(history[0][0] if history else self.count + 1))
+            for i, (since, data) in enumerate(history):
+                until = history[i + 1][0] if i + 1 < len(history) else self.count + 1
+                if restored.get(name) == data:
+                    fits |= set(range(since, until))
+            moments &= fits
+        return moments
+
+
+def _is_data_file(name: str) -> bool:
+    return "/" not in name and name.endswith(".json")
+
+
+async def busy_hour(bot: BotHarness, rounds: int) -> None:
+    """Staff at work: misuse logged with screenshots, the page checked, lookups, the staff list."""
+    for round_ in range(rounds):
+        bot.emu.send_text(ADMIN, "/log")
+        bot.emu.send_photo(ADMIN, screenshot_bytes())
+        bot.emu.send_text(ADMIN2, f"/consent Pupil {round_}")
+        bot.emu.send_text(SLT, "/staff")
+        bot.emu.send_text(ADMIN2, "/checked")
+        bot.emu.send_text(ADMIN, "/cancel")
+        await asyncio.sleep(0)
+
+
+# ---- making one, and putting it back ------------------------------------------------------------
+
+
+async def test_a_backup_taken_during_a_busy_hour_restores_the_folder_as_it_was_at_one_instant(
+    bot: BotHarness, data_dir: Path, places: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(tmp_path / "config.toml", data_dir, places["backups"], places["key"])
+    assert main(["--config", str(path), "backup-key"]) == 0
+    assert places["key"].stat().st_mode & 0o777 == 0o600
+    await bot.say(HEAD, "/help")
+    history = WriteHistory(data_dir, monkeypatch)
+
+    work = asyncio.create_task(busy_hour(bot, 80))
+    while history.count < 20:  # the hour is under way
+        await asyncio.sleep(0.01)
+    made = await asyncio.to_thread(main, ["--config", str(path), "backup"])  # beside the running bot
+    await work
+    await bot.settle()
+    assert made == 0
+    live = tree(data_dir)
+
+    fresh = write_config(tmp_path / "fresh.toml", places["fresh"], places["backups"], places["key"])
+    assert main(["--config", str(fresh), "restore", str(only_archive(places["backups"]))]) == 0
+    restored = tree(places["fresh"])
+
+    moments = history.instants_matching(restored)
+    assert moments, "every data file as it stood at one and the same moment"
+    assert min(moments) >= 20 and max(moments) < history.count, "a moment in the middle of the busy hour"
+    for name, data in restored.items():
+        if name.startswith("audit/"):
+            assert live[name].startswith(data), "the audit log up to that moment"
+        elif name.startswith("evidence/"):
+            assert live[name] == data
+    incidents = orjson.loads(restored.get("incidents.json", b"{}"))
+    for doc in incidents.get("incidents", {}).values():
+        for evidence in doc.get("evidence", []):
+            assert evidence["path"] in restored, "every screenshot an incident names came back with it"
+
+
+async def test_restore_brings_back_byte_for_byte_what_was_backed_up_and_keeps_what_it_replaced(
+    bot: BotHarness, data_dir: Path, places: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path / "config.toml", data_dir, places["backups"], places["key"])
+    main(["--config", str(path), "backup-key"])
+    await busy_hour(bot, 3)
+    await bot.settle()
+    await bot.stop()
+    before = tree(data_dir)
+    assert main(["--config", str(path), "backup"]) == 0
+    assert "Backup written" in capsys.readouterr().out
+
+    (data_dir / "staff.json").write_bytes(b'{"staff": {}}')  # a mistake after the backup
+    assert main(["--config", str(path), "restore", str(only_archive(places["backups"]))]) == 0
+    out = capsys.readouterr().out
+    assert "Restored the backup made" in out and "kept in" in out
+    after = tree(data_dir)
+    assert after == before
+    [aside] = [p for p in data_dir.iterdir() if p.name.startswith("replaced-before-restore-")]
+    assert (aside / "staff.json").read_bytes() == b'{"staff": {}}', "the replaced files are kept, not deleted"
+    await bot.start()  # the bot starts on the restored folder
+    assert bot.services.staff.role_of(HEAD) is not None
+
+
+# ---- refusals: nothing is touched ---------------------------------------------------------------
+
+
+async def made_backup(bot: BotHarness, data_dir: Path, places: dict[str, Path], tmp_path: Path) -> tuple[Path, Path]:
+    path = write_config(tmp_path / "config.toml", data_dir, places["backups"], places["key"])
+    main(["--config", str(path), "backup-key"])
+    await busy_hour(bot, 2)
+    await bot.settle()
+    assert main(["--config", str(path), "backup"]) == 0
+    return path, only_archive(places["backups"])
+
+
+async def test_restore_refuses_while_the_bot_runs_and_touches_nothing(
+    bot: BotHarness, data_dir: Path, places: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, archive = await made_backup(bot, data_dir, places, tmp_path)
+    capsys.readouterr()
+    before = everything(data_dir)
+    assert main(["--config", str(path), "restore", str(archive)]) == 1
+    assert "The bot is running" in capsys.readouterr().err
+    assert everything(data_dir) == before
+
+
+@pytest.mark.parametrize("problem", ["wrong key", "tampered", "cut short", "not a backup"])
+async def test_restore_refuses_a_wrong_key_or_a_damaged_archive_and_touches_nothing(
+    bot: BotHarness,
+    data_dir: Path,
+    places: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    problem: str,
+) -> None:
+    path, archive = await made_backup(bot, data_dir, places, tmp_path)
+    await bot.stop()
+    if problem == "wrong key":
+        places["key"].unlink()
+        main(["--config", str(path), "backup-key"])
+    elif problem == "tampered":
+        data = bytearray(archive.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        archive.write_bytes(bytes(data))
+    elif problem == "cut short":
+        archive.write_bytes(archive.read_bytes()[:-100])
+    else:
+        archive.write_bytes(b"PK\x03\x04 a zip file")
+    capsys.readouterr()
+    before = everything(data_dir)
+    assert main(["--config", str(path), "restore", str(archive)]) == 1
+    err = capsys.readouterr().err
+    expected = {
+        "wrong key": "different key",
+        "tampered": "damaged or has been altered",
+        "cut short": "damaged or has been altered",
+        "not a backup": "not a backup made by this bot",
+    }[problem]
+    assert expected in err and "Nothing was changed" in err
+    after = everything(data_dir)
+    after.pop("bot.lock"), before.pop("bot.lock")  # the restore took the lock to check the bot is stopped
+    assert after == before
+
+
+async def test_restore_refuses_a_backup_of_a_newer_schema(
+    bot: BotHarness, data_dir: Path, places: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path / "config.toml", data_dir, places["backups"], places["key"])
+    main(["--config", str(path), "backup-key"])
+    await bot.stop()
+    meta = orjson.loads((data_dir / "meta.json").read_bytes())
+    current = (data_dir / "meta.json").read_bytes()
+    meta["meta"]["1"]["schema_version"] = SCHEMA_VERSION + 1
+    (data_dir / "meta.json").write_bytes(orjson.dumps(meta))  # as a newer bot would have left it
+    assert main(["--config", str(path), "backup"]) == 0
+    (data_dir / "meta.json").write_bytes(current)
+    capsys.readouterr()
+    before = everything(data_dir)
+    assert main(["--config", str(path), "restore", str(only_archive(places["backups"]))]) == 1
+    assert "newer version of the bot" in capsys.readouterr().err
+    after = everything(data_dir)
+    after.pop("bot.lock"), before.pop("bot.lock")
+    assert after == before
+
+
+def test_backup_key_is_never_overwritten(places: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path / "config.toml", tmp_path / "data", places["backups"], places["key"])
+    assert main(["--config", str(path), "backup-key"]) == 0
+    key = places["key"].read_bytes()
+    assert main(["--config", str(path), "backup-key"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert places["key"].read_bytes() == key
+    assert os.stat(places["key"]).st_mode & 0o077 == 0, "nobody but its owner can read the key"
