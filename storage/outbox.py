@@ -10,7 +10,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.outbox import ItemKind, OutboxItem, OutboxState, Unreachable
+from bot.records.outbox import DeliveredAs, ItemKind, OutboxItem, OutboxState, Unreachable
 from storage.atomic import WriteFailed
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def _to_doc(i: OutboxItem) -> dict[str, Any]:
         "give_up_at": i.give_up_at.isoformat() if i.give_up_at else None,
         "audience": i.audience,
         "photo_note": i.photo_note,
-        "delivered_as": i.delivered_as,
+        "delivered_as": i.delivered_as.value if i.delivered_as else "",
         "kind": i.kind.value,
         "user_id": i.user_id,
     }
@@ -241,7 +241,7 @@ def _from_doc(d: dict[str, Any], doc_id: int) -> OutboxItem:
         give_up_at=datetime.fromisoformat(d["give_up_at"]) if d.get("give_up_at") else None,
         audience=d.get("audience", ""),
         photo_note=d.get("photo_note", ""),
-        delivered_as=d.get("delivered_as", ""),
+        delivered_as=DeliveredAs(d["delivered_as"]) if d.get("delivered_as") else None,
         kind=ItemKind(d.get("kind", ItemKind.MESSAGE.value)),
         user_id=d.get("user_id", 0),
         id=doc_id,

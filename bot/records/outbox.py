@@ -27,6 +27,14 @@ class JoinAnswer(StrEnum):
     REFUSED = "refused"  # a 400 or 403 (the bot is no longer an admin there, say): a person must do it
 
 
+class DeliveredAs(StrEnum):
+    """How a message with a picture went out: Telegram may refuse it as a photo, then as a file."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    TEXT = "text"  # the picture could not be attached: the text went with a note
+
+
 class OutboxState(StrEnum):
     PENDING = "pending"  # waiting for its (next) attempt
     SENT = "sent"
@@ -61,14 +69,14 @@ class OutboxItem:
     give_up_at: datetime | None = None  # for messages that only matter for a while; None: retry until sent
     audience: str = ""  # "": anyone (not staff when queued); "role:slt", "perm:ACT_ON_ALERTS": staff only
     photo_note: str = ""  # added to the text when the picture cannot be attached
-    delivered_as: str = ""  # how a message with a picture went out: photo, document or text
+    delivered_as: DeliveredAs | None = None  # None: not sent yet, or no picture
     kind: ItemKind = ItemKind.MESSAGE
     user_id: int = 0  # for a join-request decision: the requester (chat_id is the group)
     id: int = field(default=0, compare=False)
 
     @property
     def is_caption(self) -> bool:
-        return bool(self.photo) and self.delivered_as != "text"
+        return bool(self.photo) and self.delivered_as is not DeliveredAs.TEXT
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext, TypeHandler
 
-from bot.records.outbox import Buttons, ItemKind, JoinAnswer, OutboxItem, OutboxState
+from bot.records.outbox import Buttons, DeliveredAs, ItemKind, JoinAnswer, OutboxItem, OutboxState
 from bot.roles import Permission
 from bot.services import Services
 from bot.shell.delivery.joins import JoinListener, answer_join
@@ -100,7 +100,7 @@ class Delivery:
                 continue
             if copy.state != OutboxState.SENT or not self._allowed(copy):
                 continue
-            body = with_note(text, copy.photo_note) if copy.delivered_as == "text" else text
+            body = with_note(text, copy.photo_note) if copy.delivered_as is DeliveredAs.TEXT else text
             waiting = outbox.pending_edit(copy.chat_id, copy.message_id)
             if waiting:
                 outbox.save(replace(waiting, text=body, buttons=buttons))

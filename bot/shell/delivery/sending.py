@@ -17,7 +17,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 
-from bot.records.outbox import Buttons, OutboxItem
+from bot.records.outbox import Buttons, DeliveredAs, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in buttons])
 
 
-async def send(bot: Bot, item: OutboxItem, data_dir: Path) -> tuple[int, str]:
+async def send(bot: Bot, item: OutboxItem, data_dir: Path) -> tuple[int, DeliveredAs | None]:
     """Send or edit; returns the message id and how a picture went out (photo, document, text)."""
     markup = keyboard(item.buttons)
     if item.edit_of:
@@ -87,7 +87,7 @@ async def send(bot: Bot, item: OutboxItem, data_dir: Path) -> tuple[int, str]:
         return item.edit_of, item.delivered_as
     if item.photo:
         return await _send_picture(bot, item, markup, data_dir)
-    return await _send_text(bot, item.chat_id, item.text, markup), ""
+    return await _send_text(bot, item.chat_id, item.text, markup), None
 
 
 async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> int:
@@ -101,7 +101,9 @@ async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMa
     return message.message_id
 
 
-async def _send_picture(bot: Bot, item: OutboxItem, markup: InlineKeyboardMarkup | None, data_dir: Path) -> tuple[int, str]:
+async def _send_picture(
+    bot: Bot, item: OutboxItem, markup: InlineKeyboardMarkup | None, data_dir: Path
+) -> tuple[int, DeliveredAs]:
     """As a photo; if Telegram will not take it as one, as a file; else as text with the note."""
     stored: bytes | None = None
     if item.photo.startswith("evidence/"):
@@ -110,8 +112,8 @@ async def _send_picture(bot: Bot, item: OutboxItem, markup: InlineKeyboardMarkup
             stored = path.read_bytes()
         except OSError as exc:
             log.error("Outbox item %s: the stored picture cannot be read (%s)", item.id, type(exc).__name__)
-            return await _send_text(bot, item.chat_id, with_note(item.text, item.photo_note), markup), "text"
-    senders = (("photo", bot.send_photo), ("document", bot.send_document))
+            return await _send_text(bot, item.chat_id, with_note(item.text, item.photo_note), markup), DeliveredAs.TEXT
+    senders = ((DeliveredAs.PHOTO, bot.send_photo), (DeliveredAs.DOCUMENT, bot.send_document))
     for kind, send_as in senders:
         picture = InputFile(stored, filename=Path(item.photo).name) if stored is not None else item.photo
         try:
@@ -126,7 +128,7 @@ async def _send_picture(bot: Bot, item: OutboxItem, markup: InlineKeyboardMarkup
                 raise
             why = exc.message
         log.warning("Outbox item %s: the picture was not taken as a %s (%s)", item.id, kind, why)
-    return await _send_text(bot, item.chat_id, with_note(item.text, item.photo_note), markup), "text"
+    return await _send_text(bot, item.chat_id, with_note(item.text, item.photo_note), markup), DeliveredAs.TEXT
 
 
 async def _edit(bot: Bot, item: OutboxItem, markup: InlineKeyboardMarkup | None) -> None:
