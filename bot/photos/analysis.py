@@ -1,0 +1,59 @@
+"""The work done on a photo's pixels, in the photo worker: plain bytes in, plain records out.
+
+Each function here decodes the photo itself, so the worker keeps no photo between calls and
+nothing but boxes and words comes back to the bot.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image
+
+from bot.photos.boxes import Box
+from bot.photos.faces import find_faces
+from bot.photos.marks import draw_preview, encode_jpeg, hide
+from bot.photos.metadata import Metadata, clean_copy, read_metadata
+from bot.photos.picture import open_picture
+from bot.photos.text import TextLine, read_text
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What one photo gives away: its metadata, its faces and its words, in the upright photo's pixels."""
+
+    width: int
+    height: int
+    metadata: Metadata
+    faces: tuple[Box, ...]
+    text: tuple[TextLine, ...]
+    work: bytes  # the upright photo at working size (JPEG), which the preview is drawn on
+    factor: float  # working size to full size
+    clean: bytes | None = None  # the copy without metadata, when asked for
+    clean_ext: str = "jpg"
+
+
+def analyse(data: bytes, clean: bool) -> Analysis:
+    """Metadata, faces and text of the photo in `data`; PhotoRejected when it cannot be read."""
+    picture = open_picture(data)
+    work, factor = picture.work_copy()
+    faces = tuple(box.scaled(factor) for box in find_faces(work))
+    text = tuple(TextLine(line.text, line.box.scaled(factor)) for line in read_text(work))
+    copy, ext = clean_copy(picture) if clean else (None, "jpg")
+    width, height = picture.image.size
+    return Analysis(width, height, read_metadata(picture), faces, text, encode_jpeg(work, 90), factor, copy, ext)
+
+
+def preview(work: bytes, factor: float, faces: Sequence[Box], texts: Sequence[Box]) -> bytes:
+    """The numbered preview, drawn on the working-size photo."""
+    with Image.open(io.BytesIO(work)) as image:
+        shrink = 1 / factor
+        return draw_preview(image, [box.scaled(shrink) for box in faces], [box.scaled(shrink) for box in texts])
+
+
+def blurred(data: bytes, boxes: Sequence[Box]) -> bytes:
+    """The photo, upright and at full size, with `boxes` hidden and no metadata: ready to upload."""
+    picture = open_picture(data)
+    return encode_jpeg(hide(picture.image, boxes))
