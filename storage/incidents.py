@@ -18,7 +18,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.incidents import Action, Ban, Evidence, Incident, IncidentState
+from bot.records.incidents import Action, Ban, Evidence, EvidenceKind, Incident, IncidentState
 from storage.atomic import DiskHealth, DiskWriteFailed, ensure_private_dir, fsync_dir, write_new_file
 
 log = logging.getLogger(__name__)
@@ -256,7 +256,7 @@ def _evidence_doc(e: Evidence) -> dict[str, Any]:
         "size": e.size,
         "file_id": e.file_id,
         "file_unique_id": e.file_unique_id,
-        "kind": e.kind,
+        "kind": e.kind.value,
         "mime_type": e.mime_type,
         "uploader_id": e.uploader_id,
         "received_at": e.received_at.isoformat(),
@@ -273,7 +273,7 @@ def _evidence_from(d: dict[str, Any]) -> Evidence:
         size=d["size"],
         file_id=d["file_id"],
         file_unique_id=d["file_unique_id"],
-        kind=d["kind"],
+        kind=EvidenceKind(d["kind"]),
         mime_type=d["mime_type"],
         uploader_id=d["uploader_id"],
         received_at=datetime.fromisoformat(d["received_at"]),

@@ -15,7 +15,7 @@ from telegram.ext import ConversationHandler
 
 from bot.config import Config
 from bot.incidents import CATEGORIES, Draft, category
-from bot.records.incidents import Incident
+from bot.records.incidents import EvidenceKind, Incident
 from bot.shell.callbacks import pack
 from handlers.incidents.shared import FLOW_TIMEOUT
 from tests.conftest import (
@@ -486,7 +486,7 @@ async def test_bot_stopped_before_sending_delivers_the_alert_once_after_restart(
 async def test_incident_saved_without_its_alert_queued_is_alerted_after_restart(bot: BotHarness) -> None:
     incidents = bot.services.incident_log
     shot = incidents.take_screenshot(
-        "crashdraft", b"evidence", "AgACAgQAAxkBAAI999999", "AQAD999999", "document", "image/png", ".png"
+        "crashdraft", b"evidence", "AgACAgQAAxkBAAI999999", "AQAD999999", EvidenceKind.DOCUMENT, "image/png", ".png"
     )
     draft, _ = Draft("crashdraft", ADMIN, bot.clock.now(), category="pupil").add(shot)
     incidents.confirm(draft, "Ada Admin")  # the process died right after saving
@@ -641,7 +641,9 @@ def seed(bot: BotHarness, count: int, kind: str = "offensive") -> None:
     incidents = bot.services.incident_log
     for n in range(count):
         file_id, unique_id = f"AgACAgQAAxkBAAI{800000 + n}", f"AQAD{800000 + n}"
-        shot = incidents.take_screenshot(f"seed{n}", screenshot_bytes(), file_id, unique_id, "photo", "image/jpeg", ".jpg")
+        shot = incidents.take_screenshot(
+            f"seed{n}", screenshot_bytes(), file_id, unique_id, EvidenceKind.PHOTO, "image/jpeg", ".jpg"
+        )
         draft, _ = Draft(f"seed{n}", ADMIN, bot.clock.now(), category=kind, note=f"note {n}").add(shot)
         incident, _ = incidents.confirm(draft, "Ada Admin")
         bot.services.incidents.mark_alert_posted(incident.number)
@@ -799,7 +801,18 @@ def test_the_fullest_alert_caption_still_fits_telegrams_limit() -> None:
     long_name = "Ω&<" * 30
     evidence = tuple(
         Evidence(
-            f"evidence/INC-0001/{n}.jpg", "0" * 64, 1, "f", "u", "photo", "image/jpeg", ADMIN, at, f"{long_name}{n}", "user", at
+            f"evidence/INC-0001/{n}.jpg",
+            "0" * 64,
+            1,
+            "f",
+            "u",
+            EvidenceKind.PHOTO,
+            "image/jpeg",
+            ADMIN,
+            at,
+            f"{long_name}{n}",
+            "user",
+            at,
         )
         for n in range(10)
     )

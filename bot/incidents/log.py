@@ -27,7 +27,7 @@ from bot.incidents.vocabulary import (
     is_category,
     ref,
 )
-from bot.records.incidents import Action, Ban, Evidence, Incident, IncidentState
+from bot.records.incidents import Action, Ban, Evidence, EvidenceKind, Incident, IncidentState
 from bot.roles import Permission, allows
 from storage.incidents import IncidentRepository
 from storage.staff import StaffRepository
@@ -57,7 +57,7 @@ class Screenshot:
     size: int
     file_id: str
     file_unique_id: str
-    kind: str  # photo or document
+    kind: EvidenceKind
     mime_type: str
     suffix: str
     received_at: datetime
@@ -141,7 +141,7 @@ class IncidentLog:
         data: bytes,
         file_id: str,
         file_unique_id: str,
-        kind: str,
+        kind: EvidenceKind,
         mime_type: str,
         suffix: str,
         origin: Origin | None = None,

@@ -7,6 +7,13 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class EvidenceKind(StrEnum):
+    """How a screenshot reached the bot."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"  # an image sent as a file
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One screenshot as it was received, with what proves it has not changed since."""
@@ -16,7 +23,7 @@ class Evidence:
     size: int
     file_id: str
     file_unique_id: str
-    kind: str  # "photo" or "document" (an image sent as a file)
+    kind: EvidenceKind
     mime_type: str
     uploader_id: int
     received_at: datetime

@@ -17,6 +17,7 @@ from telegram import (
 )
 
 from bot.incidents import Origin, Screenshot
+from bot.records.incidents import EvidenceKind
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
@@ -32,7 +33,7 @@ class Picture:
 
     file_id: str
     unique_id: str
-    kind: str  # photo or document
+    kind: EvidenceKind
     mime_type: str
     suffix: str
     size: int
@@ -47,7 +48,13 @@ def picture_in(message: Message) -> Picture | None:
     if message.photo:
         biggest = message.photo[-1]
         return Picture(
-            biggest.file_id, biggest.file_unique_id, "photo", "image/jpeg", ".jpg", biggest.file_size or 0, _origin(message)
+            biggest.file_id,
+            biggest.file_unique_id,
+            EvidenceKind.PHOTO,
+            "image/jpeg",
+            ".jpg",
+            biggest.file_size or 0,
+            _origin(message),
         )
     document = message.document
     mime_type = (document.mime_type or "") if document else ""
@@ -55,7 +62,13 @@ def picture_in(message: Message) -> Picture | None:
         return None
     suffix = _SUFFIXES.get(mime_type.split("/", 1)[1].split(";")[0].lower(), ".img")
     return Picture(
-        document.file_id, document.file_unique_id, "document", mime_type, suffix, document.file_size or 0, _origin(message)
+        document.file_id,
+        document.file_unique_id,
+        EvidenceKind.DOCUMENT,
+        mime_type,
+        suffix,
+        document.file_size or 0,
+        _origin(message),
     )
 
 

@@ -13,6 +13,7 @@ from telegram.ext import (
 )
 
 from bot.incidents import Draft, Origin, Screenshot
+from bot.records.incidents import EvidenceKind
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
 from handlers.flows import durable_flow
@@ -49,7 +50,7 @@ from handlers.incidents.views import (
 from handlers.menu import MenuCommand
 
 # The records an unfinished /log keeps between messages and across a restart (bot.shell.persistence).
-FLOW_STATE = (Draft, Screenshot, Origin, Picture)
+FLOW_STATE = (Draft, Screenshot, Origin, Picture, EvidenceKind)
 
 COMMANDS = (
     MenuCommand("log", "Log misuse with a screenshot", Permission.LOG_MISUSE),
