@@ -10,7 +10,7 @@ from enum import StrEnum
 from bot.auditing import Auditor
 from bot.clock import Clock
 from bot.config import AccessConfig
-from bot.records.staff import AccessRequest, RequestStatus, StaffMember
+from bot.records.staff import AccessRequest, InGroup, RequestStatus, StaffMember
 from bot.roles import LEADERS, Role
 from storage.atomic import WriteFailed
 from storage.staff import StaffRepository
@@ -146,7 +146,7 @@ class StaffAccess:
             )
         return ""
 
-    def request_access(self, user_id: int, name: str, username: str, in_group: str) -> RequestOutcome:
+    def request_access(self, user_id: int, name: str, username: str, in_group: InGroup) -> RequestOutcome:
         """Record a stranger's request, unless one is waiting or one was declined within the cool-down."""
         staff = self.staff
         now = self.clock.now()

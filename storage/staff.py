@@ -7,7 +7,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from bot.records.staff import AccessRequest, GrantSource, RequestStatus, StaffMember
+from bot.records.staff import AccessRequest, GrantSource, InGroup, RequestStatus, StaffMember
 from bot.roles import LEADERS, Role
 
 
@@ -134,7 +134,7 @@ def _request_doc(r: AccessRequest) -> dict[str, Any]:
         "decided_by": r.decided_by,
         "decided_at": r.decided_at.isoformat() if r.decided_at else None,
         "role": r.role,
-        "in_group": r.in_group,
+        "in_group": r.in_group.value,
     }
 
 
@@ -148,5 +148,5 @@ def _request_from_doc(d: dict[str, Any]) -> AccessRequest:
         decided_by=d["decided_by"],
         decided_at=datetime.fromisoformat(d["decided_at"]) if d["decided_at"] else None,
         role=d["role"],
-        in_group=d.get("in_group", ""),
+        in_group=InGroup(d["in_group"]) if d.get("in_group") else InGroup.UNKNOWN,  # absent in requests from before
     )

@@ -30,6 +30,15 @@ class RequestStatus(StrEnum):
     DECLINED = "declined"
 
 
+class InGroup(StrEnum):
+    """Whether Telegram said a stranger asking for access is in the parents' group."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"  # Telegram would not say
+    NO_GROUP = "none"  # no parents' group is set up
+
+
 @dataclass(frozen=True)
 class AccessRequest:
     user_id: int
@@ -40,4 +49,4 @@ class AccessRequest:
     decided_by: int = 0
     decided_at: datetime | None = None
     role: str = ""
-    in_group: str = ""  # whether Telegram said they are in the parents' group: yes, no, unknown
+    in_group: InGroup = InGroup.UNKNOWN

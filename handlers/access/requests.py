@@ -8,7 +8,7 @@ from telegram.error import TelegramError
 
 from bot.clock import show_time
 from bot.records.outbox import Buttons
-from bot.records.staff import AccessRequest
+from bot.records.staff import AccessRequest, InGroup
 from bot.roles import Permission, Role, parse_role
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
@@ -17,20 +17,25 @@ from handlers.access.staff import tell_person
 from handlers.common import Context, admit_numbered, answer, h, reply, show, stranger_may_be_answered
 from handlers.menu import refresh_menu
 
-_IN_GROUP = {"yes": "yes", "no": "no", "unknown": "unknown (I could not check)", "none": "unknown (no parents' group is set up)"}
+_IN_GROUP = {
+    InGroup.YES: "yes",
+    InGroup.NO: "no",
+    InGroup.UNKNOWN: "unknown (I could not check)",
+    InGroup.NO_GROUP: "unknown (no parents' group is set up)",
+}
 
 
-async def in_parents_group(context: Context, user_id: int) -> str:
-    """What Telegram says about this person and the parents' group: yes, no, unknown or none."""
+async def in_parents_group(context: Context, user_id: int) -> InGroup:
+    """What Telegram says about this person and the parents' group."""
     group = runtime(context).services.config.applications.group_chat_id
     if not group:
-        return "none"
+        return InGroup.NO_GROUP
     try:
         member = await context.bot.get_chat_member(group, user_id)
     except TelegramError:
-        return "unknown"
+        return InGroup.UNKNOWN
     inside = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
-    return "yes" if inside or getattr(member, "is_member", False) else "no"
+    return InGroup.YES if inside or getattr(member, "is_member", False) else InGroup.NO
 
 
 def request_card(rt: Runtime, request: AccessRequest) -> str:
@@ -49,7 +54,7 @@ def request_card(rt: Runtime, request: AccessRequest) -> str:
         "<i>What Telegram tells me:</i>\n"
         f"• Telegram id <code>{request.user_id}</code>\n"
         f"• Username: {username}\n"
-        f"• In the parents' group: {_IN_GROUP.get(request.in_group, 'unknown')}\n"
+        f"• In the parents' group: {_IN_GROUP[request.in_group]}\n"
         f"Asked {asked}. Check with them in person or by a number the school holds before giving access."
     )
 
