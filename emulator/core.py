@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from emulator.methods import BotApiMethods
@@ -15,27 +12,6 @@ from emulator.users import ActingAsUsers
 
 class BotApiEmulator(HttpServer, ActingAsUsers, BotApiMethods):
     """A Telegram Bot API server on 127.0.0.1 plus the users who talk to the bot."""
-
-    def __init__(
-        self,
-        token: str = "123456789:TEST-token-for-the-emulator",
-        *,
-        bot_username: str = "school_assistant_bot",
-        bot_name: str = "School Assistant",
-        api_spec: Path | None = None,
-        port: int = 0,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(
-            token,
-            bot_username=bot_username,
-            bot_name=bot_name,
-            api_spec=api_spec,
-            port=port,
-            clock=clock,
-        )
-        self._methods = self.bot_api_methods()
-        self._canonical = {name.lower(): name for name in [*self._methods, *(self._spec or {})]}
 
     # --- reading what the bot did -----------------------------------------------------------
 

@@ -86,9 +86,13 @@ class EmulatorState:
         self._changed = asyncio.Event()
         self._stopping = False
         self._runner: web.AppRunner | None = None
-        # The Bot API method table; BotApiEmulator fills it once every part is mixed in.
-        self._methods: dict[str, Callable[[Params], Any]] = {}
-        self._canonical: dict[str, str] = {}
+        # The Bot API method table, from every part mixed in (BotApiMethods names them).
+        self._methods = self.bot_api_methods()
+        self._canonical = {name.lower(): name for name in [*self._methods, *(self._spec or {})]}
+
+    def bot_api_methods(self) -> dict[str, Callable[[Params], Any]]:
+        """Bot API method name -> the handler that answers it: none in the bare state."""
+        return {}
 
     # --- who exists -----------------------------------------------------------------------
 
