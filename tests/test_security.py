@@ -91,6 +91,8 @@ ARGS = {
     "pending": "",
     "application": "1",
     "audit": "",
+    "pupil": "Amelia Smith",
+    "digest": "",
     "rota": "",
     "checked": "",
     "moderation": "",
@@ -342,6 +344,7 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
     await bot.press(OFFICE, bot.last(OFFICE), "Cancel")
     await bot.say(OFFICE, "/expiring")
     await bot.say(ADMIN, "/checkpost Well done Amelia Smith!")
+    await bot.say(HEAD, "/pupil Amelia")  # subject access asks which Amelia first
 
     # The office records a paper form, every button of it on the way.
     await bot.say(OFFICE, "/apply")
