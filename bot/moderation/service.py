@@ -246,12 +246,17 @@ class Moderation:
         day = self._digest_day_on_or_after(today - timedelta(days=6))
         if now < self._digest_moment(day):
             day -= timedelta(days=7)
-        first, last = day - timedelta(days=7), day - timedelta(days=1)
-        start, end = local_moment(first, _MIDNIGHT, self.tz), local_moment(day, _MIDNIGHT, self.tz)
+        end = local_moment(day, _MIDNIGHT, self.tz)
         since = self.repo.tracking_since()
         # Not owed when the bot was not running during the week it covers, or once sent.
         if since is None or since >= end or self.repo.digest_sent(day):
             return None
+        return self.digest_for(day)
+
+    def digest_for(self, day: date) -> DigestDue:
+        """The digest of the seven days before `day` (also asked for on demand with /digest)."""
+        first, last = day - timedelta(days=7), day - timedelta(days=1)
+        start, end = local_moment(first, _MIDNIGHT, self.tz), local_moment(day, _MIDNIGHT, self.tz)
         tracked_from = self.first_tracked_day() or first
         results = [self.result(first + timedelta(days=n)) for n in range(7) if first + timedelta(days=n) >= tracked_from]
         actions = Counter(e.action for e in self.audit.log.between(start, end))  # only its week is read

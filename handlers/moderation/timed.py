@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
 
+from bot.digest_chart import chart_series, render, save_chart
 from bot.moderation import DigestDue, EscalationDue, NudgeDue
 from bot.records.moderation import Reminder
 from bot.roles import Permission
@@ -16,6 +19,9 @@ from handlers.moderation.messages import (
     render_escalation,
     render_nudge,
 )
+
+log = logging.getLogger(__name__)
+CHART_CAPTION = "📊 The last 12 weeks: incidents by category, and page moderation days checked and missed."
 
 
 def timed_work(rt: Runtime) -> TimedWork:
@@ -36,7 +42,7 @@ def timed_work(rt: Runtime) -> TimedWork:
             _send_escalation(rt, due.escalation)
             moderation.record_escalation(due.escalation)
         if due.digest:
-            _send_digest(rt, due.digest)
+            await _send_digest(rt, due.digest)
             moderation.record_digest(due.digest)
         return due.next_at
 
@@ -72,7 +78,23 @@ def _send_escalation(rt: Runtime, due: EscalationDue) -> None:
         rt.delivery.post(f"missed:{due.day}:{head}", head, text, thread=missed_thread(due.day))
 
 
-def _send_digest(rt: Runtime, due: DigestDue) -> None:
+async def _send_digest(rt: Runtime, due: DigestDue) -> None:
+    """The chart (drawn off the event loop), then the text; a chart that cannot be drawn leaves the text to go alone."""
+    chart = await digest_chart(rt, due)
     text = render_digest(rt.services, due)
     for head in due.heads:
+        if chart:
+            rt.delivery.post(f"digest:{due.day}:{head}:chart", head, CHART_CAPTION, photo=chart, thread=f"digest:{due.day}:chart")
         rt.delivery.post(f"digest:{due.day}:{head}", head, text, thread=f"digest:{due.day}")
+
+
+async def digest_chart(rt: Runtime, due: DigestDue) -> str:
+    """The week's chart saved in the data folder (its path there), or "" when it could not be drawn."""
+    services = rt.services
+    data = chart_series(services.incidents, services.moderation_duty, due.last, services.config.school.timezone)
+    try:
+        png = await asyncio.to_thread(render, data)
+        return save_chart(services.db.data_dir, due.day, png)
+    except (OSError, ValueError, RuntimeError, ImportError) as exc:
+        log.error("The digest chart for %s could not be drawn or saved (%s); the text goes alone", due.day, type(exc).__name__)
+        return ""

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 from bot.records.outbox import Buttons, DeliveredAs, OutboxItem
 
 log = logging.getLogger(__name__)
+STORED_PICTURES = ("evidence/", "charts/")  # a picture's path under the data folder; anything else is a Telegram file id
 
 # Telegram will not take this picture as a photo (size, dimensions, format, a stale file id).
 _PICTURE_REFUSALS = (
@@ -106,7 +107,7 @@ async def _send_picture(
 ) -> tuple[int, DeliveredAs]:
     """As a photo; if Telegram will not take it as one, as a file; else as text with the note."""
     stored: bytes | None = None
-    if item.photo.startswith("evidence/"):
+    if item.photo.startswith(STORED_PICTURES):
         path = data_dir / item.photo
         try:  # read here: PTB would report a missing file as a network error, retried for ever
             stored = path.read_bytes()
