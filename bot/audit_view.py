@@ -175,11 +175,17 @@ def _verdicts(detail: str, wording: Wording) -> str:
 
 def _photo_check(entry: AuditEntry, wording: Wording) -> str:
     purpose = re.search(r"purpose (\w+)", entry.detail)
-    pupils = pupils_named(entry)
-    of = f" of {', '.join(pupils)}" if pupils else ""
+    listed = _PUPILS.search(entry.detail)
+    marks = []
+    for part in listed.group(1).split(",") if listed else ():
+        pupil, _, answer = part.strip().partition(":")
+        if pupil and pupil not in ("?", "none"):
+            marks.append(pupil + {"yes": " ✅", "no": " ❌"}.get(answer, ""))
+    of = f" of {', '.join(marks)}" if marks else ""
     where = f" for the {wording.purpose(purpose.group(1))}" if purpose else ""
     verdict = "clear to upload" if entry.outcome == "ok to upload" else "not clear"
-    return f"checked a photo{of}{where}: {verdict}"
+    what = "checked a photo" if entry.target.startswith("photo") else "checked the names for a photo"
+    return f"{what}{of}{where}: {verdict}"
 
 
 def _consent_lookup(entry: AuditEntry, wording: Wording) -> str:

@@ -158,7 +158,8 @@ class PhotoChecks:
         return PhotoRow(typed, pupil, answer.allowed, answer.reason)
 
     def _audit(self, actor_id: int, check: PhotoCheck, step: str) -> None:
-        pupils = ",".join(row.pupil.pupil_id if row.pupil else "?" for row in check.rows)
+        # Each pupil with the answer they were given ("P004:no"), so the audit says what was cleared.
+        pupils = ",".join(f"{row.pupil.pupil_id if row.pupil else '?'}:{'yes' if row.allowed else 'no'}" for row in check.rows)
         self.audit(
             actor_id,
             "photo check",

@@ -70,7 +70,7 @@ async def test_entries_read_as_plain_english_without_hashes_or_draft_ids(bot: Bo
     await named(bot, ADMIN)
     audit = bot.services.audit
     audit(ADMIN, "consent lookup", "P004", outcome="one", detail="page:no,group:yes,press:no")
-    audit(ADMIN, "photo check", "names", outcome="blocked", detail="purpose page; names given; pupils P004,P001")
+    audit(ADMIN, "photo check", "names", outcome="blocked", detail="purpose page; names given; pupils P004:no,P001:yes")
     audit(ADMIN, "incident opened", "INC-0007", detail="category 10.1; 1 screenshot(s); sha256 " + "ab" * 32)
     audit(ADMIN, "log misuse: cancel", "draft 3f2a9c0d1b2e")
     audit(HEAD, "incident action removed", "INC-0007")
@@ -78,7 +78,7 @@ async def test_entries_read_as_plain_english_without_hashes_or_draft_ids(bot: Bo
     [page] = await bot.say(HEAD, "/audit")
     text = page.plain
     assert "Ada Admin checked the consent of P004: Facebook page ❌, parents' private group ✅" in text
-    assert "Ada Admin checked a photo of P004, P001 for the Facebook page: not clear" in text
+    assert "Ada Admin checked the names for a photo of P004 ❌, P001 ✅ for the Facebook page: not clear" in text
     assert "Ada Admin logged incident INC-0007" in text
     assert "The bot alerted the Head Teacher to INC-0007" in text
     assert "Helen Head recorded “removed” on INC-0007" in text
@@ -118,12 +118,13 @@ async def test_a_pupil_filter_finds_the_pupil_as_consent_does(bot: BotHarness) -
     audit(ADMIN, "photo check", "names", outcome="ok to upload", detail="purpose page; names given; pupils P006")
     audit(ADMIN, "photo check", "names", outcome="ok to upload", detail="purpose page; names given; pupils P001,P006")
     [exact] = await bot.say(HEAD, "/audit pupil Amelia Jones")
-    assert "pupil P006" in exact.plain and exact.plain.count("checked a photo") == 2 and "consent of P001" not in exact.plain
+    assert "pupil P006" in exact.plain and exact.plain.count("checked the names for a photo") == 2
+    assert "consent of P001" not in exact.plain
     [ask] = await bot.say(HEAD, "/audit pupil Amelia")
     assert "Did you mean" in ask.plain and "checked" not in ask.plain
     await bot.press(HEAD, ask, "Amelia Smith (Year 3)")
     smith = bot.last(HEAD).plain
-    assert "consent of P001" in smith and smith.count("checked a photo") == 1
+    assert "consent of P001" in smith and smith.count("checked the names for a photo") == 1
     answer = await bot.press(HEAD, ask, data="1:aud:fu:999:0")
     assert answer and "expired" in answer["text"]
 

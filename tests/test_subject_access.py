@@ -39,6 +39,8 @@ def rows_of(bot: BotHarness, document: Any) -> list[dict[str, str]]:
 
 async def test_the_head_gets_everything_held_about_one_pupil_and_who_looked(school: BotHarness) -> None:
     await school.say(ADMIN, "/consent Amelia Smith")
+    [ask] = await school.say(ADMIN, "/check\nAmelia Smith\nNoah Williams")
+    await school.press(ADMIN, ask, "Facebook page")
     await log_misuse(school, ADMIN, "pupil", note="=HYPERLINK(1) a parent named Amelia Smith in a comment")
     await log_misuse(school, ADMIN, "offensive", note="nothing about any child")
     school.services.application_desk.record_paper(
@@ -50,9 +52,10 @@ async def test_the_head_gets_everything_held_about_one_pupil_and_who_looked(scho
     assert "Everything held about Amelia Smith" in text and "id P001" in text
     assert "✅ Facebook page" in text and "❌ press and publicity" in text
     assert "Ada Admin checked the consent of P001: Facebook page ✅" in text
+    assert "Ada Admin checked the names for a photo of P001 ✅, P004 ❌ for the Facebook page: not clear" in text
     assert "INC-0001" in text and "INC-0002" not in text
     assert "#1" in text and "Jo Smith (Mother)" in text
-    assert "Ada Admin: 1 time" in text and "Helen Head: 1 time" in text, "the lookup itself shows who looked"
+    assert "Ada Admin: 2 times" in text and "Helen Head: 1 time" in text, "the lookup itself shows who looked"
     assert all(len(m.text) <= 4096 for m in summary)
     rows = rows_of(school, document)
     sections = {r["section"] for r in rows}
