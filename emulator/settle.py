@@ -14,7 +14,8 @@ async def settle(app: Any, emu: BotApiEmulator) -> None:
     for _ in range(200):
         await emu.wait_confirmed()
         await app.update_queue.join()
-        while runtime.delivery.busy:
+        # Work a handler runs beside the update queue (a photo being looked at) counts as unfinished too.
+        while runtime.delivery.busy or any(not task.done() for task in app.bot_data.get("background_tasks", ())):
             await asyncio.sleep(0.005)
         await emu.wait_quiet(ms=15)
         if app.update_queue.empty() and not runtime.delivery.busy:

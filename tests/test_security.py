@@ -45,6 +45,7 @@ from tests.conftest import (
     BotHarness,
     make_config,
 )
+from tests.photo_samples import group_photo, jpeg
 from tests.test_access import forget_strangers
 
 GROUP = -100555  # the parents' group (the bot is an admin there; join requests become applications)
@@ -107,7 +108,8 @@ PAGE_BUTTONS = tuple(pack(feature, "page", 1) for feature in ("staff", "inc", "b
 # Not only commands: a captioned photo (a consent check), a forwarded screenshot (a misuse log
 # offer), a register file (an import), plain text naming a pupil.
 MESSAGES: tuple[Callable[[Any, int], Any], ...] = (
-    lambda emu, user: emu.send_photo(user, b"\xff\xd8\xff\xe0 class photo \xff\xd9", caption="Amelia Smith\nNoah Williams"),
+    # A real photo with a face: the photo safety check's preview and its Blur buttons (handlers/consent/safety.py).
+    lambda emu, user: emu.send_photo(user, jpeg(group_photo(1, 1, 240)), caption="Amelia Smith\nNoah Williams"),
     lambda emu, user: emu.send_photo(
         user, b"\xff\xd8\xff\xe0 shot \xff\xd9", forward_origin={"type": "hidden_user", "sender_user_name": "A parent"}
     ),
@@ -335,7 +337,7 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
 
     # Consent: a lookup with two matches, a photo to check, a list of names, a register to load.
     await bot.say(ADMIN, "/consent Amelia")
-    bot.emu.send_photo(ADMIN, b"\xff\xd8\xff\xe0 class photo \xff\xd9", caption="Amelia Smith\nNoah Williams")
+    bot.emu.send_photo(ADMIN, jpeg(group_photo(1, 1, 240)), caption="Amelia Smith\nNoah Williams")  # a preview to blur
     await bot.settle()
     await bot.say(ADMIN, "/check Priya Sharma\nOllie Smith-Jone")  # a slip: confirmed from buttons under the report
     await bot.press(ADMIN, bot.last(ADMIN), 0)

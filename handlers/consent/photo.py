@@ -12,6 +12,7 @@ from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from handlers.common import Actor, Context, admit_numbered, answer, reply, show, staff_only
 from handlers.consent.messages import photo_report
+from handlers.consent.safety import start_safety_check
 from handlers.consent.shared import MAX_NAMES_TEXT, photo_checks, pupil_by_token, remember
 
 
@@ -21,29 +22,39 @@ def destination_buttons(rt: Runtime, number: int) -> tuple[tuple[tuple[str, str]
     )
 
 
-async def ask_destination(update: Update, context: Context, text: str, photo: str) -> None:
-    """Every name listed counts: ask where the photo will appear, or say why the list cannot be checked."""
+async def ask_destination(update: Update, context: Context, text: str, photo: str) -> int:
+    """Every name listed counts: ask where the photo will appear, or say why the list cannot be checked.
+
+    Returns how many names were listed (0 when none could be checked)."""
     if len(text) > MAX_NAMES_TEXT:
         await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
-        return
+        return 0
     names = photo_checks(context).names_in(text)
     if not names:
         await reply(update, "I found no names. Send the pupils' names, one per line.")
-        return
+        return 0
     if len(names) > MAX_PHOTO_NAMES:
         await reply(update, f"That is {len(names)} names; check at most {MAX_PHOTO_NAMES} at a time (split the photo's list).")
-        return
+        return 0
     number = remember(context, "photo_checks", (names, photo))
     rt = runtime(context)
     await reply(update, f"{len(names)} pupil(s) listed. Where will the photo appear?", destination_buttons(rt, number))
+    return len(names)
 
 
 @staff_only(Permission.CHECK_CONSENT, action="photo check")
 async def photo_with_caption(update: Update, context: Context, actor: Actor) -> None:
-    """A photo whose caption lists the pupils in it: ask where it will appear."""
+    """A photo whose caption lists the pupils in it (compressed, or the original as a file): ask where it will
+    appear, then look at the picture itself (handlers/consent/safety.py)."""
     message = update.effective_message
-    assert message is not None and message.photo
-    await ask_destination(update, context, message.caption or "", message.photo[-1].file_id)
+    assert message is not None and (message.photo or message.document)
+    if message.photo:
+        file_id, size, as_file = message.photo[-1].file_id, message.photo[-1].file_size, False
+    else:
+        assert message.document is not None
+        file_id, size, as_file = message.document.file_id, message.document.file_size, True
+    named = await ask_destination(update, context, message.caption or "", file_id)
+    await start_safety_check(update, context, file_id, named=named, as_file=as_file, size=size)
 
 
 async def choose_destination(update: Update, context: Context) -> None:

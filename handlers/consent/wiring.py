@@ -15,6 +15,7 @@ from telegram.ext import (
 )
 
 from bot.photo_check import PhotoCheck, PhotoRow
+from bot.photos.boxes import Box
 from bot.records.consent import Pupil
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
@@ -23,6 +24,7 @@ from handlers.consent.check import NAMES, check_cancel, check_names, check_photo
 from handlers.consent.draft import checkpost
 from handlers.consent.expiring import expiring, expiring_page, expiry_reminder_work
 from handlers.consent.photo import choose_destination, confirm_name, photo_with_caption
+from handlers.consent.safety import SafetyView, blur_press
 from handlers.flows import durable_flow
 from handlers.menu import MenuCommand
 
@@ -35,7 +37,7 @@ COMMANDS = (
 
 CHECK_TIMEOUT = timedelta(minutes=10)
 # The records a person's open checks keep between messages (and across a restart, bot.shell.persistence).
-FLOW_STATE = (PhotoCheck, PhotoRow, Pupil)
+FLOW_STATE = (PhotoCheck, PhotoRow, Pupil, SafetyView, Box)
 
 
 def register(application: Application, rt: Runtime) -> None:
@@ -60,5 +62,8 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("checkpost", checkpost))
     application.add_handler(CommandHandler("expiring", expiring))
     application.add_handler(CallbackQueryHandler(expiring_page, pattern=r"^1:exp:page:"))
-    application.add_handler(MessageHandler(private & filters.PHOTO & filters.CAPTION & ~filters.FORWARDED, photo_with_caption))
+    # A photo with the pupils in its caption, compressed or as the original file (photo safety too).
+    captioned = (filters.PHOTO | filters.Document.IMAGE) & filters.CAPTION & ~filters.FORWARDED
+    application.add_handler(MessageHandler(private & captioned, photo_with_caption))
+    application.add_handler(CallbackQueryHandler(blur_press, pattern=r"^1:ph:"))
     rt.ticker.add("consent expiry", expiry_reminder_work(rt))

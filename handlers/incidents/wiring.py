@@ -126,8 +126,8 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CallbackQueryHandler(confirm, pattern=r"^1:log:ok:"))  # a late second press
     application.add_handler(CallbackQueryHandler(flow_over, pattern=r"^1:log:"))
     application.add_handler(CallbackQueryHandler(ban_over, pattern=r"^1:inc:(why|banno)"))
-    # A caption on a photo that is not forwarded is a consent check (handlers/consent/photo.py).
-    loose_picture = (filters.PHOTO & (~filters.CAPTION | filters.FORWARDED)) | filters.Document.IMAGE
+    # A caption on a photo (or an image file) that is not forwarded is a consent check (handlers/consent/photo.py).
+    loose_picture = (filters.PHOTO | filters.Document.IMAGE) & (~filters.CAPTION | filters.FORWARDED)
     application.add_handler(MessageHandler(private & loose_picture, offer_photo))
     application.add_handler(CallbackQueryHandler(acknowledge, pattern=r"^1:inc:ack:"))
     application.add_handler(CallbackQueryHandler(acknowledge_from_record, pattern=r"^1:inc:vack:"))

@@ -1,0 +1,249 @@
+"""Photo safety on the phone (policy 3.4, 4.4, 8.2): what a photo itself gives away, and a one-tap blur.
+
+A photo with the pupils in its caption gets, besides the consent check, a look at the picture:
+its location and camera details (a photo sent as a file gets a clean copy back; a compressed one
+a tip that the gallery's original still has them), its faces counted against the pupils named,
+and any pupil's name readable in it, on a preview with each face and name boxed and numbered.
+"Blur N" and "Blur all not cleared" send back a copy with those regions hidden.
+
+The pixels are read in the photo worker (bot/photos/worker.py), in a task of its own, so
+everyone else's messages are answered meanwhile; settle() waits for these tasks (BACKGROUND).
+No photo is kept: a button fetches the photo from Telegram again by its file id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, replace
+from typing import Any
+
+from telegram import InputFile, Message, Update
+
+from bot.photos.boxes import Box
+from bot.photos.picture import PhotoRejected, size_problem
+from bot.photos.safety import PhotoSafety, SafetyReport
+from bot.roles import Permission
+from bot.shell.callbacks import pack
+from bot.shell.delivery import keyboard
+from bot.shell.ticker import runtime
+from handlers.common import Context, admit_numbered, answer, h, reply
+from handlers.consent.shared import remember
+
+log = logging.getLogger(__name__)
+
+BACKGROUND = "background_tasks"  # bot_data: tasks settle() waits for (emulator/settle.py)
+CHECKS = "photo_safety"
+MAX_BUTTONS = 20
+PER_ROW = 5
+CAPTION = 1024
+TEXT = 4096
+_KINDS = {
+    "pupil_full_name": "a pupil's full name",
+    "pupil_similar_name": "a name very like a pupil's",
+    "former_pupil_name": "a former pupil's name",
+    "pupil_first_name": "a pupil's first name",
+    "profanity": "offensive language",
+    "phone": "a phone number",
+    "email": "an e-mail address",
+    "postcode": "a postcode",
+}
+
+
+@dataclass(frozen=True)
+class SafetyView:
+    """What a preview's buttons need: the check's reference, the photo's file id and its numbered regions."""
+
+    reference: str
+    file_id: str
+    as_file: bool
+    regions: tuple[Box, ...]
+    faces: int
+    blurred: tuple[int, ...] = ()
+
+
+def photo_safety(context: Context) -> PhotoSafety:
+    services = runtime(context).services
+    return PhotoSafety(services.consents, services.audit, services.register.draft_policy)
+
+
+def in_background(context: Context, work: Coroutine[Any, Any, None], update: Update) -> None:
+    """Run `work` beside the update queue: a photo takes a second or two, and nobody else should wait for it."""
+    task = context.application.create_task(work, update=update)
+    tasks: set[asyncio.Task[None]] = context.bot_data.setdefault(BACKGROUND, set())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def start_safety_check(
+    update: Update, context: Context, file_id: str, *, named: int, as_file: bool, size: int | None
+) -> None:
+    """Look at the photo itself (in the background); a file too big to fetch is refused at once."""
+    problem = size_problem(size) if size else None
+    if problem:
+        await reply(update, h(problem))
+        return
+    in_background(context, _check(update, context, file_id, named, as_file), update)
+
+
+async def _check(update: Update, context: Context, file_id: str, named: int, as_file: bool) -> None:
+    user = update.effective_user
+    assert user is not None
+    data = await _download(context, file_id)
+    try:
+        report = await photo_safety(context).check(user.id, data, named=named, as_file=as_file)
+    except PhotoRejected as refused:
+        if as_file:
+            await reply(update, h(str(refused)) + "\nNothing was kept.")
+        else:  # Telegram makes every compressed photo a plain JPEG: this one is no photo (a test's stand-in bytes)
+            log.info("a compressed photo could not be read for the photo safety check")
+        return
+    await reply(update, _summary(report, as_file))
+    if report.clean is not None:
+        chat = update.effective_chat
+        assert chat is not None
+        await chat.send_document(
+            InputFile(report.clean, filename=f"photo-clean.{report.clean_ext}"),
+            caption="Clean copy: no location, camera or date details, turned the right way up. Upload this one.",
+        )
+    if report.regions:
+        view = SafetyView(report.reference, file_id, as_file, report.regions[:MAX_BUTTONS], len(report.faces))
+        number = remember(context, CHECKS, view)
+        chat = update.effective_chat
+        assert chat is not None
+        await chat.send_photo(report.preview, caption=_preview_caption(report), reply_markup=keyboard(_buttons(view, number)))
+
+
+async def blur_press(update: Update, context: Context) -> None:
+    """ "Blur N" or "Blur all not cleared" under a preview: a copy with those regions hidden (and those chosen before)."""
+    press = await admit_numbered(update, context, Permission.CHECK_CONSENT, action="photo blur")
+    if press is None:
+        return
+    views = context.state.get(CHECKS, {})
+    view: SafetyView | None = views.get(press.number)
+    everything = tuple(range(1, len(view.regions) + 1)) if view else ()
+    if press.callback.action == "all" and len(press.callback.args) == 1:
+        chosen = everything
+    else:
+        region = press.callback.int_arg(1) if len(press.callback.args) == 2 else None
+        chosen = (region,) if region is not None else ()
+    if view is None or not chosen or not set(chosen) <= set(everything):
+        await answer(update, "This preview has expired or changed. Send the photo again.")
+        return
+    view = replace(view, blurred=tuple(sorted(set(view.blurred) | set(chosen))))
+    views[press.number] = view
+    await answer(update, "Blurring…")
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message) and query.message.caption:
+        # The caption goes again with the new keyboard: an edit of the keyboard alone is refused here.
+        await query.message.edit_caption(query.message.caption_html, reply_markup=keyboard(_buttons(view, press.number)))
+    in_background(context, _blur(update, context, view, press.actor.user_id), update)
+
+
+async def _blur(update: Update, context: Context, view: SafetyView, actor_id: int) -> None:
+    data = await _download(context, view.file_id)
+    try:
+        copy = await photo_safety(context).blur(actor_id, data, view.reference, view.regions, view.blurred)
+    except PhotoRejected as refused:
+        await reply(update, h(str(refused)))
+        return
+    caption = f"{_numbers(view.blurred)} blurred, no metadata: ready to upload."
+    chat = update.effective_chat
+    assert chat is not None
+    if view.as_file:
+        await chat.send_document(InputFile(copy, filename="photo-blurred.jpg"), caption=caption)
+    else:
+        await chat.send_photo(copy, caption=caption)
+
+
+async def _download(context: Context, file_id: str) -> bytes:
+    file = await context.bot.get_file(file_id)
+    return bytes(await file.download_as_bytearray())
+
+
+def _summary(report: SafetyReport, as_file: bool) -> str:
+    """The whole finding in plain words: location and camera, faces against names, names in the picture."""
+    meta = report.metadata
+    lines = ["<b>Photo safety</b>"]
+    if meta.location:
+        lines.append(
+            f"📍 This photo carries its location: {h(meta.location)}. Anyone who saves it can see where it was taken (8.2)."
+        )
+    details = [
+        f"{label}: {h(value)}"
+        for label, value in (
+            ("camera", meta.camera),
+            ("owner", meta.owner),
+            ("serial number", meta.serial),
+            ("taken", meta.taken),
+        )
+        if value
+    ]
+    if details:
+        lines.append("📷 It also says " + "; ".join(details) + ".")
+    if meta.other:
+        lines.append("It carries " + ", ".join(h(item) for item in meta.other) + " too.")
+    if as_file:
+        lines.append("A clean copy without any of this follows." if meta.found else "No location or camera details in this file.")
+    elif meta.found:
+        lines.append("A clean copy without any of this follows.")
+    else:
+        lines.append(
+            "Tip: Telegram removed this photo's location and camera details when it was sent compressed, but the original "
+            "in your phone's gallery still has them. Send the original as a file to check it and get a clean copy."
+        )
+    lines.append(_faces_line(report))
+    first_text = len(report.faces) + 1
+    for number, found in enumerate(report.text, start=first_text):
+        mark = "⛔" if found.finding.severity == "block" else "⚠️"
+        what = _KINDS.get(found.finding.kind, "something to check")
+        verb = "must be blurred or cropped out" if found.finding.severity == "block" else "check it is meant to be seen"
+        lines.append(
+            f"{mark} Box {number}: {what}, ‹{h(found.finding.excerpt)}›, can be read in the photo "
+            f"({found.finding.clause}): {verb}."
+        )
+    text = "\n".join(lines)
+    return text if len(text) <= TEXT else text[: TEXT - 1] + "…"
+
+
+def _faces_line(report: SafetyReport) -> str:
+    faces, named = len(report.faces), report.named
+    seen = f"I can see {_count(faces, 'face', 'faces')}; {_count(named, 'pupil is', 'pupils are')} named."
+    if faces > named:
+        return f"{seen} Every pupil in the photo must be checked (4.4)."
+    return seen
+
+
+def _preview_caption(report: SafetyReport) -> str:
+    faces = len(report.faces)
+    parts = []
+    if faces:
+        parts.append(f"faces 1–{faces} (yellow)" if faces > 1 else "face 1 (yellow)")
+    if report.text:
+        first, last = faces + 1, faces + len(report.text)
+        parts.append(f"text {first}–{last} (red)" if last > first else f"text {first} (red)")
+    caption = " and ".join(parts).capitalize() + ". Tap a number to blur it; you get a copy to upload."
+    if len(report.regions) > MAX_BUTTONS:
+        caption += f" Only the first {MAX_BUTTONS} have buttons; Blur all hides every one."
+    return caption[:CAPTION]
+
+
+def _buttons(view: SafetyView, number: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    numbered = [
+        (f"✓ {region}" if region in view.blurred else f"Blur {region}", pack("ph", "blur", number, region))
+        for region in range(1, len(view.regions) + 1)
+    ]
+    rows = [tuple(numbered[at : at + PER_ROW]) for at in range(0, len(numbered), PER_ROW)]
+    rows.append((("Blur all not cleared", pack("ph", "all", number)),))
+    return tuple(rows)
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"1 {one}" if number == 1 else f"{number} {many}"
+
+
+def _numbers(numbers: tuple[int, ...]) -> str:
+    if len(numbers) == 1:
+        return f"Box {numbers[0]}"
+    return "Boxes " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
