@@ -120,7 +120,7 @@ async def bot_workloads(data_dir: Path, rounds: int) -> tuple[dict[str, list[flo
             results["incident step"] += await driver.log_incident(ADMIN, "Offensive comment (6.1)", 10_000 + n)
         await driver.say(ADMIN, "/consent amelia")
         choice = emu.last_to(ADMIN)
-        if choice.buttons:
+        if choice is not None and choice.buttons:
             results["button press"] += await driver.press(ADMIN, choice, choice.buttons[0][0])
     results["bare echo (PTB)"] = await bare_echo(emu, rounds)
     await stop(app)

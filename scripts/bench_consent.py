@@ -208,7 +208,7 @@ def main() -> None:
         started = time.perf_counter()
         finder_for(index)
         finder_ms = (time.perf_counter() - started) * 1000
-        draft_ms = timings(lambda text, index=index: check_draft(text, index), posts)
+        draft_ms = timings(partial(check_draft, index=index), posts)
         print(
             f"| {size:,} | {build_ms:.0f} | {statistics.median(resolve_ms):.2f} | {p99(resolve_ms):.2f} "
             f"| {finder_ms:.0f} | {statistics.median(draft_ms):.2f} | {p99(draft_ms):.2f} |"

@@ -34,7 +34,7 @@ def with_text(photo: Image.Image, text: str, at: tuple[int, int], size: int, ang
     font = ImageFont.load_default(size=size)
     left, top, right, bottom = font.getbbox(text)
     pad = size // 2
-    card = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (255, 255, 255, 255))
+    card = Image.new("RGBA", (int(right - left) + 2 * pad, int(bottom - top) + 2 * pad), (255, 255, 255, 255))
     ImageDraw.Draw(card).text((pad - left, pad - top), text, fill=(0, 0, 0, 255), font=font)
     turned = card.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
     out = photo.copy()

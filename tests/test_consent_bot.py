@@ -277,7 +277,7 @@ async def test_long_inputs_get_friendly_limits(school: BotHarness) -> None:
     assert len(report.text) <= 4096 and "1 name(s) not confirmed" in report.plain
 
 
-def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:
     import subprocess
     import sys
     from pathlib import Path
@@ -341,7 +341,7 @@ async def near(bot: BotHarness) -> BotHarness:
     return bot
 
 
-def labels(message) -> list[str]:  # type: ignore[no-untyped-def]
+def labels(message) -> list[str]:
     return [label for label, _ in message.buttons]
 
 

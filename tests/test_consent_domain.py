@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from bot.clock import show_date
 from bot.consent import expiring_within, verdict
@@ -13,7 +14,7 @@ PURPOSES = ("page", "group", "press")
 TODAY = date(2026, 3, 10)
 
 
-def pupil(pupil_id: str = "P1", **changes: object) -> Pupil:
+def pupil(pupil_id: str = "P1", **changes: Any) -> Pupil:
     base = Pupil(
         pupil_id=pupil_id,
         first_name="Amelia",

@@ -299,7 +299,7 @@ async def test_a_picture_refused_as_photo_and_as_file_reaches_the_head_as_text_w
 
 
 async def test_an_alert_whose_stored_screenshot_is_gone_still_reaches_the_head(bot: BotHarness) -> None:
-    bot.runtime.delivery.kick = lambda: None  # nothing is sent until the stored copy is gone
+    bot.runtime.delivery.kick = lambda: None  # type: ignore[method-assign]  # nothing is sent until the stored copy is gone
     await log_image_file(bot, png(800, 600))
     [evidence] = bot.services.incidents.get(1).evidence
     (bot.services.db.data_dir / evidence.path).unlink()

@@ -315,10 +315,12 @@ async def test_api_json_refuses_unknown_and_missing_parameters(emu, bot):
 
 async def test_a_real_application_answers_a_command_and_goes_quiet(emu):
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
         await update.effective_message.reply_html(f"Hello, <b>{html.escape('A & B')}</b>")
 
     app = Application.builder().token(emu.token).base_url(emu.base_url).base_file_url(emu.base_file_url).build()
     app.add_handler(CommandHandler("start", start))
+    assert app.updater is not None
     async with app:
         await app.start()
         await app.updater.start_polling(poll_interval=0, timeout=5)

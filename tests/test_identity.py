@@ -141,7 +141,7 @@ def slip_queries(pupils: list[Pupil], seed: int) -> Iterator[tuple[Pupil, str]]:
 def measure(size: int, seed: int) -> tuple[Tally, list[str]]:
     pupils = generated_register(size, seed)
     index = PupilIndex(pupils)
-    tally, missed = Tally(), []
+    tally, missed = Tally(), list[str]()
     for pupil, typed in slip_queries(pupils, seed):
         resolution = index.resolve(typed)
         tally.queries += 1

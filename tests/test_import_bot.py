@@ -41,7 +41,7 @@ def load(bot: BotHarness, data: bytes) -> None:
     register.commit_import(0, PendingImport(parsed, preview))
 
 
-async def send_file(bot: BotHarness, user: int, data: bytes, chat_id: int | None = None) -> list:  # type: ignore[type-arg]
+async def send_file(bot: BotHarness, user: int, data: bytes, chat_id: int | None = None) -> list:
     mark = bot.emu.mark()
     bot.emu.send_document(user, data, "register.csv", "text/csv", chat_id=chat_id)
     await bot.settle()
@@ -124,7 +124,7 @@ async def test_many_withdrawals_give_each_person_one_notice_split_under_telegram
     [*_, preview] = await send_file(bot, OFFICE, csv(*withdrawn))
     await bot.press(OFFICE, preview, "Confirm")
     parts = bot.emu.messages_to(ADMIN)
-    assert len(parts) > 1 and all(len(m.text) <= 4096 for m in parts)
+    assert len(parts) > 1 and all(len(m.text or "") <= 4096 for m in parts)
     assert all(f"(part {n} of {len(parts)})" in m.plain for n, m in enumerate(parts, start=1))
     named = "\n".join(m.plain for m in parts)
     assert all(named.count(f"Pupilwithalongname{n} Surname-Double-Barrelled{n} ") == 1 for n in range(300))

@@ -474,7 +474,7 @@ async def test_alert_saved_before_sending_is_delivered_once_after_a_restart(bot:
 
 
 async def test_bot_stopped_before_sending_delivers_the_alert_once_after_restart(bot: BotHarness) -> None:
-    bot.runtime.delivery.kick = lambda: None  # the process dies before its send round starts
+    bot.runtime.delivery.kick = lambda: None  # type: ignore[method-assign]  # the process dies before its send round starts
     await log_misuse(bot, ADMIN, "offensive")
     assert not alerts_to(bot, HEAD, "INC-0001") and bot.services.outbox.pending_count() >= 2
     await bot.restart()

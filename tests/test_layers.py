@@ -131,6 +131,7 @@ def breaches(root: Path) -> list[str]:
     for name, path in module_files(root).items():
         if name in ENTRY_POINTS or _under(name, ("bot.shell",)):
             continue
+        never: tuple[str, ...]
         if _under(name, ("bot",)):
             never = DOMAIN_NEVER
         elif _under(name, ("storage",)):

@@ -58,14 +58,14 @@ async def meet_everyone(bot: BotHarness) -> None:
 
 
 def nudges_to(bot: BotHarness, user: int) -> list:
-    return [m for m in bot.emu.messages_to(user) if "Moderate the page" in (m.history[0].text if m.history else m.plain)]
+    return [m for m in bot.emu.messages_to(user) if "Moderate the page" in ((m.history[0].text or "") if m.history else m.plain)]
 
 
 def missed_alerts(bot: BotHarness) -> list:
     return [m for m in bot.emu.messages_to(HEAD) if "has not been moderated today" in m.plain]
 
 
-def record(bot: BotHarness, day: date):  # type: ignore[no-untyped-def]
+def record(bot: BotHarness, day: date):
     return bot.services.moderation.day(day)
 
 
@@ -271,7 +271,7 @@ async def test_a_bot_down_all_morning_nudges_late_and_tells_the_head_together(bo
     assert len(missed_alerts(bot)) == 1
 
 
-async def test_a_bot_started_after_nudge_time_does_not_claim_today_was_missed(emu, data_dir: Path, config: Config) -> None:  # type: ignore[no-untyped-def]
+async def test_a_bot_started_after_nudge_time_does_not_claim_today_was_missed(emu, data_dir: Path, config: Config) -> None:
     bot = BotHarness(emu, config, FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)))
     await bot.start()
     try:
@@ -388,7 +388,7 @@ def week_config(data_dir: Path) -> Config:
     return make_config(data_dir, moderation={"days": WEEKDAYS_ONLY, "holidays": ["2026-11-26"]})
 
 
-async def test_a_whole_week_with_a_weekend_a_holiday_and_a_restart(emu, data_dir: Path, week_config: Config) -> None:  # type: ignore[no-untyped-def]
+async def test_a_whole_week_with_a_weekend_a_holiday_and_a_restart(emu, data_dir: Path, week_config: Config) -> None:
     bot = BotHarness(emu, week_config, FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC)))
     await bot.start()
     try:
@@ -478,7 +478,7 @@ async def test_the_digest_counts_the_weeks_incidents_and_comes_late_after_downti
         return SimpleNamespace(opened_at=opened, closed_at=closed)
 
     in_week = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-    bot.services.moderation_duty.incidents = SimpleNamespace(  # type: ignore[assignment]  # the incidents, as the digest reads them
+    bot.services.moderation_duty.incidents = SimpleNamespace(  # the incidents, as the digest reads them
         all=lambda: [
             incident(datetime(2026, 11, 20, 9, 0, tzinfo=UTC), in_week),  # opened the week before
             incident(in_week, in_week),
@@ -509,7 +509,7 @@ def many_admins_config(data_dir: Path) -> Config:
 async def test_a_rota_of_thirty_admins_with_the_longest_names_is_split_between_lines(
     emu,
     many_admins_config: Config,
-    clock: FakeClock,  # type: ignore[no-untyped-def]
+    clock: FakeClock,
 ) -> None:
     from tests.conftest import BotHarness as Harness
 

@@ -21,8 +21,8 @@ def alerts_for(bot: BotHarness, day: str) -> list:
     return [m for m in bot.emu.messages_to(HEAD) if "has not been moderated" in m.plain and day in m.plain]
 
 
-async def at_utc(bot: BotHarness, *when: int) -> None:
-    bot.clock.set(datetime(*when, tzinfo=UTC))  # type: ignore[misc]
+async def at_utc(bot: BotHarness, year: int, month: int, day: int, hour: int, minute: int) -> None:
+    bot.clock.set(datetime(year, month, day, hour, minute, tzinfo=UTC))
     await bot.tick()
 
 

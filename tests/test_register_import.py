@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from tinydb import TinyDB
@@ -23,7 +24,7 @@ def csv_bytes(*rows: str, header: str = HEADER, delimiter: str = ",", bom: bool 
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
 
 
-def parse(data: bytes, **options: object) -> ParsedRegister:
+def parse(data: bytes, **options: Any) -> ParsedRegister:
     return parse_register(data, PURPOSES, **options)
 
 
@@ -210,7 +211,12 @@ def test_confirmed_import_replaces_the_register_and_marks_leavers_in_one_write()
 
     writes = []
     original_write = db.storage.write
-    db.storage.write = lambda data: (writes.append(data), original_write(data))  # type: ignore[method-assign]
+
+    def counted_write(data: dict[str, dict[str, Any]]) -> None:
+        writes.append(data)
+        original_write(data)
+
+    db.storage.write = counted_write  # type: ignore[method-assign]
     update = parse(csv_bytes(GOOD_ROWS[0], GOOD_ROWS[1]))
     preview = preview_import(repository.all(), update)
     repository.replace_register(update.pupils, [p.pupil_id for p in preview.leaving])
