@@ -11,17 +11,15 @@ the reply is built. Each concern reads the post in its own module: bot/name_ment
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from bot.config import Config
 from bot.name_mentions import NameMention, finder_for, fold_name
 from bot.names import PupilIndex
 from bot.personal_data import find_personal_data
 from bot.swearing import find_swearing
 from bot.text_normal import normalise
 from bot.word_lists import is_english_word, is_function_word, is_ordinary_word, school_allow_phrases
-
-if TYPE_CHECKING:
-    from bot.config import Config
 
 Kind = Literal[
     "pupil_full_name", "pupil_similar_name", "former_pupil_name", "pupil_first_name", "profanity", "phone", "email", "postcode"
