@@ -22,6 +22,7 @@ from storage.atomic import FILE_MODE, ensure_private_dir
 
 HOLD_LIMIT = 50_000  # refused lines kept in memory (a few MB); beyond it an action's audit fails as a write
 SCAN_LIMIT = 5_000  # lines a filtered page decodes at most (~0.1 s) before it says how far back it looked
+SCAN_SKIPPED = 20  # ...and lines it skips undecoded (a byte search each), per line it may decode
 
 
 @dataclass(frozen=True, order=True)
@@ -124,17 +125,16 @@ class AuditLog:
         next older entry, so paging is stable while new entries are appended. With `needle`,
         lines without those bytes are skipped undecoded (a search for one pupil stays cheap).
         """
+        for cursor, raw in self._lines_before(before):
+            entry = None if needle and needle not in raw else _decode(raw)
+            if entry is not None:
+                yield cursor, entry
+
+    def _lines_before(self, before: Cursor | None) -> Iterator[tuple[Cursor, bytes]]:
         for month in self._months(before.month if before else None):
-            path = self._path(month)
             stop = before.offset if before and before.month == month else None
-            for offset, raw in _lines_backwards(path, stop):
-                if needle and needle not in raw:
-                    continue
-                try:
-                    entry = AuditEntry.from_json(raw.decode("utf-8"))
-                except (ValueError, TypeError, KeyError):
-                    continue  # a line cut short by a power cut; the rest of the file is intact
-                yield Cursor(month, offset), entry
+            for offset, raw in _lines_backwards(self._path(month), stop):
+                yield Cursor(month, offset), raw
 
     def newest_first(self) -> Iterator[AuditEntry]:
         """Every entry, newest first."""
@@ -170,20 +170,26 @@ class AuditLog:
         limit: int = SCAN_LIMIT,
     ) -> Found:
         """Up to `size` entries older than `before` that `keep` accepts, newest first, none before
-        `since`. At most `limit` lines are decoded: a rare filter over a year of log answers in the
+        `since`. At most `limit` lines are decoded (and 20 times as many skipped): a rare filter over a year of log answers in the
         same time, with `searched_to` saying how far back it looked and `older` where to go on."""
         found: list[AuditEntry] = []
         last: Cursor | None = None
-        for looked, (cursor, entry) in enumerate(self.walk_back(before, needle), start=1):
-            if since is not None and entry.at < since:
-                return Found(found, None, None)
-            if keep(entry):
-                if len(found) == size:
-                    return Found(found, last, None)
-                found.append(entry)
+        decoded = 0
+        for scanned, (cursor, raw) in enumerate(self._lines_before(before), start=1):
+            entry = None if needle and needle not in raw else _decode(raw)
+            if entry is not None:
+                decoded += 1
+                if since is not None and entry.at < since:
+                    return Found(found, None, None)
+                if keep(entry):
+                    if len(found) == size:
+                        return Found(found, last, None)
+                    found.append(entry)
             last = cursor
-            if looked >= limit and len(found) < size:
-                return Found(found, cursor, entry.at)
+            if (decoded >= limit or scanned >= limit * SCAN_SKIPPED) and len(found) < size:
+                reached = entry or _decode(raw)
+                if reached is not None:  # stop at a whole line, so the page can say how far back it looked
+                    return Found(found, cursor, reached.at)
         return Found(found, None, None)
 
     def position_of(self, moment: datetime) -> Cursor:
@@ -255,6 +261,14 @@ class AuditLog:
             os.close(self._fd)
             self._fd = None
             self._month = None
+
+
+def _decode(raw: bytes) -> AuditEntry | None:
+    """One line back as an entry; None for a line cut short by a power cut or damaged (skipped, never fatal)."""
+    try:
+        return AuditEntry.from_json(raw.decode("utf-8"))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _line(entry: AuditEntry) -> tuple[str, bytes]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import storage.audit
+from bot.audit_view import AuditFilter
 from bot.clock import FakeClock
 from bot.records.audit import AuditEntry
 from handlers.paging import utf16_len
@@ -188,3 +189,32 @@ def test_the_digest_reads_only_its_week_and_a_page_only_its_entries(tmp_path: Pa
     entries, older = log.page_before(log.newest(), 12)
     assert [e.actor_id for e in entries] == list(range(1999, 1987, -1)) and older is not None
     assert len(read) == 13
+
+
+def test_a_rare_filter_reads_a_bounded_stretch_and_says_how_far_back_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(tmp_path / "audit")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    log.append(AuditEntry(start, ADMIN, "admin", "consent lookup", "P777", outcome="one"))
+    for n in range(1, 5000):  # months of other people's work after it
+        log.append(AuditEntry(start + timedelta(hours=n), SLT, "slt", "consent lookup", f"P{n % 500}", outcome="one"))
+    read: list[int] = []
+    real = storage.audit._lines_backwards
+
+    def counting(path: Path, stop: int | None) -> Any:
+        for offset, line in real(path, stop):
+            read.append(offset)
+            yield offset, line
+
+    monkeypatch.setattr(storage.audit, "_lines_backwards", counting)
+    found = log.find_before(log.newest(), 12, lambda e: e.actor_id == ADMIN, limit=100)
+    assert not found.entries and found.older is not None and found.searched_to is not None
+    assert len(read) == 100, "decoding stops at the limit"
+    read.clear()
+    pupil = AuditFilter(pupil="P777")
+    found = log.find_before(log.newest(), 12, pupil.matches, needle=pupil.needle(), limit=100)
+    assert not found.entries and len(read) == 2000, "lines without the pupil's id are skipped undecoded, within a bound"
+    while found.older is not None and not found.entries:  # Older › goes on from where it stopped
+        found = log.find_before(found.older, 12, pupil.matches, needle=pupil.needle(), limit=100)
+    assert [e.target for e in found.entries] == ["P777"]
