@@ -28,12 +28,12 @@ KINDS: dict[str, str] = {
 }
 
 _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("records", ("audit", "export", "subject access", "digest", "status", "backup", "restore", "purge")),
-    ("consent", ("consent", "photo check", "check photo", "draft check", "register import", "expiring", "expiry")),
+    ("records", ("audit", "export", "subject access", "digest", "status", "backup", "restore", "purge", "retention")),
     ("incidents", ("incident", "misuse", "ban", "evidence", "head unreachable", "photo received")),
+    ("consent", ("consent", "photo", "draft check", "register import", "expiring", "expiry")),
     ("applications", ("application", "applicant", "join request", "apply", "ask for information", "pending")),
     ("moderation", ("rota", "moderation", "nudge")),
-    ("access", ("grant", "revoke", "access", "staff", "start", "help", "message", "button", "unreachable", "step")),
+    ("access", ("grant", "revoke", "access", "staff", "start", "help", "message", "button", "reachable", "step")),
 )
 
 _REFUSALS = {
@@ -234,6 +234,30 @@ _PHRASES: dict[str, str] = {
     "list pending applications": "listed the applications waiting",
     "subject access": "looked up everything held about pupil {target}",
     "subject access search": "searched for a pupil for a subject access request",
+    "read digest": "read the weekly digest",
+    "backup": "made a backup of the data folder",
+    "retention purge": "deleted records past their retention period",
+    "photo safety check": "checked a photo's metadata, faces and visible names",
+    "photo blurred": "blurred parts of a photo",
+    "delivery failed": "could not deliver a message to {target}",
+    "delivery cancelled": "cancelled a message to {target} (their access changed)",
+    "unreachable": "could not reach {target} on Telegram",
+    "reachable again": "could reach {target} on Telegram again",
+    "applicant answered": "received the applicant's answers for {target}",
+    "applicant named children": "received the children named for {target}",
+    "applicant code of conduct": "received the applicant's code of conduct answer for {target}",
+    "applicant shared contact": "received the applicant's phone contact for {target}",
+    "application reason": "gave a reason on {target}",
+    "ask for information": "asked the applicant for more information on {target}",
+    "join request": "received a request to join the parents' group ({target})",
+    "link application": "linked {target} to another application",
+    "remind slt about application": "reminded SLT about {target}",
+    "tell head about application": "told the Head Teacher about {target}",
+    "remind applicant": "reminded the applicant of {target}",
+    "application outcome sent": "told the applicant the outcome of {target}",
+    "cancel application form": "cancelled a paper form before saving it",
+    "application form timed out": "left a paper form unfinished (it timed out)",
+    "evidence stored": "stored a screenshot for {target}",
     "start": "opened the bot",
     "help": "read the help",
 }

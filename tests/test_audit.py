@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import storage.audit
-from bot.audit_view import AuditFilter
+from bot.audit_view import AuditFilter, kind_of
 from bot.clock import FakeClock
 from bot.records.audit import AuditEntry
 from handlers.paging import utf16_len
@@ -218,3 +218,22 @@ def test_a_rare_filter_reads_a_bounded_stretch_and_says_how_far_back_it_looked(
     while found.older is not None and not found.entries:  # Older › goes on from where it stopped
         found = log.find_before(found.older, 12, pupil.matches, needle=pupil.needle(), limit=100)
     assert [e.target for e in found.entries] == ["P777"]
+
+
+@pytest.mark.parametrize(
+    "action, kind",
+    [
+        ("consent lookup", "consent"),
+        ("photo check", "consent"),
+        ("photo received", "incidents"),
+        ("incident action removed", "incidents"),
+        ("approve application", "applications"),
+        ("grant", "access"),
+        ("rota change", "moderation"),
+        ("read audit log", "records"),
+        ("subject access", "records"),
+        ("retention purge", "records"),
+    ],
+)
+def test_each_action_falls_under_the_kind_a_governor_would_look_in(action: str, kind: str) -> None:
+    assert kind_of(action) == kind
