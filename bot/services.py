@@ -87,7 +87,14 @@ class Services:
             self.config.digest,
             self.config.school.timezone,
         )
-        self.application_desk = Applications(self)
+        self.application_desk = Applications(
+            self.applications,
+            self.staff,
+            self.consents,
+            self.audit,
+            self.clock,
+            self.config.applications,
+        )
 
     @classmethod
     def open(cls, config: Config, clock: Clock) -> Services:
@@ -138,7 +145,6 @@ class Services:
             "applications": lambda: (
                 every("applications", "applications", self.applications.get),
                 [self.applications.events(n) for n in {d["number"] for d in self.db.file("applications").table("events")}],
-                [self.applications.prompt_for(u) for u in {d["user_id"] for d in self.db.file("applications").table("prompts")}],
             ),
         }
         for name, read in reads.items():

@@ -1,8 +1,8 @@
 """Parents' group applications on disk: one small document per application, its history apart.
 
 Tables in the "applications" file: "applications" (doc id = application number), "events"
-(one document per history line, so a busy application never grows one big document) and
-"prompts" (the text the bot waits for from someone, one per person).
+(one document per history line, so a busy application never grows one big document).
+A leader's typed reason or question is not kept here but with their conversation (bot.shell.persistence).
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
-from bot.records.applications import Child, Event, GroupApplication, Prompt, PromptKind, Source, Status
+from bot.records.applications import Child, Event, GroupApplication, Source, Status
 
 
 class ApplicationRepository:
     def __init__(self, db: TinyDB) -> None:
         self._applications = db.table("applications")
         self._events = db.table("events")
-        self._prompts = db.table("prompts")
 
     # ---- applications -------------------------------------------------------------------
     def add(self, application: GroupApplication) -> GroupApplication:
@@ -83,28 +82,6 @@ class ApplicationRepository:
             for d in sorted(docs, key=lambda d: d.doc_id)
         ]
 
-    # ---- prompts ------------------------------------------------------------------------
-    def set_prompt(self, prompt: Prompt) -> None:
-        doc = {
-            "user_id": prompt.user_id,
-            "kind": prompt.kind.value,
-            "number": prompt.number,
-            "asked_at": prompt.asked_at.isoformat(),
-            "asked_by": prompt.asked_by,
-            "draft": prompt.draft,
-        }
-        self._prompts.upsert(doc, Query().user_id == prompt.user_id)
-
-    def prompt_for(self, user_id: int) -> Prompt | None:
-        d = self._prompts.get(Query().user_id == user_id)
-        if not isinstance(d, Document):
-            return None
-        asked_at = datetime.fromisoformat(d["asked_at"])
-        return Prompt(d["user_id"], PromptKind(d["kind"]), d["number"], asked_at, d["asked_by"], d.get("draft", ""))
-
-    def clear_prompt(self, user_id: int) -> None:
-        self._prompts.remove(Query().user_id == user_id)
-
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
@@ -146,6 +123,7 @@ def _to_doc(a: GroupApplication) -> dict[str, Any]:
         "join_result": a.join_result,
         "same_name_as": a.same_name_as,
         "conduct_refused": a.conduct_refused,
+        "question_by": a.question_by,
     }
 
 
@@ -181,4 +159,23 @@ def _from_doc(d: Mapping[str, Any]) -> GroupApplication:
         join_result=d.get("join_result", ""),
         same_name_as=d.get("same_name_as", 0),
         conduct_refused=d.get("conduct_refused", False),
+        question_by=d.get("question_by", 0),
     )
+
+
+def move_questions_onto_applications(db: TinyDB) -> None:
+    """Schema 1 to 2: the "prompts" table goes; a question waiting for an applicant's answer moves onto its application.
+
+    A leader's reason or question under way (waited for five minutes at most) is now kept with their
+    conversation, so one pending across the upgrade is not carried over: the leader taps again.
+    """
+    applications = db.table("applications")
+    prompts = db.table("prompts")
+    for prompt in prompts.all():
+        number, asked_by = prompt.get("number"), prompt.get("asked_by")
+        if prompt.get("kind") != "answer" or not isinstance(number, int) or not isinstance(asked_by, int):
+            continue
+        application = applications.get(doc_id=number)
+        if isinstance(application, Document) and application.get("status") == Status.PENDING.value:
+            applications.update({"question_by": asked_by}, doc_ids=[number])
+    db.drop_table("prompts")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tinydb import TinyDB
 
+from storage.applications import move_questions_onto_applications
 from storage.atomic import (
     AtomicJSONStorage,
     DamagedDataFile,
@@ -22,10 +23,12 @@ from storage.atomic import (
 from storage.audit import AuditLog
 from storage.lock import DataDirLock
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Migration N upgrades a data folder from schema N to N + 1. Add one per schema change.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {
+    1: lambda db: move_questions_onto_applications(db.file("applications")),
+}
 
 
 class SchemaTooNew(Exception):

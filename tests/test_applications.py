@@ -285,7 +285,8 @@ async def test_skipping_the_reason_tells_the_recorder_and_an_unanswered_prompt_t
     await school.advance(minutes=11)  # no reason typed: the outcome goes out without one
     assert "Application #2 (Sam Smith-Jones), whose form you recorded, was rejected" in school.last(OFFICE).plain
     [late] = await school.say(SLT2, "Too late now")
-    assert "didn't understand" in late.plain
+    assert "not sent" in late.plain and "The outcome was sent without one" in late.plain
+    assert "Too late now" not in school.services.application_desk.get(2).reason
 
 
 async def test_a_telegram_server_error_does_not_lose_the_decision(school: BotHarness) -> None:
@@ -663,7 +664,7 @@ async def test_a_leaders_prompt_expires_and_typed_text_waits_for_send(school: Bo
     await school.press(SLT, card(school, SLT), "Ask for information")
     await school.advance(minutes=20)
     [late] = await school.say(SLT, "Lunch at 1? Bring the court order file")
-    assert "didn't understand" in late.plain
+    assert "Your question about application #1 was not sent" in late.plain and "court order" not in late.plain
     assert not [m for m in school.emu.messages_to(PARENT) if "court order" in m.plain]
 
     await school.press(SLT, card(school, SLT), "Ask for information")

@@ -270,7 +270,6 @@ def test_check_config_hides_a_token_pasted_into_the_bot_api_address(tmp_path: An
         ("moderation", "reminders", {"day": "2026-11-25", "due_at": "2026-11-25T09:00:00+00:00"}),
         ("moderation", "moderation_meta", {"tracking_since": "not a time"}),
         ("applications", "events", {"number": 1, "text": "Form recorded"}),
-        ("applications", "prompts", {"user_id": 1003, "kind": "question"}),
     ],
 )
 def test_a_broken_record_in_any_table_stops_start_up_naming_its_file(

@@ -7,7 +7,7 @@ the application already open instead of reaching SLT twice. Everything that is d
 
 The desk is one object made of its parts, each a module: `rules` (limits, typed text, who is
 the same person, results), `store` (what the parts share), `filing` (paper forms, join requests,
-linking), `deciding` (the decision, reasons, questions, prompts), `chasing` (what is owed later).
+linking), `deciding` (the decision, reasons, questions, answers), `chasing` (what is owed later).
 """
 
 from bot.applications.chasing import Chasing
@@ -15,7 +15,7 @@ from bot.applications.deciding import Deciding
 from bot.applications.filing import Filing
 from bot.applications.rules import (
     CONDUCT_REQUIRED,
-    LEADER_PROMPT_WAIT,
+    LEADER_NOTE_WAIT,
     MAX_CHILDREN,
     MAX_CONTACT,
     MAX_FORM_REF,
@@ -30,7 +30,7 @@ from bot.applications.rules import (
 
 __all__ = [
     "CONDUCT_REQUIRED",
-    "LEADER_PROMPT_WAIT",
+    "LEADER_NOTE_WAIT",
     "MAX_CHILDREN",
     "MAX_CONTACT",
     "MAX_FORM_REF",

@@ -27,16 +27,12 @@ from bot.roles import Role
 class Chasing(ApplicationStore):
     """Everything due after a step: worked out from the stored applications, recorded once done."""
 
-    @property
-    def remind_after(self) -> timedelta:
-        return timedelta(hours=self.services.config.applications.remind_after_hours)
-
     def outcome_told(self, number: int) -> None:
         application = self.repo.get(number)
         if application is not None and not application.outcome_told:
             self.repo.save(replace(application, outcome_told=True))
             self._event(number, 0, "Outcome sent")
-            self.services.audit(0, "application outcome sent", f"application {number}")
+            self.audit(0, "application outcome sent", f"application {number}")
 
     # ---- chasing: what is owed, to whom, under which key -----------------------------------
     def chases_due(self) -> list[Chase]:
@@ -75,7 +71,7 @@ class Chasing(ApplicationStore):
     def _chase(self, a: GroupApplication, kind: ChaseKind, period: int = 0, detail: str = "") -> Chase:
         """Who is told, under which outbox key (the key makes each notice happen once)."""
         n = a.number
-        staff = self.services.staff
+        staff = self.staff
         notices: list[Notice]
         if kind is ChaseKind.REMIND:
             notices = [Notice(f"app:{n}:remind:{period}:{u}", u, Reader.LEADER) for u in staff.with_roles(*REMINDED)]
@@ -109,15 +105,15 @@ class Chasing(ApplicationStore):
         if chase.kind is ChaseKind.REMIND:
             self.repo.save(replace(application, reminders_sent=chase.period))
             self._event(number, 0, "Senior leaders reminded")
-            self.services.audit(0, "remind slt about application", f"application {number}")
+            self.audit(0, "remind slt about application", f"application {number}")
         elif chase.kind is ChaseKind.HEAD:
             self.repo.save(replace(application, head_told=True))
             self._event(number, 0, "Head Teacher told: waiting a week")
-            self.services.audit(0, "tell head about application", f"application {number}")
+            self.audit(0, "tell head about application", f"application {number}")
         elif chase.kind is ChaseKind.APPLICANT:
             self.repo.save(replace(application, applicant_nudged=True))
             self._event(number, 0, "Applicant reminded to answer")
-            self.services.audit(0, "remind applicant", f"application {number}")
+            self.audit(0, "remind applicant", f"application {number}")
         elif chase.kind is ChaseKind.OUTCOME:
             self.outcome_told(number)
         elif chase.kind is ChaseKind.JOIN:
@@ -134,13 +130,13 @@ class Chasing(ApplicationStore):
         if answer is JoinAnswer.RETRYING:
             self.repo.save(replace(application, join_result=f"retrying: {detail}"))
             if attempts == 1:
-                self.services.audit(0, f"{action} join request", target, outcome="retrying", detail=detail)
+                self.audit(0, f"{action} join request", target, outcome="retrying", detail=detail)
             return None
         self.repo.save(replace(application, join_action="", join_result=f"{answer.value}: {detail}" if detail else answer.value))
         if answer is JoinAnswer.REFUSED:
             self._event(n, 0, f"Telegram refused to {action} the join request ({detail}): leaders asked to do it by hand")
-            self.services.audit(0, f"{action} join request", target, outcome="refused", detail=f"{who}; {detail}")
+            self.audit(0, f"{action} join request", target, outcome="refused", detail=f"{who}; {detail}")
             return self._chase(application, ChaseKind.JOIN_REFUSED, detail=detail)
         self._event(n, 0, f"Telegram join request {action}d ({answer.value})")
-        self.services.audit(0, f"{action} join request", target, detail=f"{who}; {answer.value}")
+        self.audit(0, f"{action} join request", target, detail=f"{who}; {answer.value}")
         return None

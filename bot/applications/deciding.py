@@ -1,25 +1,20 @@
 """The decision and the conversation around it: approve or reject, a reason, a question and its answer.
 
-The first decision wins. A leader's typed reason or question is a prompt that waits a few
-minutes and is previewed before Send; an applicant may answer a question in their own chat.
+The first decision wins. A leader's typed reason or question is a note, kept with their
+conversation and previewed before Send; an applicant may answer a question in their own chat.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.applications.rules import LEADER_PROMPT_WAIT, Decision, clean_note
+from bot.applications.rules import Decision, clean_note
 from bot.applications.store import ApplicationStore
-from bot.records.applications import (
-    GroupApplication,
-    Prompt,
-    PromptKind,
-    Status,
-)
+from bot.records.applications import GroupApplication, LeaderNote, NoteKind, Status
 
 
 class Deciding(ApplicationStore):
-    """Decisions, reasons, questions and the prompts that wait for a leader's or an applicant's text."""
+    """Decisions, reasons, questions, a leader's note under way and the applicant's answer."""
 
     # ---- the decision -------------------------------------------------------------------
     def decide(self, number: int, by: int, by_name: str, approve: bool) -> Decision:
@@ -39,13 +34,11 @@ class Deciding(ApplicationStore):
             decided_at=now,
             join_action=join_action,
             join_queued=False,
+            question_by=0,  # decided: a question still open is not answered any more
         )
         self.repo.save(decided)
-        self._clear_applicant_prompt(decided)
-        if not approve:
-            self.repo.set_prompt(Prompt(by, PromptKind.REASON, number, now))
         self._event(number, by, f"{status.value.capitalize()} by {by_name}")
-        self.services.audit(by, "approve application" if approve else "reject application", f"application {number}")
+        self.audit(by, "approve application" if approve else "reject application", f"application {number}")
         return Decision(decided, True)
 
     def give_reason(self, number: int, by: int, reason: str) -> GroupApplication | None:
@@ -56,116 +49,74 @@ class Deciding(ApplicationStore):
         reason = clean_note(reason, "reason")
         application = replace(application, reason=reason)
         self.repo.save(application)
-        self.repo.clear_prompt(by)
         self._event(number, by, f"Reason: {reason}")
-        self.services.audit(by, "application reason", f"application {number}")
+        self.audit(by, "application reason", f"application {number}")
         return application
 
     def skip_reason(self, number: int, by: int) -> GroupApplication | None:
         application = self.repo.get(number)
         if application is None or application.decided_by != by or application.status is not Status.REJECTED:
             return None
-        self.repo.clear_prompt(by)
         return application
 
     # ---- asking for information ---------------------------------------------------------
-    def expect_question(self, number: int, by: int) -> GroupApplication | None:
-        """A leader pressed Ask for information: their next text is the question."""
-        application = self.repo.get(number)
-        if application is None or application.status is not Status.PENDING:
-            return None
-        self.repo.set_prompt(Prompt(by, PromptKind.QUESTION, number, self._now))
-        return application
-
     def ask(self, number: int, by: int, by_name: str, question: str) -> GroupApplication | None:
         """Record the question; an applicant on Telegram may then answer it in their chat."""
         application = self.repo.get(number)
         if application is None or application.status is not Status.PENDING:
-            self.repo.clear_prompt(by)
             return None
         question = clean_note(question, "question")
-        self.repo.clear_prompt(by)
-        if application.applicant_id:
-            self.repo.set_prompt(Prompt(application.applicant_id, PromptKind.ANSWER, number, self._now, asked_by=by))
+        if application.applicant_id:  # their next message in their own chat is the answer
+            application = replace(application, question_by=by)
+            self.repo.save(application)
         self._event(number, by, f"{by_name} asked: {question}")
-        self.services.audit(by, "ask for information", f"application {number}")
+        self.audit(by, "ask for information", f"application {number}")
         return application
 
     def answer(self, user_id: int, text: str) -> tuple[GroupApplication, int] | None:
-        """The applicant's answer to a leader's question; returns the application and who asked."""
-        prompt = self.repo.prompt_for(user_id)
-        if prompt is None or prompt.kind is not PromptKind.ANSWER:
-            return None
-        application = self.repo.get(prompt.number)
-        if application is None or application.status is not Status.PENDING:
-            self.repo.clear_prompt(user_id)
+        """The applicant's answer to a leader's question; returns the application and who asked.
+
+        None when no question waits for this person (their text is then something else).
+        """
+        application = self.repo.open_for_applicant(user_id)
+        if application is None or application.status is not Status.PENDING or not application.question_by:
             return None
         text = clean_note(text, "answer")
-        self.repo.clear_prompt(user_id)
+        self.repo.save(replace(application, question_by=0))
         self._event(application.number, user_id, f"Applicant replied: {text}")
-        self.services.audit(user_id, "applicant answered", f"application {application.number}")
-        return application, prompt.asked_by
+        self.audit(user_id, "applicant answered", f"application {application.number}")
+        return application, application.question_by
 
-    # ---- prompts ------------------------------------------------------------------------
-    def awaiting(self, user_id: int) -> Prompt | None:
-        """The text the bot waits for from this person now, if any (stale prompts are ignored)."""
-        prompt = self.repo.prompt_for(user_id)
-        if prompt is None:
-            return None
-        application = self.repo.get(prompt.number)
-        live = (
-            application is not None
-            and {
-                PromptKind.REASON: application.status is Status.REJECTED and not application.outcome_told,
-                PromptKind.QUESTION: application.status is Status.PENDING,
-                PromptKind.ANSWER: application.status is Status.PENDING,
-            }[prompt.kind]
-        )
-        if prompt.kind is not PromptKind.ANSWER and self._now - prompt.asked_at > LEADER_PROMPT_WAIT:
-            live = False
-        return prompt if live else None
+    # ---- a leader's note under way --------------------------------------------------------
+    def noted(self, note: LeaderNote, by: int) -> GroupApplication | None:
+        """The application a leader's reason or question is about, if it still wants one from them.
 
-    def draft(self, user_id: int, text: str) -> Prompt | None:
-        """A leader typed their reason or question: kept as a draft until they tap Send.
-
-        The window starts again from the typing, so Send has the same few minutes.
+        A reason: only the rejecting leader's, until the outcome has gone. A question: only while
+        the application waits for a decision (someone else may have decided it meanwhile).
         """
-        prompt = self.awaiting(user_id)
-        if prompt is None or prompt.kind is PromptKind.ANSWER:
+        application = self.repo.get(note.number)
+        if application is None:
             return None
-        drafted = replace(prompt, draft=clean_note(text, prompt.kind.value), asked_at=self._now)
-        self.repo.set_prompt(drafted)
-        return drafted
+        if note.kind is NoteKind.REASON:
+            wanted = application.status is Status.REJECTED and application.decided_by == by and not application.outcome_told
+        else:
+            wanted = application.status is Status.PENDING
+        return application if wanted else None
 
-    def ready_to_send(self, user_id: int, number: int) -> Prompt | None:
-        """The draft Send would send now: still live, for this application, and typed."""
-        prompt = self.awaiting(user_id)
-        if prompt is None or prompt.number != number or not prompt.draft:
+    def draft(self, note: LeaderNote, by: int, text: str) -> LeaderNote | None:
+        """A leader typed their reason or question: tidied (or refused kindly), to be shown back before Send."""
+        if self.noted(note, by) is None:
             return None
-        return prompt
+        return replace(note, draft=clean_note(text, note.kind.value))
 
-    def retype(self, user_id: int, number: int) -> Prompt | None:
-        """Cancel on a previewed reason: the draft is dropped and the reason may be typed again."""
-        prompt = self.awaiting(user_id)
-        if prompt is None or prompt.number != number or prompt.kind is not PromptKind.REASON:
-            return None
-        fresh = replace(prompt, draft="", asked_at=self._now)
-        self.repo.set_prompt(fresh)
-        return fresh
+    def expects_text_from(self, user_id: int) -> bool:
+        """Is this person's next plain message meant for their application (a reply, not a command)?
 
-    def wants_text(self, user_id: int) -> bool:
-        """Is this person's next plain message meant for an application (a reply, not a command)?
-
-        Staff only when asked for something; a join requester (not staff) whenever their
-        application is open, so they hear where it stands instead of the stranger refusal.
+        A join requester (not staff) whenever their application is open, so they hear where it
+        stands instead of the stranger refusal; staff only when asked for their children or an answer.
         """
-        if self.awaiting(user_id) is not None:
-            return True
         own = self.repo.open_for_applicant(user_id)
         if own is None:
             return False
         asked_for_children = own.status is Status.COLLECTING and not own.children
-        return asked_for_children or self.services.staff.role_of(user_id) is None
-
-    def drop_prompt(self, user_id: int) -> None:
-        self.repo.clear_prompt(user_id)
+        return asked_for_children or bool(own.question_by) or self.staff.role_of(user_id) is None

@@ -44,7 +44,7 @@ class Filing(ApplicationStore):
             raise Invalid("Please type your child's full name.")
         if len(lines) > MAX_CHILDREN:
             raise Invalid(f"At most {MAX_CHILDREN} children on one application, please.")
-        index = self.services.consents.index()
+        index = self.register.index()
         children = []
         for line in lines:
             name = clean(line, MAX_CHILD, "child's name")
@@ -83,16 +83,15 @@ class Filing(ApplicationStore):
             submitted = merged.status is Status.COLLECTING
             if submitted:  # the form supplies what the join requester had not answered yet
                 merged = replace(merged, status=Status.PENDING, submitted_at=now)
-                self._clear_applicant_prompt(merged)
             self.repo.save(merged)
             self._event(merged.number, by, f"Paper form {form.form_ref} recorded by {by_name}: linked to this application")
             detail = f"paper form; {children_detail(candidate)}"
-            self.services.audit(by, "link application", f"application {merged.number}", detail=detail)
+            self.audit(by, "link application", f"application {merged.number}", detail=detail)
             return Filed(merged, linked=True, submitted=submitted, refreshed=not submitted)
         application = self.repo.add(replace(candidate, previous=self._previous_of(candidate)))
         self._event(application.number, by, f"Paper form {form.form_ref} recorded by {by_name}")
         self._event(application.number, 0, "Sent to the senior leaders")
-        self.services.audit(by, "record application", f"application {application.number}", detail=children_detail(application))
+        self.audit(by, "record application", f"application {application.number}", detail=children_detail(application))
         flagged = tuple(
             self._flag_same_name(other, application)
             for other in self.repo.with_status(Status.PENDING, Status.COLLECTING)
@@ -111,7 +110,7 @@ class Filing(ApplicationStore):
                 self.repo.save(own)
             # Withdrawing and asking again in a loop must not grow the history: one line per run.
             if self._event_once(own.number, user_id, "Asked to join the group again"):
-                self.services.audit(user_id, "join request", f"application {own.number}", detail="repeat: linked")
+                self.audit(user_id, "join request", f"application {own.number}", detail="repeat: linked")
             return Joined(own, "again")
         candidate = GroupApplication(
             number=0,
@@ -128,11 +127,11 @@ class Filing(ApplicationStore):
             linked = merge(form, candidate)
             self.repo.save(linked)
             self._event(linked.number, user_id, f"Telegram join request from @{username}: linked to this application")
-            self.services.audit(user_id, "join request", f"application {linked.number}", detail="linked to a paper form")
+            self.audit(user_id, "join request", f"application {linked.number}", detail="linked to a paper form")
             return Joined(linked, "linked")
         application = self.repo.add(replace(candidate, previous=self._previous_of(candidate)))
         self._event(application.number, user_id, "Telegram join request received")
-        self.services.audit(user_id, "join request", f"application {application.number}")
+        self.audit(user_id, "join request", f"application {application.number}")
         return Joined(application, "new")
 
     def open_for_applicant(self, user_id: int) -> GroupApplication | None:
@@ -155,7 +154,7 @@ class Filing(ApplicationStore):
         note = f" ({flagged} not found on the register)" if flagged else ""
         self._event(application.number, user_id, f"Applicant named {len(children)} child(ren){note}")
         detail = children_detail(application)
-        self.services.audit(user_id, "applicant named children", f"application {application.number}", detail=detail)
+        self.audit(user_id, "applicant named children", f"application {application.number}", detail=detail)
         return application
 
     def applicant_conduct(self, number: int, user_id: int, agrees: bool) -> Filed | None:
@@ -175,12 +174,12 @@ class Filing(ApplicationStore):
             application = replace(application, conduct_refused=True)
             self.repo.save(application)
             self._event(number, user_id, "Applicant did not agree to the code of conduct")
-            self.services.audit(user_id, "applicant code of conduct", f"application {number}", outcome="not agreed")
+            self.audit(user_id, "applicant code of conduct", f"application {number}", outcome="not agreed")
             return Filed(application)
         now = self._now
         application = replace(application, conduct_signed=True, conduct_refused=False)
         self._event(number, user_id, "Applicant agreed to the code of conduct")
-        self.services.audit(user_id, "applicant code of conduct", f"application {number}")
+        self.audit(user_id, "applicant code of conduct", f"application {number}")
         form = self._open_same_person(application, statuses=(Status.PENDING,))
         if form is not None:
             return self._fold(application, form, user_id)
@@ -206,7 +205,7 @@ class Filing(ApplicationStore):
         own = replace(own, phone=digits)
         self.repo.save(own)
         self._event(own.number, user_id, "Applicant shared their phone number from Telegram")
-        self.services.audit(user_id, "applicant shared contact", f"application {own.number}")
+        self.audit(user_id, "applicant shared contact", f"application {own.number}")
         form = next(
             (a for a in self.repo.with_status(Status.PENDING) if a.source is Source.PAPER and same_phone(a.phone, digits)),
             None,
@@ -219,12 +218,11 @@ class Filing(ApplicationStore):
         """Link a verified join request into the paper form it belongs to."""
         linked = merge(form, request)
         self.repo.save(linked)
-        folded = replace(request, status=Status.LINKED, linked_to=form.number, same_name_as=0)
+        folded = replace(request, status=Status.LINKED, linked_to=form.number, same_name_as=0, question_by=0)
         self.repo.save(folded)
-        self._clear_applicant_prompt(folded)
         self._event(form.number, user_id, f"Telegram join request (application {request.number}) linked to this application")
         self._event(request.number, 0, f"Linked to application {form.number} from the same parent")
-        self.services.audit(user_id, "link application", f"application {form.number}", detail=f"application {request.number}")
+        self.audit(user_id, "link application", f"application {form.number}", detail=f"application {request.number}")
         was_with_leaders = request.status is Status.PENDING
         return Filed(linked, linked=True, refreshed=True, folded=folded if was_with_leaders else None)
 

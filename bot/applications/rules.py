@@ -1,7 +1,7 @@
 """What an application's inputs may be, who is the same person, and what each step answers.
 
 The rules every part of an application follows: how long a name or a note may be, how long
-a leader's prompt waits, how typed text is tidied (or refused kindly), how a phone number or a
+a leader's note waits, how typed text is tidied (or refused kindly), how a phone number or a
 username on a paper form is read, and the small records each step hands back to the handlers.
 A Telegram display name is whatever the requester typed, so it never links two applications on
 its own: only the same account, a username or phone number the office wrote on the form, or
@@ -28,9 +28,9 @@ MAX_NOTE = 500  # a reason, a question or an applicant's answer
 # A leader's typed reason or question is awaited this long, and a typed one waits this long
 # for Send: long enough to type on a phone, short enough that unrelated text typed later
 # (a reply meant for someone else) is never captured and sent to a parent.
-LEADER_PROMPT_WAIT = timedelta(minutes=5)
-# A rejection is announced without a reason after this: two prompt windows (type, then Send).
-REASON_WAIT = 2 * LEADER_PROMPT_WAIT
+LEADER_NOTE_WAIT = timedelta(minutes=5)
+# A rejection is announced without a reason after this: two note windows (type, then Send).
+REASON_WAIT = 2 * LEADER_NOTE_WAIT
 HEAD_AFTER = timedelta(days=7)
 # Who is told what: every leader gets the card; reminders go to SLT and the deputy, and after
 # HEAD_AFTER the Head Teacher is told on their own (issue 6: "SLT reminded; a week: the Head told").

@@ -3,30 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
 
 from bot.applications.rules import same_person
+from bot.auditing import Auditor
+from bot.clock import Clock
+from bot.config import ApplicationsConfig
 from bot.records.applications import (
     Event,
     GroupApplication,
     Status,
 )
-
-if TYPE_CHECKING:
-    from bot.services import Services
+from storage.applications import ApplicationRepository
+from storage.consents import ConsentRepository
+from storage.staff import StaffRepository
 
 
 class ApplicationStore:
-    """The repository and the clock, the reading every part needs, and the helpers they share."""
+    """The repositories and the clock, the reading every part needs, and the helpers they share.
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = services.applications
+    Handed only what the desk uses: its own repository, the staff (who is told, who is staff),
+    the register (children's names), the audit trail, the clock and its config (how long a reminder waits).
+    """
+
+    def __init__(
+        self,
+        repo: ApplicationRepository,
+        staff: StaffRepository,
+        register: ConsentRepository,
+        audit: Auditor,
+        clock: Clock,
+        config: ApplicationsConfig,
+    ) -> None:
+        self.repo = repo
+        self.staff = staff
+        self.register = register
+        self.audit = audit
+        self.clock = clock
+        self.remind_after = timedelta(hours=config.remind_after_hours)
 
     @property
     def _now(self) -> datetime:
-        return self.services.clock.now()
+        return self.clock.now()
 
     # ---- reading ------------------------------------------------------------------------
     def get(self, number: int) -> GroupApplication | None:
@@ -52,12 +70,6 @@ class ApplicationStore:
         """The latest decided application by the same person, shown to SLT as history."""
         earlier = [a for a in self.repo.with_status(Status.APPROVED, Status.REJECTED) if same_person(a, candidate)]
         return max((a.number for a in earlier), default=0)
-
-    def _clear_applicant_prompt(self, application: GroupApplication) -> None:
-        if application.applicant_id:
-            prompt = self.repo.prompt_for(application.applicant_id)
-            if prompt is not None and prompt.number == application.number:
-                self.repo.clear_prompt(application.applicant_id)
 
     def _event(self, number: int, actor_id: int, text: str) -> None:
         self.repo.add_event(Event(number, self._now, actor_id, text))

@@ -1,4 +1,4 @@
-"""A parents' group application as stored: its children, its history, text the bot awaits, and what is owed."""
+"""A parents' group application as stored: its children, its history, a leader's note under way, and what is owed."""
 
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ class Source(StrEnum):
     TELEGRAM = "telegram"
 
 
-class PromptKind(StrEnum):
+class NoteKind(StrEnum):
+    """What a leader types after a press on a card."""
+
     REASON = "reason"  # a leader who rejected may type a reason
     QUESTION = "question"  # a leader asking for information types the question
-    ANSWER = "answer"  # the applicant answers that question
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class GroupApplication:
     join_result: str = ""
     same_name_as: int = 0  # a paper form for someone of the same name: verify before approving
     conduct_refused: bool = False  # the applicant tapped "I do not agree" (recorded once)
+    question_by: int = 0  # the leader whose question waits for the applicant's answer
 
     @property
     def unmatched(self) -> int:
@@ -103,15 +105,12 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Prompt:
-    """Text the bot is waiting for from one person; kept in storage so a restart keeps it."""
+class LeaderNote:
+    """A leader's reason or question under way: kept with their conversation, shown back before Send."""
 
-    user_id: int
-    kind: PromptKind
+    kind: NoteKind
     number: int
-    asked_at: datetime
-    asked_by: int = 0  # for ANSWER: the leader who asked
-    draft: str = ""  # a leader's typed text, shown back and sent only when they tap Send
+    draft: str = ""  # the typed text, sent only when they tap Send
 
 
 def username_in(contact: str) -> str:

@@ -18,6 +18,7 @@ beside as `conversations.json.damaged` for inspection, and one log line names it
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import enum
@@ -31,6 +32,7 @@ from typing import Any
 
 import orjson
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
 
 from bot.clock import Clock
@@ -43,6 +45,7 @@ VERSION = 1
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
 Step = Callable[[Update, Any], Coroutine[Any, Any, object]]
+TOO_LATE = "Too late: the time ran out, and this has ended."  # a press on a step whose flow timed out
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]  # PTB's callback-data cache, unused
 
 
@@ -323,7 +326,8 @@ def expire_overdue_steps(application: Application[Any, Any, Any, Any, Any, Any],
 
     A flow resumed after a restart and then left has no timer; without this, a note typed a
     day later would become the next answer of an /apply. An overdue step runs the flow's own
-    timeout handlers instead (the person is told it timed out) and ends the conversation.
+    timeout handlers instead (the person is told it timed out) and ends the conversation; an
+    overdue button press is answered too, so the phone does not spin until Telegram gives up.
     """
     for handlers in application.handlers.values():
         for flow in handlers:
@@ -346,6 +350,9 @@ def _on_time(store: FlowStore, name: str, callback: Step, timed_out: Sequence[St
         if key is not None and store.overdue(name, key):
             for run in timed_out:
                 await run(update, context)
+            if update.callback_query is not None:  # a late press: its spinner stops, with a word why
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer(TOO_LATE)
             return ConversationHandler.END
         result = await callback(update, context)
         if key is not None:

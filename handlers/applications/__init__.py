@@ -8,8 +8,9 @@ reaches Telegram (approve/decline the join request) through the outbox, like eve
 
 Modules: `messages` (every text, escaped), `notices` (posts what the domain says is owed:
 cards, reminders, outcomes, Telegram's side of a decision), `form` (/apply), `private_chat`
-(join requests, the applicant's answers, the leaders' typed reasons and questions),
-`leaders` (the decision, /pending, /application N) and `wiring` (the handlers, in order).
+(join requests, the applicant's answers), `notes` (a leader's typed reason or question, a
+conversation), `leaders` (the decision, /pending, /application N) and `wiring` (the handlers,
+in order).
 """
 
 from handlers.applications.notices import send_cards

@@ -5,121 +5,46 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.numbers import parse_number
-from bot.records.applications import GroupApplication, Status
+from bot.records.applications import NoteKind, Status
 from bot.roles import Permission, allows
-from bot.services import Services
-from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
-from bot.staff import staff_name
-from handlers.applications.messages import NAME_UNITS, card_text, history_text, recipients, waited_for
+from handlers.applications.messages import already_decided, card_text, history_text, recipients, waited_for
+from handlers.applications.notes import Step, carry_on, wait_for_note
 from handlers.applications.notices import announce, refresh_cards, tell_telegram
-from handlers.common import (
-    Actor,
-    Context,
-    admit,
-    admit_press,
-    answer,
-    callback_of,
-    command_args,
-    h,
-    paged,
-    reply,
-    show,
-    staff_only,
-)
-from handlers.paging import clip_text, page_of
+from handlers.common import Actor, Context, admit, answer, callback_of, command_args, h, paged, reply, show, staff_only
+from handlers.paging import page_of
 
 
-def _already(services: Services, application: GroupApplication | None) -> str:
-    if application is None:
-        return "This button has expired."
-    if application.status is Status.LINKED:
-        return f"This application was linked to #{application.linked_to}."
-    if application.decided_by:
-        return f"Already decided by {clip_text(staff_name(services.staff, application.decided_by), NAME_UNITS)}."
-    return "This application is not ready for a decision."
+async def decide(update: Update, context: Context) -> Step:
+    """Approve or Reject on a card: the first press wins and every copy shows who decided.
 
-
-async def decide(update: Update, context: Context) -> None:
-    """Approve or Reject on a card: the first press wins and every copy shows who decided."""
+    A rejection then waits a few minutes for the leader's reason (handlers.applications.notes).
+    """
     callback = callback_of(update)
     number = callback.int_arg(0) if callback else None
     approve = callback is not None and callback.action == "ok"
     action = "approve application" if approve else "reject application"
     actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action=action)
     if actor is None or number is None:
-        return
+        return carry_on(context)
     rt = runtime(context)
     decision = rt.services.application_desk.decide(number, actor.user_id, actor.name, approve)
     application = decision.application
     if not decision.won or application is None:
         rt.services.audit(actor.user_id, action, f"application {number}", outcome="refused: already decided")
-        await answer(update, _already(rt.services, application))
-        return
+        await answer(update, already_decided(rt.services, application))
+        return carry_on(context)
     refresh_cards(rt, application)  # queued before any await: a lost answer must not leave stale cards
     tell_telegram(rt, application)
     await answer(update, "Approved." if approve else "Rejected.")
     if approve:
         announce(rt, application)
-        return
-    await reply(
-        update,
+        return carry_on(context)
+    ask = (
         f"You rejected application #{number}. If you like, type a short reason: it is kept on the application "
-        f"and sent with the outcome to {recipients(rt.services, application)}. Or tap Skip.",
-        ((("Skip", pack("app", "skip", number)),),),
+        f"and sent with the outcome to {recipients(rt.services, application)}. Or tap Skip."
     )
-
-
-async def skip_reason(update: Update, context: Context) -> None:
-    """Skip on the reason prompt: the rejection is announced without a reason."""
-    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
-    number = press.number if press else None
-    if press is None or number is None:
-        return
-    rt = runtime(context)
-    application = rt.services.application_desk.skip_reason(number, press.actor.user_id)
-    if application is None:
-        await answer(update, "This button is no longer active.")
-        return
-    if not application.outcome_told:
-        announce(rt, application)
-    await answer(update)
-    await show(update, f"No reason given. The outcome of application #{number} has been sent.")
-
-
-async def ask_press(update: Update, context: Context) -> None:
-    """Ask for information: the leader types a question, relayed to the applicant or the recorder."""
-    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
-    number = press.number if press else None
-    if press is None or number is None:
-        return
-    actor = press.actor
-    rt = runtime(context)
-    apps = rt.services.application_desk
-    current = apps.get(number)
-    if current is not None and not current.applicant_id and set(current.recorded_by) <= {actor.user_id}:
-        await answer(update, "There is nobody to relay a question to: you recorded this form yourself.")
-        return
-    application = apps.expect_question(number, actor.user_id)
-    if application is None:
-        await answer(update, _already(rt.services, current))
-        return
-    await answer(update)
-    await reply(
-        update,
-        f"What would you like to ask about application #{number}? Type your question: it goes to "
-        f"{recipients(rt.services, application, leaving_out=actor.user_id)}.",
-        ((("Cancel", pack("app", "drop", number)),),),
-    )
-
-
-async def drop_question(update: Update, context: Context) -> None:
-    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="ask for information")
-    if actor is None:
-        return
-    runtime(context).services.application_desk.drop_prompt(actor.user_id)
-    await answer(update)
-    await show(update, "No question sent.")
+    return await wait_for_note(update, context, NoteKind.REASON, number, ask, "Skip")
 
 
 async def show_pending(update: Update, context: Context, actor: Actor, number: int) -> None:

@@ -240,3 +240,14 @@ def text_of(update: Update) -> str:
     """The text someone just sent ("" for anything else)."""
     message = update.effective_message
     return (message.text or "") if message else ""
+
+
+def already_decided(services: Services, application: GroupApplication | None) -> str:
+    """Why a card's button does nothing now: expired, linked, decided (by whom), or not ready."""
+    if application is None:
+        return "This button has expired."
+    if application.status is Status.LINKED:
+        return f"This application was linked to #{application.linked_to}."
+    if application.decided_by:
+        return f"Already decided by {clip_text(staff_name(services.staff, application.decided_by), NAME_UNITS)}."
+    return "This application is not ready for a decision."

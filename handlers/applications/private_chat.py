@@ -1,12 +1,12 @@
-"""Telegram join requests and the private chat: the applicant's answers, the leaders' reasons and questions."""
+"""Telegram join requests and the applicant's private chat: their children, the code of conduct, their answers."""
 
 from __future__ import annotations
 
 from telegram import Message, Update
 from telegram.ext import filters
 
-from bot.applications import LEADER_PROMPT_WAIT, Filed, Invalid
-from bot.records.applications import Prompt, PromptKind, Status
+from bot.applications import Filed, Invalid
+from bot.records.applications import Status
 from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
@@ -17,16 +17,11 @@ from handlers.applications.messages import (
     applicant_status,
     ask_conduct_text,
     conduct_buttons,
-    recipients,
-    school_name,
     text_of,
 )
-from handlers.applications.notices import APPLICANT_WINDOW, announce, refresh_cards, send_cards
+from handlers.applications.notices import APPLICANT_WINDOW, refresh_cards, send_cards
 from handlers.common import (
-    Actor,
     Context,
-    admit,
-    admit_press,
     answer,
     callback_of,
     h,
@@ -132,32 +127,24 @@ async def shared_contact(update: Update, context: Context) -> None:
     await reply(update, text, buttons)
 
 
-class AwaitedText(filters.MessageFilter):
-    """Matches a private text the applications flow is waiting for (checked against storage)."""
+class FromApplicant(filters.MessageFilter):
+    """A private text from someone whose application waits for them: their children, an answer, or a question of theirs."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__(name="awaited application text")
+        super().__init__(name="application's applicant")
         self.services = services
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        return user is not None and self.services.application_desk.wants_text(user.id)
+        return user is not None and self.services.application_desk.expects_text_from(user.id)
 
 
-async def typed_text(update: Update, context: Context) -> None:
-    """Text someone was asked for: a reason, a question, an applicant's child or answer."""
-    user = update.effective_user
-    if user is None:
+async def applicant_text(update: Update, context: Context) -> None:
+    """What an applicant types: the answer to a leader's question, their child's name, or anything (their status)."""
+    if update.effective_user is None:
         return
-    rt = runtime(context)
-    apps = rt.services.application_desk
-    prompt = apps.awaiting(user.id)
     try:
-        if prompt is not None and prompt.kind in (PromptKind.REASON, PromptKind.QUESTION):
-            await _preview(update, context)
-        elif prompt is not None and prompt.kind is PromptKind.ANSWER:
-            await _answer_typed(update, context)
-        else:
+        if not await _answer_typed(update, context):
             await _applicant_typed(update, context)
     except Invalid as problem:
         if _applicant_may_be_answered(update, context, "refused: invalid text"):
@@ -190,12 +177,13 @@ async def _applicant_typed(update: Update, context: Context) -> None:
         await reply(update, text, buttons)
 
 
-async def _answer_typed(update: Update, context: Context) -> None:
+async def _answer_typed(update: Update, context: Context) -> bool:
+    """The applicant's answer to a leader's question, passed on; False when no question waits for them."""
     rt = runtime(context)
     assert update.effective_user is not None
     answered = rt.services.application_desk.answer(update.effective_user.id, text_of(update))
     if answered is None:
-        return
+        return False
     application, asker = answered
     n = application.number
     # The leader who asked; if they may no longer decide (revoked or lowered since), every leader.
@@ -208,104 +196,4 @@ async def _answer_typed(update: Update, context: Context) -> None:
             needs=Permission.DECIDE_APPLICATIONS,  # checked again right before it goes
         )
     await reply(update, "Thank you. I have passed your answer to the senior leaders.")
-
-
-async def _preview(update: Update, context: Context) -> None:
-    """A leader's typed reason or question is shown back: nothing leaves the school until Send."""
-    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action="application prompt")
-    if actor is None:
-        return
-    rt = runtime(context)
-    apps = rt.services.application_desk
-    prompt = apps.draft(actor.user_id, text_of(update))
-    if prompt is None:
-        return
-    application = apps.get(prompt.number)
-    assert application is not None
-    minutes = int(LEADER_PROMPT_WAIT.total_seconds() // 60)
-    what = "reason" if prompt.kind is PromptKind.REASON else "question"
-    cancel = pack("app", "redo" if prompt.kind is PromptKind.REASON else "drop", prompt.number)
-    await reply(
-        update,
-        f"Send this {what} about application #{prompt.number} to "
-        f"{recipients(rt.services, application, leaving_out=actor.user_id)}?\n\n"
-        f"<blockquote>{h(prompt.draft)}</blockquote>\n\nTap <b>Send</b> within {minutes} minutes, or Cancel.",
-        ((("Send", pack("app", "send", prompt.number)), ("Cancel", cancel)),),
-    )
-
-
-async def send_press(update: Update, context: Context) -> None:
-    """Send under a previewed reason or question: only now does it reach the parent or the office."""
-    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="application prompt")
-    number = press.number if press else None
-    if press is None or number is None:
-        return
-    rt = runtime(context)
-    prompt = rt.services.application_desk.ready_to_send(press.actor.user_id, number)
-    if prompt is None:  # sent already (a double tap), cancelled, or the few minutes ran out
-        await answer(update, "Nothing to send: it was sent already, cancelled, or the time ran out.")
-        return
-    await answer(update)
-    if prompt.kind is PromptKind.REASON:
-        await _send_reason(update, rt, press.actor, prompt)
-    else:
-        await _send_question(update, rt, press.actor, prompt)
-
-
-async def redo_press(update: Update, context: Context) -> None:
-    """Cancel under a previewed reason: not sent; the leader may type it again or tap Skip."""
-    press = await admit_press(update, context, Permission.DECIDE_APPLICATIONS, action="application reason")
-    number = press.number if press else None
-    if press is None or number is None:
-        return
-    prompt = runtime(context).services.application_desk.retype(press.actor.user_id, number)
-    await answer(update)
-    if prompt is None:
-        await show(update, "Not sent.")
-        return
-    minutes = int(LEADER_PROMPT_WAIT.total_seconds() // 60)
-    await show(
-        update,
-        f"Not sent. Type the reason again within {minutes} minutes, or tap Skip to send the outcome without one.",
-        ((("Skip", pack("app", "skip", number)),),),
-    )
-
-
-async def _send_reason(update: Update, rt: Runtime, actor: Actor, prompt: Prompt) -> None:
-    number = prompt.number
-    application = rt.services.application_desk.give_reason(number, actor.user_id, prompt.draft)
-    if application is None:
-        await show(update, "That application's outcome has already been sent.")
-        return
-    refresh_cards(rt, application)
-    announce(rt, application)
-    await show(update, f"Reason recorded on application #{number}, and the outcome sent.")
-
-
-async def _send_question(update: Update, rt: Runtime, actor: Actor, prompt: Prompt) -> None:
-    number = prompt.number
-    application = rt.services.application_desk.ask(number, actor.user_id, actor.name, prompt.draft)
-    if application is None:
-        await show(update, f"Application #{number} has already been decided; the question was not sent.")
-        return
-    question = h(prompt.draft)
-    who = h(actor.name)
-    key = f"app:{number}:ask:{int(prompt.asked_at.timestamp())}"
-    if application.applicant_id:
-        rt.delivery.post(
-            key,
-            application.applicant_id,
-            f"A question from the senior leaders of {school_name(rt.services)} about your request to join the "
-            f"parents' group:\n\n{question}\n\nPlease reply here.",
-            give_up_after=APPLICANT_WINDOW,
-        )
-    for recorder in application.recorded_by:
-        if recorder != actor.user_id:
-            rt.delivery.post(
-                f"{key}:{recorder}",
-                recorder,
-                f"{who} asks about application #{number} ({h(application.parent_name)}), whose form you recorded:\n\n"
-                f"{question}\n\nPlease find out from the parent and let {who} know.",
-                needs=Permission.RECORD_APPLICATION,  # never to office staff revoked since recording it
-            )
-    await show(update, f"Question sent to {recipients(rt.services, application, leaving_out=actor.user_id)}.")
+    return True

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
-
-from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatJoinRequestHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
-from bot.applications import PaperForm
-from bot.records.applications import Child
+from bot.applications import LEADER_NOTE_WAIT, PaperForm
+from bot.records.applications import Child, LeaderNote, NoteKind
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
 from handlers.applications.form import (
@@ -46,30 +40,33 @@ from handlers.applications.form import (
     relationship_typed,
     submit,
 )
-from handlers.applications.leaders import (
+from handlers.applications.leaders import decide, pending, pending_page, show_application
+from handlers.applications.notes import (
+    NOTE,
     ask_press,
-    decide,
+    cancel_note,
     drop_question,
-    pending,
-    pending_page,
-    show_application,
+    note_over,
+    note_timed_out,
+    note_typed,
+    redo_press,
+    send_press,
     skip_reason,
 )
 from handlers.applications.notices import chasing_work, on_join_answer
 from handlers.applications.private_chat import (
-    AwaitedText,
+    FromApplicant,
     SharedOwnContact,
     applicant_conduct,
+    applicant_text,
     join_request,
-    redo_press,
-    send_press,
     shared_contact,
-    typed_text,
 )
+from handlers.flows import durable_flow
 from handlers.menu import MenuCommand
 
-# The records a half-filled /apply keeps between messages and across a restart (bot.shell.persistence).
-FLOW_STATE = (PaperForm, Child)
+# The records a half-filled /apply and a leader's reason or question keep across a restart (bot.shell.persistence).
+FLOW_STATE = (PaperForm, Child, LeaderNote, NoteKind)
 
 COMMANDS = (
     MenuCommand("apply", "Record a paper application to the parents' group", Permission.RECORD_APPLICATION),
@@ -80,51 +77,68 @@ COMMANDS = (
 
 def register(application: Application, rt: Runtime) -> None:
     typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
-    with warnings.catch_warnings():
-        # PTB warns that buttons are tracked per chat and user, not per message: that is what we want.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        form = ConversationHandler(
-            entry_points=[CommandHandler("apply", apply_start)],
-            states={
-                PARENT: [MessageHandler(typed, parent_name)],
-                RELATIONSHIP: [
-                    MessageHandler(typed, relationship_typed),
-                    CallbackQueryHandler(relationship_chosen, pattern=r"^1:apf:rel:"),
-                ],
-                CHILD: [
-                    MessageHandler(typed, child_typed),
-                    CallbackQueryHandler(child_chosen, pattern=r"^1:apf:(pick|keep)"),
-                    CallbackQueryHandler(child_more, pattern=r"^1:apf:more$"),
-                    CallbackQueryHandler(children_done, pattern=r"^1:apf:done$"),
-                ],
-                CONDUCT: [CallbackQueryHandler(conduct, pattern=r"^1:apf:(signed|unsigned)$")],
-                FORM_REF: [MessageHandler(typed, form_ref)],
-                CONTACT: [
-                    MessageHandler(typed, contact_typed),
-                    CallbackQueryHandler(contact_skipped, pattern=r"^1:apf:skip$"),
-                ],
-                CONFIRM: [CallbackQueryHandler(submit, pattern=r"^1:apf:submit$")],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, apply_timeout)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", apply_cancel),
-                CallbackQueryHandler(apply_cancel, pattern=r"^1:apf:cancel$"),
+    form = durable_flow(
+        "application_form",
+        entry_points=[CommandHandler("apply", apply_start)],
+        states={
+            PARENT: [MessageHandler(typed, parent_name)],
+            RELATIONSHIP: [
+                MessageHandler(typed, relationship_typed),
+                CallbackQueryHandler(relationship_chosen, pattern=r"^1:apf:rel:"),
             ],
-            conversation_timeout=APPLY_TIMEOUT,
-            allow_reentry=True,
-            name="application_form",
-            persistent=True,
-        )
+            CHILD: [
+                MessageHandler(typed, child_typed),
+                CallbackQueryHandler(child_chosen, pattern=r"^1:apf:(pick|keep)"),
+                CallbackQueryHandler(child_more, pattern=r"^1:apf:more$"),
+                CallbackQueryHandler(children_done, pattern=r"^1:apf:done$"),
+            ],
+            CONDUCT: [CallbackQueryHandler(conduct, pattern=r"^1:apf:(signed|unsigned)$")],
+            FORM_REF: [MessageHandler(typed, form_ref)],
+            CONTACT: [
+                MessageHandler(typed, contact_typed),
+                CallbackQueryHandler(contact_skipped, pattern=r"^1:apf:skip$"),
+            ],
+            CONFIRM: [CallbackQueryHandler(submit, pattern=r"^1:apf:submit$")],
+        },
+        fallbacks=[
+            CommandHandler("cancel", apply_cancel),
+            CallbackQueryHandler(apply_cancel, pattern=r"^1:apf:cancel$"),
+        ],
+        timeout=APPLY_TIMEOUT,
+        on_timeout=apply_timeout,
+    )
+    # A leader's reason (after Reject) or question (Ask for information): typed, shown back, sent on Send.
+    # Approve, Reject and Ask enter it from any card; a press that starts nothing leaves a note as it was.
+    note = durable_flow(
+        "application_note",
+        entry_points=[
+            CallbackQueryHandler(decide, pattern=r"^1:app:(ok|no):"),
+            CallbackQueryHandler(ask_press, pattern=r"^1:app:ask:"),
+        ],
+        states={
+            NOTE: [
+                MessageHandler(typed, note_typed),
+                CallbackQueryHandler(send_press, pattern=r"^1:app:send:"),
+                CallbackQueryHandler(redo_press, pattern=r"^1:app:redo:"),
+            ],
+        },
+        fallbacks=[
+            CallbackQueryHandler(skip_reason, pattern=r"^1:app:skip:"),
+            CallbackQueryHandler(drop_question, pattern=r"^1:app:drop:"),
+            CommandHandler("cancel", cancel_note),
+        ],
+        timeout=LEADER_NOTE_WAIT,
+        on_timeout=note_timed_out,
+    )
     application.add_handler(form)
-    application.add_handler(ChatJoinRequestHandler(join_request))
-    application.add_handler(MessageHandler(typed & AwaitedText(rt.services), typed_text))
-    application.add_handler(CallbackQueryHandler(applicant_conduct, pattern=r"^1:apj:(yes|no):"))
-    application.add_handler(CallbackQueryHandler(decide, pattern=r"^1:app:(ok|no):"))
-    application.add_handler(CallbackQueryHandler(ask_press, pattern=r"^1:app:ask:"))
+    application.add_handler(note)
+    # The note's buttons once it has ended: Skip still skips until the outcome goes; the rest say so.
     application.add_handler(CallbackQueryHandler(skip_reason, pattern=r"^1:app:skip:"))
     application.add_handler(CallbackQueryHandler(drop_question, pattern=r"^1:app:drop:"))
-    application.add_handler(CallbackQueryHandler(send_press, pattern=r"^1:app:send:"))
-    application.add_handler(CallbackQueryHandler(redo_press, pattern=r"^1:app:redo:"))
+    application.add_handler(CallbackQueryHandler(note_over, pattern=r"^1:app:(send|redo):"))
+    application.add_handler(ChatJoinRequestHandler(join_request))
+    application.add_handler(MessageHandler(typed & FromApplicant(rt.services), applicant_text))
+    application.add_handler(CallbackQueryHandler(applicant_conduct, pattern=r"^1:apj:(yes|no):"))
     own_contact = filters.CONTACT & filters.ChatType.PRIVATE & SharedOwnContact(rt.services)
     application.add_handler(MessageHandler(own_contact, shared_contact))
     application.add_handler(CommandHandler("pending", pending))
