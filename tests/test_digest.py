@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
-from bot.digest_chart import CHECKED_COLOUR, MISSED_COLOUR, WEEKS, figure, render, series
+from bot.digest_chart import CHECKED_COLOUR, MISSED_COLOUR, WEEKS, DigestSeries, figure, render, series
 from bot.moderation import DayResult, DayStatus
 from bot.records.incidents import Incident
 from tests.conftest import ADMIN, HEAD, SLT, BotHarness
@@ -24,7 +24,7 @@ def incident(number: int, kind: str, day: date) -> Incident:
     return Incident(number, f"d{number}", kind, False, ADMIN, "Ada", "", datetime.combine(day, datetime.min.time(), UTC), ())
 
 
-def some_weeks() -> object:
+def some_weeks() -> DigestSeries:
     incidents = [incident(n, ("offensive", "pupil", "bullying")[n % 3], LAST - timedelta(days=3 * n)) for n in range(20)]
     incidents.append(incident(99, "other", LAST - timedelta(days=200)))  # before the 12 weeks: left out
 
@@ -77,8 +77,9 @@ async def test_the_scheduled_digest_sends_the_chart_as_a_photo_then_the_text(bot
     await log_misuse(bot, ADMIN, "pupil")
     await bot.advance(days=4, hours=21, minutes=31)  # Monday 07:31, after the digest's 07:30
     photos = [m for m in bot.emu.messages_to(HEAD) if m.photo and m.caption and "12 weeks" in m.caption]
-    assert len(photos) == 1
-    picture = Image.open(io.BytesIO(bot.emu.files[photos[0].photo]))
+    [chart] = photos
+    assert chart.photo is not None
+    picture = Image.open(io.BytesIO(bot.emu.files[chart.photo]))
     assert picture.size == (1080, 1350)
     texts = [m for m in bot.emu.messages_to(HEAD) if m.text and "Weekly digest" in m.text]
     assert len(texts) == 1 and "2 opened" in texts[0].plain
