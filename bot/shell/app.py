@@ -28,10 +28,11 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.logsafe import hide_secret
 from bot.services import Services
+from bot.shell.codec import Codec
 from bot.shell.context import CONTEXT_TYPES, UserState
 from bot.shell.delivery import Delivery, RetryingRateLimiter
 from bot.shell.delivery import register as register_delivery
-from bot.shell.persistence import Codec, DurableApplication, FlowStore, expire_overdue_steps
+from bot.shell.persistence import DurableApplication, FlowStore, expire_overdue_steps
 from bot.shell.ticker import Runtime, Ticker
 from handlers import access, applications, audit, consent, digest, incidents, moderation, pupil, register_import
 from handlers.errors import DiskAlarm, on_error

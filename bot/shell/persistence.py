@@ -1,14 +1,14 @@
 """Conversations survive a restart: PTB's persistence interface over the data folder's atomic storage.
 
 A /log with three screenshots, an /apply half filled in, a /check waiting for names, a ban
-question: their conversation states and each person's flow state are written to
+question, a leader's typed reason: their conversation states and each person's flow state are written to
 `conversations.json` (owner-only, fsynced, renamed into place) after every update that
 changed them, so a restart or a deploy carries on where each person was.
 
 Only what a flow needs is kept: conversation states and per-user state (user_data). Not
 bot_data (the runtime is rebuilt at start-up), not chat_data, not callback data. Values are
-written as JSON with a small whitelist codec: records (dataclasses) and enums are read back
-only if their type was registered, so the file can never make the bot build anything else.
+written as JSON with a small whitelist codec (bot.shell.codec): records (dataclasses) and enums
+are read back only if their type was registered, so the file can never make the bot build anything else.
 Screenshots are files from the moment they arrive; the state holds only their references.
 
 A damaged file does not stop the bot: a school would rather have the bot answer, with every
@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
-import enum
 import functools
 import logging
 import os
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
 
 from bot.clock import Clock
+from bot.shell.codec import Codec
 from storage.atomic import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -47,75 +46,6 @@ ConversationDict = dict[ConversationKey, object]
 Step = Callable[[Update, Any], Coroutine[Any, Any, object]]
 TOO_LATE = "Too late: the time ran out, and this has ended."  # a press on a step whose flow timed out
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]  # PTB's callback-data cache, unused
-
-
-class Codec:
-    """JSON for per-user state: plain values, tuples, maps with any keys, times, and registered records.
-
-    Registering is the whitelist: a record or enum in the file whose type was not registered is
-    refused when read, so a hand-edited file can only ever give back the types the flows use.
-    """
-
-    def __init__(self, types: Iterable[type]) -> None:
-        self.types: dict[str, type] = {kind.__name__: kind for kind in types}
-
-    def encode(self, value: object) -> object:
-        if value is None or (isinstance(value, bool | int | float | str) and not isinstance(value, enum.Enum)):
-            return value
-        if isinstance(value, enum.Enum):
-            return {"enum": self._name(type(value)), "value": value.value}
-        if isinstance(value, datetime):
-            return {"datetime": value.isoformat()}
-        if isinstance(value, date):
-            return {"date": value.isoformat()}
-        if isinstance(value, timedelta):
-            return {"seconds": value.total_seconds()}
-        if isinstance(value, tuple):
-            return {"tuple": [self.encode(item) for item in value]}
-        if isinstance(value, list):
-            return [self.encode(item) for item in value]
-        if isinstance(value, Mapping):
-            return {"map": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            fields = {f.name: self.encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-            return {"record": self._name(type(value)), "fields": fields}
-        raise TypeError(f"{type(value).__name__} cannot be kept in {FILE_NAME}")
-
-    def decode(self, value: object) -> Any:
-        if isinstance(value, list):
-            return [self.decode(item) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if "tuple" in value:
-            return tuple(self.decode(item) for item in value["tuple"])
-        if "map" in value:
-            return {self._key(self.decode(k)): self.decode(v) for k, v in value["map"]}
-        if "datetime" in value:
-            return datetime.fromisoformat(value["datetime"])
-        if "date" in value:
-            return date.fromisoformat(value["date"])
-        if "seconds" in value:
-            return timedelta(seconds=value["seconds"])
-        if "enum" in value:
-            return self._type(value["enum"])(value["value"])
-        if "record" in value:
-            fields = {name: self.decode(item) for name, item in value["fields"].items()}
-            return self._type(value["record"])(**fields)
-        raise ValueError(f"unknown value {sorted(value)}")
-
-    def _name(self, kind: type) -> str:
-        if self.types.get(kind.__name__) is not kind:
-            raise TypeError(f"{kind.__name__} is not registered for {FILE_NAME}")
-        return kind.__name__
-
-    def _type(self, name: str) -> type:
-        if name not in self.types:
-            raise ValueError(f"{name} is not a type the flows keep")
-        return self.types[name]
-
-    @staticmethod
-    def _key(key: object) -> object:
-        return tuple(key) if isinstance(key, list) else key  # a map key is hashable
 
 
 class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
