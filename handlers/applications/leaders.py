@@ -11,7 +11,7 @@ from bot.shell.ticker import runtime
 from handlers.applications.messages import already_decided, card_text, history_text, recipients, waited_for
 from handlers.applications.notes import Step, carry_on, wait_for_note
 from handlers.applications.notices import announce, refresh_cards, tell_telegram
-from handlers.common import Actor, Context, admit, answer, callback_of, command_args, h, paged, reply, show, staff_only
+from handlers.common import Actor, Context, admit_numbered, answer, callback_of, command_args, h, paged, reply, show, staff_only
 from handlers.paging import page_of
 
 
@@ -21,12 +21,12 @@ async def decide(update: Update, context: Context) -> Step:
     A rejection then waits a few minutes for the leader's reason (handlers.applications.notes).
     """
     callback = callback_of(update)
-    number = callback.int_arg(0) if callback else None
     approve = callback is not None and callback.action == "ok"
     action = "approve application" if approve else "reject application"
-    actor = await admit(update, context, Permission.DECIDE_APPLICATIONS, action=action)
-    if actor is None or number is None:
+    press = await admit_numbered(update, context, Permission.DECIDE_APPLICATIONS, action=action)
+    if press is None:
         return carry_on(context)
+    number, actor = press.number, press.actor
     rt = runtime(context)
     decision = rt.services.application_desk.decide(number, actor.user_id, actor.name, approve)
     application = decision.application
