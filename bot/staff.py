@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import AccessConfig
 from bot.records.staff import AccessRequest, InGroup, RequestStatus, StaffMember
 from bot.roles import LEADERS, Role
+from bot.wording import a_role
 from storage.atomic import WriteFailed
 from storage.staff import StaffRepository
 
@@ -80,17 +81,17 @@ class StaffAccess:
         current = staff.role_of(target)
         allowed = _MAY_GRANT.get(by_role, frozenset()) if by_role else frozenset()
         if role not in allowed or (current is not None and current not in allowed):
-            return self._refused(by, "grant", target, f"Only the Head Teacher can make someone {role.label}.")
+            return self._refused(by, "grant", target, f"Only the Head Teacher can make someone {a_role(role)}.")
         if current is Role.HEAD and role is not Role.HEAD and len(staff.with_roles(Role.HEAD)) == 1:
             return self._refused(by, "grant", target, "There must always be at least one Head Teacher.")
         if current is role:
-            return AccessChange(False, f"They are already {role.label}.", target, role, current)
+            return AccessChange(False, f"They are already {a_role(role)}.", target, role, current)
         if not confirmed:
             question = self._risk(by, target, current, role) or (
                 ""
                 if opened_bot
                 else f"{target} has never opened this bot, so I cannot check who they are or tell "
-                f"them. Check the id with them first. Make {target} {role.label} anyway?"
+                f"them. Check the id with them first. Make {target} {a_role(role)} anyway?"
             )
             if question:
                 return AccessChange(False, question, target, role, current, question=question)
@@ -100,7 +101,7 @@ class StaffAccess:
         if request:
             staff.decide_request(target, RequestStatus.GRANTED, role.value, by, self.clock.now())
         self._audited(by, "grant", target, f"{current.value if current else 'none'} -> {role.value}", before, request)
-        return AccessChange(True, f"Done: they are now {role.label}.", target, role, current)
+        return AccessChange(True, f"Done: they are now {a_role(role)}.", target, role, current)
 
     def revoke(self, by: int, target: int, *, confirmed: bool = False) -> AccessChange:
         """End someone's access; their own or the last other leader's only when confirmed."""
@@ -110,7 +111,7 @@ class StaffAccess:
         if current is None:
             return AccessChange(False, "They have no access to revoke.", target)
         if by_role is None or current not in _MAY_GRANT.get(by_role, frozenset()):
-            return self._refused(by, "revoke", target, f"Only the Head Teacher can remove a {current.label}.")
+            return self._refused(by, "revoke", target, f"Only the Head Teacher can remove {a_role(current)}.")
         if current is Role.HEAD and len(staff.with_roles(Role.HEAD)) == 1:
             return self._refused(by, "revoke", target, "There must always be at least one Head Teacher.")
         if not confirmed and (question := self._risk(by, target, current, None)):
@@ -134,7 +135,7 @@ class StaffAccess:
         """A question when a change takes a leader's powers from the actor or from the last other leader."""
         if current not in LEADERS or new in LEADERS:
             return ""
-        what = f"as {new.label}" if new else "no access at all"
+        what = f"access as {a_role(new)}" if new else "no access at all"
         if target == by:
             return f"This changes your own access: you will have {what} and can no longer manage staff. Are you sure?"
         others = [leader for leader in self.staff.leaders() if leader != by]

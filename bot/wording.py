@@ -6,6 +6,7 @@ never "page administrator"; "today 14:35", not a timestamp. Every message builds
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,12 +63,14 @@ def verb(count: int, one: str, many: str | None = None) -> str:
 
 # Each role as people at a school say it: the name, and the name in a sentence ("You are …").
 _ROLE_NAMES = {
-    Role.HEAD: ("Head Teacher", "the Head Teacher"),
-    Role.DEPUTY: ("Deputy Head", "the Deputy Head"),
-    Role.SLT: ("SLT member", "an SLT member"),
-    Role.ADMIN: ("page admin", "a page admin"),
-    Role.OFFICE: ("office staff", "office staff"),
+    Role.HEAD: ("Head Teacher", "the Head Teacher", "the Head Teacher"),
+    Role.DEPUTY: ("Deputy Head", "the Deputy Head", "the Deputy Head"),
+    Role.SLT: ("SLT member", "an SLT member", "SLT members"),
+    Role.ADMIN: ("page admin", "a page admin", "page admins"),
+    Role.OFFICE: ("office staff", "office staff", "office staff"),
 }
+# The order roles are named in a list of who may do something: those most people are, first.
+_LISTED = (Role.ADMIN, Role.OFFICE, Role.SLT, Role.DEPUTY, Role.HEAD)
 
 
 def role_name(role: Role) -> str:
@@ -83,6 +86,18 @@ def a_role(role: Role) -> str:
 def you_are(role: Role) -> str:
     """What a person is told of their own role: "You are a page admin."."""
     return f"You are {a_role(role)}."
+
+
+def roles_named(roles: Collection[Role]) -> str:
+    """Who holds some roles, as a list people read: "page admins, SLT members and the Head Teacher"."""
+    return listing([_ROLE_NAMES[role][2] for role in _LISTED if role in roles])
+
+
+def listing(items: Sequence[str]) -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:

@@ -26,6 +26,7 @@ from bot.shell.context import BotContext
 from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
 from bot.strangers import StrangerGate
+from bot.wording import roles_named, you_are
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,9 @@ async def admit(
         return None
     if permission is not None and not allows(role, permission):
         services.audit(user.id, action, outcome="refused: role")
-        said = f" You are {role.label}." if is_private(update) else ""
-        await tell(update, f"Sorry, only staff allowed to {permission.value} can do that.{said}")
+        said = f" {you_are(role)}" if is_private(update) else ""
+        allowed = roles_named([r for r in Role if allows(r, permission)])
+        await tell(update, f"Sorry, only {allowed} can do that.{said}")
         return None
     services.staff.remember_name(user.id, user.full_name)
     return Actor(user.id, user.full_name, role)

@@ -1,7 +1,12 @@
-"""The command menu each person sees on their phone, matched to their role."""
+"""The command menu each person sees on their phone, matched to their role.
+
+/help and Telegram's menu show the handful of commands a role uses day to day, grouped the way
+people look for them ("Before posting", "If something goes wrong"); /help's "More" shows the rest.
+"""
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -22,12 +27,68 @@ class MenuCommand:
 
 
 STRANGER_MENU = (BotCommand("start", "What this bot is and how to get access"),)
+# Other names the bot answers to, for the nearest-command suggestion (a typo of /misuse is still /log).
+ALIASES = {"perm": "consent", "misuse": "log", "report": "log"}
+
+Groups = tuple[tuple[str, tuple[str, ...]], ...]
+_BEFORE_POSTING = ("Before posting", ("consent", "check", "checkpost"))
+_GONE_WRONG = ("If something goes wrong", ("log", "incidents"))
+_PARENTS = ("Parents' group", ("pending", "apply"))
+_LEADERS: Groups = (
+    _GONE_WRONG,
+    ("Parents' group", ("pending",)),
+    ("Before posting", ("consent", "checkpost")),
+    ("The page", ("rota", "status")),
+)
+# The commands each role uses day to day, in the order they read them; the rest are under "More".
+DAILY: dict[Role, Groups] = {
+    Role.ADMIN: (_BEFORE_POSTING, ("Every day", ("checked", "rota")), _GONE_WRONG),
+    Role.OFFICE: (("The consent register", ("import", "expiring")), _PARENTS),
+    Role.SLT: _LEADERS,
+    Role.DEPUTY: _LEADERS,
+    Role.HEAD: (
+        _GONE_WRONG,
+        ("Parents' group", ("pending",)),
+        ("Keeping an eye", ("digest", "status", "audit")),
+        ("Before posting", ("consent", "checkpost")),
+    ),
+}
 
 
 def commands_for(menu: Sequence[MenuCommand], role: Role | None) -> list[MenuCommand]:
+    """Every command this role may use, in the order the features offer them."""
     if role is None:
         return []
     return [c for c in menu if c.permission is None or allows(role, c.permission)]
+
+
+def daily_groups(menu: Sequence[MenuCommand], role: Role) -> list[tuple[str, list[MenuCommand]]]:
+    """The role's everyday commands, grouped; a command not running in this bot is left out."""
+    allowed = {c.command: c for c in commands_for(menu, role)}
+    groups = [(title, [allowed[name] for name in names if name in allowed]) for title, names in DAILY[role]]
+    return [(title, commands) for title, commands in groups if commands]
+
+
+def more_commands(menu: Sequence[MenuCommand], role: Role) -> list[MenuCommand]:
+    """The role's other commands: what "More" on /help shows."""
+    daily = {c.command for _, commands in daily_groups(menu, role) for c in commands}
+    return [c for c in commands_for(menu, role) if c.command not in daily and c.command != "help"]
+
+
+def phone_menu(menu: Sequence[MenuCommand], role: Role) -> list[MenuCommand]:
+    """Telegram's command menu for a role: the everyday commands, then /help for the rest."""
+    daily = [c for _, commands in daily_groups(menu, role) for c in commands]
+    return daily + [c for c in commands_for(menu, role) if c.command == "help"]
+
+
+def nearest_command(menu: Sequence[MenuCommand], role: Role, typed: str) -> str | None:
+    """The command of this role closest to a mistyped one (/chekpost -> checkpost), if any is close."""
+    allowed = {c.command for c in commands_for(menu, role)}
+    names = sorted(allowed | {alias for alias, command in ALIASES.items() if command in allowed})
+    close = difflib.get_close_matches(typed.lower(), names, n=1, cutoff=0.6)
+    if not close:
+        return None
+    return close[0] if close[0] in allowed else ALIASES[close[0]]
 
 
 async def set_default_menu(bot: Bot) -> None:
@@ -37,12 +98,12 @@ async def set_default_menu(bot: Bot) -> None:
 
 
 async def refresh_menu(bot: Bot, menu: Sequence[MenuCommand], user_id: int, role: Role | None) -> None:
-    """Show this person the commands of their role; without a role, the menu every stranger sees."""
+    """Show this person the everyday commands of their role; without a role, the menu every stranger sees."""
     scope = BotCommandScopeChat(user_id)
     if role is None:
         await _call(lambda: bot.delete_my_commands(scope=scope), f"user {user_id}")
         return
-    commands = [BotCommand(c.command, c.description) for c in commands_for(menu, role)]
+    commands = [BotCommand(c.command, c.description) for c in phone_menu(menu, role)]
     await _call(lambda: bot.set_my_commands(commands, scope=scope), f"user {user_id}")
 
 

@@ -154,7 +154,7 @@ async def test_long_answers_are_refused_kindly_and_the_form_can_be_cancelled_or_
     await school.settle()
     assert "timed out after 30 minutes" in school.last(ADMIN).plain
     [after] = await school.say(ADMIN, "Grandparent")
-    assert "didn't understand" in after.plain  # the form is gone: the text is not taken as an answer
+    assert "Did you mean /checkpost?" in after.plain  # the form is gone: the text is not taken as an answer
     [stranger] = await school.say(STRANGER, "/apply")
     assert "only for staff" in stranger.plain
     assert school.services.application_desk.open_applications() == []
@@ -234,8 +234,8 @@ async def test_admins_office_and_strangers_cannot_decide(school: BotHarness) -> 
     copy = card(school, SLT)
     approve, reject = dict(copy.buttons)["Approve"], dict(copy.buttons)["Reject"]
     for person, expected in (
-        (ADMIN, "only staff allowed to decide applications"),
-        (OFFICE, "only staff allowed"),
+        (ADMIN, "only SLT members, the Deputy Head and the Head Teacher can do that"),
+        (OFFICE, "Sorry, only"),
         (STRANGER, "not for you"),
     ):
         for tap, data in enumerate((approve, reject)):
@@ -437,7 +437,7 @@ async def test_a_question_about_a_paper_form_goes_to_whoever_recorded_it(school:
     answer = await school.press(SLT, card(school, SLT), data="1:app:ask:1")  # a stale copy
     assert answer and answer["text"] == "Already decided by Sally Leader."
     [after] = await school.say(SLT, "another question")
-    assert "didn't understand" in after.plain
+    assert "Did you mean /checkpost?" in after.plain
 
 
 async def test_a_repeat_by_the_same_person_is_linked_not_duplicated(school: BotHarness) -> None:

@@ -12,7 +12,7 @@ from tests.conftest import ADMIN, HEAD, TOKEN, BotHarness
 async def test_a_429_on_a_reply_is_waited_out_and_the_reply_arrives(bot: BotHarness) -> None:
     bot.emu.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     [reply] = await bot.say(ADMIN, "/help")
-    assert "You are page administrator" in reply.plain
+    assert "You are a page admin" in reply.plain
     assert [f.kind for f in bot.emu.injected] == ["429"]
 
 
@@ -77,7 +77,7 @@ async def test_a_message_that_only_matters_for_a_while_is_given_up(bot: BotHarne
 async def test_a_5xx_on_a_reply_is_retried(bot: BotHarness) -> None:
     bot.emu.fail_next("sendMessage", 500, "Internal Server Error")
     [reply] = await bot.say(ADMIN, "/help")
-    assert "You are page administrator" in reply.plain
+    assert "You are a page admin" in reply.plain
     assert [f.kind for f in bot.emu.injected] == ["500"]
 
 

@@ -531,10 +531,10 @@ async def test_two_school_days_through_a_flaky_network_deliver_everything_once(
         OFFICE: "office",
         NEWCOMER: "admin",
     }
-    assert any("you are now page administrator" in m.plain for m in bot.emu.messages_to(NEWCOMER))
+    assert any("you are now a page admin" in m.plain for m in bot.emu.messages_to(NEWCOMER))
     for leader in LEADERS:
         request_cards = [m for m in bot.emu.messages_to(leader) if "Access request" in m.plain]
-        assert any("Made page administrator by Sally Leader" in m.plain for m in request_cards), leader
+        assert any("✅ Made a page admin by Sally Leader" in m.plain for m in request_cards), leader
     assert not _failed_outbox_items(bot)
 
     # The network really was that bad.
@@ -629,7 +629,7 @@ async def test_a_grant_whose_reply_is_lost_still_tells_the_person(school: BotHar
     await bot.say(HEAD, f"/grant {NEWCOMER} admin")
     await drain(bot)
     assert bot.services.staff.role_of(NEWCOMER).value == "admin"
-    assert any("You now have access as page administrator" in m.plain for m in bot.emu.messages_to(NEWCOMER))
+    assert any("You now have access as a page admin" in m.plain for m in bot.emu.messages_to(NEWCOMER))
 
 
 async def test_the_apology_after_a_saved_change_does_not_say_nothing_was_saved(school: BotHarness) -> None:

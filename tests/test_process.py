@@ -114,7 +114,7 @@ async def test_a_first_start_answers_staff_stops_on_sigterm_and_survives_sigkill
 
     first = BotProcess(config, tmp_path, 1)
     processes.append(first)
-    assert "You are page administrator." in await answer_to(emu, first, ADMIN, "/start")
+    assert "You are a page admin." in await answer_to(emu, first, ADMIN, "/start")
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((data_dir / "bot.log").stat().st_mode) == 0o600
     first.process.send_signal(signal.SIGTERM)
@@ -123,13 +123,13 @@ async def test_a_first_start_answers_staff_stops_on_sigterm_and_survives_sigkill
 
     second = BotProcess(config, tmp_path, 2)
     processes.append(second)
-    assert "You are Head Teacher." in await answer_to(emu, second, HEAD, "/start")
+    assert "You are the Head Teacher." in await answer_to(emu, second, HEAD, "/start")
     second.process.send_signal(signal.SIGKILL)
     assert await second.ended() == -signal.SIGKILL
 
     third = BotProcess(config, tmp_path, 3)  # the lock of a killed process is no obstacle
     processes.append(third)
-    assert "You are page administrator." in await answer_to(emu, third, ADMIN, "/help")
+    assert "You are a page admin." in await answer_to(emu, third, ADMIN, "/help")
     third.process.send_signal(signal.SIGTERM)
     assert await third.ended() == 0
 

@@ -346,6 +346,7 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
     await bot.press(OFFICE, bot.last(OFFICE), "Cancel")
     await bot.say(OFFICE, "/expiring")
     await bot.say(ADMIN, "/checkpost Well done Amelia Smith!")
+    await bot.say(ADMIN, "Well done Amelia Smith!")  # pasted with no command: offered the draft check
     await bot.say(HEAD, "/pupil Amelia")  # subject access asks which Amelia first
 
     # The office records a paper form, every button of it on the way.

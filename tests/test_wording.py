@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.roles import Role
-from bot.wording import a_role, plural, role_name, verb, when, you_are
+from bot.wording import a_role, listing, plural, role_name, roles_named, verb, when, you_are
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -31,6 +31,8 @@ def test_roles_read_as_people_say_them() -> None:
     assert you_are(Role.HEAD) == "You are the Head Teacher."
     assert role_name(Role.SLT) == "SLT member"
     assert a_role(Role.OFFICE) == "office staff"
+    assert roles_named({Role.HEAD, Role.SLT, Role.ADMIN}) == "page admins, SLT members and the Head Teacher"
+    assert listing(["one"]) == "one" and listing(["a", "b"]) == "a and b"
 
 
 def test_times_read_as_today_yesterday_or_a_day_in_the_school_zone() -> None:

@@ -3,28 +3,90 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ConversationHandler
 
-from bot.roles import PERMISSIONS, Role
+from bot.roles import PERMISSIONS, Permission, Role, allows
+from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
-from handlers.common import Context, answer, is_private, refuse_stranger, reply, tell
+from handlers.common import Context, admit_numbered, answer, clip, h, is_private, refuse_stranger, reply, show, tell
+from handlers.consent.messages import draft_report
+from handlers.menu import nearest_command, phone_menu
 
 FLOW_ROLES = "flow_roles"  # per person: the role each open flow began with
+# Pasted texts offered a draft check, by person then message: kept in memory only (a restart
+# forgets them and the button says so), a few per person.
+PASTED = "pasted_drafts"
+KEEP_PASTED = 5
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?")
 
 
 async def unknown_message(update: Update, context: Context) -> None:
-    """Anything no feature understood: strangers get the refusal, staff a pointer to /help."""
-    if not is_private(update) or update.effective_user is None:
+    """Anything no feature understood: strangers get the refusal, staff a suggestion of what to do instead."""
+    message = update.effective_message
+    user = update.effective_user
+    if not is_private(update) or user is None or message is None:
         return  # never chatter in groups
     rt = runtime(context)
-    if rt.services.staff.role_of(update.effective_user.id) is None:
+    role = rt.services.staff.role_of(user.id)
+    if role is None:
         await refuse_stranger(update, context, action="message")
         return
-    await reply(update, "Sorry, I didn't understand that. Send /help to see what I can do.")
+    typed = _COMMAND.match(message.text or "")
+    if typed:
+        await _unknown_command(update, context, role, typed.group(1))
+    elif message.text and allows(role, Permission.CHECK_POST):
+        await _offer_draft_check(update, context, user.id, message.message_id, message.text)
+    else:
+        everyday = ", ".join(f"/{c.command}" for c in phone_menu(rt.menu, role) if c.command != "help")
+        await reply(
+            update, f"That is not something I can act on by itself. Your everyday commands: {everyday}; /help has them all."
+        )
+
+
+async def _unknown_command(update: Update, context: Context, role: Role, name: str) -> None:
+    """/cancel with nothing running, or a command this person does not have: the nearest one they do."""
+    if name.lower() == "cancel":
+        await reply(update, "Nothing to cancel.")
+        return
+    nearest = nearest_command(runtime(context).menu, role, name)
+    typed = h(clip(name, 32))
+    if nearest is None:
+        await reply(update, f"There is no /{typed}. Send /help to see your commands.")
+    else:
+        await reply(update, f"There is no /{typed}. Did you mean /{nearest}?")
+
+
+async def _offer_draft_check(update: Update, context: Context, user_id: int, message_id: int, text: str) -> None:
+    """A pasted text with no command: offer to check it as a draft post, the text kept here, for its sender only."""
+    drafts: dict[int, dict[int, str]] = context.application.bot_data.setdefault(PASTED, {})
+    mine = drafts.setdefault(user_id, {})
+    mine[message_id] = text
+    while len(mine) > KEEP_PASTED:
+        mine.pop(next(iter(mine)))
+    await reply(
+        update,
+        "Did you mean /checkpost? Tap <b>Check this text</b> to check it as a draft post before it goes out.",
+        ((("Check this text", pack("help", "draft", message_id)),),),
+    )
+
+
+async def check_pasted(update: Update, context: Context) -> None:
+    """ "Check this text" under a pasted draft: the draft check, on the same message, for its sender only."""
+    press = await admit_numbered(update, context, Permission.CHECK_POST, action="draft check")
+    if press is None:
+        return
+    drafts: dict[int, dict[int, str]] = context.application.bot_data.get(PASTED, {})
+    text = drafts.get(press.actor.user_id, {}).pop(press.number, None)
+    if text is None:  # someone else's, or kept from before a restart: the text is not here to check
+        await answer(update, "This button has expired. Please send the text again.")
+        return
+    await show(update, draft_report(runtime(context).services.register.check_draft(press.actor.user_id, text)))
+    await answer(update)
 
 
 async def expired_button(update: Update, context: Context) -> None:

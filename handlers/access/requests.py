@@ -6,13 +6,13 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
-from bot.clock import show_time
 from bot.records.outbox import Buttons
 from bot.records.staff import AccessRequest, InGroup
 from bot.roles import Permission, Role, parse_role
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from bot.staff import RequestState, staff_name
+from bot.wording import a_role, role_name, when
 from handlers.access.staff import tell_person
 from handlers.common import Context, admit_numbered, answer, h, reply, show, stranger_may_be_answered
 from handlers.menu import refresh_menu
@@ -41,11 +41,13 @@ async def in_parents_group(context: Context, user_id: int) -> InGroup:
 def request_card(rt: Runtime, request: AccessRequest) -> str:
     """What the stranger claims, apart from what Telegram tells the bot, for the leaders to check."""
     username = f"@{h(request.username)}" if request.username else "none"
-    asked = show_time(request.requested_at, rt.services.config.school.timezone)
+    asked = when(request.requested_at, rt.services.clock.now(), rt.services.config.school.timezone)
     twins = [m for m in rt.services.staff_access.namesakes(request.name) if m.user_id != request.user_id]
     warning = ""
     if twins:  # the name of someone who already has access: perhaps them on a new phone, perhaps not
-        who = ", ".join(f"{h(m.name)} ({m.role.label if m.role else ''}, id <code>{m.user_id}</code>)" for m in twins[:3])
+        who = ", ".join(
+            f"{h(m.name)} ({role_name(m.role) if m.role else 'none'}, id <code>{m.user_id}</code>)" for m in twins[:3]
+        )
         warning = f"⚠️ <b>Staff already has this name:</b> {who}. Someone may be posing as them: ask that person directly.\n"
     return (
         "<b>Access request</b>\n"
@@ -57,6 +59,10 @@ def request_card(rt: Runtime, request: AccessRequest) -> str:
         f"• In the parents' group: {_IN_GROUP[request.in_group]}\n"
         f"Asked {asked}. Check with them in person or by a number the school holds before giving access."
     )
+
+
+def _role(role: Role | None) -> str:
+    return role_name(role) if role else "no role"
 
 
 def request_buttons(user_id: int) -> Buttons:
@@ -93,7 +99,7 @@ async def request_access(update: Update, context: Context) -> None:
             await answer(update)
             await reply(
                 update,
-                f"Your request was declined on {show_time(declined, rt.services.config.school.timezone)}. "
+                f"Your request was declined ({when(declined, rt.services.clock.now(), rt.services.config.school.timezone)}). "
                 "If you are a member of staff, please ask a member of staff you know to speak to a senior leader.",
             )
         return
@@ -133,9 +139,9 @@ async def decide_request(update: Update, context: Context) -> None:
     if callback.action == "ok" and role is not None:  # the first tap: only this leader's card asks
         await show(
             update,
-            request_card(rt, pending) + f"\n\n<b>Make {h(pending.name)} {role.label}?</b> "
+            request_card(rt, pending) + f"\n\n<b>Make {h(pending.name)} {a_role(role)}?</b> "
             "They will see what that role sees, including pupils' names.",
-            ((("Yes, make " + role.value, pack("acc", "yes", target, role.value)), ("Back", pack("acc", "back", target))),),
+            (((f"Yes, make {role_name(role)}", pack("acc", "yes", target, role.value)), ("Back", pack("acc", "back", target))),),
         )
         await answer(update)
         return
@@ -148,17 +154,17 @@ async def decide_request(update: Update, context: Context) -> None:
         if not result.ok:
             await answer(update, result.message)
             return
-        outcome = f"made {role.label}"
-        tell_person(rt, target, f"Your access request was approved: you are now {role.label}. Send /help.")
+        outcome = f"✅ Made {a_role(role)}"
+        tell_person(rt, target, f"Your access request was approved: you are now {a_role(role)}. Send /help.")
         await refresh_menu(context.bot, rt.menu, target, role)
     else:
         access.decline_request(actor.user_id, target)
-        outcome = "declined"
+        outcome = "❌ Declined"
         tell_person(rt, target, "Sorry, your access request was declined.")
-    when = show_time(rt.services.clock.now(), rt.services.config.school.timezone)
+    now = rt.services.clock.now()
+    at = when(now, now, rt.services.config.school.timezone)
     rt.delivery.edit_thread(
         f"access:{target}",
-        f"<b>Access request</b>\n{h(pending.name)} — <code>{target}</code>\n"
-        f"✔️ {outcome.capitalize()} by {h(actor.name)} at {when}",
+        f"<b>Access request</b>\n{h(pending.name)} — <code>{target}</code>\n{outcome} by {h(actor.name)}, {at}",
     )
     await answer(update, "Done.")  # after every card is queued for its edit: a lost answer loses nothing

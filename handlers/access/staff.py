@@ -14,6 +14,7 @@ from bot.roles import GRANTABLE, Permission, Role, parse_role
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from bot.staff import AccessChange
+from bot.wording import a_role, role_name, you_are
 from handlers.common import (
     Actor,
     Context,
@@ -28,13 +29,13 @@ from handlers.common import (
     show,
     staff_only,
 )
-from handlers.menu import commands_for, refresh_menu
+from handlers.menu import MenuCommand, daily_groups, more_commands, refresh_menu
 from handlers.paging import page_of
 
 GRANT_USAGE = (
     "Usage: <code>/grant ID ROLE</code>, where ROLE is one of "
     + ", ".join(f"<code>{r.value}</code>" for r in GRANTABLE)
-    + ". People see their id when they first message me."
+    + ". Someone without access sees their id when they first message me."
 )
 REVOKE_USAGE = "Usage: <code>/revoke ID</code> (see /staff for ids)."
 
@@ -43,20 +44,39 @@ REVOKE_USAGE = "Usage: <code>/revoke ID</code> (see /staff for ids)."
 async def start(update: Update, context: Context, actor: Actor) -> None:
     """A first hello: staff see what they can do (strangers get the polite refusal from the role check)."""
     await refresh_menu(context.bot, runtime(context).menu, actor.user_id, actor.role)
-    await _help(update, context, actor)
+    await reply(update, *help_page(runtime(context), actor.role, more=False))
 
 
 @staff_only(action="help")
 async def help_command(update: Update, context: Context, actor: Actor) -> None:
-    """Lists the commands this person's role allows (in a private chat only: a group learns no roles)."""
-    await _help(update, context, actor)
+    """The handful of commands this role uses every day, grouped, with "More" for the rest (private chats only)."""
+    await reply(update, *help_page(runtime(context), actor.role, more=False))
 
 
-async def _help(update: Update, context: Context, actor: Actor) -> None:
-    rt = runtime(context)
-    lines = [f"<b>{h(rt.services.config.school.name)}: social media assistant</b>", f"You are {actor.role.label}.", ""]
-    lines += [f"/{c.command} — {h(c.description)}" for c in commands_for(rt.menu, actor.role)]
-    await reply(update, "\n".join(lines))
+async def help_press(update: Update, context: Context) -> None:
+    """ "More" or "Back" under /help: the same message shows the other page, for the role the person has now."""
+    press = await admit_press(update, context, None, action="help")
+    if press is None:
+        return
+    await show(update, *help_page(runtime(context), press.actor.role, more=press.callback.action == "more"))
+    await answer(update)
+
+
+def help_page(rt: Runtime, role: Role, *, more: bool) -> tuple[str, Buttons]:
+    """/help's everyday page (grouped) or its "More" page, and the button to the other one."""
+    lines = [f"<b>{h(rt.services.config.school.name)}: social media assistant</b>", you_are(role)]
+    if more:
+        lines += ["", "<b>More commands</b>"] + [_line(c) for c in more_commands(rt.menu, role)]
+        return "\n".join(lines), ((("‹ Back", pack("help", "less")),),)
+    for title, commands in daily_groups(rt.menu, role):
+        lines += ["", f"<b>{h(title)}</b>"] + [_line(c) for c in commands]
+    rest = more_commands(rt.menu, role)
+    buttons: Buttons = ((("More commands ›", pack("help", "more")),),) if rest else ()
+    return "\n".join(lines), buttons
+
+
+def _line(command: MenuCommand) -> str:
+    return f"/{command.command} — {h(command.description)}"
 
 
 def _not_an_id(text: str, usage: str) -> str:
@@ -146,9 +166,9 @@ async def tell_of_change(context: Context, change: AccessChange) -> None:
             "If you think this is a mistake, please speak to the Head Teacher."
         )
     elif change.previous is None:
-        text = f"You now have access as {change.role.label}. Send /help to see what you can do."
+        text = f"You now have access as {a_role(change.role)}. Send /help to see what you can do."
     else:
-        text = f"Your access has changed: you are now {change.role.label}. Send /help to see what you can do."
+        text = f"Your access has changed: you are now {a_role(change.role)}. Send /help to see what you can do."
     tell_person(rt, change.target_id, text)
     await refresh_menu(context.bot, rt.menu, change.target_id, change.role)
 
@@ -170,7 +190,7 @@ async def show_staff(update: Update, context: Context, actor: Actor, number: int
     members = sorted(
         runtime(context).services.staff.active(), key=lambda m: (list(Role).index(m.role) if m.role else len(Role), m.name)
     )
-    lines = [f"• {h(m.name or 'not yet seen')} — <code>{m.user_id}</code> — {m.role.label}" for m in members if m.role]
+    lines = [f"• {h(m.name or 'not yet seen')} — <code>{m.user_id}</code> — {role_name(m.role)}" for m in members if m.role]
     page = page_of(lines, number, per_page=15)  # measured as Telegram does: names can be 128 emoji
     await show(update, "<b>Staff with access</b>\n" + "\n".join(page.lines) + page.footer, page.buttons("staff"))
 

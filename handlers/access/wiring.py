@@ -6,9 +6,19 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.roles import Permission, Role
 from bot.shell.ticker import Runtime
-from handlers.access.guards import expired_button, guard_flows, unknown_message
+from handlers.access.guards import check_pasted, expired_button, guard_flows, unknown_message
 from handlers.access.requests import decide_request, request_access
-from handlers.access.staff import cancel_change, confirm_change, grant, help_command, revoke, staff_list, staff_page, start
+from handlers.access.staff import (
+    cancel_change,
+    confirm_change,
+    grant,
+    help_command,
+    help_press,
+    revoke,
+    staff_list,
+    staff_page,
+    start,
+)
 from handlers.menu import MenuCommand
 
 # The enum a person's flow state keeps between messages and across a restart (bot.shell.persistence).
@@ -32,6 +42,9 @@ def register_fallbacks(application: Application) -> None:
 def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CallbackQueryHandler(help_press, pattern=r"^1:help:(more|less)$"))
+    # "Check this text" under a pasted draft, which the guard for unknown messages offers.
+    application.add_handler(CallbackQueryHandler(check_pasted, pattern=r"^1:help:draft:"))
     application.add_handler(CommandHandler("grant", grant))
     application.add_handler(CommandHandler("revoke", revoke))
     application.add_handler(CommandHandler("staff", staff_list))
