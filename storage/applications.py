@@ -7,7 +7,7 @@ A leader's typed reason or question is not kept here but with their conversation
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -15,18 +15,38 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Document
 
-from bot.records.applications import Child, Event, GroupApplication, Source, Status
+from bot.records.applications import Child, Event, GroupApplication, JoinAction, Source, Status
 
 
 class ApplicationRepository:
     def __init__(self, db: TinyDB) -> None:
         self._applications = db.table("applications")
         self._events = db.table("events")
+        self._counters = db.table("counters")  # the highest number ever given: a purge never frees one
 
     # ---- applications -------------------------------------------------------------------
+    def forget(self, numbers: Collection[int]) -> None:
+        """Delete decided applications with their history (the retention purge), in one write; the
+        highest number stays given, so an application's number is never reused."""
+        gone = {n for n in numbers if self._applications.contains(doc_id=n)}
+        if not gone:
+            return
+        highest = max((doc.doc_id for doc in self._applications.all()), default=0)
+        given = self._counters.get(doc_id=1)
+        storage = self._applications.storage
+        tables = dict(storage.read() or {})
+        tables[self._applications.name] = {k: d for k, d in tables.get(self._applications.name, {}).items() if int(k) not in gone}
+        tables[self._events.name] = {k: d for k, d in tables.get(self._events.name, {}).items() if d.get("number") not in gone}
+        tables[self._counters.name] = {"1": {"last": max(highest, given["last"] if isinstance(given, Document) else 0)}}
+        storage.write(tables)
+        for table in (self._applications, self._events, self._counters):
+            table.clear_cache()
+
     def add(self, application: GroupApplication) -> GroupApplication:
         """Store a new application under the next number."""
-        number = max((doc.doc_id for doc in self._applications.all()), default=0) + 1
+        given = self._counters.get(doc_id=1)
+        highest = max((doc.doc_id for doc in self._applications.all()), default=0)
+        number = max(highest, given["last"] if isinstance(given, Document) else 0) + 1
         stored = replace(application, number=number)
         self._applications.insert(Document(_to_doc(stored), doc_id=number))
         return stored
@@ -118,7 +138,7 @@ def _to_doc(a: GroupApplication) -> dict[str, Any]:
         "reminders_sent": a.reminders_sent,
         "head_told": a.head_told,
         "applicant_nudged": a.applicant_nudged,
-        "join_action": a.join_action,
+        "join_action": a.join_action.value if a.join_action else "",
         "join_queued": a.join_queued,
         "join_result": a.join_result,
         "same_name_as": a.same_name_as,
@@ -154,7 +174,7 @@ def _from_doc(d: Mapping[str, Any]) -> GroupApplication:
         reminders_sent=d.get("reminders_sent", 0),
         head_told=d.get("head_told", False),
         applicant_nudged=d.get("applicant_nudged", False),
-        join_action=d.get("join_action", ""),
+        join_action=JoinAction(d["join_action"]) if d.get("join_action") else None,
         join_queued=d.get("join_queued", False),
         join_result=d.get("join_result", ""),
         same_name_as=d.get("same_name_as", 0),

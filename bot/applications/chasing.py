@@ -132,7 +132,9 @@ class Chasing(ApplicationStore):
             if attempts == 1:
                 self.audit(0, f"{action} join request", target, outcome="retrying", detail=detail)
             return None
-        self.repo.save(replace(application, join_action="", join_result=f"{answer.value}: {detail}" if detail else answer.value))
+        self.repo.save(
+            replace(application, join_action=None, join_result=f"{answer.value}: {detail}" if detail else answer.value)
+        )
         if answer is JoinAnswer.REFUSED:
             self._event(n, 0, f"Telegram refused to {action} the join request ({detail}): leaders asked to do it by hand")
             self.audit(0, f"{action} join request", target, outcome="refused", detail=f"{who}; {detail}")

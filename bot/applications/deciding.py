@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from bot.applications.rules import Decision, clean_note
 from bot.applications.store import ApplicationStore
-from bot.records.applications import GroupApplication, LeaderNote, NoteKind, Status
+from bot.records.applications import GroupApplication, JoinAction, LeaderNote, NoteKind, Status
 
 
 class Deciding(ApplicationStore):
@@ -24,9 +24,9 @@ class Deciding(ApplicationStore):
             return Decision(application, False)
         now = self._now
         status = Status.APPROVED if approve else Status.REJECTED
-        join_action = ""
+        join_action = None
         if application.applicant_id and application.join_chat_id:
-            join_action = "approve" if approve else "decline"
+            join_action = JoinAction.APPROVE if approve else JoinAction.DECLINE
         decided = replace(
             application,
             status=status,

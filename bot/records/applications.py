@@ -25,6 +25,13 @@ class Source(StrEnum):
     TELEGRAM = "telegram"
 
 
+class JoinAction(StrEnum):
+    """Telegram's side of a decision on an applicant who asked to join the group."""
+
+    APPROVE = "approve"
+    DECLINE = "decline"
+
+
 class NoteKind(StrEnum):
     """What a leader types after a press on a card."""
 
@@ -73,7 +80,7 @@ class GroupApplication:
     reminders_sent: int = 0  # reminder periods SLT have been reminded of
     head_told: bool = False
     applicant_nudged: bool = False
-    join_action: str = ""  # "approve" or "decline": Telegram's side of the decision, until Telegram answers
+    join_action: JoinAction | None = None  # until Telegram answers
     join_queued: bool = False  # the decision is in the outbox, which retries it
     join_result: str = ""
     same_name_as: int = 0  # a paper form for someone of the same name: verify before approving

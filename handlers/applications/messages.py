@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.applications import PaperForm
 from bot.clock import show_time
-from bot.records.applications import Child, GroupApplication, Source, Status
+from bot.records.applications import Child, GroupApplication, JoinAction, Source, Status
 from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
 from bot.services import Services
@@ -170,7 +170,7 @@ def nudge_text(services: Services, application: GroupApplication) -> tuple[str, 
 
 def join_refused_text(application: GroupApplication, detail: str) -> str:
     """Telegram would not carry out a decision on a join request: a leader does it by hand."""
-    verb = "approve" if application.join_action == "approve" else "decline"
+    verb = "approve" if application.join_action is JoinAction.APPROVE else "decline"
     return (
         f"⚠️ <b>Telegram refused to {verb} the join request</b> of application #{application.number} "
         f"({h(application.parent_name)}): {h(clip_text(detail, 200))}\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.records.applications import Chase, ChaseKind, GroupApplication, Reader, Status
+from bot.records.applications import Chase, ChaseKind, GroupApplication, JoinAction, Reader, Status
 from bot.records.outbox import Buttons, JoinAnswer, OutboxItem
 from bot.roles import Permission
 from bot.shell.delivery import JoinListener
@@ -59,7 +59,7 @@ def carry_out(rt: Runtime, chase: Chase) -> None:
     a = chase.application
     for notice in chase.notices:
         if notice.reader is Reader.TELEGRAM:
-            rt.delivery.decide_join(notice.key, notice.chat_id, a.applicant_id, approve=a.join_action == "approve")
+            rt.delivery.decide_join(notice.key, notice.chat_id, a.applicant_id, approve=a.join_action is JoinAction.APPROVE)
             continue
         text, buttons = _render(rt, chase, notice.reader)
         if notice.reader is Reader.APPLICANT:
