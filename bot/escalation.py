@@ -1,8 +1,9 @@
 """Who is told about an incident, when, and under which key: decided here, as data.
 
-An incident's alert goes to every Head at once. Unacknowledged, it is sent again every
-`ack_minutes` (`urgent_ack_minutes` when a pupil is named); from the `fallback_after`-th re-send
-on (from the start when it is 0) the fallback, the deputy and SLT, gets it too. If no Head has a
+An incident's alert goes to every Head at once. Unacknowledged, a short ping points to it again every
+`ack_minutes` (`urgent_ack_minutes` when a pupil is named); from the `fallback_after`-th re-ping
+on (from the start when it is 0) the fallback, the deputy and SLT, gets the alert too. Each person
+holds one copy of the alert, edited as the incident moves on; only who has none is sent it again. If no Head has a
 copy `unreachable_minutes` after it was logged, the reporter and the fallback are told to reach
 the Head directly; a reporter told that the Head did not have it yet hears once when it arrives.
 
@@ -31,7 +32,8 @@ REACHED_CHECK = timedelta(minutes=1)  # how often to look whether a late alert g
 
 
 class NoticeKind(StrEnum):
-    ALERT = "alert"  # the alert with its screenshot and buttons; a re-send when `reminder` > 0
+    ALERT = "alert"  # the alert with its screenshot and buttons; a late joiner's first copy when `reminder` > 0
+    PING = "ping"  # a short nudge to someone who already holds the alert: the alert itself is kept up to date
     RECEIPT = "receipt"  # the reporter's own copy, with their next steps
     NOT_YET = "not yet"  # to the reporter: saved, but no Head has the alert yet
     REACHED = "reached"  # to the reporter, after NOT_YET: a Head has it now
@@ -45,6 +47,11 @@ def alert_thread(number: int) -> str:
 
 def receipt_thread(number: int) -> str:
     return f"inc:{number}:mine"
+
+
+def ping_thread(number: int) -> str:
+    """Every short re-ping of an incident, edited together once someone acts, so none still says "waiting"."""
+    return f"inc:{number}:ping"
 
 
 def ping_interval(config: EscalationConfig, urgent: bool) -> timedelta:
@@ -66,12 +73,14 @@ class Notice:
         """The copies edited together as the incident moves on ("" for a one-off note)."""
         if self.kind is NoticeKind.ALERT:
             return alert_thread(self.incident.number)
+        if self.kind is NoticeKind.PING:
+            return ping_thread(self.incident.number)
         return receipt_thread(self.incident.number) if self.kind is NoticeKind.RECEIPT else ""
 
     @property
     def needs(self) -> Permission:
         """What the recipient must still be allowed when it goes out (access may end meanwhile)."""
-        return Permission.ACT_ON_ALERTS if self.kind is NoticeKind.ALERT else Permission.LOG_MISUSE
+        return Permission.ACT_ON_ALERTS if self.kind in (NoticeKind.ALERT, NoticeKind.PING) else Permission.LOG_MISUSE
 
 
 @dataclass(frozen=True)
@@ -158,12 +167,7 @@ class Escalation:
                 number = incident.pings + 1
                 ping = Ping(incident, number, number >= self.config.fallback_after)
                 pings.append(ping)
-                # A Head with a copy still waiting to go out is not sent another one.
-                waiting = {c.chat_id for c in copies if c.state == OutboxState.PENDING}
-                waiting |= {a.recipient for a in alerts if a.incident.number == incident.number}
-                people = [p for p in heads if p not in waiting] + (fallback if ping.fallback_joins else [])
-                key = f"inc:{incident.number}:ping:{number}"
-                resent += [Notice(NoticeKind.ALERT, incident, p, f"{key}:{p}", number) for p in dict.fromkeys(people)]
+                resent += self._re_pings(incident, ping, copies, alerts, heads + (fallback if ping.fallback_joins else []))
                 next_ping = now + ping_interval(self.config, incident.urgent)
             if next_ping is not None:
                 wake.append(next_ping)
@@ -205,6 +209,23 @@ class Escalation:
         people = heads + (fallback if incident.fallback_alerted else [])
         key = f"inc:{incident.number}:alert"
         return [Notice(NoticeKind.ALERT, incident, p, f"{key}:{p}") for p in dict.fromkeys(people)]
+
+    def _re_pings(
+        self, incident: Incident, ping: Ping, copies: list[OutboxItem], alerts: list[Notice], people: list[int]
+    ) -> list[Notice]:
+        """One alert per person, kept up to date: who holds a copy gets a short ping, who has none the alert.
+
+        Someone whose copy is still waiting to go out gets nothing more: it will reach them as it stands.
+        """
+        waiting = {c.chat_id for c in copies if c.state == OutboxState.PENDING}
+        waiting |= {a.recipient for a in alerts if a.incident.number == incident.number}
+        holding = {c.chat_id for c in copies if c.state == OutboxState.SENT}
+        key = f"inc:{incident.number}:ping:{ping.number}"
+        return [
+            Notice(NoticeKind.PING if p in holding else NoticeKind.ALERT, incident, p, f"{key}:{p}", ping.number)
+            for p in dict.fromkeys(people)
+            if p not in waiting
+        ]
 
     def _copies(self, incident: Incident) -> list[OutboxItem]:
         return self.outbox.in_thread(alert_thread(incident.number))

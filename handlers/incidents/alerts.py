@@ -7,7 +7,7 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.clock import show_time
-from bot.escalation import alert_thread, receipt_thread
+from bot.escalation import alert_thread, ping_thread, receipt_thread
 from bot.incidents import OUTCOMES, ActionKind, ActionResult, ActionStatus, IncidentLog, action_kind
 from bot.records.incidents import IncidentState
 from bot.records.outbox import Buttons
@@ -15,13 +15,14 @@ from bot.roles import Permission, allows
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from handlers.common import Actor, Context, admit, answer, callback_of, show
-from handlers.incidents.messages import alert_buttons, alert_caption, receipt_buttons, receipt_text, record_text, view_buttons
+from handlers.incidents.escalation import receipt_view
+from handlers.incidents.messages import alert_buttons, alert_caption, ping_text, record_text, view_buttons
 from handlers.incidents.shared import incident_log, say, school_tz
 from handlers.paging import split_html
 
 
 def refresh(rt: Runtime, incidents: IncidentLog, number: int) -> None:
-    """Show the incident as it stands now on every copy of its alert and on the reporter's receipt."""
+    """Show the incident as it stands now on every copy of its alert, its re-pings and the reporter's receipt."""
     incident = incidents.get(number)
     if incident is None:
         return
@@ -29,7 +30,8 @@ def refresh(rt: Runtime, incidents: IncidentLog, number: int) -> None:
     ban = incidents.ban_for(number)
     tz = school_tz(rt)
     rt.delivery.edit_thread(alert_thread(number), alert_caption(incident, actions, ban, tz), alert_buttons(incident, actions))
-    rt.delivery.edit_thread(receipt_thread(number), receipt_text(incident, actions, ban, tz), receipt_buttons(incident, actions))
+    rt.delivery.edit_thread(ping_thread(number), ping_text(incident, actions, tz))
+    rt.delivery.edit_thread(receipt_thread(number), *receipt_view(rt, incident))
 
 
 async def settled(update: Update, context: Context, result: ActionResult, done_text: str) -> None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
-from bot.escalation import Notice, NoticeKind
-from bot.records.incidents import Incident
+from bot.escalation import Notice, NoticeKind, receipt_thread
+from bot.records.incidents import EvidenceKind, Incident, IncidentState
 from bot.records.outbox import Buttons
 from bot.shell.ticker import Runtime
 from handlers.incidents.messages import (
     alert_buttons,
     alert_caption,
     not_yet_text,
+    ping_text,
     reached_text,
     receipt_buttons,
     receipt_text,
@@ -31,7 +32,23 @@ Drawn = tuple[str, Buttons, str, str]
 def alert_photo(incident: Incident) -> str:
     """A photo goes by its Telegram file id; an image sent as a file goes as the stored copy."""
     first = incident.evidence[0]
-    return first.file_id if first.kind == "photo" else first.path
+    return first.file_id if first.kind == EvidenceKind.PHOTO else first.path
+
+
+def receipt_view(rt: Runtime, incident: Incident) -> tuple[str, Buttons]:
+    """The reporter's receipt as the incident now stands, saying so once the Head has the alert."""
+    log = rt.services.incident_log
+    actions = log.actions(incident.number)
+    alerted = rt.services.incident_escalation.head_has_alert(incident)
+    text = receipt_text(incident, actions, log.ban_for(incident.number), school_tz(rt), alerted=alerted)
+    return text, receipt_buttons(incident, actions)
+
+
+def refresh_receipt(rt: Runtime, number: int) -> None:
+    """The receipt now says the Head has the alert (through the outbox, in the reporter's flow message)."""
+    incident = rt.services.incident_log.get(number)
+    if incident is not None and incident.state == IncidentState.OPEN:  # once acted on, the action has shown it
+        rt.delivery.edit_thread(receipt_thread(number), *receipt_view(rt, incident))
 
 
 def _draw(rt: Runtime, notice: Notice) -> Drawn:
@@ -42,10 +59,12 @@ def _draw(rt: Runtime, notice: Notice) -> Drawn:
         return reached_text(incident), (), "", ""
     if notice.kind is NoticeKind.UNREACHABLE:
         return unreachable_text(incident, rt.services.config.escalation.unreachable_minutes), (), "", ""
+    if notice.kind is NoticeKind.PING:
+        return ping_text(incident, rt.services.incident_log.actions(incident.number), school_tz(rt)), (), "", ""
+    if notice.kind is NoticeKind.RECEIPT:
+        return (*receipt_view(rt, incident), "", "")
     log = rt.services.incident_log
     actions, ban, tz = log.actions(incident.number), log.ban_for(incident.number), school_tz(rt)
-    if notice.kind is NoticeKind.RECEIPT:
-        return receipt_text(incident, actions, ban, tz), receipt_buttons(incident, actions), "", ""
     caption = alert_caption(incident, actions, ban, tz, reminder=notice.reminder)
     note = f"📎 The screenshot could not be attached here: /incident {incident.number} shows the record."
     return caption, alert_buttons(incident, actions), alert_photo(incident), note
@@ -79,6 +98,8 @@ def escalation_work(rt: Runtime) -> Callable[[datetime], Awaitable[datetime | No
         due = escalation.due(now)
         post(rt, due.notices)
         escalation.record(due, now)
+        for number in {n.incident.number for n in due.notices if n.kind is NoticeKind.REACHED}:
+            refresh_receipt(rt, number)  # the receipt now says the Head has it
         return due.next_at
 
     return work

@@ -12,19 +12,35 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram import Message, Update
 from telegram.ext import ConversationHandler
 
+from bot.escalation import NoticeKind
 from bot.incidents import MAX_NOTE, MAX_SCREENSHOT_BYTES, MAX_SCREENSHOTS, Draft, category, is_category
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
-from handlers.common import Actor, Context, admit, answer, callback_of, reply
-from handlers.incidents.escalation import post
-from handlers.incidents.messages import ALERTED, draft_view
+from handlers.common import Actor, Context, admit, answer, callback_of
+from handlers.incidents.escalation import post, receipt_view, refresh_receipt
+from handlers.incidents.messages import draft_view
 from handlers.incidents.pictures import OFFERS, Picture, fetch_screenshot, picture_in
-from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS, draft_of, forget_draft, keep_draft, say
+from handlers.incidents.shared import (
+    CATEGORY,
+    CONFIRM,
+    FLOW_TIMEOUT,
+    NOTE,
+    SCREENSHOTS,
+    draft_of,
+    drop_buttons,
+    flow_message,
+    forget_draft,
+    forget_prompt,
+    keep_draft,
+    prompt,
+    retire_prompt,
+    say,
+)
+from storage.atomic import WriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +62,7 @@ async def start_log(update: Update, context: Context) -> str | int:
     if actor is None:
         return ConversationHandler.END
     draft = _new_draft(context, actor)
-    await say(update, *draft_view(SCREENSHOTS, draft))
+    await prompt(update, context, *draft_view(SCREENSHOTS, draft))
     return SCREENSHOTS
 
 
@@ -57,10 +73,7 @@ async def start_from_button(update: Update, context: Context) -> str | int:
         return ConversationHandler.END
     draft = _new_draft(context, actor)
     await answer(update)
-    try:
-        await reply(update, *draft_view(SCREENSHOTS, draft))
-    except (NetworkError, RetryAfter):
-        log.warning("Log prompt for update %s not delivered; the flow is open", update.update_id)
+    await prompt(update, context, *draft_view(SCREENSHOTS, draft), new=True)
     return SCREENSHOTS
 
 
@@ -81,7 +94,7 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
     keep_draft(context, draft)
     runtime(context).services.audit(actor.user_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}")
     await answer(update)
-    await say(update, *draft_view(SCREENSHOTS, draft))
+    await prompt(update, context, *draft_view(SCREENSHOTS, draft))
     return SCREENSHOTS
 
 
@@ -101,7 +114,7 @@ def screenshot_adder(state: str) -> Callable[[Update, Context], Coroutine[Any, A
             await say(update, "That file is too big for me to keep (20 MB at most). Please send a screenshot.")
             return None
         if draft.full:
-            await say(update, *draft_view(state, draft, f"I can keep {MAX_SCREENSHOTS} screenshots per incident.\n"))
+            await prompt(update, context, *draft_view(state, draft, f"I can keep {MAX_SCREENSHOTS} screenshots per incident.\n"))
             return None
         shot = await fetch_screenshot(context, picture, draft.id)
         draft, added = draft.add(shot)
@@ -113,7 +126,7 @@ def screenshot_adder(state: str) -> Callable[[Update, Context], Coroutine[Any, A
         note = "" if added else "I already have that screenshot. "
         if state != SCREENSHOTS:
             note = note or f"Added: {len(draft.screenshots)} screenshots.\n"
-        await say(update, *draft_view(state, draft, note))
+        await prompt(update, context, *draft_view(state, draft, note))
         return state
 
     return add_screenshot
@@ -128,7 +141,7 @@ async def screenshots_done(update: Update, context: Context) -> str | int | None
         await answer(update, "Please send a screenshot first.")
         return None
     await answer(update)
-    await say(update, *draft_view(CATEGORY, draft))
+    await prompt(update, context, *draft_view(CATEGORY, draft))
     return CATEGORY
 
 
@@ -148,7 +161,7 @@ async def choose_category(update: Update, context: Context) -> str | int | None:
         draft.reporter_id, "log misuse: category", f"draft {draft.id}", detail=category(key).clause or key
     )
     await answer(update)
-    await say(update, *draft_view(NOTE, draft))
+    await prompt(update, context, *draft_view(NOTE, draft))
     return NOTE
 
 
@@ -160,8 +173,9 @@ async def take_note(update: Update, context: Context) -> str | int | None:
         return ConversationHandler.END
     text = (message.text or "").strip()
     if len(text) > MAX_NOTE:
-        await say(
+        await prompt(
             update,
+            context,
             f"That note is {len(text):,} characters; please keep it under {MAX_NOTE:,} "
             "(the full story can go on CPOMS). Send a shorter note, or tap Skip.",
             ((("Skip", pack("log", "skip")), ("Cancel", pack("log", "no"))),),
@@ -170,7 +184,7 @@ async def take_note(update: Update, context: Context) -> str | int | None:
     draft = replace(draft, note=text)
     keep_draft(context, draft)
     runtime(context).services.audit(draft.reporter_id, "log misuse: note", f"draft {draft.id}", detail=f"{len(text)} chars")
-    await say(update, *draft_view(CONFIRM, draft))
+    await prompt(update, context, *draft_view(CONFIRM, draft))
     return CONFIRM
 
 
@@ -180,7 +194,7 @@ async def skip_note(update: Update, context: Context) -> str | int | None:
     if draft is None or not is_category(draft.category):
         return ConversationHandler.END
     await answer(update)
-    await say(update, *draft_view(CONFIRM, draft))
+    await prompt(update, context, *draft_view(CONFIRM, draft))
     return CONFIRM
 
 
@@ -188,18 +202,19 @@ async def want_screenshot(update: Update, context: Context) -> None:
     """Text while screenshots are expected: say what is needed."""
     draft = draft_of(context)
     if draft is not None:
-        await say(update, *draft_view(SCREENSHOTS, draft, "Please send the screenshot as a photo or an image file. "))
+        await prompt(update, context, *draft_view(SCREENSHOTS, draft, "Please send the screenshot as a photo or an image file. "))
 
 
 async def want_category(update: Update, context: Context) -> None:
     """Text while a category is expected: show the buttons again."""
     draft = draft_of(context)
     if draft is not None:
-        await say(update, *draft_view(CATEGORY, draft, "Please choose with a button. "))
+        await prompt(update, context, *draft_view(CATEGORY, draft, "Please choose with a button. "))
 
 
 async def confirm(update: Update, context: Context) -> str | int | None:
-    """Confirm: the incident is saved and the Head's alert queued, once per draft."""
+    """Confirm: the incident is saved and the Head's alert queued, once per draft; the summary
+    becomes the reporter's receipt, kept up to date as the incident moves on."""
     actor = await admit(update, context, Permission.LOG_MISUSE, action="confirm incident")
     callback = callback_of(update)
     if actor is None or callback is None or not callback.args:
@@ -223,43 +238,63 @@ async def confirm(update: Update, context: Context) -> str | int | None:
         return None if draft is not None else ConversationHandler.END
     incident, _ = incidents.confirm(draft, actor.name)
     escalation = rt.services.incident_escalation
-    post(rt, escalation.opened(incident))
+    notices = escalation.opened(incident)
+    pressed = update.callback_query.message if update.callback_query else None
+    if isinstance(pressed, Message):  # no await from the save to here: the receipt is queued with the incident
+        post(rt, [n for n in notices if n.kind is not NoticeKind.RECEIPT])
+        for receipt in (n for n in notices if n.kind is NoticeKind.RECEIPT):
+            rt.delivery.adopt(
+                receipt.key, pressed.chat_id, pressed.message_id, receipt.thread, *receipt_view(rt, incident), needs=receipt.needs
+            )
+    else:
+        post(rt, notices)
     escalation.alert_posted(incident)
     forget_draft(context, draft_id)
+    forget_prompt(context)
     await answer(update, f"Logged as {incident.ref}.")
     await rt.delivery.wait(ALERT_WAIT)
     if escalation.head_has_alert(incident):
-        await say(update, f"Logged as <b>{incident.ref}</b>. {ALERTED}")
+        try:  # the receipt says so: no second message
+            refresh_receipt(rt, incident.number)
+        except WriteFailed:  # a full disk: the incident and its alert are saved; only that line of the receipt is lost
+            log.warning("Receipt of %s not updated: the disk refused the outbox write", incident.ref)
     else:  # durable: a follow-up is owed once the alert gets through (bot.escalation)
         post(rt, [escalation.not_yet(incident)])
     return ConversationHandler.END
 
 
 async def cancel_flow(update: Update, context: Context) -> int:
-    """/cancel or the Cancel button: nothing is logged."""
+    """/cancel or the Cancel button: nothing is logged; the flow's message no longer offers its buttons."""
     draft = draft_of(context)
     if draft is not None and update.effective_user is not None:
         runtime(context).services.audit(update.effective_user.id, "log misuse: cancel", f"draft {draft.id}")
     forget_draft(context)
     await answer(update)
+    if update.callback_query is None:
+        await retire_prompt(context)
+    else:
+        forget_prompt(context)
     await say(update, "Cancelled: nothing was logged. Send /log to start again.")
     return ConversationHandler.END
 
 
 async def flow_timed_out(update: Update, context: Context) -> None:
-    """No answer for a while: the draft is dropped and the person is told (durably)."""
+    """No answer for a while: the draft is dropped and the flow's message says so (durably)."""
     draft = draft_of(context)
     forget_draft(context)
+    where = flow_message(context)
+    forget_prompt(context)
     if draft is None:
         return
     rt = runtime(context)
     rt.services.audit(draft.reporter_id, "log misuse: timed out", f"draft {draft.id}")
     minutes = int(FLOW_TIMEOUT.total_seconds() // 60)
-    rt.delivery.post(
-        f"log:timeout:{draft.id}",
-        draft.reporter_id,
-        f"The misuse log timed out after {minutes} minutes without an answer, so nothing was logged. Send /log to start again.",
-    )
+    text = f"The misuse log timed out after {minutes} minutes without an answer, so nothing was logged. Send /log to start again."
+    key = f"log:timeout:{draft.id}"
+    if where is None:
+        rt.delivery.post(key, draft.reporter_id, text)
+    else:  # in place of the step that waited, without its buttons
+        rt.delivery.adopt(key, where[0], where[1], key, text)
 
 
 async def flow_over(update: Update, context: Context) -> None:
@@ -267,3 +302,6 @@ async def flow_over(update: Update, context: Context) -> None:
     if await admit(update, context, Permission.LOG_MISUSE, action="log misuse") is None:
         return  # a stranger (or office staff) pressing copied data is refused and audited, not told about logs
     await answer(update, "This log has ended. Send /log to start again.")
+    message = update.callback_query.message if update.callback_query else None
+    if isinstance(message, Message) and message.reply_markup is not None:  # the ended step's buttons go
+        await drop_buttons(context.bot, message.chat_id, message.message_id)

@@ -131,17 +131,20 @@ def _action_data(number: int, kind: ActionKind) -> str:
     return pack("inc", "ban", number) if kind is ActionKind.BANNED else pack("inc", "do", number, kind.value)
 
 
-def receipt_text(incident: Incident, actions: list[Action], ban: Ban | None, tz: ZoneInfo) -> str:
-    """What the person who logged it keeps: the reference, what to do next, and progress.
-
-    Whether the Head has the alert is said apart (`ALERTED`, `NOT_YET_ALERTED`), only once known.
+def receipt_text(incident: Incident, actions: list[Action], ban: Ban | None, tz: ZoneInfo, *, alerted: bool = False) -> str:
+    """What the person who logged it keeps, in the flow's own message: the reference, what to do
+    next, and progress. That the Head has the alert (`alerted`) is said once known; that they do
+    not have it yet is a message apart (`NOT_YET_ALERTED`), worth a buzz.
     """
     kind = category(incident.category)
     lines = [f"📝 Logged as <b>{incident.ref}</b>: {h(kind.title)}" + (" (urgent)." if incident.urgent else ".")]
     advice = guidance(kind)
     if advice and incident.state != IncidentState.CLOSED:
         lines += ["", *(h(line) for line in advice)]
-    lines += ["", _status_line(incident, actions, tz), *_action_lines(actions, ban, tz)]
+    status = _status_line(incident, actions, tz)
+    if alerted and incident.state == IncidentState.OPEN:
+        status = f"⏳ {ALERTED} Not yet acknowledged."
+    lines += ["", status, *_action_lines(actions, ban, tz)]
     return "\n".join(lines)
 
 
@@ -255,6 +258,26 @@ def view_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     if incident.state == IncidentState.OPEN:
         return ((("Acknowledge", pack("inc", "vack", incident.number)),),)
     return alert_buttons(incident, actions)
+
+
+def ping_text(incident: Incident, actions: list[Action], tz: ZoneInfo) -> str:
+    """A re-ping to someone who holds the alert: short, pointing to it; edited with the latest news
+    once anyone acts, so no ping still says "waiting" for something already done."""
+    ref = f"<b>{incident.ref}</b>"
+    if incident.state == IncidentState.CLOSED:
+        return f"🔒 {ref} is closed: {h(OUTCOMES.get(incident.outcome, incident.outcome))}. The alert above shows what was done."
+    done = [a for a in actions if a.kind != ActionKind.CLOSED.value and action_kind(a.kind) is not None]
+    latest = ""
+    if done:
+        kind = action_kind(done[-1].kind)
+        assert kind is not None
+        latest = f" Latest: {kind.label} — {_name(done[-1].by_name)}, {show_time(done[-1].at, tz)}."
+    if incident.state == IncidentState.ACKNOWLEDGED and incident.acknowledged_at:
+        who, when = _name(incident.acknowledged_name), show_time(incident.acknowledged_at, tz)
+        return f"✅ {ref} was acknowledged by {who}, {when}.{latest} The alert above shows the rest."
+    icon = "🚨" if incident.urgent else "⏰"
+    kind_title = h(category(incident.category).title)
+    return f"{icon} Still waiting for you: {ref} ({kind_title}).{latest} Tap Acknowledge on the alert above."
 
 
 def not_yet_text(incident: Incident) -> str:

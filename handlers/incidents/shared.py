@@ -5,16 +5,18 @@ small helpers.
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram import Bot, Message, Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.incidents import Draft, IncidentLog
 from bot.records.outbox import Buttons
 from bot.shell.ticker import Runtime, runtime
-from handlers.common import Context, show
+from handlers.common import Context, reply, show
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 SCREENSHOTS, CATEGORY, NOTE, CONFIRM = "screenshots", "category", "note", "confirm"
 FLOW_TIMEOUT = timedelta(minutes=15)
 DRAFT = "incident_draft"
+PROMPT = "incident_prompt"  # (chat, message) of the /log flow's current message: the one with the live buttons
 
 
 def school_tz(rt: Runtime) -> ZoneInfo:
@@ -39,6 +42,59 @@ async def say(update: Update, text: str, buttons: Buttons = ()) -> None:
         await show(update, text, buttons)
     except (NetworkError, RetryAfter) as exc:
         log.warning("Prompt for update %s not delivered (%s); the step is kept", update.update_id, type(exc).__name__)
+
+
+async def prompt(update: Update, context: Context, text: str, buttons: Buttons = (), *, new: bool = False) -> None:
+    """Show a step of /log. A tap edits the message it was on; a typed answer (or `new`) gets a new
+    message (it has to come below what they sent), and the one before it loses its buttons, so
+    only the flow's current message can be tapped."""
+    query = update.callback_query
+    if not new and query is not None and isinstance(query.message, Message):
+        await say(update, text, buttons)
+        keep_prompt(context, query.message)
+        return
+    await retire_prompt(context)
+    try:
+        keep_prompt(context, await reply(update, text, buttons))
+    except (NetworkError, RetryAfter) as exc:
+        log.warning("Prompt for update %s not delivered (%s); the step is kept", update.update_id, type(exc).__name__)
+
+
+def keep_prompt(context: Context, message: Message) -> None:
+    if context.user_data is not None:
+        context.user_data[PROMPT] = (message.chat_id, message.message_id)
+
+
+def flow_message(context: Context) -> tuple[int, int] | None:
+    """Where the /log flow's current message is (None before the first, or once the flow ended)."""
+    kept = context.state.get(PROMPT)
+    return (int(kept[0]), int(kept[1])) if isinstance(kept, tuple) and len(kept) == 2 else None
+
+
+def forget_prompt(context: Context) -> None:
+    """The flow's message has become something else (a receipt, "cancelled"): its buttons are its own now."""
+    if context.user_data is not None:
+        context.user_data.pop(PROMPT, None)
+
+
+async def retire_prompt(context: Context) -> None:
+    """The flow's last message keeps its words and loses its buttons (they belong to a step that is over)."""
+    kept = flow_message(context)
+    forget_prompt(context)
+    if kept is None:
+        return
+    await drop_buttons(context.bot, *kept)
+
+
+async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Take the buttons off a message, leaving its words. Asked directly: PTB's edit_message_reply_markup
+    also sends the default parse_mode, a parameter that method does not have."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.edit_message_reply_markup": see above
+            await bot.do_api_request("edit_message_reply_markup", api_kwargs={"chat_id": chat_id, "message_id": message_id})
+    except TelegramError as exc:  # already without buttons, deleted, or the network: only tidiness is lost
+        log.info("Buttons of an old /log step not removed (%s)", type(exc).__name__)
 
 
 def draft_of(context: Context) -> Draft | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot.clock import show_clock
 from bot.moderation import FINE, HISTORY_DAYS, PROBLEM, CheckResult, Moderation, RotaError, parse_rota
@@ -83,9 +83,18 @@ async def nudge_button(update: Update, context: Context) -> None:
     moderation = rt.services.moderation_duty
     result = moderation.check(actor.user_id, day, outcome)
     _after_check(rt, moderation, result)
-    await answer(update, render_check_alert(rt.services, result))
-    if outcome == PROBLEM and not result.refusal:  # even a second finder may log what they saw
-        await reply(update, render_check_answer(rt.services, result, outcome), log_button(outcome))
+    if outcome != PROBLEM or result.refusal:
+        await answer(update, render_check_alert(rt.services, result))
+        return
+    # Even a second finder may log what they saw: the nudge they tapped becomes the way to do it.
+    text = render_check_answer(rt.services, result, outcome)
+    message = update.callback_query.message if update.callback_query else None
+    on_nudge = isinstance(message, Message) and rt.delivery.edit_copy(
+        nudge_thread(day), message.chat_id, message.message_id, text, log_button(outcome)
+    )
+    await answer(update)
+    if not on_nudge:  # a nudge the outbox no longer keeps (months old): the answer comes below
+        await reply(update, text, log_button(outcome))
 
 
 async def remind_button(update: Update, context: Context) -> None:

@@ -92,35 +92,87 @@ class Delivery:
 
         A copy whose holder may no longer see it (access ended or lowered) is left as it was.
         """
-        outbox = self.services.outbox
-        now = self.services.clock.now()
-        for copy in outbox.in_thread(thread):
-            if copy.state == OutboxState.PENDING:
-                outbox.save(replace(copy, text=text, buttons=buttons))
-                continue
-            if copy.state != OutboxState.SENT or not self._allowed(copy):
-                continue
-            body = with_note(text, copy.photo_note) if copy.delivered_as is DeliveredAs.TEXT else text
-            waiting = outbox.pending_edit(copy.chat_id, copy.message_id)
-            if waiting:
-                outbox.save(replace(waiting, text=body, buttons=buttons))
-                continue
-            outbox.enqueue(
-                OutboxItem(
-                    f"{copy.key}:edit:{uuid.uuid4().hex[:12]}",
-                    copy.chat_id,
-                    body,
-                    now,
-                    now,
-                    buttons=buttons,
-                    photo=copy.photo,
-                    thread=thread,
-                    edit_of=copy.message_id,
-                    audience=copy.audience,
-                    delivered_as=copy.delivered_as,
-                )
-            )
+        for copy in self.services.outbox.in_thread(thread):
+            self._edit_copy(copy, text, buttons)
         self.kick()
+
+    def edit_copy(self, thread: str, chat_id: int, message_id: int, text: str, buttons: Buttons = ()) -> bool:
+        """Show `text` on one copy of a thread (the one a button was pressed on), after `edit_thread`
+        for the others: its pending edit is replaced. False when that message is no copy of the thread."""
+        copy = next(
+            (c for c in self.services.outbox.in_thread(thread) if (c.chat_id, c.message_id) == (chat_id, message_id)), None
+        )
+        if copy is None:
+            return False
+        self._edit_copy(copy, text, buttons)
+        self.kick()
+        return True
+
+    def adopt(
+        self,
+        key: str,
+        chat_id: int,
+        message_id: int,
+        thread: str,
+        text: str,
+        buttons: Buttons = (),
+        needs: Permission | None = None,
+    ) -> OutboxItem:
+        """A message already in someone's chat (a flow's own message) becomes a copy of `thread` and
+        shows `text`: one message per event, kept up to date with the thread from then on.
+
+        Saved as sent under `key` (asking again finds the first), then edited like any copy: durably,
+        and only while its holder may still see it (`needs`, as for `post`).
+        """
+        now = self.services.clock.now()
+        audience = audience_for(self.services.staff.role_of(chat_id), needs)
+        adopted = OutboxItem(
+            key,
+            chat_id,
+            "",
+            now,
+            now,
+            thread=thread,
+            state=OutboxState.SENT,
+            sent_at=now,
+            message_id=message_id,
+            audience=audience,
+        )
+        item = self.services.outbox.enqueue(adopted)
+        self._edit_copy(item, text, buttons)
+        self.kick()
+        return item
+
+    def _edit_copy(self, copy: OutboxItem, text: str, buttons: Buttons) -> None:
+        """Queue an edit of one copy: an unsent copy is rewritten, a waiting edit replaced, and a
+        copy its holder may no longer see left as it was."""
+        outbox = self.services.outbox
+        if copy.state == OutboxState.PENDING:
+            outbox.save(replace(copy, text=text, buttons=buttons))
+            return
+        if copy.state != OutboxState.SENT or not self._allowed(copy):
+            return
+        body = with_note(text, copy.photo_note) if copy.delivered_as is DeliveredAs.TEXT else text
+        waiting = outbox.pending_edit(copy.chat_id, copy.message_id)
+        if waiting:
+            outbox.save(replace(waiting, text=body, buttons=buttons))
+            return
+        now = self.services.clock.now()
+        outbox.enqueue(
+            OutboxItem(
+                f"{copy.key}:edit:{uuid.uuid4().hex[:12]}",
+                copy.chat_id,
+                body,
+                now,
+                now,
+                buttons=buttons,
+                photo=copy.photo,
+                thread=copy.thread,
+                edit_of=copy.message_id,
+                audience=copy.audience,
+                delivered_as=copy.delivered_as,
+            )
+        )
 
     def thread_copies(self, thread: str) -> list[OutboxItem]:
         return self.services.outbox.in_thread(thread)
