@@ -174,3 +174,13 @@ def png_claiming(width: int, height: int) -> bytes:
 def test_a_photo_that_cannot_be_checked_is_refused_in_plain_words(name: str, data: bytes, says: str) -> None:
     with pytest.raises(PhotoRejected, match=says):
         open_picture(data)
+
+
+def test_the_bot_starts_without_loading_opencv_or_the_ocr_models() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, bot.shell.app; print(sorted(m for m in ('cv2', 'onnxruntime', 'rapidocr') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+    assert loaded == "[]"
