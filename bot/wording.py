@@ -48,12 +48,12 @@ def plural_form(count: int, word: str) -> str:
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
-    """A count and its noun: plural(1, "pupil") -> "1 pupil", plural(2, "child") -> "2 children".
+    """A count and its noun: plural(1, "pupil") -> "1 pupil", plural(2, "child") -> "2 children", "1,200 pupils".
 
     `many` gives the plural of a phrase the rules cannot guess ("form of consent" -> "forms of consent").
     """
     shown = word if count == 1 else (many or plural_form(count, word))
-    return f"{count} {shown}"
+    return f"{count:,} {shown}"
 
 
 def verb(count: int, one: str, many: str | None = None) -> str:

@@ -22,6 +22,7 @@ from bot.roles import Permission
 from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
+from bot.wording import plural, verb
 from handlers.common import MAX_TEXT, Actor, Context, admit_numbered, answer, clip, h, paginate, reply, show, staff_only
 from handlers.menu import MenuCommand
 
@@ -64,7 +65,8 @@ def import_report(parsed: ParsedRegister, preview: ImportPreview | None, label: 
             if section.more:
                 lines.append(f"…and {section.more:,} more.")
     if parsed.rejected:
-        lines.append(f"\n<b>{len(parsed.rejected):,} rows rejected</b> (fix them in the export):")
+        rejected = len(parsed.rejected)
+        lines.append(f"\n<b>{plural(rejected, 'row')} rejected</b> (fix {_them(rejected)} in the export):")
         for row in parsed.rejected[:15]:
             who = f" (pupil {h(clip(row.pupil_id, 30))})" if row.pupil_id else ""
             lines.append(f"• line {row.line_no}{who}: {h(clip(row.reason, LINE_CHARS))}")
@@ -74,7 +76,7 @@ def import_report(parsed: ParsedRegister, preview: ImportPreview | None, label: 
         lines.append("\n❌ Rows of pupils already in the register were rejected; fix them before loading.")
     elif preview is not None and preview.mass_removal:
         lines.append(
-            f"\n⚠️ <b>{len(preview.leaving):,} of the {preview.on_roll:,} pupils on roll would be marked as left</b>, "
+            f"\n⚠️ <b>{len(preview.leaving):,} of the {plural(preview.on_roll, 'pupil')} on roll would be marked as left</b>, "
             "more than a fifth of the register. If this file is not the whole register (one class, a filtered "
             "export, the wrong file), tap Cancel."
         )
@@ -83,9 +85,14 @@ def import_report(parsed: ParsedRegister, preview: ImportPreview | None, label: 
     return split_message(lines)
 
 
+def _them(count: int) -> str:
+    return "it" if count == 1 else "them"
+
+
 def confirm_buttons(preview: ImportPreview, number: int) -> Buttons:
     """Confirm and Cancel; when most of the register would leave, the Confirm button says so."""
-    label = f"⚠️ Confirm: {len(preview.leaving):,} pupils leave" if preview.mass_removal else "Confirm"
+    leaving = len(preview.leaving)
+    label = f"⚠️ Confirm: {plural(leaving, 'pupil')} {verb(leaving, 'leaves', 'leave')}" if preview.mass_removal else "Confirm"
     return (((label, pack("con", "imp", number)), ("Cancel", pack("con", "impno", number))),)
 
 
@@ -93,12 +100,12 @@ def mass_removal_question(preview: ImportPreview, number: int) -> tuple[str, But
     """The second, explicit question before most of the register is marked as left."""
     leaving = len(preview.leaving)
     text = (
-        f"⚠️ <b>Remove {leaving:,} of the {preview.on_roll:,} pupils on roll?</b>\n"
+        f"⚠️ <b>Remove {leaving:,} of the {plural(preview.on_roll, 'pupil')} on roll?</b>\n"
         "They will be marked as left, and every consent check will answer ❌ for them until a file "
-        f"lists them again. Tap <b>Yes, remove {leaving:,} pupils</b> only if they really have left."
+        f"lists them again. Tap <b>Yes, remove {plural(leaving, 'pupil')}</b> only if they really have left."
     )
     return text, (
-        ((f"Yes, remove {leaving:,} pupils", pack("con", "impall", number)),),
+        ((f"Yes, remove {plural(leaving, 'pupil')}", pack("con", "impall", number)),),
         (("Cancel", pack("con", "impno", number)),),
     )
 
@@ -112,8 +119,7 @@ def withdrawal_messages(services: Services, notice: WithdrawalNotice, by: str) -
     count = len(notice.narrowed)
     header = (
         "⚠️ <b>Photo consent withdrawn or narrowed</b>\n"
-        f"The consent register loaded {h(by)} on {day} takes consent away from {count:,} "
-        f"pupil{'s' if count != 1 else ''}:"
+        f"The consent register loaded {h(by)} on {day} takes consent away from {plural(count, 'pupil')}:"
     )
     footer = (
         f"Policy 4.1: check where {'these pupils' if count != 1 else 'this pupil'} may already appear "
@@ -222,7 +228,7 @@ async def confirm_import(update: Update, context: Context) -> None:
     await show(
         update,
         f"✅ <b>Register loaded.</b> {len(done.new):,} new, {len(done.changed):,} changed, "
-        f"{len(done.unchanged):,} unchanged, {len(done.leaving):,} marked as left. {total:,} pupils on roll.{told}",
+        f"{len(done.unchanged):,} unchanged, {len(done.leaving):,} marked as left. {plural(total, 'pupil')} on roll.{told}",
     )
 
 

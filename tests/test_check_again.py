@@ -21,6 +21,6 @@ async def test_check_with_names_while_waiting_for_names_checks_those_names(bot: 
     load(bot)
     await bot.say(ADMIN, "/check")
     [ask] = await bot.say(ADMIN, "/check\nGrace Lee")
-    assert "1 pupil(s) listed" in ask.plain
+    assert "1 pupil listed" in ask.plain
     await bot.press(ADMIN, ask, "press and publicity")
     assert "OK to upload" in bot.last(ADMIN).plain

@@ -226,15 +226,15 @@ async def test_end_of_year_reminder_goes_to_office_and_head_once(school: BotHarn
     load(school, REGISTER.replace("2027-07-31", "2027-07-20"))
     school.clock.set(school.clock.now().replace(year=2027, month=7, day=1, hour=7))
     await school.tick()
-    assert not any("end soon" in m.plain for m in school.emu.messages_to(OFFICE))
+    assert not any("1 form ends soon" in m.plain for m in school.emu.messages_to(OFFICE))
     await school.advance(hours=2)
     reminder = school.last(OFFICE)
-    assert "end soon" in reminder.plain and "Zoë O'Brien" in reminder.plain
-    assert "end soon" in school.last(HEAD).plain
+    assert "1 form ends soon" in reminder.plain and "Zoë O'Brien" in reminder.plain
+    assert "1 form ends soon" in school.last(HEAD).plain
     await school.advance(days=1)
     await school.restart()
     await school.tick()
-    assert sum("end soon" in m.plain for m in school.emu.messages_to(OFFICE)) == 1
+    assert sum("1 form ends soon" in m.plain for m in school.emu.messages_to(OFFICE)) == 1
 
 
 async def test_privacy_strangers_groups_and_roles(school: BotHarness) -> None:
@@ -274,7 +274,7 @@ async def test_long_inputs_get_friendly_limits(school: BotHarness) -> None:
     await school.press(ADMIN, ask, 0)
     await school.press(ADMIN, school.last(ADMIN), "None of these")
     report = school.last(ADMIN)
-    assert len(report.text) <= 4096 and "1 name(s) not confirmed" in report.plain
+    assert len(report.text) <= 4096 and "1 name not confirmed" in report.plain
 
 
 def test_command_line_import_previews_and_loads_with_yes(tmp_path) -> None:
@@ -445,7 +445,7 @@ async def test_photo_check_near_name_is_not_confirmed_until_the_admin_says_who(n
     report = near.last(ADMIN)
     assert "❌ “Amelie Smith” — not confirmed" in report.plain and "❌ “Sophia Thompson” — not confirmed" in report.plain
     assert "✅ Zoë O'Brien" in report.plain and "Do not upload" in report.plain
-    assert "2 name(s) not confirmed. You typed “Amelie Smith”.\nDid you mean Amelia Smith (Year 3)" in report.plain
+    assert "2 names not confirmed. You typed “Amelie Smith”.\nDid you mean Amelia Smith (Year 3)" in report.plain
     await near.press(ADMIN, report, "Amelia Smith (Year 3)")
     report = near.last(ADMIN)
     assert "✅ Amelia Smith" in report.plain and "Do not upload" in report.plain

@@ -68,7 +68,7 @@ async def test_an_original_sent_as_a_file_names_its_location_and_camera_and_come
 
     messages = await send(school, ADMIN, original, "Amelia Smith\nGrace Lee", as_file=True)
 
-    assert any("2 pupil(s) listed. Where will the photo appear?" in m.plain for m in messages)
+    assert any("2 pupils listed. Where will the photo appear?" in m.plain for m in messages)
     summary = summary_of(messages)
     assert "This photo carries its location: 51.50720, -0.12767" in summary and "(8.2)" in summary
     assert "camera: Apple iPhone 13" in summary and "Jane Teacher" in summary

@@ -30,7 +30,7 @@ async def test_a_check_waiting_for_names_carries_on_after_a_restart(school: BotH
     assert "one per line" in prompt.plain
     await school.restart()
     [ask] = await school.say(ADMIN, "Amelia Smith\namelia")  # taken as the names, not as a stray message
-    assert "2 pupil(s) listed" in ask.plain
+    assert "2 pupils listed" in ask.plain
     await school.restart()
     await school.press(ADMIN, ask, "parents' private group")  # the destination buttons still work
     report = school.last(ADMIN)

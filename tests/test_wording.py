@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.roles import Role
 from bot.wording import a_role, listing, plural, role_name, roles_named, verb, when, you_are
+from emulator.records import SentMessage
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -43,3 +45,46 @@ def test_times_read_as_today_yesterday_or_a_day_in_the_school_zone() -> None:
     assert when(datetime(2025, 11, 30, 14, 35, tzinfo=UTC), now, LONDON) == "Sun 30 Nov 2025 14:35"
     # Summer time: 23:30 UTC on 1 Jul is already 2 Jul, 00:30 in London.
     assert when(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), datetime(2026, 7, 2, 8, 0, tzinfo=UTC), LONDON) == "today 00:30"
+
+
+# ---- the same words on the phone, end to end through the emulator -----------------------------------
+
+HEADER = (
+    "pupil_id,first_name,last_name,preferred_name,class,consent_page,consent_group,consent_press,form_date,expires,withdrawn\n"
+)
+ONE_PUPIL = "P001,Amelia,Smith,,Year 3,no,yes,no,2025-09-05,,\n"
+
+
+async def send_register(bot: BotHarness, rows: str) -> SentMessage:
+    mark = bot.emu.mark()
+    bot.emu.send_document(OFFICE, (HEADER + rows).encode(), "register.csv", "text/csv")
+    await bot.settle()
+    return bot.emu.since(mark, OFFICE)[-1]
+
+
+async def test_one_of_everything_reads_in_the_singular(bot: BotHarness) -> None:
+    preview = await send_register(bot, ONE_PUPIL + "P002,Ben,Jones,,Year 1,maybe,yes,no,2025-09-05,,\n")
+    assert "1 row rejected" in preview.plain and "fix it in the export" in preview.plain
+    await bot.press(OFFICE, preview, "Confirm")
+    assert "1 pupil on roll." in preview.plain
+    [ask] = await bot.say(ADMIN, "/check\nAmelia Smith")
+    assert ask.plain.startswith("1 pupil listed.")
+    await bot.press(ADMIN, ask, 0)
+    assert "Do not upload: 1 of 1 pupil is not clear" in bot.last(ADMIN).plain
+    for message in bot.emu.all_messages:
+        assert "(s)" not in message.plain and "1 pupils" not in message.plain and "1 rows" not in message.plain
+
+
+async def test_an_access_decision_reads_with_a_tick_or_a_cross_and_the_role_as_people_say_it(bot: BotHarness) -> None:
+    [refusal] = await bot.say(STRANGER, "/start")
+    await bot.press(STRANGER, refusal, "Request access")
+    card = bot.last(SLT)
+    await bot.press(SLT, card, "Decline")
+    assert "❌ Declined by Sam Leader, today 10:00" in card.plain and "✔️" not in card.plain
+    assert "Sorry, your access request was declined." in bot.last(STRANGER).plain
+    await bot.say(HEAD, f"/grant {STRANGER} slt")
+    assert "You now have access as an SLT member." in bot.last(STRANGER).plain
+    [refused] = await bot.say(SLT, f"/revoke {HEAD}")
+    assert "Only the Head Teacher can remove the Head Teacher." in refused.plain
+    [staff] = await bot.say(HEAD, "/staff")
+    assert "— SLT member" in staff.plain and "— page admin" in staff.plain and "Senior Leadership Team" not in staff.plain

@@ -9,6 +9,7 @@ from telegram import Update
 from bot.clock import local_day, local_moment
 from bot.roles import Permission, Role
 from bot.shell.ticker import Runtime, TimedWork
+from bot.wording import plural, verb
 from handlers.common import Actor, Context, paged, show
 from handlers.consent.messages import expiring_lines
 from handlers.consent.shared import service
@@ -42,7 +43,8 @@ def expiry_reminder_work(rt: Runtime) -> TimedWork:
             lines = expiring_lines(ending)
             page = page_of(lines, 0, per_page=40)
             text = (
-                f"<b>Photo consent: {len(ending)} form(s) end soon</b>\nAsk parents for new forms before they lapse.\n"
+                f"<b>Photo consent: {plural(len(ending), 'form')} {verb(len(ending), 'ends', 'end')} soon</b>\n"
+                "Ask parents for new forms before they lapse.\n"
                 + "\n".join(page.lines)
                 + (f"\n…and {len(lines) - len(page.lines)} more: see /expiring." if len(lines) > len(page.lines) else "")
             )

@@ -12,6 +12,7 @@ from bot.photo_check import PhotoCheck
 from bot.records.consent import Pupil
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime
+from bot.wording import plural, verb
 from handlers.common import clip, h
 from handlers.consent.shared import pupil_token
 
@@ -80,13 +81,14 @@ def photo_report(rt: Runtime, check: PhotoCheck, number: int) -> tuple[str, tupl
         lines.append("<b>OK to upload</b>: every pupil named has consent for this.")
     else:
         blocked = sum(not row.allowed for row in check.rows)
-        lines.append(f"<b>Do not upload</b>: {blocked} of {len(check.rows)} pupils are not clear (policy 4.1).")
+        named = plural(len(check.rows), "pupil")
+        lines.append(f"<b>Do not upload</b>: {blocked} of {named} {verb(blocked, 'is')} not clear (policy 4.1).")
     pending = check.next_unconfirmed
     if pending is None:
         return "\n".join(lines), ()
     row = check.rows[pending]
     waiting = sum(r.unconfirmed for r in check.rows)
-    lines.append(f"\n{waiting} name(s) not confirmed. {did_you_mean(row.typed, row.candidates)}")
+    lines.append(f"\n{plural(waiting, 'name')} not confirmed. {did_you_mean(row.typed, row.candidates)}")
     if row.more:
         lines.append("More pupils match: if the pupil is not below, tap None of these and check again with the full name.")
     buttons = tuple(((pupil_label(p), pack("con", "fix", number, pending, pupil_token(p))),) for p in row.candidates)
@@ -112,9 +114,7 @@ def draft_report(report: DraftReport) -> str:
     lines = [verdicts[report.verdict]]
     for finding in report.findings[:30]:
         mark = "❌" if finding.severity == "block" else "⚠️"
-        lines.append(
-            f"{mark} {titles.get(finding.kind, finding.kind)}: “{h(clip(finding.excerpt, 60))}” (policy {finding.clause})"
-        )
+        lines.append(f"{mark} {titles.get(finding.kind, 'To check')}: “{h(clip(finding.excerpt, 60))}” (policy {finding.clause})")
     if len(report.findings) > 30:
         lines.append(f"…and {len(report.findings) - 30} more.")
     return "\n".join(lines)

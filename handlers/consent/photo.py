@@ -10,6 +10,7 @@ from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
+from bot.wording import plural
 from handlers.common import Actor, Context, admit_numbered, answer, reply, show, staff_only
 from handlers.consent.messages import photo_report
 from handlers.consent.safety import start_safety_check
@@ -38,7 +39,7 @@ async def ask_destination(update: Update, context: Context, text: str, photo: st
         return 0
     number = remember(context, "photo_checks", (names, photo))
     rt = runtime(context)
-    await reply(update, f"{len(names)} pupil(s) listed. Where will the photo appear?", destination_buttons(rt, number))
+    await reply(update, f"{plural(len(names), 'pupil')} listed. Where will the photo appear?", destination_buttons(rt, number))
     return len(names)
 
 
