@@ -184,3 +184,14 @@ def test_the_bot_starts_without_loading_opencv_or_the_ocr_models() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
     assert loaded == "[]"
+
+
+def test_the_demos_sample_photo_has_faces_a_pupils_name_and_a_location_to_find() -> None:
+    from bot.shell.demo import SAMPLE_PHOTO, compressed
+
+    seen = analysis.analyse(SAMPLE_PHOTO.read_bytes(), True)
+    found = text_findings(seen.text, DraftChecker(PUPILS, DraftPolicy()))
+
+    assert len(seen.faces) == 6 and seen.metadata.location
+    assert [(f.finding.kind, f.finding.excerpt) for f in found] == [("pupil_full_name", "Amelia Smith")]
+    assert not analysis.analyse(compressed(SAMPLE_PHOTO.read_bytes()), False).metadata.found

@@ -62,7 +62,8 @@ LAST_WEEK = DEMO_START - timedelta(days=7)
 HELP = """Demo commands (anything else is sent to the bot as the current persona; type \\n for a new line):
   /as head|deputy|slt|admin|office|stranger   switch persona
   /press N        press button N of the latest message with buttons
-  /photo CAPTION  send a sample photo (the caption may list pupils, one per line with \\n)
+  /photo CAPTION  send a sample class photo (the caption may list pupils, one per line with \\n)
+  /original CAPTION  send the same photo as a file, as the phone keeps it (its location and camera details too)
   /screenshot     forward a sample screenshot of a Facebook comment
   /csv            send this term's consent register (a new pupil, a form returned, a consent withdrawn)
   /join           a parent asks to join the parents' group
@@ -92,7 +93,20 @@ UPDATED_REGISTER = (
     )
     + "P007,Freya,Taylor,,Year 1,yes,yes,yes,2026-11-24,,\n"
 )
-# A tiny valid PNG (1x1) standing in for a photo or a screenshot.
+# A class photo for /photo and /original: six faces (scikit-image's astronaut.png, NASA, public domain),
+# a certificate naming a pupil, and a phone's location and camera details (tests/photo_samples.py).
+SAMPLE_PHOTO = Path(__file__).resolve().parent.parent / "data" / "sample_class_photo.jpg"
+
+
+def compressed(original: bytes) -> bytes:
+    """The photo as Telegram delivers one sent compressed: the same picture, none of its metadata."""
+    from bot.photos.metadata import clean_copy
+    from bot.photos.picture import open_picture
+
+    return clean_copy(open_picture(original))[0]
+
+
+# A tiny valid PNG (1x1) standing in for a screenshot.
 SAMPLE_IMAGE = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8ffff3f0005fe02fea7d6a0"
@@ -181,8 +195,11 @@ class TerminalChat:
                 self.say(f"  (pop-up) {answer['text']}")
             self.print_changes()
             return True
-        elif word == "/photo":
-            self.emu.send_photo(me, SAMPLE_IMAGE, caption=rest.replace("\\n", "\n") or None)
+        elif word == "/photo":  # compressed, as Telegram sends it: no location or camera details left
+            self.emu.send_photo(me, compressed(SAMPLE_PHOTO.read_bytes()), caption=rest.replace("\\n", "\n") or None)
+        elif word == "/original":
+            caption = rest.replace("\\n", "\n") or None
+            self.emu.send_document(me, SAMPLE_PHOTO.read_bytes(), "IMG_2041.jpg", "image/jpeg", caption=caption)
         elif word == "/screenshot":
             self.emu.send_photo(me, SAMPLE_IMAGE, forward_origin={"type": "hidden_user", "sender_user_name": "Facebook comment"})
         elif word == "/csv":
