@@ -43,6 +43,8 @@ class Permission(Enum):
     MANAGE_STAFF = "manage staff access"
     MANAGE_ROTA = "change the rota"
     VIEW_AUDIT = "read the audit log"
+    VIEW_STATUS = "see how the bot is running"
+    PURGE_RECORDS = "delete records past their retention period"
 
 
 _ADMIN = {
@@ -62,6 +64,7 @@ _SLT = (
         Permission.DECIDE_APPLICATIONS,
         Permission.MANAGE_STAFF,
         Permission.MANAGE_ROTA,
+        Permission.VIEW_STATUS,
     }
 )
 
@@ -70,7 +73,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICE: frozenset(_OFFICE),
     Role.SLT: frozenset(_SLT),
     Role.DEPUTY: frozenset(_SLT),
-    Role.HEAD: frozenset(_SLT | {Permission.VIEW_AUDIT}),
+    Role.HEAD: frozenset(_SLT | {Permission.VIEW_AUDIT, Permission.PURGE_RECORDS}),
 }
 
 LEADERS = (Role.HEAD, Role.DEPUTY, Role.SLT)  # "the leaders", wherever the code says it

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from bot.applications import Applications
 from bot.auditing import Auditor
+from bot.backups import Backups
 from bot.clock import Clock, local_day
 from bot.config import Config
 from bot.draft_check import DraftPolicy
@@ -20,6 +21,7 @@ from bot.incidents import IncidentLog
 from bot.moderation import Moderation
 from bot.photo_check import PhotoChecks
 from bot.register import RegisterService
+from bot.retention import Retention
 from bot.roles import Role
 from bot.staff import StaffAccess
 from storage.applications import ApplicationRepository
@@ -29,6 +31,7 @@ from storage.database import Database
 from storage.incidents import IncidentRepository
 from storage.moderation import ModerationRepository
 from storage.outbox import OutboxRepository
+from storage.retention import RetentionRepository
 from storage.staff import StaffRepository
 
 log = logging.getLogger(__name__)
@@ -43,7 +46,7 @@ class Services:
       what it keeps: `staff`, `outbox`, `consents`, `incidents`, `moderation`, `applications`;
     - a domain service (bot/, the rules) is named after the job it does, never after a file:
       `staff_access`, `register`, `photo_checks`, `incident_log`, `incident_escalation`,
-      `moderation_duty`, `application_desk`.
+      `moderation_duty`, `application_desk`, `backups`, `retention`.
     Handlers call the domain services; the repositories are for the services, the shell
     (delivery reads the outbox) and tests that look at what is on disk.
     """
@@ -65,6 +68,8 @@ class Services:
     incident_escalation: Escalation = field(init=False, repr=False)
     moderation_duty: Moderation = field(init=False, repr=False)
     application_desk: Applications = field(init=False, repr=False)
+    backups: Backups = field(init=False, repr=False)
+    retention: Retention = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.audit = Auditor(self.db.audit, self.db.health, self.staff, self.clock)
@@ -94,6 +99,18 @@ class Services:
             self.audit,
             self.clock,
             self.config.applications,
+        )
+        self.backups = Backups(self.config.backup, self.db.data_dir, self.config.school.timezone, self.clock)
+        self.retention = Retention(
+            self.config.retention,
+            self.incidents,
+            self.applications,
+            self.consents,
+            self.db.audit.folder,
+            RetentionRepository(self.db.file("meta")),
+            self.audit,
+            self.clock,
+            self.config.school.timezone,
         )
 
     @classmethod

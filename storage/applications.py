@@ -7,7 +7,7 @@ A leader's typed reason or question is not kept here but with their conversation
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,11 +22,31 @@ class ApplicationRepository:
     def __init__(self, db: TinyDB) -> None:
         self._applications = db.table("applications")
         self._events = db.table("events")
+        self._counters = db.table("counters")  # the highest number ever given: a purge never frees one
 
     # ---- applications -------------------------------------------------------------------
+    def forget(self, numbers: Collection[int]) -> None:
+        """Delete decided applications with their history (the retention purge), in one write; the
+        highest number stays given, so an application's number is never reused."""
+        gone = {n for n in numbers if self._applications.contains(doc_id=n)}
+        if not gone:
+            return
+        highest = max((doc.doc_id for doc in self._applications.all()), default=0)
+        given = self._counters.get(doc_id=1)
+        storage = self._applications.storage
+        tables = dict(storage.read() or {})
+        tables[self._applications.name] = {k: d for k, d in tables.get(self._applications.name, {}).items() if int(k) not in gone}
+        tables[self._events.name] = {k: d for k, d in tables.get(self._events.name, {}).items() if d.get("number") not in gone}
+        tables[self._counters.name] = {"1": {"last": max(highest, given["last"] if isinstance(given, Document) else 0)}}
+        storage.write(tables)
+        for table in (self._applications, self._events, self._counters):
+            table.clear_cache()
+
     def add(self, application: GroupApplication) -> GroupApplication:
         """Store a new application under the next number."""
-        number = max((doc.doc_id for doc in self._applications.all()), default=0) + 1
+        given = self._counters.get(doc_id=1)
+        highest = max((doc.doc_id for doc in self._applications.all()), default=0)
+        number = max(highest, given["last"] if isinstance(given, Document) else 0) + 1
         stored = replace(application, number=number)
         self._applications.insert(Document(_to_doc(stored), doc_id=number))
         return stored

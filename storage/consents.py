@@ -58,6 +58,19 @@ class ConsentRepository:
         self._pupils = register
         self._index = None
 
+    def forget(self, pupil_ids: Collection[str]) -> None:
+        """Delete pupils' records (the retention purge of pupils who left), in one storage write."""
+        gone = set(pupil_ids)
+        register = {pid: pupil for pid, pupil in self._by_id().items() if pid not in gone}
+        if len(register) == len(self._by_id()):
+            return
+        tables = dict(self._db.storage.read() or {})
+        tables[TABLE] = {str(doc_id): _to_doc(pupil) for doc_id, pupil in enumerate(register.values(), start=1)}
+        self._db.storage.write(tables)
+        self._db.table(TABLE).clear_cache()
+        self._pupils = register
+        self._index = None
+
     def _by_id(self) -> dict[str, Pupil]:
         if self._pupils is None:
             self._pupils = {pupil.pupil_id: pupil for pupil in map(_from_doc, self._db.table(TABLE).all())}

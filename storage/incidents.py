@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -78,8 +79,16 @@ class EvidenceStore:
     def read(self, path: str) -> bytes:
         return (self.root.parent / path).read_bytes()
 
+    def remove(self, ref: str) -> int:
+        """Delete an incident's evidence folder (the retention purge); how many files it held."""
+        folder = self.root / ref
+        count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+        shutil.rmtree(folder, ignore_errors=True)
+        fsync_dir(self.root)
+        return count
+
     def discard(self, folder: str) -> None:
-        """Remove a draft's waiting screenshots; an incident's evidence folder is never removed."""
+        """Remove a draft's waiting screenshots; an incident's evidence folder goes only with it (forget)."""
         if folder.startswith("draft-"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
 
@@ -113,6 +122,7 @@ class IncidentRepository:
         # number -> doc id and draft id -> number, so a lookup never scans a year of incidents
         self._doc_ids: dict[int, int] | None = None
         self._drafts: dict[str, int] = {}
+        self._counters = db.table("counters")  # the highest number ever given: a purge never frees one
 
     def _index(self) -> dict[int, int]:
         if self._doc_ids is None:
@@ -125,7 +135,8 @@ class IncidentRepository:
 
     # ---- incidents ----------------------------------------------------------------------
     def next_number(self) -> int:
-        return max(self._index(), default=0) + 1
+        given = self._counters.get(doc_id=1)
+        return max(max(self._index(), default=0), given["last"] if isinstance(given, dict) else 0) + 1
 
     def insert(self, incident: Incident) -> Incident:
         index = self._index()
@@ -231,6 +242,25 @@ class IncidentRepository:
             return None
         self._bans.insert(_ban_doc(ban))
         return ban
+
+    def forget(self, numbers: Collection[int]) -> int:
+        """Delete incidents with their actions, bans and evidence files (the retention purge); how many
+        files went. One write for the records (a crash keeps all of them or none), then the files; the
+        highest number stays given, so a reference is never reused."""
+        gone = set(numbers) & set(self._index())
+        if not gone:
+            return 0
+        storage = self._incidents.storage
+        tables = dict(storage.read() or {})
+        for table in (self._incidents, self._actions, self._bans):
+            tables[table.name] = {k: d for k, d in tables.get(table.name, {}).items() if d.get("number") not in gone}
+        tables[self._counters.name] = {"1": {"last": self.next_number() - 1}}
+        storage.write(tables)
+        for table in (self._incidents, self._actions, self._bans, self._counters):
+            table.clear_cache()
+        self._doc_ids = None
+        self._drafts = {}
+        return sum(self.evidence.remove(f"INC-{n:04d}") for n in sorted(gone))
 
     def ban_for(self, number: int) -> Ban | None:
         doc = self._bans.get(Query().number == number)

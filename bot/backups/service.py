@@ -10,6 +10,7 @@ import errno
 import functools
 import hashlib
 import io
+import os
 import re
 import tarfile
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ def _failure(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return "the backup disk is full"
-        return f"the backup folder refused the write ({exc.strerror or type(exc).__name__})"
+        return f"the backup folder refused the write ({os.strerror(exc.errno) if exc.errno else type(exc).__name__})"
     return type(exc).__name__
 
 

@@ -34,14 +34,40 @@ from bot.shell.delivery import Delivery, RetryingRateLimiter
 from bot.shell.delivery import register as register_delivery
 from bot.shell.persistence import DurableApplication, FlowStore, expire_overdue_steps
 from bot.shell.ticker import Runtime, Ticker
-from handlers import access, applications, audit, consent, digest, incidents, moderation, pupil, register_import
+from handlers import (
+    access,
+    applications,
+    audit,
+    backups,
+    consent,
+    digest,
+    incidents,
+    moderation,
+    pupil,
+    register_import,
+    retention,
+    status,
+)
 from handlers.errors import DiskAlarm, on_error
 from handlers.menu import refresh_menu, set_default_menu
 
 log = logging.getLogger(__name__)
 
 # One module per capability; each offers COMMANDS and register(application, runtime).
-FEATURES = (access, incidents, consent, register_import, applications, audit, pupil, digest, moderation)
+FEATURES = (
+    access,
+    incidents,
+    consent,
+    register_import,
+    applications,
+    audit,
+    pupil,
+    digest,
+    moderation,
+    status,
+    backups,
+    retention,
+)
 SAFETY_TICK = timedelta(seconds=30)
 OUTBOX_KEEP = timedelta(days=60)
 AUDIT_RETRY = timedelta(minutes=1)  # held audit lines are tried again this often while the disk refuses them
