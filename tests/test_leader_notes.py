@@ -115,3 +115,13 @@ async def test_a_question_waiting_for_an_answer_in_a_schema_1_folder_is_answered
     assert "passed your answer" in thanks.plain
     assert "She is in Year 3, class Oak" in school.last(DEPUTY).plain
     assert all("class Oak" not in m.plain for m in school.emu.messages_to(ADMIN))
+
+
+async def test_a_reason_prompt_lost_on_the_way_still_takes_the_typed_reason(school: BotHarness) -> None:
+    await join_and_agree(school)
+    school.emu.fail_next("sendMessage", 502, "Bad Gateway", count=4)  # outlasts the quick retries
+    await school.press(HEAD, card(school, HEAD), "Reject")
+    assert not [m for m in school.emu.messages_to(HEAD) if "type a short reason" in m.plain]
+    [preview] = await school.say(HEAD, "We could not confirm the family")  # the Head types it anyway
+    await school.press(HEAD, preview, "Send")
+    assert len(to_parent(school, "Reason: We could not confirm the family")) == 1

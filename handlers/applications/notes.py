@@ -8,7 +8,10 @@ the middle carries on. Every step checks the role again (admit here, and handler
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import ConversationHandler
 
 from bot.applications import LEADER_NOTE_WAIT, Invalid
@@ -19,6 +22,8 @@ from bot.shell.ticker import Runtime, runtime
 from handlers.applications.messages import already_decided, recipients, school_name, text_of
 from handlers.applications.notices import APPLICANT_WINDOW, announce, refresh_cards
 from handlers.common import Actor, Context, admit, admit_numbered, answer, h, reply, show
+
+log = logging.getLogger(__name__)
 
 NOTE = "application note"  # the conversation's one state: waiting for the text, or for Send
 KEPT = "application_note"  # the LeaderNote under way, in the leader's kept flow state
@@ -42,8 +47,12 @@ def start_note(context: Context, kind: NoteKind, number: int) -> str:
 async def wait_for_note(update: Update, context: Context, kind: NoteKind, number: int, ask: str, button: str) -> str:
     """Ask for the reason or question, under the one button that ends it (Skip or Cancel), and wait."""
     action = "skip" if kind is NoteKind.REASON else "drop"
-    await reply(update, ask, (((button, pack("app", action, number)),),))
-    return start_note(context, kind, number)
+    state = start_note(context, kind, number)
+    try:
+        await reply(update, ask, (((button, pack("app", action, number)),),))
+    except (NetworkError, RetryAfter):  # the press is recorded: the leader may still type, or press again
+        log.warning("Note prompt for update %s not delivered; the step is kept", update.update_id)
+    return state
 
 
 def carry_on(context: Context) -> Step:
