@@ -137,7 +137,7 @@ class Retention:
         now = self.clock.now()
         if not confirm:
             self.records.answer(preview.id, PreviewState.CANCELLED, actor_id, now)
-            self.audit(actor_id, "retention purge", f"preview {preview.id}", outcome="cancelled")
+            self.audit(actor_id, "retention cancel", f"preview {preview.id}")
             return Outcome(Answer.CANCELLED, preview)
         doomed = self.due(preview.as_of).within(preview.items)
         removed = self._purge(doomed)

@@ -29,7 +29,7 @@ def backup_work(rt: Runtime) -> TimedWork:
         try:
             done = await asyncio.to_thread(backups.make)  # the snapshot needs no pause of the bot
         except BackupFailed as exc:
-            rt.services.audit(SYSTEM, "backup", outcome=f"failed: {exc}")
+            rt.services.audit(SYSTEM, "backup failed", detail=str(exc))
             tell_heads(rt, now, str(exc))
         else:
             rt.services.audit(SYSTEM, "backup", done.archive.path.name, detail=f"{done.files} files")

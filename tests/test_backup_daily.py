@@ -96,6 +96,7 @@ async def test_a_backup_the_disk_refuses_tells_the_head_once_and_status_shows_it
     assert said in told and "no good backup yet" in told
     await bot.advance(hours=1)  # retried an hour later, failing again: the Head is not told twice
     assert len(failures_to(bot, HEAD)) == 1
+    assert [e.detail for e in bot.audit() if e.action == "backup failed"] == [said, said]
     [status] = await bot.say(SLT, "/status")
     assert "Last backup: none yet" in status.plain and f"03:00 failed: {said}" in status.plain
 
