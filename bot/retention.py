@@ -103,7 +103,10 @@ class Retention:
         months = [m for m in audit_months(self.audit_folder) if _month_end(m) <= audit_end]
         if months:
             oldest["audit"] = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
-        left = self.records.left_since([p.pupil_id for p in self.consents.all() if p.left], as_of)
+        # A pupil first seen as left is noted with today's date, never `as_of`: a confirmation
+        # recomputing an older preview must not backdate anyone's leaving.
+        today = local_day(self.clock.now(), self.tz)
+        left = self.records.left_since([p.pupil_id for p in self.consents.all() if p.left], today)
         pupil_cutoff = months_before(as_of, c.left_pupil_months)
         pupils = sorted(pid for pid, since in left.items() if since <= pupil_cutoff)
         if pupils:

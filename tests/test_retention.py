@@ -183,3 +183,24 @@ async def test_the_weekly_check_says_nothing_when_nothing_is_due(bot: BotHarness
     assert previews_to(bot, HEAD) == []
     [reply] = await bot.say(HEAD, "/retention")
     assert reply.plain == "Nothing is past its retention period today."
+
+
+async def test_a_pupil_is_counted_as_left_from_the_day_the_bot_saw_it_even_when_an_older_list_is_answered(
+    bot: BotHarness,
+) -> None:
+    for user in (HEAD, ADMIN):
+        await bot.say(user, "/help")
+    bot.services.consents.replace_register([pupil("P1", "Amelia", "Smith"), pupil("P2", "Oliver", "Jones")], ())
+    await closed_incident(bot, datetime(2023, 11, 1, 10, 0, tzinfo=UTC))
+    bot.clock.set(datetime(2025, 11, 20, 10, 0, tzinfo=UTC))
+    [preview] = await bot.say(HEAD, "/retention")
+    bot.clock.set(datetime(2025, 11, 23, 10, 0, tzinfo=UTC))
+    bot.services.consents.replace_register([pupil("P1", "Amelia", "Smith")], ["P2"])  # Oliver leaves on the 23rd
+    await bot.press(HEAD, preview, "Delete these records")  # the list of the 20th, answered on the 23rd
+
+    bot.clock.set(datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
+    [reply] = await bot.say(HEAD, "/retention")
+    assert reply.plain == "Nothing is past its retention period today.", "Oliver's 12 months run from the 23rd"
+    bot.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    [reply] = await bot.say(HEAD, "/retention")
+    assert "1 pupils who left the school, the oldest first seen as left 23 Nov 2025" in reply.plain
