@@ -47,6 +47,8 @@ class Services:
     - a domain service (bot/, the rules) is named after the job it does, never after a file:
       `staff_access`, `register`, `photo_checks`, `incident_log`, `incident_escalation`,
       `moderation_duty`, `application_desk`, `backups`, `retention`.
+    Each domain service is handed only the repositories, config and collaborators it uses, among
+    them the audit trail (`audit`, called like a function), so none of them needs `Services`.
     Handlers call the domain services; the repositories are for the services, the shell
     (delivery reads the outbox) and tests that look at what is on disk.
     """
