@@ -16,7 +16,7 @@ from bot.photos.boxes import Box
 from bot.photos.faces import find_faces
 from bot.shell.callbacks import pack
 from emulator import SentMessage
-from tests.conftest import ADMIN, ADMIN2, OFFICE, STRANGER, BotHarness
+from tests.conftest import ADMIN, ADMIN2, OFFICE, SLT, STRANGER, BotHarness, revoke
 from tests.photo_samples import group_photo, jpeg, phone_exif, with_text
 from tests.test_consent_bot import load
 
@@ -233,3 +233,35 @@ async def test_others_are_answered_while_a_photo_is_being_looked_at(school: BotH
 
 def test_regions_keep_to_the_photo() -> None:
     assert Box(90, 90, 20, 20).grown(0.5, 100, 100) == Box(80, 80, 20, 20)
+
+
+async def test_a_preview_still_blurs_after_a_restart_and_never_for_someone_who_lost_access(school: BotHarness) -> None:
+    photo = jpeg(group_photo(2, 1, 400))
+    preview = preview_of(await send(school, ADMIN, photo, "Amelia Smith"))
+    second = preview_of(await send(school, ADMIN2, photo, "Amelia Smith"))
+
+    await school.restart()
+    mark = school.emu.mark()
+    await school.press(ADMIN, preview, "Blur 1")
+
+    [copy] = [m for m in school.emu.since(mark, ADMIN) if m.photo]
+    assert len(find_faces(Image.open(io.BytesIO(bytes_of(school, copy))))) == 1
+
+    await revoke(school, SLT, ADMIN2)
+    mark = school.emu.mark()
+    await school.press(ADMIN2, second, "Blur 1")
+    assert not [m for m in school.emu.since(mark, ADMIN2) if m.photo or m.document]
+    assert [e for e in school.audit() if e.actor_id == ADMIN2 and e.outcome.startswith("refused")]
+
+
+async def test_a_big_group_gets_twenty_number_buttons_and_blur_all_still_hides_every_face(school: BotHarness) -> None:
+    preview = preview_of(await send(school, ADMIN, jpeg(group_photo(5, 5, 256)), "Amelia Smith"))
+
+    labels = [label for label, _ in preview.buttons]
+    assert labels == [f"Blur {n}" for n in range(1, 21)] + ["Blur all not cleared"]
+    assert "Only the first 20 have buttons" in preview.plain
+    mark = school.emu.mark()
+    await school.press(ADMIN, preview, "Blur all not cleared")
+
+    [copy] = [m for m in school.emu.since(mark, ADMIN) if m.photo]
+    assert find_faces(Image.open(io.BytesIO(bytes_of(school, copy)))) == ()

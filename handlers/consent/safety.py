@@ -108,7 +108,7 @@ async def _check(update: Update, context: Context, file_id: str, named: int, as_
             caption="Clean copy: no location, camera or date details, turned the right way up. Upload this one.",
         )
     if report.regions:
-        view = SafetyView(report.reference, file_id, as_file, report.regions[:MAX_BUTTONS], len(report.faces))
+        view = SafetyView(report.reference, file_id, as_file, report.regions, len(report.faces))
         number = remember(context, CHECKS, view)
         chat = update.effective_chat
         assert chat is not None
@@ -232,7 +232,7 @@ def _preview_caption(report: SafetyReport) -> str:
 def _buttons(view: SafetyView, number: int) -> tuple[tuple[tuple[str, str], ...], ...]:
     numbered = [
         (f"✓ {region}" if region in view.blurred else f"Blur {region}", pack("ph", "blur", number, region))
-        for region in range(1, len(view.regions) + 1)
+        for region in range(1, min(len(view.regions), MAX_BUTTONS) + 1)
     ]
     rows = [tuple(numbered[at : at + PER_ROW]) for at in range(0, len(numbered), PER_ROW)]
     rows.append((("Blur all not cleared", pack("ph", "all", number)),))
