@@ -104,7 +104,7 @@ class StaffAccess:
         return AccessChange(True, f"Done: they are now {a_role(role)}.", target, role, current)
 
     def revoke(self, by: int, target: int, *, confirmed: bool = False) -> AccessChange:
-        """End someone's access; their own or the last other leader's only when confirmed."""
+        """End someone's access: unconfirmed, only the question to ask (nothing changes)."""
         staff = self.staff
         by_role = staff.role_of(by)
         current = staff.role_of(target)
@@ -114,7 +114,11 @@ class StaffAccess:
             return self._refused(by, "revoke", target, f"Only the Head Teacher can remove {a_role(current)}.")
         if current is Role.HEAD and len(staff.with_roles(Role.HEAD)) == 1:
             return self._refused(by, "revoke", target, "There must always be at least one Head Teacher.")
-        if not confirmed and (question := self._risk(by, target, current, None)):
+        if not confirmed:  # it cannot be undone from the other side: always asked first
+            question = self._risk(by, target, current, None) or (
+                f"Remove {staff_name(staff, target)}'s access? They are {a_role(current)} now; afterwards "
+                "I will not answer them or send them anything."
+            )
             return AccessChange(False, question, target, None, current, question=question)
         before = staff.get(target)
         staff.set_role(target, None, by, self.clock.now())

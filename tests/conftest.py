@@ -147,6 +147,14 @@ class BotHarness:
         return list(reversed(list(self.services.db.audit.newest_first())))
 
 
+async def revoke(bot: BotHarness, by: int, target: int) -> Any:
+    """/revoke TARGET and Yes on the question it always asks: the message, showing the outcome."""
+    [asked] = await bot.say(by, f"/revoke {target}")
+    if asked.buttons:
+        await bot.press(by, asked, asked.buttons[0][0])
+    return asked
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)

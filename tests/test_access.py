@@ -11,7 +11,7 @@ import pytest
 from bot.config import Config, ConfigError
 from bot.roles import Role
 from bot.shell.callbacks import pack
-from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, STRANGER, TOKEN, BotHarness, make_config
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, STRANGER, TOKEN, BotHarness, make_config, revoke
 
 
 def forget_strangers(bot: BotHarness) -> None:
@@ -51,7 +51,7 @@ async def test_access_request_goes_to_leaders_and_the_first_decision_wins(bot: B
 
     make_office = dict(head_card.buttons)["Make office"]
     await bot.press(SLT, slt_card, "Make admin")
-    await bot.press(SLT, bot.last(SLT), "Yes, make page admin")
+    await bot.press(SLT, bot.last(SLT), "Yes, make Stan Stranger page admin")
     answer = await bot.press(HEAD, head_card, data=make_office)  # pressed before the edit reached the Head
     assert answer and "Already decided by" in answer["text"]
     assert bot.services.staff.role_of(STRANGER).value == "admin"
@@ -78,7 +78,7 @@ async def test_grant_and_revoke_change_what_a_person_can_do(bot: BotHarness) -> 
     [reply] = await bot.say(SLT, f"/grant {STRANGER} office")
     assert "now office staff" in reply.plain
     assert "You are office staff" in (await bot.say(STRANGER, "/help"))[0].plain
-    [reply] = await bot.say(SLT, f"/revoke {STRANGER}")
+    reply = await revoke(bot, SLT, STRANGER)
     assert "removed" in reply.plain
     bot.clock.advance(minutes=10)  # their /start was answered as a stranger's: one refusal per window
     [reply] = await bot.say(STRANGER, "/help")
@@ -105,7 +105,7 @@ async def test_malformed_grant_gets_usage_and_changes_nothing(bot: BotHarness) -
 async def test_staff_list_is_paginated_for_leaders_only(bot: BotHarness) -> None:
     for n in range(30):
         await bot.say(HEAD, f"/grant {50000 + n} admin")
-        await bot.press(HEAD, bot.last(HEAD), "Yes, grant")  # they never opened the bot: asked first
+        await bot.press(HEAD, bot.last(HEAD), bot.last(HEAD).buttons[0][0])  # they never opened the bot: asked first
     replies = await bot.say(HEAD, "/staff")
     [first] = replies
     assert "Page 1 of" in first.plain
@@ -195,7 +195,7 @@ async def test_make_admin_asks_once_more_and_back_changes_nothing(bot: BotHarnes
     assert [label for label, _ in bot.last(HEAD).buttons] == ["Make admin", "Make office", "Decline"]
     assert bot.services.staff.role_of(STRANGER) is None
     await bot.press(HEAD, bot.last(HEAD), "Make office")
-    await bot.press(HEAD, bot.last(HEAD), "Yes, make office staff")
+    await bot.press(HEAD, bot.last(HEAD), "Yes, make Stan Stranger office staff")
     assert bot.services.staff.role_of(STRANGER) is Role.OFFICE
 
 
@@ -235,7 +235,7 @@ async def test_a_revoked_person_is_told_once_in_plain_words_and_their_menu_is_re
     await bot.say(STRANGER, "/start")
     assert "consent" in {c["command"] for c in bot.emu.commands_for(STRANGER)}
     mark = bot.emu.mark()
-    [reply] = await bot.say(HEAD, f"/revoke {STRANGER}")
+    reply = await revoke(bot, HEAD, STRANGER)
     assert "removed" in reply.plain
     [told] = bot.emu.since(mark, STRANGER)
     assert "Your access to the St Example's <Primary> & Nursery social media assistant has ended" in told.plain
@@ -267,11 +267,12 @@ async def test_the_head_removing_themselves_is_asked_first(bot: BotHarness) -> N
     await bot.say(HEAD2, "/start")
     await bot.say(HEAD, f"/grant {HEAD2} head")
     [asked] = await bot.say(HEAD, f"/revoke {HEAD}")
-    assert "your own access" in asked.plain and [label for label, _ in asked.buttons] == ["Yes, remove access", "Cancel"]
+    assert "your own access" in asked.plain
+    assert [label for label, _ in asked.buttons] == ["Yes, revoke Helen Head's access", "Cancel"]
     await bot.press(HEAD, asked, "Cancel")
     assert "nothing changed" in bot.last(HEAD).plain and bot.services.staff.role_of(HEAD) is Role.HEAD
     [asked] = await bot.say(HEAD, f"/revoke {HEAD}")
-    await bot.press(HEAD, asked, "Yes, remove access")
+    await bot.press(HEAD, asked, "Yes, revoke Helen Head's access")
     assert bot.services.staff.role_of(HEAD) is None and bot.services.staff.role_of(HEAD2) is Role.HEAD
 
 
@@ -311,7 +312,7 @@ async def test_granting_someone_who_never_opened_the_bot_is_asked_first(bot: Bot
     await bot.press(HEAD, asked, "Cancel")
     assert bot.services.staff.role_of(8500) is None
     [asked] = await bot.say(HEAD, "/grant 8500 admin")
-    await bot.press(HEAD, asked, "Yes, grant")
+    await bot.press(HEAD, asked, "Yes, make user 8500 page admin")
     assert bot.services.staff.role_of(8500) is Role.ADMIN and "Done" in bot.last(HEAD).plain
     # Someone who has opened the bot (a stranger who sent /start) is granted at once.
     await bot.say(STRANGER, "/start")

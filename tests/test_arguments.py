@@ -75,7 +75,7 @@ async def test_incident_and_application_with_odd_digits_get_usage(bot: BotHarnes
 async def test_a_forged_page_number_shows_the_first_page(bot: BotHarness) -> None:
     for n in range(20):
         await bot.say(HEAD, f"/grant {50000 + n} admin")
-        await bot.press(HEAD, bot.last(HEAD), "Yes, grant")
+        await bot.press(HEAD, bot.last(HEAD), bot.last(HEAD).buttons[0][0])
     [first] = await bot.say(HEAD, "/staff")
     await bot.press(HEAD, first, "Next ›")
     assert "Page 2 of" in bot.last(HEAD).plain

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness
+from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness, revoke
 from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school
 from tests.test_incidents import alerts_to, log_misuse
 
@@ -33,7 +33,7 @@ async def test_a_leader_revoked_after_asking_never_gets_the_applicants_answer(sc
     await school.press(SLT, card(school, SLT), "Ask for information")
     [preview] = await school.say(SLT, "Is there anything we should know?")
     await school.press(SLT, preview, "Send")
-    await school.say(HEAD, f"/revoke {SLT}")
+    await revoke(school, HEAD, SLT)
     mark = school.emu.mark()
     await school.say(PARENT, "Yes: the father has a court order against him")
     await school.advance(minutes=10)
@@ -44,7 +44,7 @@ async def test_a_leader_revoked_after_asking_never_gets_the_applicants_answer(sc
 
 async def test_office_revoked_after_recording_a_form_never_hears_the_outcome_or_a_question(school: BotHarness) -> None:
     await record_form(school)
-    await school.say(HEAD, f"/revoke {OFFICE}")
+    await revoke(school, HEAD, OFFICE)
     mark = school.emu.mark()
     await school.press(SLT, card(school, SLT), "Ask for information")
     [preview] = await school.say(SLT, "Did the mother mention the court order?")
@@ -62,7 +62,7 @@ async def test_a_reporter_revoked_after_logging_hears_nothing_more_of_the_incide
     bot.emu.block(HEAD)  # the alert cannot reach the Head: the reporter would be told so, later
     await bot.settle()
     incident = await log_misuse(bot, kind="pupil", note="Amelia Smith named under the post")
-    await bot.say(SLT, f"/revoke {ADMIN}")
+    await revoke(bot, SLT, ADMIN)
     mark = bot.emu.mark()
     for _ in range(8):
         await bot.advance(minutes=10)
@@ -77,7 +77,7 @@ async def test_an_admin_revoked_after_asking_for_a_reminder_is_not_reminded(bot:
     nudge = next(m for m in bot.emu.messages_to(ADMIN) if "Moderate the page" in m.plain)
     answer = await bot.press(ADMIN, nudge, "Remind me in an hour")
     assert answer and "remind you" in answer["text"]
-    await bot.say(HEAD, f"/revoke {ADMIN}")
+    await revoke(bot, HEAD, ADMIN)
     mark = bot.emu.mark()
     await bot.advance(minutes=70)
     assert "Reminder" not in everything_shown(bot, ADMIN, mark)
@@ -98,13 +98,13 @@ async def test_a_head_who_blocked_the_bot_gets_the_open_alert_once_they_come_bac
 
 
 async def test_a_line_cut_short_by_a_power_cut_does_not_swallow_the_next_audit_entry(bot: BotHarness) -> None:
-    await bot.say(SLT, f"/revoke {ADMIN}")
+    await revoke(bot, SLT, ADMIN)
     await bot.stop()
     [month_file] = sorted((bot.config.storage.data_dir / "audit").glob("audit-*.jsonl"))
     with open(month_file, "ab") as f:
         f.write(b'{"at":"2026-11-25T10:00:00+00:00","actor_id":1001,"act')  # the power went here
     await bot.start()
-    await bot.say(HEAD, f"/revoke {ADMIN2}")
+    await revoke(bot, HEAD, ADMIN2)
     assert [e.target for e in bot.audit() if e.actor_id == HEAD and e.action == "revoke"] == [f"user {ADMIN2}"]
 
 
@@ -126,7 +126,7 @@ async def test_a_flood_of_distinct_strangers_requesting_access_cannot_bury_the_l
 
 
 async def test_audit_lines_of_the_wrong_shape_are_skipped_not_fatal_to_reading_the_log(bot: BotHarness) -> None:
-    await bot.say(SLT, f"/revoke {ADMIN}")
+    await revoke(bot, SLT, ADMIN)
     [month_file] = sorted((bot.config.storage.data_dir / "audit").glob("audit-*.jsonl"))
     with open(month_file, "ab") as f:
         f.write(b'{"at":"2026-11-25T10:00:00","actor_id":1,"actor_role":"head","action":"naive time"}\n')
@@ -160,15 +160,18 @@ async def test_a_revocation_whose_audit_line_the_disk_refuses_is_not_made_and_th
     def full(entry: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    [asked] = await bot.say(HEAD, f"/revoke {ADMIN}")
+    mark = bot.emu.mark()
     with monkeypatch.context() as patch:
         patch.setattr(bot.services.db.audit, "append", full)
-        told = [m.plain for m in await bot.say(HEAD, f"/revoke {ADMIN}")]
+        await bot.press(HEAD, asked, asked.buttons[0][0])
+    told = [asked.plain, *(m.plain for m in bot.emu.since(mark, HEAD))]
     said_done = any("Done" in t for t in told)
     revoked = bot.services.staff.role_of(ADMIN) is None
     audited = any(e.action == "revoke" and e.outcome == "ok" for e in bot.audit())
     assert said_done == revoked == audited, (told, revoked, audited)
     assert not revoked
-    await bot.say(HEAD, f"/revoke {ADMIN}")
+    await revoke(bot, HEAD, ADMIN)
     assert bot.services.staff.role_of(ADMIN) is None
     assert [e.target for e in bot.audit() if e.action == "revoke" and e.outcome == "ok"] == [f"user {ADMIN}"]
 
@@ -190,10 +193,10 @@ async def test_a_granted_access_request_whose_audit_line_the_disk_refuses_waits_
 
     with monkeypatch.context() as patch:
         patch.setattr(bot.services.db.audit, "append", full)
-        await bot.press(SLT, card, "Yes, make page admin")
+        await bot.press(SLT, card, "Yes, make Stan Stranger page admin")
     assert bot.services.staff.role_of(STRANGER) is None
     assert bot.services.staff.pending_request(STRANGER) is not None
-    await bot.press(SLT, card, "Yes, make page admin")
+    await bot.press(SLT, card, "Yes, make Stan Stranger page admin")
     assert bot.services.staff.role_of(STRANGER) is not None
     assert [e.target for e in bot.audit() if e.action == "grant" and e.outcome == "ok"] == [f"user {STRANGER}"]
 
@@ -240,7 +243,7 @@ async def test_a_picture_refused_on_every_ping_still_reaches_every_leader_and_ev
         await bot.advance(minutes=6)
     head_copies = [m for m in bot.emu.messages_to(HEAD) if incident.ref in m.plain and m.buttons]
     slt_copies = [m for m in bot.emu.messages_to(SLT) if incident.ref in m.plain and m.buttons]
-    assert len(head_copies) >= 2 and slt_copies
+    assert len(head_copies) == 1 and len(slt_copies) == 1, "one alert each, however many re-pings"
     assert all("could not be attached" in m.plain for m in head_copies + slt_copies)
     await bot.press(SLT, slt_copies[-1], "Acknowledge")
     await bot.advance(minutes=1)

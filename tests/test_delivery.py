@@ -19,7 +19,7 @@ from bot.clock import local_moment
 from bot.config import Config
 from bot.records.consent import Pupil
 from handlers.incidents.messages import ALERTED, NOT_YET_ALERTED
-from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, BotHarness, make_config
+from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, BotHarness, make_config, revoke
 from tests.test_incidents import alerts_to, log_misuse, title
 
 HEAD2 = 1010  # listed as a Head in the config, but has never opened the bot
@@ -55,7 +55,7 @@ async def test_a_revoked_head_who_never_opened_the_bot_never_gets_the_queued_ale
     [waiting] = copies_to(bot, "inc:1", HEAD2)
     assert waiting.state == "pending", "Telegram will not let the bot write to someone who never opened it"
 
-    await bot.say(HEAD, f"/revoke {HEAD2}")
+    await revoke(bot, HEAD, HEAD2)
     assert bot.services.staff.role_of(HEAD2) is None
     refusal = await bot.say(HEAD2, "/start")
     assert refusal and "Amelia" not in " ".join(m.plain for m in refusal)
@@ -101,7 +101,7 @@ async def test_a_leader_whose_access_ends_sees_no_more_edits_of_their_applicatio
     held = card(bot, SLT2)
     before = held.plain
 
-    await bot.say(HEAD, f"/revoke {SLT2}" if change == "revoked" else f"/grant {SLT2} admin")
+    await (revoke(bot, HEAD, SLT2) if change == "revoked" else bot.say(HEAD, f"/grant {SLT2} admin"))
     assert bot.services.staff.role_of(SLT2) is (None if change == "revoked" else bot.services.staff.role_of(ADMIN))
     await bot.press(SLT, card(bot, SLT), "Reject")
     await bot.say(SLT, "Father has a court order; do not admit")

@@ -26,6 +26,7 @@ from tests.conftest import (
     STRANGER,
     BotHarness,
     make_config,
+    revoke,
 )
 
 MONDAY = date(2026, 11, 23)
@@ -375,7 +376,7 @@ async def test_rota_buttons_rotate_through_all_admins_and_a_double_tap_changes_n
 async def test_someone_who_loses_access_drops_off_duty_and_every_admin_is_nudged(bot: BotHarness) -> None:
     await meet_everyone(bot)
     await bot.say(SLT, f"/rota daily {ADMIN}")
-    await bot.say(HEAD, f"/revoke {ADMIN}")
+    await revoke(bot, HEAD, ADMIN)
     await at(bot, MONDAY, "08:30")
     assert nudges_to(bot, ADMIN) == [] and len(nudges_to(bot, ADMIN2)) == 1
 

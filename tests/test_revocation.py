@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.config import Config
-from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, SLT2, STRANGER, BotHarness, make_config
+from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, SLT2, STRANGER, BotHarness, make_config, revoke
 from tests.test_incidents import alerts_to, log_misuse
 
 NEW_HEAD = 1020  # listed in the config, never opened the bot
@@ -45,7 +45,7 @@ async def test_a_revoked_head_who_never_opened_the_bot_never_gets_the_alert(bot:
     assert alerts_to(bot, HEAD, incident.ref), "the Head who has the bot is alerted"
     assert bot.emu.messages_to(NEW_HEAD) == []  # Telegram will not let the bot write first
 
-    [done] = await bot.say(HEAD, f"/revoke {NEW_HEAD}")
+    done = await revoke(bot, HEAD, NEW_HEAD)
     assert "removed" in done.plain
     [refusal] = await bot.say(NEW_HEAD, "/start")
     assert "only for staff" in refusal.plain
@@ -83,7 +83,7 @@ async def test_a_nudge_waiting_for_an_admin_who_blocked_the_bot_is_not_delivered
     await bot.settle()
     await bot.advance(hours=22, minutes=31)  # Thursday 08:31: the nudge for Alan waits in the outbox
     assert any("Moderate the page" in m.plain for m in bot.emu.messages_to(ADMIN))
-    await bot.say(HEAD, f"/revoke {ADMIN2}")
+    await revoke(bot, HEAD, ADMIN2)
     [refusal] = await bot.say(ADMIN2, "/start")  # writing again unblocks the bot
     assert "only for staff" in refusal.plain
     for _ in range(6):

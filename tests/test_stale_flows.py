@@ -7,7 +7,7 @@ register matches of /apply; a lowered leader could finish a ban.
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN, HEAD, OFFICE, SLT, BotHarness
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, BotHarness, revoke
 from tests.test_incidents import alerts_to, log_misuse
 
 
@@ -16,7 +16,7 @@ async def test_a_log_flow_under_way_ends_when_the_admin_is_revoked(bot: BotHarne
     bot.emu.send_photo(ADMIN, b"\xff\xd8\xff\xe0 shot \xff\xd9")
     await bot.settle()
     step = bot.last(ADMIN)
-    await bot.say(HEAD, f"/revoke {ADMIN}")
+    await revoke(bot, HEAD, ADMIN)
     bot.clock.advance(minutes=10)  # past the window of any earlier stranger's refusal
     answer = await bot.press(ADMIN, step, "Done")
     assert answer and "not for you" in answer["text"]
@@ -30,7 +30,7 @@ async def test_a_log_flow_under_way_ends_when_the_admin_is_revoked(bot: BotHarne
 async def test_an_apply_flow_under_way_shows_no_pupil_once_the_office_is_revoked(bot: BotHarness) -> None:
     await bot.say(OFFICE, "/apply")
     [relationship] = await bot.say(OFFICE, "Jo Bloggs")
-    await bot.say(HEAD, f"/revoke {OFFICE}")
+    await revoke(bot, HEAD, OFFICE)
     bot.clock.advance(minutes=10)
     mark = bot.emu.mark()
     await bot.press(OFFICE, relationship, "Mother")

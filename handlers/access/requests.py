@@ -13,8 +13,10 @@ from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from bot.staff import RequestState, staff_name
 from bot.wording import a_role, role_name, when
+from handlers import confirmations
 from handlers.access.staff import tell_person
-from handlers.common import Context, admit_numbered, answer, h, reply, show, stranger_may_be_answered
+from handlers.common import Context, admit_numbered, admit_press, answer, clip, h, reply, show, stranger_may_be_answered
+from handlers.confirmations import Question, Reply
 from handlers.menu import refresh_menu
 
 _IN_GROUP = {
@@ -119,7 +121,7 @@ async def request_access(update: Update, context: Context) -> None:
 
 
 async def decide_request(update: Update, context: Context) -> None:
-    """SLT or Head on an access request card: Make admin/office asks once more; Yes grants; Decline declines."""
+    """SLT or Head on an access request card: Make admin/office asks once more (its Yes: confirm_request); Decline declines."""
     press = await admit_numbered(update, context, Permission.MANAGE_STAFF, action="decide access request")
     if press is None:
         return
@@ -131,17 +133,17 @@ async def decide_request(update: Update, context: Context) -> None:
         decider = staff_name(rt.services.staff, last.decided_by) if last else "someone else"
         await answer(update, f"Already decided by {decider}.")
         return
-    access = rt.services.staff_access
     role = parse_role(callback.args[1]) if len(callback.args) > 1 else None
-    if callback.action in ("ok", "yes") and role not in (Role.ADMIN, Role.OFFICE):
-        await answer(update, "This button has expired.")
-        return
-    if callback.action == "ok" and role is not None:  # the first tap: only this leader's card asks
+    if callback.action == "ok" and role in (Role.ADMIN, Role.OFFICE):  # the first tap: only this leader's card asks
+        assert role is not None
+        question = Question("admit", target, role.value, pending.requested_at.isoformat(), rt.services.clock.now())
+        token = confirmations.ask(context, question)
+        name = clip(pending.name, 24)
         await show(
             update,
             request_card(rt, pending) + f"\n\n<b>Make {h(pending.name)} {a_role(role)}?</b> "
             "They will see what that role sees, including pupils' names.",
-            (((f"Yes, make {role_name(role)}", pack("acc", "yes", target, role.value)), ("Back", pack("acc", "back", target))),),
+            (((f"Yes, make {name} {role_name(role)}", pack("acc", "admit", token)), ("Back", pack("acc", "back", target))),),
         )
         await answer(update)
         return
@@ -149,22 +151,59 @@ async def decide_request(update: Update, context: Context) -> None:
         await show(update, request_card(rt, pending), request_buttons(target))
         await answer(update)
         return
-    if callback.action == "yes" and role is not None:
-        result = access.grant(actor.user_id, target, role, confirmed=True)
-        if not result.ok:
-            await answer(update, result.message)
-            return
-        outcome = f"✅ Made {a_role(role)}"
-        tell_person(rt, target, f"Your access request was approved: you are now {a_role(role)}. Send /help.")
-        await refresh_menu(context.bot, rt.menu, target, role)
-    else:
-        access.decline_request(actor.user_id, target)
-        outcome = "❌ Declined"
-        tell_person(rt, target, "Sorry, your access request was declined.")
+    if callback.action != "no":
+        await answer(update, "This button has expired.")
+        return
+    rt.services.staff_access.decline_request(actor.user_id, target)
+    tell_person(rt, target, "Sorry, your access request was declined.")
+    await _decided(update, rt, actor.name, target, pending.name, "❌ Declined")
+
+
+async def confirm_request(update: Update, context: Context) -> None:
+    """Yes, make them admin (or office): honoured once, in time, while the request still waits as it did."""
+    press = await admit_press(update, context, Permission.MANAGE_STAFF, action="decide access request")
+    if press is None:
+        return
+    rt = runtime(context)
+    token = press.callback.args[0] if press.callback.args else ""
+    said, question = confirmations.take(context, token, rt.services.clock.now(), ("admit",))
+    if said is Reply.ANSWERED:
+        await answer(update, "Already answered: nothing more changed.")
+        return
+    if question is None:
+        rt.services.audit(press.actor.user_id, "decide access request", outcome="refused: not asked")
+        await answer(update, "This button has expired: nothing changed.")
+        return
+    pending = rt.services.staff.pending_request(question.target)
+    if pending is None or pending.requested_at.isoformat() != question.basis:
+        last = rt.services.staff.last_request(question.target)
+        decider = staff_name(rt.services.staff, last.decided_by) if last and last.decided_by else "someone else"
+        await answer(update, f"Already decided by {decider}: nothing changed.")
+        return
+    role = parse_role(question.detail)
+    if said is Reply.EXPIRED or role is None:
+        await show(update, request_card(rt, pending), request_buttons(question.target))
+        await answer(update, "That question had expired: nothing changed. Choose again.")
+        return
+    try:
+        result = rt.services.staff_access.grant(press.actor.user_id, question.target, role, confirmed=True)
+    except Exception:
+        confirmations.reopen(context, token)  # nothing was done: the same Yes may be tapped again
+        raise
+    if not result.ok:
+        await answer(update, result.message)
+        return
+    tell_person(rt, question.target, f"Your access request was approved: you are now {a_role(role)}. Send /help.")
+    await refresh_menu(context.bot, rt.menu, question.target, role)
+    await _decided(update, rt, press.actor.name, question.target, pending.name, f"✅ Made {a_role(role)}")
+
+
+async def _decided(update: Update, rt: Runtime, by_name: str, target: int, name: str, outcome: str) -> None:
+    """Every leader's card for the request says what was decided, by whom, and loses its buttons."""
     now = rt.services.clock.now()
     at = when(now, now, rt.services.config.school.timezone)
     rt.delivery.edit_thread(
         f"access:{target}",
-        f"<b>Access request</b>\n{h(pending.name)} — <code>{target}</code>\n{outcome} by {h(actor.name)}, {at}",
+        f"<b>Access request</b>\n{h(name)} — <code>{target}</code>\n{outcome} by {h(by_name)}, {at}",
     )
     await answer(update, "Done.")  # after every card is queued for its edit: a lost answer loses nothing

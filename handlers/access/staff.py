@@ -13,12 +13,12 @@ from bot.records.outbox import Buttons
 from bot.roles import GRANTABLE, Permission, Role, parse_role
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
-from bot.staff import AccessChange
+from bot.staff import AccessChange, staff_name
 from bot.wording import a_role, role_name, you_are
+from handlers import confirmations
 from handlers.common import (
     Actor,
     Context,
-    admit_numbered,
     admit_press,
     answer,
     clip,
@@ -29,6 +29,7 @@ from handlers.common import (
     show,
     staff_only,
 )
+from handlers.confirmations import Question, Reply
 from handlers.menu import MenuCommand, daily_groups, more_commands, refresh_menu
 from handlers.paging import page_of
 
@@ -101,53 +102,102 @@ async def grant(update: Update, context: Context, actor: Actor) -> None:
     rt = runtime(context)
     opened = await opened_bot(context, target)
     result = rt.services.staff_access.grant(actor.user_id, target, role, opened_bot=opened)
-    await _after_change(update, context, result, pack("acc", "gr", target, role.value), "Yes, grant")
+    await _after_change(update, context, result, "grant", role.value, f"Yes, make {_short_name(rt, target)} {role_name(role)}")
 
 
 @staff_only(Permission.MANAGE_STAFF)
 async def revoke(update: Update, context: Context, actor: Actor) -> None:
-    """SLT or Head removes someone's access; their own or the last other leader's is asked again first."""
+    """SLT or Head removes someone's access, always asked once more: it cannot be undone by them."""
     arg = command_args(context)
     target = parse_user_id(arg)
     if target is None:
         await reply(update, _not_an_id(arg, REVOKE_USAGE) if arg else REVOKE_USAGE)
         return
-    result = runtime(context).services.staff_access.revoke(actor.user_id, target)
-    await _after_change(update, context, result, pack("acc", "rv", target), "Yes, remove access")
+    rt = runtime(context)
+    result = rt.services.staff_access.revoke(actor.user_id, target)
+    await _after_change(update, context, result, "revoke", "", f"Yes, revoke {_short_name(rt, target)}'s access")
+
+
+def _short_name(rt: Runtime, user_id: int) -> str:
+    """A name short enough for a button label (the question above it has the whole name)."""
+    return clip(staff_name(rt.services.staff, user_id), 24)
+
+
+def _basis(rt: Runtime, user_id: int) -> str:
+    """What a grant or revoke was asked about: the person's role then. A Yes is honoured only while it is unchanged."""
+    role = rt.services.staff.role_of(user_id)
+    return role.value if role else "none"
 
 
 async def confirm_change(update: Update, context: Context) -> None:
-    """The second tap on a risky grant or revoke: the rules are checked again, now confirmed."""
-    press = await admit_numbered(update, context, Permission.MANAGE_STAFF, action="confirm access change")
+    """Yes under a grant or revoke question: honoured once, for the one asked, in time, while nothing changed meanwhile."""
+    press = await admit_press(update, context, Permission.MANAGE_STAFF, action="confirm access change")
     if press is None:
         return
-    target = press.number
-    access = runtime(context).services.staff_access
-    role = parse_role(press.callback.args[1]) if len(press.callback.args) > 1 else None
-    if press.callback.action == "gr" and role is not None:
-        result = access.grant(press.actor.user_id, target, role, confirmed=True)
-    elif press.callback.action == "rv":
-        result = access.revoke(press.actor.user_id, target, confirmed=True)
-    else:
-        await answer(update, "This button has expired.")
+    rt = runtime(context)
+    token = press.callback.args[0] if press.callback.args else ""
+    said, question = confirmations.take(context, token, rt.services.clock.now(), ("grant", "revoke"))
+    if said is not Reply.YES or question is None:
+        await _not_now(update, context, press.actor, said, question)
         return
-    await _after_change(update, context, result, "", "")
+    if _basis(rt, question.target) != question.basis:
+        who = staff_name(rt.services.staff, question.target)
+        target = f"user {question.target}"
+        rt.services.audit(press.actor.user_id, f"confirm {question.what}", target, outcome="refused: out of date")
+        await show(update, h(f"Nothing changed: {who}'s access changed since you were asked. ") + _again(question))
+        await answer(update)
+        return
+    access = rt.services.staff_access
+    role = parse_role(question.detail)
+    try:
+        if question.what == "grant" and role is not None:
+            result = access.grant(press.actor.user_id, question.target, role, confirmed=True)
+        else:
+            result = access.revoke(press.actor.user_id, question.target, confirmed=True)
+    except Exception:
+        confirmations.reopen(context, token)  # nothing was done: the same Yes may be tapped again
+        raise
+    await _after_change(update, context, result, "", "", "")
     await answer(update)
 
 
-async def cancel_change(update: Update, context: Context) -> None:
-    """Cancel on a risky grant or revoke: nothing changes."""
-    if await admit_press(update, context, Permission.MANAGE_STAFF, action="cancel access change") is None:
+async def _not_now(update: Update, context: Context, actor: Actor, said: Reply, question: Question | None) -> None:
+    """A Yes that does nothing, and why: a second tap, a question too old, or data never asked of them."""
+    if said is Reply.ANSWERED:
+        await answer(update, "Already answered: nothing more changed.")
         return
+    if said is Reply.EXPIRED and question is not None:
+        await show(update, f"This question has expired: nothing changed. {_again(question)}")
+        await answer(update)
+        return
+    runtime(context).services.audit(actor.user_id, "confirm access change", outcome="refused: not asked")
+    await answer(update, "This button has expired: nothing changed.")
+
+
+def _again(question: Question) -> str:
+    if question.what == "grant":
+        return f"Send <code>/grant {question.target} {h(question.detail)}</code> to ask again."
+    return f"Send <code>/revoke {question.target}</code> to ask again."
+
+
+async def cancel_change(update: Update, context: Context) -> None:
+    """Cancel under a grant or revoke question: nothing changes, and its Yes no longer works."""
+    press = await admit_press(update, context, Permission.MANAGE_STAFF, action="cancel access change")
+    if press is None:
+        return
+    if press.callback.args:
+        confirmations.drop(context, press.callback.args[0])
     await show(update, "Cancelled: nothing changed.")
     await answer(update)
 
 
-async def _after_change(update: Update, context: Context, result: AccessChange, confirm_data: str, yes: str) -> None:
-    """Ask the question, or tell the person and refresh their menu, then show the outcome."""
+async def _after_change(update: Update, context: Context, result: AccessChange, what: str, detail: str, yes: str) -> None:
+    """Ask the question (Yes and Cancel on the same message), or tell the person and refresh their menu, then show the outcome."""
     if result.question:
-        buttons: Buttons = (((yes, confirm_data), ("Cancel", pack("acc", "cancel"))),)
-        await show(update, h(result.question), buttons)
+        rt = runtime(context)
+        question = Question(what, result.target_id, detail, _basis(rt, result.target_id), rt.services.clock.now())
+        token = confirmations.ask(context, question)
+        await show(update, h(result.question), confirmations.buttons("acc", token, yes))
         return
     if result.ok:  # told before the reply: a lost reply must not leave the person untold
         await tell_of_change(context, result)

@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.roles import Permission, Role
 from bot.shell.ticker import Runtime
 from handlers.access.guards import check_pasted, expired_button, guard_flows, unknown_message
-from handlers.access.requests import decide_request, request_access
+from handlers.access.requests import confirm_request, decide_request, request_access
 from handlers.access.staff import (
     cancel_change,
     confirm_change,
@@ -50,6 +50,7 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("staff", staff_list))
     application.add_handler(CallbackQueryHandler(staff_page, pattern=r"^1:staff:page:"))
     application.add_handler(CallbackQueryHandler(request_access, pattern=r"^1:acc:req$"))
-    application.add_handler(CallbackQueryHandler(decide_request, pattern=r"^1:acc:(ok|yes|back|no):"))
-    application.add_handler(CallbackQueryHandler(confirm_change, pattern=r"^1:acc:(gr|rv):"))
-    application.add_handler(CallbackQueryHandler(cancel_change, pattern=r"^1:acc:cancel$"))
+    application.add_handler(CallbackQueryHandler(decide_request, pattern=r"^1:acc:(ok|back|no):"))
+    application.add_handler(CallbackQueryHandler(confirm_request, pattern=r"^1:acc:admit:"))
+    application.add_handler(CallbackQueryHandler(confirm_change, pattern=r"^1:acc:sure:"))
+    application.add_handler(CallbackQueryHandler(cancel_change, pattern=r"^1:acc:unsure:"))
