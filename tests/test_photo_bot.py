@@ -265,3 +265,19 @@ async def test_a_big_group_gets_twenty_number_buttons_and_blur_all_still_hides_e
 
     [copy] = [m for m in school.emu.since(mark, ADMIN) if m.photo]
     assert find_faces(Image.open(io.BytesIO(bytes_of(school, copy)))) == ()
+
+
+async def test_an_original_sent_without_a_caption_is_looked_at_once_its_pupils_are_named(school: BotHarness) -> None:
+    mark = school.emu.mark()
+    school.emu.send_document(ADMIN, jpeg(group_photo(2, 1, 400), phone_exif()), "IMG_0003.jpg", "image/jpeg")
+    await school.settle()
+    [offer] = school.emu.since(mark, ADMIN)
+    await school.press(ADMIN, offer, "Check consent")
+
+    messages = await school.say(ADMIN, "Amelia Smith\nGrace Lee")
+
+    summary = summary_of(messages)
+    assert "This photo carries its location: 51.50720, -0.12767" in summary
+    assert "I can see 2 faces; 2 pupils are named." in summary
+    [clean] = [m for m in messages if m.document]
+    assert not Image.open(io.BytesIO(bytes_of(school, clean))).getexif()

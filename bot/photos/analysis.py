@@ -32,12 +32,15 @@ class Analysis:
     text: tuple[TextLine, ...]
     work: bytes  # the upright photo at working size (JPEG), which the preview is drawn on
     factor: float  # working size to full size
-    clean: bytes | None = None  # the copy without metadata, when asked for
+    clean: bytes | None = None  # the copy without metadata: when asked for, and whenever there was metadata
     clean_ext: str = "jpg"
 
 
 def analyse(data: bytes, clean: bool) -> Analysis:
-    """Metadata, faces and text of the photo in `data`; PhotoRejected when it cannot be read."""
+    """Metadata, faces and text of the photo in `data`; PhotoRejected when it cannot be read.
+
+    A clean copy comes with it when `clean` asks (an original sent as a file) and whenever the photo
+    carries metadata, however it arrived."""
     picture = open_picture(data)
     work, factor = picture.work_copy()
     # Faces and text side by side: OpenCV and onnxruntime both let go of the GIL, and there are two cores.
@@ -46,9 +49,10 @@ def analyse(data: bytes, clean: bool) -> Analysis:
         lines = read_text(work)
         faces = tuple(box.scaled(factor) for box in found.result())
     text = tuple(TextLine(line.text, line.box.scaled(factor)) for line in lines)
-    copy, ext = clean_copy(picture) if clean else (None, "jpg")
+    metadata = read_metadata(picture)
+    copy, ext = clean_copy(picture) if clean or metadata.found else (None, "jpg")
     width, height = picture.image.size
-    return Analysis(width, height, read_metadata(picture), faces, text, encode_jpeg(work, 90), factor, copy, ext)
+    return Analysis(width, height, metadata, faces, text, encode_jpeg(work, 90), factor, copy, ext)
 
 
 def preview(work: bytes, factor: float, faces: Sequence[Box], texts: Sequence[Box]) -> bytes:

@@ -23,10 +23,18 @@ def destination_buttons(rt: Runtime, number: int) -> tuple[tuple[tuple[str, str]
     )
 
 
-async def ask_destination(update: Update, context: Context, text: str, photo: str) -> int:
-    """Every name listed counts: ask where the photo will appear, or say why the list cannot be checked.
+async def ask_destination(
+    update: Update, context: Context, text: str, photo: str, *, as_file: bool = False, size: int | None = None
+) -> None:
+    """Every name listed counts: ask where the photo will appear, or say why the list cannot be checked;
+    then, for a photo, look at the picture itself (handlers/consent/safety.py)."""
+    named = await _ask(update, context, text, photo)
+    if photo:
+        await start_safety_check(update, context, photo, named=named, as_file=as_file, size=size)
 
-    Returns how many names were listed (0 when none could be checked)."""
+
+async def _ask(update: Update, context: Context, text: str, photo: str) -> int:
+    """The destination question; how many names were listed (0 when none could be checked)."""
     if len(text) > MAX_NAMES_TEXT:
         await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
         return 0
@@ -54,8 +62,7 @@ async def photo_with_caption(update: Update, context: Context, actor: Actor) -> 
     else:
         assert message.document is not None
         file_id, size, as_file = message.document.file_id, message.document.file_size, True
-    named = await ask_destination(update, context, message.caption or "", file_id)
-    await start_safety_check(update, context, file_id, named=named, as_file=as_file, size=size)
+    await ask_destination(update, context, message.caption or "", file_id, as_file=as_file, size=size)
 
 
 async def choose_destination(update: Update, context: Context) -> None:

@@ -184,10 +184,10 @@ def _summary(report: SafetyReport, as_file: bool) -> str:
         lines.append("📷 It also says " + "; ".join(details) + ".")
     if meta.other:
         lines.append("It carries " + ", ".join(h(item) for item in meta.other) + " too.")
-    if as_file:
-        lines.append("A clean copy without any of this follows." if meta.found else "No location or camera details in this file.")
-    elif meta.found:
+    if meta.found:
         lines.append("A clean copy without any of this follows.")
+    elif as_file:
+        lines.append("No location or camera details in this file.")
     else:
         lines.append(
             "Tip: Telegram removed this photo's location and camera details when it was sent compressed, but the original "
