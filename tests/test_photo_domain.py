@@ -195,3 +195,21 @@ def test_the_demos_sample_photo_has_faces_a_pupils_name_and_a_location_to_find()
     assert len(seen.faces) == 6 and seen.metadata.location
     assert [(f.finding.kind, f.finding.excerpt) for f in found] == [("pupil_full_name", "Amelia Smith")]
     assert not analysis.analyse(compressed(SAMPLE_PHOTO.read_bytes()), False).metadata.found
+
+
+def test_the_models_load_and_read_with_the_network_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from bot.photos import faces, text
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the photo check tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    text._reader.cache_clear()
+    faces._detector.cache_clear()
+
+    seen = analysis.analyse(jpeg(with_text(group_photo(2, 1, 400), "Amelia Smith", (420, 300), 30)), True)
+
+    assert len(seen.faces) == 2 and [line.text for line in seen.text] == ["Amelia Smith"]
