@@ -115,14 +115,14 @@ async def test_each_category_is_logged_end_to_end_and_the_head_gets_the_screensh
     assert ("URGENT" in alert.plain) == (kind == "pupil")
     mine = receipt(bot, ADMIN, "INC-0001")
     expected_buttons = {
-        "pupil": ["Deleted"],
-        "bullying": ["Logged on CPOMS", "Parents informed"],
+        "pupil": ["Comment removed"],
+        "bullying": ["Logged on CPOMS", "Parent contacted"],
         "offensive": ["User banned", "Reported externally"],
         "outsider": ["User banned", "Reported externally"],
     }.get(kind, [])
     assert labels(mine) == expected_buttons
     if kind == "bullying":
-        assert "log it on CPOMS" in mine.plain and "parents are informed" in mine.plain
+        assert "log it on CPOMS" in mine.plain and "contact the parents" in mine.plain
     if kind == "pupil":
         assert "delete the comment now" in mine.plain
     steps = [e.action for e in bot.audit() if e.actor_id == ADMIN]
@@ -380,7 +380,7 @@ async def test_only_head_deputy_and_slt_may_press_alert_buttons(bot: BotHarness)
 async def test_actions_are_recorded_once_with_who_and_when_on_every_copy(bot: BotHarness) -> None:
     await log_misuse(bot, ADMIN, "pupil")
     mine = receipt(bot, ADMIN, "INC-0001")
-    answer = await bot.press(ADMIN, mine, "Deleted")
+    answer = await bot.press(ADMIN, mine, "Comment removed")
     assert answer and answer["text"] == "Recorded: Comment removed."
     again = await bot.press(ADMIN, mine, data=pack("inc", "do", 1, "removed"))
     assert again and "Already recorded: Comment removed by Ada Admin" in again["text"]
@@ -402,7 +402,7 @@ async def test_bullying_prompts_cpoms_and_parents(bot: BotHarness) -> None:
     await log_misuse(bot, ADMIN2, "bullying")
     mine = receipt(bot, ADMIN2, "INC-0001")
     await bot.press(ADMIN2, mine, "Logged on CPOMS")
-    await bot.press(ADMIN2, mine, "Parents informed")
+    await bot.press(ADMIN2, mine, "Parent contacted")
     assert [a.kind for a in bot.services.incidents.actions(1)] == ["cpoms", "parent"]
     assert "✔️ Logged on CPOMS — Alan Admin" in mine.plain and "✔️ Parent contacted — Alan Admin" in mine.plain
     alert = alerts_to(bot, HEAD, "INC-0001")[0]
@@ -788,7 +788,7 @@ async def test_long_notes_and_names_keep_the_alert_caption_within_telegram_limit
     bot.emu.add_user(ADMIN, "Ada &<" * 10, "Admin😀" * 9)
     await log_misuse(bot, ADMIN, "pupil", note="&<😀>" * 250)  # 1000 characters, 1250 UTF-16 units
     incident = bot.services.incidents.get(1)
-    await bot.press(ADMIN, receipt(bot, ADMIN, "INC-0001"), "Deleted")
+    await bot.press(ADMIN, receipt(bot, ADMIN, "INC-0001"), "Comment removed")
     alert = alerts_to(bot, HEAD, "INC-0001")[0]
     for tap in ("Acknowledge", "Reported externally"):
         await bot.press(HEAD, alert, tap)

@@ -14,7 +14,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.shell.callbacks import pack
-from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, SLT, BotHarness
+from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, BotHarness
 from tests.test_incidents import alerts_to, log_misuse, screenshot_bytes, title
 from tests.test_moderation import MONDAY, at, meet_everyone, nudges_to
 
@@ -69,7 +69,7 @@ async def test_confirming_a_log_turns_the_summary_into_the_receipt_without_a_new
     assert seen.edited == [step]
     assert answer and answer["text"] == "Logged as INC-0001.", "a short pop-up on the message tapped"
     assert step.plain.startswith("📝 Logged as INC-0001") and "The Head Teacher has been alerted." in step.plain
-    assert [label for label, _ in step.buttons] == ["Logged on CPOMS", "Parents informed"]
+    assert [label for label, _ in step.buttons] == ["Logged on CPOMS", "Parent contacted"]
     assert with_buttons(bot, ADMIN) == [step], "only the receipt can be tapped"
 
     await bot.press(HEAD, alerts_to(bot, HEAD, "INC-0001")[0], "Acknowledge")
@@ -164,3 +164,30 @@ async def test_found_a_problem_turns_the_nudge_into_log_it_now_without_a_new_mes
 
     prompt = await bot.press(ADMIN, ada, "Log it now")
     assert prompt is not None and "Send me the screenshot" in bot.last(ADMIN).plain
+
+
+# ---- one action, one label ---------------------------------------------------------------------------
+
+
+async def test_an_action_reads_the_same_on_the_receipt_the_alert_and_the_record(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "bullying")
+    await log_misuse(bot, ADMIN, "pupil")
+    bullying, pupil = (next(m for m in bot.emu.messages_to(ADMIN) if f"Logged as INC-000{n}" in m.plain) for n in (1, 2))
+    assert [label for label, _ in bullying.buttons] == ["Logged on CPOMS", "Parent contacted"]
+    assert [label for label, _ in pupil.buttons] == ["Comment removed"]
+    await bot.press(ADMIN, bullying, "Parent contacted")
+    await bot.press(ADMIN, pupil, "Comment removed")
+    for ref, done in (("INC-0001", "Parent contacted"), ("INC-0002", "Comment removed")):
+        [alert] = alerts_to(bot, HEAD, ref)
+        assert f"✔️ {done} — Ada Admin" in alert.plain
+    shown = await bot.say(HEAD, "/incident 1")
+    assert any("✔️ Parent contacted — Ada Admin" in m.plain for m in shown)
+    everything = [m.plain for person in (ADMIN, HEAD) for m in bot.emu.messages_to(person)]
+    assert not any("Parents informed" in text or "Deleted" in text for text in everything)
+
+
+async def test_office_staff_asking_for_the_rota_are_told_in_plain_words(bot: BotHarness) -> None:
+    for command in ("/rota", "/checked", "/moderation"):
+        [refused] = await bot.say(OFFICE, command)
+        assert "page admins" in refused.plain and "You are office staff" in refused.plain
+        assert "moderation nudge" not in refused.plain and "allowed to" not in refused.plain

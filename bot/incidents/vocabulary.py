@@ -109,11 +109,11 @@ def guidance(kind: Category) -> list[str]:
             "1. Keep the screenshot (done: it is stored with the incident).",
             "2. Delete the comment on the page straight away.",
             "3. Do not reply to the person who posted it.",
-            "4. Tap Deleted when it is gone.",
+            f"4. Tap {ActionKind.REMOVED.label} when it is gone.",
         ]
     if kind.safeguarding:
         return [
-            f"Bullying between pupils (policy {kind.clause}): log it on CPOMS and make sure the parents are informed.",
+            f"Bullying between pupils (policy {kind.clause}): log it on CPOMS and contact the parents.",
             "Tap the buttons below when each is done.",
         ]
     if kind.offers_ban:

@@ -155,14 +155,15 @@ def receipt_buttons(incident: Incident, actions: list[Action]) -> Buttons:
     kind = category(incident.category)
     done = {a.kind for a in actions}
     n = incident.number
-    wanted: list[tuple[str, ActionKind]] = []
+    wanted: list[ActionKind] = []
     if kind.urgent:
-        wanted.append(("Deleted", ActionKind.REMOVED))
+        wanted.append(ActionKind.REMOVED)
     if kind.safeguarding:
-        wanted += [("Logged on CPOMS", ActionKind.CPOMS), ("Parents informed", ActionKind.PARENT)]
+        wanted += [ActionKind.CPOMS, ActionKind.PARENT]
     if kind.offers_ban:
-        wanted += [("User banned", ActionKind.BANNED), ("Reported externally", ActionKind.REPORTED)]
-    taps = [(label, _action_data(n, k)) for label, k in wanted if k.value not in done]
+        wanted += [ActionKind.BANNED, ActionKind.REPORTED]
+    # The same words as on the Head's alert and in the record: one action, one label.
+    taps = [(k.label, _action_data(n, k)) for k in wanted if k.value not in done]
     return tuple(tuple(taps[i : i + 2]) for i in range(0, len(taps), 2))
 
 
