@@ -58,6 +58,8 @@ def read_key(path: Path | None) -> bytes:
         raise KeyProblem("No backup key: set backup.key_file (create one with: python -m bot backup-key).")
     try:
         text = path.read_bytes().strip()
+    except FileNotFoundError:
+        raise KeyProblem(f"The backup key {path} does not exist: create it with python -m bot backup-key.") from None
     except OSError as exc:
         raise KeyProblem(f"Cannot read the backup key {path} ({exc.strerror}).") from None
     try:
@@ -90,9 +92,9 @@ class _Sealer:
 
 
 def write_archive(dest: Path, key: bytes, fill: Callable[[tarfile.TarFile], None]) -> int:
-    """Write an archive whose tar `fill` makes: to a temporary name, fsynced, then renamed into place.
-
-    Returns its size. On any failure the partial file is removed: a full backup disk is left as it was.
+    """Write an archive whose tar `fill` makes: to a temporary name, fsynced and read back with the key,
+    then renamed into place. Returns its size. On any failure the partial file is removed: a full
+    backup disk is left as it was, and a file under an archive's name is always a checked one.
     """
     tmp = dest.with_name(f".{dest.name}.tmp")
     tmp.unlink(missing_ok=True)
@@ -109,6 +111,7 @@ def write_archive(dest: Path, key: bytes, fill: Callable[[tarfile.TarFile], None
             out.write(encryptor.tag)
             out.flush()
             os.fsync(out.fileno())
+        open_archive(tmp, key, None)  # it reads back with the key before it takes an archive's name
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
     except BaseException:

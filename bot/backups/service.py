@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from bot.backups.archive import ArchiveRefused, KeyProblem, open_archive, read_key, write_archive
+from bot.backups.archive import ArchiveRefused, KeyProblem, read_key, write_archive
 from bot.backups.rotation import to_keep
 from bot.backups.snapshot import Snapshot, SnapshotBusy, SnapshotMoved, read_marked, take
 from bot.clock import Clock, local_day, local_moment
@@ -99,6 +99,26 @@ class Backups:
     def configured(self) -> bool:
         return self.config.folder is not None
 
+    def problems(self) -> list[str]:
+        """What would make tonight's backup fail, for `check-config` (none when backups are off)."""
+        folder, key_file = self.config.folder, self.config.key_file
+        if folder is None:
+            return []
+        found = []
+        if not folder.is_dir():
+            found.append(f"backup.folder: {folder} is not there (is the NAS or USB disk connected?)")
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            found.append(f"backup.folder: {folder} is read-only for this user; make it writable by the bot's user")
+        try:
+            read_key(key_file)
+        except KeyProblem as exc:
+            found.append(f"backup.key_file: {exc}")
+        else:
+            assert key_file is not None
+            if key_file.stat().st_mode & 0o077:
+                found.append(f"backup.key_file: {key_file} can be read by other users: chmod 600 {key_file}")
+        return found
+
     def archives(self) -> list[ArchiveInfo]:
         """The archives in the backup folder, newest first (none when it cannot be read)."""
         folder = self.config.folder
@@ -167,11 +187,6 @@ class Backups:
             break
         else:
             raise BackupFailed("files were removed while they were being copied; it will be tried again")
-        try:
-            open_archive(dest, key, None)  # it reads back with the key: only then is it a backup
-        except ArchiveRefused:
-            dest.unlink(missing_ok=True)
-            raise
         return BackupDone(ArchiveInfo(dest, now, size), len(files), self._rotate())
 
     def _rotate(self) -> tuple[str, ...]:
