@@ -213,3 +213,20 @@ def test_the_models_load_and_read_with_the_network_cut_off(monkeypatch: pytest.M
     seen = analysis.analyse(jpeg(with_text(group_photo(2, 1, 400), "Amelia Smith", (420, 300), 30)), True)
 
     assert len(seen.faces) == 2 and [line.text for line in seen.text] == ["Amelia Smith"]
+
+
+async def test_a_worker_that_dies_on_a_hostile_file_is_a_plain_refusal_and_the_next_photo_starts_a_new_one() -> None:
+    import os
+
+    from bot.photos.worker import PhotoWorker
+
+    worker = PhotoWorker()
+    try:
+        with pytest.raises(PhotoRejected, match="failed part-way"):
+            await worker.run(os._exit, 1)  # what a decoder that crashes does to its process
+
+        seen = await worker.run(analysis.analyse, jpeg(group_photo(1, 1, 300)), False)
+    finally:
+        worker.close()
+
+    assert len(seen.faces) == 1
