@@ -10,6 +10,7 @@ a command added later is walked too (the last test fails until it is given its c
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ ARGS = {
 # Not in any feature's menu, but typed all the same: the aliases, /start, /cancel, and a typo.
 TYPED = ("start", "cancel", "perm", "misuse", "report", "chekpost")
 PASTED = "(a pasted draft)"  # plain text with no command
+RECEIVED = "(what the bot sent them)"  # an incident alert, an application card, an access request, the nudge
+ASKED = "walk_asked"  # bot_data: (chat, message id) of the replies to what people did in the set-up
 MAX_FIRST_TAPS = 8  # buttons under a command's reply pressed, each on a fresh reply
 MAX_SECOND_TAPS = 4  # buttons under what a tap showed, pressed in turn
 
@@ -49,7 +52,7 @@ MAX_SECOND_TAPS = 4  # buttons under what a tap showed, pressed in turn
 def walked() -> list[str]:
     """Every command the features offer, then the typed extras, then a pasted text."""
     offered = [c.command for feature in FEATURES for c in feature.COMMANDS]
-    return [*dict.fromkeys([*offered, *TYPED]), PASTED]
+    return [*dict.fromkeys([*offered, *TYPED]), PASTED, RECEIVED]
 
 
 # The register's CSV columns: /import names them, since the office's spreadsheet must use them.
@@ -169,6 +172,25 @@ async def walk_one(walk: Walk, who: str, user: int, case: str) -> None:
             after = nxt or after
 
 
+async def asked(bot: BotHarness, user: int, step: Awaitable[Any]) -> None:
+    """Run a step someone takes, noting the replies to them: they are not what reached them unasked."""
+    mark = bot.emu.mark()
+    await step
+    bot.app.bot_data.setdefault(ASKED, set()).update((user, m.message_id) for m in bot.emu.since(mark, user))
+
+
+async def walk_received(walk: Walk, who: str, user: int) -> None:
+    """What reached them without asking: read it all, then press each button on each message in turn."""
+    replies = walk.bot.app.bot_data.get(ASKED, set())
+    received = [m for m in walk.bot.emu.messages_to(user) if (user, m.message_id) not in replies]
+    walk.read(who, RECEIVED, [t for m in received for t in shown(m)])
+    for message in received:
+        for i in tappable(message)[:MAX_FIRST_TAPS]:
+            if message.deleted or i not in tappable(message):
+                break  # the tap before took this message's buttons away (decided, acknowledged...)
+            await tap(walk, who, user, message, i, RECEIVED)
+
+
 @pytest.fixture
 def config(data_dir: Any) -> Config:
     return make_config(data_dir, applications={"group_chat_id": GROUP})
@@ -181,9 +203,9 @@ async def school(bot: BotHarness) -> BotHarness:
     bot.emu.add_group(GROUP, "Parents of St Example's")
     bot.emu.add_user(NEWCOMER, "Nina", "New", started=False)
     for _, user in ROLES:
-        await bot.say(user, "/start")
-    await log_misuse(bot, ADMIN)
-    await record_form(bot)
+        await asked(bot, user, bot.say(user, "/start"))
+    await asked(bot, ADMIN, log_misuse(bot, ADMIN))
+    await asked(bot, OFFICE, record_form(bot))
     return bot
 
 
@@ -203,8 +225,13 @@ def cases() -> list[Any]:
 @pytest.mark.parametrize("case", cases())
 async def test_every_command_and_every_button_reads_plainly_for_every_role(school: BotHarness, case: str) -> None:
     walk = Walk(school)
+    if case == RECEIVED:
+        forget_strangers(school)
+        await asked(school, STRANGER, school.say(STRANGER, "Hello, I am the new teaching assistant"))
+        await school.press(STRANGER, school.last(STRANGER), "Request access")  # the leaders get its card
+        await school.advance(days=1)  # tomorrow's nudge, and the alert's re-pings meanwhile
     for who, user in ROLES:
-        await walk_one(walk, who, user, case)
+        await (walk_received(walk, who, user) if case == RECEIVED else walk_one(walk, who, user, case))
     assert not walk.problems, "\n".join(walk.problems)
 
 
