@@ -116,6 +116,11 @@ async def test_faces_nobody_named_are_counted_boxed_and_blurred_with_one_tap(sch
     assert blur.target == check.target and f"from photo safety check {check.target}" in blur.detail
 
     mark = school.emu.mark()
+    await school.press(ADMIN, preview, "✓ 2")  # a second tap: the same copy again, nothing refused
+    [again] = [m for m in school.emu.since(mark, ADMIN) if m.photo]
+    assert "Box 2 blurred" in again.plain
+
+    mark = school.emu.mark()
     await school.press(ADMIN, preview, "Blur all not cleared")
 
     [everything] = [m for m in school.emu.since(mark, ADMIN) if m.photo]

@@ -131,11 +131,12 @@ async def blur_press(update: Update, context: Context) -> None:
     if view is None or not chosen or not set(chosen) <= set(everything):
         await answer(update, "This preview has expired or changed. Send the photo again.")
         return
-    view = replace(view, blurred=tuple(sorted(set(view.blurred) | set(chosen))))
+    before, view = view, replace(view, blurred=tuple(sorted(set(view.blurred) | set(chosen))))
     views[press.number] = view
     await answer(update, "Blurring…")
     query = update.callback_query
-    if query is not None and isinstance(query.message, Message) and query.message.caption:
+    # A second tap on a number already blurred sends the copy again and leaves the keyboard as it is.
+    if view != before and query is not None and isinstance(query.message, Message) and query.message.caption:
         # The caption goes again with the new keyboard: an edit of the keyboard alone is refused here.
         await query.message.edit_caption(query.message.caption_html, reply_markup=keyboard(_buttons(view, press.number)))
     in_background(context, _blur(update, context, view, press.actor.user_id), update)
