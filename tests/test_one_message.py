@@ -191,3 +191,34 @@ async def test_office_staff_asking_for_the_rota_are_told_in_plain_words(bot: Bot
         [refused] = await bot.say(OFFICE, command)
         assert "page admins" in refused.plain and "You are office staff" in refused.plain
         assert "moderation nudge" not in refused.plain and "allowed to" not in refused.plain
+
+
+# ---- the ban questions ---------------------------------------------------------------------------------
+
+
+async def test_the_ban_questions_end_in_one_message_and_leave_no_buttons_behind(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "outsider")
+    [alert] = alerts_to(bot, HEAD, "INC-0001")
+    await bot.press(HEAD, alert, "User banned")
+    who = bot.last(HEAD)
+    [why] = await bot.say(HEAD, "Troll <99>")
+    assert not who.buttons, "the question answered by typing loses its Cancel"
+    watch = Watch(bot, HEAD)
+    answer = await bot.press(HEAD, why, title("outsider")[:60])
+    seen = watch.seen()
+    assert seen.new == [] and why in seen.edited and alert in seen.edited
+    assert answer and answer["text"] == "Ban recorded."
+    assert "is in the ban register for INC-0001" in why.plain and not why.buttons
+    assert [m for m in bot.emu.messages_to(HEAD) if m.buttons] == [alert], "only the alert can be tapped"
+
+
+async def test_cancel_under_a_ban_question_turns_that_question_into_the_answer(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "outsider")
+    [alert] = alerts_to(bot, HEAD, "INC-0001")
+    await bot.press(HEAD, alert, "User banned")
+    who = bot.last(HEAD)
+    watch = Watch(bot, HEAD)
+    await bot.press(HEAD, who, "Cancel")
+    seen = watch.seen()
+    assert seen.new == [] and seen.edited == [who]
+    assert "no ban was recorded" in who.plain and not who.buttons and not bot.services.incidents.bans()

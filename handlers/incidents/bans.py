@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import ConversationHandler
@@ -19,13 +19,23 @@ from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
 from handlers.common import Context, admit, answer, callback_of, h, reply
 from handlers.incidents.alerts import pressed_record, record_view, settled
-from handlers.incidents.shared import incident_log, school_tz
+from handlers.incidents.shared import (
+    drop_buttons,
+    flow_message,
+    forget_prompt,
+    incident_log,
+    prompt,
+    retire_prompt,
+    say,
+    school_tz,
+)
 
 log = logging.getLogger(__name__)
 
 BAN_NAME, BAN_REASON = "ban name", "ban reason"
 BAN = "incident_ban"
 BAN_RECORD = "incident_ban_record"  # the /incident N record a ban was begun under, redrawn when it is saved
+BAN_PROMPT = "incident_ban_prompt"  # the ban question now asked: the one message with live buttons
 
 
 async def start_ban(update: Update, context: Context) -> str | int:
@@ -54,17 +64,28 @@ async def start_ban(update: Update, context: Context) -> str | int:
     await answer(update)
     await _ban_prompt(
         update,
+        context,
         f"<b>Ban for {incident.ref}</b>\nWho was banned? Send their name exactly as the platform shows it.",
     )
     return BAN_NAME
 
 
-async def _ban_prompt(update: Update, text: str, buttons: Buttons = ()) -> None:
-    """A new message (the tap may have come from a photo alert that must stay as it is)."""
-    try:
-        await reply(update, text, (*buttons, (("Cancel", pack("inc", "banno")),)))
-    except (NetworkError, RetryAfter):
-        log.warning("Ban prompt for update %s not delivered; the step is kept", update.update_id)
+async def _ban_prompt(update: Update, context: Context, text: str, buttons: Buttons = ()) -> None:
+    """A new message (the tap may have come from a photo alert that must stay as it is); the question
+    before it loses its buttons."""
+    await prompt(update, context, text, (*buttons, (("Cancel", pack("inc", "banno")),)), new=True, key=BAN_PROMPT)
+
+
+async def _close_questions(update: Update, context: Context, text: str) -> None:
+    """The ban questions end in one message: a tap turns its own message into `text`; typed, `text`
+    comes below and the last question loses its buttons."""
+    if update.callback_query is not None:
+        forget_prompt(context, BAN_PROMPT)
+        await say(update, text)
+        return
+    await retire_prompt(context, BAN_PROMPT)
+    with suppress(NetworkError, RetryAfter):  # what it says is saved, or nothing was: the flow is over either way
+        await reply(update, text)
 
 
 async def ban_name(update: Update, context: Context) -> str | int:
@@ -75,7 +96,7 @@ async def ban_name(update: Update, context: Context) -> str | int:
         return ConversationHandler.END
     name = (message.text or "").strip()
     if not name or len(name) > MAX_PLATFORM_NAME:
-        await _ban_prompt(update, f"Please send their name on the platform, up to {MAX_PLATFORM_NAME} characters.")
+        await _ban_prompt(update, context, f"Please send their name on the platform, up to {MAX_PLATFORM_NAME} characters.")
         return BAN_NAME
     number = pending[0]
     context.user_data[BAN] = (number, name)
@@ -83,6 +104,7 @@ async def ban_name(update: Update, context: Context) -> str | int:
     kind = category(incident.category if incident else "other")
     await _ban_prompt(
         update,
+        context,
         f"Why was “{h(name)}” banned? Tap to use the incident's category, or type a reason.",
         ((((kind.title)[:60], pack("inc", "why", number)),),),
     )
@@ -110,17 +132,17 @@ async def ban_reason(update: Update, context: Context) -> str | int | None:
     else:
         reason = ((update.effective_message.text if update.effective_message else "") or "").strip()
         if not reason or len(reason) > MAX_REASON:
-            await _ban_prompt(update, f"Please type the reason in up to {MAX_REASON} characters.")
+            await _ban_prompt(update, context, f"Please type the reason in up to {MAX_REASON} characters.")
             return None
     result = incidents.record_ban(number, name, reason, actor.user_id, actor.name)
     context.user_data.pop(BAN, None)
     await settled(update, context, result, "Ban recorded.")
-    if result.status == ActionStatus.DONE:
-        try:
-            await reply(update, f"Recorded: “{h(name)}” is in the ban register for {incident.ref}. /bans shows it.")
-            await _redraw_ban_record(context, number)
-        except (NetworkError, RetryAfter):
-            log.warning("Ban confirmation for update %s not delivered; the ban is saved", update.update_id)
+    if result.status != ActionStatus.DONE:  # already recorded, or refused: the pop-up said why
+        await retire_prompt(context, BAN_PROMPT)
+        return ConversationHandler.END
+    await _close_questions(update, context, f"Recorded: “{h(name)}” is in the ban register for {incident.ref}. /bans shows it.")
+    with suppress(NetworkError, RetryAfter):
+        await _redraw_ban_record(context, number)
     return ConversationHandler.END
 
 
@@ -146,19 +168,22 @@ async def cancel_ban(update: Update, context: Context) -> int:
     if context.user_data is not None:
         context.user_data.pop(BAN, None)
     await answer(update)
-    with suppress(NetworkError, RetryAfter):  # nothing was saved, and the person can see the flow stopped
-        await reply(update, "Cancelled: no ban was recorded.")
+    await _close_questions(update, context, "Cancelled: no ban was recorded.")
     return ConversationHandler.END
 
 
 async def ban_timed_out(update: Update, context: Context) -> None:
-    """The ban questions went unanswered: nothing is recorded, and the person is told."""
-    if context.user_data is not None and context.user_data.pop(BAN, None) is not None and update.effective_user:
-        runtime(context).delivery.post(
-            f"ban:timeout:{update.update_id}",
-            update.effective_user.id,
-            "The ban questions timed out, so no ban was recorded. Tap User banned again when ready.",
-        )
+    """The ban questions went unanswered: nothing is recorded, and the last question says so (durably)."""
+    where = flow_message(context, BAN_PROMPT)
+    forget_prompt(context, BAN_PROMPT)
+    if context.user_data is None or context.user_data.pop(BAN, None) is None or update.effective_user is None:
+        return
+    key = f"ban:timeout:{update.update_id}"
+    text = "The ban questions timed out, so no ban was recorded. Tap User banned again when ready."
+    if where is None:
+        runtime(context).delivery.post(key, update.effective_user.id, text)
+    else:  # in place of the question that waited, without its buttons
+        runtime(context).delivery.adopt(key, where[0], where[1], key, text)
 
 
 async def ban_over(update: Update, context: Context) -> None:
@@ -166,3 +191,6 @@ async def ban_over(update: Update, context: Context) -> None:
     if await admit(update, context, Permission.LOG_MISUSE, action="ban") is None:
         return
     await answer(update, "These questions have ended. Tap User banned again if needed.")
+    message = update.callback_query.message if update.callback_query else None
+    if isinstance(message, Message) and message.reply_markup is not None:  # the ended question's buttons go
+        await drop_buttons(context.bot, message.chat_id, message.message_id)

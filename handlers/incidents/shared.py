@@ -44,43 +44,45 @@ async def say(update: Update, text: str, buttons: Buttons = ()) -> None:
         log.warning("Prompt for update %s not delivered (%s); the step is kept", update.update_id, type(exc).__name__)
 
 
-async def prompt(update: Update, context: Context, text: str, buttons: Buttons = (), *, new: bool = False) -> None:
-    """Show a step of /log. A tap edits the message it was on; a typed answer (or `new`) gets a new
-    message (it has to come below what they sent), and the one before it loses its buttons, so
-    only the flow's current message can be tapped."""
+async def prompt(
+    update: Update, context: Context, text: str, buttons: Buttons = (), *, new: bool = False, key: str = PROMPT
+) -> None:
+    """Show a step of a flow (/log; the ban questions under `key`). A tap edits the message it was
+    on; a typed answer (or `new`) gets a new message (it has to come below what they sent), and the
+    one before it loses its buttons, so only the flow's current message can be tapped."""
     query = update.callback_query
     if not new and query is not None and isinstance(query.message, Message):
         await say(update, text, buttons)
-        keep_prompt(context, query.message)
+        keep_prompt(context, query.message, key)
         return
-    await retire_prompt(context)
+    await retire_prompt(context, key)
     try:
-        keep_prompt(context, await reply(update, text, buttons))
+        keep_prompt(context, await reply(update, text, buttons), key)
     except (NetworkError, RetryAfter) as exc:
         log.warning("Prompt for update %s not delivered (%s); the step is kept", update.update_id, type(exc).__name__)
 
 
-def keep_prompt(context: Context, message: Message) -> None:
+def keep_prompt(context: Context, message: Message, key: str = PROMPT) -> None:
     if context.user_data is not None:
-        context.user_data[PROMPT] = (message.chat_id, message.message_id)
+        context.user_data[key] = (message.chat_id, message.message_id)
 
 
-def flow_message(context: Context) -> tuple[int, int] | None:
-    """Where the /log flow's current message is (None before the first, or once the flow ended)."""
-    kept = context.state.get(PROMPT)
+def flow_message(context: Context, key: str = PROMPT) -> tuple[int, int] | None:
+    """Where the flow's current message is (None before the first, or once the flow ended)."""
+    kept = context.state.get(key)
     return (int(kept[0]), int(kept[1])) if isinstance(kept, tuple) and len(kept) == 2 else None
 
 
-def forget_prompt(context: Context) -> None:
+def forget_prompt(context: Context, key: str = PROMPT) -> None:
     """The flow's message has become something else (a receipt, "cancelled"): its buttons are its own now."""
     if context.user_data is not None:
-        context.user_data.pop(PROMPT, None)
+        context.user_data.pop(key, None)
 
 
-async def retire_prompt(context: Context) -> None:
+async def retire_prompt(context: Context, key: str = PROMPT) -> None:
     """The flow's last message keeps its words and loses its buttons (they belong to a step that is over)."""
-    kept = flow_message(context)
-    forget_prompt(context)
+    kept = flow_message(context, key)
+    forget_prompt(context, key)
     if kept is None:
         return
     await drop_buttons(context.bot, *kept)
@@ -94,7 +96,7 @@ async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
             warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.edit_message_reply_markup": see above
             await bot.do_api_request("edit_message_reply_markup", api_kwargs={"chat_id": chat_id, "message_id": message_id})
     except TelegramError as exc:  # already without buttons, deleted, or the network: only tidiness is lost
-        log.info("Buttons of an old /log step not removed (%s)", type(exc).__name__)
+        log.info("Buttons of an old step not removed (%s)", type(exc).__name__)
 
 
 def draft_of(context: Context) -> Draft | None:
