@@ -14,6 +14,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.wording import plural
+
 REMEMBERED = 1000  # strangers tracked at once; far above what a school meets outside an attack
 
 
@@ -58,9 +60,9 @@ class StrangerGate:
     def _detail(self, earlier: int) -> str:
         parts = []
         if earlier:
-            parts.append(f"{earlier} earlier message(s) from them left unanswered")
+            parts.append(f"{plural(earlier, 'earlier message')} from them left unanswered")
         if self._crowded_out:
-            parts.append(f"{self._crowded_out} message(s) from other strangers left unanswered (too many at once)")
+            parts.append(f"{plural(self._crowded_out, 'message')} from other strangers left unanswered (too many at once)")
             self._crowded_out = 0
         return "; ".join(parts)
 

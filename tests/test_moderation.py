@@ -290,7 +290,7 @@ async def test_a_bot_started_after_nudge_time_does_not_claim_today_was_missed(em
 async def test_anyone_on_duty_can_see_the_rota_by_name(bot: BotHarness) -> None:
     await meet_everyone(bot)
     [reply] = await bot.say(ADMIN, "/rota")
-    assert "Nobody is on the rota: every page administrator is nudged" in reply.plain
+    assert "Nobody is on the rota: every page admin is nudged" in reply.plain
     assert "Today, Mon 23 Nov 2026: Ada Admin, Alan Admin (every admin)" in reply.plain
     assert "Sat 28 Nov 2026: no moderation" in reply.plain
     assert "To change the rota" not in reply.plain and reply.buttons == []
@@ -321,7 +321,7 @@ async def test_slt_sets_a_daily_rotation_that_skips_weekends_and_only_the_one_on
 async def test_fixed_weekdays_and_a_weekly_rotation(bot: BotHarness) -> None:
     await meet_everyone(bot)
     [reply] = await bot.say(HEAD, f"/rota fixed mon {ADMIN},{SLT} Tuesday {ADMIN2}")
-    assert "Fixed days: Mon Ada Admin, Sam Leader; Tue Alan Admin. Other days: every page administrator." in reply.plain
+    assert "Fixed days: Mon Ada Admin, Sam Leader; Tue Alan Admin. Other days: every page admin." in reply.plain
     assert "Wed 25 Nov 2026: Ada Admin, Alan Admin (every admin)" in reply.plain
     await at(bot, MONDAY, "08:30")
     assert len(nudges_to(bot, SLT)) == 1 and len(nudges_to(bot, ADMIN)) == 1 and nudges_to(bot, ADMIN2) == []
@@ -336,7 +336,7 @@ async def test_fixed_weekdays_and_a_weekly_rotation(bot: BotHarness) -> None:
 async def test_only_admins_and_above_can_be_on_the_rota_and_mistakes_get_usage(bot: BotHarness) -> None:
     await meet_everyone(bot)
     [reply] = await bot.say(SLT, f"/rota daily {ADMIN} {OFFICE}")
-    assert "Olive Office is office staff, not a page administrator" in reply.plain
+    assert "Olive Office is office staff, not a page admin" in reply.plain
     [reply] = await bot.say(SLT, f"/rota weekly {STRANGER}")
     assert f"{STRANGER} has no access" in reply.plain
     for text in ("/rota sometimes", "/rota daily", f"/rota fixed {ADMIN} mon", "/rota fixed mon", "/rota daily zoe"):

@@ -42,7 +42,7 @@ async def test_a_flood_of_messages_gets_one_refusal_and_one_audit_line_per_windo
     [again] = await bot.say(STRANGER, "hello?")
     assert "only for staff" in again.plain
     latest = stranger_lines(bot)[-1]
-    assert len(stranger_lines(bot)) == 2 and f"{FLOOD - 1} earlier message(s) from them left unanswered" in latest.detail
+    assert len(stranger_lines(bot)) == 2 and f"{FLOOD - 1:,} earlier messages from them left unanswered" in latest.detail
 
 
 async def test_button_presses_from_a_stranger_are_bounded_too(bot: BotHarness) -> None:
@@ -74,7 +74,7 @@ async def test_many_stranger_ids_cannot_grow_memory_or_the_audit_log(bot: BotHar
     bot.clock.advance(minutes=10)
     [reply] = await bot.say(20_399, "hi again")
     assert "only for staff" in reply.plain
-    assert "350 message(s) from other strangers left unanswered" in bot.audit()[-1].detail
+    assert "350 messages from other strangers left unanswered" in bot.audit()[-1].detail
 
 
 def test_the_gate_holds_a_hundred_thousand_messages_in_bounded_memory() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.roles import Role
 from bot.wording import a_role, listing, plural, role_name, roles_named, verb, when, you_are
 from emulator.records import SentMessage
-from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness, make_config
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -88,3 +89,9 @@ async def test_an_access_decision_reads_with_a_tick_or_a_cross_and_the_role_as_p
     assert "Only the Head Teacher can remove the Head Teacher." in refused.plain
     [staff] = await bot.say(HEAD, "/staff")
     assert "— SLT member" in staff.plain and "— page admin" in staff.plain and "Senior Leadership Team" not in staff.plain
+
+
+def test_check_config_counts_read_right(data_dir: Any) -> None:
+    config = make_config(data_dir, roles={"head": [HEAD], "deputy": [], "admins": [ADMIN], "slt": [SLT], "office": [OFFICE]})
+    assert "Roles: 1 head, 0 deputies, 1 SLT, 1 admin, 1 office" in config.summary()
+    assert "0 holiday ranges" in config.summary()

@@ -10,6 +10,8 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.wording import plural
+
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -171,12 +173,12 @@ class Config:
         return "\n".join(
             [
                 f"School: {self.school.name} ({self.school.timezone.key})",
-                f"Roles: {len(r.head)} head, {len(r.deputy)} deputy, {len(r.slt)} SLT, "
-                f"{len(r.admins)} admins, {len(r.office)} office",
+                f"Roles: {plural(len(r.head), 'head')}, {plural(len(r.deputy), 'deputy')}, {len(r.slt)} SLT, "
+                f"{plural(len(r.admins), 'admin')}, {len(r.office)} office",
                 f"Data folder: {self.storage.data_dir}",
                 f"Consent purposes: {', '.join(self.consent.purposes)}",
                 f"Nudge {self.moderation.nudge_time:%H:%M}, deadline {self.moderation.deadline:%H:%M} "
-                f"on {', '.join(self.moderation.days)}; {len(self.moderation.holidays)} holiday range(s)",
+                f"on {', '.join(self.moderation.days)}; {plural(len(self.moderation.holidays), 'holiday range')}",
                 f"Escalation: re-ping after {self.escalation.ack_minutes} min "
                 f"({self.escalation.urgent_ack_minutes} min urgent), fallback after "
                 f"{self.escalation.fallback_after} re-pings",

@@ -16,6 +16,7 @@ from bot.numbers import parse_user_id
 from bot.records.moderation import Rota, RotaKind
 from bot.records.staff import StaffMember
 from bot.roles import Permission, Role, allows
+from bot.wording import a_role
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def _person(word: str, staff: Sequence[StaffMember]) -> int:
     member = matches[0]
     if not may_be_on_rota(member.role):
         who = member.name or str(member.user_id)
-        title = member.role.label if member.role else "without access"
-        raise RotaError(f"{who} is {title}, not a page administrator: only administrators, SLT and the Head can be on the rota.")
+        title = a_role(member.role) if member.role else "without access"
+        raise RotaError(f"{who} is {title}, not a page admin: only page admins and the leaders can be on the rota.")
     return member.user_id
 
 

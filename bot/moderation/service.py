@@ -114,11 +114,11 @@ class Moderation:
         return True
 
     def rotate_all_admins(self, kind: RotaKind) -> Rota:
-        """A rotation through every page administrator, in name order, from today."""
+        """A rotation through every page admin, in name order, from today."""
         staff = self.staff
         admins = sorted(staff.with_roles(Role.ADMIN), key=lambda uid: (((m := staff.get(uid)) and m.name) or "", uid))
         if not admins:
-            raise RotaError("There are no page administrators yet: /grant ID admin first.")
+            raise RotaError("There are no page admins yet: /grant ID admin first.")
         return Rota(kind, tuple(admins), starts=self.today())
 
     # -- answering the nudge

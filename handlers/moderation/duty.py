@@ -49,7 +49,7 @@ async def rota(update: Update, context: Context, actor: Actor) -> None:
         await reply(update, f"{h(exc)}\n\n{ROTA_USAGE}")
         return
     changed = moderation.change_rota(actor.user_id, new)
-    note = "✔️ Rota changed." if changed else "The rota was already like that; nothing changed."
+    note = "✅ Rota changed." if changed else "The rota was already like that; nothing changed."
     await send_long(update, [note, "", *render_rota(rt.services, moderation, actor)], rota_buttons(actor))
 
 

@@ -36,7 +36,7 @@ ROTA_USAGE = (
     "<code>/rota daily ID ID ...</code> — take turns, one moderation day each\n"
     "<code>/rota weekly ID ID ...</code> — take turns, one week (Mon–Sun) each\n"
     "<code>/rota fixed mon ID,ID tue ID ...</code> — the same people every week; a day left out means every admin\n"
-    "<code>/rota clear</code> — nobody on the rota: every page administrator is nudged"
+    "<code>/rota clear</code> — nobody on the rota: every page admin is nudged"
 )
 CHECKED_USAGE = "Usage: <code>/checked</code> (all fine) or <code>/checked problem</code>."
 
@@ -86,7 +86,7 @@ def _name(services: Services, user_id: int) -> str:
 def _names(services: Services, ids: tuple[int, ...], limit: int = LISTED_NAMES) -> str:
     """Names for one line: never more than `limit`, so the line stays short with any rota."""
     if not ids:
-        return "nobody (there are no page administrators)"
+        return "nobody (there are no page admins)"
     shown = ", ".join(_name(services, uid) for uid in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
@@ -193,10 +193,10 @@ def render_rota(services: Services, moderation: Moderation, actor: Actor) -> lis
 def _describe_rota(services: Services, rota: Rota) -> list[str]:
     """One line for a short rota; a long one lists everyone, a few names to a line."""
     if rota.kind is RotaKind.EVERYONE:
-        return ["Nobody is on the rota: every page administrator is nudged."]
+        return ["Nobody is on the rota: every page admin is nudged."]
     if rota.kind is RotaKind.FIXED:
         missing = [d for d in WEEKDAYS if d not in dict(rota.fixed)]
-        rest = "Other days: every page administrator." if missing else ""
+        rest = "Other days: every page admin." if missing else ""
         if all(len(ids) <= LISTED_NAMES for _, ids in rota.fixed):
             days = "; ".join(f"{weekday.capitalize()} {_names(services, ids)}" for weekday, ids in rota.fixed)
             return [f"Fixed days: {days}." + (f" {rest}" if rest else "")]

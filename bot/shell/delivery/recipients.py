@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.records.outbox import OutboxItem, OutboxState
 from bot.roles import PERMISSIONS, Permission, Role, allows
 from bot.shell.delivery.outcomes import audit
+from bot.wording import role_name
 from storage.outbox import DISK_REFUSED
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def _tell_leaders_unreachable(delivery: Delivery, chat_id: int, now: datetime) -
     minutes = services.config.delivery.give_up_after_minutes
     who = html.escape(member.name or "someone who has not written to me yet", quote=False)
     text = (
-        f"⚠️ <b>I cannot reach {who}</b> ({member.role.label}, Telegram id <code>{chat_id}</code>). "
+        f"⚠️ <b>I cannot reach {who}</b> ({role_name(member.role)}, Telegram id <code>{chat_id}</code>). "
         f"My messages to them have not arrived for {minutes} minutes: they have not opened a chat "
         "with me, or they have blocked me.\n"
         "Please ask them to open me in Telegram and send /start. Until they do, I stop sending "
