@@ -77,6 +77,8 @@ async def test_office_text_and_mistyped_commands_get_a_suggestion_and_cancel_say
     assert "Did you mean /incidents" not in other.plain, "only commands of their own role are suggested"
     [nothing] = await bot.say(ADMIN, "/cancel")
     assert nothing.plain == "Nothing to cancel."
+    [none] = await bot.say(HEAD, "/application 1")
+    assert "There is no application #1." in none.plain and "Usage" not in none.plain
     [stranger] = await bot.say(STRANGER, "/chekpost")
     assert "only for staff" in stranger.plain and "checkpost" not in stranger.plain
 
