@@ -237,7 +237,7 @@ async def test_others_are_answered_while_a_photo_is_being_looked_at(school: BotH
 
 
 def test_regions_keep_to_the_photo() -> None:
-    assert Box(90, 90, 20, 20).grown(0.5, 100, 100) == Box(80, 80, 20, 20)
+    assert Box(90, 90, 20, 20).padded(10, 100, 100) == Box(80, 80, 20, 20)
 
 
 async def test_a_preview_still_blurs_after_a_restart_and_never_for_someone_who_lost_access(school: BotHarness) -> None:

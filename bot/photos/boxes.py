@@ -17,11 +17,10 @@ class Box:
     def scaled(self, factor: float) -> Box:
         return Box(round(self.x * factor), round(self.y * factor), max(1, round(self.w * factor)), max(1, round(self.h * factor)))
 
-    def grown(self, fraction: float, width: int, height: int) -> Box:
-        """The box with a margin on every side (hair and chin around a face), kept inside the photo."""
-        dx, dy = round(self.w * fraction), round(self.h * fraction)
-        left, top = max(0, self.x - dx), max(0, self.y - dy)
-        right, bottom = min(width, self.x + self.w + dx), min(height, self.y + self.h + dy)
+    def padded(self, margin: int, width: int, height: int) -> Box:
+        """The box with `margin` pixels on every side (hair and chin around a face), kept inside the photo."""
+        left, top = max(0, self.x - margin), max(0, self.y - margin)
+        right, bottom = min(width, self.x + self.w + margin), min(height, self.y + self.h + margin)
         return Box(left, top, max(1, right - left), max(1, bottom - top))
 
     def corners(self) -> tuple[int, int, int, int]:

@@ -16,7 +16,7 @@ from bot.photos.boxes import Box
 
 FACE_COLOUR = (255, 212, 0)
 TEXT_COLOUR = (230, 30, 30)
-BLOCKS_ACROSS = 6
+BLOCKS_ACROSS = 6  # across a face; a line of text gets as many blocks as it is letters high
 MARGIN = 0.25
 
 
@@ -25,10 +25,10 @@ def hide(image: Image.Image, boxes: Sequence[Box]) -> Image.Image:
     hidden = image.copy()
     width, height = hidden.size
     for box in boxes:
-        area = box.grown(MARGIN, width, height)
+        area = box.padded(round(MARGIN * min(box.w, box.h)), width, height)  # a line of text keeps a narrow margin
         region = hidden.crop(area.corners())
-        across = max(1, min(BLOCKS_ACROSS, area.w))
-        down = max(1, min(area.h, round(BLOCKS_ACROSS * area.h / area.w)))
+        block = max(1, min(area.w, area.h) // BLOCKS_ACROSS)
+        across, down = max(1, area.w // block), max(1, area.h // block)
         blocks = region.resize((across, down), Image.Resampling.BOX).resize(region.size, Image.Resampling.NEAREST)
         hidden.paste(blocks.filter(ImageFilter.GaussianBlur(max(2, min(area.w, area.h) // 12))), area.corners()[:2])
     return hidden
