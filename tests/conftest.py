@@ -155,6 +155,12 @@ async def revoke(bot: BotHarness, by: int, target: int) -> Any:
     return asked
 
 
+async def decline(bot: BotHarness, by: int, card: Any) -> None:
+    """Decline on an access request card, and Yes on the question it asks."""
+    await bot.press(by, card, "Decline")
+    await bot.press(by, card, card.buttons[0][0])
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)

@@ -11,7 +11,7 @@ import pytest
 from bot.config import Config, ConfigError
 from bot.roles import Role
 from bot.shell.callbacks import pack
-from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, STRANGER, TOKEN, BotHarness, make_config, revoke
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, STRANGER, TOKEN, BotHarness, decline, make_config, revoke
 
 
 def forget_strangers(bot: BotHarness) -> None:
@@ -201,7 +201,7 @@ async def test_make_admin_asks_once_more_and_back_changes_nothing(bot: BotHarnes
 
 async def test_a_declined_stranger_cannot_ping_the_leaders_again_within_the_cool_down(bot: BotHarness) -> None:
     card = await _request(bot, STRANGER)
-    await bot.press(SLT, next(m for m in bot.emu.messages_to(SLT) if "Access request" in m.plain), "Decline")
+    await decline(bot, SLT, next(m for m in bot.emu.messages_to(SLT) if "Access request" in m.plain))
     assert "declined" in bot.last(STRANGER).plain
     cards_before = len([m for m in bot.emu.all_messages if "Access request" in m.plain])
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness, revoke
+from tests.conftest import ADMIN, ADMIN2, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness, decline, revoke
 from tests.test_applications import GROUP, PARENT, card, config, join_and_agree, record_form, school
 from tests.test_incidents import alerts_to, log_misuse
 
@@ -119,7 +119,7 @@ async def test_a_flood_of_distinct_strangers_requesting_access_cannot_bury_the_l
     assert school.services.staff.waiting_requests() == 10
     told = [user for user in strangers if "try again in a day or two" in school.last(user).plain]
     assert told == list(strangers)[10:]
-    await school.press(SLT, next(m for m in school.emu.messages_to(SLT) if "Access request" in m.plain), "Decline")
+    await decline(school, SLT, next(m for m in school.emu.messages_to(SLT) if "Access request" in m.plain))
     [prompt] = await school.say(30_500, "/start")
     await school.press(30_500, prompt, "Request access")
     assert "sent to the senior leaders" in school.last(30_500).plain  # room again once one is decided
@@ -325,7 +325,7 @@ async def test_names_that_look_like_html_reach_every_card_as_typed(school: BotHa
     await bot.press(on_duty, nudge, "Page checked, all fine")
     [prompt] = await bot.say(STRANGER, "/start")
     await bot.press(STRANGER, prompt, "Request access")
-    await bot.press(SLT, bot.last(SLT), "Decline")
+    await decline(bot, SLT, bot.last(SLT))
     await bot.say(HEAD, "/audit")
 
 

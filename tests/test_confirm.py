@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.roles import Role
 from bot.shell.callbacks import pack
-from tests.conftest import ADMIN, HEAD, SLT, STRANGER, BotHarness
+from tests.conftest import ADMIN, HEAD, SLT, STRANGER, BotHarness, decline
 
 
 def labels(message: Any) -> list[str]:
@@ -129,7 +129,22 @@ async def test_a_make_admin_yes_after_another_leader_declined_changes_nothing(bo
     head_card = bot.last(HEAD)
     await bot.press(HEAD, head_card, "Make admin")
     yes = head_card.buttons[0][1]
-    await bot.press(SLT, bot.last(SLT), "Decline")
+    await decline(bot, SLT, bot.last(SLT))
     late = await bot.press(HEAD, head_card, data=yes)
     assert late and late["text"] == "Already decided by Sam Leader: nothing changed."
     assert bot.services.staff.role_of(STRANGER) is None
+
+
+async def test_decline_asks_first_and_back_keeps_the_request(bot: BotHarness) -> None:
+    [prompt] = await bot.say(STRANGER, "/start")
+    await bot.press(STRANGER, prompt, "Request access")
+    card = bot.last(SLT)
+    await bot.press(SLT, card, "Decline")
+    assert "Decline Stan Stranger's request?" in card.plain and "cannot ask again for 7 days" in card.plain
+    assert labels(card) == ["Yes, decline Stan Stranger", "Back"]
+    assert bot.services.staff.pending_request(STRANGER) is not None, "nothing changes on the first tap"
+    await bot.press(SLT, card, "Back")
+    assert labels(card) == ["Make admin", "Make office", "Decline"]
+    assert bot.services.staff.pending_request(STRANGER) is not None
+    await decline(bot, SLT, card)
+    assert bot.services.staff.pending_request(STRANGER) is None and "❌ Declined by Sam Leader" in card.plain

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.config import Config
-from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, SLT2, STRANGER, BotHarness, make_config, revoke
+from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, SLT2, STRANGER, BotHarness, decline, make_config, revoke
 from tests.test_incidents import alerts_to, log_misuse
 
 NEW_HEAD = 1020  # listed in the config, never opened the bot
@@ -71,7 +71,7 @@ async def test_a_lowered_leader_s_copy_of_an_access_request_is_no_longer_edited(
     assert "Access request" in slt2_card.plain
 
     await bot.say(HEAD, f"/grant {SLT2} admin")  # lowered: may no longer decide access
-    await bot.press(SLT, bot.last(SLT), "Decline")
+    await decline(bot, SLT, bot.last(SLT))
     head_card = next(m for m in bot.emu.messages_to(HEAD) if "Access request" in m.plain)
     assert "Declined by Sam Leader" in head_card.plain
     slt2_card = next(m for m in bot.emu.messages_to(SLT2) if m.message_id == slt2_card.message_id)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.roles import Role
 from bot.wording import a_role, listing, plural, role_name, roles_named, verb, when, you_are
 from emulator.records import SentMessage
-from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness, make_config
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness, decline, make_config
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -80,7 +80,7 @@ async def test_an_access_decision_reads_with_a_tick_or_a_cross_and_the_role_as_p
     [refusal] = await bot.say(STRANGER, "/start")
     await bot.press(STRANGER, refusal, "Request access")
     card = bot.last(SLT)
-    await bot.press(SLT, card, "Decline")
+    await decline(bot, SLT, card)
     assert "❌ Declined by Sam Leader, today 10:00" in card.plain and "✔️" not in card.plain
     assert "Sorry, your access request was declined." in bot.last(STRANGER).plain
     await bot.say(HEAD, f"/grant {STRANGER} slt")

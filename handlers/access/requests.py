@@ -11,8 +11,8 @@ from bot.records.staff import AccessRequest, InGroup
 from bot.roles import Permission, Role, parse_role
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
-from bot.staff import RequestState, staff_name
-from bot.wording import a_role, role_name, when
+from bot.staff import AccessChange, RequestState, staff_name
+from bot.wording import a_role, plural, role_name, when
 from handlers import confirmations
 from handlers.access.staff import tell_person
 from handlers.common import Context, admit_numbered, admit_press, answer, clip, h, reply, show, stranger_may_be_answered
@@ -121,11 +121,11 @@ async def request_access(update: Update, context: Context) -> None:
 
 
 async def decide_request(update: Update, context: Context) -> None:
-    """SLT or Head on an access request card: Make admin/office asks once more (its Yes: confirm_request); Decline declines."""
+    """SLT or Head on an access request card: Make admin, Make office and Decline each ask once more (Yes: confirm_request)."""
     press = await admit_numbered(update, context, Permission.MANAGE_STAFF, action="decide access request")
     if press is None:
         return
-    actor, callback, target = press.actor, press.callback, press.number
+    callback, target = press.callback, press.number
     rt = runtime(context)
     pending = rt.services.staff.pending_request(target)
     if pending is None:
@@ -154,19 +154,26 @@ async def decide_request(update: Update, context: Context) -> None:
     if callback.action != "no":
         await answer(update, "This button has expired.")
         return
-    rt.services.staff_access.decline_request(actor.user_id, target)
-    tell_person(rt, target, "Sorry, your access request was declined.")
-    await _decided(update, rt, actor.name, target, pending.name, "❌ Declined")
+    question = Question("decline", target, "", pending.requested_at.isoformat(), rt.services.clock.now())
+    token = confirmations.ask(context, question)
+    days = rt.services.config.access.request_cooldown_days
+    await show(
+        update,
+        request_card(rt, pending) + f"\n\n<b>Decline {h(pending.name)}'s request?</b> "
+        f"They cannot ask again for {plural(days, 'day')}.",
+        (((f"Yes, decline {clip(pending.name, 24)}", pack("acc", "admit", token)), ("Back", pack("acc", "back", target))),),
+    )
+    await answer(update)
 
 
 async def confirm_request(update: Update, context: Context) -> None:
-    """Yes, make them admin (or office): honoured once, in time, while the request still waits as it did."""
+    """Yes, make them admin (or office), or decline: honoured once, in time, while the request still waits as it did."""
     press = await admit_press(update, context, Permission.MANAGE_STAFF, action="decide access request")
     if press is None:
         return
     rt = runtime(context)
     token = press.callback.args[0] if press.callback.args else ""
-    said, question = confirmations.take(context, token, rt.services.clock.now(), ("admit",))
+    said, question = confirmations.take(context, token, rt.services.clock.now(), ("admit", "decline"))
     if said is Reply.ANSWERED:
         await answer(update, "Already answered: nothing more changed.")
         return
@@ -181,21 +188,35 @@ async def confirm_request(update: Update, context: Context) -> None:
         await answer(update, f"Already decided by {decider}: nothing changed.")
         return
     role = parse_role(question.detail)
-    if said is Reply.EXPIRED or role is None:
+    if said is Reply.EXPIRED or (question.what == "admit" and role is None):
         await show(update, request_card(rt, pending), request_buttons(question.target))
         await answer(update, "That question had expired: nothing changed. Choose again.")
         return
     try:
-        result = rt.services.staff_access.grant(press.actor.user_id, question.target, role, confirmed=True)
+        outcome = _decide(rt, press.actor.user_id, question.target, role)
     except Exception:
         confirmations.reopen(context, token)  # nothing was done: the same Yes may be tapped again
         raise
-    if not result.ok:
-        await answer(update, result.message)
+    if isinstance(outcome, AccessChange):  # refused (the rules are checked again at the Yes)
+        await answer(update, outcome.message)
         return
-    tell_person(rt, question.target, f"Your access request was approved: you are now {a_role(role)}. Send /help.")
-    await refresh_menu(context.bot, rt.menu, question.target, role)
-    await _decided(update, rt, press.actor.name, question.target, pending.name, f"✅ Made {a_role(role)}")
+    if role is not None:
+        await refresh_menu(context.bot, rt.menu, question.target, role)
+    await _decided(update, rt, press.actor.name, question.target, pending.name, outcome)
+
+
+def _decide(rt: Runtime, by: int, target: int, role: Role | None) -> str | AccessChange:
+    """Grant `role` (None: decline) and tell the person: the card's outcome line, or the refusal."""
+    access = rt.services.staff_access
+    if role is None:
+        access.decline_request(by, target)
+        tell_person(rt, target, "Sorry, your access request was declined.")
+        return "❌ Declined"
+    result = access.grant(by, target, role, confirmed=True)
+    if not result.ok:
+        return result
+    tell_person(rt, target, f"Your access request was approved: you are now {a_role(role)}. Send /help.")
+    return f"✅ Made {a_role(role)}"
 
 
 async def _decided(update: Update, rt: Runtime, by_name: str, target: int, name: str, outcome: str) -> None:
