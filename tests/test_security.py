@@ -97,12 +97,16 @@ ARGS = {
     "rota": "",
     "checked": "",
     "moderation": "",
+    "status": "",
+    "retention": "",
 }
 # Commands with arguments that need more than the bare command does.
 EXTRA_INVOCATIONS = {"rota": (f"daily {ADMIN2}", Permission.MANAGE_ROTA), "checked": ("problem", Permission.MODERATE)}
 ALIASES = {"perm": "consent", "misuse": "log", "report": "log"}
 # Buttons whose pages only appear with more data than a short scenario makes: pressed all the same.
 PAGE_BUTTONS = tuple(pack(feature, "page", 1) for feature in ("staff", "inc", "bans", "mod", "aud", "apl", "exp"))
+# The retention list's Delete appears only once records are years old: pressed all the same.
+PAGE_BUTTONS += (pack("ret", "ok", 1),)
 
 
 # Not only commands: a captioned photo (a consent check), a forwarded screenshot (a misuse log
