@@ -1,5 +1,5 @@
 """Command line: run the bot, run the demo, list people's ids, check the config, import the consent register,
-back up and restore the data folder."""
+back up and restore the data folder, export CSV files."""
 
 from __future__ import annotations
 
@@ -237,6 +237,37 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
         services.close()
 
 
+def export_csv(config_path: Path, kind: str, dates: list[str], out: Path | None) -> int:
+    """The same CSV as /export, written to a file; audited as the bot's own action (SYSTEM)."""
+    from bot.date_range import BadRange, parse_range
+    from bot.exports import Exports
+    from bot.records.audit import SYSTEM
+    from bot.services import Services
+
+    try:
+        days = parse_range(dates)
+    except BadRange as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    config = load_config(config_path)
+    refuse_example_ids(config)  # opening the data folder seeds the roles, as a start does
+    s = Services.open(config, Clock())
+    try:
+        done = Exports(s.incidents, s.applications, s.staff, s.db.audit, s.moderation_duty, s.audit, s.config, s.today).build(
+            SYSTEM, kind, days
+        )
+    finally:
+        s.close()
+    target = out or Path(done.filename)
+    try:
+        target.write_bytes(done.data)
+    except OSError as exc:
+        print(f"{target}: cannot write the file ({exc.strerror}).", file=sys.stderr)
+        return 1
+    print(f"Wrote {target}: {done.rows:,} rows ({days.describe()}).")
+    return 0
+
+
 def backup_now(config_path: Path) -> int:
     """Make a backup now; it takes no lock, so it works while the bot runs (bot.backups.snapshot)."""
     from bot.backups import BackupFailed, Backups
@@ -353,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also load a file that marks more than a fifth of the register as left",
     )
     importer.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    exporter = commands.add_parser("export", help="write incidents, applications, audit or moderation as CSV (bot stopped)")
+    exporter.add_argument("kind", choices=("incidents", "applications", "audit", "moderation"))
+    exporter.add_argument("dates", nargs="*", help="FROM [TO], e.g. 01/09/2026 31/12/2026 (UK or ISO dates)")
+    exporter.add_argument("--out", type=Path, help="the file to write (default: KIND-DATE.csv here)")
+    exporter.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     restorer = commands.add_parser("restore", help="replace the data folder by a backup (the bot must be stopped)")
     restorer.add_argument("file", type=Path, help="the backup archive")
     restorer.add_argument("--config", type=Path, default=argparse.SUPPRESS)
@@ -370,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
             return backup_now(args.config)
         if args.command == "backup-key":
             return make_backup_key(args.config)
+        if args.command == "export":
+            return export_csv(args.config, args.kind, args.dates, args.out)
         if args.command == "restore":
             return restore_backup(args.config, args.file)
         return run(args.config)

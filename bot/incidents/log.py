@@ -15,7 +15,6 @@ from bot.auditing import Auditor
 from bot.clock import Clock
 from bot.config import EscalationConfig
 from bot.escalation import ping_interval
-from bot.incidents.export import incidents_csv
 from bot.incidents.vocabulary import (
     MAX_PLATFORM_NAME,
     MAX_REASON,
@@ -246,12 +245,6 @@ class IncidentLog:
     def bans(self, by: int) -> list[Ban]:
         self.audit(by, "list bans")
         return self.repo.bans()
-
-    def export_csv(self, by: int) -> tuple[int, str]:
-        """(how many incidents, the CSV) for the Head's spreadsheet."""
-        incidents = self.repo.all()
-        self.audit(by, "export incidents", detail=f"{len(incidents)} incidents")
-        return len(incidents), incidents_csv(incidents, self.repo.all_actions(), self.timezone)
 
     def ban_for(self, number: int) -> Ban | None:
         return self.repo.ban_for(number)

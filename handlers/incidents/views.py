@@ -1,13 +1,10 @@
-"""/incidents, /incident N (the record, its evidence and, for leaders, its buttons), /bans, /export."""
+"""/incidents, /incident N (the record, its evidence and, for leaders, its buttons), /bans (/export: handlers.exports)."""
 
 from __future__ import annotations
 
-import io
-
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.error import BadRequest
 
-from bot.clock import show_time
 from bot.incidents import parse_ref
 from bot.records.incidents import IncidentState
 from bot.roles import Permission, allows
@@ -99,18 +96,3 @@ async def show_bans(update: Update, context: Context, actor: Actor, number: int)
 
 list_incidents, incidents_page = paged(Permission.VIEW_INCIDENTS, "list incidents", show_incidents)
 list_bans, bans_page = paged(Permission.VIEW_INCIDENTS, "list bans", show_bans)
-
-
-@staff_only(Permission.VIEW_INCIDENTS)
-async def export(update: Update, context: Context, actor: Actor) -> None:
-    """/export: every incident as a CSV file."""
-    rt = runtime(context)
-    count, table = rt.services.incident_log.export_csv(actor.user_id)
-    chat = update.effective_chat
-    assert chat is not None
-    now, tz = rt.services.clock.now(), school_tz(rt)
-    await chat.send_document(
-        # utf-8-sig: Excel then reads names with accents correctly
-        document=InputFile(io.BytesIO(table.encode("utf-8-sig")), filename=f"incidents-{now.astimezone(tz).date()}.csv"),
-        caption=f"{count} incident{'s' if count != 1 else ''}, as of {show_time(now, tz)}.",
-    )

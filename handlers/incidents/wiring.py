@@ -41,7 +41,6 @@ from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCR
 from handlers.incidents.views import (
     acknowledge_from_record,
     bans_page,
-    export,
     incidents_page,
     list_bans,
     list_incidents,
@@ -57,7 +56,6 @@ COMMANDS = (
     MenuCommand("incidents", "Incidents, open ones first", Permission.VIEW_INCIDENTS),
     MenuCommand("incident", "One incident and its evidence: /incident 42", Permission.VIEW_INCIDENTS),
     MenuCommand("bans", "The ban register", Permission.VIEW_INCIDENTS),
-    MenuCommand("export", "Incidents as a spreadsheet (CSV)", Permission.VIEW_INCIDENTS),
 )
 
 
@@ -140,5 +138,4 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("incidents", list_incidents))
     application.add_handler(CommandHandler("incident", show_incident))
     application.add_handler(CommandHandler("bans", list_bans))
-    application.add_handler(CommandHandler("export", export))
     rt.ticker.add("escalation", escalation_work(rt))
