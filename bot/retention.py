@@ -23,6 +23,7 @@ from bot.config import WEEKDAYS, RetentionConfig
 from bot.records.applications import Status
 from bot.records.incidents import IncidentState
 from bot.records.retention import DueItems, Preview, PreviewState
+from bot.wording import plural
 from storage.applications import ApplicationRepository
 from storage.consents import ConsentRepository
 from storage.incidents import IncidentRepository
@@ -180,9 +181,10 @@ def _month_end(month: str) -> datetime:
 def describe(items: DueItems) -> str:
     """One line of what a purge removes or removed: counts and months, never a name."""
     parts = [
-        f"{len(items.incidents)} closed incidents ({items.evidence_files} screenshots)",
-        f"{len(items.applications)} decided applications",
-        f"{len(items.audit_months)} months of audit log" + (f" ({', '.join(items.audit_months)})" if items.audit_months else ""),
-        f"{len(items.pupils)} pupils who left",
+        f"{plural(len(items.incidents), 'closed incident')} ({plural(items.evidence_files, 'screenshot')})",
+        plural(len(items.applications), "decided application"),
+        f"{plural(len(items.audit_months), 'month')} of audit log"
+        + (f" ({', '.join(items.audit_months)})" if items.audit_months else ""),
+        f"{plural(len(items.pupils), 'pupil')} who left",
     ]
     return "; ".join(parts)

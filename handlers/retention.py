@@ -18,6 +18,7 @@ from bot.retention import Answer
 from bot.roles import Permission, Role
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, TimedWork, runtime
+from bot.wording import plural
 from handlers.common import Actor, Context, admit_numbered, answer, h, reply, show, staff_only, tell
 from handlers.menu import MenuCommand
 
@@ -39,22 +40,23 @@ def _lines(rt: Runtime, items: DueItems) -> list[str]:
     lines = []
     if items.incidents:
         lines.append(
-            f"• {len(items.incidents)} closed incidents with {items.evidence_files} screenshots"
-            f"{oldest('incidents', 'closed')} (kept {c.closed_incident_months} months)"
+            f"• {plural(len(items.incidents), 'closed incident')} with {plural(items.evidence_files, 'screenshot')}"
+            f"{oldest('incidents', 'closed')} (kept {plural(c.closed_incident_months, 'month')})"
         )
     if items.applications:
         lines.append(
-            f"• {len(items.applications)} decided parents'-group applications"
-            f"{oldest('applications', 'decided')} (kept {c.decided_application_months} months)"
+            f"• {plural(len(items.applications), 'decided application')} to the parents' group"
+            f"{oldest('applications', 'decided')} (kept {plural(c.decided_application_months, 'month')})"
         )
     if items.audit_months:
         lines.append(
-            f"• {len(items.audit_months)} months of the audit log: {', '.join(items.audit_months)} (kept {c.audit_months} months)"
+            f"• {plural(len(items.audit_months), 'month')} of the audit log: {', '.join(items.audit_months)} "
+            f"(kept {plural(c.audit_months, 'month')})"
         )
     if items.pupils:
         lines.append(
-            f"• {len(items.pupils)} pupils who left the school{oldest('pupils', 'first seen as left')} "
-            f"(kept {c.left_pupil_months} months)"
+            f"• {plural(len(items.pupils), 'pupil')} who left the school{oldest('pupils', 'first seen as left')} "
+            f"(kept {plural(c.left_pupil_months, 'month')})"
         )
     return lines
 

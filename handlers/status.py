@@ -13,6 +13,7 @@ from bot.roles import Permission
 from bot.shell.ticker import Runtime, runtime
 from bot.staff import staff_name
 from bot.status import Status, read_status
+from bot.wording import plural
 from handlers.common import Actor, Context, h, reply, staff_only
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text
@@ -35,7 +36,7 @@ def duration(span: timedelta) -> str:
     minutes = int(span.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    return f"{days} days {hours} h" if days else f"{hours} h {minutes} min"
+    return f"{plural(days, 'day')} {hours} h" if days else f"{hours} h {minutes} min"
 
 
 def render(rt: Runtime, status: Status) -> str:

@@ -96,10 +96,10 @@ async def test_the_weekly_check_previews_and_delete_removes_exactly_what_it_list
     await bot.tick()
     [preview] = previews_to(bot, HEAD)[weekly:]
     text = preview.plain
-    assert "• 1 closed incidents with 1 screenshots, the oldest closed 10 Jan 2024 (kept 24 months)" in text
-    assert "• 1 decided parents'-group applications, the oldest decided 10 Jan 2024 (kept 12 months)" in text
-    assert "months of the audit log: 2024-01" in text and "2025-12" not in text
-    assert "• 1 pupils who left the school, the oldest first seen as left 10 Jan 2024 (kept 12 months)" in text
+    assert "• 1 closed incident with 1 screenshot, the oldest closed 10 Jan 2024 (kept 24 months)" in text
+    assert "• 1 decided application to the parents' group, the oldest decided 10 Jan 2024 (kept 12 months)" in text
+    assert "• 1 month of the audit log: 2024-01" in text and "2025-12" not in text
+    assert "• 1 pupil who left the school, the oldest first seen as left 10 Jan 2024 (kept 12 months)" in text
     assert "Amelia" not in text and "Smith" not in text
     await bot.tick()
     assert len(previews_to(bot, HEAD)) == weekly + 1, "one preview a week"
@@ -123,7 +123,7 @@ async def test_the_weekly_check_previews_and_delete_removes_exactly_what_it_list
     assert changed == ["applications.json", "consents.json", "incidents.json", "meta.json", "outbox.json"]
     [entry] = [e for e in bot.audit() if e.action == "retention purge" and e.outcome == "ok"]
     assert entry.actor_id == HEAD
-    assert "1 closed incidents (1 screenshots)" in entry.detail and "1 pupils who left" in entry.detail
+    assert "1 closed incident (1 screenshot)" in entry.detail and "1 pupil who left" in entry.detail
     assert "Amelia" not in entry.detail and "P1" not in entry.detail
     assert "Deleted by Helen Head" in preview.plain and preview.buttons == []
 
@@ -141,7 +141,7 @@ async def test_a_stale_preview_deletes_only_what_it_listed_never_anything_newer(
     newer = await closed_incident(bot, datetime(2024, 11, 27, 10, 0, tzinfo=UTC))  # due two days after the preview
     bot.clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
     [preview] = await bot.say(HEAD, "/retention")
-    assert "1 closed incidents" in preview.plain
+    assert "1 closed incident" in preview.plain
     bot.clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))  # now both are past 24 months
     await bot.press(HEAD, preview, "Delete these records")
     assert bot.services.incidents.get(listed) is None
@@ -203,4 +203,4 @@ async def test_a_pupil_is_counted_as_left_from_the_day_the_bot_saw_it_even_when_
     assert reply.plain == "Nothing is past its retention period today.", "Oliver's 12 months run from the 23rd"
     bot.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     [reply] = await bot.say(HEAD, "/retention")
-    assert "1 pupils who left the school, the oldest first seen as left 23 Nov 2025" in reply.plain
+    assert "1 pupil who left the school, the oldest first seen as left 23 Nov 2025" in reply.plain

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.roles import Role
 from bot.wording import a_role, listing, plural, role_name, roles_named, verb, when, you_are
 from emulator.records import SentMessage
+from handlers.status import duration
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, STRANGER, BotHarness, decline, make_config
 
 LONDON = ZoneInfo("Europe/London")
@@ -95,3 +96,8 @@ def test_check_config_counts_read_right(data_dir: Any) -> None:
     config = make_config(data_dir, roles={"head": [HEAD], "deputy": [], "admins": [ADMIN], "slt": [SLT], "office": [OFFICE]})
     assert "Roles: 1 head, 0 deputies, 1 SLT, 1 admin, 1 office" in config.summary()
     assert "0 holiday ranges" in config.summary()
+
+
+def test_status_uptime_reads_one_day_not_one_days() -> None:
+    assert duration(timedelta(days=1, hours=2)) == "1 day 2 h"
+    assert duration(timedelta(days=3)) == "3 days 0 h"

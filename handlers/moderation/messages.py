@@ -28,6 +28,7 @@ from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.staff import staff_name
+from bot.wording import plural
 from handlers.common import Actor, h, paginate
 from handlers.paging import clip_text
 
@@ -242,7 +243,7 @@ def _compliance_line(compliance: Compliance) -> str:
     if compliance.percent is None:
         return "No moderation deadline has passed yet."
     return (
-        f"Checked on time on {compliance.on_time} of {compliance.due_days} days ({compliance.percent}%); "
+        f"Checked on time on {compliance.on_time} of {plural(compliance.due_days, 'day')} ({compliance.percent}%); "
         f"{compliance.late} late, {compliance.missed} missed."
     )
 
@@ -271,7 +272,7 @@ def render_digest(services: Services, due: DigestDue) -> str:
         opened, closed = due.incidents
         lines.append(f"<b>Incidents:</b> {opened} opened, {closed} closed.")
     total = sum(n for _, n in due.audit_counts)
-    lines.append(f"<b>Audit log:</b> {total} entries this week.")
+    lines.append(f"<b>Audit log:</b> {plural(total, 'entry')} this week.")
     lines += [f"• {h(clip_text(action, 60))}: {n}" for action, n in due.audit_counts[:25]]
     if len(due.audit_counts) > 25:
         lines.append(f"• and {len(due.audit_counts) - 25} other kinds of action")
