@@ -211,8 +211,7 @@ async def school(bot: BotHarness) -> BotHarness:
 
 # Cases that still show a problem in a file this walk does not own: each names what remains, and
 # fails the suite the day it is fixed (strict), so the mark is taken off.
-_SCREENSHOTS = "handlers/incidents/messages.py: the /log prompt says 'Send me the screenshot(s)'"
-KNOWN: dict[str, str] = {"log": _SCREENSHOTS, "misuse": _SCREENSHOTS, "report": _SCREENSHOTS}
+KNOWN: dict[str, str] = {}
 
 
 def cases() -> list[Any]:

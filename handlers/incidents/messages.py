@@ -224,8 +224,8 @@ def draft_view(state: str, draft: Draft, note: str = "") -> tuple[str, Buttons]:
     if state == SCREENSHOTS:
         if not shots:
             return (
-                "<b>Log misuse</b>\nSend me the screenshot(s) of the comment or post: a photo, a "
-                "forwarded message with a photo, or an image file.\n/cancel stops at any time.",
+                "<b>Log misuse</b>\nSend me the screenshot of the comment or post (several, if you need): a photo, "
+                "a forwarded message with a photo, or an image file.\n/cancel stops at any time.",
                 ((cancel,),),
             )
         more = "That is the most one incident can hold." if draft.full else "Send more, or tap Done."
