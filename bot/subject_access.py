@@ -29,6 +29,7 @@ from bot.records.consent import Pupil
 from bot.records.incidents import Incident
 from bot.roles import Role
 from bot.staff import staff_name
+from bot.wording import plural
 from storage.applications import ApplicationRepository
 from storage.audit import AuditLog
 from storage.consents import ConsentRepository
@@ -169,7 +170,7 @@ class SubjectAccess:
                 ]
             )
         for who, times, at in report.viewers:
-            rows.append(["looked at by", when(at), staff_name(self.staff, who), f"{times} time(s)", f"user {who}"])
+            rows.append(["looked at by", when(at), staff_name(self.staff, who), plural(times, "time"), f"user {who}"])
         for entry in report.entries:
             rows.append(
                 [

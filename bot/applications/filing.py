@@ -32,6 +32,7 @@ from bot.records.applications import (
     Source,
     Status,
 )
+from bot.wording import plural
 
 
 class Filing(ApplicationStore):
@@ -143,7 +144,7 @@ class Filing(ApplicationStore):
         return own if own is not None and own.status is Status.COLLECTING else None
 
     def applicant_children(self, user_id: int, text: str) -> GroupApplication | None:
-        """The applicant's reply naming their child(ren); next they confirm the code of conduct."""
+        """The applicant's reply naming their children; next they confirm the code of conduct."""
         application = self.collecting_for(user_id)
         if application is None or application.children:
             return None
@@ -152,7 +153,7 @@ class Filing(ApplicationStore):
         self.repo.save(application)
         flagged = application.unmatched
         note = f" ({flagged} not found on the register)" if flagged else ""
-        self._event(application.number, user_id, f"Applicant named {len(children)} child(ren){note}")
+        self._event(application.number, user_id, f"Applicant named {plural(len(children), 'child')}{note}")
         detail = children_detail(application)
         self.audit(user_id, "applicant named children", f"application {application.number}", detail=detail)
         return application
