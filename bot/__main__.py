@@ -148,12 +148,16 @@ async def _print_senders(config: Config) -> None:
 
 
 def check_config(config_path: Path) -> int:
-    """The config's summary, then anything in the data folder that would stop the bot starting."""
+    """The config's summary, then anything in the data folder that would stop the bot starting, and
+    anything that would make tonight's backup fail."""
+    from bot.backups import Backups
+
     config = load_config(config_path)
     refuse_example_ids(config)
     print(f"{config_path}: OK")
     print(config.summary())
-    problems = data_folder_problems(config.storage.data_dir)
+    backups = Backups(config.backup, config.storage.data_dir, config.school.timezone, Clock())
+    problems = data_folder_problems(config.storage.data_dir) + backups.problems()
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

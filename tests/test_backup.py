@@ -315,3 +315,21 @@ def test_an_action_landing_midway_through_the_copy_is_never_half_in_the_snapshot
     taken = snapshot.take(folder)
     assert acted
     assert taken.held["incidents.json"] == taken.held["outbox.json"] == b'{"version": 2}'
+
+
+def test_check_config_names_what_would_make_tonights_backup_fail(
+    places: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path / "config.toml", tmp_path / "data", tmp_path / "usb-disk", places["key"])
+    assert main(["--config", str(path), "check-config"]) == 1
+    err = capsys.readouterr().err
+    assert "is not there (is the NAS or USB disk connected?)" in err
+    assert "python -m bot backup-key" in err, "no key yet: how to make one"
+
+    path = write_config(tmp_path / "config.toml", tmp_path / "data", places["backups"], places["key"])
+    main(["--config", str(path), "backup-key"])
+    places["key"].chmod(0o644)
+    assert main(["--config", str(path), "check-config"]) == 1
+    assert f"can be read by other users: chmod 600 {places['key']}" in capsys.readouterr().err
+    places["key"].chmod(0o600)
+    assert main(["--config", str(path), "check-config"]) == 0
