@@ -219,3 +219,20 @@ async def test_a_log_resumed_after_a_restart_and_then_left_times_out_at_its_next
     assert all("A note typed long after" not in m.plain for m in replies)
     assert bot.services.incidents.count() == 0
     assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))
+
+
+async def test_a_forwarded_screenshot_is_kept_on_disk_and_its_sender_survives_a_restart(bot: BotHarness) -> None:
+    """A forward carries Telegram's origin; the flow's state must still be saved (it once was refused)."""
+    bot.emu.send_photo(ADMIN, screenshot_bytes(), forward_origin={"type": "hidden_user", "sender_user_name": "Mum of Tom"})
+    await bot.settle()
+    await bot.press(ADMIN, bot.last(ADMIN), "Log misuse")
+    state = (bot.config.storage.data_dir / FILE_NAME).read_text()
+    assert "Mum of Tom" in state and '"hidden_user"' in state
+    await bot.restart()
+    step = bot.last(ADMIN)
+    await bot.press(ADMIN, step, "Done")
+    await bot.press(ADMIN, step, title("outsider"))
+    await bot.press(ADMIN, step, "Skip")
+    await bot.press(ADMIN, step, "Confirm")
+    [evidence] = bot.services.incidents.get(1).evidence
+    assert evidence.origin == "Mum of Tom" and evidence.origin_type == "hidden_user"

@@ -88,7 +88,7 @@ def _origin(message: Message) -> Origin | None:
         name = origin.chat.effective_name or ""
     else:
         name = ""
-    return Origin(origin.type, clip(name, 200), origin.date)
+    return Origin(str(origin.type), clip(name, 200), origin.date)  # a plain string: flow state is saved as JSON
 
 
 async def fetch_screenshot(context: Context, picture: Picture, draft_id: str) -> Screenshot:
