@@ -24,12 +24,14 @@ LISTED_UNREACHABLE = 10
 
 def size(count: int) -> str:
     """Bytes as a person reads them: "12.4 MB"."""
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{count:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+    if count < 1024:
+        return f"{count:,} bytes"
+    value = count / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    raise AssertionError("unreachable")
+    return f"{value:,.1f} GB"
 
 
 def duration(span: timedelta) -> str:
