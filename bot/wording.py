@@ -101,8 +101,11 @@ def listing(items: Sequence[str]) -> str:
 
 
 def when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """A moment as staff read it, in the school's zone: "today 14:35", "yesterday 09:10",
-    "Mon 30 Nov 14:35" (with the year when it is not this year's)."""
+    """A moment as staff read it now, in the school's zone: "today 14:35", "yesterday 09:10",
+    "Mon 30 Nov 14:35" (with the year when it is not this year's).
+
+    For a reply read as it arrives. A message kept and edited later (a card, an alert) says the
+    day (bot.clock.show_time): its "today" would be wrong tomorrow."""
     day, today = local_day(moment, tz), local_day(now, tz)
     clock = show_clock(moment, tz)
     if day == today:

@@ -82,7 +82,7 @@ async def test_an_access_decision_reads_with_a_tick_or_a_cross_and_the_role_as_p
     await bot.press(STRANGER, refusal, "Request access")
     card = bot.last(SLT)
     await decline(bot, SLT, card)
-    assert "❌ Declined by Sam Leader, today 10:00" in card.plain and "✔️" not in card.plain
+    assert "❌ Declined by Sam Leader, Wed 25 Nov 10:00" in card.plain and "✔️" not in card.plain
     assert "Sorry, your access request was declined." in bot.last(STRANGER).plain
     await bot.say(HEAD, f"/grant {STRANGER} slt")
     assert "You now have access as an SLT member." in bot.last(STRANGER).plain

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
+from bot.clock import show_time
 from bot.records.outbox import Buttons
 from bot.records.staff import AccessRequest, InGroup
 from bot.roles import Permission, Role, parse_role
@@ -43,7 +44,7 @@ async def in_parents_group(context: Context, user_id: int) -> InGroup:
 def request_card(rt: Runtime, request: AccessRequest) -> str:
     """What the stranger claims, apart from what Telegram tells the bot, for the leaders to check."""
     username = f"@{h(request.username)}" if request.username else "none"
-    asked = when(request.requested_at, rt.services.clock.now(), rt.services.config.school.timezone)
+    asked = show_time(request.requested_at, rt.services.config.school.timezone)  # the card stays: no "today"
     twins = [m for m in rt.services.staff_access.namesakes(request.name) if m.user_id != request.user_id]
     warning = ""
     if twins:  # the name of someone who already has access: perhaps them on a new phone, perhaps not
@@ -221,8 +222,7 @@ def _decide(rt: Runtime, by: int, target: int, role: Role | None) -> str | Acces
 
 async def _decided(update: Update, rt: Runtime, by_name: str, target: int, name: str, outcome: str) -> None:
     """Every leader's card for the request says what was decided, by whom, and loses its buttons."""
-    now = rt.services.clock.now()
-    at = when(now, now, rt.services.config.school.timezone)
+    at = show_time(rt.services.clock.now(), rt.services.config.school.timezone)  # kept in chats: no "today"
     rt.delivery.edit_thread(
         f"access:{target}",
         f"<b>Access request</b>\n{h(name)} — <code>{target}</code>\n{outcome} by {h(by_name)}, {at}",
