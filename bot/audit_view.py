@@ -261,7 +261,6 @@ _PHRASES: dict[str, str] = {
     "application outcome sent": "told the applicant the outcome of {target}",
     "cancel application form": "cancelled a paper form before saving it",
     "application form timed out": "left a paper form unfinished (it timed out)",
-    "evidence stored": "stored a screenshot for {target}",
     "start": "opened the bot",
     "help": "read the help",
 }

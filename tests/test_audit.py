@@ -16,6 +16,7 @@ from handlers.paging import utf16_len
 from storage.audit import AuditLog
 from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, STRANGER, BotHarness
 from tests.test_consent_bot import load
+from tests.test_incidents import log_misuse
 
 
 async def named(bot: BotHarness, *people: int) -> None:
@@ -237,3 +238,13 @@ def test_a_rare_filter_reads_a_bounded_stretch_and_says_how_far_back_it_looked(
 )
 def test_each_action_falls_under_the_kind_a_governor_would_look_in(action: str, kind: str) -> None:
     assert kind_of(action) == kind
+
+
+async def test_a_whole_misuse_report_is_one_entry_in_plain_english(bot: BotHarness) -> None:
+    await named(bot, ADMIN)
+    before = len(bot.audit())
+    await log_misuse(bot, ADMIN, "pupil", shots=2)
+    mine = [e for e in bot.audit()[before:] if e.actor_id == ADMIN]
+    assert [e.action for e in mine] == ["incident opened"] and mine[0].detail.count("sha256 ") == 2
+    [page] = await bot.say(HEAD, "/audit")
+    assert "Ada Admin logged incident INC-0001" in page.plain and "sha256" not in page.plain

@@ -199,10 +199,11 @@ class IncidentLog:
             draft.reporter_id,
             "incident opened",
             incident.ref,
-            detail=f"category {kind.clause or kind.key}; {len(evidence)} screenshot(s)" + ("; urgent" if kind.urgent else ""),
+            # One entry for the whole /log (its steps are one action): the screenshots' hashes ride in it.
+            detail=f"category {kind.clause or kind.key}; {len(evidence)} screenshot(s)"
+            + ("; urgent" if kind.urgent else "")
+            + "".join(f"; sha256 {item.sha256} ({item.size} bytes)" for item in evidence),
         )
-        for item in evidence:
-            self.audit(draft.reporter_id, "evidence stored", incident.ref, detail=f"sha256 {item.sha256}; {item.size} bytes")
         self.drop_draft(draft.id)
         return incident, True
 

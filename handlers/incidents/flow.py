@@ -16,7 +16,7 @@ from telegram import Message, Update
 from telegram.ext import ConversationHandler
 
 from bot.escalation import NoticeKind
-from bot.incidents import MAX_NOTE, MAX_SCREENSHOT_BYTES, MAX_SCREENSHOTS, Draft, category, is_category
+from bot.incidents import MAX_NOTE, MAX_SCREENSHOT_BYTES, MAX_SCREENSHOTS, Draft, is_category
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
@@ -52,7 +52,6 @@ def _new_draft(context: Context, actor: Actor) -> Draft:
     forget_draft(context)  # a /log begun again replaces the unfinished one
     draft = Draft(uuid.uuid4().hex[:12], actor.user_id, rt.services.clock.now())
     keep_draft(context, draft)
-    rt.services.audit(actor.user_id, "log misuse: start", f"draft {draft.id}")
     return draft
 
 
@@ -92,7 +91,6 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
     shot = await fetch_screenshot(context, offered, draft.id)
     draft, _ = draft.add(shot)
     keep_draft(context, draft)
-    runtime(context).services.audit(actor.user_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}")
     await answer(update)
     await prompt(update, context, *draft_view(SCREENSHOTS, draft))
     return SCREENSHOTS
@@ -119,10 +117,6 @@ def screenshot_adder(state: str) -> Callable[[Update, Context], Coroutine[Any, A
         shot = await fetch_screenshot(context, picture, draft.id)
         draft, added = draft.add(shot)
         keep_draft(context, draft)
-        if added:
-            runtime(context).services.audit(
-                draft.reporter_id, "log misuse: screenshot", f"draft {draft.id}", detail=f"sha256 {shot.sha256}"
-            )
         note = "" if added else "I already have that screenshot. "
         if state != SCREENSHOTS:
             note = note or f"Added: {len(draft.screenshots)} screenshots.\n"
@@ -157,9 +151,6 @@ async def choose_category(update: Update, context: Context) -> str | int | None:
         return None
     draft = replace(draft, category=key)
     keep_draft(context, draft)
-    runtime(context).services.audit(
-        draft.reporter_id, "log misuse: category", f"draft {draft.id}", detail=category(key).clause or key
-    )
     await answer(update)
     await prompt(update, context, *draft_view(NOTE, draft))
     return NOTE
@@ -183,7 +174,6 @@ async def take_note(update: Update, context: Context) -> str | int | None:
         return NOTE
     draft = replace(draft, note=text)
     keep_draft(context, draft)
-    runtime(context).services.audit(draft.reporter_id, "log misuse: note", f"draft {draft.id}", detail=f"{len(text)} chars")
     await prompt(update, context, *draft_view(CONFIRM, draft))
     return CONFIRM
 
