@@ -222,3 +222,19 @@ async def test_cancel_under_a_ban_question_turns_that_question_into_the_answer(b
     seen = watch.seen()
     assert seen.new == [] and seen.edited == [who]
     assert "no ban was recorded" in who.plain and not who.buttons and not bot.services.incidents.bans()
+
+
+async def test_checked_typed_after_the_nudge_is_answered_once_and_the_nudge_points_to_it(bot: BotHarness) -> None:
+    await meet_everyone(bot)
+    await at(bot, MONDAY, "08:30")
+    [ada] = nudges_to(bot, ADMIN)
+    [alan] = nudges_to(bot, ADMIN2)
+    await at(bot, MONDAY, "08:45")
+    watch = Watch(bot, ADMIN)
+    [answer] = await bot.say(ADMIN, "/checked")
+    seen = watch.seen()
+    assert seen.new == [answer] and seen.edited == [ada]
+    assert "Checked by Ada Admin at 08:45: all fine" in answer.plain
+    assert "Answered with /checked: see below" in ada.plain and "Checked by" not in ada.plain, "not said twice"
+    assert not ada.buttons
+    assert "Checked by Ada Admin at 08:45: all fine" in alan.plain and not alan.buttons, "the others learn who checked"

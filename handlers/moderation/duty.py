@@ -9,6 +9,7 @@ from telegram import Message, Update
 from bot.clock import show_clock
 from bot.moderation import FINE, HISTORY_DAYS, PROBLEM, CheckResult, Moderation, RotaError, parse_rota
 from bot.records.moderation import Reminder, Rota, RotaKind
+from bot.records.outbox import OutboxState
 from bot.roles import Permission, allows
 from bot.shell.ticker import Runtime, runtime
 from handlers.common import Actor, Context, admit, answer, callback_of, command_args, h, paged, reply, show, staff_only
@@ -18,6 +19,7 @@ from handlers.moderation.messages import (
     log_button,
     missed_thread,
     nudge_thread,
+    render_answered_below,
     render_check_alert,
     render_check_answer,
     render_checked,
@@ -65,6 +67,11 @@ async def checked(update: Update, context: Context, actor: Actor) -> None:
     moderation = rt.services.moderation_duty
     result = moderation.check(actor.user_id, moderation.today(), outcome)
     _after_check(rt, moderation, result)
+    if result.recorded and result.record is not None:  # their own nudge points here rather than repeat it
+        thread = nudge_thread(result.record.day)
+        for copy in rt.delivery.thread_copies(thread):
+            if copy.chat_id == actor.user_id and copy.state == OutboxState.SENT:
+                rt.delivery.edit_copy(thread, copy.chat_id, copy.message_id, render_answered_below(result.record.day, outcome))
     await reply(update, render_check_answer(rt.services, result, outcome), log_button(outcome))
 
 

@@ -130,6 +130,14 @@ def render_checked(services: Services, result: CheckResult) -> str:
     return f"{title} — {show_day(record.day)}\n{render_checked_line(services, result)}"
 
 
+def render_answered_below(record_day: date, outcome: str) -> str:
+    """The checker's own nudge after a typed /checked: it loses its buttons and points to the answer,
+    which the reply below gives (the same words twice would be clutter)."""
+    mark = "✅" if outcome == FINE else "⚠️"
+    command = "/checked" if outcome == FINE else "/checked problem"
+    return f"🧹 <b>Moderate the page</b> — {show_day(record_day)}\n{mark} Answered with {command}: see below."
+
+
 def render_check_alert(services: Services, result: CheckResult) -> str:
     """A short plain-text answer on a button press (no HTML: it shows as a popup)."""
     record = result.record
