@@ -147,7 +147,7 @@ async def test_a_backup_taken_during_a_busy_hour_restores_the_folder_as_it_was_a
     history = WriteHistory(data_dir, monkeypatch)
 
     work = asyncio.create_task(busy_hour(bot, 25))
-    while history.count < 20:  # the hour is under way
+    while history.count < 20 and not work.done():  # the hour is under way
         await asyncio.sleep(0.01)
     made = await asyncio.to_thread(main, ["--config", str(path), "backup"])  # beside the running bot
     await work

@@ -16,10 +16,11 @@ import tarfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 import orjson
 
-from bot.backups.archive import ArchiveRefused, open_archive
+from bot.backups.archive import BLOCK, ArchiveRefused, open_archive
 from bot.backups.service import FILES, MANIFEST
 from bot.backups.snapshot import LOCK_FILE, REPLACED_PREFIX, kept
 from storage.atomic import ensure_private_dir, fsync_dir
@@ -74,16 +75,19 @@ def _unpack(archive: Path, key: bytes, staging: Path) -> dict[str, object]:
     try:
         with tarfile.open(plain, "r:gz") as tar:
             for member in tar:
-                data = _member_bytes(tar, member, archive)
+                source = _member_file(tar, member, archive)
                 if member.name == MANIFEST:
-                    manifest = orjson.loads(data)
+                    manifest = orjson.loads(source.read())
                     continue
                 relative = _safe_name(member.name, archive)
                 target = files / relative
                 target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                digest = hashlib.sha256()
                 with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-                    out.write(data)
-                seen[relative] = (len(data), hashlib.sha256(data).hexdigest())
+                    while block := source.read(BLOCK):
+                        digest.update(block)
+                        out.write(block)
+                seen[relative] = (member.size, digest.hexdigest())
     except (tarfile.TarError, EOFError, OSError, orjson.JSONDecodeError) as exc:
         raise ArchiveRefused(f"{archive.name} could not be unpacked ({type(exc).__name__}).") from None
     listing = manifest.get("files") if isinstance(manifest, dict) else None
@@ -101,13 +105,13 @@ def _unpack(archive: Path, key: bytes, staging: Path) -> dict[str, object]:
     return manifest
 
 
-def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -> bytes:
+def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -> IO[bytes]:
     if not member.isfile():
         raise ArchiveRefused(f"{archive.name} holds something other than plain files ({member.name}).")
     extracted = tar.extractfile(member)
     if extracted is None:
         raise ArchiveRefused(f"{archive.name} holds an unreadable entry ({member.name}).")
-    return extracted.read()
+    return extracted
 
 
 def _safe_name(name: str, archive: Path) -> str:

@@ -23,7 +23,7 @@ import orjson
 
 from bot.backups.archive import ArchiveRefused, KeyProblem, read_key, write_archive
 from bot.backups.rotation import to_keep
-from bot.backups.snapshot import Snapshot, SnapshotBusy, SnapshotMoved, read_marked, take
+from bot.backups.snapshot import MarkedReader, Snapshot, SnapshotBusy, SnapshotMoved, take
 from bot.clock import Clock, local_day, local_moment
 from bot.config import BackupConfig
 
@@ -207,7 +207,14 @@ def _fill(
     for name, data in snapshot.held.items():
         _add(tar, FILES + name, data, files, name)
     for name, mark in (snapshot.appended | snapshot.fixed).items():
-        _add(tar, FILES + name, read_marked(data_dir, name, mark), files, name)
+        reader = MarkedReader(data_dir, name, mark)
+        try:
+            info = tarfile.TarInfo(FILES + name)
+            info.size, info.mode = mark.size, 0o600
+            tar.addfile(info, reader)
+        finally:
+            reader.close()
+        files[name] = {"size": mark.size, "sha256": reader.sha256.hexdigest()}
     manifest = {
         "format": 1,
         "made_at": made_at.isoformat(),

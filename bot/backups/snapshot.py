@@ -14,6 +14,7 @@ It takes no lock, so `python -m bot backup` works beside the running bot as well
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -133,15 +134,30 @@ def _attempt(data_dir: Path) -> Snapshot | None:
     return Snapshot(held, appended, fixed)
 
 
-def read_marked(data_dir: Path, relative: str, mark: FileMark) -> bytes:
-    """An audit file's first `mark.size` bytes, or a screenshot whole, from the inode the snapshot noted."""
-    try:
-        with open(data_dir / relative, "rb") as f:
-            if os.fstat(f.fileno()).st_ino != mark.inode:
-                raise SnapshotMoved(relative)
-            data = f.read(mark.size)
-    except FileNotFoundError:
-        raise SnapshotMoved(relative) from None
-    if len(data) != mark.size:
-        raise SnapshotMoved(relative)
-    return data
+class MarkedReader:
+    """An audit file's first `mark.size` bytes, or a screenshot, read in blocks from the inode the
+    snapshot noted (a month of a busy audit log need not fit in memory), hashed on the way."""
+
+    def __init__(self, data_dir: Path, relative: str, mark: FileMark) -> None:
+        self.relative = relative
+        self.remaining = mark.size
+        self.sha256 = hashlib.sha256()
+        try:
+            self._file = open(data_dir / relative, "rb")  # noqa: SIM115 - closed by close(), after tarfile read it
+        except FileNotFoundError:
+            raise SnapshotMoved(relative) from None
+        if os.fstat(self._file.fileno()).st_ino != mark.inode:
+            self._file.close()
+            raise SnapshotMoved(relative)
+
+    def read(self, size: int = -1) -> bytes:
+        wanted = self.remaining if size < 0 else min(size, self.remaining)
+        data = self._file.read(wanted)
+        if wanted and not data:
+            raise SnapshotMoved(self.relative)  # cut shorter than it was at the snapshot
+        self.remaining -= len(data)
+        self.sha256.update(data)
+        return data
+
+    def close(self) -> None:
+        self._file.close()
