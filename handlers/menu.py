@@ -32,10 +32,11 @@ ALIASES = {"perm": "consent", "misuse": "log", "report": "log"}
 
 Groups = tuple[tuple[str, tuple[str, ...]], ...]
 _BEFORE_POSTING = ("Before posting", ("consent", "check", "checkpost"))
-_GONE_WRONG = ("If something goes wrong", ("log", "incidents"))
+_GONE_WRONG = ("If something goes wrong", ("log",))
+_INCIDENTS = ("If something goes wrong", ("incidents", "log"))
 _PARENTS = ("Parents' group", ("pending", "apply"))
 _LEADERS: Groups = (
-    _GONE_WRONG,
+    _INCIDENTS,
     ("Parents' group", ("pending",)),
     ("Before posting", ("consent", "checkpost")),
     ("The page", ("rota", "status")),
@@ -47,12 +48,22 @@ DAILY: dict[Role, Groups] = {
     Role.SLT: _LEADERS,
     Role.DEPUTY: _LEADERS,
     Role.HEAD: (
-        _GONE_WRONG,
+        _INCIDENTS,
         ("Parents' group", ("pending",)),
         ("Keeping an eye", ("digest", "status", "audit")),
-        ("Before posting", ("consent", "checkpost")),
+        ("Before posting", ("consent",)),
     ),
 }
+# How "More" groups the rest; a command not named here is listed last, under "Other".
+MORE: Groups = (
+    ("Incidents", ("incident", "bans", "log")),
+    ("Photos and posts", ("consent", "check", "checkpost")),
+    ("The consent register", ("import", "expiring", "pupil")),
+    ("Parents' group", ("pending", "apply", "application")),
+    ("The page", ("rota", "checked", "moderation", "status")),
+    ("Staff", ("staff", "grant", "revoke")),
+    ("Records", ("audit", "digest", "export", "retention")),
+)
 
 
 def commands_for(menu: Sequence[MenuCommand], role: Role | None) -> list[MenuCommand]:
@@ -73,6 +84,14 @@ def more_commands(menu: Sequence[MenuCommand], role: Role) -> list[MenuCommand]:
     """The role's other commands: what "More" on /help shows."""
     daily = {c.command for _, commands in daily_groups(menu, role) for c in commands}
     return [c for c in commands_for(menu, role) if c.command not in daily and c.command != "help"]
+
+
+def more_groups(menu: Sequence[MenuCommand], role: Role) -> list[tuple[str, list[MenuCommand]]]:
+    """The role's other commands, grouped as "More" shows them."""
+    rest = {c.command: c for c in more_commands(menu, role)}
+    groups = [(title, [rest.pop(name) for name in names if name in rest]) for title, names in MORE]
+    groups.append(("Other", list(rest.values())))
+    return [(title, commands) for title, commands in groups if commands]
 
 
 def phone_menu(menu: Sequence[MenuCommand], role: Role) -> list[MenuCommand]:

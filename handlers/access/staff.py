@@ -30,7 +30,7 @@ from handlers.common import (
     staff_only,
 )
 from handlers.confirmations import Question, Reply
-from handlers.menu import MenuCommand, daily_groups, more_commands, refresh_menu
+from handlers.menu import MenuCommand, daily_groups, more_commands, more_groups, refresh_menu
 from handlers.paging import page_of
 
 GRANT_USAGE = (
@@ -66,11 +66,10 @@ async def help_press(update: Update, context: Context) -> None:
 def help_page(rt: Runtime, role: Role, *, more: bool) -> tuple[str, Buttons]:
     """/help's everyday page (grouped) or its "More" page, and the button to the other one."""
     lines = [f"<b>{h(rt.services.config.school.name)}: social media assistant</b>", you_are(role)]
-    if more:
-        lines += ["", "<b>More commands</b>"] + [_line(c) for c in more_commands(rt.menu, role)]
-        return "\n".join(lines), ((("‹ Back", pack("help", "less")),),)
-    for title, commands in daily_groups(rt.menu, role):
+    for title, commands in more_groups(rt.menu, role) if more else daily_groups(rt.menu, role):
         lines += ["", f"<b>{h(title)}</b>"] + [_line(c) for c in commands]
+    if more:
+        return "\n".join(lines), ((("‹ Back", pack("help", "less")),),)
     rest = more_commands(rt.menu, role)
     buttons: Buttons = ((("More commands ›", pack("help", "more")),),) if rest else ()
     return "\n".join(lines), buttons
