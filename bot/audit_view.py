@@ -280,6 +280,7 @@ def describe(entry: AuditEntry, wording: Wording) -> str:
         what = _photo_check(entry, wording)
     elif entry.action.startswith("incident action "):
         what = f"recorded “{entry.action[len('incident action ') :]}” on {target}"
+        what += " and acknowledged it" if "acknowledged" in entry.detail.split("; ") else ""
     elif entry.action.startswith("export "):
         what = f"exported {entry.action[len('export ') :]}" + (f" ({target})" if target else "")
     elif entry.action in _PHRASES:

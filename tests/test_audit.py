@@ -248,3 +248,15 @@ async def test_a_whole_misuse_report_is_one_entry_in_plain_english(bot: BotHarne
     assert [e.action for e in mine] == ["incident opened"] and mine[0].detail.count("sha256 ") == 2
     [page] = await bot.say(HEAD, "/audit")
     assert "Ada Admin logged incident INC-0001" in page.plain and "sha256" not in page.plain
+
+
+async def test_a_leaders_action_that_also_acknowledges_is_one_entry(bot: BotHarness) -> None:
+    await named(bot, HEAD)
+    await log_misuse(bot, ADMIN, "offensive")
+    alert = next(m for m in bot.emu.messages_to(HEAD) if m.photo and "INC-0001" in (m.caption or ""))
+    before = len(bot.audit())
+    await bot.press(HEAD, alert, "Comment removed")
+    mine = [e for e in bot.audit()[before:] if e.actor_id == HEAD]
+    assert [(e.action, e.detail) for e in mine] == [("incident action removed", "acknowledged")]
+    [page] = await bot.say(HEAD, "/audit")
+    assert "Helen Head recorded “removed” on INC-0001 and acknowledged it" in page.plain

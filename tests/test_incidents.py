@@ -759,7 +759,6 @@ async def test_every_step_of_an_incident_leaves_an_audit_entry_without_its_conte
         (0, "system", "incident re-ping"),
         (HEAD, "head", "acknowledge incident"),
         (HEAD, "head", "incident action removed"),
-        (HEAD, "head", "ban"),
         (HEAD, "head", "incident action banned"),
         (HEAD, "head", "close incident"),
         (SLT, "slt", "view incident"),

@@ -291,10 +291,11 @@ class IncidentLog:
         if action is None:
             self.audit(by, f"incident action {kind.value}", incident.ref, outcome="already")
             return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(incident.number, kind.value))
-        self.audit(by, f"incident action {kind.value}", incident.ref, detail=detail)
         leader = allows(self.staff.role_of(by), Permission.ACT_ON_ALERTS)
-        if incident.state == IncidentState.OPEN and leader and self.repo.acknowledge(incident.number, by, name, now):
-            self.audit(by, "acknowledge incident", incident.ref, detail=f"by {kind.value}")
+        acknowledged = incident.state == IncidentState.OPEN and leader and self.repo.acknowledge(incident.number, by, name, now)
+        # One tap, one entry: an action that also acknowledges the alert says so in its detail.
+        said = "; ".join(part for part in (detail, "acknowledged" if acknowledged else "") if part)
+        self.audit(by, f"incident action {kind.value}", incident.ref, detail=said)
         return ActionResult(ActionStatus.DONE, self.repo.get(incident.number), action)
 
     def record_ban(self, number: int, platform_name: str, reason: str, by: int, name: str) -> ActionResult:
@@ -310,8 +311,7 @@ class IncidentLog:
         if self.repo.add_ban(ban) is None:
             self.audit(by, "ban", incident.ref, outcome="already")
             return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(number, ActionKind.BANNED.value))
-        self.audit(by, "ban", incident.ref)
-        return self._record(incident, ActionKind.BANNED, by, name, "")
+        return self._record(incident, ActionKind.BANNED, by, name, "added to the ban register")
 
     def close(self, number: int, outcome: str, by: int, name: str) -> ActionResult:
         """Close with an outcome, once; leaders only. Closing stops the re-pings."""
