@@ -20,6 +20,7 @@ from bot.names import Resolution
 from bot.records.consent import Pupil
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
 from bot.roles import LEADERS, Role
+from bot.wording import plural
 from storage.consents import ConsentRepository
 from storage.staff import StaffRepository
 
@@ -122,7 +123,7 @@ class RegisterService:
         consent = self.config
         parsed = parse_register(data, consent.purposes, consent.header_map, max_bytes=consent.max_file_kb * 1024)
         preview = None if parsed.fatal else preview_import(self.register.all(), parsed, self.today)
-        outcome = "rejected file" if parsed.fatal else f"previewed, {len(parsed.rejected)} rows rejected"
+        outcome = "rejected file" if parsed.fatal else f"previewed, {plural(len(parsed.rejected), 'row')} rejected"
         self.audit(actor_id, "register import", f"{len(data)} bytes", outcome=outcome)
         return parsed, preview
 
@@ -141,12 +142,12 @@ class RegisterService:
             self.audit(
                 actor_id, "register import", f"{len(preview.leaving)} leaving", outcome="refused: mass removal not confirmed"
             )
-            raise MassRemovalRefused(f"{len(preview.leaving)} of {preview.on_roll} pupils would leave")
+            raise MassRemovalRefused(f"{len(preview.leaving)} of {plural(preview.on_roll, 'pupil')} would leave")
         self.register.replace_register(pending.parsed.pupils, [p.pupil_id for p in preview.leaving])
         self.audit(
             actor_id,
             "register import",
-            f"{len(pending.parsed.pupils)} pupils",
+            plural(len(pending.parsed.pupils), "pupil"),
             outcome="confirmed, mass removal" if preview.mass_removal else "confirmed",
             detail=f"new {len(preview.new)}, changed {len(preview.changed)}, unchanged {len(preview.unchanged)}, "
             f"leaving {len(preview.leaving)}, consent withdrawn or narrowed {len(preview.narrowed)}",
@@ -162,7 +163,7 @@ class RegisterService:
         self.audit(
             actor_id,
             "consent withdrawn notice",
-            f"{len(done.narrowed)} pupils",
+            plural(len(done.narrowed), "pupil"),
             outcome=f"to {len(recipients)} staff",
             detail="pupils "
             + ",".join(entry.after.pupil_id for entry in done.narrowed[:AUDIT_IDS])

@@ -73,6 +73,8 @@ async def test_one_of_everything_reads_in_the_singular(bot: BotHarness) -> None:
     assert ask.plain.startswith("1 pupil listed.")
     await bot.press(ADMIN, ask, 0)
     assert "Do not upload: 1 of 1 pupil is not clear" in bot.last(ADMIN).plain
+    [audit] = await bot.say(HEAD, "/audit")
+    assert "(previewed, 1 row rejected)" in audit.plain
     for message in bot.emu.all_messages:
         assert "(s)" not in message.plain and "1 pupils" not in message.plain and "1 rows" not in message.plain
 
