@@ -23,11 +23,13 @@ from bot.config import WEEKDAYS, RetentionConfig
 from bot.records.applications import Status
 from bot.records.incidents import IncidentState
 from bot.records.retention import DueItems, Preview, PreviewState
+from bot.roles import Permission, allows
 from bot.wording import plural
 from storage.applications import ApplicationRepository
 from storage.consents import ConsentRepository
 from storage.incidents import IncidentRepository
 from storage.retention import RetentionRepository, audit_months, drop_audit_month
+from storage.staff import StaffRepository
 
 DECIDED = (Status.APPROVED, Status.REJECTED, Status.LINKED)
 AuditCall = Callable[..., None]
@@ -43,6 +45,7 @@ def months_before(day: date, months: int) -> date:
 class Answer(StrEnum):
     PURGED = "purged"
     CANCELLED = "cancelled"
+    REFUSED = "refused"  # the person may not delete records (checked again here, from storage)
     STALE = "stale"  # a newer preview was made, or this one no longer exists
     ALREADY = "already"  # answered before (a double tap, or another Head)
 
@@ -65,6 +68,7 @@ class Retention:
         consents: ConsentRepository,
         audit_folder: Path,
         records: RetentionRepository,
+        staff: StaffRepository,
         audit: AuditCall,
         clock: Clock,
         tz: ZoneInfo,
@@ -75,6 +79,7 @@ class Retention:
         self.consents = consents
         self.audit_folder = audit_folder
         self.records = records
+        self.staff = staff
         self.audit = audit
         self.clock = clock
         self.tz = tz
@@ -128,8 +133,11 @@ class Retention:
         return self.records.add_preview(Preview(0, today, now, self.due(today)))
 
     def answer(self, actor_id: int, preview_id: int, confirm: bool) -> Outcome:
-        """The Head's Confirm or Cancel on a preview. The caller has checked the role, from storage,
-        at the press; a stale or answered preview changes nothing."""
+        """The Head's Delete or Cancel on a preview: the role is checked again here, from storage, and a
+        stale or answered preview changes nothing."""
+        if not allows(self.staff.role_of(actor_id), Permission.PURGE_RECORDS):
+            self.audit(actor_id, "retention purge", f"preview {preview_id}", outcome="refused: role")
+            return Outcome(Answer.REFUSED, None)
         preview = self.records.preview(preview_id)
         latest = self.records.latest()
         if preview is None or latest is None or (latest.id != preview.id and preview.state == PreviewState.WAITING):

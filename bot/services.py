@@ -110,6 +110,7 @@ class Services:
             self.consents,
             self.db.audit.folder,
             RetentionRepository(self.db.file("meta")),
+            self.staff,
             self.audit,
             self.clock,
             self.config.school.timezone,

@@ -114,6 +114,9 @@ async def retention_button(update: Update, context: Context) -> None:
         return
     rt = runtime(context)
     outcome = rt.services.retention.answer(press.actor.user_id, press.number, press.callback.action == "ok")
+    if outcome.answer is Answer.REFUSED:
+        await tell(update, "Sorry, only the Head Teacher can delete records; nothing was deleted.")
+        return
     if outcome.answer is Answer.STALE:
         await tell(update, "This list is out of date, so nothing was deleted. Send /retention for the current one.")
         return

@@ -204,3 +204,15 @@ async def test_a_pupil_is_counted_as_left_from_the_day_the_bot_saw_it_even_when_
     bot.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     [reply] = await bot.say(HEAD, "/retention")
     assert "1 pupil who left the school, the oldest first seen as left 23 Nov 2025" in reply.plain
+
+
+async def test_the_domain_checks_the_role_again_whoever_calls_it(bot: BotHarness) -> None:
+    for user in (HEAD, ADMIN):
+        await bot.say(user, "/help")
+    number = await closed_incident(bot, OLD)
+    bot.clock.set(CHECK)
+    [preview] = await bot.say(HEAD, "/retention")
+    preview_id = int(dict(preview.buttons)["Delete these records"].rsplit(":", 1)[1])
+    outcome = bot.services.retention.answer(ADMIN, preview_id, True)
+    assert outcome.answer.value == "refused"
+    assert bot.services.incidents.get(number) is not None
