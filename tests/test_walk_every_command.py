@@ -43,6 +43,9 @@ ARGS = {
 # Not in any feature's menu, but typed all the same: the aliases, /start, /cancel, and a typo.
 TYPED = ("start", "cancel", "perm", "misuse", "report", "chekpost")
 PASTED = "(a pasted draft)"  # plain text with no command
+PHOTO = "(a photo with no caption)"  # offered: log it, or check consent
+CAPTIONED = "(a photo captioned with names)"  # the consent check for a photo
+REGISTER_FILE = "(a register file)"  # an import's preview
 RECEIVED = "(what the bot sent them)"  # an incident alert, an application card, an access request, the nudge
 ASKED = "walk_asked"  # bot_data: (chat, message id) of the replies to what people did in the set-up
 MAX_FIRST_TAPS = 8  # buttons under a command's reply pressed, each on a fresh reply
@@ -52,7 +55,7 @@ MAX_SECOND_TAPS = 4  # buttons under what a tap showed, pressed in turn
 def walked() -> list[str]:
     """Every command the features offer, then the typed extras, then a pasted text."""
     offered = [c.command for feature in FEATURES for c in feature.COMMANDS]
-    return [*dict.fromkeys([*offered, *TYPED]), PASTED, RECEIVED]
+    return [*dict.fromkeys([*offered, *TYPED]), PASTED, PHOTO, CAPTIONED, REGISTER_FILE, RECEIVED]
 
 
 # The register's CSV columns: /import names them, since the office's spreadsheet must use them.
@@ -126,6 +129,15 @@ async def send(bot: BotHarness, user: int, case: str) -> list[SentMessage]:
     forget_strangers(bot)
     if case == PASTED:
         return await bot.say(user, "Lovely morning at sports day with Amelia Smith! Call 07700 900123")
+    if case in (PHOTO, CAPTIONED, REGISTER_FILE):
+        mark = bot.emu.mark()
+        if case == REGISTER_FILE:
+            rows = "P001,Amelia,Smith,,Year 3,yes,yes,no,2025-09-05,,\nP009,Ava,Patel,,Year 1,yes,maybe,yes,2025-09-05,,\n"
+            bot.emu.send_document(user, (HEADER + rows).encode(), "register.csv", "text/csv")
+        else:
+            bot.emu.send_photo(user, caption="Amelia Smith\nNoah Williams" if case == CAPTIONED else None)
+        await bot.settle()
+        return bot.emu.since(mark, user)
     return await bot.say(user, f"/{case} {ARGS.get(case, '')}".strip())
 
 
