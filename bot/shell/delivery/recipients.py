@@ -8,16 +8,14 @@ import html
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.records.outbox import OutboxItem, OutboxState
 from bot.roles import PERMISSIONS, Permission, Role, allows
+from bot.services import Services
 from bot.shell.delivery.outcomes import audit
 from bot.wording import role_name
 from storage.outbox import DISK_REFUSED
-
-if TYPE_CHECKING:
-    from bot.shell.delivery.outbox import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +46,15 @@ def still_allowed(audience: str, role: Role | None) -> bool:
     if kind == "role" and name in {r.value for r in Role}:
         return PERMISSIONS[Role(name)] <= PERMISSIONS[role]
     return False
+
+
+class Delivery(Protocol):
+    """What this module needs of the outbox (bot/shell/delivery/outbox.py): its services, and a way to
+    queue the leaders' notice. A protocol, so the outbox imports this module and not the reverse."""
+
+    services: Services
+
+    def post(self, key: str, chat_id: int, text: str, *, needs: Permission | None = None) -> OutboxItem: ...
 
 
 def note_unreachable(delivery: Delivery, item: OutboxItem, now: datetime, error: str) -> None:
