@@ -304,6 +304,9 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
     # A teacher asks for access; the request stays with the leaders.
     [refusal] = await bot.say(STRANGER2, "/start")
     await bot.press(STRANGER2, refusal, "Request access")
+    card = last_with(bot, HEAD, "Access request")
+    await bot.press(HEAD, card, "Decline")  # asked once more, then Back: the request stays
+    await bot.press(HEAD, card, "Back")
 
     # The morning nudge; Alan asks to be reminded, Ada finds a problem.
     bot.clock.set(datetime(2026, 11, 25, 8, 30, tzinfo=UTC))
