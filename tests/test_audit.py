@@ -260,3 +260,16 @@ async def test_a_leaders_action_that_also_acknowledges_is_one_entry(bot: BotHarn
     assert [(e.action, e.detail) for e in mine] == [("incident action removed", "acknowledged")]
     [page] = await bot.say(HEAD, "/audit")
     assert "Helen Head recorded “removed” on INC-0001 and acknowledged it" in page.plain
+
+
+async def test_the_pages_being_turned_survive_a_restart(bot: BotHarness) -> None:
+    for n in range(40):
+        bot.services.audit(SLT, "grant", f"user {70000 + n}")
+    [first] = await bot.say(HEAD, "/audit")
+    await bot.press(HEAD, first, "Older ›")
+    page2 = bot.last(HEAD)
+    await bot.restart()
+    await bot.press(HEAD, page2, "Older ›")
+    assert "page 3" in bot.last(HEAD).plain and "70015" in bot.last(HEAD).plain
+    await bot.press(HEAD, bot.last(HEAD), "‹ Newer")
+    assert "page 2" in bot.last(HEAD).plain and "70027" in bot.last(HEAD).plain
