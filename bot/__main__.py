@@ -297,7 +297,7 @@ def backup_now(config_path: Path) -> int:
 
 def restore_backup(config_path: Path, archive: Path) -> int:
     """Put a backup back in place of the data folder, with the bot stopped; every check comes first."""
-    from bot.backups import ArchiveRefused, KeyProblem, restore
+    from bot.backups import ArchiveRefused, KeyProblem, RestoreInterrupted, restore
     from bot.backups.archive import read_key
 
     config = load_config(config_path)
@@ -315,6 +315,9 @@ def restore_backup(config_path: Path, archive: Path) -> int:
         return 1
     except ArchiveRefused as exc:
         print(f"Not restored: {exc} Nothing was changed.", file=sys.stderr)
+        return 1
+    except RestoreInterrupted as exc:
+        print(str(exc), file=sys.stderr)
         return 1
     records = ", ".join(f"{name} {count:,}" for name, count in report.records.items())
     print(

@@ -9,6 +9,8 @@ while the bot runs.
 from __future__ import annotations
 
 import asyncio
+import errno
+import importlib
 import os
 import threading
 from collections import defaultdict
@@ -27,6 +29,8 @@ from bot.config import Config
 from storage.database import SCHEMA_VERSION
 from tests.conftest import ADMIN, ADMIN2, HEAD, SLT, BotHarness, make_config, raw_config
 from tests.test_incidents import log_misuse, screenshot_bytes
+
+restore_module = importlib.import_module("bot.backups.restore")  # the module; bot.backups.restore is its function
 
 
 def toml_value(value: Any) -> str:
@@ -333,3 +337,32 @@ def test_check_config_names_what_would_make_tonights_backup_fail(
     assert f"can be read by other users: chmod 600 {places['key']}" in capsys.readouterr().err
     places["key"].chmod(0o600)
     assert main(["--config", str(path), "check-config"]) == 0
+
+
+async def test_restore_refuses_when_the_disk_has_no_room_to_unpack_and_touches_nothing(
+    bot: BotHarness,
+    data_dir: Path,
+    places: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path, archive = await made_backup(bot, data_dir, places, tmp_path)
+    await bot.stop()
+    real_open_archive = restore_module.open_archive
+
+    def disk_full_halfway(archive: Path, key: bytes, out: Any) -> None:
+        out.write(b"the first bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(restore_module, "open_archive", disk_full_halfway)
+    capsys.readouterr()
+    before = everything(data_dir)
+    assert main(["--config", str(path), "restore", str(archive)]) == 1
+    err = capsys.readouterr().err
+    assert "could not be unpacked beside the data folder (No space left on device)" in err and "Nothing was changed" in err
+    after = everything(data_dir)
+    after.pop("bot.lock"), before.pop("bot.lock")
+    assert after == before
+    monkeypatch.setattr(restore_module, "open_archive", real_open_archive)
+    assert main(["--config", str(path), "restore", str(archive)]) == 0, "with room, the same archive restores"

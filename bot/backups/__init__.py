@@ -6,7 +6,7 @@ only after every check has passed.
 """
 
 from bot.backups.archive import ArchiveRefused, KeyProblem
-from bot.backups.restore import RestoreReport, restore
+from bot.backups.restore import RestoreInterrupted, RestoreReport, restore
 from bot.backups.service import ArchiveInfo, BackupDone, BackupFailed, Backups
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "BackupFailed",
     "Backups",
     "KeyProblem",
+    "RestoreInterrupted",
     "RestoreReport",
     "restore",
 ]

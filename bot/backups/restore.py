@@ -42,26 +42,50 @@ class RestoreReport:
     set_aside: Path | None  # where the files it replaced are kept (None: the folder was empty)
 
 
+class RestoreInterrupted(Exception):
+    """The disk refused a move halfway through the swap: the sentence says where every file is."""
+
+
 def restore(archive: Path, key: bytes, data_dir: Path, now: datetime) -> RestoreReport:
     """Check `archive` and make it the data folder; DataDirLocked while the bot runs, ArchiveRefused
-    (nothing changed) when any check fails."""
+    (nothing changed) when any check fails, RestoreInterrupted if the disk fails the swap itself."""
     data_dir = ensure_private_dir(data_dir)
     lock = DataDirLock(data_dir)
     lock.acquire()  # refuses while the bot runs: before anything else is done
     staging = data_dir / STAGING
+    keep_staging = False
     try:
         shutil.rmtree(staging, ignore_errors=True)
-        ensure_private_dir(staging)
-        manifest = _unpack(archive, key, staging)
+        try:
+            ensure_private_dir(staging)
+            manifest = _unpack(archive, key, staging)
+        except OSError as exc:
+            raise ArchiveRefused(
+                f"{archive.name} could not be unpacked beside the data folder ({_reason(exc)}): free space on that disk."
+            ) from None
         restored = staging / "files"
         problems = data_folder_problems(restored)
         if problems:
             raise ArchiveRefused(f"{archive.name} holds a damaged data file: {problems[0]}")
-        aside = _swap(data_dir, restored, now)
-        return _report(manifest, data_dir, aside)
+        aside = data_dir / f"{REPLACED_PREFIX}{now.astimezone(UTC):%Y%m%d-%H%M%S}"
+        try:
+            moved_aside = _swap(data_dir, restored, aside)
+        except OSError as exc:
+            keep_staging = True
+            raise RestoreInterrupted(
+                f"The restore stopped while moving files ({_reason(exc)}). The files it was replacing are in "
+                f"{aside}, the restored files not yet moved are in {restored}: do not start the bot; move them "
+                "back by hand or run the restore again once the disk is healthy."
+            ) from None
+        return _report(manifest, data_dir, aside if moved_aside else None)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not keep_staging:
+            shutil.rmtree(staging, ignore_errors=True)
         lock.release()
+
+
+def _reason(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else type(exc).__name__
 
 
 def _unpack(archive: Path, key: bytes, staging: Path) -> dict[str, object]:
@@ -88,7 +112,11 @@ def _unpack(archive: Path, key: bytes, staging: Path) -> dict[str, object]:
                         digest.update(block)
                         out.write(block)
                 seen[relative] = (member.size, digest.hexdigest())
-    except (tarfile.TarError, EOFError, OSError, orjson.JSONDecodeError) as exc:
+    except OSError as exc:
+        if exc.errno:
+            raise  # the disk, not the archive: the caller says so
+        raise ArchiveRefused(f"{archive.name} could not be unpacked ({type(exc).__name__}).") from None
+    except (tarfile.TarError, EOFError, orjson.JSONDecodeError) as exc:
         raise ArchiveRefused(f"{archive.name} could not be unpacked ({type(exc).__name__}).") from None
     listing = manifest.get("files") if isinstance(manifest, dict) else None
     if manifest is None or not isinstance(listing, dict) or not all(isinstance(e, dict) for e in listing.values()):
@@ -125,12 +153,11 @@ def _safe_name(name: str, archive: Path) -> str:
     return relative
 
 
-def _swap(data_dir: Path, restored: Path, now: datetime) -> Path | None:
-    """Move what is in use aside, then the restored files in; both are renames on one disk."""
+def _swap(data_dir: Path, restored: Path, aside: Path) -> bool:
+    """Move what is in use aside, then the restored files in; both are renames on one disk.
+    False when the folder held nothing to set aside."""
     in_use = [p for p in data_dir.iterdir() if kept(p.name)]
-    aside: Path | None = None
     if in_use:
-        aside = data_dir / f"{REPLACED_PREFIX}{now.astimezone(UTC):%Y%m%d-%H%M%S}"
         aside.mkdir(mode=0o700)
         for path in in_use:
             os.replace(path, aside / path.name)
@@ -138,7 +165,7 @@ def _swap(data_dir: Path, restored: Path, now: datetime) -> Path | None:
     for path in sorted(restored.iterdir()):
         os.replace(path, data_dir / path.name)
     fsync_dir(data_dir)
-    return aside
+    return bool(in_use)
 
 
 def _report(manifest: dict[str, object], data_dir: Path, aside: Path | None) -> RestoreReport:
