@@ -90,6 +90,7 @@ async def test_a_paper_form_completes_a_join_request_the_parent_never_answered(s
     [status] = await school.say(PARENT, "Amelia Smith")  # no longer asked for: they hear where it stands
     assert "with the senior leaders" in status.plain
     await school.press(SLT, card(school, SLT), "Reject")
+    await school.press(SLT, card(school, SLT), "Yes, reject")  # Reject asks once more
     await school.press(SLT, school.last(SLT), "Skip")
     assert school.emu.join_requests[(GROUP, PARENT)] == "declined"
     assert "has not been approved" in school.last(PARENT).plain

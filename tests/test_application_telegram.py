@@ -90,6 +90,8 @@ async def test_a_decision_telegram_refuses_is_not_retried_and_every_leader_is_to
     verb = "approve" if press == "Approve" else "decline"
     school.emu.fail_next(method, status, refusal)  # the bot is no longer an admin of the parents' group
     await school.press(SLT, card(school, SLT), press)
+    if press == "Reject":
+        await school.press(SLT, card(school, SLT), "Yes, reject")  # Reject asks once more
     await school.advance(hours=3)
     await school.restart()
     await school.advance(hours=3)

@@ -70,6 +70,7 @@ async def test_a_flood_of_taps_from_the_applicant_does_not_grow_the_history(scho
 async def test_only_leaders_read_an_applications_history(school: BotHarness) -> None:
     await record_form(school)
     await school.press(SLT, card(school, SLT), "Reject")
+    await school.press(SLT, card(school, SLT), "Yes, reject")  # Reject asks once more
     [preview] = await school.say(SLT, "Father has a court order; do not admit")
     await school.press(SLT, preview, "Send")
     [refused] = await school.say(ADMIN, "/application 1")
@@ -101,6 +102,7 @@ async def test_the_longest_application_card_reminder_and_history_reach_every_pho
     await school.advance(hours=49)  # a reminder: a header above the whole card
     assert [m for m in school.emu.messages_to(SLT) if "Reminder" in m.plain]
     await school.press(HEAD, card(school, HEAD), "Reject")
+    await school.press(HEAD, card(school, HEAD), "Yes, reject")  # Reject asks once more
     [preview] = await school.say(HEAD, "🦑" * 500)
     await school.press(HEAD, preview, "Send")
     [history] = await school.say(HEAD, "/application 1")

@@ -262,6 +262,7 @@ async def test_admins_office_and_strangers_cannot_decide(school: BotHarness) -> 
 async def test_rejection_declines_the_join_request_and_the_reason_reaches_the_applicant(school: BotHarness) -> None:
     await join_and_agree(school)
     await school.press(HEAD, card(school, HEAD), "Reject")
+    await school.press(HEAD, card(school, HEAD), "Yes, reject")  # Reject asks once more
     assert join_calls(school, "declineChatJoinRequest") == [(GROUP, PARENT)]
     assert school.emu.join_requests[(GROUP, PARENT)] == "declined"
     prompt = school.last(HEAD)
@@ -285,11 +286,13 @@ async def test_skipping_the_reason_tells_the_recorder_and_an_unanswered_prompt_t
         school, parent="Sam Smith-Jones", children=(("Ollie Smith-Jones", "Ollie Smith-Jones (Year 3)"),), ref="F-18"
     )
     await school.press(SLT, card(school, SLT, 1), "Reject")
+    await school.press(SLT, card(school, SLT, 1), "Yes, reject")  # Reject asks once more
     await school.press(SLT, school.last(SLT), "Skip")
     assert "No reason given" in school.last(SLT).plain
     assert "Application #1 (Jo Bloggs), whose form you recorded, was rejected by Sam Leader." in school.last(OFFICE).plain
 
     await school.press(SLT2, card(school, SLT2, 2), "Reject")
+    await school.press(SLT2, card(school, SLT2, 2), "Yes, reject")  # Reject asks once more
     assert "#2" not in school.last(OFFICE).plain
     await school.advance(minutes=11)  # no reason typed: the outcome goes out without one
     assert "Application #2 (Sam Smith-Jones), whose form you recorded, was rejected" in school.last(OFFICE).plain

@@ -51,6 +51,7 @@ async def test_office_revoked_after_recording_a_form_never_hears_the_outcome_or_
     await school.press(SLT, preview, "Send")
     assert "no longer has access" in preview.plain and "Olive Office" not in preview.plain
     await school.press(SLT2, card(school, SLT2), "Reject")
+    await school.press(SLT2, card(school, SLT2), "Yes, reject")  # Reject asks once more
     [preview] = await school.say(SLT2, "Father has a court order; do not admit")
     await school.press(SLT2, preview, "Send")
     await school.advance(minutes=10)

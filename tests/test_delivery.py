@@ -104,6 +104,7 @@ async def test_a_leader_whose_access_ends_sees_no_more_edits_of_their_applicatio
     await (revoke(bot, HEAD, SLT2) if change == "revoked" else bot.say(HEAD, f"/grant {SLT2} admin"))
     assert bot.services.staff.role_of(SLT2) is (None if change == "revoked" else bot.services.staff.role_of(ADMIN))
     await bot.press(SLT, card(bot, SLT), "Reject")
+    await bot.press(SLT, card(bot, SLT), "Yes, reject")  # Reject asks once more
     await bot.say(SLT, "Father has a court order; do not admit")
     if "Send" in [label for label, _ in bot.last(SLT).buttons]:
         await bot.press(SLT, bot.last(SLT), "Send")  # the typed reason is shown back before it is kept

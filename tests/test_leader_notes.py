@@ -52,6 +52,7 @@ async def test_a_question_resumed_after_a_restart_and_then_left_is_not_sent(scho
 async def test_a_reason_after_a_restart_is_still_only_the_rejecting_leaders(school: BotHarness) -> None:
     await join_and_agree(school)
     await school.press(HEAD, card(school, HEAD), "Reject")
+    await school.press(HEAD, card(school, HEAD), "Yes, reject")  # Reject asks once more
     [preview] = await school.say(HEAD, "We could not confirm the family")
     await school.restart()
     # Another leader replays the Head's Send in their own chat: they have no reason under way.
@@ -85,6 +86,7 @@ async def test_cancel_ends_a_question_and_a_press_elsewhere_leaves_a_reason_unde
     await record_form(school, parent="Sam Smith-Jones", children=(("Ollie Smith-Jones", "Ollie Smith-Jones (Year 3)"),))
     ask_about_2 = dict(card(school, HEAD, 2).buttons)["Ask for information"]
     await school.press(HEAD, card(school, HEAD, 1), "Reject")
+    await school.press(HEAD, card(school, HEAD, 1), "Yes, reject")  # Reject asks once more
     await school.press(HEAD, card(school, HEAD, 2), "Approve")  # another card meanwhile
     refused = await school.press(HEAD, card(school, HEAD, 2), data=ask_about_2)  # decided: nothing starts
     assert refused and "Already decided" in refused["text"]
@@ -121,6 +123,7 @@ async def test_a_reason_prompt_lost_on_the_way_still_takes_the_typed_reason(scho
     await join_and_agree(school)
     school.emu.fail_next("sendMessage", 502, "Bad Gateway", count=4)  # outlasts the quick retries
     await school.press(HEAD, card(school, HEAD), "Reject")
+    await school.press(HEAD, card(school, HEAD), "Yes, reject")  # Reject asks once more
     assert not [m for m in school.emu.messages_to(HEAD) if "type a short reason" in m.plain]
     [preview] = await school.say(HEAD, "We could not confirm the family")  # the Head types it anyway
     await school.press(HEAD, preview, "Send")

@@ -385,6 +385,7 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
     await bot.say(SLT, "Which class is the child in?")
     await bot.press(SLT, bot.last(SLT), "Cancel")
     await bot.press(SLT2, last_with(bot, SLT2, "Parents' group application #2"), "Reject")
+    await bot.press(SLT2, last_with(bot, SLT2, "Parents' group application #2"), "Yes, reject")  # Reject asks once more
     await bot.say(SLT2, "Not known to the school")
     await bot.press(SLT2, bot.last(SLT2), "Cancel")
     await bot.press(SLT2, bot.last(SLT2), "Skip")

@@ -14,6 +14,7 @@ from bot.roles import Permission, allows
 from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.staff import staff_name
+from bot.wording import plural, plural_form, verb
 from handlers.common import MAX_TEXT, h
 from handlers.paging import clip_text, utf16_len
 
@@ -37,8 +38,8 @@ def waited_for(since: datetime, now: datetime) -> str:
     if hours < 1:
         return "under an hour"
     if hours < 48:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{hours // 24} days"
+        return plural(hours, "hour")
+    return plural(hours // 24, "day")
 
 
 def card_text(services: Services, application: GroupApplication) -> str:
@@ -48,7 +49,7 @@ def card_text(services: Services, application: GroupApplication) -> str:
     if a.recorded_by:
         recorders = ", ".join(h(clip_text(staff_name(services.staff, uid), NAME_UNITS)) for uid in a.recorded_by[:3])
         more = len(a.recorded_by) - 3
-        recorders += f" and {more} other{'s' if more > 1 else ''}" if more > 0 else ""
+        recorders += f" and {plural(more, 'other')}" if more > 0 else ""
         lines.append(f"📄 Paper form {h(a.form_ref)}, recorded by {recorders}")
     if a.applicant_id:
         handle = f" (@{h(a.applicant_username)})" if a.applicant_username else ""
@@ -97,6 +98,21 @@ def decision_buttons(number: int) -> Buttons:
         (("Approve", pack("app", "ok", number)), ("Reject", pack("app", "no", number))),
         (("Ask for information", pack("app", "ask", number)),),
     )
+
+
+def confirm_text(services: Services, application: GroupApplication, approve: bool) -> tuple[str, str]:
+    """The card with the question a second tap answers, and the label of its Yes."""
+    n, card = application.number, card_text(services, application)
+    if not approve:
+        told = "the parent is told" if application.applicant_id else "whoever recorded the form is told"
+        return card + f"\n\n<b>Reject application #{n}?</b> This cannot be undone: {told}.", "Yes, reject"
+    missing = application.unmatched
+    children = plural(missing, "child")
+    text = (
+        card + f"\n\n<b>Approve application #{n}?</b> ⚠️ {children} {verb(missing, 'is')} not found on the register: "
+        "approve only if you know who the parent is."
+    )
+    return text, f"Yes, approve — {plural_form(missing, 'child')} not on the register"
 
 
 def school_name(services: Services) -> str:

@@ -40,7 +40,14 @@ from handlers.applications.form import (
     relationship_typed,
     submit,
 )
-from handlers.applications.leaders import decide, pending, pending_page, show_application
+from handlers.applications.leaders import (
+    cancel_decision,
+    confirm_decision,
+    decide,
+    pending,
+    pending_page,
+    show_application,
+)
 from handlers.applications.notes import (
     NOTE,
     ask_press,
@@ -108,11 +115,12 @@ def register(application: Application, rt: Runtime) -> None:
         on_timeout=apply_timeout,
     )
     # A leader's reason (after Reject) or question (Ask for information): typed, shown back, sent on Send.
-    # Approve, Reject and Ask enter it from any card; a press that starts nothing leaves a note as it was.
+    # Approve, Reject (its Yes) and Ask enter it from any card; a press that starts nothing leaves a note as it was.
     note = durable_flow(
         "application_note",
         entry_points=[
             CallbackQueryHandler(decide, pattern=r"^1:app:(ok|no):"),
+            CallbackQueryHandler(confirm_decision, pattern=r"^1:app:sure:"),
             CallbackQueryHandler(ask_press, pattern=r"^1:app:ask:"),
         ],
         states={
@@ -136,6 +144,7 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CallbackQueryHandler(skip_reason, pattern=r"^1:app:skip:"))
     application.add_handler(CallbackQueryHandler(drop_question, pattern=r"^1:app:drop:"))
     application.add_handler(CallbackQueryHandler(note_over, pattern=r"^1:app:(send|redo):"))
+    application.add_handler(CallbackQueryHandler(cancel_decision, pattern=r"^1:app:unsure:"))
     application.add_handler(ChatJoinRequestHandler(join_request))
     application.add_handler(MessageHandler(typed & FromApplicant(rt.services), applicant_text))
     application.add_handler(CallbackQueryHandler(applicant_conduct, pattern=r"^1:apj:(yes|no):"))
