@@ -186,6 +186,9 @@ class Config:
                 f"Backups: daily at {self.backup.time:%H:%M} to {self.backup.folder}"
                 if self.backup.folder
                 else "Backups: none (set backup.folder and backup.key_file)",
+                f"Retention (months): closed incidents {self.retention.closed_incident_months}, decided applications "
+                f"{self.retention.decided_application_months}, audit {self.retention.audit_months}, pupils who left "
+                f"{self.retention.left_pupil_months}; checked {self.retention.weekday} {self.retention.time:%H:%M}",
                 f"Bot API: {self._shown_url(self.telegram.base_url)}",
                 "Token: set"
                 if self.telegram.token
