@@ -450,7 +450,10 @@ async def test_two_school_days_through_a_flaky_network_deliver_everything_once(
 
     # 11:30 Sally rejects the paper form (no reason), Sam approves the join request.
     await at(bot, THURSDAY, "11:30")
-    await tap_until(bot, SLT2, card(bot, SLT2, 1), pack("app", "no", 1), "Rejected.", "Already decided")
+    await press_until(bot, SLT2, card(bot, SLT2, 1), "Reject", lambda: "Yes, reject" in labels(card(bot, SLT2, 1)))
+    sure = dict(card(bot, SLT2, 1).buttons)["Yes, reject"]  # Reject asks once more
+    assert sure is not None
+    await tap_until(bot, SLT2, card(bot, SLT2, 1), sure, "Rejected.", "Already decided")
     prompt = next((m for m in reversed(bot.emu.messages_to(SLT2)) if "type a short reason" in m.plain), None)
     if prompt is not None:
         await tap_until(bot, SLT2, prompt, pack("app", "skip", 1), "", "no longer active")
