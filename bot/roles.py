@@ -11,20 +11,8 @@ class Role(StrEnum):
     SLT = "slt"
     ADMIN = "admin"
     OFFICE = "office"
+    # How people say each role ("a page admin", "an SLT member") is bot.wording's.
 
-    @property
-    def label(self) -> str:
-        """The role as staff say it (not `title`: a str already has title())."""
-        return _LABELS[self]
-
-
-_LABELS = {
-    Role.HEAD: "Head Teacher",
-    Role.DEPUTY: "Deputy Head",
-    Role.SLT: "Senior Leadership Team",
-    Role.ADMIN: "page administrator",
-    Role.OFFICE: "office staff",
-}
 
 GRANTABLE = (Role.ADMIN, Role.OFFICE, Role.SLT, Role.DEPUTY, Role.HEAD)
 
