@@ -177,7 +177,7 @@ async def test_a_join_request_becomes_an_application_and_approval_lets_the_paren
     assert not cards(school, SLT)  # nothing reaches SLT before the applicant has answered
 
     [question] = await school.say(PARENT, "Amelia Smith")
-    assert "code of conduct (policy 2.2)" in question.plain
+    assert "code of conduct of the parents' group (policy 2.2)" in question.plain
     await school.press(PARENT, question, "I agree")
     assert "with the senior leaders" in question.plain
     for leader in LEADERS:

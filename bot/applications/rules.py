@@ -32,9 +32,9 @@ LEADER_NOTE_WAIT = timedelta(minutes=5)
 # A rejection is announced without a reason after this: two note windows (type, then Send).
 REASON_WAIT = 2 * LEADER_NOTE_WAIT
 HEAD_AFTER = timedelta(days=7)
-# Who is told what: every leader gets the card; reminders go to SLT and the deputy, and after
-# HEAD_AFTER the Head Teacher is told on their own (issue 6: "SLT reminded; a week: the Head told").
-REMINDED = (Role.SLT, Role.DEPUTY)
+# Who is told what: every leader gets the card and every reminder (the Head Teacher decides too,
+# issue 16); after HEAD_AFTER the Head Teacher is also told on their own that it has waited a week.
+REMINDED = (Role.HEAD, Role.SLT, Role.DEPUTY)
 
 CONDUCT_REQUIRED = (
     "This application cannot be submitted: policy 2.2 says a parent joins the group only after "

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config.reading import Reader, did_you_mean
 from bot.config.sections import (
+    MAX_CODE_OF_CONDUCT,
     TOKEN_ENV,
     WEEKDAYS,
     AccessConfig,
@@ -112,7 +113,16 @@ def parse_config(raw: dict[str, Any], base_dir: Path, env: dict[str, str] | None
     applications = ApplicationsConfig(
         group_chat_id=r.integer("applications", "group_chat_id"),
         remind_after_hours=r.integer("applications", "remind_after_hours", minimum=1),
+        code_of_conduct=r.string("applications", "code_of_conduct").strip(),
+        code_of_conduct_url=r.string("applications", "code_of_conduct_url").strip(),
     )
+    if len(applications.code_of_conduct) > MAX_CODE_OF_CONDUCT:
+        r.problems.append(
+            f"applications.code_of_conduct: at most {MAX_CODE_OF_CONDUCT} characters (a phone screen or two); "
+            "put a longer one on the school website and give its address as code_of_conduct_url"
+        )
+    if applications.code_of_conduct_url and not re.match(r"^https?://\S+$", applications.code_of_conduct_url):
+        r.problems.append("applications.code_of_conduct_url: must be a web address starting with https://")
     digest_day = r.string("digest", "weekday").lower()
     if digest_day not in WEEKDAYS:
         r.problems.append(f"digest.weekday: {digest_day!r} is not a weekday{did_you_mean(digest_day, WEEKDAYS)}")

@@ -46,7 +46,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "fallback_after": 2,
         "unreachable_minutes": 5,
     },
-    "applications": {"group_chat_id": 0, "remind_after_hours": 48},
+    "applications": {"group_chat_id": 0, "remind_after_hours": 48, "code_of_conduct": "", "code_of_conduct_url": ""},
     "digest": {"weekday": "mon", "time": "07:30"},
     "access": {"request_cooldown_days": 7, "stranger_window_minutes": 10, "max_waiting_requests": 10},
     "delivery": {"give_up_after_minutes": 60},

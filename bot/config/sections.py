@@ -105,10 +105,16 @@ class EscalationConfig:
     unreachable_minutes: int = 5
 
 
+# The code of conduct applicants read before agreeing: a phone screen or two, inside one message.
+MAX_CODE_OF_CONDUCT = 2000
+
+
 @dataclass(frozen=True)
 class ApplicationsConfig:
     group_chat_id: int = 0
     remind_after_hours: int = 48
+    code_of_conduct: str = ""  # the group's rules as applicants read them before agreeing ("" = a summary of policy 2.2)
+    code_of_conduct_url: str = ""  # or a link to the school's own copy
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from bot.records.outbox import Buttons
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
+from bot.wording import plural
 from handlers.applications.messages import WITH_LEADERS, child_line, form_summary, text_of
 from handlers.applications.notices import APPLICANT_WINDOW, refresh_cards, send_cards
 from handlers.common import Actor, Context, admit, answer, callback_of, clip, h, reply, show, staff_only
@@ -273,8 +274,7 @@ async def submit(update: Update, context: Context) -> str | int:
         text = f"Application #{application.number} recorded and sent to the senior leaders."
     unmatched = application.unmatched
     if unmatched:
-        children = f"{unmatched} child{'ren' if unmatched > 1 else ''}"
-        text += f"\n⚠️ {children} not found on the register: flagged for the senior leaders."
+        text += f"\n⚠️ {plural(unmatched, 'child')} not found on the register: flagged for the senior leaders."
     await show(update, text + "\nI will tell you their decision.")
     return ConversationHandler.END
 

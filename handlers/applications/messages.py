@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 from telegram import Update
@@ -129,10 +130,30 @@ def ask_child_text(services: Services, name: str) -> str:
     )
 
 
+# What applicants read when the school has not put its own code of conduct in the config: the
+# group rules of the social media policy, in a parent's words (clause 2.2, never its text).
+DEFAULT_CONDUCT = (
+    "• Be kind and respectful: nothing offensive, abusive or threatening.\n"
+    "• Do not post photos, videos or names of other people's children.\n"
+    "• Do not share what is posted in the group outside it.\n"
+    "• Raise worries about a child, a parent or the staff with the school office, not in the group.\n"
+    "• The school may remove posts, and members who break these rules."
+)
+
+
+def conduct_text(services: Services) -> str:
+    """The code of conduct as the applicant reads it before agreeing: the school's text and/or link, or the summary."""
+    config = services.config.applications
+    text, url = config.code_of_conduct, config.code_of_conduct_url
+    shown = f"<blockquote expandable>{h(text or DEFAULT_CONDUCT)}</blockquote>" if text or not url else ""
+    link = f'\nRead it in full: <a href="{html.escape(url)}">{h(url)}</a>' if url else ""
+    return f"<b>The code of conduct of the parents' group</b> (policy 2.2)\n{shown}{link}"
+
+
 def ask_conduct_text(services: Services) -> str:
     return (
-        f"Thank you. Last step: the parents' group of {school_name(services)} has a code of conduct (policy 2.2), "
-        "which every member agrees to follow. Do you agree to follow it?"
+        f"Thank you. Last step: every member of the parents' group of {school_name(services)} agrees to follow "
+        f"its code of conduct. Please read it:\n\n{conduct_text(services)}\n\nDo you agree to follow it?"
     )
 
 
@@ -140,10 +161,14 @@ def conduct_buttons(number: int) -> Buttons:
     return ((("I agree", pack("apj", "yes", number)), ("I do not agree", pack("apj", "no", number))),)
 
 
-CONDUCT_REFUSED = (
-    "Without agreeing to the code of conduct (policy 2.2) your request cannot go to the senior leaders. "
-    "If you change your mind, tap <b>I agree</b>."
-)
+def conduct_refused_text(services: Services) -> str:
+    """After "I do not agree": the code stays in view under the one button left, so nothing is agreed unseen."""
+    return (
+        "Without agreeing to the code of conduct your request cannot go to the senior leaders. "
+        f"If you change your mind, tap <b>I agree</b>.\n\n{conduct_text(services)}"
+    )
+
+
 WITH_LEADERS = "Thank you. Your request is with the senior leaders; I will tell you their decision here."
 
 

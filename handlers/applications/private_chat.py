@@ -12,11 +12,11 @@ from bot.services import Services
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from handlers.applications.messages import (
-    CONDUCT_REFUSED,
     WITH_LEADERS,
     applicant_status,
     ask_conduct_text,
     conduct_buttons,
+    conduct_refused_text,
     text_of,
 )
 from handlers.applications.notices import APPLICANT_WINDOW, refresh_cards, send_cards
@@ -79,7 +79,7 @@ async def applicant_conduct(update: Update, context: Context) -> None:
     _after_filing(rt, filed)
     await answer(update)
     if callback.action != "yes":
-        await show(update, CONDUCT_REFUSED, ((("I agree", pack("apj", "yes", number)),),))
+        await show(update, conduct_refused_text(rt.services), ((("I agree", pack("apj", "yes", number)),),))
         return
     await show(update, WITH_LEADERS)
 
