@@ -230,3 +230,19 @@ async def test_a_worker_that_dies_on_a_hostile_file_is_a_plain_refusal_and_the_n
         worker.close()
 
     assert len(seen.faces) == 1
+
+
+def test_a_phones_two_picture_jpeg_comes_back_as_the_one_picture_without_the_hidden_second() -> None:
+    photo, depth = group_photo(2, 1, 320), group_photo(2, 1, 320).convert("L").convert("RGB")
+    out = io.BytesIO()
+    photo.save(out, "MPO", save_all=True, append_images=[depth], exif=phone_exif(), quality=90)
+    original = out.getvalue()
+    assert Image.open(io.BytesIO(original)).format == "MPO"
+
+    seen = analysis.analyse(original, True)
+
+    assert seen.metadata.location and seen.clean is not None
+    clean = Image.open(io.BytesIO(seen.clean))
+    assert clean.format == "JPEG" and getattr(clean, "n_frames", 1) == 1 and not clean.getexif()
+    assert clean.tobytes() == Image.open(io.BytesIO(original)).tobytes()  # the first picture, pixel for pixel
+    assert seen.clean.count(b"\xff\xd8\xff") == 1 and b"F17XK2ABCD" not in seen.clean

@@ -67,7 +67,7 @@ def read_metadata(picture: Picture) -> Metadata:
 
 def clean_copy(picture: Picture) -> tuple[bytes, str]:
     """The photo with no metadata, upright, ready to upload, and its file extension."""
-    if picture.format == "JPEG" and picture.orientation == 1:
+    if picture.format in ("JPEG", "MPO") and picture.orientation == 1:  # MPO: a phone's JPEG with a second image
         stripped = _strip_jpeg(picture.data)
         if stripped is not None:
             return stripped, "jpg"
