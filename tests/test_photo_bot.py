@@ -82,6 +82,8 @@ async def test_an_original_sent_as_a_file_names_its_location_and_camera_and_come
     assert "I can see 2 faces; 2 pupils are named." in summary and "must be checked" not in summary
     [check] = [e for e in school.audit() if e.action == "photo safety check"]
     assert "location" in check.detail and "clean copy sent" in check.detail and "Amelia" not in check.detail
+    kept = [path for path in school.config.storage.data_dir.rglob("*") if path.is_file()]
+    assert not [path for path in kept if b"\xff\xd8\xff" in path.read_bytes() or b"51.5072" in path.read_bytes()]
 
 
 async def test_a_compressed_photo_gets_a_tip_that_the_gallery_original_still_has_its_location(school: BotHarness) -> None:
