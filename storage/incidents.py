@@ -56,7 +56,7 @@ class EvidenceStore:
         digest = hashlib.sha256(data).hexdigest()
         name = f"{digest[:16]}{suffix}"
         stored = StoredFile(f"{self.root.name}/{ref}/{name}", digest, len(data))
-        folder = self.root / ref
+        folder = self._folder(ref)
         path = folder / name
         existing = _digest_of(path)
         if existing == digest:
@@ -77,11 +77,11 @@ class EvidenceStore:
         return stored
 
     def read(self, path: str) -> bytes:
-        return (self.root.parent / path).read_bytes()
+        return self.file(path).read_bytes()
 
     def remove(self, ref: str) -> int:
         """Delete an incident's evidence folder (the retention purge); how many files it held."""
-        folder = self.root / ref
+        folder = self._folder(ref)
         count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
         shutil.rmtree(folder, ignore_errors=True)
         fsync_dir(self.root)
@@ -89,11 +89,30 @@ class EvidenceStore:
 
     def discard(self, folder: str) -> None:
         """Remove a draft's waiting screenshots; an incident's evidence folder goes only with it (forget)."""
-        if folder.startswith("draft-"):
-            shutil.rmtree(self.root / folder, ignore_errors=True)
+        if not folder.startswith("draft-"):
+            return
+        try:
+            shutil.rmtree(self._folder(folder), ignore_errors=True)
+        except ValueError:
+            log.warning("A draft's folder name leaves the evidence folder; nothing was removed")
 
     def file(self, path: str) -> Path:
-        return self.root.parent / path
+        """Where a stored file is; a path that leads out of the evidence folder is refused (ValueError).
+
+        Paths come back from kept flow state (conversations.json): a damaged or hand-edited one
+        must never make the bot read, copy or delete anything else on the machine.
+        """
+        root = Path(os.path.normpath(self.root))
+        full = Path(os.path.normpath(root.parent / path))
+        if not full.is_relative_to(root) or full == root:
+            raise ValueError("an evidence path outside the evidence folder")
+        return full
+
+    def _folder(self, name: str) -> Path:
+        """One folder directly inside the evidence folder (an incident's, or a draft's)."""
+        if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+            raise ValueError("an evidence folder name outside the evidence folder")
+        return self.root / name
 
     def intact(self, evidence: Evidence) -> bool:
         """True when the stored copy still has the SHA-256 recorded when it was received."""

@@ -95,7 +95,9 @@ def build_application(
     `wait_scale=0` lets them retry at once where the bot would pause before retrying a call."""
     hide_secret(config.telegram.token)  # every log record from here on, whoever handles it
     services = Services.open(config, clock)
-    flows = FlowStore(services.db.data_dir, clock, Codec(_flow_state_types()), UserState, transient=TRANSIENT_STATE)
+    flows = FlowStore(
+        services.db.data_dir, clock, Codec(_flow_state_types()), UserState, transient=TRANSIENT_STATE, health=services.db.health
+    )
     builder = (
         ApplicationBuilder()
         .application_class(DurableApplication)

@@ -35,7 +35,7 @@ from telegram.ext import Application, BasePersistence, ConversationHandler, Pers
 
 from bot.clock import Clock
 from bot.shell.codec import Codec
-from storage.atomic import atomic_write_bytes
+from storage.atomic import DiskHealth, atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
         user_state: type[dict[str, Any]] = dict,
         timeouts: Mapping[str, timedelta] | None = None,
         transient: Iterable[str] = (),
+        health: DiskHealth | None = None,
     ) -> None:
         super().__init__(
             store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
@@ -78,6 +79,7 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
         self.user_state = user_state
         self.timeouts: dict[str, timedelta] = dict(timeouts or {})
         self.transient = frozenset(transient)
+        self.health = health or DiskHealth()
         self._conversations: dict[str, dict[ConversationKey, tuple[object, datetime]]] = {}
         self._users: dict[int, Any] = {}
         self._dirty = False
@@ -90,15 +92,15 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return
+        except OSError as exc:  # a folder in its place, unreadable: set aside like a damaged file
+            self._set_aside(exc)
+            return
         try:
             document = orjson.loads(raw)
             if not isinstance(document, dict) or document.get("version") != VERSION:
                 raise ValueError("not in the shape the bot writes")
             conversations = {
-                str(name): {
-                    tuple(entry["key"]): (self.codec.decode(entry["state"]), datetime.fromisoformat(entry["at"]))
-                    for entry in entries
-                }
+                str(name): dict(self._conversation(entry) for entry in entries)
                 for name, entries in document["conversations"].items()
             }
             users = {int(user_id): self._user(self.codec.decode(state)) for user_id, state in document["users"].items()}
@@ -107,6 +109,23 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
             return
         self._conversations = conversations
         self._users = users
+
+    def _conversation(self, entry: dict[str, Any]) -> tuple[ConversationKey, tuple[object, datetime]]:
+        """One kept conversation, checked as PTB will use it: a key of ids, a state name, a time with its zone.
+
+        Anything else would fail later, where it cannot be set aside: a zoneless time stops the
+        start-up (it cannot be compared with now), a list as a state fails every message of its person.
+        """
+        key = tuple(entry["key"])
+        state = self.codec.decode(entry["state"])
+        at = datetime.fromisoformat(entry["at"])
+        if not key or not all(type(part) is int for part in key):
+            raise ValueError("a conversation's key is not chat and user ids")
+        if not isinstance(state, str | int):
+            raise ValueError(f"a conversation's state is a {type(state).__name__}")
+        if at.utcoffset() is None:
+            raise ValueError("a conversation's time has no zone")
+        return key, (state, at)
 
     def _user(self, state: object) -> Any:
         if not isinstance(state, dict):
@@ -137,6 +156,18 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
                 del kept[key]
                 self._dirty = True
         return {key: state for key, (state, _) in kept.items()}
+
+    def forget_unknown_states(self, name: str, states: Iterable[object]) -> None:
+        """Drop the kept conversations of `name` at a state the flow no longer has (renamed by a deploy).
+
+        PTB would keep such a conversation for ever: no step of it matches, so it never ends.
+        """
+        known = set(states)
+        kept = self._conversations.get(name, {})
+        for key in [key for key, (state, _) in kept.items() if state not in known]:
+            del kept[key]
+            self._dirty = True
+            log.warning("A kept %s conversation was at a step the bot no longer has; it was ended", name)
 
     def overdue(self, name: str, key: ConversationKey) -> bool:
         """Whether a conversation's last step is older than its flow's timeout.
@@ -214,16 +245,21 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
     # ---- writing ------------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write the file if anything changed; a disk that refuses keeps it waiting for the next update."""
+        """Write the file if anything changed; a disk that refuses keeps it waiting for the next update.
+
+        A refusal is counted in the data folder's DiskHealth, so the leaders' disk alarm rings
+        for it as for any other write the disk refuses.
+        """
         if not self._dirty:
             return
         try:
             payload = orjson.dumps(self._document())
             atomic_write_bytes(self.path, payload)
         except OSError as exc:
+            self.health.failed(exc)
             log.warning("Could not save %s (%s); unfinished flows are kept in memory", self.path, exc.strerror)
             return
-        except (TypeError, orjson.JSONEncodeError) as exc:
+        except (TypeError, ValueError) as exc:  # a conversation's state itself (not a person's): nothing written
             log.error("Could not save %s: %s", self.path, exc)
             return
         self._dirty = False
@@ -232,23 +268,42 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
         return {key: value for key, value in state.items() if key not in self.transient}
 
     def _document(self) -> dict[str, Any]:
+        """The file's content. A person whose state holds a value the codec cannot keep loses only
+        their own unfinished flows at a restart (their line and conversations are left out, and one
+        error names the value's key and type): everyone else's are still written."""
         users: dict[str, Any] = {}
+        unkept: set[int] = set()
         for user_id, state in self._users.items():
             kept = self._kept(state)
-            if kept:  # a person with nothing under way needs no line
-                users[str(user_id)] = self.codec.encode(kept)
+            if not kept:  # a person with nothing under way needs no line
+                continue
+            try:
+                users[str(user_id)] = orjson.Fragment(orjson.dumps(self.codec.encode(kept)))
+            except (TypeError, ValueError) as exc:
+                unkept.add(user_id)
+                log.error("A flow's state of user %s cannot be kept on disk (%s): %s", user_id, self._culprit(kept), exc)
         return {
             "version": VERSION,
             "conversations": {
                 name: [
                     {"key": list(key), "state": self.codec.encode(state), "at": at.isoformat()}
                     for key, (state, at) in kept.items()
+                    if not unkept.intersection(key[-1:])
                 ]
                 for name, kept in self._conversations.items()
                 if kept
             },
             "users": users,
         }
+
+    def _culprit(self, state: dict[str, Any]) -> str:
+        """Which key of a person's state the codec refuses, and its type (never the value: it may name a pupil)."""
+        for key, value in state.items():
+            try:
+                orjson.dumps(self.codec.encode(value))
+            except (TypeError, ValueError):
+                return f"{key!r}: {type(value).__name__}"
+        return "a key"
 
 
 def expire_overdue_steps(application: Application[Any, Any, Any, Any, Any, Any], store: FlowStore) -> None:
@@ -265,6 +320,7 @@ def expire_overdue_steps(application: Application[Any, Any, Any, Any, Any, Any],
                 continue
             if not (flow.per_chat and flow.per_user) or flow.per_message:
                 continue  # keyed otherwise: not a shape this bot uses
+            store.forget_unknown_states(flow.name, flow.states)
             timed_out = [handler.callback for handler in flow.states.get(ConversationHandler.TIMEOUT, [])]
             for state, steps in flow.states.items():
                 if state != ConversationHandler.TIMEOUT:

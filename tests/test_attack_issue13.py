@@ -1,0 +1,176 @@
+"""Attacks on conversations kept across a restart (issue 13, point 5): a hand-edited, damaged or
+forged conversations.json, a value the codec cannot keep, a disk that refuses the write.
+
+Each test here failed before its fix: a zoneless time or a folder in the file's place stopped the
+bot starting; one person's unkeepable value cost everyone their unfinished flows; a forged draft
+made /cancel delete a folder outside the data folder and Confirm copy any file into evidence;
+a refused save of the flows was not counted, so the leaders' disk alarm stayed silent.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from bot.shell.persistence import FILE_NAME
+from tests.conftest import ADMIN, ADMIN2, HEAD, BotHarness
+from tests.test_consent_bot import load
+from tests.test_incidents import screenshot_bytes, title
+
+
+@pytest.fixture
+async def school(bot: BotHarness) -> BotHarness:
+    load(bot)
+    return bot
+
+
+def state_file(bot: BotHarness) -> Path:
+    return bot.config.storage.data_dir / FILE_NAME
+
+
+def edit_kept(bot: BotHarness, change: Any) -> None:
+    """Change the stopped bot's conversations.json as a careless hand (or a damaged disk) would."""
+    document = orjson.loads(state_file(bot).read_bytes())
+    change(document)
+    state_file(bot).write_bytes(orjson.dumps(document))
+
+
+def each_conversation(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [entry for entries in document["conversations"].values() for entry in entries]
+
+
+async def test_one_persons_unkeepable_value_costs_only_them_their_flow(
+    school: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await school.say(ADMIN2, "/check")
+    school.app.user_data[ADMIN2]["views"] = {"Amelia Smith"}  # a set: the codec keeps no sets
+    await school.say(ADMIN2, "/cancel")  # a step of theirs hands the value to the store
+    await school.say(ADMIN2, "/check")
+    with caplog.at_level(logging.ERROR):
+        await school.say(ADMIN, "/check")  # someone else's step, after that
+    await school.restart()
+    [ask] = await school.say(ADMIN, "Amelia Smith")  # theirs survived the restart
+    assert "1 pupil listed" in ask.plain or "Amelia Smith" in ask.plain, ask.plain
+    [error] = [r.getMessage() for r in caplog.records if "cannot be kept" in r.getMessage()][:1]
+    assert "'views': set" in error and "Amelia" not in error  # which key and type, never the value
+
+
+async def test_a_zoneless_time_in_the_file_ends_the_flows_and_the_bot_starts(school: BotHarness) -> None:
+    await school.say(ADMIN, "/check")
+    await school.stop()
+    edit_kept(school, lambda doc: [e.update(at="2026-11-25T10:00:00") for e in each_conversation(doc)])
+    await school.start()  # this raised TypeError from PTB's initialize(): the bot did not start
+    assert state_file(school).with_name(FILE_NAME + ".damaged").exists()
+    [again] = await school.say(ADMIN, "/check")
+    assert "one per line" in again.plain
+
+
+async def test_a_list_as_a_kept_step_does_not_fail_every_message_of_its_person(school: BotHarness) -> None:
+    await school.say(ADMIN, "/check")
+    await school.stop()
+    edit_kept(school, lambda doc: [e.update(state=["names"]) for e in each_conversation(doc)])
+    await school.start()
+    replies = await school.say(ADMIN, "Grace Lee")
+    assert replies and all("Something went wrong" not in m.plain for m in replies)
+
+
+async def test_a_folder_in_place_of_the_file_does_not_stop_the_bot(bot: BotHarness) -> None:
+    await bot.stop()
+    state_file(bot).unlink(missing_ok=True)
+    state_file(bot).mkdir()  # a careless deploy's volume mount, say
+    await bot.start()
+    [prompt] = await bot.say(ADMIN, "/log")
+    assert "screenshot" in prompt.plain
+    assert state_file(bot).is_file()  # the flows are kept again, the folder set aside
+    assert state_file(bot).with_name(FILE_NAME + ".damaged").is_dir()
+
+
+async def test_a_kept_step_the_bot_no_longer_has_is_ended_not_kept_for_ever(school: BotHarness) -> None:
+    await school.say(ADMIN, "/check")
+    await school.stop()
+    edit_kept(school, lambda doc: [e.update(state="names_renamed") for e in each_conversation(doc)])
+    await school.start()
+    await school.say(ADMIN, "Grace Lee")
+    assert orjson.loads(state_file(school).read_bytes())["conversations"] == {}
+
+
+async def _forged_log(bot: BotHarness, forge: Any) -> Any:
+    """A /log with one screenshot, then the stopped bot's draft rewritten by `forge`."""
+    await bot.say(ADMIN, "/log")
+    bot.emu.send_photo(ADMIN, screenshot_bytes())
+    await bot.settle()
+    step = bot.last(ADMIN)
+    await bot.stop()
+
+    def rewrite(document: dict[str, Any]) -> None:
+        for key, value in document["users"][str(ADMIN)]["map"]:
+            if key == "incident_draft":
+                forge(value["fields"])
+
+    edit_kept(bot, rewrite)
+    await bot.start()
+    return step
+
+
+async def test_a_forged_draft_id_never_makes_cancel_delete_outside_the_evidence_folder(bot: BotHarness) -> None:
+    victim = bot.config.storage.data_dir.parent / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    drafts: list[str] = []
+
+    def forge(fields: dict[str, Any]) -> None:
+        drafts.append(fields["id"])
+        fields["id"] = f"{fields['id']}/../../../victim"  # draft-<id>/../../../victim: the data folder's sibling
+
+    await _forged_log(bot, forge)
+    await bot.say(ADMIN, "/cancel")
+    assert (victim / "precious.txt").read_text() == "keep me"
+
+
+async def test_a_forged_screenshot_path_never_brings_another_file_into_evidence(bot: BotHarness) -> None:
+    secret = bot.config.storage.data_dir.parent / "secret.txt"
+    secret.write_bytes(b"not a screenshot: a file from elsewhere on the machine")
+    for forged in ("../secret.txt", str(secret), "evidence/../../secret.txt"):
+
+        def forge(fields: dict[str, Any], forged: str = forged) -> None:
+            for shot in fields["screenshots"]["tuple"]:
+                shot["fields"]["stored"] = forged
+
+        step = await _forged_log(bot, forge)
+        await bot.press(ADMIN, step, "Done")
+        await bot.press(ADMIN, step, title("offensive"))
+        await bot.press(ADMIN, step, "Skip")
+        await bot.press(ADMIN, step, "Confirm")
+        await bot.say(ADMIN, "/cancel")
+        kept = [p.read_bytes() for p in (bot.config.storage.data_dir / "evidence").rglob("*") if p.is_file()]
+        assert secret.read_bytes() not in kept, forged
+        assert all(secret.read_bytes() not in m.raw.get("text", "") for m in bot.emu.messages_to(HEAD))
+
+
+async def test_a_refused_save_of_the_flows_rings_the_leaders_disk_alarm(bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import storage.atomic
+
+    real = storage.atomic.write_new_file
+    full = False
+
+    def refusing(*args: Any, **kwargs: Any) -> None:
+        if full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(*args, **kwargs)
+
+    for module in ("storage.atomic", "storage.incidents", "handlers.errors"):
+        monkeypatch.setattr(f"{module}.write_new_file", refusing)
+    await bot.say(ADMIN, "/log")
+    full = True
+    await bot.say(ADMIN, "sorry, where do I send it?")  # a step only the conversations file records
+    await bot.app.bot_data["disk_alarm"].check(bot.clock.now())  # the alarm's own timed work, nothing else
+    await bot.settle()
+    alarms = [m.plain for m in bot.emu.messages_to(HEAD) if "cannot save anything new" in m.plain]
+    assert len(alarms) == 1 and "disk is full" in alarms[0]
+    full = False
