@@ -144,6 +144,7 @@ def _to_doc(a: GroupApplication) -> dict[str, Any]:
         "same_name_as": a.same_name_as,
         "conduct_refused": a.conduct_refused,
         "question_by": a.question_by,
+        "recorder_question_by": a.recorder_question_by,
     }
 
 
@@ -180,6 +181,7 @@ def _from_doc(d: Mapping[str, Any]) -> GroupApplication:
         same_name_as=d.get("same_name_as", 0),
         conduct_refused=d.get("conduct_refused", False),
         question_by=d.get("question_by", 0),
+        recorder_question_by=d.get("recorder_question_by", 0),
     )
 
 

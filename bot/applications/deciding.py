@@ -35,6 +35,7 @@ class Deciding(ApplicationStore):
             join_action=join_action,
             join_queued=False,
             question_by=0,  # decided: a question still open is not answered any more
+            recorder_question_by=0,
         )
         self.repo.save(decided)
         self._event(number, by, f"{status.value.capitalize()} by {by_name}")
@@ -68,7 +69,9 @@ class Deciding(ApplicationStore):
         question = clean_note(question, "question")
         if application.applicant_id:  # their next message in their own chat is the answer
             application = replace(application, question_by=by)
-            self.repo.save(application)
+        if set(application.recorded_by) - {by}:  # whoever recorded the form may answer with its Answer button
+            application = replace(application, recorder_question_by=by)
+        self.repo.save(application)
         self._event(number, by, f"{by_name} asked: {question}")
         self.audit(by, "ask for information", f"application {number}")
         return application
@@ -86,6 +89,30 @@ class Deciding(ApplicationStore):
         self._event(application.number, user_id, f"Applicant replied: {text}")
         self.audit(user_id, "applicant answered", f"application {application.number}")
         return application, application.question_by
+
+    def awaiting_recorder(self, number: int, by: int, may_decide: bool) -> GroupApplication | None:
+        """The application whose question this person may answer: its recorder (or a leader), while it is pending."""
+        application = self.repo.get(number)
+        if application is None or application.status is not Status.PENDING or not application.recorder_question_by:
+            return None
+        return application if by in application.recorded_by or may_decide else None
+
+    def recorder_answer(
+        self, number: int, by: int, by_name: str, text: str, may_decide: bool
+    ) -> tuple[GroupApplication, int] | None:
+        """The office's answer to a leader's question: kept in the history; returns the application and who asked.
+
+        None when there is nothing (any more) for this person to answer: decided, answered, or not theirs.
+        """
+        application = self.awaiting_recorder(number, by, may_decide)
+        if application is None:
+            return None
+        text = clean_note(text, "answer")
+        asker = application.recorder_question_by
+        self.repo.save(replace(application, recorder_question_by=0))
+        self._event(number, by, f"{by_name} answered: {text}")
+        self.audit(by, "answer question about application", f"application {number}")
+        return application, asker
 
     # ---- a leader's note under way --------------------------------------------------------
     def noted(self, note: LeaderNote, by: int) -> GroupApplication | None:

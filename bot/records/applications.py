@@ -86,6 +86,7 @@ class GroupApplication:
     same_name_as: int = 0  # a paper form for someone of the same name: verify before approving
     conduct_refused: bool = False  # the applicant tapped "I do not agree" (recorded once)
     question_by: int = 0  # the leader whose question waits for the applicant's answer
+    recorder_question_by: int = 0  # the leader whose question waits for the answer of whoever recorded the form
 
     @property
     def unmatched(self) -> int:

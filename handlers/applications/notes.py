@@ -19,6 +19,7 @@ from bot.records.applications import GroupApplication, LeaderNote, NoteKind
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
+from handlers.applications.answers import answer_button
 from handlers.applications.messages import already_decided, recipients, school_name, text_of
 from handlers.applications.notices import APPLICANT_WINDOW, announce, refresh_cards
 from handlers.common import Actor, Context, admit, admit_numbered, answer, h, reply, show
@@ -264,6 +265,7 @@ def _relay_question(rt: Runtime, application: GroupApplication, actor: Actor, no
                 f"{key}:{recorder}",
                 recorder,
                 f"{who} asks about application #{number} ({h(application.parent_name)}), whose form you recorded:\n\n"
-                f"{question}\n\nPlease find out from the parent and let {who} know.",
+                f"<blockquote>{question}</blockquote>\n\nPlease find out from the parent, then tap <b>Answer</b> to tell {who}.",
+                answer_button(number),
                 needs=Permission.RECORD_APPLICATION,  # never to office staff revoked since recording it
             )

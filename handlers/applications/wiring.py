@@ -15,6 +15,14 @@ from bot.applications import LEADER_NOTE_WAIT, PaperForm
 from bot.records.applications import Child, LeaderNote, NoteKind
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
+from handlers.applications.answers import (
+    ANSWER,
+    ANSWER_WAIT,
+    answer_cancelled,
+    answer_press,
+    answer_timed_out,
+    answer_typed,
+)
 from handlers.applications.form import (
     APPLY_TIMEOUT,
     CHILD,
@@ -138,13 +146,27 @@ def register(application: Application, rt: Runtime) -> None:
         timeout=LEADER_NOTE_WAIT,
         on_timeout=note_timed_out,
     )
+    # Whoever recorded a paper form answers a leader's question: Answer, then the typed answer.
+    office_answer = durable_flow(
+        "application_answer",
+        entry_points=[CallbackQueryHandler(answer_press, pattern=r"^1:app:reply:")],
+        states={ANSWER: [MessageHandler(typed, answer_typed)]},
+        fallbacks=[
+            CallbackQueryHandler(answer_cancelled, pattern=r"^1:app:unreply:"),
+            CommandHandler("cancel", answer_cancelled),
+        ],
+        timeout=ANSWER_WAIT,
+        on_timeout=answer_timed_out,
+    )
     application.add_handler(form)
     application.add_handler(note)
+    application.add_handler(office_answer)
     # The note's buttons once it has ended: Skip still skips until the outcome goes; the rest say so.
     application.add_handler(CallbackQueryHandler(skip_reason, pattern=r"^1:app:skip:"))
     application.add_handler(CallbackQueryHandler(drop_question, pattern=r"^1:app:drop:"))
     application.add_handler(CallbackQueryHandler(note_over, pattern=r"^1:app:(send|redo):"))
     application.add_handler(CallbackQueryHandler(cancel_decision, pattern=r"^1:app:unsure:"))
+    application.add_handler(CallbackQueryHandler(answer_cancelled, pattern=r"^1:app:unreply:"))
     application.add_handler(ChatJoinRequestHandler(join_request))
     application.add_handler(MessageHandler(typed & FromApplicant(rt.services), applicant_text))
     application.add_handler(CallbackQueryHandler(applicant_conduct, pattern=r"^1:apj:(yes|no):"))
