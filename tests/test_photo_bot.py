@@ -141,8 +141,8 @@ async def test_a_pupils_name_in_the_picture_blocks_a_first_name_warns_and_both_c
     messages = await send(school, ADMIN, jpeg(photo), "Amelia Smith\nGrace Lee", as_file=True, name="award.jpg")
 
     summary = summary_of(messages)
-    assert "⛔ Box 3: a pupil's full name, ‹Amelia Smith›, can be read in the photo (3.4): must be blurred" in summary
-    assert "⚠️ Box 4: a pupil's first name, ‹Grace›, can be read in the photo (3.4)" in summary
+    assert "⛔ Box 3 (bottom left): a pupil's full name, ‹Amelia Smith›, can be read in the photo (3.4): must be" in summary
+    assert "⚠️ Box 4 (bottom): a pupil's first name, ‹Grace›, can be read in the photo (3.4)" in summary
     preview = preview_of(messages)
     assert "text 3–4 (red)" in preview.plain
     red, green, blue = np.asarray(Image.open(io.BytesIO(bytes_of(school, preview))).convert("RGB")).transpose(2, 0, 1)
@@ -245,8 +245,15 @@ async def test_others_are_answered_while_a_photo_is_being_looked_at(school: BotH
     assert card < summary
 
 
-def test_regions_keep_to_the_photo() -> None:
+def test_regions_keep_to_the_photo_and_say_where_they_are() -> None:
     assert Box(90, 90, 20, 20).padded(10, 100, 100) == Box(80, 80, 20, 20)
+    assert [Box(x, y, 10, 10).place(90, 90) for x, y in ((0, 0), (40, 0), (80, 40), (40, 40), (0, 80))] == [
+        "top left",
+        "top",
+        "right",
+        "the middle",
+        "bottom left",
+    ]
 
 
 async def test_a_preview_still_blurs_after_a_restart_and_never_for_someone_who_lost_access(school: BotHarness) -> None:

@@ -33,3 +33,9 @@ class Box:
         if right <= left or bottom <= top:
             return 0.0
         return (right - left) * (bottom - top) / min(self.w * self.h, other.w * other.h)
+
+    def place(self, width: int, height: int) -> str:
+        """Where the box is in a photo of this size, as a person says it: "bottom left", "the middle"."""
+        across = ("left", "", "right")[min(2, 3 * (self.x + self.w // 2) // max(1, width))]
+        down = ("top", "", "bottom")[min(2, 3 * (self.y + self.h // 2) // max(1, height))]
+        return f"{down} {across}".strip() or "the middle"

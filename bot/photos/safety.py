@@ -49,6 +49,7 @@ class SafetyReport:
     preview: bytes
     clean: bytes | None
     clean_ext: str
+    size: tuple[int, int]  # the photo's width and height, upright
 
     @property
     def regions(self) -> tuple[Box, ...]:
@@ -125,7 +126,9 @@ class PhotoSafety:
             raise
         flagged = text_findings(seen.text, DraftChecker(self.register.index(), self.policy))
         preview = await self.worker.run(analysis.preview, seen.work, seen.factor, seen.faces, [t.box for t in flagged])
-        report = SafetyReport(reference, seen.metadata, seen.faces, flagged, named, preview, seen.clean, seen.clean_ext)
+        report = SafetyReport(
+            reference, seen.metadata, seen.faces, flagged, named, preview, seen.clean, seen.clean_ext, (seen.width, seen.height)
+        )
         metadata = [name for name in ("location", "camera", "owner", "serial", "taken") if getattr(seen.metadata, name)]
         self.audit(
             actor_id,

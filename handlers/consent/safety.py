@@ -200,8 +200,9 @@ def _summary(report: SafetyReport, as_file: bool) -> str:
         mark = "⛔" if found.finding.severity == "block" else "⚠️"
         what = _KINDS.get(found.finding.kind, "something to check")
         verb = "must be blurred or cropped out" if found.finding.severity == "block" else "check it is meant to be seen"
+        where = found.box.place(*report.size)
         lines.append(
-            f"{mark} Box {number}: {what}, ‹{h(found.finding.excerpt)}›, can be read in the photo "
+            f"{mark} Box {number} ({where}): {what}, ‹{h(found.finding.excerpt)}›, can be read in the photo "
             f"({found.finding.clause}): {verb}."
         )
     text = "\n".join(lines)
