@@ -137,7 +137,8 @@ async def blur_press(update: Update, context: Context) -> None:
     query = update.callback_query
     # A second tap on a number already blurred sends the copy again and leaves the keyboard as it is.
     if view != before and query is not None and isinstance(query.message, Message) and query.message.caption:
-        # The caption goes again with the new keyboard: an edit of the keyboard alone is refused here.
+        # The caption goes again with the new keyboard: PTB sends its default parse_mode with an edit of the
+        # keyboard alone, which the Bot API refuses for editMessageReplyMarkup.
         await query.message.edit_caption(query.message.caption_html, reply_markup=keyboard(_buttons(view, press.number)))
     in_background(context, _blur(update, context, view, press.actor.user_id), update)
 
