@@ -210,6 +210,11 @@ def load_spec(path: Path | None) -> ApiSpec | None:
     return {name: {f["name"]: bool(f.get("required")) for f in spec.get("fields", [])} for name, spec in methods.items()}
 
 
+# PTB's Defaults add these to calls that lack them (parse_mode to editMessageReplyMarkup, for one);
+# Telegram ignores a parameter a method does not have, so these pass while any other stranger is refused.
+PTB_DEFAULTS = frozenset({"parse_mode", "link_preview_options", "disable_notification", "protect_content"})
+
+
 def check_spec(spec: ApiSpec | None, method: str, params: Params) -> None:
     """Refuse a call the Bot API description does not allow (no description: no check)."""
     if spec is None:
@@ -217,7 +222,7 @@ def check_spec(spec: ApiSpec | None, method: str, params: Params) -> None:
     fields = spec.get(method)
     if fields is None:
         raise Refused(404, "Not Found: method not found")
-    unknown = sorted(params.keys() - fields.keys())
+    unknown = sorted(params.keys() - fields.keys() - PTB_DEFAULTS)
     if unknown:
         raise bad(f'unknown parameter "{unknown[0]}" for method {method}')
     for name, required in fields.items():

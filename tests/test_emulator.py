@@ -24,7 +24,7 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes, Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
 from emulator import BotApiEmulator, FaultPlan, default_api_spec, parse_html
@@ -331,3 +331,15 @@ async def test_a_real_application_answers_a_command_and_goes_quiet(emu):
         await app.updater.stop()
         await app.stop()
     assert emu.unexpected_refusals() == []
+
+
+async def test_a_default_parse_mode_on_a_call_without_one_is_ignored_as_telegram_does(emu):
+    """PTB's Defaults add parse_mode even to editMessageReplyMarkup; Telegram ignores it, so must the emulator."""
+    if default_api_spec() is None:
+        pytest.skip("../shared/telegram-bot-api/api.json is not in this checkout")
+    async with ExtBot(
+        emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url, defaults=Defaults(parse_mode=ParseMode.HTML)
+    ) as with_defaults:
+        sent = await with_defaults.send_message(HEAD, "pick", reply_markup=keyboard(("A", "a")))
+        await with_defaults.edit_message_reply_markup(chat_id=HEAD, message_id=sent.message_id)
+    assert emu.messages_to(HEAD)[-1].buttons == [] and emu.unexpected_refusals() == []

@@ -5,13 +5,11 @@ small helpers.
 from __future__ import annotations
 
 import logging
-import warnings
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, Message, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBUserWarning
 
 from bot.incidents import Draft, IncidentLog
 from bot.records.outbox import Buttons
@@ -89,12 +87,9 @@ async def retire_prompt(context: Context, key: str = PROMPT) -> None:
 
 
 async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
-    """Take the buttons off a message, leaving its words. Asked directly: PTB's edit_message_reply_markup
-    also sends the default parse_mode, a parameter that method does not have."""
+    """Take the buttons off a message, leaving its words."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.edit_message_reply_markup": see above
-            await bot.do_api_request("edit_message_reply_markup", api_kwargs={"chat_id": chat_id, "message_id": message_id})
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
     except TelegramError as exc:  # already without buttons, deleted, or the network: only tidiness is lost
         log.info("Buttons of an old step not removed (%s)", type(exc).__name__)
 
