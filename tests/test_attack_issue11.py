@@ -157,12 +157,12 @@ async def test_a_pupil_whose_first_name_is_only_punctuation_is_never_cleared_by_
 
 async def test_a_numbered_list_and_a_caption_joined_with_and_are_read_name_by_name(school: BotHarness) -> None:
     [ask] = await school.say(ADMIN, "/check\n1. Amelia Smith\n2) Grace Taylor")
-    assert "2 pupil(s)" in ask.plain
+    assert "2 pupils listed" in ask.plain
     await school.press(ADMIN, ask, "Facebook page")
     report = school.last(ADMIN).plain
     assert "✅ Amelia Smith" in report and "✅ Grace Taylor" in report and "OK to upload" in report
     [ask] = await school.say(ADMIN, "/check Amelia Smith, Grace Taylor and Noah Williams")
-    assert "3 pupil(s)" in ask.plain
+    assert "3 pupils listed" in ask.plain
     await school.press(ADMIN, ask, "Facebook page")
     report = school.last(ADMIN).plain
     assert "❌ Noah Williams — no form" in report and "Do not upload" in report

@@ -97,7 +97,7 @@ async def test_photo_caption_check_blocks_when_any_pupil_is_not_clear(school: Bo
     school.emu.send_photo(ADMIN, b"jpeg", caption="Amelia Smith\nZoe O'Brien\nNoah Williams\nMystery Child")
     await school.settle()
     [ask] = school.emu.since(mark, ADMIN)
-    assert "4 pupil(s)" in ask.plain
+    assert "4 pupils listed" in ask.plain
     await school.press(ADMIN, ask, "Facebook page")
     report = school.last(ADMIN).plain
     assert "✅ Amelia Smith" in report and "✅ Zoë O'Brien" in report
@@ -347,13 +347,13 @@ def labels(message) -> list[str]:
 
 async def test_check_counts_the_names_on_the_check_line_and_every_line_after(near: BotHarness) -> None:
     [ask] = await near.say(ADMIN, "/check Noah Williams\nAmelia Smith")
-    assert "2 pupil(s)" in ask.plain
+    assert "2 pupils listed" in ask.plain
     await near.press(ADMIN, ask, "Facebook page")
     report = near.last(ADMIN).plain
     assert "❌ Noah Williams — withdrawn on 1 Oct 2026" in report and "✅ Amelia Smith" in report
     assert "Do not upload" in report and "OK to upload" not in report
     [ask] = await near.say(ADMIN, "/check Amelia Smith, Noah Williams\nSMITH, Zoe")
-    assert "3 pupil(s)" in ask.plain
+    assert "3 pupils listed" in ask.plain
     await near.press(ADMIN, ask, "Facebook page")
     report = near.last(ADMIN).plain
     assert "✅ Amelia Smith" in report and "✅ Zoe Smith" in report and "❌ Noah Williams" in report
@@ -430,7 +430,7 @@ async def test_an_exact_name_in_any_written_form_is_a_verdict_at_once_in_a_card_
         [card] = await near.say(ADMIN, f"/consent {typed}")
         assert "Upload only where ✅" in card.plain and not card.buttons, typed
     [ask] = await near.say(ADMIN, "/check\n" + "\n".join(forms))
-    assert f"{len(forms)} pupil(s)" in ask.plain
+    assert f"{len(forms)} pupils listed" in ask.plain
     await near.press(ADMIN, ask, "parents' private group")
     report = near.last(ADMIN)
     assert "not confirmed" not in report.plain and "OK to upload" in report.plain and not report.buttons
