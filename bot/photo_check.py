@@ -15,8 +15,10 @@ from datetime import date
 
 from bot.auditing import Auditor
 from bot.consent import NOT_FOUND, verdict
+from bot.draft_check import check_draft
 from bot.names import PupilIndex
 from bot.records.consent import Pupil
+from bot.word_lists import is_function_word
 from storage.consents import ConsentRepository
 
 MAX_PHOTO_NAMES = 40
@@ -27,6 +29,10 @@ _BULLETS = " \t-•*·"
 # A list as people number it ("1. Amelia Smith", "2) Zoe", "(3) Noah") and names joined by "and" or "&".
 _NUMBERED = re.compile(r"^\s*(?:\(\d{1,2}\)|\d{1,2}[.)])\s*")
 _AND = re.compile(r"\s+(?:and|&|\+)\s+", re.IGNORECASE)
+# What a caption written as a sentence has that a pupil's name never does.
+_SENTENCE_MARKS = re.compile(r"[.:]\s*$|[!?…]")
+_LONGEST_NAME = 4  # words: "Mary Anne de la Cruz" resolves on the register before this is asked
+_NAME_FINDINGS = frozenset({"pupil_full_name", "pupil_similar_name", "former_pupil_name", "pupil_first_name"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,30 @@ def split_names(text: str, index: PupilIndex) -> list[str]:
     return names
 
 
+def caption_names(text: str, index: PupilIndex) -> list[str]:
+    """The pupils a caption names: a list as admins type one (split_names), or, for a caption written
+    as a sentence ("Year 3 enjoying the science fair"), every pupil's name the draft check finds in it.
+
+    A sentence with no pupil's name in it names nobody ([]), rather than being one unknown "name".
+    """
+    listed = split_names(text, index)
+    if not any(_reads_as_prose(piece, index) for piece in listed):
+        return listed
+    report = check_draft(text, index)
+    return [finding.excerpt for finding in report.findings if finding.kind in _NAME_FINDINGS]
+
+
+def _reads_as_prose(piece: str, index: PupilIndex) -> bool:
+    """A piece of a caption that no pupil's name can be: a sentence's punctuation, many words, or a few
+    words with a number or the small words of a sentence ("at the fair") — unless the register knows it."""
+    words = piece.split()
+    if len(words) < 2 or index.resolve(piece).kind != "none":
+        return False
+    if _SENTENCE_MARKS.search(piece) or len(words) > _LONGEST_NAME:
+        return True
+    return len(words) >= 3 and any(any(c.isdigit() for c in word) or is_function_word(word.casefold()) for word in words)
+
+
 class PhotoChecks:
     """Photo checks against the stored register, each audited by pupil id (never by name)."""
 
@@ -99,7 +129,7 @@ class PhotoChecks:
         return self._today()
 
     def names_in(self, text: str) -> list[str]:
-        return split_names(text, self.register.index())
+        return caption_names(text, self.register.index())
 
     def check(self, actor_id: int, names: Sequence[str], purpose: str, photo_file_id: str = "") -> PhotoCheck:
         """A row per name: a verdict for an exact name, "not confirmed" with candidates for a near one."""

@@ -40,7 +40,7 @@ async def _ask(update: Update, context: Context, text: str, photo: str) -> int:
         return 0
     names = photo_checks(context).names_in(text)
     if not names:
-        await reply(update, "I found no names. Send the pupils' names, one per line.")
+        await reply(update, "I found no pupils' names in that. To check consent, send the pupils' names, one per line.")
         return 0
     if len(names) > MAX_PHOTO_NAMES:
         await reply(update, f"That is {len(names)} names; check at most {MAX_PHOTO_NAMES} at a time (split the photo's list).")
