@@ -32,6 +32,7 @@ async def test_the_office_answers_a_leaders_question_and_it_reaches_them_and_the
     question = await ask(school)
     assert "Which class is the child in?" in question.plain and "tap Answer" in question.plain
     assert [label for label, _ in question.buttons] == ["Answer"]
+    reply = dict(question.buttons)["Answer"]
 
     await school.press(OFFICE, question, "Answer")
     assert "Type your answer about application #1" in school.last(OFFICE).plain
@@ -45,7 +46,7 @@ async def test_the_office_answers_a_leaders_question_and_it_reaches_them_and_the
     [history] = await school.say(SLT, "/application 1")
     assert "Olive Office answered: Year 3, <confirmed> by the mother & father" in history.plain
 
-    again = await school.press(OFFICE, question, "Answer")  # answered: the button has done its work
+    again = await school.press(OFFICE, question, data=reply)  # answered: a replayed Answer has nothing to do
     assert again and "Nothing to answer now" in again["text"]
 
 
@@ -74,3 +75,13 @@ async def test_an_office_answer_after_their_access_ended_goes_nowhere(school: Bo
     assert not told(school, SLT, "court order")
     [history] = await school.say(SLT, "/application 1")
     assert "court order" not in history.plain
+
+
+async def test_once_answered_the_question_and_the_prompt_keep_no_buttons(school: BotHarness) -> None:
+    await record_form(school)
+    question = await ask(school)
+    await school.press(OFFICE, question, "Answer")
+    prompt = school.last(OFFICE)
+    assert [label for label, _ in prompt.buttons] == ["Cancel"]
+    await school.say(OFFICE, "Year 3")
+    assert not question.buttons and not prompt.buttons

@@ -38,13 +38,15 @@ async def test_a_question_resumed_after_a_restart_and_then_left_is_not_sent(scho
     await join_and_agree(school)
     await school.press(SLT, card(school, SLT), "Ask for information")
     [preview] = await school.say(SLT, "Is the court order still in force?")
+    send = dict(preview.buttons)["Send"]
     await school.restart()
     school.clock.advance(minutes=6)  # no timer survived the restart: the next step notices the time
     answer = await school.press(SLT, preview, "Send")
     assert answer and "time ran out" in answer["text"]
     assert "was not sent" in school.last(SLT).plain
     assert not to_parent(school, "court order")
-    late = await school.press(SLT, preview, "Send")  # and again: the conversation has ended
+    assert not preview.buttons, "the timed-out preview keeps no Send"
+    late = await school.press(SLT, preview, data=send)  # and again: the conversation has ended
     assert late and "Nothing to send" in late["text"]
     assert not to_parent(school, "court order")
 
@@ -128,3 +130,32 @@ async def test_a_reason_prompt_lost_on_the_way_still_takes_the_typed_reason(scho
     [preview] = await school.say(HEAD, "We could not confirm the family")  # the Head types it anyway
     await school.press(HEAD, preview, "Send")
     assert len(to_parent(school, "Reason: We could not confirm the family")) == 1
+
+
+async def test_each_step_of_a_reason_takes_the_buttons_off_the_one_before(school: BotHarness) -> None:
+    await join_and_agree(school)
+    await school.press(HEAD, card(school, HEAD), "Reject")
+    await school.press(HEAD, card(school, HEAD), "Yes, reject")
+    prompt = school.last(HEAD)
+    skip = dict(prompt.buttons)["Skip"]
+    [first] = await school.say(HEAD, "Not known")
+    assert not prompt.buttons, "the prompt's Skip is gone once a reason is typed"
+    assert [label for label, _ in first.buttons] == ["Send", "Cancel"]
+    [second] = await school.say(HEAD, "Not known to the school")
+    assert not first.buttons, "only the newest preview can be sent"
+    await school.press(HEAD, second, "Send")
+    assert "Reason recorded" in second.plain and not second.buttons
+
+    late = await school.press(HEAD, prompt, data=skip)  # the old Skip, replayed after the reason went
+    assert late and "no longer active" in late["text"]
+    assert "No reason given" not in prompt.plain
+    assert len(to_parent(school, "Reason: Not known to the school")) == 1
+
+
+async def test_a_question_typed_takes_the_cancel_off_its_prompt(school: BotHarness) -> None:
+    await join_and_agree(school)
+    await school.press(SLT, card(school, SLT), "Ask for information")
+    prompt = school.last(SLT)
+    assert [label for label, _ in prompt.buttons] == ["Cancel"]
+    [preview] = await school.say(SLT, "Which class?")
+    assert not prompt.buttons and [label for label, _ in preview.buttons] == ["Send", "Cancel"]

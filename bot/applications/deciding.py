@@ -55,10 +55,11 @@ class Deciding(ApplicationStore):
         return application
 
     def skip_reason(self, number: int, by: int) -> GroupApplication | None:
+        """The rejection the leader may still send without a reason: theirs, and no reason given already."""
         application = self.repo.get(number)
         if application is None or application.decided_by != by or application.status is not Status.REJECTED:
             return None
-        return application
+        return None if application.reason else application
 
     # ---- asking for information ---------------------------------------------------------
     def ask(self, number: int, by: int, by_name: str, question: str) -> GroupApplication | None:

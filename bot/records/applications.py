@@ -119,6 +119,7 @@ class LeaderNote:
     kind: NoteKind
     number: int
     draft: str = ""  # the typed text, sent only when they tap Send
+    prompt_id: int = 0  # the message whose buttons (Skip, Send, Cancel) are live: taken off when the next step comes
 
 
 def username_in(contact: str) -> str:

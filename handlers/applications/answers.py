@@ -7,9 +7,11 @@ answer, and only while the application waits for a decision and the question for
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ConversationHandler
 
 from bot.applications import Invalid
@@ -21,8 +23,10 @@ from bot.staff import staff_name
 from handlers.applications.messages import NAME_UNITS, text_of
 from handlers.common import Context, admit, admit_numbered, answer, clip, h, reply, show
 
+log = logging.getLogger(__name__)
+
 ANSWER = "application answer"  # the conversation's one state: waiting for the typed answer
-ANSWERING = "application_answer"  # the application number, in the person's kept flow state
+ANSWERING = "application_answer"  # (application number, the question's message, the prompt's), in the kept flow state
 ANSWER_WAIT = timedelta(minutes=30)
 MINUTES = int(ANSWER_WAIT.total_seconds() // 60)
 NOTHING_TO_ANSWER = "Nothing to answer now: the question was answered already, or the application has been decided."
@@ -43,33 +47,58 @@ async def answer_press(update: Update, context: Context) -> str | int | None:
     if application is None:
         await answer(update, NOTHING_TO_ANSWER)
         return None
-    context.state[ANSWERING] = press.number
     asker = h(clip(staff_name(rt.services.staff, application.recorder_question_by), NAME_UNITS))
     await answer(update)
-    await reply(
+    question = update.effective_message
+    await _buttons_off(update, context, _asked(context)[2])  # an earlier prompt's Cancel, if Answer is tapped again
+    prompt = await reply(
         update,
         f"Type your answer about application #{press.number} ({h(application.parent_name)}) within {MINUTES} minutes: "
         f"it goes to {asker} and onto the application.",
         ((("Cancel", pack("app", "unreply", press.number)),),),
     )
+    context.state[ANSWERING] = (press.number, question.message_id if question else 0, prompt.message_id)
     return ANSWER
+
+
+def _asked(context: Context) -> tuple[int, int, int]:
+    """The answer under way: (application number, the question's message, the prompt's); zeros when none."""
+    kept = context.state.get(ANSWERING)
+    if isinstance(kept, tuple) and len(kept) == 3 and all(isinstance(part, int) for part in kept):
+        return kept
+    return 0, 0, 0
+
+
+async def _buttons_off(update: Update, context: Context, *message_ids: int) -> None:
+    """Take the buttons off messages whose step is over (the question's Answer once answered, a prompt's Cancel)."""
+    chat = update.effective_chat
+    for message_id in message_ids:
+        if not message_id or chat is None:
+            continue
+        try:
+            await context.bot.edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+        except TelegramError as exc:  # already edited, deleted, or too old to edit: nothing left to take off
+            log.info("Buttons of message %s left as they were (%s)", message_id, type(exc).__name__)
 
 
 async def answer_typed(update: Update, context: Context) -> int | None:
     """The typed answer: kept in the application's history and sent to the leader who asked."""
     actor = await admit(update, context, Permission.RECORD_APPLICATION, action="answer question about application")
-    number = context.state.pop(ANSWERING, None)
-    if actor is None or not isinstance(number, int):
+    kept = _asked(context)
+    number, question_id, prompt_id = kept
+    context.state.pop(ANSWERING, None)
+    if actor is None or not number:
         return ConversationHandler.END
     rt = runtime(context)
     may_decide = allows(actor.role, Permission.DECIDE_APPLICATIONS)
     try:
         answered = rt.services.application_desk.recorder_answer(number, actor.user_id, actor.name, text_of(update), may_decide)
     except Invalid as problem:
-        context.state[ANSWERING] = number
+        context.state[ANSWERING] = kept
         await reply(update, h(problem))
         return None
     if answered is None:
+        await _buttons_off(update, context, question_id, prompt_id)
         await reply(update, f"{NOTHING_TO_ANSWER} Your answer about application #{number} was not sent.")
         return ConversationHandler.END
     application, asker = answered
@@ -84,6 +113,7 @@ async def answer_typed(update: Update, context: Context) -> int | None:
             needs=Permission.DECIDE_APPLICATIONS,  # checked again right before it goes
         )
     who = h(clip(staff_name(rt.services.staff, asker), NAME_UNITS)) if still_leader else "the senior leaders"
+    await _buttons_off(update, context, question_id, prompt_id)
     await reply(update, f"✅ Your answer is on application #{number} and with {who}.")
     return ConversationHandler.END
 
@@ -92,15 +122,24 @@ async def answer_cancelled(update: Update, context: Context) -> int:
     """Cancel (or /cancel) before typing: nothing is sent, and the question can still be answered."""
     if update.callback_query and await admit(update, context, Permission.RECORD_APPLICATION, action="answer question") is None:
         return ConversationHandler.END
-    number = context.state.pop(ANSWERING, None)
+    number, _, prompt_id = _asked(context)
+    context.state.pop(ANSWERING, None)
     await answer(update)
-    if isinstance(number, int):
-        await show(update, f"Not sent. Tap Answer under the question about application #{number} when you are ready.")
+    if not number:
+        return ConversationHandler.END
+    text = f"Not sent. Tap Answer under the question about application #{number} when you are ready."
+    if update.callback_query:
+        await show(update, text)
+    else:
+        await _buttons_off(update, context, prompt_id)
+        await reply(update, text)
     return ConversationHandler.END
 
 
 async def answer_timed_out(update: Update, context: Context) -> None:
     """No answer typed in time: the person is told, and may tap Answer again."""
-    number = context.state.pop(ANSWERING, None)
-    if isinstance(number, int):
+    number, _, prompt_id = _asked(context)
+    context.state.pop(ANSWERING, None)
+    if number:
+        await _buttons_off(update, context, prompt_id)
         await reply(update, f"No answer about application #{number} was typed in {MINUTES} minutes: tap Answer again when ready.")

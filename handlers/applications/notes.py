@@ -9,9 +9,10 @@ the middle carries on. Every step checks the role again (admit here, and handler
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import ConversationHandler
 
 from bot.applications import LEADER_NOTE_WAIT, Invalid
@@ -39,10 +40,21 @@ def note_of(context: Context) -> LeaderNote | None:
     return note if isinstance(note, LeaderNote) else None
 
 
-def start_note(context: Context, kind: NoteKind, number: int) -> str:
+def start_note(context: Context, kind: NoteKind, number: int, prompt_id: int = 0) -> str:
     """Wait for this leader's reason or question about one application (replacing any other)."""
-    context.state[KEPT] = LeaderNote(kind, number)
+    context.state[KEPT] = LeaderNote(kind, number, prompt_id=prompt_id)
     return NOTE
+
+
+async def buttons_off(update: Update, context: Context, note: LeaderNote | None) -> None:
+    """Take the buttons off the note's last prompt or preview: a step on, they would do nothing useful."""
+    chat = update.effective_chat
+    if note is None or not note.prompt_id or chat is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat.id, note.prompt_id, reply_markup=None)
+    except TelegramError as exc:  # already edited, deleted, or too old to edit: nothing left to take off
+        log.info("Buttons of message %s left as they were (%s)", note.prompt_id, type(exc).__name__)
 
 
 async def wait_for_note(update: Update, context: Context, kind: NoteKind, number: int, ask: str, button: str) -> str:
@@ -50,10 +62,11 @@ async def wait_for_note(update: Update, context: Context, kind: NoteKind, number
     action = "skip" if kind is NoteKind.REASON else "drop"
     state = start_note(context, kind, number)
     try:
-        await reply(update, ask, (((button, pack("app", action, number)),),))
+        prompt = await reply(update, ask, (((button, pack("app", action, number)),),))
     except (NetworkError, RetryAfter):  # the press is recorded: the leader may still type, or press again
         log.warning("Note prompt for update %s not delivered; the step is kept", update.update_id)
-    return state
+        return state
+    return start_note(context, kind, number, prompt.message_id)
 
 
 def carry_on(context: Context) -> Step:
@@ -111,15 +124,17 @@ async def note_typed(update: Update, context: Context) -> Step:
     if drafted is None or application is None:
         await reply(update, f"Application #{note.number} has been settled meanwhile: your {note.kind.value} was not sent.")
         return finish(context, note.number)
-    context.state[KEPT] = drafted
+    await buttons_off(update, context, note)
+    context.state[KEPT] = replace(drafted, prompt_id=0)
     cancel = pack("app", "redo" if note.kind is NoteKind.REASON else "drop", note.number)
-    await reply(
+    preview = await reply(
         update,
         f"Send this {note.kind.value} about application #{note.number} to "
         f"{recipients(rt.services, application, leaving_out=actor.user_id)}?\n\n"
         f"<blockquote>{h(drafted.draft)}</blockquote>\n\nTap <b>Send</b> within {MINUTES} minutes, or Cancel.",
         ((("Send", pack("app", "send", note.number)), ("Cancel", cancel)),),
     )
+    context.state[KEPT] = replace(drafted, prompt_id=preview.message_id)
     return NOTE
 
 
@@ -152,7 +167,8 @@ async def redo_press(update: Update, context: Context) -> Step:
     if note is None or note.number != press.number or note.kind is not NoteKind.REASON:
         await show(update, "Not sent.")
         return carry_on(context)
-    context.state[KEPT] = LeaderNote(NoteKind.REASON, note.number)
+    message = update.effective_message
+    context.state[KEPT] = LeaderNote(NoteKind.REASON, note.number, prompt_id=message.message_id if message else 0)
     await show(
         update,
         f"Not sent. Type the reason again within {MINUTES} minutes, or tap Skip to send the outcome without one.",
@@ -192,6 +208,7 @@ async def cancel_note(update: Update, context: Context) -> int:
     """/cancel while a reason or question is under way: nothing is sent."""
     note = note_of(context)
     context.state.pop(KEPT, None)
+    await buttons_off(update, context, note)
     if note is not None:
         await reply(update, f"Cancelled: your {note.kind.value} about application #{note.number} was not sent.")
     return ConversationHandler.END
@@ -201,6 +218,7 @@ async def note_timed_out(update: Update, context: Context) -> None:
     """The few minutes ran out: nothing is sent, and the leader is told."""
     note = note_of(context)
     context.state.pop(KEPT, None)
+    await buttons_off(update, context, note)
     user = update.effective_user
     if note is None or user is None:
         return
