@@ -364,3 +364,22 @@ async def test_a_leaders_prompt_expires_and_typed_text_waits_for_send(school: Bo
     answer = await school.press(SLT, preview, "Send")
     assert answer and "time ran out" in answer["text"]
     assert not [m for m in school.emu.messages_to(PARENT) if "Which year" in m.plain]
+
+
+async def test_the_form_leaves_no_live_buttons_under_a_step_it_has_left(school: BotHarness) -> None:
+    await school.say(OFFICE, "/apply")
+    [relationship] = await school.say(OFFICE, "Jo Bloggs")
+    await school.say(OFFICE, "Aunt")  # typed instead of tapped
+    assert not relationship.buttons, "Mother/Father/Carer would do nothing now"
+    [matches] = await school.say(OFFICE, "Amelia")
+    [again] = await school.say(OFFICE, "Amelia Smith")  # typed again instead of choosing
+    assert not matches.buttons and again.buttons
+    await school.press(OFFICE, again, "Amelia Smith (Year 3)")
+    await school.press(OFFICE, again, "That's all")
+    await school.press(OFFICE, again, "Yes, signed")
+    [contact] = await school.say(OFFICE, "F-17")
+    [summary] = await school.say(OFFICE, "@jo_bloggs")  # typed instead of Skip
+    assert not contact.buttons and [label for label, _ in summary.buttons] == ["Submit", "Cancel"]
+    [cancelled] = await school.say(OFFICE, "/cancel")
+    assert "nothing was saved" in cancelled.plain and not summary.buttons
+    assert school.services.application_desk.get(1) is None

@@ -7,11 +7,9 @@ answer, and only while the application waits for a decision and the question for
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import ConversationHandler
 
 from bot.applications import Invalid
@@ -21,9 +19,8 @@ from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
 from bot.staff import staff_name
 from handlers.applications.messages import NAME_UNITS, text_of
+from handlers.applications.tidy import drop_buttons
 from handlers.common import Context, admit, admit_numbered, answer, clip, h, reply, show
-
-log = logging.getLogger(__name__)
 
 ANSWER = "application answer"  # the conversation's one state: waiting for the typed answer
 ANSWERING = "application_answer"  # (application number, the question's message, the prompt's), in the kept flow state
@@ -71,14 +68,8 @@ def _asked(context: Context) -> tuple[int, int, int]:
 
 async def _buttons_off(update: Update, context: Context, *message_ids: int) -> None:
     """Take the buttons off messages whose step is over (the question's Answer once answered, a prompt's Cancel)."""
-    chat = update.effective_chat
-    for message_id in message_ids:
-        if not message_id or chat is None:
-            continue
-        try:
-            await context.bot.edit_message_reply_markup(chat.id, message_id, reply_markup=None)
-        except TelegramError as exc:  # already edited, deleted, or too old to edit: nothing left to take off
-            log.info("Buttons of message %s left as they were (%s)", message_id, type(exc).__name__)
+    if update.effective_chat is not None:
+        await drop_buttons(context.bot, update.effective_chat.id, *message_ids)
 
 
 async def answer_typed(update: Update, context: Context) -> int | None:

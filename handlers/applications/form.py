@@ -27,6 +27,7 @@ from bot.shell.ticker import runtime
 from bot.wording import plural
 from handlers.applications.messages import WITH_LEADERS, child_line, form_summary, text_of
 from handlers.applications.notices import APPLICANT_WINDOW, refresh_cards, send_cards
+from handlers.applications.tidy import drop_buttons
 from handlers.common import Actor, Context, admit, answer, callback_of, clip, h, reply, show, staff_only
 
 # /apply conversation states, in the order the form is filled in.
@@ -43,6 +44,7 @@ APPLY_TIMEOUT = timedelta(minutes=30)
 RELATIONSHIPS = ("Mother", "Father", "Carer", "Grandparent")
 DRAFT = "application_form"
 MATCHES = "application_matches"  # (name as typed, pupil ids offered as buttons)
+PROMPT = "application_form_prompt"  # (chat, message) of the step whose buttons are live
 
 
 def _draft(context: Context) -> PaperForm:
@@ -54,6 +56,36 @@ def _forget(context: Context) -> None:
     if context.user_data is not None:
         context.user_data.pop(DRAFT, None)
         context.user_data.pop(MATCHES, None)
+
+
+async def _retire(context: Context) -> None:
+    """The last step's buttons come off its message: the form has moved on (or ended)."""
+    kept = context.state.pop(PROMPT, None)
+    if isinstance(kept, tuple) and len(kept) == 2:
+        await drop_buttons(context.bot, *kept)
+
+
+def _keep(context: Context, update: Update, buttons: Buttons, message_id: int | None = None) -> None:
+    """Remember the message whose buttons are now the live ones (none: nothing to retire later)."""
+    chat, message = update.effective_chat, update.effective_message
+    shown = message_id if message_id is not None else (message.message_id if message else 0)
+    if buttons and chat is not None and shown and context.user_data is not None:
+        context.user_data[PROMPT] = (chat.id, shown)
+    else:
+        context.state.pop(PROMPT, None)
+
+
+async def _step(update: Update, context: Context, text: str, buttons: Buttons = ()) -> None:
+    """The next step as a new message; the step before loses its buttons."""
+    await _retire(context)
+    sent = await reply(update, text, buttons)
+    _keep(context, update, buttons, sent.message_id)
+
+
+async def _shown(update: Update, context: Context, text: str, buttons: Buttons = ()) -> None:
+    """The next step in place of the tapped message (its buttons become the live ones)."""
+    await show(update, text, buttons)
+    _keep(context, update, buttons)
 
 
 @staff_only(Permission.RECORD_APPLICATION, action="apply")
@@ -78,7 +110,7 @@ async def parent_name(update: Update, context: Context) -> str:
         await reply(update, h(problem))
         return PARENT
     buttons = (tuple((label, pack("apf", "rel", i)) for i, label in enumerate(RELATIONSHIPS)),)
-    await reply(update, "Step 2 of 6: their <b>relationship</b> to the child. Tap one, or type another.", buttons)
+    await _step(update, context, "Step 2 of 6: their <b>relationship</b> to the child. Tap one, or type another.", buttons)
     return RELATIONSHIP
 
 
@@ -102,7 +134,7 @@ async def relationship_chosen(update: Update, context: Context) -> str:
 
 async def _set_relationship(update: Update, context: Context, relationship: str) -> str:
     _draft(context).relationship = relationship
-    await reply(update, f"{h(relationship)}. Step 3 of 6: the <b>child's name</b> (one child at a time).")
+    await _step(update, context, f"{h(relationship)}. Step 3 of 6: the <b>child's name</b> (one child at a time).")
     return CHILD
 
 
@@ -110,7 +142,7 @@ async def child_typed(update: Update, context: Context) -> str:
     """A child's name is typed: matches on the register are offered as buttons to choose from."""
     form = _draft(context)
     if len(form.children) >= MAX_CHILDREN:
-        await reply(update, f"An application can name at most {MAX_CHILDREN} children.", _more_buttons())
+        await _step(update, context, f"An application can name at most {MAX_CHILDREN} children.", _more_buttons())
         return CHILD
     try:
         name = clean(text_of(update), 100, "child's name")
@@ -133,7 +165,7 @@ async def child_typed(update: Update, context: Context) -> str:
         text = f"Which pupil is “{h(name)}”? Tap the right one."
         if resolution.more:
             text += " More pupils match: type more of the name to narrow it down."
-    await reply(update, text, tuple(rows))
+    await _step(update, context, text, tuple(rows))
     return CHILD
 
 
@@ -161,13 +193,13 @@ async def child_chosen(update: Update, context: Context) -> str:
     if child.key not in {c.key for c in form.children} and len(form.children) < MAX_CHILDREN:
         form.children.append(child)
     listed = "\n".join(child_line(runtime(context).services, c) for c in form.children)
-    await show(update, f"Children so far:\n{listed}\n\nAnother child on this form?", _more_buttons())
+    await _shown(update, context, f"Children so far:\n{listed}\n\nAnother child on this form?", _more_buttons())
     return CHILD
 
 
 async def child_more(update: Update, context: Context) -> str:
     await answer(update)
-    await show(update, "Type the next child's name.")
+    await _shown(update, context, "Type the next child's name.")
     return CHILD
 
 
@@ -176,7 +208,9 @@ async def children_done(update: Update, context: Context) -> str:
     if not _draft(context).children:
         await show(update, "Please type at least one child's name first.")
         return CHILD
-    await show(update, "Step 4 of 6: has the parent <b>signed the code of conduct</b> (policy 2.2)?", _conduct_question())
+    await _shown(
+        update, context, "Step 4 of 6: has the parent <b>signed the code of conduct</b> (policy 2.2)?", _conduct_question()
+    )
     return CONDUCT
 
 
@@ -189,14 +223,15 @@ async def conduct(update: Update, context: Context) -> str:
     callback = callback_of(update)
     await answer(update)
     if callback is None or callback.action != "signed":
-        await show(
+        await _shown(
             update,
+            context,
             h(CONDUCT_REQUIRED) + "\n\nWhen it is signed, tap <b>Yes, signed</b>; or send /cancel.",
             ((("Yes, signed", pack("apf", "signed")), ("Cancel", pack("apf", "cancel"))),),
         )
         return CONDUCT
     _draft(context).conduct_signed = True
-    await show(update, "Code of conduct signed ✅\nStep 5 of 6: the <b>form reference</b> (as written on the form).")
+    await _shown(update, context, "Code of conduct signed ✅\nStep 5 of 6: the <b>form reference</b> (as written on the form).")
     return FORM_REF
 
 
@@ -206,8 +241,9 @@ async def form_ref(update: Update, context: Context) -> str:
     except Invalid as problem:
         await reply(update, h(problem))
         return FORM_REF
-    await reply(
+    await _step(
         update,
+        context,
         "Step 6 of 6 (optional): the parent's <b>Telegram username</b> (like @name) and/or <b>phone number</b>, "
         "as written on the form. Only these link the parent's own Telegram join request to this form; "
         "a matching name never does.",
@@ -221,7 +257,7 @@ async def contact_typed(update: Update, context: Context) -> str:
     try:
         form.contact, form.phone = parse_contact(clean(text_of(update), MAX_CONTACT, "contact"))
     except Invalid as problem:
-        await reply(update, h(problem), ((("Skip", pack("apf", "skip")),),))
+        await _step(update, context, h(problem), ((("Skip", pack("apf", "skip")),),))
         return CONTACT
     return await _confirm(update, context)
 
@@ -235,7 +271,7 @@ async def contact_skipped(update: Update, context: Context) -> str:
 
 async def _confirm(update: Update, context: Context) -> str:
     buttons = ((("Submit", pack("apf", "submit")), ("Cancel", pack("apf", "cancel"))),)
-    await reply(update, form_summary(runtime(context).services, _draft(context)), buttons)
+    await _step(update, context, form_summary(runtime(context).services, _draft(context)), buttons)
     return CONFIRM
 
 
@@ -275,7 +311,7 @@ async def submit(update: Update, context: Context) -> str | int:
     unmatched = application.unmatched
     if unmatched:
         text += f"\n⚠️ {plural(unmatched, 'child')} not found on the register: flagged for the senior leaders."
-    await show(update, text + "\nI will tell you their decision.")
+    await _shown(update, context, text + "\nI will tell you their decision.")
     return ConversationHandler.END
 
 
@@ -285,7 +321,9 @@ async def apply_cancel(update: Update, context: Context) -> int:
     if update.effective_user:
         runtime(context).services.audit(update.effective_user.id, "cancel application form")
     await answer(update)
-    await show(update, "Cancelled: nothing was saved. Send /apply to start again.")
+    if update.callback_query is None:  # /cancel typed: the step it leaves keeps no buttons
+        await _retire(context)
+    await _shown(update, context, "Cancelled: nothing was saved. Send /apply to start again.")
     return ConversationHandler.END
 
 
@@ -295,6 +333,7 @@ async def apply_timeout(update: Update, context: Context) -> None:
     if update.effective_user:
         runtime(context).services.audit(update.effective_user.id, "application form timed out")
     minutes = int(APPLY_TIMEOUT.total_seconds() // 60)
+    await _retire(context)
     await reply(
         update,
         f"The application form timed out after {minutes} minutes without an answer; nothing was saved. "

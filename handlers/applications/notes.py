@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import ConversationHandler
 
 from bot.applications import LEADER_NOTE_WAIT, Invalid
@@ -23,6 +23,7 @@ from bot.shell.ticker import Runtime, runtime
 from handlers.applications.answers import answer_button
 from handlers.applications.messages import already_decided, recipients, school_name, text_of
 from handlers.applications.notices import APPLICANT_WINDOW, announce, refresh_cards
+from handlers.applications.tidy import drop_buttons
 from handlers.common import Actor, Context, admit, admit_numbered, answer, h, reply, show
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,8 @@ def start_note(context: Context, kind: NoteKind, number: int, prompt_id: int = 0
 async def buttons_off(update: Update, context: Context, note: LeaderNote | None) -> None:
     """Take the buttons off the note's last prompt or preview: a step on, they would do nothing useful."""
     chat = update.effective_chat
-    if note is None or not note.prompt_id or chat is None:
-        return
-    try:
-        await context.bot.edit_message_reply_markup(chat.id, note.prompt_id, reply_markup=None)
-    except TelegramError as exc:  # already edited, deleted, or too old to edit: nothing left to take off
-        log.info("Buttons of message %s left as they were (%s)", note.prompt_id, type(exc).__name__)
+    if note is not None and chat is not None:
+        await drop_buttons(context.bot, chat.id, note.prompt_id)
 
 
 async def wait_for_note(update: Update, context: Context, kind: NoteKind, number: int, ask: str, button: str) -> str:
