@@ -130,8 +130,11 @@ async def test_the_weekly_check_previews_and_delete_removes_exactly_what_it_list
     answer = await bot.press(HEAD, preview, data=delete)  # a second tap, from a slow phone
     assert "already been answered" in answer["text"]
     assert services.incidents.get(story["recent_incident"]) is not None
-    number = services.incidents.next_number()
-    assert number > story["recent_incident"], "a deleted incident's reference is never given again"
+    services.incidents.forget([story["recent_incident"]])  # the newest too, as a later purge would
+    services.applications.forget([story["recent_application"]])
+    await bot.restart()
+    assert bot.services.incidents.next_number() == story["recent_incident"] + 1, "a deleted reference is never given again"
+    assert decided_application(bot, CHECK, "Ms New") == story["recent_application"] + 1, "nor an application's number"
 
 
 async def test_a_stale_preview_deletes_only_what_it_listed_never_anything_newer(bot: BotHarness) -> None:
