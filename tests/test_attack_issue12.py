@@ -134,7 +134,7 @@ async def test_audit_lines_of_the_wrong_shape_are_skipped_not_fatal_to_reading_t
         f.write(b'{"at":"2026-11-25T10:00:00+00:00","actor_id":"x","actor_role":5,"action":["list"]}\n')
         f.write(b'{"at":12,"actor_id":1,"actor_role":"head","action":"number for a time"}\n')
     [page] = await bot.say(HEAD, "/audit")
-    assert "Audit log" in page.plain and "revoke" in page.plain
+    assert "Audit log" in page.plain and "removed user 1005's access" in page.plain  # the revoke, in plain English
     assert "naive time" not in page.plain and "number for a time" not in page.plain
     week = bot.services.db.audit.between(bot.clock.now().replace(day=1), bot.clock.now().replace(day=28))
     assert [e.action for e in week if e.actor_id == SLT] == ["revoke"]
