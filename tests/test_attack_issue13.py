@@ -174,3 +174,44 @@ async def test_a_refused_save_of_the_flows_rings_the_leaders_disk_alarm(bot: Bot
     alarms = [m.plain for m in bot.emu.messages_to(HEAD) if "cannot save anything new" in m.plain]
     assert len(alarms) == 1 and "disk is full" in alarms[0]
     full = False
+
+
+async def test_a_log_whose_time_ran_out_while_the_bot_was_down_is_ended_and_its_screenshots_go(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/log")
+    bot.emu.send_photo(ADMIN, screenshot_bytes())
+    await bot.settle()
+    await bot.stop()
+    bot.clock.advance(minutes=20)
+    await bot.start()
+    assert "timed out" in bot.last(ADMIN).plain and "nothing was logged" in bot.last(ADMIN).plain
+    assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))  # a misuse screenshot kept for ever
+    assert b"incident_draft" not in state_file(bot).read_bytes()
+    [prompt] = await bot.say(ADMIN, "/log")  # and the next one starts cleanly
+    assert "screenshot" in prompt.plain
+
+
+async def test_flows_of_two_people_that_ran_out_while_down_each_tell_their_own_person(school: BotHarness) -> None:
+    await school.say(ADMIN, "/check")
+    await school.say(ADMIN2, "/check")
+    await school.say(HEAD, "/check")
+    await school.stop()
+    school.clock.advance(minutes=11)
+    await school.start()
+    await school.restart()  # a second start does not tell them again
+    for person in (ADMIN, ADMIN2, HEAD):
+        told = [m.plain for m in school.emu.messages_to(person) if "timed out" in m.plain]
+        assert told == ["The consent check timed out. Send /check to start again."], person
+    assert orjson.loads(state_file(school).read_bytes())["conversations"] == {}
+
+
+async def test_a_log_resumed_at_a_restart_and_never_touched_again_still_times_out(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/log")
+    bot.emu.send_photo(ADMIN, screenshot_bytes())
+    await bot.settle()
+    await bot.restart()  # its PTB timer died with the old process; nobody comes back to it
+    bot.clock.advance(minutes=16)
+    [job] = bot.app.job_queue.get_jobs_by_name("lapsed flows")
+    await job.run(bot.app)  # what APScheduler does when the waiting time is up
+    await bot.settle()
+    assert "timed out" in bot.last(ADMIN).plain
+    assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))

@@ -23,6 +23,7 @@ import copy
 import functools
 import logging
 import os
+import zlib
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,8 +55,8 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
     PTB hands every change to the update_* methods; they only change the copy in memory, and
     `save()` writes the whole file once (DurableApplication calls it after each update), so a
     /log step costs one atomic write, not one per piece of state. A conversation left longer
-    than its flow's timeout while the bot was down is not brought back (its timer was lost with
-    the process). `transient` names per-user values that are not worth a write (an import's
+    than its flow's timeout while the bot was down is ended at start-up as its lost timer would
+    have ended it (DurableApplication.end_lapsed_flows). `transient` names per-user values that are not worth a write (an import's
     parsed register: the file is simply sent again).
     """
 
@@ -82,6 +83,9 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
         self.health = health or DiskHealth()
         self._conversations: dict[str, dict[ConversationKey, tuple[object, datetime]]] = {}
         self._users: dict[int, Any] = {}
+        self.flows: dict[str, tuple[ConversationHandler[Any], list[Step]]] = {}  # by name, with their timeout steps
+        # Conversations read from the file with no step since: the only ones without PTB's own timer.
+        self._restored: set[tuple[str, ConversationKey]] = set()
         self._dirty = False
         self._load()
 
@@ -109,6 +113,7 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
             return
         self._conversations = conversations
         self._users = users
+        self._restored = {(name, key) for name, kept in conversations.items() for key in kept}
 
     def _conversation(self, entry: dict[str, Any]) -> tuple[ConversationKey, tuple[object, datetime]]:
         """One kept conversation, checked as PTB will use it: a key of ids, a state name, a time with its zone.
@@ -148,14 +153,27 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
     # ---- what PTB asks for at initialize() -------------------------------------------------------
 
     async def get_conversations(self, name: str) -> ConversationDict:
+        """Every kept conversation, overdue ones too: DurableApplication.start() ends those as their
+        timeout would have (the person is told, a draft's screenshots go), rather than forgetting them."""
+        return {key: state for key, (state, _) in self._conversations.setdefault(name, {}).items()}
+
+    def lapsed(self) -> list[tuple[str, ConversationKey, datetime]]:
+        """Conversations read from the file, untouched since, whose flow's timeout has passed."""
+        return [
+            (name, key, self._conversations[name][key][1])
+            for name, key in sorted(self._restored, key=repr)
+            if self.overdue(name, key)
+        ]
+
+    def next_deadline(self) -> datetime | None:
+        """When the first of them not overdue yet will be (a step since gave it PTB's own timer)."""
         now = self.clock.now()
-        kept = self._conversations.setdefault(name, {})
-        timeout = self.timeouts.get(name)
-        if timeout is not None:
-            for key in [key for key, (_, at) in kept.items() if now - at > timeout]:
-                del kept[key]
-                self._dirty = True
-        return {key: state for key, (state, _) in kept.items()}
+        deadlines = [
+            self._conversations[name][key][1] + self.timeouts[name]
+            for name, key in self._restored
+            if name in self.timeouts and key in self._conversations.get(name, {})
+        ]
+        return min((d for d in deadlines if d >= now), default=None)
 
     def forget_unknown_states(self, name: str, states: Iterable[object]) -> None:
         """Drop the kept conversations of `name` at a state the flow no longer has (renamed by a deploy).
@@ -182,6 +200,7 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
     def touch(self, name: str, key: ConversationKey) -> None:
         """A step was taken (even one that stays on the same state): the timeout counts from now."""
         kept = self._conversations.get(name, {})
+        self._restored.discard((name, key))
         if key in kept:
             kept[key] = (kept[key][0], self.clock.now())
             self._dirty = True
@@ -202,6 +221,7 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         kept = self._conversations.setdefault(name, {})
+        self._restored.discard((name, key))  # a step was taken: PTB's own timer runs for it again
         if new_state is None:
             if kept.pop(key, None) is not None:
                 self._dirty = True
@@ -322,6 +342,7 @@ def expire_overdue_steps(application: Application[Any, Any, Any, Any, Any, Any],
                 continue  # keyed otherwise: not a shape this bot uses
             store.forget_unknown_states(flow.name, flow.states)
             timed_out = [handler.callback for handler in flow.states.get(ConversationHandler.TIMEOUT, [])]
+            store.flows[flow.name] = (flow, timed_out)
             for state, steps in flow.states.items():
                 if state != ConversationHandler.TIMEOUT:
                     for handler in steps:
@@ -369,3 +390,55 @@ class DurableApplication(Application):
         await super().update_persistence()
         if isinstance(self.persistence, FlowStore):
             self.persistence.save()
+
+    async def start(self) -> None:
+        """Start, then end the conversations whose timeout passed while the bot was down.
+
+        PTB's timeout timers die with the process. Without this, a /log left over a restart kept
+        its screenshots in the data folder until its person came back, which might be never.
+        """
+        await super().start()
+        await self.end_lapsed_flows()
+
+    async def end_lapsed_flows(self, _: object = None) -> None:
+        """Run each lapsed conversation's timeout steps, as PTB would have, and end it; then wait for the next."""
+        store = self.persistence
+        if not isinstance(store, FlowStore):
+            return
+        await self.update_persistence()  # a timeout PTB itself just ran is in the store first, so none runs twice
+        for name, key, at in store.lapsed():
+            if name not in store.flows:
+                continue
+            flow, timed_out = store.flows[name]
+            update = _lapse(self, name, key, at)
+            context = self.context_types.context.from_update(update, self)
+            for run in timed_out:
+                try:
+                    await run(update, context)
+                except Exception as exc:  # the person may not be told (the network); the flow still ends
+                    log.warning("The timeout of a lapsed %s conversation failed: %s", name, type(exc).__name__)
+            flow._update_state(ConversationHandler.END, key)  # PTB has no public way to end a conversation from outside
+            await store.update_conversation(name, key, None)
+            self.mark_data_for_update_persistence(chat_ids=int(key[0]), user_ids=int(key[-1]))
+        await self.update_persistence()
+        deadline = store.next_deadline()
+        if deadline is not None and self.job_queue is not None:
+            wait = (deadline - store.clock.now()).total_seconds() + 1
+            self.job_queue.run_once(self.end_lapsed_flows, when=wait, name="lapsed flows")
+
+
+def _lapse(application: Application[Any, Any, Any, Any, Any, Any], name: str, key: ConversationKey, at: datetime) -> Update:
+    """The update a lapsed conversation's timeout steps are given: its person, in its chat.
+
+    Its id is negative (never Telegram's) and the same for the same lapse, so what a timeout step
+    queues under it is queued once even if the bot stops halfway through.
+    """
+    chat_id, user_id = key[0], key[-1]
+    update_id = -(zlib.crc32(f"{name}:{chat_id}:{user_id}:{at.isoformat()}".encode()) or 1)
+    message = {
+        "message_id": 0,
+        "date": int(at.timestamp()),
+        "chat": {"id": chat_id, "type": "private" if chat_id == user_id else "group", "title": ""},
+        "from": {"id": user_id, "is_bot": False, "first_name": ""},
+    }
+    return Update.de_json({"update_id": update_id, "message": message}, application.bot)
