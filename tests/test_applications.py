@@ -289,7 +289,7 @@ async def test_skipping_the_reason_tells_the_recorder_and_an_unanswered_prompt_t
     await school.press(SLT, card(school, SLT, 1), "Yes, reject")  # Reject asks once more
     await school.press(SLT, school.last(SLT), "Skip")
     assert "No reason given" in school.last(SLT).plain
-    assert "Application #1 (Jo Bloggs), whose form you recorded, was rejected by Sam Leader." in school.last(OFFICE).plain
+    assert "❌ Application #1 (Jo Bloggs), whose form you recorded, was rejected by Sam Leader." in school.last(OFFICE).plain
 
     await school.press(SLT2, card(school, SLT2, 2), "Reject")
     await school.press(SLT2, card(school, SLT2, 2), "Yes, reject")  # Reject asks once more

@@ -221,10 +221,11 @@ def join_refused_text(application: GroupApplication, detail: str) -> str:
 
 
 def outcome_for_recorder(services: Services, application: GroupApplication) -> str:
-    verb = "approved" if application.status is Status.APPROVED else "rejected"
+    approved = application.status is Status.APPROVED
+    mark, verb = ("✅", "approved") if approved else ("❌", "rejected")
     reason = f"\nReason: {h(application.reason)}" if application.reason else ""
     return (
-        f"Application #{application.number} ({h(application.parent_name)}), whose form you recorded, "
+        f"{mark} Application #{application.number} ({h(application.parent_name)}), whose form you recorded, "
         f"was {verb} by {h(clip_text(staff_name(services.staff, application.decided_by), NAME_UNITS))}.{reason}"
     )
 
