@@ -19,9 +19,16 @@ import orjson
 import pytest
 
 from bot.shell.persistence import FILE_NAME
-from tests.conftest import ADMIN, ADMIN2, HEAD, BotHarness
+from tests import test_restart
+from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, BotHarness
+from tests.test_applications import PARENT, join_and_agree, record_form
+from tests.test_applications import card as applications_card
 from tests.test_consent_bot import load
-from tests.test_incidents import screenshot_bytes, title
+from tests.test_incidents import alerts_to, log_misuse, screenshot_bytes, title
+from tests.test_restart_coverage import PROVEN
+
+# The parents' group and its register, as tests/test_restart.py sets them up.
+parents_config, parents = test_restart.parents_config, test_restart.parents
 
 
 @pytest.fixture
@@ -215,3 +222,113 @@ async def test_a_log_resumed_at_a_restart_and_never_touched_again_still_times_ou
     await bot.settle()
     assert "timed out" in bot.last(ADMIN).plain
     assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))
+
+
+# ---- every conversation, driven with every kind of input, is on disk exactly as in memory -------------------
+
+CHANNEL = {"id": -100777, "type": "channel", "title": "Local <b>news</b>"}
+ORIGINS = (
+    {"type": "user", "sender_user": PARENT},
+    {"type": "hidden_user", "sender_user_name": "Mum of Tom"},
+    {"type": "chat", "sender_chat": {"id": -100555, "type": "supergroup", "title": "Year 3 parents"}},
+    {"type": "channel", "chat": CHANNEL, "message_id": 12, "author_signature": "Ed"},
+)
+
+
+def inputs(bot: BotHarness, who: int) -> list[Any]:
+    """Everything a person can send at a step: text, photos (forwarded from anyone), image and other files."""
+    shot = screenshot_bytes
+    sends: list[Any] = [
+        lambda: bot.emu.send_text(who, "Amelia Smith"),
+        lambda: bot.emu.send_text(who, "x" * 5000),
+        lambda: bot.emu.send_text(who, "Forwarded words", forward_origin=ORIGINS[1]),
+        lambda: bot.emu.send_photo(who, shot()),
+        lambda: bot.emu.send_photo(who, shot(), caption="Amelia Smith at sports day"),
+        lambda: bot.emu.send_document(who, shot(), "shot.png", "image/png"),
+        lambda: bot.emu.send_document(who, b"%PDF-1.4 form", "form.pdf", "application/pdf"),
+    ]
+    sends += [lambda origin=origin: bot.emu.send_photo(who, shot(), forward_origin=origin) for origin in ORIGINS]
+    return sends
+
+
+def assert_kept(bot: BotHarness) -> None:
+    """conversations.json says what memory says: each person's flow state, and each conversation's step."""
+    store = bot.app.persistence
+    document = orjson.loads(state_file(bot).read_bytes()) if state_file(bot).exists() else {"users": {}, "conversations": {}}
+    on_disk = {int(uid): store.codec.decode(state) for uid, state in document["users"].items()}
+    for uid, state in bot.app.user_data.items():
+        kept = {key: value for key, value in state.items() if key not in store.transient}
+        assert on_disk.get(uid, {}) == kept, f"user {uid}: {sorted(kept)} not kept as it is"
+    for flow in store.flows.values():
+        in_memory = {tuple(key): step for key, step in flow[0]._conversations.items()}
+        kept_steps = {tuple(e["key"]): store.codec.decode(e["state"]) for e in document["conversations"].get(flow[0].name, [])}
+        assert kept_steps == in_memory, flow[0].name
+
+
+async def _start_log(bot: BotHarness) -> int:
+    await bot.say(ADMIN, "/log")
+    return ADMIN
+
+
+async def _start_check(bot: BotHarness) -> int:
+    await bot.say(ADMIN, "/check")
+    return ADMIN
+
+
+async def _start_apply(bot: BotHarness) -> int:
+    await bot.say(OFFICE, "/apply")
+    return OFFICE
+
+
+async def _start_ban(bot: BotHarness) -> int:
+    await log_misuse(bot, ADMIN, "offensive")
+    await bot.press(HEAD, alerts_to(bot, HEAD, "INC-0001")[0], "User banned")
+    return HEAD
+
+
+async def _start_note(bot: BotHarness) -> int:
+    await join_and_agree(bot)
+    await bot.press(DEPUTY, applications_card(bot, DEPUTY), "Ask for information")
+    return DEPUTY
+
+
+async def _start_answer(bot: BotHarness) -> int:
+    await record_form(bot)
+    await bot.press(SLT, applications_card(bot, SLT), "Ask for information")
+    [preview] = await bot.say(SLT, "Which class?")
+    await bot.press(SLT, preview, "Send")
+    question = next(m for m in reversed(bot.emu.messages_to(OFFICE)) if "whose form you recorded" in m.plain)
+    await bot.press(OFFICE, question, "Answer")
+    return OFFICE
+
+
+STARTS = {
+    "incident_log": _start_log,
+    "consent_check": _start_check,
+    "application_form": _start_apply,
+    "incident_ban": _start_ban,
+    "application_note": _start_note,
+    "application_answer": _start_answer,
+}
+
+
+def test_every_conversation_is_walked_here() -> None:
+    assert set(STARTS) == PROVEN  # a new flow joins this walk too
+
+
+@pytest.mark.parametrize("flow", sorted(STARTS))
+async def test_every_input_at_every_step_is_kept_on_disk_as_in_memory(parents: BotHarness, flow: str) -> None:
+    bot = parents
+    who = await STARTS[flow](bot)
+    assert_kept(bot)
+    for _ in range(3):  # a few steps in: every input at each, then the first button of what came back
+        for send in inputs(bot, who):
+            send()
+            await bot.settle()
+            assert_kept(bot)
+        last = bot.last(who)
+        if last.buttons:
+            await bot.press(who, last, 0)
+            assert_kept(bot)
+        await bot.restart()
+        assert_kept(bot)
