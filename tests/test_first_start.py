@@ -166,4 +166,4 @@ async def test_telegram_out_of_reach_while_running_is_one_log_line_not_a_traceba
         "retrying, and saying so here again every 10 minutes it lasts"
     ]
     assert lost[0].exc_info is None
-    assert "You are Head Teacher" in answer.plain
+    assert "You are the Head Teacher" in answer.plain

@@ -85,7 +85,7 @@ async def test_consent_withdrawn_from_the_command_line_reaches_the_page_team_whe
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("bot.__main__.Clock", lambda: clock)
+    monkeypatch.setattr("bot.cli.records.Clock", lambda: clock)
     assert run(config_file, list(ROWS), "--yes", capsys=capsys)[0] == 0
     withdrawn = [
         row.replace(
