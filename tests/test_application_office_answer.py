@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests import test_applications
-from tests.conftest import ADMIN, OFFICE, SLT, SLT2, STRANGER, BotHarness, revoke
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, SLT2, STRANGER, BotHarness, revoke
 from tests.test_applications import card, record_form
 
 # The parents' group, its register and its parents, as test_applications sets them up.
@@ -46,6 +46,9 @@ async def test_the_office_answers_a_leaders_question_and_it_reaches_them_and_the
     [history] = await school.say(SLT, "/application 1")
     assert "Olive Office answered: Year 3, <confirmed> by the mother & father" in history.plain
 
+    [audit] = await school.say(HEAD, "/audit")
+    assert "Olive Office answered a leader's question on application" in audit.plain  # in words, not an internal key
+    assert "Year 3" not in audit.plain
     again = await school.press(OFFICE, question, data=reply)  # answered: a replayed Answer has nothing to do
     assert again and "Nothing to answer now" in again["text"]
 
