@@ -20,6 +20,9 @@ from telegram.warnings import PTBUserWarning
 from handlers.common import Context
 
 Step = BaseHandler[Update, Any, Any]
+Forget = Callable[[Context], object]
+# What each flow keeps for its person, dropped when the flow is ended from outside (handlers.access.guards).
+_FORGET: dict[str, Forget] = {}
 
 
 def durable_flow(
@@ -30,11 +33,16 @@ def durable_flow(
     *,
     timeout: timedelta,
     on_timeout: Callable[[Update, Context], Coroutine[Any, Any, object]],
+    forget: Forget | None = None,
 ) -> ConversationHandler[Any]:
     """A conversation kept on disk under `name`; an entry point starts it over at any step (allow_reentry).
 
     After `timeout` without an answer `on_timeout` tells the person, and the conversation ends.
+    `forget` drops, quietly, what the flow keeps for its person (a /log's draft and its waiting
+    screenshots): run when the flow is ended from outside, by a change of access.
     """
+    if forget is not None:
+        _FORGET[name] = forget
     with warnings.catch_warnings():
         # PTB warns that button steps are tracked per chat and user, not per message: that is what we want.
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -47,3 +55,14 @@ def durable_flow(
             name=name,
             persistent=True,
         )
+
+
+def forget_flow(name: str, context: Context) -> None:
+    """A flow ended from outside (its person's access changed): what it kept for them goes too.
+
+    Otherwise a revoked admin's unfinished /log would keep its screenshots in the data folder,
+    and its draft in conversations.json, with nothing left that would ever remove them.
+    """
+    forget = _FORGET.get(name)
+    if forget is not None:
+        forget(context)

@@ -20,7 +20,7 @@ import pytest
 
 from bot.shell.persistence import FILE_NAME
 from tests import test_restart
-from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, BotHarness
+from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, BotHarness, revoke
 from tests.test_applications import PARENT, join_and_agree, record_form
 from tests.test_applications import card as applications_card
 from tests.test_consent_bot import load
@@ -332,3 +332,16 @@ async def test_every_input_at_every_step_is_kept_on_disk_as_in_memory(parents: B
             assert_kept(bot)
         await bot.restart()
         assert_kept(bot)
+
+
+async def test_a_log_ended_by_a_revocation_after_a_restart_leaves_no_screenshot_behind(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/log")
+    bot.emu.send_photo(ADMIN, screenshot_bytes())
+    await bot.settle()
+    step = bot.last(ADMIN)
+    await bot.restart()
+    await revoke(bot, HEAD, ADMIN)
+    bot.clock.advance(minutes=10)
+    await bot.press(ADMIN, step, "Done")  # refused: the flow ends here
+    assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))  # nothing would ever remove them
+    assert b"incident_draft" not in state_file(bot).read_bytes()

@@ -15,6 +15,7 @@ from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
 from handlers.common import Context, admit_numbered, answer, clip, h, is_private, refuse_stranger, reply, show, tell
 from handlers.consent.messages import draft_report
+from handlers.flows import forget_flow
 from handlers.menu import nearest_command, phone_menu
 
 FLOW_ROLES = "flow_roles"  # per person: the role each open flow began with
@@ -135,6 +136,7 @@ def _flow_step(name: str, callback: FlowCallback) -> FlowCallback:
         if now is not None and PERMISSIONS[started] <= PERMISSIONS[now]:
             return await callback(update, context)
         context.state.get(FLOW_ROLES, {}).pop(name, None)
+        forget_flow(name, context)  # what the flow kept (a /log's screenshots) goes with it
         if now is None:
             await refuse_stranger(update, context, action=f"{name} step")
         else:

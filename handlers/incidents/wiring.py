@@ -37,7 +37,7 @@ from handlers.incidents.flow import (
     want_screenshot,
 )
 from handlers.incidents.pictures import Picture, offer_photo
-from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS
+from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS, forget_draft
 from handlers.incidents.views import (
     acknowledge_from_record,
     bans_page,
@@ -101,6 +101,7 @@ def register(application: Application, rt: Runtime) -> None:
         ],
         timeout=FLOW_TIMEOUT,
         on_timeout=flow_timed_out,
+        forget=forget_draft,
     )
     ban_flow = durable_flow(
         "incident_ban",
