@@ -15,7 +15,7 @@ import shutil
 import tarfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 
 import orjson
@@ -104,10 +104,18 @@ def _unpack(archive: Path, key: bytes, staging: Path) -> dict[str, object]:
                     manifest = orjson.loads(source.read())
                     continue
                 relative = _safe_name(member.name, archive)
+                if relative in seen:
+                    raise ArchiveRefused(f"{archive.name} holds {member.name} twice.")
                 target = files / relative
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if not target.resolve().is_relative_to(files.resolve()):
+                    raise ArchiveRefused(f"{archive.name} holds an entry outside the data folder ({member.name}).")
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except (FileExistsError, NotADirectoryError):  # "evidence" as a file, then "evidence/x"
+                    raise ArchiveRefused(f"{archive.name} holds {member.name} as a file and as a folder.") from None
                 digest = hashlib.sha256()
-                with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+                with open(fd, "wb") as out:
                     while block := source.read(BLOCK):
                         digest.update(block)
                         out.write(block)
@@ -143,12 +151,17 @@ def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo, archive: Path) -
 
 
 def _safe_name(name: str, archive: Path) -> str:
-    """The data-folder path of an archive entry; anything that could land outside it is refused."""
-    path = PurePosixPath(name)
-    if not name.startswith(FILES) or path.is_absolute() or ".." in path.parts:
+    """The data-folder path of an archive entry; anything that could land outside it is refused.
+
+    Only the names a backup writes pass: "files/" and plain names joined by single slashes. A name
+    spelled any other way ("files//etc/x", "files/./x", "files/a/../..") is refused whole, never
+    tidied up: joined to a folder, "/etc/x" would be /etc/x.
+    """
+    relative = name[len(FILES) :] if name.startswith(FILES) else ""
+    parts = relative.split("/")
+    if not relative or any(part in ("", ".", "..") or "\\" in part or "\0" in part for part in parts):
         raise ArchiveRefused(f"{archive.name} holds an entry outside the data folder ({name}).")
-    relative = name[len(FILES) :]
-    if not relative or not kept(relative):
+    if not kept(relative):
         raise ArchiveRefused(f"{archive.name} holds an entry a backup never has ({name}).")
     return relative
 
