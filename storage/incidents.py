@@ -108,6 +108,13 @@ class EvidenceStore:
             raise ValueError("an evidence path outside the evidence folder")
         return full
 
+    def within(self, path: str, folder: str) -> bool:
+        """Whether a stored file lies directly in this folder of the evidence folder (a draft's, say)."""
+        try:
+            return self.file(path).parent == Path(os.path.normpath(self._folder(folder)))
+        except ValueError:
+            return False
+
     def _folder(self, name: str) -> Path:
         """One folder directly inside the evidence folder (an incident's, or a draft's)."""
         if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:

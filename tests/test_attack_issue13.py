@@ -345,3 +345,21 @@ async def test_a_log_ended_by_a_revocation_after_a_restart_leaves_no_screenshot_
     await bot.press(ADMIN, step, "Done")  # refused: the flow ends here
     assert not list((bot.config.storage.data_dir / "evidence").glob("draft-*/*"))  # nothing would ever remove them
     assert b"incident_draft" not in state_file(bot).read_bytes()
+
+
+async def test_a_forged_draft_never_files_another_incidents_or_drafts_screenshot(bot: BotHarness) -> None:
+    first = await log_misuse(bot, ADMIN, "offensive")
+    theirs = first.evidence[0].path  # evidence/INC-0001/...: another incident's screenshot
+    for forged in (theirs, "evidence/draft-0123456789ab/0123456789abcdef.jpg", f"evidence/draft-x/../{theirs[9:]}"):
+
+        def forge(fields: dict[str, Any], forged: str = forged) -> None:
+            for shot in fields["screenshots"]["tuple"]:
+                shot["fields"]["stored"] = forged
+
+        step = await _forged_log(bot, forge)
+        await bot.press(ADMIN, step, "Done")
+        await bot.press(ADMIN, step, title("offensive"))
+        await bot.press(ADMIN, step, "Skip")
+        await bot.press(ADMIN, step, "Confirm")
+        await bot.say(ADMIN, "/cancel")
+        assert bot.services.incidents.count() == 1, forged

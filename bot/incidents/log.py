@@ -176,6 +176,9 @@ class IncidentLog:
             return existing, False
         if not draft.ready:
             raise ValueError("a draft needs a screenshot and a category")
+        if not all(self.repo.evidence.within(shot.stored, draft_folder(draft.id)) for shot in draft.screenshots):
+            # The draft came back from conversations.json: never another draft's or incident's screenshots.
+            raise ValueError("a draft's screenshot is not in its own folder")
         now = self.clock.now()
         number = self.repo.next_number()
         evidence = tuple(self._keep(ref(number), shot, draft.reporter_id) for shot in draft.screenshots)
