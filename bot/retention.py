@@ -11,6 +11,7 @@ it keeps up to one month more than `audit_months`.
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,7 +21,9 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock, local_day, local_moment
 from bot.config import WEEKDAYS, RetentionConfig
+from bot.incidents.vocabulary import ref
 from bot.records.applications import Status
+from bot.records.audit import SYSTEM
 from bot.records.incidents import IncidentState
 from bot.records.retention import DueItems, Preview, PreviewState
 from bot.roles import Permission, allows
@@ -32,6 +35,7 @@ from storage.retention import RetentionRepository, audit_months, drop_audit_mont
 from storage.staff import StaffRepository
 
 DECIDED = (Status.APPROVED, Status.REJECTED, Status.LINKED)
+INCIDENT_FOLDER = re.compile(r"INC-(\d{4,9})")  # an incident's evidence folder, as bot.incidents.vocabulary.ref names it
 AuditCall = Callable[..., None]
 
 
@@ -127,7 +131,10 @@ class Retention:
         )
 
     def preview(self) -> Preview:
-        """What is due today, stored so a confirmation can delete exactly that and nothing newer."""
+        """What is due today, stored so a confirmation can delete exactly that and nothing newer.
+
+        First it finishes any purge a crash cut short (see `finish_purges`)."""
+        self.finish_purges()
         now = self.clock.now()
         today = local_day(now, self.tz)
         return self.records.add_preview(Preview(0, today, now, self.due(today)))
@@ -157,8 +164,40 @@ class Retention:
         self.audit(actor_id, "retention purge", f"preview {preview.id}", detail=describe(removed))
         return Outcome(Answer.PURGED, preview, removed)
 
+    def finish_purges(self) -> int:
+        """Delete the screenshots of incidents already deleted; how many files went.
+
+        A purge deletes the records first (one write), then their files: a crash between leaves
+        screenshots no record points to, which nobody could find or delete any more. Their deletion
+        was confirmed by the Head with their incident's, so it is finished here without asking again,
+        and audited. Only numbers already given count: a /log copies its screenshots into its new
+        number's folder just before it saves the incident, and that number is not given yet.
+        """
+        last_given = self.incidents.next_number() - 1
+        evidence = self.incidents.evidence
+        try:
+            names = sorted(p.name for p in evidence.root.iterdir() if p.is_dir())
+        except OSError:
+            return 0
+        orphans = []
+        for name in names:
+            match = INCIDENT_FOLDER.fullmatch(name)
+            number = int(match.group(1)) if match else 0
+            if match and name == ref(number) and number <= last_given and self.incidents.get(number) is None:
+                orphans.append(name)
+        removed = sum(evidence.remove(name) for name in orphans)
+        if orphans:
+            self.audit(
+                SYSTEM,
+                "retention purge finished",
+                detail=f"{plural(removed, 'screenshot')} of {plural(len(orphans), 'incident')} deleted before "
+                "(the purge had stopped before their files went)",
+            )
+        return removed
+
     def _purge(self, doomed: DueItems) -> DueItems:
-        """Delete the records, then their files: a crash between leaves files no record points to."""
+        """Delete the records, then their files: a crash between leaves files no record points to,
+        which the next list removes (`finish_purges`)."""
         evidence = self.incidents.forget(doomed.incidents)
         self.applications.forget(doomed.applications)
         self.consents.forget(doomed.pupils)

@@ -41,13 +41,19 @@ class RetentionRepository:
         return known
 
     def add_preview(self, preview: Preview) -> Preview:
-        """Store a new preview under the next id; every older one still waiting is superseded."""
+        """Store a new preview under the next id, in place of every older one (one write).
+
+        Only the newest preview can still be answered, so the older ones are dropped rather than kept
+        a year of weeks in meta.json; their buttons find nothing and delete nothing. The newest is
+        always kept, answered or not: it carries the highest id, so an id is never given twice and
+        an old button can never act on a newer list.
+        """
         number = max((doc.doc_id for doc in self._previews.all()), default=0) + 1
-        for doc in self._previews.all():
-            if doc["state"] == PreviewState.WAITING:
-                self._previews.update({"state": PreviewState.SUPERSEDED.value}, doc_ids=[doc.doc_id])
         stored = Preview(number, preview.as_of, preview.made_at, preview.items)
-        self._previews.insert(Document(_preview_doc(stored), doc_id=number))
+        tables = dict(self._previews.storage.read() or {})
+        tables[self._previews.name] = {str(number): _preview_doc(stored)}
+        self._previews.storage.write(tables)
+        self._previews.clear_cache()
         return stored
 
     def preview(self, number: int) -> Preview | None:

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import io
 import tarfile
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
+import storage.incidents
 from bot.__main__ import main
 from bot.backups.archive import create_key_file, read_key, write_archive
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.shell.callbacks import pack
 from storage.database import SCHEMA_VERSION
+from tests.conftest import ADMIN, HEAD, BotHarness, make_config
 from tests.test_backup import everything, write_config
+from tests.test_incidents import log_misuse
+from tests.test_retention import CHECK, OLD, closed_incident, previews_to
 
 
 def forged_archive(path: Path, key_file: Path, members: list[tuple[str, bytes]]) -> Path:
@@ -77,3 +85,83 @@ def test_a_forged_archive_naming_one_file_twice_or_as_a_file_and_a_folder_is_ref
         after = everything(data_dir)
         after.pop("bot.lock", None)
         assert after == before
+
+
+# ---- retention ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(OLD)
+
+
+@pytest.fixture
+def config(data_dir: Path) -> Config:
+    return make_config(data_dir)
+
+
+def preview_id(message: object) -> int:
+    return int(dict(message.buttons)["Delete these records"].rsplit(":", 1)[1])  # type: ignore[attr-defined]
+
+
+async def test_screenshots_a_crash_left_behind_mid_purge_go_with_the_next_list_and_nothing_else_does(
+    bot: BotHarness, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for user in (HEAD, ADMIN):
+        await bot.say(user, "/help")
+    old = await closed_incident(bot, OLD)
+    bot.clock.set(CHECK)
+    [preview] = await bot.say(HEAD, "/retention")
+    folder = data_dir / "evidence" / f"INC-{old:04d}"
+    assert [p for p in folder.iterdir()]
+
+    def power_cut(self: object, ref: str) -> int:
+        raise KeyboardInterrupt("the power went: the records were written, the files not yet deleted")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(storage.incidents.EvidenceStore, "remove", power_cut)
+        with pytest.raises(KeyboardInterrupt):
+            bot.services.retention.answer(HEAD, preview_id(preview), True)
+    await bot.restart()
+    assert bot.services.incidents.get(old) is None and folder.is_dir(), "the crash left screenshots no record points to"
+
+    current = await log_misuse(bot, ADMIN)  # open, not due: its screenshots stay
+    being_logged = data_dir / "evidence" / f"INC-{current.number + 1:04d}"  # a /log copying its screenshots now
+    being_logged.mkdir()
+    (being_logged / "shot.png").write_bytes(b"png")
+    bot.clock.set(CHECK + timedelta(days=1))
+    [reply] = await bot.say(HEAD, "/retention")
+    assert reply.plain == "Nothing is past its retention period today."
+    assert not folder.exists(), "the next list finished the purge the Head had confirmed"
+    assert (data_dir / "evidence" / f"INC-{current.number:04d}").is_dir() and being_logged.is_dir()
+    [entry] = [e for e in bot.audit() if e.action == "retention purge finished"]
+    assert entry.detail.startswith("1 screenshot of 1 incident deleted before")
+
+
+async def test_a_year_of_weekly_lists_keeps_one_in_meta_json_and_no_old_button_ever_deletes(
+    bot: BotHarness, data_dir: Path
+) -> None:
+    for user in (HEAD, ADMIN):
+        await bot.say(user, "/help")
+    number = await closed_incident(bot, OLD)
+    bot.clock.set(CHECK)
+    [first] = await bot.say(HEAD, "/retention")
+    for _ in range(52):
+        bot.clock.advance(days=7)
+        await bot.tick()
+    weekly = previews_to(bot, HEAD)[1:]
+    assert len(weekly) == 52
+    previews = orjson.loads((data_dir / "meta.json").read_bytes())["retention_previews"]
+    assert list(previews) == [str(preview_id(weekly[-1]))], "only the list that can still be answered"
+
+    answer = await bot.press(HEAD, first, "Delete these records")
+    assert "out of date" in answer["text"]
+    answer = await bot.press(HEAD, weekly[-1], data=pack("ret", "ok", preview_id(weekly[-2])))
+    assert "out of date" in answer["text"]
+    assert bot.services.incidents.get(number) is not None
+
+    last = preview_id(weekly[-1])
+    await bot.press(HEAD, weekly[-1], "Cancel")
+    await bot.restart()
+    [again] = await bot.say(HEAD, "/retention")
+    assert preview_id(again) == last + 1, "an id is never given twice, across a restart"

@@ -37,7 +37,7 @@ class PreviewState(StrEnum):
     WAITING = "waiting"  # shown to the Head, not yet answered
     PURGED = "purged"
     CANCELLED = "cancelled"
-    SUPERSEDED = "superseded"  # a newer preview was made; this one's buttons no longer work
+    SUPERSEDED = "superseded"  # written by earlier versions: a newer preview was made (now the older is dropped)
 
 
 @dataclass(frozen=True)
