@@ -63,7 +63,7 @@ async def test_one_persons_unkeepable_value_costs_only_them_their_flow(
         await school.say(ADMIN, "/check")  # someone else's step, after that
     await school.restart()
     [ask] = await school.say(ADMIN, "Amelia Smith")  # theirs survived the restart
-    assert "1 pupil listed" in ask.plain or "Amelia Smith" in ask.plain, ask.plain
+    assert "1 pupil listed" in ask.plain, ask.plain
     [error] = [r.getMessage() for r in caplog.records if "cannot be kept" in r.getMessage()][:1]
     assert "'views': set" in error and "Amelia" not in error  # which key and type, never the value
 
@@ -363,3 +363,25 @@ async def test_a_forged_draft_never_files_another_incidents_or_drafts_screenshot
         await bot.press(ADMIN, step, "Confirm")
         await bot.say(ADMIN, "/cancel")
         assert bot.services.incidents.count() == 1, forged
+
+
+async def test_a_record_changed_by_a_deploy_ends_only_its_persons_flows(school: BotHarness) -> None:
+    await school.say(ADMIN, "/log")
+    school.emu.send_photo(ADMIN, screenshot_bytes())
+    await school.settle()
+    step = school.last(ADMIN)
+    await school.say(ADMIN2, "/check")
+    await school.stop()
+
+    def older_draft(document: dict[str, Any]) -> None:  # written by a version whose Draft had one more field
+        for key, value in document["users"][str(ADMIN)]["map"]:
+            if key == "incident_draft":
+                value["fields"]["colour"] = "red"
+
+    edit_kept(school, older_draft)
+    await school.start()
+    [ask] = await school.say(ADMIN2, "Amelia Smith")  # everyone else carries on
+    assert "1 pupil listed" in ask.plain
+    answer = await school.press(ADMIN, step, "Done")  # only the unreadable person's flow has ended
+    assert answer and "This log has ended" in answer["text"]
+    assert state_file(school).with_name(FILE_NAME + ".damaged").exists()

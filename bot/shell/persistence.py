@@ -107,10 +107,17 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
                 str(name): dict(self._conversation(entry) for entry in entries)
                 for name, entries in document["conversations"].items()
             }
-            users = {int(user_id): self._user(self.codec.decode(state)) for user_id, state in document["users"].items()}
+            users, unread = self._users_in(document["users"])
         except Exception as exc:  # any damage at all: start with the flows ended, never refuse to start
             self._set_aside(exc)
             return
+        if unread:  # only their flows end; the file as it was is kept for inspection
+            with contextlib.suppress(OSError):
+                atomic_write_bytes(self.path.with_name(self.path.name + ".damaged"), raw)
+            for kept in conversations.values():
+                for key in [key for key in kept if key[-1] in unread]:
+                    del kept[key]
+            self._dirty = True
         self._conversations = conversations
         self._users = users
         self._restored = {(name, key) for name, kept in conversations.items() for key in kept}
@@ -131,6 +138,24 @@ class FlowStore(BasePersistence[Any, dict[Any, Any], dict[Any, Any]]):
         if at.utcoffset() is None:
             raise ValueError("a conversation's time has no zone")
         return key, (state, at)
+
+    def _users_in(self, kept: dict[str, Any]) -> tuple[dict[int, Any], set[int]]:
+        """Each person's state, read on its own: one that no longer reads (a record changed by a deploy,
+        a hand-edited line) ends that person's unfinished flows, not everyone's."""
+        users: dict[int, Any] = {}
+        unread: set[int] = set()
+        for user_id, state in kept.items():
+            try:
+                users[int(user_id)] = self._user(self.codec.decode(state))
+            except Exception as exc:
+                unread.add(int(user_id))
+                log.warning(  # the type alone: the message could quote the person's state
+                    "The unfinished flows of user %s in %s no longer read (%s); they were ended",
+                    user_id,
+                    self.path.name,
+                    type(exc).__name__,
+                )
+        return users, unread
 
     def _user(self, state: object) -> Any:
         if not isinstance(state, dict):
