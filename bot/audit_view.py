@@ -46,6 +46,47 @@ _REFUSALS = {
     "refused: access changed": "their access had changed",
 }
 
+# What someone refused tried to do, where the action's own name does not read as English after "tried to".
+_TRIED = {
+    "consent lookup": "look up a pupil's consent",
+    "consent pick": "pick a pupil to check the consent of",
+    "draft check": "check a draft post",
+    "check photo": "check a photo",
+    "photo check": "check a photo",
+    "photo safety check": "check a photo",
+    "photo blur": "blur a photo",
+    "photo blurred": "blur a photo",
+    "photo received": "send a photo",
+    "register import": "load the consent register",
+    "register import confirm": "confirm loading the consent register",
+    "retention preview": "list the records past their retention period",
+    "retention purge": "delete the records past their retention period",
+    "subject access": "look up everything held about a pupil",
+    "subject access search": "search for a pupil for a subject access request",
+    "moderation check": "record the page check",
+    "moderation remind": "remind the moderator",
+    "rota change": "change the moderation rota",
+    "status": "look at the bot's status",
+    "start": "open the bot",
+    "help": "read the help",
+    "message": "send the bot a message",
+    "button": "use a button",
+    "incident action": "record an action on an incident",
+    "application note": "write a note on an application",
+    "application reason": "give a reason on an application",
+    "read audit log": "read the audit log",
+    "read digest": "read the weekly digest",
+    "export audit": "export the audit log",
+    "view incident alert": "look at an incident alert",
+    "decide application": "decide an application",
+    "decide access request": "decide a request for access",
+    "confirm access change": "confirm a change of access",
+    "cancel access change": "cancel a change of access",
+    "record application": "record a paper form",
+    "view application": "look at an application",
+    "view incident": "look at an incident",
+}
+
 _PUPIL_TARGETS = ("consent lookup", "subject access", "subject access search")
 _PUPILS = re.compile(r"\bpupils? ([^;]+)")
 _HIDDEN = re.compile(r"\b(sha256 [0-9a-f]+|draft [0-9a-f]{6,})")
@@ -188,6 +229,17 @@ def _photo_check(entry: AuditEntry, wording: Wording) -> str:
     return f"{what}{of}{where}: {verdict}"
 
 
+_CHECK_VERDICTS = {"ok": "nothing to change", "warn": "something to look at again", "block": "must change before posting"}
+
+
+def _named_check(entry: AuditEntry, what: str) -> str:
+    """A draft or photo-safety check: the pupils whose names it found (by id), and its verdict in words."""
+    named = pupils_named(entry)
+    of = f" naming {', '.join(named)}" if named else ""
+    verdict = _CHECK_VERDICTS.get(entry.outcome)
+    return f"{what}{of}" + (f": {verdict}" if verdict else "")
+
+
 def _consent_lookup(entry: AuditEntry, wording: Wording) -> str:
     if entry.outcome == "one":
         verdicts = _verdicts(entry.detail, wording)
@@ -262,6 +314,8 @@ _PHRASES: dict[str, str] = {
     "application outcome sent": "told the applicant the outcome of {target}",
     "cancel application form": "cancelled a paper form before saving it",
     "application form timed out": "left a paper form unfinished (it timed out)",
+    "approve join request": "approved on Telegram the request to join of {target}",
+    "decline join request": "declined on Telegram the request to join of {target}",
     "start": "opened the bot",
     "help": "read the help",
 }
@@ -279,6 +333,8 @@ def describe(entry: AuditEntry, wording: Wording) -> str:
         what = _consent_lookup(entry, wording)
     elif entry.action == "photo check":
         what = _photo_check(entry, wording)
+    elif entry.action in ("draft check", "photo safety check") and not entry.outcome.startswith("refused"):
+        what = _named_check(entry, _PHRASES[entry.action])
     elif entry.action.startswith("incident action "):
         what = f"recorded “{entry.action[len('incident action ') :]}” on {target}"
         what += " and acknowledged it" if "acknowledged" in entry.detail.split("; ") else ""
@@ -290,7 +346,8 @@ def describe(entry: AuditEntry, wording: Wording) -> str:
         what = _short(entry.action) + (f" — {target}" if target else "")
     if entry.outcome.startswith("refused"):
         reason = _REFUSALS.get(entry.outcome, entry.outcome.removeprefix("refused").lstrip(": ") or "refused")
-        return f"{who} tried to {_short(entry.action)}{' — ' + target if target else ''}: refused ({_short(reason)})"
-    if entry.outcome not in ("ok", "one", "several", "none", "not confirmed", "ok to upload", "blocked"):
+        tried = _TRIED.get(entry.action) or _short(entry.action)
+        return f"{who} tried to {tried}{' — ' + target if target else ''}: refused ({_short(reason)})"
+    if entry.outcome not in ("ok", "one", "several", "none", "not confirmed", "ok to upload", "blocked", *_CHECK_VERDICTS):
         what += f" ({_short(entry.outcome)})"
     return f"{who} {what}"

@@ -10,6 +10,7 @@ the reply is built. Each concern reads the post in its own module: bot/name_ment
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -92,6 +93,14 @@ def check_draft(text: str, index: PupilIndex, policy: DraftPolicy = DraftPolicy(
     for kind, start, end in find_personal_data(seen, policy.phone_numbers, policy.email_domains, policy.postcodes):
         located.append((start, Finding(kind, text[start:end], "block", PERSONAL_DATA_CLAUSE)))
     return DraftReport(_first_of_each(located))
+
+
+def named_pupil_ids(findings: Iterable[Finding], index: PupilIndex) -> tuple[str, ...]:
+    """Ids of the pupils whose full name, a near spelling of it, or a leaver's name a check found: its audit
+    entry lists them, so a subject access request finds the check. A first name alone could be any child's."""
+    names = "\n".join(f.excerpt for f in findings if f.kind in ("pupil_full_name", "pupil_similar_name", "former_pupil_name"))
+    found = {p.pupil_id for m in finder_for(index).mentions(names) if m.kind != "first" for p in m.pupils}
+    return tuple(sorted(found))
 
 
 def _name_finding(mention: NameMention, ordinary: frozenset[str]) -> Finding | None:

@@ -15,7 +15,7 @@ from datetime import date
 from bot.auditing import Auditor
 from bot.config import ConsentConfig
 from bot.consent import ConsentVerdict, expiring_within, verdict
-from bot.draft_check import DraftPolicy, DraftReport, check_draft
+from bot.draft_check import DraftPolicy, DraftReport, check_draft, named_pupil_ids
 from bot.names import Resolution
 from bot.records.consent import Pupil
 from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
@@ -111,7 +111,9 @@ class RegisterService:
     def check_draft(self, actor_id: int, text: str) -> DraftReport:
         report = check_draft(text, self.register.index(), self.draft_policy)
         kinds = sorted({f.kind for f in report.findings})
-        self.audit(actor_id, "draft check", f"{len(text)} chars", outcome=report.verdict, detail=",".join(kinds))
+        pupils = named_pupil_ids(report.findings, self.register.index())
+        detail = ",".join(kinds) + (f"; pupils {','.join(pupils)}" if pupils else "")
+        self.audit(actor_id, "draft check", f"{len(text)} chars", outcome=report.verdict, detail=detail)
         return report
 
     def expiring(self, actor_id: int, days: int = 30) -> list[Pupil]:

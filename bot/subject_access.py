@@ -2,9 +2,11 @@
 
 The Head (or a data-protection lead named in the config) finds the pupil as /consent does,
 leavers included, then gets one report built from every store: the consent record, every
-check and lookup that named the pupil (from the audit log, by pupil id), incidents whose note
-names them, applications that list them, and every audit entry about them. The lookup itself
-is audited, so the next report shows it too.
+check and lookup that named the pupil (from the audit log, by pupil id), incidents whose
+words name them (the note, the outcome, the actions taken), applications that list them or
+name them in words, and every audit entry about them. A record that gives only the pupil's
+first name may be about another child: it is listed apart, said so, never silently dropped.
+The lookup itself is audited, so the next report shows it too.
 """
 
 from __future__ import annotations
@@ -36,16 +38,19 @@ from storage.consents import ConsentRepository
 from storage.incidents import IncidentRepository
 from storage.staff import StaffRepository
 
-LOOKUP_ACTIONS = ("consent lookup", "photo check", "subject access", "view application", "register import")
+CHECKS = ("consent lookup", "photo check", "draft check", "photo safety check")
+LOOKUP_ACTIONS = (*CHECKS, "subject access", "view application", "register import")
 
 
 @dataclass(frozen=True)
 class PupilReport:
     pupil: Pupil
     verdict: ConsentVerdict
-    checks: tuple[AuditEntry, ...]  # consent lookups and photo checks that named the pupil
+    checks: tuple[AuditEntry, ...]  # consent lookups, photo, photo-safety and draft checks that named the pupil
     incidents: tuple[Incident, ...]
     applications: tuple[GroupApplication, ...]
+    first_name_incidents: tuple[Incident, ...]  # name only the pupil's first name: perhaps another child
+    first_name_applications: tuple[GroupApplication, ...]
     entries: tuple[AuditEntry, ...]  # every audit entry about the pupil, oldest first
     viewers: tuple[tuple[int, int, datetime], ...]  # (staff id, times, last time), most recent first
 
@@ -107,7 +112,7 @@ class SubjectAccess:
                 ]
             )
         )
-        checks = tuple(e for e in entries if e.action in ("consent lookup", "photo check") and e.actor_id != SYSTEM)
+        checks = tuple(e for e in entries if e.action in CHECKS and e.actor_id != SYSTEM)
         looked = [e for e in entries if e.action in LOOKUP_ACTIONS and e.actor_id != SYSTEM]
         times = Counter(e.actor_id for e in looked)
         last: dict[int, datetime] = {}
@@ -115,15 +120,34 @@ class SubjectAccess:
             last[entry.actor_id] = entry.at
         viewers = tuple(sorted(((who, times[who], at) for who, at in last.items()), key=lambda v: v[2], reverse=True))
         finder = NameFinder([replace(pupil, left=False)])
-        incidents = tuple(i for i in self.incidents.all() if any(m.kind in ("full", "near") for m in finder.mentions(i.note)))
-        applications = tuple(a for a in self.applications.with_status(*Status) if pupil.pupil_id in a.pupil_ids())
+
+        def named(texts: list[str]) -> str:
+            """ "full" when a text names the pupil (a near spelling too), "first" when only their first name."""
+            kinds = {m.kind for text in texts for m in finder.mentions(text)}
+            return "full" if kinds & {"full", "near"} else "first" if "first" in kinds else ""
+
+        actions: dict[int, list[str]] = {}
+        for action in self.incidents.all_actions():
+            actions.setdefault(action.number, []).append(action.detail)
+        for ban in self.incidents.bans():
+            actions.setdefault(ban.number, []).extend((ban.platform_name, ban.reason))
+        incidents: dict[str, list[Incident]] = {"full": [], "first": [], "": []}
+        for incident in sorted(self.incidents.all(), key=lambda i: i.number):
+            incidents[named([incident.note, incident.outcome, *actions.get(incident.number, [])])].append(incident)
+        applications: dict[str, list[GroupApplication]] = {"full": [], "first": [], "": []}
+        for application in sorted(self.applications.with_status(*Status), key=lambda a: a.number):
+            texts = [child.name for child in application.children if not child.pupil_id] + [application.reason]
+            found = "full" if pupil.pupil_id in application.pupil_ids() else named(texts)
+            applications[found].append(application)
         today = self.today()
         return PupilReport(
             pupil,
             verdict(pupil, self.config.consent.purposes, today),
             checks,
-            tuple(sorted(incidents, key=lambda i: i.number)),
-            tuple(sorted(applications, key=lambda a: a.number)),
+            tuple(incidents["full"]),
+            tuple(applications["full"]),
+            tuple(incidents["first"]),
+            tuple(applications["first"]),
             entries,
             viewers,
         )
@@ -159,16 +183,30 @@ class SubjectAccess:
             rows.append(["check", when(entry.at), actor_words(entry, wording), describe(entry, wording), entry.detail])
         for incident in report.incidents:
             rows.append(["incident", when(incident.opened_at), incident.reporter_name, incident.note, incident.ref])
-        for application in report.applications:
+        for incident in report.first_name_incidents:
             rows.append(
                 [
-                    "application",
-                    when(application.created_at),
-                    application.parent_name,
-                    f"{application.relationship} — {application.status.value}",
-                    f"application {application.number}",
+                    "incident naming only the first name",
+                    when(incident.opened_at),
+                    incident.reporter_name,
+                    incident.note,
+                    incident.ref,
                 ]
             )
+        for section, applications in (
+            ("application", report.applications),
+            ("application naming only the first name", report.first_name_applications),
+        ):
+            for application in applications:
+                rows.append(
+                    [
+                        section,
+                        when(application.created_at),
+                        application.parent_name,
+                        f"{application.relationship} — {application.status.value}",
+                        f"application {application.number}",
+                    ]
+                )
         for who, times, at in report.viewers:
             rows.append(["looked at by", when(at), staff_name(self.staff, who), plural(times, "time"), f"user {who}"])
         for entry in report.entries:

@@ -24,6 +24,7 @@ class MenuCommand:
     command: str
     description: str
     permission: Permission | None  # None: every member of staff
+    people: frozenset[int] = frozenset()  # also these people, whatever their role (the data-protection leads)
 
 
 STRANGER_MENU = (BotCommand("start", "What this bot is and how to get access"),)
@@ -64,45 +65,50 @@ MORE: Groups = (
     ("Staff", ("staff", "grant", "revoke")),
     ("Records", ("audit", "digest", "export", "retention")),
 )
+# Where a command given to a person by name (not by role) shows on their everyday page and phone menu:
+# the only one is /pupil, the data-protection lead's subject access.
+NAMED_GROUP = "Data protection"
 
 
-def commands_for(menu: Sequence[MenuCommand], role: Role | None) -> list[MenuCommand]:
-    """Every command this role may use, in the order the features offer them."""
+def commands_for(menu: Sequence[MenuCommand], role: Role | None, user_id: int | None = None) -> list[MenuCommand]:
+    """Every command this person may use (by their role, or given to them by name), in the order the features offer them."""
     if role is None:
         return []
-    return [c for c in menu if c.permission is None or allows(role, c.permission)]
+    return [c for c in menu if c.permission is None or allows(role, c.permission) or user_id in c.people]
 
 
-def daily_groups(menu: Sequence[MenuCommand], role: Role) -> list[tuple[str, list[MenuCommand]]]:
-    """The role's everyday commands, grouped; a command not running in this bot is left out."""
+def daily_groups(menu: Sequence[MenuCommand], role: Role, user_id: int | None = None) -> list[tuple[str, list[MenuCommand]]]:
+    """The person's everyday commands, grouped; a command not running in this bot is left out."""
     allowed = {c.command: c for c in commands_for(menu, role)}
     groups = [(title, [allowed[name] for name in names if name in allowed]) for title, names in DAILY[role]]
+    named = [c for c in commands_for(menu, role, user_id) if c.command not in allowed]
+    groups.append((NAMED_GROUP, named))
     return [(title, commands) for title, commands in groups if commands]
 
 
-def more_commands(menu: Sequence[MenuCommand], role: Role) -> list[MenuCommand]:
-    """The role's other commands: what "More" on /help shows."""
-    daily = {c.command for _, commands in daily_groups(menu, role) for c in commands}
-    return [c for c in commands_for(menu, role) if c.command not in daily and c.command != "help"]
+def more_commands(menu: Sequence[MenuCommand], role: Role, user_id: int | None = None) -> list[MenuCommand]:
+    """The person's other commands: what "More" on /help shows."""
+    daily = {c.command for _, commands in daily_groups(menu, role, user_id) for c in commands}
+    return [c for c in commands_for(menu, role, user_id) if c.command not in daily and c.command != "help"]
 
 
-def more_groups(menu: Sequence[MenuCommand], role: Role) -> list[tuple[str, list[MenuCommand]]]:
-    """The role's other commands, grouped as "More" shows them."""
-    rest = {c.command: c for c in more_commands(menu, role)}
+def more_groups(menu: Sequence[MenuCommand], role: Role, user_id: int | None = None) -> list[tuple[str, list[MenuCommand]]]:
+    """The person's other commands, grouped as "More" shows them."""
+    rest = {c.command: c for c in more_commands(menu, role, user_id)}
     groups = [(title, [rest.pop(name) for name in names if name in rest]) for title, names in MORE]
     groups.append(("Other", list(rest.values())))
     return [(title, commands) for title, commands in groups if commands]
 
 
-def phone_menu(menu: Sequence[MenuCommand], role: Role) -> list[MenuCommand]:
-    """Telegram's command menu for a role: the everyday commands, then /help for the rest."""
-    daily = [c for _, commands in daily_groups(menu, role) for c in commands]
+def phone_menu(menu: Sequence[MenuCommand], role: Role, user_id: int | None = None) -> list[MenuCommand]:
+    """Telegram's command menu for a person: the everyday commands, then /help for the rest."""
+    daily = [c for _, commands in daily_groups(menu, role, user_id) for c in commands]
     return daily + [c for c in commands_for(menu, role) if c.command == "help"]
 
 
-def nearest_command(menu: Sequence[MenuCommand], role: Role, typed: str) -> str | None:
-    """The command of this role closest to a mistyped one (/chekpost -> checkpost), if any is close."""
-    allowed = {c.command for c in commands_for(menu, role)}
+def nearest_command(menu: Sequence[MenuCommand], role: Role, typed: str, user_id: int | None = None) -> str | None:
+    """The command of this person closest to a mistyped one (/chekpost -> checkpost), if any is close."""
+    allowed = {c.command for c in commands_for(menu, role, user_id)}
     names = sorted(allowed | {alias for alias, command in ALIASES.items() if command in allowed})
     close = difflib.get_close_matches(typed.lower(), names, n=1, cutoff=0.6)
     if not close:
@@ -122,7 +128,7 @@ async def refresh_menu(bot: Bot, menu: Sequence[MenuCommand], user_id: int, role
     if role is None:
         await _call(lambda: bot.delete_my_commands(scope=scope), f"user {user_id}")
         return
-    commands = [BotCommand(c.command, c.description) for c in phone_menu(menu, role)]
+    commands = [BotCommand(c.command, c.description) for c in phone_menu(menu, role, user_id)]
     await _call(lambda: bot.set_my_commands(commands, scope=scope), f"user {user_id}")
 
 

@@ -8,6 +8,8 @@ in the next answer about the same pupil.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from telegram import InputFile, Update
@@ -15,7 +17,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.audit_view import describe
 from bot.clock import show_date, show_time
+from bot.records.applications import GroupApplication
 from bot.records.consent import Pupil
+from bot.records.incidents import Incident
 from bot.roles import Permission
 from bot.shell.ticker import Runtime, runtime
 from bot.staff import staff_name
@@ -25,7 +29,7 @@ from handlers.menu import MenuCommand
 from handlers.paging import clip_text, send_long
 from handlers.pupil_pick import ask_which_pupil, find_pupil, picked_pupil, subject_access
 
-# Shown to leaders (SLT/Head); the handler lets in only the Head and the data-protection leads.
+# Shown to the Head by role; `register` adds the data-protection leads named in the config by id.
 COMMANDS = (MenuCommand("pupil", "Everything held about one pupil, and who looked (subject access)", Permission.VIEW_AUDIT),)
 USAGE = "Usage: <code>/pupil NAME</code>, for example <code>/pupil Amelia Smith</code>."
 MAX_QUERY = 200
@@ -118,15 +122,19 @@ def report_lines(rt: Runtime, report: PupilReport) -> list[str]:
     lines += ["", f"<b>Checks that named them</b> ({len(report.checks)})"]
     lines += [f"{when(e.at)} {h(clip_text(describe(e, wording), 200))}" for e in report.checks[-LISTED:]] or ["None."]
     lines += ["", f"<b>Incidents mentioning them</b> ({len(report.incidents)})"]
-    lines += [
-        f"{i.ref} {when(i.opened_at)} — {i.state.value}: {h(clip_text(i.note, 120))}" for i in report.incidents[-LISTED:]
-    ] or ["None."]
+    lines += [_incident(i, when) for i in report.incidents[-LISTED:]] or ["None."]
     lines += ["", f"<b>Parents' group applications naming them</b> ({len(report.applications)})"]
-    lines += [
-        f"#{a.number} {when(a.created_at)} — {h(clip_text(a.parent_name, 40))} ({h(clip_text(a.relationship, 20))}), "
-        f"{a.status.value}"
-        for a in report.applications[-LISTED:]
-    ] or ["None."]
+    lines += [_application(a, when) for a in report.applications[-LISTED:]] or ["None."]
+    if report.first_name_incidents or report.first_name_applications:
+        first = h(clip_text(pupil.preferred_name or pupil.first_name, 40))
+        lines += [
+            "",
+            f"<b>Records that give only the first name “{first}”</b> "
+            f"({len(report.first_name_incidents) + len(report.first_name_applications)}): "
+            "they may be about another child of that name; read them before including them.",
+        ]
+        lines += [_incident(i, when) for i in report.first_name_incidents[-LISTED:]]
+        lines += [_application(a, when) for a in report.first_name_applications[-LISTED:]]
     lines += ["", "<b>Who looked at this pupil</b>"]
     lines += [
         f"{h(clip_text(staff_name(rt.services.staff, who), 40))}: {times} time{'s' if times != 1 else ''}, last {when(at)}"
@@ -139,6 +147,17 @@ def report_lines(rt: Runtime, report: PupilReport) -> list[str]:
     return lines
 
 
+def _incident(incident: Incident, when: Callable[[datetime], str]) -> str:
+    return f"{incident.ref} {when(incident.opened_at)} — {incident.state.value}: {h(clip_text(incident.note, 120))}"
+
+
+def _application(application: GroupApplication, when: Callable[[datetime], str]) -> str:
+    parent, relationship = h(clip_text(application.parent_name, 40)), h(clip_text(application.relationship, 20))
+    return f"#{application.number} {when(application.created_at)} — {parent} ({relationship}), {application.status.value}"
+
+
 def register(application: Application, rt: Runtime) -> None:
+    leads = frozenset(rt.services.config.roles.data_protection_leads)
+    rt.menu[:] = [replace(c, people=leads) if c in COMMANDS else c for c in rt.menu]
     application.add_handler(CommandHandler("pupil", pupil))
     application.add_handler(CallbackQueryHandler(pick, pattern=r"^1:sar:"))

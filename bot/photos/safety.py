@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.auditing import Auditor
-from bot.draft_check import DraftPolicy, Finding, check_draft
+from bot.draft_check import DraftPolicy, Finding, check_draft, named_pupil_ids
 from bot.names import PupilIndex
 from bot.photos import analysis
 from bot.photos.boxes import Box
@@ -130,6 +130,7 @@ class PhotoSafety:
             reference, seen.metadata, seen.faces, flagged, named, preview, seen.clean, seen.clean_ext, (seen.width, seen.height)
         )
         metadata = [name for name in ("location", "camera", "owner", "serial", "taken") if getattr(seen.metadata, name)]
+        pupils = named_pupil_ids((t.finding for t in flagged), self.register.index())
         self.audit(
             actor_id,
             "photo safety check",
@@ -138,6 +139,7 @@ class PhotoSafety:
             detail=(
                 f"faces {len(seen.faces)}; named {named}; text {','.join(sorted({t.finding.kind for t in flagged})) or 'none'}; "
                 f"metadata {','.join(metadata) or 'none'}{'; clean copy sent' if seen.clean is not None else ''}"
+                f"{'; pupils ' + ','.join(pupils) if pupils else ''}"
             ),
         )
         return report

@@ -45,13 +45,13 @@ REVOKE_USAGE = "Usage: <code>/revoke ID</code> (see /staff for ids)."
 async def start(update: Update, context: Context, actor: Actor) -> None:
     """A first hello: staff see what they can do (strangers get the polite refusal from the role check)."""
     await refresh_menu(context.bot, runtime(context).menu, actor.user_id, actor.role)
-    await reply(update, *help_page(runtime(context), actor.role, more=False))
+    await reply(update, *help_page(runtime(context), actor.role, actor.user_id, more=False))
 
 
 @staff_only(action="help")
 async def help_command(update: Update, context: Context, actor: Actor) -> None:
     """The handful of commands this role uses every day, grouped, with "More" for the rest (private chats only)."""
-    await reply(update, *help_page(runtime(context), actor.role, more=False))
+    await reply(update, *help_page(runtime(context), actor.role, actor.user_id, more=False))
 
 
 async def help_press(update: Update, context: Context) -> None:
@@ -59,18 +59,18 @@ async def help_press(update: Update, context: Context) -> None:
     press = await admit_press(update, context, None, action="help")
     if press is None:
         return
-    await show(update, *help_page(runtime(context), press.actor.role, more=press.callback.action == "more"))
+    await show(update, *help_page(runtime(context), press.actor.role, press.actor.user_id, more=press.callback.action == "more"))
     await answer(update)
 
 
-def help_page(rt: Runtime, role: Role, *, more: bool) -> tuple[str, Buttons]:
+def help_page(rt: Runtime, role: Role, user_id: int, *, more: bool) -> tuple[str, Buttons]:
     """/help's everyday page (grouped) or its "More" page, and the button to the other one."""
     lines = [f"<b>{h(rt.services.config.school.name)}: social media assistant</b>", you_are(role)]
-    for title, commands in more_groups(rt.menu, role) if more else daily_groups(rt.menu, role):
+    for title, commands in more_groups(rt.menu, role, user_id) if more else daily_groups(rt.menu, role, user_id):
         lines += ["", f"<b>{h(title)}</b>"] + [_line(c) for c in commands]
     if more:
         return "\n".join(lines), ((("‹ Back", pack("help", "less")),),)
-    rest = more_commands(rt.menu, role)
+    rest = more_commands(rt.menu, role, user_id)
     buttons: Buttons = ((("More commands ›", pack("help", "more")),),) if rest else ()
     return "\n".join(lines), buttons
 

@@ -1,0 +1,107 @@
+"""Attacks on subject access, the readable audit, the digest chart and the exports (issue 14, points 3-6).
+
+A data-protection lead looks for their command; a parent's request must find every record that
+names the child, and say plainly which ones give only a first name; a governor reads the audit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.applications import PaperForm
+from bot.audit_view import Wording, describe
+from bot.config import Config
+from bot.records.applications import Child
+from bot.records.audit import AuditEntry
+from tests.conftest import ADMIN, HEAD, OFFICE, SLT, START, BotHarness, make_config
+from tests.test_consent_bot import load
+from tests.test_incidents import alerts_to, log_misuse
+
+
+@pytest.fixture
+def config(data_dir: Path) -> Config:
+    """Olive from the office is the school's data-protection lead (a business manager, not a leader)."""
+    return make_config(data_dir, roles={"data_protection_leads": [OFFICE]})
+
+
+@pytest.fixture
+async def school(bot: BotHarness) -> BotHarness:
+    load(bot)
+    for person in (ADMIN, HEAD, SLT, OFFICE):
+        await bot.say(person, "/help")  # the bot knows their names
+    return bot
+
+
+def report_of(replies: list[Any]) -> str:
+    return "\n".join(m.plain for m in replies if not m.document)
+
+
+async def test_the_data_protection_lead_finds_pupil_in_their_menu_and_help_and_other_staff_do_not(school: BotHarness) -> None:
+    [hello] = await school.say(OFFICE, "/start")
+    assert "pupil" in {c["command"] for c in school.emu.commands_for(OFFICE)}, "the phone's command menu offers /pupil"
+    assert "/pupil" in hello.plain and "Data protection" in hello.plain
+    [help_page] = await school.say(OFFICE, "/help")
+    assert "/pupil" in help_page.plain
+    replies = await school.say(OFFICE, "/pupil Amelia Smith")
+    assert "Everything held about Amelia Smith" in report_of(replies)
+    await school.say(SLT, "/start")
+    assert "pupil" not in {c["command"] for c in school.emu.commands_for(SLT)}
+    [slt_help] = await school.say(SLT, "/help")
+    await school.press(SLT, slt_help, "More commands ›")
+    assert "/pupil" not in slt_help.plain and "/pupil" not in school.last(SLT).plain
+
+
+async def test_a_record_giving_only_the_first_name_is_listed_apart_and_said_so(school: BotHarness) -> None:
+    await log_misuse(school, ADMIN, "pupil", note="A parent wrote that Amelia was upset")
+    await log_misuse(school, ADMIN, "offensive", note="nothing about any child")
+    replies = await school.say(HEAD, "/pupil Amelia Smith")
+    text = report_of(replies)
+    assert "Incidents mentioning them (0)" in text
+    assert "only the first name “Amelia”" in text and "may be about another child" in text
+    assert "INC-0001" in text and "INC-0002" not in text
+    rows = school.emu.files[replies[-1].document["file_id"]].decode("utf-8-sig")
+    assert "incident naming only the first name" in rows and "INC-0001" in rows
+
+
+async def test_a_ban_or_an_unmatched_child_that_names_the_pupil_is_found(school: BotHarness) -> None:
+    await log_misuse(school, ADMIN, "offensive", note="abuse in the comments")
+    alert = alerts_to(school, HEAD, "INC-0001")[0]
+    await school.press(HEAD, alert, "User banned")
+    await school.say(HEAD, "angry_dad_1975")
+    await school.say(HEAD, "Threatened Noah Williams by name")
+    desk = school.services.application_desk
+    desk.record_paper(PaperForm("Jo Smyth", "Mother", [Child("Amelia Smyth")], conduct_signed=True), ADMIN, "Ada Admin")
+    desk.record_paper(PaperForm("Kim Lee", "Aunt", [Child("amelia SMITH")], conduct_signed=True), ADMIN, "Ada Admin")
+    noah = report_of(await school.say(HEAD, "/pupil Noah Williams"))
+    assert "Incidents mentioning them (1)" in noah and "INC-0001" in noah
+    amelia = report_of(await school.say(HEAD, "/pupil Amelia Smith"))
+    named, first_only = amelia.split("only the first name")
+    assert "applications naming them (1)" in named and "Kim Lee (Aunt)" in named
+    assert "Jo Smyth (Mother)" in first_only, "a child written 'Amelia Smyth' may be her, or another Amelia"
+
+
+async def test_a_draft_check_that_named_the_pupil_is_in_their_report_by_id_only(school: BotHarness) -> None:
+    await school.say(ADMIN, "/checkpost Well done Amelia Smith for the race!")
+    await school.say(ADMIN, "/checkpost Lovely sunny day at school")
+    text = report_of(await school.say(HEAD, "/pupil Amelia Smith"))
+    assert "Ada Admin checked a draft post naming P001: must change before posting" in text
+    assert "Ada Admin: 1 time" in text, "a draft check is a look at the pupil too"
+    [entry] = [e for e in school.audit() if e.action == "draft check" and "P001" in e.detail]
+    assert "Amelia" not in entry.detail + entry.target, "the audit names pupils by id only"
+    [page] = await school.say(HEAD, "/audit")
+    assert "checked a draft post: nothing to change" in page.plain and "(block)" not in page.plain
+
+
+def test_refusals_read_as_english_not_internal_keys() -> None:
+    wording = Wording(lambda uid: "Sam Leader", lambda key: key, START.tzinfo)  # type: ignore[arg-type]
+    for action, words in (
+        ("subject access", "tried to look up everything held about a pupil"),
+        ("consent lookup", "tried to look up a pupil's consent"),
+        ("rota change", "tried to change the moderation rota"),
+        ("photo blur", "tried to blur a photo"),
+    ):
+        entry = AuditEntry(START, SLT, "slt", action, outcome="refused: role")
+        assert f"Sam Leader {words}: refused (not allowed for their role)" == describe(entry, wording)
