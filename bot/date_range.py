@@ -15,6 +15,7 @@ from bot.clock import local_moment, show_date
 
 _UK = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})$")
 USAGE = "dates as 31/10/2026 or 2026-10-31"
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # a year outside is a slip (9999, 0001), not a school day
 
 
 class BadRange(ValueError):
@@ -28,12 +29,14 @@ def parse_day(text: str) -> date | None:
     try:
         if match:
             day, month, year = (int(part) for part in match.groups())
-            return date(year + 2000 if year < 100 else year, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
+            found = date(year + 2000 if len(match.group(3)) == 2 else year, month, day)
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            found = date.fromisoformat(text)
+        else:
+            return None
     except ValueError:
         return None
-    return None
+    return found if EARLIEST <= found <= LATEST else None
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,17 @@ class DateRange:
 
 
 def parse_range(words: list[str]) -> DateRange:
-    """`[FROM [TO]]` (an optional "to" between them): one day alone means that day only."""
+    """`[FROM [TO]]` (an optional "to" between them): one day alone means that day only, but
+    "from DAY" alone runs on to today and "to DAY" alone starts at the beginning, as they read."""
+    alone = [w.lower() for w in words]
     words = [w for w in words if w.lower() not in ("to", "-", "from")]
     if not words:
         return DateRange()
+    if len(words) == 1 and alone[:1] in (["from"], ["to"]):
+        day = parse_day(words[0])
+        if day is None:
+            raise BadRange(f"“{words[0][:30]}” is not a date: write {USAGE}.")
+        return DateRange(day, None) if alone[0] == "from" else DateRange(None, day)
     if len(words) > 2:
         raise BadRange(f"Give at most two dates (from and to), {USAGE}.")
     days = [parse_day(w) for w in words]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.__main__ import main
 from bot.applications import PaperForm
 from bot.audit_view import Wording, describe
 from bot.config import Config
@@ -105,3 +106,30 @@ def test_refusals_read_as_english_not_internal_keys() -> None:
     ):
         entry = AuditEntry(START, SLT, "slt", action, outcome="refused: role")
         assert f"Sam Leader {words}: refused (not allowed for their role)" == describe(entry, wording)
+
+
+async def test_an_absurd_year_is_refused_kindly_and_from_alone_runs_on_to_today(school: BotHarness) -> None:
+    for command in ("/audit from 01/01/2026 to 31/12/9999", "/audit to 01/01/0001"):
+        [answer] = await school.say(HEAD, command)
+        assert "is not a date" in answer.plain and "went wrong" not in answer.plain
+    [answer] = await school.say(SLT, "/export incidents 01/01/2026 31/12/9999")
+    assert "is not a date" in answer.plain and not answer.document
+    await school.say(ADMIN, "/consent Amelia Smith")
+    [page] = await school.say(HEAD, "/audit from 24/11/2026")
+    assert "from Tue 24 Nov 2026" in page.plain or "from 24 Nov 2026" in page.plain
+    assert "Ada Admin checked the consent of P001" in page.plain, "today is after the 24th: it is in the range"
+    [none_yet] = await school.say(HEAD, "/audit to 24/11/2026")
+    assert "up to" in none_yet.plain and "P001" not in none_yet.plain
+
+
+def test_the_command_line_never_writes_an_export_into_the_data_folder(tmp_path: Path, capsys: Any) -> None:
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    settings = f'[telegram]\ntoken = "123:abc"\n[roles]\nhead = [1001]\n[storage]\ndata_dir = "{data}"\n'
+    config.write_text(settings, encoding="utf-8")
+    assert main(["--config", str(config), "export", "incidents", "--out", str(tmp_path / "first.csv")]) == 0
+    staff = data / "staff.json"
+    before = staff.read_bytes()
+    assert main(["--config", str(config), "export", "audit", "--out", str(staff)]) == 1
+    assert staff.read_bytes() == before, "the bot's staff file is untouched"
+    assert "inside the bot's data folder" in capsys.readouterr().err

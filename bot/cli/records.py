@@ -100,6 +100,11 @@ def export_csv(config_path: Path, kind: str, dates: list[str], out: Path | None)
         print(str(exc), file=sys.stderr)
         return 1
     config = load_config(config_path)
+    folder = (out or Path.cwd() / "export.csv").resolve().parent
+    if folder.is_relative_to(config.storage.data_dir.resolve()):
+        # The bot's own files live there: a mistyped --out must never replace one of them.
+        print(f"{out or folder}: inside the bot's data folder; write the export somewhere else.", file=sys.stderr)
+        return 1
     refuse_example_ids(config)  # opening the data folder seeds the roles, as a start does
     s = Services.open(config, Clock())
     try:
