@@ -6,9 +6,10 @@ Each test here failed on the code as first built and passes now.
 
 from __future__ import annotations
 
+import errno
 import io
 import tarfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -16,6 +17,7 @@ import pytest
 
 import storage.incidents
 from bot.__main__ import main
+from bot.backups import archive as backup_archive
 from bot.backups.archive import create_key_file, read_key, write_archive
 from bot.clock import FakeClock
 from bot.config import Config
@@ -96,8 +98,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def config(data_dir: Path) -> Config:
-    return make_config(data_dir)
+def config(data_dir: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Config:
+    """With the parameter "backups": to tmp_path/backups (the folder and the key made here)."""
+    if getattr(request, "param", None) != "backups":
+        return make_config(data_dir)
+    (tmp_path / "backups").mkdir()
+    create_key_file(tmp_path / "backup.key")
+    return make_config(data_dir, backup={"folder": str(tmp_path / "backups"), "key_file": str(tmp_path / "backup.key")})
 
 
 def preview_id(message: object) -> int:
@@ -165,3 +172,38 @@ async def test_a_year_of_weekly_lists_keeps_one_in_meta_json_and_no_old_button_e
     await bot.restart()
     [again] = await bot.say(HEAD, "/retention")
     assert preview_id(again) == last + 1, "an id is never given twice, across a restart"
+
+
+# ---- the backup's outcome outlives a restart -----------------------------------------------------
+
+
+@pytest.mark.parametrize("config", ["backups"], indirect=True)
+async def test_last_nights_failed_backup_is_still_on_status_after_a_restart(
+    bot: BotHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await bot.say(HEAD, "/help")
+    bot.clock.set(datetime(2024, 1, 11, 2, 0, tzinfo=UTC))
+    await bot.tick()
+    assert len(list((tmp_path / "backups").iterdir())) == 1
+
+    def full(self: object, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(backup_archive._Sealer, "write", full)
+        bot.clock.set(datetime(2024, 1, 12, 2, 0, tzinfo=UTC))
+        await bot.tick()
+    [told] = [m.plain for m in bot.emu.messages_to(HEAD) if "backup failed" in m.plain]
+    assert "the backup disk is full." in told and ".." not in told
+    await bot.restart()
+    [status] = await bot.say(HEAD, "/status")
+    assert "The backup at Fri 12 Jan 02:00 failed: the backup disk is full." in status.plain
+    assert "Last backup: Thu 11 Jan 02:00" in status.plain
+
+    (tmp_path / "backups").rename(tmp_path / "unplugged")  # the USB disk taken away
+    [status] = await bot.say(HEAD, "/status")
+    assert "Last backup: Thu 11 Jan 02:00" in status.plain, "not 'none yet': it is on the disk that was taken away"
+    (tmp_path / "unplugged").rename(tmp_path / "backups")
+    await bot.advance(hours=1)  # the hourly retry works: the failure is no longer shown
+    [status] = await bot.say(HEAD, "/status")
+    assert "failed" not in status.plain and "Last backup: Fri 12 Jan 03:00" in status.plain

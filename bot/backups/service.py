@@ -13,7 +13,7 @@ import io
 import os
 import re
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +26,7 @@ from bot.backups.rotation import to_keep
 from bot.backups.snapshot import MarkedReader, Snapshot, SnapshotBusy, SnapshotMoved, take
 from bot.clock import Clock, local_day, local_moment
 from bot.config import BackupConfig
+from storage.backup_status import BackupStatus, BackupStatusFile
 
 ARCHIVE_NAME = re.compile(r"^school-bot-(\d{8}-\d{6})Z\.backup$")
 MANIFEST = "manifest.json"
@@ -75,7 +76,7 @@ def schema_of(meta_json: bytes | None) -> int:
 def _failure(exc: BaseException) -> str:
     """The Head's sentence for what went wrong: plain words, no paths beyond the configured folder."""
     if isinstance(exc, KeyProblem | BackupFailed | ArchiveRefused):
-        return str(exc)
+        return str(exc).rstrip(".")  # it ends every sentence it is put in: "failed: ... ."
     if isinstance(exc, SnapshotBusy):
         return "the data changed during every attempt to copy it; it will be tried again"
     if isinstance(exc, OSError):
@@ -93,7 +94,8 @@ class Backups:
         self.data_dir = data_dir
         self.tz = tz
         self.clock = clock
-        self.last_failure: tuple[datetime, str] | None = None  # since this process started
+        self.status_file = BackupStatusFile(data_dir)
+        self._unsaved: BackupStatus | None = None  # an outcome the data disk would not take: kept here meanwhile
 
     @property
     def configured(self) -> bool:
@@ -121,6 +123,10 @@ class Backups:
 
     def archives(self) -> list[ArchiveInfo]:
         """The archives in the backup folder, newest first (none when it cannot be read)."""
+        return self._listing() or []
+
+    def _listing(self) -> list[ArchiveInfo] | None:
+        """The archives in the backup folder, newest first; None when the folder cannot be read."""
         folder = self.config.folder
         if folder is None:
             return []
@@ -132,13 +138,32 @@ class Backups:
                     made_at = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
                     found.append(ArchiveInfo(path, made_at, path.stat().st_size))
         except OSError:
-            return []
+            return None
         return sorted(found, key=lambda a: a.made_at, reverse=True)
 
     def last_good(self) -> ArchiveInfo | None:
-        """The newest archive: one is only ever named as an archive once it was written and checked."""
-        archives = self.archives()
-        return archives[0] if archives else None
+        """The newest archive: one is only ever named as an archive once it was written and checked.
+        While the backup disk cannot be read (unplugged), the last one this data folder saw written."""
+        listing = self._listing()
+        if listing is not None:
+            return listing[0] if listing else None
+        status = self.status()
+        if self.config.folder is None or status.good_at is None or not ARCHIVE_NAME.match(status.good_name):
+            return None
+        return ArchiveInfo(self.config.folder / status.good_name, status.good_at, status.good_size)
+
+    def status(self) -> BackupStatus:
+        """How the last attempt went, as stored: it outlives a restart (storage.backup_status)."""
+        return self._unsaved or self.status_file.read()
+
+    @property
+    def last_failure(self) -> tuple[datetime, str] | None:
+        """When the last attempt failed and why; None when it worked (or none was made yet)."""
+        status = self.status()
+        return (status.failed_at, status.failure) if status.failed_at else None
+
+    def _save(self, status: BackupStatus) -> None:
+        self._unsaved = None if self.status_file.write(status) else status
 
     def due_at(self, now: datetime) -> datetime | None:
         """When the next daily backup is due (now or earlier: due), None when backups are off."""
@@ -164,9 +189,10 @@ class Backups:
         try:
             done = self._make(now)
         except Exception as exc:
-            self.last_failure = (now, _failure(exc))
-            raise BackupFailed(self.last_failure[1]) from exc
-        self.last_failure = None
+            reason = _failure(exc)
+            self._save(replace(self.status(), failed_at=now, failure=reason))
+            raise BackupFailed(reason) from exc
+        self._save(BackupStatus(good_name=done.archive.path.name, good_at=now, good_size=done.archive.size))
         return done
 
     def _make(self, now: datetime) -> BackupDone:

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.backup_status import FILE as BACKUP_STATUS
+
 LOCK_FILE = "bot.lock"
 REPLACED_PREFIX = "replaced-before-restore-"
 ATTEMPTS = 200  # a quiet moment of a few milliseconds comes long before this, even in a busy hour
@@ -52,12 +54,13 @@ def kept(relative: str) -> bool:
     """Whether a path under the data folder belongs in a backup.
 
     Left out: the lock (it belongs to the running process), the bot's own log (not the school's
-    records, and restoring it would hide what happened since), temporary files of writes in
-    progress, and folders a restore set aside.
+    records, and restoring it would hide what happened since), how this machine's backups went
+    (restored, it would tell of another disk's), temporary files of writes in progress, and
+    folders a restore set aside.
     """
     parts = relative.split("/")
     return not (
-        relative == LOCK_FILE
+        relative in (LOCK_FILE, BACKUP_STATUS)
         or (len(parts) == 1 and parts[0].startswith("bot.log"))
         or any(p.startswith(".") for p in parts)
         or parts[0].startswith(REPLACED_PREFIX)
