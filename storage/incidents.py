@@ -96,6 +96,12 @@ class EvidenceStore:
         except ValueError:
             log.warning("A draft's folder name leaves the evidence folder; nothing was removed")
 
+    def drafts(self) -> list[str]:
+        """The folders of drafts' waiting screenshots (draft-<id>), as discard() takes them."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.name.startswith("draft-") and p.is_dir())
+
     def file(self, path: str) -> Path:
         """Where a stored file is; a path that leads out of the evidence folder is refused (ValueError).
 

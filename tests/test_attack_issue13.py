@@ -385,3 +385,24 @@ async def test_a_record_changed_by_a_deploy_ends_only_its_persons_flows(school: 
     answer = await school.press(ADMIN, step, "Done")  # only the unreadable person's flow has ended
     assert answer and "This log has ended" in answer["text"]
     assert state_file(school).with_name(FILE_NAME + ".damaged").exists()
+
+
+async def test_screenshots_of_a_draft_no_flow_holds_are_deleted_and_a_live_ones_kept(bot: BotHarness) -> None:
+    evidence = bot.config.storage.data_dir / "evidence"
+    await bot.say(ADMIN2, "/log")  # someone in the middle of a /log
+    bot.emu.send_photo(ADMIN2, screenshot_bytes())
+    await bot.settle()
+    step = bot.last(ADMIN2)
+    await bot.stop()
+    left = evidence / "draft-0123456789ab"  # what a kill between saving a screenshot and saving its flow leaves
+    left.mkdir()
+    (left / "42a6e333c7e874fd.jpg").write_bytes(b"\xff\xd8 a pupil's photo \xff\xd9")
+    await bot.start()
+    await bot.tick()
+    assert not left.exists()
+    await bot.press(ADMIN2, step, "Done")  # the live draft keeps its screenshot
+    await bot.press(ADMIN2, step, title("offensive"))
+    await bot.press(ADMIN2, step, "Skip")
+    answer = await bot.press(ADMIN2, step, "Confirm")
+    assert answer and answer["text"] == "Logged as INC-0001."
+    assert len(bot.services.incidents.get(1).evidence) == 1

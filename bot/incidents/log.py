@@ -6,6 +6,7 @@ incident once (INC-0042), and every action is recorded once per kind and audited
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -163,6 +164,19 @@ class IncidentLog:
     def drop_draft(self, draft_id: str) -> None:
         """A draft given up (cancelled, timed out, or logged): its waiting screenshots go."""
         self.repo.evidence.discard(draft_folder(draft_id))
+
+    def drop_abandoned_drafts(self, live: Collection[str]) -> int:
+        """Delete the waiting screenshots of every draft no flow holds any more; how many drafts.
+
+        A draft's screenshots are files from the moment they arrive, so a flow that ended
+        without its own clean-up (the bot killed before it saved the flow, a person whose kept
+        state no longer reads after a deploy) would otherwise leave them in the data folder for
+        ever, out of reach of retention.
+        """
+        abandoned = [folder for folder in self.repo.evidence.drafts() if folder.removeprefix("draft-") not in live]
+        for folder in abandoned:
+            self.repo.evidence.discard(folder)
+        return len(abandoned)
 
     def confirm(self, draft: Draft, reporter_name: str) -> tuple[Incident, bool]:
         """Open the incident for a draft once: a second confirm of the same draft finds the first.

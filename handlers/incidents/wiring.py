@@ -4,6 +4,9 @@ presses of their buttons, a photo outside any flow, the alert's buttons, the lis
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -37,7 +40,7 @@ from handlers.incidents.flow import (
     want_screenshot,
 )
 from handlers.incidents.pictures import Picture, offer_photo
-from handlers.incidents.shared import CATEGORY, CONFIRM, FLOW_TIMEOUT, NOTE, SCREENSHOTS, forget_draft
+from handlers.incidents.shared import CATEGORY, CONFIRM, DRAFT, FLOW_TIMEOUT, NOTE, SCREENSHOTS, forget_draft
 from handlers.incidents.views import (
     acknowledge_from_record,
     bans_page,
@@ -48,6 +51,7 @@ from handlers.incidents.views import (
 )
 from handlers.menu import MenuCommand
 
+DRAFT_SWEEP = timedelta(hours=1)
 # The records an unfinished /log keeps between messages and across a restart (bot.shell.persistence).
 FLOW_STATE = (Draft, Screenshot, Origin, Picture, EvidenceKind)
 
@@ -140,3 +144,19 @@ def register(application: Application, rt: Runtime) -> None:
     application.add_handler(CommandHandler("incident", show_incident))
     application.add_handler(CommandHandler("bans", list_bans))
     rt.ticker.add("escalation", escalation_work(rt))
+    rt.ticker.add("abandoned drafts", abandoned_drafts(application, rt))
+
+
+def abandoned_drafts(application: Application, rt: Runtime) -> Callable[[datetime], Awaitable[datetime | None]]:
+    """Timed work: the screenshots of /log drafts no person's flow holds any more are deleted, hourly."""
+    due: datetime | None = None
+
+    async def sweep(now: datetime) -> datetime:
+        nonlocal due
+        if due is None or now >= due:
+            live = {draft.id for state in application.user_data.values() if isinstance(draft := state.get(DRAFT), Draft)}
+            rt.services.incident_log.drop_abandoned_drafts(live)
+            due = now + DRAFT_SWEEP
+        return due
+
+    return sweep
