@@ -207,3 +207,16 @@ async def test_last_nights_failed_backup_is_still_on_status_after_a_restart(
     await bot.advance(hours=1)  # the hourly retry works: the failure is no longer shown
     [status] = await bot.say(HEAD, "/status")
     assert "failed" not in status.plain and "Last backup: Fri 12 Jan 03:00" in status.plain
+
+
+# ---- silly retention periods ----------------------------------------------------------------------
+
+
+def test_check_config_names_a_retention_period_too_long_to_count_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """99,999,999 months back is before the year 1: every weekly check and /status would fail on it."""
+    config = tmp_path / "config.toml"
+    write_config(config, tmp_path / "data", tmp_path / "backups", tmp_path / "backup.key")
+    text = config.read_text(encoding="utf-8").replace("[backup]", "[retention]\nleft_pupil_months = 99999999\n\n[backup]")
+    config.write_text(text, encoding="utf-8")
+    assert main(["--config", str(config), "check-config"]) == 1
+    assert "retention.left_pupil_months: must be at most 1,200, not 99,999,999" in capsys.readouterr().err

@@ -180,16 +180,21 @@ def _backup(r: Reader, base_dir: Path) -> BackupConfig:
     )
 
 
+# A century: longer has no meaning for a school's records, and a date that many months back would not exist.
+MAX_RETENTION_MONTHS = 1200
+
+
 def _retention(r: Reader) -> RetentionConfig:
     weekday = r.string("retention", "weekday").lower()
     if weekday not in WEEKDAYS:
         r.problems.append(f"retention.weekday: {weekday!r} is not a weekday{did_you_mean(weekday, WEEKDAYS)}")
         weekday = "mon"
+    months = {"minimum": 1, "maximum": MAX_RETENTION_MONTHS}
     return RetentionConfig(
-        closed_incident_months=r.integer("retention", "closed_incident_months", minimum=1),
-        decided_application_months=r.integer("retention", "decided_application_months", minimum=1),
-        audit_months=r.integer("retention", "audit_months", minimum=1),
-        left_pupil_months=r.integer("retention", "left_pupil_months", minimum=1),
+        closed_incident_months=r.integer("retention", "closed_incident_months", **months),
+        decided_application_months=r.integer("retention", "decided_application_months", **months),
+        audit_months=r.integer("retention", "audit_months", **months),
+        left_pupil_months=r.integer("retention", "left_pupil_months", **months),
         weekday=weekday,
         time=r.clock_time("retention", "time"),
     )

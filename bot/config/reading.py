@@ -99,13 +99,16 @@ class Reader:
             return str(SCHEMA[section][key])
         return value
 
-    def integer(self, section: str, key: str, minimum: int | None = None) -> int:
+    def integer(self, section: str, key: str, minimum: int | None = None, maximum: int | None = None) -> int:
         value = self.get(section, key)
         if not isinstance(value, int) or isinstance(value, bool):
             self.problems.append(f"{section}.{key}: must be a whole number, not {value!r}")
             return int(SCHEMA[section][key] or 0)
         if minimum is not None and value < minimum:
             self.problems.append(f"{section}.{key}: must be at least {minimum}, not {value}")
+        if maximum is not None and value > maximum:
+            self.problems.append(f"{section}.{key}: must be at most {maximum:,}, not {value:,}")
+            return int(SCHEMA[section][key] or 0)
         return value
 
     def ids(self, section: str, key: str) -> tuple[int, ...]:
