@@ -112,18 +112,27 @@ def figure(data: DigestSeries) -> Figure:
         top.bar(positions, heights, bottom=base, label=name, color=_PALETTE[index % len(_PALETTE)])
         base = [b + h for b, h in zip(base, heights, strict=True)]
     top.set_title("Incidents logged each week", fontsize=30, pad=16)
+    for position, total in zip(positions, base, strict=True):
+        if total:  # the week's total over its bar: a huge week stays readable, a small one is not lost
+            top.text(position, total, str(total), ha="center", va="bottom", fontsize=16)
     if data.categories:
-        top.legend(fontsize=16, loc="upper left", frameon=False)
+        # Under the week labels, two columns: above the bars it hid a tall week behind seven categories.
+        top.legend(fontsize=16, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     else:
         top.text(0.5, 0.5, "No incidents in these 12 weeks", ha="center", va="center", fontsize=24, transform=top.transAxes)
-    top.set_ylim(0, max(max(base, default=0) * 1.5, 3))
+    top.set_ylim(0, max(max(base, default=0) * 1.15, 3))
     width = 0.4
     bottom.bar([p - width / 2 for p in positions], [w.checked for w in data.weeks], width, label="checked", color=CHECKED_COLOUR)
     bottom.bar([p + width / 2 for p in positions], [w.missed for w in data.weeks], width, label="missed", color=MISSED_COLOUR)
     bottom.set_title("Page moderation days: checked and missed", fontsize=30, pad=16)
-    bottom.legend(fontsize=18, loc="upper left", frameon=False)
+    if any(w.checked or w.missed for w in data.weeks):
+        bottom.legend(fontsize=18, loc="upper left", frameon=False, ncol=2)
+    else:
+        text = "No page checks recorded in these 12 weeks"
+        bottom.text(0.5, 0.5, text, ha="center", va="center", fontsize=24, transform=bottom.transAxes)
     bottom.set_ylim(0, 9)
     for axes in (top, bottom):
+        axes.set_xlim(-0.6, len(positions) - 0.4)  # both charts' weeks one above the other, bars or none
         axes.set_xticks(positions, labels, fontsize=16, rotation=45)
         axes.tick_params(axis="y", labelsize=18)
         axes.yaxis.get_major_locator().set_params(integer=True)

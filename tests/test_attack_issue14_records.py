@@ -6,6 +6,7 @@ names the child, and say plainly which ones give only a first name; a governor r
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from bot.__main__ import main
 from bot.applications import PaperForm
 from bot.audit_view import Wording, describe
 from bot.config import Config
+from bot.digest_chart import WEEKS, DigestSeries, Week, figure
+from bot.incidents.vocabulary import CATEGORIES
 from bot.records.applications import Child
 from bot.records.audit import AuditEntry
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, START, BotHarness, make_config
@@ -133,3 +136,22 @@ def test_the_command_line_never_writes_an_export_into_the_data_folder(tmp_path: 
     assert main(["--config", str(config), "export", "audit", "--out", str(staff)]) == 1
     assert staff.read_bytes() == before, "the bot's staff file is untouched"
     assert "inside the bot's data folder" in capsys.readouterr().err
+
+
+def test_a_tall_week_and_every_category_leave_the_chart_readable() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    labels = tuple(c.label for c in CATEGORIES)
+    weeks = tuple(
+        Week(date(2026, 9, 7) + timedelta(days=7 * n), {label: 9 if n < 3 else 1 for label in labels}, 5, 0) for n in range(WEEKS)
+    )
+    fig = figure(DigestSeries(weeks, labels))
+    FigureCanvasAgg(fig).draw()
+    incidents_axes, checks_axes = fig.axes
+    legend = incidents_axes.get_legend().get_window_extent()
+    hidden = [bar for bar in incidents_axes.patches if bar.get_window_extent().overlaps(legend)]
+    assert not hidden, "no week's bar is hidden behind the list of categories"
+    assert incidents_axes.get_xlim() == checks_axes.get_xlim(), "each week's two bars stand one above the other"
+    assert {t.get_text() for t in incidents_axes.texts} >= {"63", "7"}, "each week's total is written over its bar"
+    empty = figure(DigestSeries(tuple(Week(w.first, {}, 0, 0) for w in weeks), ()))
+    assert any("No page checks" in t.get_text() for t in empty.axes[1].texts), "an empty chart says why it is empty"
