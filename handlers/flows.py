@@ -57,6 +57,16 @@ def durable_flow(
         )
 
 
+def dropping(*keys: str) -> Forget:
+    """A flow's `forget` that drops these keys of its person's kept state (an /apply's form and matches)."""
+
+    def forget(context: Context) -> None:
+        for key in keys:
+            context.state.pop(key, None)
+
+    return forget
+
+
 def forget_flow(name: str, context: Context) -> None:
     """A flow ended from outside (its person's access changed): what it kept for them goes too.
 

@@ -406,3 +406,17 @@ async def test_screenshots_of_a_draft_no_flow_holds_are_deleted_and_a_live_ones_
     answer = await bot.press(ADMIN2, step, "Confirm")
     assert answer and answer["text"] == "Logged as INC-0001."
     assert len(bot.services.incidents.get(1).evidence) == 1
+
+
+async def test_an_apply_ended_by_a_revocation_after_a_restart_keeps_no_family_on_disk(parents: BotHarness) -> None:
+    bot = parents
+    await bot.say(OFFICE, "/apply")
+    [relationship] = await bot.say(OFFICE, "Jo Bloggs")
+    await bot.press(OFFICE, relationship, "Mother")
+    await bot.say(OFFICE, "Amelia Smith")
+    await bot.restart()
+    await revoke(bot, HEAD, OFFICE)
+    bot.clock.advance(minutes=10)
+    await bot.say(OFFICE, "Oliver")  # refused: the flow ends here
+    kept = state_file(bot).read_text()
+    assert "Jo Bloggs" not in kept and "P001" not in kept  # nothing would ever remove them

@@ -18,6 +18,7 @@ from bot.shell.ticker import Runtime
 from handlers.applications.answers import (
     ANSWER,
     ANSWER_WAIT,
+    ANSWERING,
     answer_cancelled,
     answer_press,
     answer_timed_out,
@@ -30,6 +31,7 @@ from handlers.applications.form import (
     CONFIRM,
     CONTACT,
     FORM_REF,
+    MATCHES,
     PARENT,
     RELATIONSHIP,
     apply_cancel,
@@ -48,6 +50,8 @@ from handlers.applications.form import (
     relationship_typed,
     submit,
 )
+from handlers.applications.form import DRAFT as FORM_DRAFT
+from handlers.applications.form import PROMPT as FORM_PROMPT
 from handlers.applications.leaders import (
     cancel_decision,
     confirm_decision,
@@ -57,6 +61,7 @@ from handlers.applications.leaders import (
     show_application,
 )
 from handlers.applications.notes import (
+    KEPT,
     NOTE,
     ask_press,
     cancel_note,
@@ -77,7 +82,7 @@ from handlers.applications.private_chat import (
     join_request,
     shared_contact,
 )
-from handlers.flows import durable_flow
+from handlers.flows import dropping, durable_flow
 from handlers.menu import MenuCommand
 
 # The records a half-filled /apply and a leader's reason or question keep across a restart (bot.shell.persistence).
@@ -121,6 +126,7 @@ def register(application: Application, rt: Runtime) -> None:
         ],
         timeout=APPLY_TIMEOUT,
         on_timeout=apply_timeout,
+        forget=dropping(FORM_DRAFT, MATCHES, FORM_PROMPT),
     )
     # A leader's reason (after Reject) or question (Ask for information): typed, shown back, sent on Send.
     # Approve, Reject (its Yes) and Ask enter it from any card; a press that starts nothing leaves a note as it was.
@@ -145,6 +151,7 @@ def register(application: Application, rt: Runtime) -> None:
         ],
         timeout=LEADER_NOTE_WAIT,
         on_timeout=note_timed_out,
+        forget=dropping(KEPT),
     )
     # Whoever recorded a paper form answers a leader's question: Answer, then the typed answer.
     office_answer = durable_flow(
@@ -157,6 +164,7 @@ def register(application: Application, rt: Runtime) -> None:
         ],
         timeout=ANSWER_WAIT,
         on_timeout=answer_timed_out,
+        forget=dropping(ANSWERING),
     )
     application.add_handler(form)
     application.add_handler(note)
