@@ -148,7 +148,9 @@ def test_a_tall_week_and_every_category_leave_the_chart_readable() -> None:
     fig = figure(DigestSeries(weeks, labels))
     FigureCanvasAgg(fig).draw()
     incidents_axes, checks_axes = fig.axes
-    legend = incidents_axes.get_legend().get_window_extent()
+    listed = incidents_axes.get_legend()
+    assert listed is not None
+    legend = listed.get_window_extent()
     hidden = [bar for bar in incidents_axes.patches if bar.get_window_extent().overlaps(legend)]
     assert not hidden, "no week's bar is hidden behind the list of categories"
     assert incidents_axes.get_xlim() == checks_axes.get_xlim(), "each week's two bars stand one above the other"
