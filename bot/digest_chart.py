@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 WEEKS = 12
 CHARTS = "charts"  # the data folder's sub-folder for digest charts
+# Charts hold only counts; kept as long as the outbox keeps a sent message, then deleted as the next is saved
+# (a message still waiting for an older one goes as text with a note, as for any picture that cannot be read).
+KEEP_CHARTS = timedelta(days=60)
 WIDTH_PX, HEIGHT_PX, DPI = 1080, 1350, 100
 CHECKED_COLOUR, MISSED_COLOUR = "#2e7d32", "#c62828"
 _PALETTE = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#546e7a", "#9e9d24")
@@ -91,10 +94,17 @@ def chart_series(incidents: IncidentRepository, duty: Moderation, last: date, tz
 
 
 def save_chart(data_dir: Path, day: date, png: bytes) -> str:
-    """Keep the week's chart in the data folder (the outbox sends it from there, after a restart too);
-    returns its path under the folder."""
+    """Keep the week's chart in the data folder (the outbox sends it from there, after a restart too)
+    and delete those older than KEEP_CHARTS; returns its path under the folder."""
     folder = ensure_private_dir(data_dir / CHARTS)
     atomic_write_bytes(folder / f"digest-{day.isoformat()}.png", png)
+    for old in folder.glob("digest-*.png"):
+        try:
+            drawn = date.fromisoformat(old.stem.removeprefix("digest-"))
+        except ValueError:
+            continue  # not one of ours: left alone
+        if drawn < day - KEEP_CHARTS:
+            old.unlink(missing_ok=True)
     return f"{CHARTS}/digest-{day.isoformat()}.png"
 
 

@@ -16,7 +16,7 @@ from bot.__main__ import main
 from bot.applications import PaperForm
 from bot.audit_view import Wording, describe
 from bot.config import Config
-from bot.digest_chart import WEEKS, DigestSeries, Week, figure
+from bot.digest_chart import CHARTS, WEEKS, DigestSeries, Week, figure, save_chart
 from bot.incidents.vocabulary import CATEGORIES
 from bot.records.applications import Child
 from bot.records.audit import AuditEntry
@@ -157,3 +157,13 @@ def test_a_tall_week_and_every_category_leave_the_chart_readable() -> None:
     assert {t.get_text() for t in incidents_axes.texts} >= {"63", "7"}, "each week's total is written over its bar"
     empty = figure(DigestSeries(tuple(Week(w.first, {}, 0, 0) for w in weeks), ()))
     assert any("No page checks" in t.get_text() for t in empty.axes[1].texts), "an empty chart says why it is empty"
+
+
+def test_old_digest_charts_are_deleted_as_a_new_one_is_saved(tmp_path: Path) -> None:
+    today = date(2026, 11, 30)
+    for age in (7, 56, 61, 400):
+        save_chart(tmp_path, today - timedelta(days=age), b"png")
+    (tmp_path / CHARTS / "notes.png").write_bytes(b"someone else's")
+    assert save_chart(tmp_path, today, b"png") == "charts/digest-2026-11-30.png"
+    kept = sorted(p.name for p in (tmp_path / CHARTS).iterdir())
+    assert kept == ["digest-2026-10-05.png", "digest-2026-11-23.png", "digest-2026-11-30.png", "notes.png"]
