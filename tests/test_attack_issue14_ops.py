@@ -220,3 +220,31 @@ def test_check_config_names_a_retention_period_too_long_to_count_back(tmp_path: 
     config.write_text(text, encoding="utf-8")
     assert main(["--config", str(config), "check-config"]) == 1
     assert "retention.left_pupil_months: must be at most 1,200, not 99,999,999" in capsys.readouterr().err
+
+
+# ---- a careless set-up ----------------------------------------------------------------------------
+
+
+def test_a_backup_folder_inside_the_data_folder_or_a_key_beside_the_backups_is_named_and_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Inside the data folder each backup would hold every one before it (growing night after night),
+    and the failing disk would take both; a key among the backups opens them for whoever reads them."""
+    data_dir = tmp_path / "data"
+    inside = data_dir / "backups"
+    inside.mkdir(parents=True)
+    key = tmp_path / "backup.key"
+    create_key_file(key)
+    config = write_config(tmp_path / "config.toml", data_dir, inside, key)
+    assert main(["--config", str(config), "backup"]) == 1
+    assert "is inside the data folder" in capsys.readouterr().err
+    assert list(inside.iterdir()) == [], "no backup was written"
+    assert main(["--config", str(config), "check-config"]) == 1
+    assert "backup.folder: the backup folder" in capsys.readouterr().err
+
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    key.rename(nas / "backup.key")
+    config = write_config(tmp_path / "config.toml", data_dir, nas, nas / "backup.key")
+    assert main(["--config", str(config), "check-config"]) == 1
+    assert "is in the backup folder, so whoever can read the backups can open them" in capsys.readouterr().err

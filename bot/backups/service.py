@@ -73,6 +73,18 @@ def schema_of(meta_json: bytes | None) -> int:
         return 0
 
 
+def _within(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or anywhere under it, links followed (either may not exist yet)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _inside_data(folder: Path) -> str:
+    return (
+        f"the backup folder {folder} is inside the data folder: each backup would hold all the ones before, "
+        "and the disk that fails takes the data and its backups together; set backup.folder to another disk"
+    )
+
+
 def _failure(exc: BaseException) -> str:
     """The Head's sentence for what went wrong: plain words, no paths beyond the configured folder."""
     if isinstance(exc, KeyProblem | BackupFailed | ArchiveRefused):
@@ -107,7 +119,9 @@ class Backups:
         if folder is None:
             return []
         found = []
-        if not folder.is_dir():
+        if _within(folder, self.data_dir):
+            found.append(f"backup.folder: {_inside_data(folder)}")
+        elif not folder.is_dir():
             found.append(f"backup.folder: {folder} is not there (is the NAS or USB disk connected?)")
         elif not os.access(folder, os.W_OK | os.X_OK):
             found.append(f"backup.folder: {folder} is read-only for this user; make it writable by the bot's user")
@@ -119,6 +133,16 @@ class Backups:
             assert key_file is not None
             if key_file.stat().st_mode & 0o077:
                 found.append(f"backup.key_file: {key_file} can be read by other users: chmod 600 {key_file}")
+        if key_file is not None and _within(key_file, folder):
+            found.append(
+                f"backup.key_file: {key_file} is in the backup folder, so whoever can read the backups can open "
+                "them: keep it beside the config instead, with a copy in the school safe"
+            )
+        elif key_file is not None and _within(key_file, self.data_dir):
+            found.append(
+                f"backup.key_file: {key_file} is in the data folder, lost with it when its disk fails (and moved "
+                "aside by a restore): keep it beside the config instead, with a copy in the school safe"
+            )
         return found
 
     def archives(self) -> list[ArchiveInfo]:
@@ -199,6 +223,8 @@ class Backups:
         folder = self.config.folder
         if folder is None:
             raise BackupFailed("no backup folder is configured (backup.folder)")
+        if _within(folder, self.data_dir):
+            raise BackupFailed(_inside_data(folder))
         key = read_key(self.config.key_file)
         if not folder.is_dir():
             raise BackupFailed(f"the backup folder {folder} is not there (is the NAS or USB disk connected?)")
