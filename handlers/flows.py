@@ -33,16 +33,16 @@ def durable_flow(
     *,
     timeout: timedelta,
     on_timeout: Callable[[Update, Context], Coroutine[Any, Any, object]],
-    forget: Forget | None = None,
+    forget: Forget,
 ) -> ConversationHandler[Any]:
     """A conversation kept on disk under `name`; an entry point starts it over at any step (allow_reentry).
 
     After `timeout` without an answer `on_timeout` tells the person, and the conversation ends.
     `forget` drops, quietly, what the flow keeps for its person (a /log's draft and its waiting
-    screenshots): run when the flow is ended from outside, by a change of access.
+    screenshots): run when the flow is ended from outside, by a change of access. Every flow
+    must say, so nothing it kept outlives it.
     """
-    if forget is not None:
-        _FORGET[name] = forget
+    _FORGET[name] = forget
     with warnings.catch_warnings():
         # PTB warns that button steps are tracked per chat and user, not per message: that is what we want.
         warnings.simplefilter("ignore", PTBUserWarning)

@@ -420,3 +420,16 @@ async def test_an_apply_ended_by_a_revocation_after_a_restart_keeps_no_family_on
     await bot.say(OFFICE, "Oliver")  # refused: the flow ends here
     kept = state_file(bot).read_text()
     assert "Jo Bloggs" not in kept and "P001" not in kept  # nothing would ever remove them
+
+
+async def test_a_ban_question_ended_by_a_lowered_role_after_a_restart_keeps_nothing(bot: BotHarness) -> None:
+    incident = await log_misuse(bot, kind="pupil")
+    for _ in range(4):  # unacknowledged: the deputy and SLT are alerted too
+        await bot.advance(minutes=6)
+    [alert, *_] = alerts_to(bot, SLT, incident.ref)
+    await bot.press(SLT, alert, "User banned")
+    await bot.say(SLT, "Sports Day Troll")
+    await bot.restart()
+    await bot.say(HEAD, f"/grant {SLT} admin")
+    await bot.say(SLT, "They posted a pupil's photo")  # refused: the flow ends here
+    assert "Sports Day Troll" not in state_file(bot).read_text()

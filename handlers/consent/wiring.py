@@ -25,7 +25,7 @@ from handlers.consent.draft import checkpost
 from handlers.consent.expiring import expiring, expiring_page, expiry_reminder_work
 from handlers.consent.photo import choose_destination, confirm_name, photo_with_caption
 from handlers.consent.safety import SafetyView, blur_press
-from handlers.flows import durable_flow
+from handlers.flows import dropping, durable_flow
 from handlers.menu import MenuCommand
 
 COMMANDS = (
@@ -55,6 +55,7 @@ def register(application: Application, rt: Runtime) -> None:
         fallbacks=[CommandHandler("cancel", check_cancel)],
         timeout=CHECK_TIMEOUT,
         on_timeout=check_timeout,
+        forget=dropping("check_photo"),
     )
     application.add_handler(check_flow)
     application.add_handler(CallbackQueryHandler(choose_destination, pattern=r"^1:con:dest:"))

@@ -19,9 +19,21 @@ from bot.incidents import Draft, Origin, Screenshot
 from bot.records.incidents import EvidenceKind
 from bot.roles import Permission
 from bot.shell.ticker import Runtime
-from handlers.flows import durable_flow
+from handlers.flows import dropping, durable_flow
 from handlers.incidents.alerts import acknowledge, ask_outcome, back_to_alert, close_incident, record_action
-from handlers.incidents.bans import BAN_NAME, BAN_REASON, ban_name, ban_over, ban_reason, ban_timed_out, cancel_ban, start_ban
+from handlers.incidents.bans import (
+    BAN,
+    BAN_NAME,
+    BAN_PROMPT,
+    BAN_REASON,
+    BAN_RECORD,
+    ban_name,
+    ban_over,
+    ban_reason,
+    ban_timed_out,
+    cancel_ban,
+    start_ban,
+)
 from handlers.incidents.escalation import escalation_work
 from handlers.incidents.flow import (
     cancel_flow,
@@ -123,6 +135,7 @@ def register(application: Application, rt: Runtime) -> None:
         ],
         timeout=FLOW_TIMEOUT,
         on_timeout=ban_timed_out,
+        forget=dropping(BAN, BAN_RECORD, BAN_PROMPT),
     )
     application.add_handler(log_flow)
     application.add_handler(ban_flow)
