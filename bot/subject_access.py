@@ -24,7 +24,7 @@ from bot.config import Config
 from bot.consent import ConsentVerdict, verdict
 from bot.exports import safe_cell
 from bot.name_mentions import NameFinder
-from bot.names import PupilIndex, Resolution
+from bot.names import PupilIndex, Resolution, fold
 from bot.records.applications import GroupApplication, Status
 from bot.records.audit import SYSTEM, AuditEntry
 from bot.records.consent import Pupil
@@ -53,6 +53,7 @@ class PupilReport:
     first_name_applications: tuple[GroupApplication, ...]
     entries: tuple[AuditEntry, ...]  # every audit entry about the pupil, oldest first
     viewers: tuple[tuple[int, int, datetime], ...]  # (staff id, times, last time), most recent first
+    namesakes: tuple[str, ...] = ()  # ids of other pupils of the same name: a record naming it may be theirs
 
 
 class SubjectAccess:
@@ -150,6 +151,11 @@ class SubjectAccess:
             tuple(applications["first"]),
             entries,
             viewers,
+            tuple(
+                p.pupil_id
+                for p in self.consents.all()
+                if p.pupil_id != pupil.pupil_id and fold(p.full_name) == fold(pupil.full_name)
+            ),
         )
 
     def wording(self) -> Wording:
@@ -177,6 +183,9 @@ class SubjectAccess:
                 f"expires {pupil.expires or 'never'}; withdrawn {pupil.withdrawn or 'no'}",
             ],
         ]
+        if report.namesakes:
+            same = "other pupils of the same name: records naming it may be theirs"
+            rows.append(["pupil", "", "", same, " ".join(report.namesakes)])
         for item in report.verdict.purposes:
             rows.append(["consent", "", "", f"{wording.purpose(item.purpose)}: {'yes' if item.allowed else 'no'}", item.reason])
         for entry in report.checks:

@@ -121,6 +121,9 @@ def report_lines(rt: Runtime, report: PupilReport) -> list[str]:
         lines.append(f"{'✅' if item.allowed else '❌'} {h(wording.purpose(item.purpose))}{reason}")
     lines += ["", f"<b>Checks that named them</b> ({len(report.checks)})"]
     lines += [f"{when(e.at)} {h(clip_text(describe(e, wording), 200))}" for e in report.checks[-LISTED:]] or ["None."]
+    if report.namesakes:
+        others = h(clip_text(", ".join(report.namesakes), 200))
+        lines += ["", f"⚠️ Another pupil has the same name ({others}): an incident or application below may be about them."]
     lines += ["", f"<b>Incidents mentioning them</b> ({len(report.incidents)})"]
     lines += [_incident(i, when) for i in report.incidents[-LISTED:]] or ["None."]
     lines += ["", f"<b>Parents' group applications naming them</b> ({len(report.applications)})"]

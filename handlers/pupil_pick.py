@@ -49,14 +49,19 @@ def ask_which_pupil(context: Context, feature: str, typed: str, resolution: Reso
     text = f"You typed “{h(clip_text(typed, 60))}”. Did you mean one of these? Tap the pupil you meant."
     if resolution.more:
         text += "\nMore pupils match: type more of the name to narrow it down."
-    buttons = tuple(((_label(p), pack(feature, "fu", number, index)),) for index, p in enumerate(candidates))
+    labels = [_label(p) for p in candidates]
+    # Two children of the same name in the same class: the pupil id tells the buttons apart.
+    labels = [_label(p, with_id=labels.count(label) > 1) for p, label in zip(candidates, labels, strict=True)]
+    buttons = tuple(((label, pack(feature, "fu", number, index)),) for index, label in enumerate(labels))
     return text, buttons
 
 
-def _label(pupil: Pupil) -> str:
-    left = ", left" if pupil.left else ""
-    shown = f"{pupil.full_name} ({pupil.class_name}{left})" if pupil.class_name or left else pupil.full_name
-    return clip_text(shown.replace("(, ", "("), 60)
+def _label(pupil: Pupil, *, with_id: bool = False) -> str:
+    details = [pupil.class_name] if pupil.class_name else []
+    details += ["left"] if pupil.left else []
+    details += [clip_text(pupil.pupil_id, 20)] if with_id else []
+    shown = f" ({', '.join(details)})" if details else ""
+    return clip_text(pupil.full_name, 60 - len(shown)) + shown
 
 
 def picked_pupil(context: Context, rt: Runtime, number: int | None, index: str) -> Pupil | None:

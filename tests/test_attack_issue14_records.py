@@ -21,7 +21,7 @@ from bot.incidents.vocabulary import CATEGORIES
 from bot.records.applications import Child
 from bot.records.audit import AuditEntry
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, START, BotHarness, make_config
-from tests.test_consent_bot import load
+from tests.test_consent_bot import REGISTER, load
 from tests.test_incidents import alerts_to, log_misuse
 
 
@@ -167,3 +167,18 @@ def test_old_digest_charts_are_deleted_as_a_new_one_is_saved(tmp_path: Path) -> 
     assert save_chart(tmp_path, today, b"png") == "charts/digest-2026-11-30.png"
     kept = sorted(p.name for p in (tmp_path / CHARTS).iterdir())
     assert kept == ["digest-2026-10-05.png", "digest-2026-11-23.png", "digest-2026-11-30.png", "notes.png"]
+
+
+async def test_two_pupils_of_one_name_in_one_class_are_told_apart_and_their_reports_say_so(bot: BotHarness) -> None:
+    load(bot, REGISTER + "P009,Amelia,Smith,,Year 3,yes,no,no,2025-09-05,,\n")
+    await log_misuse(bot, ADMIN, "pupil", note="Amelia Smith was named in a comment")
+    for command in ("/pupil Amelia Smith", "/audit pupil amelia smith"):
+        [ask] = await bot.say(HEAD, command)
+        labels = [label for label, _ in ask.buttons]
+        assert labels == ["Amelia Smith (Year 3, P001)", "Amelia Smith (Year 3, P009)"], "one button per child, told apart"
+    await bot.press(HEAD, ask, "Amelia Smith (Year 3, P009)")
+    [ask] = await bot.say(HEAD, "/pupil Amelia Smith")
+    await bot.press(HEAD, ask, "Amelia Smith (Year 3, P009)")
+    report = [m for m in bot.emu.messages_to(HEAD) if m.text and "Everything held" in m.text][-1].plain
+    assert "id P009" in report and "INC-0001" in report
+    assert "Another pupil has the same name (P001)" in report, "the incident may be about the other Amelia Smith"
