@@ -44,6 +44,14 @@ _REFUSALS = {
     "refused: already decided": "it was already decided",
     "refused: not the reporter": "someone else's report",
     "refused: access changed": "their access had changed",
+    "refused: not asked": "the question was someone else's",
+    "refused: not theirs": "it was someone else's",
+    "refused: not recorded by them": "someone else recorded that form",
+    "refused: out of date": "things had changed since they were asked",
+    "refused: unknown button": "an old or unknown button",
+    "refused: unreadable photo": "the photo could not be read",
+    "refused: invalid text": "the text could not be stored",
+    "refused: mass removal not confirmed": "removing so many pupils was not confirmed",
 }
 
 # What someone refused tried to do, where the action's own name does not read as English after "tried to".
@@ -85,6 +93,18 @@ _TRIED = {
     "record application": "record a paper form",
     "view application": "look at an application",
     "view incident": "look at an incident",
+    "acknowledge incident": "acknowledge an incident",
+    "close incident": "close an incident",
+    "confirm incident": "confirm a misuse report",
+    "ban": "record a ban",
+    # A step of a conversation refused because the person's access changed half-way ("{flow} step").
+    "incident_log step": "go on with a misuse report",
+    "incident_ban step": "go on recording a ban",
+    "application_form step": "go on recording a paper form",
+    "application_note step": "go on writing a note on an application",
+    "application_answer step": "go on answering a question about an application",
+    "apply step": "go on applying to join the parents' group",
+    "consent_check step": "go on checking a photo's consent",
 }
 
 _PUPIL_TARGETS = ("consent lookup", "subject access", "subject access search")
@@ -343,10 +363,10 @@ def describe(entry: AuditEntry, wording: Wording) -> str:
     elif entry.action in _PHRASES:
         what = _PHRASES[entry.action].format(target=target or "—")
     else:
-        what = _short(entry.action) + (f" — {target}" if target else "")
+        what = _short(entry.action.replace("_", " ")) + (f" — {target}" if target else "")
     if entry.outcome.startswith("refused"):
         reason = _REFUSALS.get(entry.outcome, entry.outcome.removeprefix("refused").lstrip(": ") or "refused")
-        tried = _TRIED.get(entry.action) or _short(entry.action)
+        tried = _TRIED.get(entry.action) or _short(entry.action.replace("_", " "))
         return f"{who} tried to {tried}{' — ' + target if target else ''}: refused ({_short(reason)})"
     if entry.outcome not in ("ok", "one", "several", "none", "not confirmed", "ok to upload", "blocked", *_CHECK_VERDICTS):
         what += f" ({_short(entry.outcome)})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -100,7 +101,7 @@ async def test_a_draft_check_that_named_the_pupil_is_in_their_report_by_id_only(
 
 
 def test_refusals_read_as_english_not_internal_keys() -> None:
-    wording = Wording(lambda uid: "Sam Leader", lambda key: key, START.tzinfo)  # type: ignore[arg-type]
+    wording = Wording(lambda uid: "Sam Leader", lambda key: key, ZoneInfo("Europe/London"))
     for action, words in (
         ("subject access", "tried to look up everything held about a pupil"),
         ("consent lookup", "tried to look up a pupil's consent"),
@@ -182,3 +183,19 @@ async def test_two_pupils_of_one_name_in_one_class_are_told_apart_and_their_repo
     report = [m for m in bot.emu.messages_to(HEAD) if m.text and "Everything held" in m.text][-1].plain
     assert "id P009" in report and "INC-0001" in report
     assert "Another pupil has the same name (P001)" in report, "the incident may be about the other Amelia Smith"
+
+
+@pytest.mark.parametrize(
+    ("action", "outcome", "words"),
+    [
+        ("incident_log step", "refused: access changed", "go on with a misuse report: refused (their access had changed)"),
+        ("decide application", "refused: not asked", "tried to decide an application: refused (the question was someone else's)"),
+        ("button", "refused: unknown button", "tried to use a button: refused (an old or unknown button)"),
+        ("some_new_action", "refused: role", "tried to some new action: refused"),
+        ("some_new_action", "ok", "Sam Leader some new action"),
+    ],
+)
+def test_conversation_steps_and_refusal_reasons_read_without_internal_keys(action: str, outcome: str, words: str) -> None:
+    wording = Wording(lambda uid: "Sam Leader", lambda key: key, ZoneInfo("Europe/London"))
+    sentence = describe(AuditEntry(START, SLT, "slt", action, outcome=outcome), wording)
+    assert words in sentence and "_" not in sentence
