@@ -39,7 +39,9 @@ from storage.incidents import IncidentRepository
 from storage.staff import StaffRepository
 
 CHECKS = ("consent lookup", "photo check", "draft check", "photo safety check")
-LOOKUP_ACTIONS = (*CHECKS, "subject access", "view application", "register import")
+RECORD_VIEWS = ("view incident", "view application")
+VIEWS = b'"action":"view '  # the bytes every RECORD_VIEWS line holds (AuditEntry.to_json), to skip the rest undecoded
+LOOKUP_ACTIONS = (*CHECKS, *RECORD_VIEWS, "subject access", "register import")
 
 
 @dataclass(frozen=True)
@@ -104,22 +106,6 @@ class SubjectAccess:
         if pupil is None:
             return None
         self.audit(actor_id, "subject access", pupil.pupil_id)
-        entries = tuple(
-            reversed(
-                [
-                    entry
-                    for _, entry in self.log.walk_back(needle=pupil.pupil_id.encode())
-                    if pupil.pupil_id in pupils_named(entry)
-                ]
-            )
-        )
-        checks = tuple(e for e in entries if e.action in CHECKS and e.actor_id != SYSTEM)
-        looked = [e for e in entries if e.action in LOOKUP_ACTIONS and e.actor_id != SYSTEM]
-        times = Counter(e.actor_id for e in looked)
-        last: dict[int, datetime] = {}
-        for entry in looked:
-            last[entry.actor_id] = entry.at
-        viewers = tuple(sorted(((who, times[who], at) for who, at in last.items()), key=lambda v: v[2], reverse=True))
         finder = NameFinder([replace(pupil, left=False)])
 
         def named(texts: list[str]) -> str:
@@ -140,6 +126,20 @@ class SubjectAccess:
             texts = [child.name for child in application.children if not child.pupil_id] + [application.reason]
             found = "full" if pupil.pupil_id in application.pupil_ids() else named(texts)
             applications[found].append(application)
+        # Opening an incident or application that names the pupil is looking at them too, though
+        # its audit entry names only the record.
+        records = {i.ref for i in incidents["full"]} | {f"application {a.number}" for a in applications["full"]}
+        about = [e for _, e in self.log.walk_back(needle=pupil.pupil_id.encode()) if pupil.pupil_id in pupils_named(e)]
+        if records:
+            about += [e for _, e in self.log.walk_back(needle=VIEWS) if e.action in RECORD_VIEWS and e.target in records]
+        entries = tuple(sorted(reversed(about), key=lambda e: e.at))  # oldest first; the log's order kept within a second
+        checks = tuple(e for e in entries if e.action in CHECKS and e.actor_id != SYSTEM)
+        looked = [e for e in entries if e.action in LOOKUP_ACTIONS and e.actor_id != SYSTEM]
+        times = Counter(e.actor_id for e in looked)
+        last: dict[int, datetime] = {}
+        for entry in looked:
+            last[entry.actor_id] = entry.at
+        viewers = tuple(sorted(((who, times[who], at) for who, at in last.items()), key=lambda v: v[2], reverse=True))
         today = self.today()
         return PupilReport(
             pupil,

@@ -199,3 +199,13 @@ def test_conversation_steps_and_refusal_reasons_read_without_internal_keys(actio
     wording = Wording(lambda uid: "Sam Leader", lambda key: key, ZoneInfo("Europe/London"))
     sentence = describe(AuditEntry(START, SLT, "slt", action, outcome=outcome), wording)
     assert words in sentence and "_" not in sentence
+
+
+async def test_who_looked_counts_whoever_opened_an_incident_or_application_that_names_the_pupil(school: BotHarness) -> None:
+    await log_misuse(school, ADMIN, "pupil", note="A parent posted Amelia Smith's photo")
+    await log_misuse(school, ADMIN, "offensive", note="nothing about any child")
+    await school.say(SLT, "/incident 1")
+    await school.say(SLT, "/incident 2")
+    text = report_of(await school.say(HEAD, "/pupil Amelia Smith"))
+    assert "Sam Leader: 1 time" in text, "Sam opened the record that names her"
+    assert "Sam Leader looked at INC-0001" in text and "INC-0002" not in text
