@@ -25,6 +25,7 @@ USAGE = (
     "<code>moderation</code> or <code>audit</code> (Head only), e.g. <code>/export incidents 01/09/2026 31/12/2026</code>."
 )
 
+MAX_DOCUMENT = 50_000_000  # the largest file a bot may send (Bot API sendDocument)
 ROWS = {
     "incidents": ("incident", "incidents"),
     "applications": ("application", "applications"),
@@ -58,6 +59,14 @@ async def export(update: Update, context: Context, actor: Actor) -> None:
         await reply(update, f"{h(str(exc))}\n{USAGE}")
         return
     done = exports(rt).build(actor.user_id, kind, days)
+    if len(done.data) > MAX_DOCUMENT:
+        megabytes = len(done.data) / 1_000_000
+        await reply(
+            update,
+            f"That file would be {megabytes:,.0f} MB, more than Telegram lets a bot send (50 MB). Export a shorter date range, "
+            f"or ask whoever runs the bot for <code>python -m bot export {kind}</code> on the server.",
+        )
+        return
     chat = update.effective_chat
     assert chat is not None
     now, tz = rt.services.clock.now(), rt.services.config.school.timezone

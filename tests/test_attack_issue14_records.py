@@ -209,3 +209,14 @@ async def test_who_looked_counts_whoever_opened_an_incident_or_application_that_
     text = report_of(await school.say(HEAD, "/pupil Amelia Smith"))
     assert "Sam Leader: 1 time" in text, "Sam opened the record that names her"
     assert "Sam Leader looked at INC-0001" in text and "INC-0002" not in text
+
+
+async def test_an_export_too_large_for_telegram_asks_for_a_shorter_range(school: BotHarness, monkeypatch: Any) -> None:
+    for n in range(40):
+        school.services.audit(SLT, "consent lookup", f"P{n:03d}", outcome="one", detail="page:yes")
+    monkeypatch.setattr("handlers.exports.MAX_DOCUMENT", 2_000)  # a year of a big school's audit, scaled down
+    [answer] = await school.say(HEAD, "/export audit")
+    assert "more than Telegram lets a bot send" in answer.plain and "shorter date range" in answer.plain
+    assert not answer.document
+    [small] = await school.say(SLT, "/export incidents")
+    assert small.document, "a file within the limit still goes"
