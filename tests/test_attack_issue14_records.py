@@ -220,3 +220,10 @@ async def test_an_export_too_large_for_telegram_asks_for_a_shorter_range(school:
     assert not answer.document
     [small] = await school.say(SLT, "/export incidents")
     assert small.document, "a file within the limit still goes"
+
+
+async def test_the_data_protection_lead_is_pointed_to_pupil_when_they_mistype_it(school: BotHarness) -> None:
+    [answer] = await school.say(OFFICE, "/pupl Amelia Smith")
+    assert "Did you mean /pupil?" in answer.plain
+    [plain] = await school.say(OFFICE, "hello")
+    assert "/pupil" in plain.plain, "their everyday commands include it"

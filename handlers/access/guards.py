@@ -39,22 +39,22 @@ async def unknown_message(update: Update, context: Context) -> None:
         return
     typed = _COMMAND.match(message.text or "")
     if typed:
-        await _unknown_command(update, context, role, typed.group(1))
+        await _unknown_command(update, context, role, user.id, typed.group(1))
     elif message.text and allows(role, Permission.CHECK_POST):
         await _offer_draft_check(update, context, user.id, message.message_id, message.text)
     else:
-        everyday = ", ".join(f"/{c.command}" for c in phone_menu(rt.menu, role) if c.command != "help")
+        everyday = ", ".join(f"/{c.command}" for c in phone_menu(rt.menu, role, user.id) if c.command != "help")
         await reply(
             update, f"That is not something I can act on by itself. Your everyday commands: {everyday}; /help has them all."
         )
 
 
-async def _unknown_command(update: Update, context: Context, role: Role, name: str) -> None:
+async def _unknown_command(update: Update, context: Context, role: Role, user_id: int, name: str) -> None:
     """/cancel with nothing running, or a command this person does not have: the nearest one they do."""
     if name.lower() == "cancel":
         await reply(update, "Nothing to cancel.")
         return
-    nearest = nearest_command(runtime(context).menu, role, name)
+    nearest = nearest_command(runtime(context).menu, role, name, user_id)
     typed = h(clip(name, 32))
     if nearest is None:
         await reply(update, f"There is no /{typed}. Send /help to see your commands.")
