@@ -11,6 +11,7 @@ import functools
 import hashlib
 import io
 import os
+import pwd
 import re
 import tarfile
 from dataclasses import dataclass, replace
@@ -78,6 +79,30 @@ def _within(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
+def _owner_problem(key_file: Path, data_dir: Path) -> list[str]:
+    """A key made by another user than the bot's (`backup-key` run as root): readable by its owner
+    only, so check-config (as root) reads it, and every night the bot cannot. The data folder's
+    owner is the bot's user."""
+    try:
+        bot_user = data_dir.stat().st_uid
+    except OSError:
+        return []  # no data folder yet: nobody to compare with
+    owner = key_file.stat().st_uid
+    if owner == bot_user:
+        return []
+    return [
+        f"backup.key_file: {key_file} belongs to {_user_name(owner)}, but the bot runs as {_user_name(bot_user)} "
+        f"(who owns the data folder) and cannot read it: chown {_user_name(bot_user)} {key_file}"
+    ]
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def _inside_data(folder: Path) -> str:
     return (
         f"the backup folder {folder} is inside the data folder: each backup would hold all the ones before, "
@@ -133,6 +158,7 @@ class Backups:
             assert key_file is not None
             if key_file.stat().st_mode & 0o077:
                 found.append(f"backup.key_file: {key_file} can be read by other users: chmod 600 {key_file}")
+            found += _owner_problem(key_file, self.data_dir)
         if key_file is not None and _within(key_file, folder):
             found.append(
                 f"backup.key_file: {key_file} is in the backup folder, so whoever can read the backups can open "
