@@ -5,7 +5,8 @@ An incident's alert goes to every Head at once. Unacknowledged, a short ping poi
 on (from the start when it is 0) the fallback, the deputy and SLT, gets the alert too. Each person
 holds one copy of the alert, edited as the incident moves on; only who has none is sent it again. If no Head has a
 copy `unreachable_minutes` after it was logged, the reporter and the fallback are told to reach
-the Head directly; a reporter told that the Head did not have it yet hears once when it arrives.
+the Head directly; a reporter told that the Head did not have it yet sees that note change, once,
+when it arrives (and their receipt says so): no second message.
 
 Everything is derived from what the incidents and the outbox store, so a restart loses nothing
 and repeats nothing. The handler renders each `Notice` and posts it under its key (posting is
@@ -36,7 +37,7 @@ class NoticeKind(StrEnum):
     PING = "ping"  # a short nudge to someone who already holds the alert: the alert itself is kept up to date
     RECEIPT = "receipt"  # the reporter's own copy, with their next steps
     NOT_YET = "not yet"  # to the reporter: saved, but no Head has the alert yet
-    REACHED = "reached"  # to the reporter, after NOT_YET: a Head has it now
+    REACHED = "reached"  # after NOT_YET: that note now says a Head has it (an edit, not a new message)
     UNREACHABLE = "unreachable"  # to the reporter and the fallback: tell the Head directly
 
 
@@ -47,6 +48,17 @@ def alert_thread(number: int) -> str:
 
 def receipt_thread(number: int) -> str:
     return f"inc:{number}:mine"
+
+
+def record_thread(number: int) -> str:
+    """Every /incident N record shown with buttons: kept up to date like the alert's copies, so
+    none offers a step the incident has moved past."""
+    return f"inc:{number}:record"
+
+
+def not_yet_thread(number: int) -> str:
+    """The reporter's note that no Head has the alert yet, changed in place once one has it."""
+    return f"inc:{number}:notyet"
 
 
 def ping_thread(number: int) -> str:
@@ -75,6 +87,8 @@ class Notice:
             return alert_thread(self.incident.number)
         if self.kind is NoticeKind.PING:
             return ping_thread(self.incident.number)
+        if self.kind in (NoticeKind.NOT_YET, NoticeKind.REACHED):
+            return not_yet_thread(self.incident.number)
         return receipt_thread(self.incident.number) if self.kind is NoticeKind.RECEIPT else ""
 
     @property

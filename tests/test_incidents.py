@@ -384,7 +384,7 @@ async def test_actions_are_recorded_once_with_who_and_when_on_every_copy(bot: Bo
     again = await bot.press(ADMIN, mine, data=pack("inc", "do", 1, "removed"))
     assert again and "Already recorded: Comment removed by Ada Admin" in again["text"]
     alert = alerts_to(bot, HEAD, "INC-0001")[0]
-    assert "✔️ Comment removed — Ada Admin, Wed 25 Nov 10:00" in alert.plain
+    assert "✅ Comment removed — Ada Admin, Wed 25 Nov 10:00" in alert.plain
     assert "Comment removed" not in labels(alert) and "Acknowledge" in labels(alert), (
         "a reporter's action is not an acknowledgement"
     )
@@ -403,9 +403,9 @@ async def test_bullying_prompts_cpoms_and_parents(bot: BotHarness) -> None:
     await bot.press(ADMIN2, mine, "Logged on CPOMS")
     await bot.press(ADMIN2, mine, "Parent contacted")
     assert [a.kind for a in bot.services.incidents.actions(1)] == ["cpoms", "parent"]
-    assert "✔️ Logged on CPOMS — Alan Admin" in mine.plain and "✔️ Parent contacted — Alan Admin" in mine.plain
+    assert "✅ Logged on CPOMS — Alan Admin" in mine.plain and "✅ Parent contacted — Alan Admin" in mine.plain
     alert = alerts_to(bot, HEAD, "INC-0001")[0]
-    assert "Logged on CPOMS" not in labels(alert) and "✔️ Logged on CPOMS" in alert.plain
+    assert "Logged on CPOMS" not in labels(alert) and "✅ Logged on CPOMS" in alert.plain
 
 
 async def test_ban_flow_fills_the_ban_register(bot: BotHarness) -> None:
@@ -421,7 +421,7 @@ async def test_ban_flow_fills_the_ban_register(bot: BotHarness) -> None:
     assert (ban.platform_name, ban.by, ban.number) == ("Troll <99> & Friends", ADMIN, 1)
     assert ban.reason == "Someone unconnected to the school (6.3), policy 6.4"
     alert = alerts_to(bot, HEAD, "INC-0001")[0]
-    assert "✔️ User banned: “Troll <99> & Friends” — Ada Admin" in alert.plain and "User banned" not in labels(alert)
+    assert "✅ User banned: “Troll <99> & Friends” — Ada Admin" in alert.plain and "User banned" not in labels(alert)
 
     again = await bot.press(HEAD, alert, data=pack("inc", "ban", 1))
     assert again and "Already recorded" in again["text"]

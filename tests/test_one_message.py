@@ -179,9 +179,9 @@ async def test_an_action_reads_the_same_on_the_receipt_the_alert_and_the_record(
     await bot.press(ADMIN, pupil, "Comment removed")
     for ref, done in (("INC-0001", "Parent contacted"), ("INC-0002", "Comment removed")):
         [alert] = alerts_to(bot, HEAD, ref)
-        assert f"✔️ {done} — Ada Admin" in alert.plain
+        assert f"✅ {done} — Ada Admin" in alert.plain
     shown = await bot.say(HEAD, "/incident 1")
-    assert any("✔️ Parent contacted — Ada Admin" in m.plain for m in shown)
+    assert any("✅ Parent contacted — Ada Admin" in m.plain for m in shown)
     everything = [m.plain for person in (ADMIN, HEAD) for m in bot.emu.messages_to(person)]
     assert not any("Parents informed" in text or "Deleted" in text for text in everything)
 

@@ -29,6 +29,7 @@ from bot.incidents.vocabulary import (
 )
 from bot.records.incidents import Action, Ban, Evidence, EvidenceKind, Incident, IncidentState
 from bot.roles import Permission, allows
+from bot.wording import plural
 from storage.incidents import IncidentRepository
 from storage.staff import StaffRepository
 
@@ -217,7 +218,7 @@ class IncidentLog:
             "incident opened",
             incident.ref,
             # One entry for the whole /log (its steps are one action): the screenshots' hashes ride in it.
-            detail=f"category {kind.clause or kind.key}; {len(evidence)} screenshot(s)"
+            detail=f"category {kind.clause or kind.key}; {plural(len(evidence), 'screenshot')}"
             + ("; urgent" if kind.urgent else "")
             + "".join(f"; sha256 {item.sha256} ({item.size} bytes)" for item in evidence),
         )
@@ -303,6 +304,10 @@ class IncidentLog:
         return self._record(incident, kind, by, name, detail)
 
     def _record(self, incident: Incident, kind: ActionKind, by: int, name: str, detail: str) -> ActionResult:
+        """Record once; a closed incident takes no more actions (a tap on a message older than the close)."""
+        if incident.state == IncidentState.CLOSED:
+            self.audit(by, f"incident action {kind.value}", incident.ref, outcome="already closed")
+            return ActionResult(ActionStatus.ALREADY, incident, self.repo.action(incident.number, ActionKind.CLOSED.value))
         now = self.clock.now()
         action = self.repo.add_action(Action(incident.number, kind.value, by, name, now, detail))
         if action is None:
@@ -323,6 +328,8 @@ class IncidentLog:
         if not self.may_record(by, incident, ActionKind.BANNED):
             self.audit(by, "ban", incident.ref, outcome="refused")
             return ActionResult(ActionStatus.REFUSED, incident)
+        if incident.state == IncidentState.CLOSED:
+            return self._record(incident, ActionKind.BANNED, by, name, "")
         now = self.clock.now()
         ban = Ban(number, platform_name.strip()[:MAX_PLATFORM_NAME], reason.strip()[:MAX_REASON], by, name, now)
         if self.repo.add_ban(ban) is None:

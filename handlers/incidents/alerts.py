@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from telegram import Message, Update
 
-from bot.clock import show_time
-from bot.escalation import alert_thread, ping_thread, receipt_thread
+from bot.escalation import alert_thread, ping_thread, receipt_thread, record_thread
 from bot.incidents import OUTCOMES, ActionKind, ActionResult, ActionStatus, IncidentLog, action_kind
 from bot.records.incidents import IncidentState
 from bot.records.outbox import Buttons
 from bot.roles import Permission, allows
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
+from bot.wording import when
 from handlers.common import Actor, Context, admit, answer, callback_of, show
 from handlers.incidents.escalation import receipt_view
 from handlers.incidents.messages import alert_buttons, alert_caption, ping_text, record_text, view_buttons
@@ -32,12 +32,16 @@ def refresh(rt: Runtime, incidents: IncidentLog, number: int) -> None:
     rt.delivery.edit_thread(alert_thread(number), alert_caption(incident, actions, ban, tz), alert_buttons(incident, actions))
     rt.delivery.edit_thread(ping_thread(number), ping_text(incident, actions, tz))
     rt.delivery.edit_thread(receipt_thread(number), *receipt_view(rt, incident))
+    if rt.delivery.thread_copies(record_thread(number)):
+        view = record_view(rt, number)
+        if view is not None:
+            rt.delivery.edit_thread(record_thread(number), *view)
 
 
 async def settled(update: Update, context: Context, result: ActionResult, done_text: str) -> None:
     """After a button's decision is saved: update every copy, then tell the person who tapped."""
     rt = runtime(context)
-    tz = school_tz(rt)
+    tz, now = school_tz(rt), rt.services.clock.now()  # a pop-up is read as it arrives: "today 14:35"
     if result.status == ActionStatus.MISSING or result.incident is None:
         await answer(update, "There is no such incident.")
     elif result.status == ActionStatus.REFUSED:
@@ -46,16 +50,16 @@ async def settled(update: Update, context: Context, result: ActionResult, done_t
         incident = result.incident
         if result.action is not None and result.action.kind == ActionKind.CLOSED.value:
             earlier = result.action
-            text = f"{incident.ref} is already closed: {earlier.detail}, by {earlier.by_name}, {show_time(earlier.at, tz)}."
+            text = f"{incident.ref} is already closed: {earlier.detail}, by {earlier.by_name}, {when(earlier.at, now, tz)}."
         elif result.action is not None:
             kind = action_kind(result.action.kind)
             what = kind.label if kind else result.action.kind
-            text = f"Already recorded: {what} by {result.action.by_name}, {show_time(result.action.at, tz)}."
+            text = f"Already recorded: {what} by {result.action.by_name}, {when(result.action.at, now, tz)}."
         elif incident.state == IncidentState.CLOSED:
             text = f"{incident.ref} is already closed."
         else:
-            when = show_time(incident.acknowledged_at or incident.opened_at, tz)
-            text = f"Already acknowledged by {incident.acknowledged_name}, {when}."
+            at = when(incident.acknowledged_at or incident.opened_at, now, tz)
+            text = f"Already acknowledged by {incident.acknowledged_name}, {at}."
         await answer(update, text)
     else:
         refresh(rt, rt.services.incident_log, result.incident.number)
@@ -63,16 +67,18 @@ async def settled(update: Update, context: Context, result: ActionResult, done_t
 
 
 def _tracked(rt: Runtime, number: int, message: Message) -> bool:
-    """A copy of the alert or of the receipt: `refresh` keeps those up to date through the outbox."""
-    copies = rt.delivery.thread_copies(alert_thread(number)) + rt.delivery.thread_copies(receipt_thread(number))
+    """A copy of the alert, of the receipt or of a tracked record: `refresh` keeps those up to date through the outbox."""
+    threads = (alert_thread(number), receipt_thread(number), record_thread(number))
+    copies = [c for thread in threads for c in rt.delivery.thread_copies(thread)]
     return any(c.chat_id == message.chat_id and c.message_id == message.message_id for c in copies)
 
 
 def pressed_record(update: Update, rt: Runtime, actor: Actor, number: int) -> Message | None:
-    """The /incident N record a button was pressed on: nothing else keeps that message up to date.
+    """The /incident N record a button was pressed on that nothing else keeps up to date.
 
-    The record is text that the outbox does not track, and only leaders are shown its buttons; a
-    photo is an alert whose outbox copy was forgotten after OUTBOX_KEEP.
+    A record shown since records are tracked is edited by `refresh` with every copy; one the
+    outbox does not (or no longer) keep is redrawn here on a tap. Only leaders are shown its
+    buttons; a photo is an alert whose outbox copy was forgotten after OUTBOX_KEEP.
     """
     query = update.callback_query
     message = query.message if query else None
@@ -142,8 +148,10 @@ async def ask_outcome(update: Update, context: Context) -> None:
     if incident is None:
         await answer(update, "There is no such incident.")
         return
-    if incident.state == IncidentState.CLOSED:
-        await answer(update, f"{incident.ref} is already closed.")
+    if incident.state == IncidentState.CLOSED:  # closed meanwhile, from another copy: this one shows it now
+        closed = next((a for a in incidents.actions(incident.number) if a.kind == ActionKind.CLOSED.value), None)
+        await settled(update, context, ActionResult(ActionStatus.ALREADY, incident, closed), "")
+        await redraw_record(update, context, actor, incident.number)
         return
     n = incident.number
     rows = tuple(((label, pack("inc", "shut", n, key)),) for key, label in OUTCOMES.items())

@@ -10,15 +10,16 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import ConversationHandler
 
-from bot.clock import show_time
-from bot.incidents import BAN_CLAUSE, MAX_PLATFORM_NAME, MAX_REASON, ActionKind, ActionStatus, category
+from bot.incidents import BAN_CLAUSE, MAX_PLATFORM_NAME, MAX_REASON, ActionKind, ActionResult, ActionStatus, category
+from bot.records.incidents import IncidentState
 from bot.records.outbox import Buttons
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
+from bot.wording import when
 from handlers.common import Context, admit, answer, callback_of, h, reply
-from handlers.incidents.alerts import pressed_record, record_view, settled
+from handlers.incidents.alerts import pressed_record, record_view, redraw_record, settled
 from handlers.incidents.shared import (
     drop_buttons,
     flow_message,
@@ -53,10 +54,16 @@ async def start_ban(update: Update, context: Context) -> str | int:
         runtime(context).services.audit(actor.user_id, "ban", incident.ref, outcome="refused")
         await answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
         return ConversationHandler.END
+    if incident.state == IncidentState.CLOSED:  # a button older than the close: nothing more is recorded on it
+        closed = next((a for a in incidents.actions(incident.number) if a.kind == ActionKind.CLOSED.value), None)
+        await settled(update, context, ActionResult(ActionStatus.ALREADY, incident, closed), "")
+        await redraw_record(update, context, actor, incident.number)
+        return ConversationHandler.END
     ban = incidents.ban_for(incident.number)
     if ban is not None:
-        when = show_time(ban.at, school_tz(runtime(context)))
-        await answer(update, f"Already recorded: “{ban.platform_name}” banned by {ban.by_name}, {when}.")
+        rt = runtime(context)
+        at = when(ban.at, rt.services.clock.now(), school_tz(rt))
+        await answer(update, f"Already recorded: “{ban.platform_name}” banned by {ban.by_name}, {at}.")
         return ConversationHandler.END
     context.user_data[BAN] = (incident.number, "")
     record = pressed_record(update, runtime(context), actor, incident.number)

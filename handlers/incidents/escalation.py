@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.escalation import Notice, NoticeKind, receipt_thread
 from bot.records.incidents import EvidenceKind, Incident, IncidentState
-from bot.records.outbox import Buttons
+from bot.records.outbox import Buttons, OutboxState
 from bot.shell.ticker import Runtime
 from handlers.incidents.messages import (
     alert_buttons,
@@ -90,16 +90,36 @@ def post(rt: Runtime, notices: Iterable[Notice]) -> None:
         )
 
 
+def tell_reached(rt: Runtime, notice: Notice) -> None:
+    """The Head has the alert now: the reporter's "not yet" note says so in place (adopted under the
+    notice's key, so it is told once) and so does their receipt. No new message buzzes them.
+
+    A note still waiting to go out is rewritten (the next tick adopts it once sent); a note the
+    outbox does not hold (it gave up on the reporter) leaves the news to a message of its own.
+    """
+    text = reached_text(notice.incident)
+    copies = [c for c in rt.delivery.thread_copies(notice.thread) if c.chat_id == notice.recipient]
+    sent = next((c for c in copies if c.state == OutboxState.SENT and c.message_id), None)
+    if sent is not None:
+        rt.delivery.adopt(notice.key, sent.chat_id, sent.message_id, notice.thread, text, needs=notice.needs)
+    elif any(c.state == OutboxState.PENDING for c in copies):
+        rt.delivery.edit_thread(notice.thread, text)
+    else:
+        post(rt, [notice])
+    refresh_receipt(rt, notice.incident.number)
+
+
 def escalation_work(rt: Runtime) -> Callable[[datetime], Awaitable[datetime | None]]:
     """Re-sends, the fallback, the unreachable warning and the reached note, as the domain owes them."""
 
     async def work(now: datetime) -> datetime | None:
         escalation = rt.services.incident_escalation
         due = escalation.due(now)
-        post(rt, due.notices)
+        post(rt, [n for n in due.notices if n.kind is not NoticeKind.REACHED])
         escalation.record(due, now)
-        for number in {n.incident.number for n in due.notices if n.kind is NoticeKind.REACHED}:
-            refresh_receipt(rt, number)  # the receipt now says the Head has it
+        for notice in due.notices:
+            if notice.kind is NoticeKind.REACHED:
+                tell_reached(rt, notice)
         return due.next_at
 
     return work

@@ -20,6 +20,7 @@ from bot.incidents import MAX_NOTE, MAX_SCREENSHOT_BYTES, MAX_SCREENSHOTS, Draft
 from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
+from bot.wording import plural
 from handlers.common import Actor, Context, admit, answer, callback_of
 from handlers.incidents.escalation import post, receipt_view, refresh_receipt
 from handlers.incidents.messages import draft_view
@@ -28,6 +29,7 @@ from handlers.incidents.shared import (
     CATEGORY,
     CONFIRM,
     FLOW_TIMEOUT,
+    LOG_FROM,
     NOTE,
     SCREENSHOTS,
     draft_of,
@@ -36,7 +38,9 @@ from handlers.incidents.shared import (
     forget_draft,
     forget_prompt,
     keep_draft,
+    keep_prompt,
     prompt,
+    retire_log_button,
     retire_prompt,
     say,
 )
@@ -61,6 +65,7 @@ async def start_log(update: Update, context: Context) -> str | int:
     if actor is None:
         return ConversationHandler.END
     draft = _new_draft(context, actor)
+    await retire_log_button(context)  # a /log begun again ends the one "Log it now" began
     await prompt(update, context, *draft_view(SCREENSHOTS, draft))
     return SCREENSHOTS
 
@@ -72,6 +77,10 @@ async def start_from_button(update: Update, context: Context) -> str | int:
         return ConversationHandler.END
     draft = _new_draft(context, actor)
     await answer(update)
+    pressed = update.callback_query.message if update.callback_query else None
+    await retire_log_button(context, keep=pressed if isinstance(pressed, Message) else None)
+    if isinstance(pressed, Message):  # its "Log it now" stays while this /log runs, and goes when it ends
+        keep_prompt(context, pressed, LOG_FROM)
     await prompt(update, context, *draft_view(SCREENSHOTS, draft), new=True)
     return SCREENSHOTS
 
@@ -88,6 +97,7 @@ async def start_with_photo(update: Update, context: Context) -> str | int:
         await answer(update, "That photo is no longer with me. Please send it again.")
         return ConversationHandler.END
     draft = _new_draft(context, actor)
+    await retire_log_button(context)
     shot = await fetch_screenshot(context, offered, draft.id)
     draft, _ = draft.add(shot)
     keep_draft(context, draft)
@@ -119,7 +129,7 @@ def screenshot_adder(state: str) -> Callable[[Update, Context], Coroutine[Any, A
         keep_draft(context, draft)
         note = "" if added else "I already have that screenshot. "
         if state != SCREENSHOTS:
-            note = note or f"Added: {len(draft.screenshots)} screenshots.\n"
+            note = note or f"Added: {plural(len(draft.screenshots), 'screenshot')} in all.\n"
         await prompt(update, context, *draft_view(state, draft, note))
         return state
 
@@ -242,6 +252,7 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     forget_draft(context, draft_id)
     forget_prompt(context)
     await answer(update, f"Logged as {incident.ref}.")
+    await retire_log_button(context)
     await rt.delivery.wait(ALERT_WAIT)
     if escalation.head_has_alert(incident):
         try:  # the receipt says so: no second message
@@ -264,6 +275,7 @@ async def cancel_flow(update: Update, context: Context) -> int:
         await retire_prompt(context)
     else:
         forget_prompt(context)
+    await retire_log_button(context)
     await say(update, "Cancelled: nothing was logged. Send /log to start again.")
     return ConversationHandler.END
 
@@ -274,12 +286,16 @@ async def flow_timed_out(update: Update, context: Context) -> None:
     forget_draft(context)
     where = flow_message(context)
     forget_prompt(context)
+    await retire_log_button(context)
     if draft is None:
         return
     rt = runtime(context)
     rt.services.audit(draft.reporter_id, "log misuse: timed out", f"draft {draft.id}")
     minutes = int(FLOW_TIMEOUT.total_seconds() // 60)
-    text = f"The misuse log timed out after {minutes} minutes without an answer, so nothing was logged. Send /log to start again."
+    text = (
+        f"The misuse log timed out after {plural(minutes, 'minute')} without an answer, so nothing was logged. "
+        "Send /log to start again."
+    )
     key = f"log:timeout:{draft.id}"
     if where is None:
         rt.delivery.post(key, draft.reporter_id, text)

@@ -13,6 +13,7 @@ from bot.incidents import CATEGORIES, MAX_NOTE, OUTCOMES, ActionKind, Draft, act
 from bot.records.incidents import Action, Ban, Incident, IncidentState
 from bot.records.outbox import Buttons
 from bot.shell.callbacks import pack
+from bot.wording import plural
 from handlers.common import MAX_CAPTION, MAX_TEXT, clip, h
 from handlers.incidents.shared import CATEGORY, NOTE, SCREENSHOTS
 from handlers.paging import clip_text
@@ -77,7 +78,7 @@ def _action_lines(actions: list[Action], ban: Ban | None, tz: ZoneInfo, *, names
         what = kind.label
         if kind is ActionKind.BANNED and ban is not None:
             what += f": “{_name(ban.platform_name)}”"
-        lines.append(f"✔️ {what} — {_name(action.by_name)}, {show_time(action.at, tz)}" if names else f"✔️ {what}")
+        lines.append(f"✅ {what} — {_name(action.by_name)}, {show_time(action.at, tz)}" if names else f"✅ {what}")
     return lines
 
 
@@ -91,7 +92,7 @@ def alert_caption(incident: Incident, actions: list[Action], ban: Ban | None, tz
         ("🚨 <b>URGENT</b> · " if incident.urgent else "⚠️ ") + f"<b>{incident.ref}</b> · misuse logged",
         f"{h(kind.label)}" + (f" (policy {kind.clause})" if kind.clause else ""),
         f"Logged by {_name(incident.reporter_name)}, {show_time(incident.opened_at, tz)}",
-        f"{len(incident.evidence)} screenshot{'s' if len(incident.evidence) != 1 else ''}{_origin_text(incident)}",
+        f"{plural(len(incident.evidence), 'screenshot')}{_origin_text(incident)}",
     ]
     tail = [_status_line(incident, actions, tz)]
     detailed = _action_lines(actions, ban, tz)
@@ -191,7 +192,7 @@ def record_text(incident: Incident, actions: list[Action], ban: Ban | None, inta
         lines.append(f"Ban register: “{h(clip(ban.platform_name, 60))}”, {h(clip_text(ban.reason, 200))}")
     if incident.pings:
         lines.append(
-            f"\nRe-sent to the Head {incident.pings} time{'s' if incident.pings != 1 else ''}"
+            f"\nRe-sent to the Head {plural(incident.pings, 'time')}"
             + ("; the deputy and SLT were alerted." if incident.fallback_alerted else ".")
         )
     if incident.note:
@@ -229,7 +230,7 @@ def draft_view(state: str, draft: Draft, note: str = "") -> tuple[str, Buttons]:
                 ((cancel,),),
             )
         more = "That is the most one incident can hold." if draft.full else "Send more, or tap Done."
-        text = f"{note}Got {shots} screenshot{'s' if shots != 1 else ''}. {more}"
+        text = f"{note}Got {plural(shots, 'screenshot')}. {more}"
         return text, ((("Done", pack("log", "done")), cancel),)
     if state == CATEGORY:
         rows = tuple(((c.title, pack("log", "cat", c.key)),) for c in CATEGORIES)
@@ -245,7 +246,7 @@ def draft_view(state: str, draft: Draft, note: str = "") -> tuple[str, Buttons]:
     forwarded = sum(1 for s in draft.screenshots if s.origin)
     lines = [
         f"{note}<b>Ready to log</b>",
-        f"• {shots} screenshot{'s' if shots != 1 else ''}" + (f" ({forwarded} forwarded)" if forwarded else ""),
+        f"• {plural(shots, 'screenshot')}" + (f" ({forwarded} forwarded)" if forwarded else ""),
         f"• {h(kind.title)}" + (" — urgent" if kind.urgent else ""),
         f"• Note: {h(draft.note)}" if draft.note else "• No note",
         "",
@@ -293,5 +294,5 @@ def unreachable_text(incident: Incident, minutes: int) -> str:
     """In plain words: Telegram's own refusal text is for the log, never for staff."""
     return (
         f"⚠️ <b>{incident.ref}</b> ({h(category(incident.category).title)}) has not reached the Head Teacher "
-        f"after {minutes} minutes. I keep trying; please tell the Head Teacher directly."
+        f"after {plural(minutes, 'minute')}. I keep trying; please tell the Head Teacher directly."
     )

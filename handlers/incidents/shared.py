@@ -23,6 +23,7 @@ SCREENSHOTS, CATEGORY, NOTE, CONFIRM = "screenshots", "category", "note", "confi
 FLOW_TIMEOUT = timedelta(minutes=15)
 DRAFT = "incident_draft"
 PROMPT = "incident_prompt"  # (chat, message) of the /log flow's current message: the one with the live buttons
+LOG_FROM = "incident_log_from"  # (chat, message) whose "Log it now" began the /log: its button goes when the /log ends
 
 
 def school_tz(rt: Runtime) -> ZoneInfo:
@@ -84,6 +85,16 @@ async def retire_prompt(context: Context, key: str = PROMPT) -> None:
     if kept is None:
         return
     await drop_buttons(context.bot, *kept)
+
+
+async def retire_log_button(context: Context, keep: Message | None = None) -> None:
+    """The /log begun by "Log it now" (under a nudge or a /checked answer) is over: that button goes too.
+
+    `keep` is the message just tapped again: its button begins the new /log and stays."""
+    kept = flow_message(context, LOG_FROM)
+    forget_prompt(context, LOG_FROM)
+    if kept is not None and (keep is None or kept != (keep.chat_id, keep.message_id)):
+        await drop_buttons(context.bot, *kept)
 
 
 async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+
+from telegram import Message, Update
 from telegram.error import BadRequest
 
+from bot.escalation import record_thread
 from bot.incidents import parse_ref
 from bot.records.incidents import IncidentState
+from bot.records.outbox import Buttons, OutboxItem, OutboxState
 from bot.roles import Permission, allows
 from bot.shell.delivery import picture_refused
-from bot.shell.ticker import runtime
+from bot.shell.delivery.recipients import audience_for
+from bot.shell.ticker import Runtime, runtime
 from handlers.common import Actor, Context, admit_numbered, command_args, paged, reply, show, staff_only
 from handlers.incidents.alerts import redraw_record, settled
 from handlers.incidents.messages import ban_line, listing_line, record_text, view_buttons
 from handlers.incidents.shared import incident_log, school_tz
-from handlers.paging import page_of, send_long
+from handlers.paging import page_of, split_html
+from storage.atomic import WriteFailed
+
+log = logging.getLogger(__name__)
 
 
 async def show_incidents(update: Update, context: Context, actor: Actor, number: int) -> None:
@@ -55,7 +63,12 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
     buttons = view_buttons(incident, actions) if allows(actor.role, Permission.ACT_ON_ALERTS) else ()
     # Every line of the record is whole HTML, so a record too long for one message splits between lines.
     record = record_text(incident, actions, incidents.ban_for(number), intact, school_tz(rt))
-    await send_long(update, record.split("\n"), buttons)
+    *first, last = split_html(record.split("\n"))
+    for part in first:
+        await reply(update, part)
+    shown = await reply(update, last, buttons)
+    if buttons:
+        track_record(rt, number, shown, last, buttons)
     chat = update.effective_chat
     assert chat is not None
     total = len(incident.evidence)
@@ -71,6 +84,32 @@ async def show_incident(update: Update, context: Context, actor: Actor) -> None:
                 await chat.send_document(document=stored, caption=caption)
         elif item.kind == "photo":
             await chat.send_photo(photo=item.file_id, caption=caption + " (Telegram's copy)")
+
+
+def track_record(rt: Runtime, number: int, shown: Message, text: str, buttons: Buttons) -> None:
+    """The record's buttons follow the incident like an alert copy's: saved as a copy of its thread
+    (already sent), `refresh` edits it whenever the incident changes, while its reader may still act.
+
+    A disk that refuses leaves this record untracked: a tap on it is still redrawn (`redraw_record`).
+    """
+    now = rt.services.clock.now()
+    copy = OutboxItem(
+        f"{record_thread(number)}:{shown.chat_id}:{shown.message_id}",
+        shown.chat_id,
+        text,
+        now,
+        now,
+        buttons=buttons,
+        thread=record_thread(number),
+        state=OutboxState.SENT,
+        sent_at=now,
+        message_id=shown.message_id,
+        audience=audience_for(None, Permission.ACT_ON_ALERTS),
+    )
+    try:
+        rt.services.outbox.enqueue(copy)
+    except WriteFailed:
+        log.warning("The record of INC-%04d shown to a leader is not tracked: the disk refused the outbox write", number)
 
 
 async def acknowledge_from_record(update: Update, context: Context) -> None:

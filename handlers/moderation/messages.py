@@ -138,6 +138,12 @@ def render_answered_below(record_day: date, outcome: str) -> str:
     return f"🧹 <b>Moderate the page</b> — {show_day(record_day)}\n{mark} Answered with {command}: see below."
 
 
+def render_reminded_below(day: date) -> str:
+    """An earlier nudge once the reminder it asked for has come: its buttons go, so only the
+    reminder below can be tapped (one live nudge per person per day)."""
+    return f"🧹 <b>Moderate the page</b> — {show_day(day)}\n⏰ Reminder below: please answer there."
+
+
 def render_check_alert(services: Services, result: CheckResult) -> str:
     """A short plain-text answer on a button press (no HTML: it shows as a popup)."""
     record = result.record

@@ -18,6 +18,7 @@ from handlers.moderation.messages import (
     render_digest,
     render_escalation,
     render_nudge,
+    render_reminded_below,
 )
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,23 @@ def _send_reminder(rt: Runtime, reminder: Reminder) -> None:
     record = rt.services.moderation.day(day)
     on_duty = record.on_duty if record else rt.services.moderation_duty.duty(day).admins
     text = "⏰ <b>Reminder</b>\n" + render_nudge(rt.services, day, on_duty, late=False)
+    thread = nudge_thread(day)
+    # The copy they hold with live buttons: the latest (the nudge, or the reminder before this one).
+    earlier = max(
+        (c for c in rt.delivery.thread_copies(thread) if c.chat_id == reminder.user_id and c.message_id),
+        key=lambda c: c.message_id,
+        default=None,
+    )
     rt.delivery.post(
         f"nudge:{day}:{reminder.user_id}:remind:{int(reminder.due_at.timestamp())}",
         reminder.user_id,
         text,
         nudge_buttons(day),
-        thread=nudge_thread(day),
+        thread=thread,
         needs=Permission.MODERATE,  # asked for before a revocation, it is not sent after one
     )
+    if earlier is not None:  # it gives way to the reminder and loses its buttons
+        rt.delivery.edit_copy(thread, earlier.chat_id, earlier.message_id, render_reminded_below(day))
 
 
 def _send_escalation(rt: Runtime, due: EscalationDue) -> None:
