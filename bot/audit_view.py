@@ -253,11 +253,12 @@ _CHECK_VERDICTS = {"ok": "nothing to change", "warn": "something to look at agai
 
 
 def _named_check(entry: AuditEntry, what: str) -> str:
-    """A draft or photo-safety check: the pupils whose names it found (by id), and its verdict in words."""
-    named = pupils_named(entry)
-    of = f" naming {', '.join(named)}" if named else ""
+    """A draft or photo-safety check: its verdict in words, and the pupils whose names it found (by id)."""
+    named = ", ".join(pupils_named(entry))
     verdict = _CHECK_VERDICTS.get(entry.outcome)
-    return f"{what}{of}" + (f": {verdict}" if verdict else "")
+    if entry.action == "draft check":
+        return what + (f" naming {named}" if named else "") + (f": {verdict}" if verdict else "")
+    return what + (f": {verdict}" if verdict else "") + (f" (the name of {named} can be read in it)" if named else "")
 
 
 def _consent_lookup(entry: AuditEntry, wording: Wording) -> str:

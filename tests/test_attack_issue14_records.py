@@ -22,6 +22,7 @@ from bot.incidents.vocabulary import CATEGORIES
 from bot.records.applications import Child
 from bot.records.audit import AuditEntry
 from tests.conftest import ADMIN, HEAD, OFFICE, SLT, START, BotHarness, make_config
+from tests.photo_samples import group_photo, jpeg, with_text
 from tests.test_consent_bot import REGISTER, load
 from tests.test_incidents import alerts_to, log_misuse
 
@@ -227,3 +228,14 @@ async def test_the_data_protection_lead_is_pointed_to_pupil_when_they_mistype_it
     assert "Did you mean /pupil?" in answer.plain
     [plain] = await school.say(OFFICE, "hello")
     assert "/pupil" in plain.plain, "their everyday commands include it"
+
+
+async def test_a_name_read_in_a_photo_puts_its_safety_check_in_that_pupils_report(school: BotHarness) -> None:
+    photo = jpeg(with_text(group_photo(3, 2, 420), "Amelia Smith", (40, 700), 40))
+    school.emu.send_photo(ADMIN, photo, caption="Noah Williams")
+    await school.settle()
+    [entry] = [e for e in school.audit() if e.action == "photo safety check"]
+    assert "pupils P001" in entry.detail and "Amelia" not in entry.detail, "by id, never by name"
+    text = report_of(await school.say(HEAD, "/pupil Amelia Smith"))
+    assert "Ada Admin checked a photo's metadata, faces and visible names: must change before posting" in text
+    assert "(the name of P001 can be read in it)" in text
