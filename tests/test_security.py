@@ -384,6 +384,15 @@ async def use_the_bot_as_everyone_does(bot: BotHarness) -> None:
     await bot.press(SLT, last_with(bot, SLT, "Parents' group application #1"), "Ask for information")
     await bot.say(SLT, "Which class is the child in?")
     await bot.press(SLT, bot.last(SLT), "Cancel")
+    # Sam asks again and sends it: Olive, who recorded the form, taps Answer, cancels, then answers.
+    await bot.press(SLT, last_with(bot, SLT, "Parents' group application #1"), "Ask for information")
+    await bot.say(SLT, "Did the mother sign the form herself?")
+    await bot.press(SLT, bot.last(SLT), "Send")
+    question = last_with(bot, OFFICE, "whose form you recorded")
+    await bot.press(OFFICE, question, "Answer")
+    await bot.press(OFFICE, bot.last(OFFICE), "Cancel")
+    await bot.press(OFFICE, question, "Answer")
+    await bot.say(OFFICE, "Yes, in the office")
     await bot.press(SLT2, last_with(bot, SLT2, "Parents' group application #2"), "Reject")
     await bot.press(SLT2, last_with(bot, SLT2, "Parents' group application #2"), "Yes, reject")  # Reject asks once more
     await bot.say(SLT2, "Not known to the school")

@@ -54,7 +54,9 @@ async def answer_press(update: Update, context: Context) -> str | int | None:
         f"it goes to {asker} and onto the application.",
         ((("Cancel", pack("app", "unreply", press.number)),),),
     )
-    context.state[ANSWERING] = (press.number, question.message_id if question else 0, prompt.message_id)
+    # The question's Answer comes off once answered (only a message that shows buttons has any to take off).
+    shown = question is not None and question.reply_markup is not None and bool(question.reply_markup.inline_keyboard)
+    context.state[ANSWERING] = (press.number, question.message_id if question and shown else 0, prompt.message_id)
     return ANSWER
 
 

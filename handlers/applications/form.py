@@ -66,12 +66,14 @@ async def _retire(context: Context) -> None:
 
 
 def _keep(context: Context, update: Update, buttons: Buttons, message_id: int | None = None) -> None:
-    """Remember the message whose buttons are now the live ones (none: nothing to retire later)."""
+    """Remember the message whose buttons are now the live ones; one shown without buttons has none to retire."""
     chat, message = update.effective_chat, update.effective_message
     shown = message_id if message_id is not None else (message.message_id if message else 0)
-    if buttons and chat is not None and shown and context.user_data is not None:
+    if chat is None or not shown or context.user_data is None:
+        return
+    if buttons:
         context.user_data[PROMPT] = (chat.id, shown)
-    else:
+    elif context.state.get(PROMPT) == (chat.id, shown):
         context.state.pop(PROMPT, None)
 
 
@@ -84,6 +86,9 @@ async def _step(update: Update, context: Context, text: str, buttons: Buttons = 
 
 async def _shown(update: Update, context: Context, text: str, buttons: Buttons = ()) -> None:
     """The next step in place of the tapped message (its buttons become the live ones)."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is not None and message is not None and context.state.get(PROMPT) != (chat.id, message.message_id):
+        await _retire(context)  # a tap on an older step's message: the newer step's buttons go
     await show(update, text, buttons)
     _keep(context, update, buttons)
 
@@ -206,7 +211,7 @@ async def child_more(update: Update, context: Context) -> str:
 async def children_done(update: Update, context: Context) -> str:
     await answer(update)
     if not _draft(context).children:
-        await show(update, "Please type at least one child's name first.")
+        await _shown(update, context, "Please type at least one child's name first.")
         return CHILD
     await _shown(
         update, context, "Step 4 of 6: has the parent <b>signed the code of conduct</b> (policy 2.2)?", _conduct_question()
@@ -286,7 +291,7 @@ async def submit(update: Update, context: Context) -> str | int:
     try:
         filed = rt.services.application_desk.record_paper(_draft(context), actor.user_id, actor.name)
     except Invalid as problem:
-        await show(update, h(problem))
+        await _shown(update, context, h(problem))
         return CONFIRM
     _forget(context)
     application = filed.application
