@@ -8,10 +8,11 @@ from datetime import datetime
 from telegram.ext import Application
 
 from bot.backups import BackupFailed
-from bot.clock import local_day, show_time
+from bot.clock import local_day
 from bot.records.audit import SYSTEM
 from bot.roles import Role
 from bot.shell.ticker import Runtime, TimedWork
+from bot.wording import plural, when
 from handlers.common import h
 from handlers.menu import MenuCommand
 
@@ -32,7 +33,7 @@ def backup_work(rt: Runtime) -> TimedWork:
             rt.services.audit(SYSTEM, "backup failed", detail=str(exc))
             tell_heads(rt, now, str(exc))
         else:
-            rt.services.audit(SYSTEM, "backup", done.archive.path.name, detail=f"{done.files} files")
+            rt.services.audit(SYSTEM, "backup", done.archive.path.name, detail=plural(done.files, "file"))
         return backups.due_at(rt.services.clock.now())
 
     return work
@@ -43,7 +44,7 @@ def tell_heads(rt: Runtime, now: datetime, reason: str) -> None:
     day = local_day(now, rt.services.config.school.timezone)
     last = rt.services.backups.last_good()
     tz = rt.services.config.school.timezone
-    since = f"The last good backup is from {show_time(last.made_at, tz)}." if last else "There is no good backup yet."
+    since = f"The last good backup is from {when(last.made_at, now, tz)}." if last else "There is no good backup yet."
     text = (
         f"⚠️ <b>Today's backup failed</b>: {h(reason)}.\n{since}\n"
         "The bot tries again every hour. Check that the backup disk is connected and has room; /status shows how it stands."

@@ -10,11 +10,11 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.clock import show_time
 from bot.date_range import BadRange, parse_range
 from bot.exports import KINDS, Exports
 from bot.roles import Permission, allows
 from bot.shell.ticker import Runtime, runtime
+from bot.wording import plural, when
 from handlers.common import Actor, Context, command_args, h, reply, staff_only
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text
@@ -73,7 +73,7 @@ async def export(update: Update, context: Context, actor: Actor) -> None:
     one, many = ROWS[kind]
     await chat.send_document(
         document=InputFile(done.data, filename=done.filename),
-        caption=f"{done.rows} {one if done.rows == 1 else many}, {h(days.describe())}, as of {show_time(now, tz)}.",
+        caption=f"{plural(done.rows, one, many)}, {h(days.describe())}, as of {when(now, now, tz)}.",
     )
 
 

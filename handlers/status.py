@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.clock import show_time
 from bot.retention import describe
 from bot.roles import Permission
 from bot.shell.ticker import Runtime, runtime
 from bot.staff import staff_name
 from bot.status import Status, read_status
-from bot.wording import plural
+from bot.wording import plural, when
 from handlers.common import Actor, Context, h, reply, staff_only
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text
@@ -42,31 +41,32 @@ def duration(span: timedelta) -> str:
 
 
 def render(rt: Runtime, status: Status) -> str:
-    tz = rt.services.config.school.timezone
+    """The status as read the moment it arrives: "today 14:35", "yesterday 02:00" (bot.wording.when)."""
+    tz, now = rt.services.config.school.timezone, rt.services.clock.now()
 
-    def when(moment: datetime) -> str:
-        return show_time(moment, tz)
+    def at(moment: datetime) -> str:
+        return when(moment, now, tz)
 
     lines = [
         "<b>Status</b>",
-        f"Version {h(status.version)}, running for {duration(status.uptime)} (since {when(status.started_at)}).",
+        f"Version {h(status.version)}, running for {duration(status.uptime)} (since {at(status.started_at)}).",
     ]
     nudge = status.last_nudge
     lines.append(
-        f"Last moderation nudge: {when(nudge.at)}, {nudge.outcome.value}"
-        + (f" at {when(nudge.checked_at)}" if nudge.checked_at else "")
+        f"Last moderation nudge: {at(nudge.at)}, {nudge.outcome.value}"
+        + (f", {at(nudge.checked_at)}" if nudge.checked_at else "")
         + "."
         if nudge
         else "Last moderation nudge: none in the last 30 days."
     )
     if status.waiting:
         assert status.oldest_waiting is not None
-        lines.append(f"Messages waiting for delivery: {status.waiting}, the oldest since {when(status.oldest_waiting)}.")
+        lines.append(f"Messages waiting for delivery: {status.waiting}, the oldest since {at(status.oldest_waiting)}.")
     else:
         lines.append("Messages waiting for delivery: none.")
     if status.unreachable:
         names = [
-            f"{h(clip_text(staff_name(rt.services.staff, uid), 40))} (since {when(since)})"
+            f"{h(clip_text(staff_name(rt.services.staff, uid), 40))} (since {at(since)})"
             for uid, since in status.unreachable[:LISTED_UNREACHABLE]
         ]
         more = len(status.unreachable) - LISTED_UNREACHABLE
@@ -78,15 +78,15 @@ def render(rt: Runtime, status: Status) -> str:
         lines.append("Backups: <b>none configured</b> (backup.folder in the config).")
     else:
         last = status.last_backup
-        lines.append(f"Last backup: {when(last.made_at)} ({size(last.size)})." if last else "Last backup: <b>none yet</b>.")
+        lines.append(f"Last backup: {at(last.made_at)} ({size(last.size)})." if last else "Last backup: <b>none yet</b>.")
         if status.backup_failure:
-            at, reason = status.backup_failure
-            lines.append(f"⚠️ The backup at {when(at)} failed: {h(reason)}.")
+            failed_at, reason = status.backup_failure
+            lines.append(f"⚠️ The backup {at(failed_at)} failed: {h(reason)}.")
         if status.next_backup:
-            lines.append(f"Next backup: {when(status.next_backup)}.")
+            lines.append(f"Next backup: {at(status.next_backup)}.")
     due = status.due_now
     lines.append(
-        f"Next retention check: {when(status.next_check)}; "
+        f"Next retention check: {at(status.next_check)}; "
         + (f"due for deletion now: {h(describe(due))}." if not due.empty else "nothing is due for deletion now.")
     )
     return "\n".join(lines)

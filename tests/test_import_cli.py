@@ -95,7 +95,7 @@ async def test_consent_withdrawn_from_the_command_line_reaches_the_page_team_whe
     ]
     code, out = run(config_file, withdrawn, "--yes", capsys=capsys)
     assert code == 0 and "Consent withdrawn or narrowed (1): P004: no longer Facebook page" in out
-    assert "Consent withdrawn or narrowed for 1 pupils: 6 staff will be told when the bot next runs." in out
+    assert "Consent withdrawn or narrowed for 1 pupil: 6 staff will be told when the bot next runs." in out
     assert "Noah" not in out
 
     bot = BotHarness(emu, make_config(data_dir), clock)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import load_config
+from bot.wording import plural
 from storage.lock import DataDirLocked
 
 
@@ -27,7 +28,7 @@ def backup_now(config_path: Path) -> int:
     except BackupFailed as exc:
         print(f"Backup failed: {exc}. No backup was written.", file=sys.stderr)
         return 1
-    print(f"Backup written: {done.archive.path} ({done.archive.size:,} bytes, {done.files} files).")
+    print(f"Backup written: {done.archive.path} ({done.archive.size:,} bytes, {plural(done.files, 'file')}).")
     if done.removed:
         print(f"Older backups no longer kept, removed: {', '.join(done.removed)}.")
     return 0
@@ -60,7 +61,8 @@ def restore_backup(config_path: Path, archive: Path) -> int:
     records = ", ".join(f"{name} {count:,}" for name, count in report.records.items())
     print(
         f"Restored the backup made {report.made_at} by version {report.bot_version} (data schema {report.schema_version}): "
-        f"{report.files} files, of them {report.evidence_files} screenshots and {report.audit_months} months of audit log; "
+        f"{plural(report.files, 'file')}, of them {plural(report.evidence_files, 'screenshot')} and "
+        f"{plural(report.audit_months, 'month')} of audit log; "
         f"records: {records}."
     )
     if report.set_aside:

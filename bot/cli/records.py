@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.cli.checks import refuse_example_ids
 from bot.clock import Clock
 from bot.config import load_config
+from bot.wording import plural
 
 MAX_PROBLEMS = 20
 
@@ -59,7 +60,7 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
             return 1
         if preview.mass_removal and not allow_mass_removal:
             print(
-                f"Refused: {len(preview.leaving):,} of the {preview.on_roll:,} pupils on roll would be marked as left, "
+                f"Refused: {len(preview.leaving):,} of the {plural(preview.on_roll, 'pupil')} on roll would be marked as left, "
                 "more than a fifth of the register. Check that this file is the whole register; to load it anyway, "
                 "run again with --allow-mass-removal. Nothing was changed."
             )
@@ -79,7 +80,7 @@ def import_register(config_path: Path, csv_path: Path, assume_yes: bool, allow_m
                 "from the command line",
             )
             print(
-                f"Consent withdrawn or narrowed for {len(done.narrowed)} pupils: "
+                f"Consent withdrawn or narrowed for {plural(len(done.narrowed), 'pupil')}: "
                 f"{len(notice.recipients)} staff will be told when the bot next runs."
             )
         return 0
@@ -119,5 +120,5 @@ def export_csv(config_path: Path, kind: str, dates: list[str], out: Path | None)
     except OSError as exc:
         print(f"{target}: cannot write the file ({exc.strerror}).", file=sys.stderr)
         return 1
-    print(f"Wrote {target}: {done.rows:,} rows ({days.describe()}).")
+    print(f"Wrote {target}: {plural(done.rows, 'row')} ({days.describe()}).")
     return 0

@@ -14,7 +14,7 @@ from bot.records.outbox import OutboxItem, OutboxState
 from bot.roles import PERMISSIONS, Permission, Role, allows
 from bot.services import Services
 from bot.shell.delivery.outcomes import audit
-from bot.wording import role_name
+from bot.wording import plural, role_name
 from storage.outbox import DISK_REFUSED
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _tell_leaders_unreachable(delivery: Delivery, chat_id: int, now: datetime) -
     who = html.escape(member.name or "someone who has not written to me yet", quote=False)
     text = (
         f"⚠️ <b>I cannot reach {who}</b> ({role_name(member.role)}, Telegram id <code>{chat_id}</code>). "
-        f"My messages to them have not arrived for {minutes} minutes: they have not opened a chat "
+        f"My messages to them have not arrived for {plural(minutes, 'minute')}: they have not opened a chat "
         "with me, or they have blocked me.\n"
         "Please ask them to open me in Telegram and send /start. Until they do, I stop sending "
         "them messages that can wait, such as the daily moderation nudge."
