@@ -10,6 +10,8 @@ again, upright, with no metadata at all. Only the colour profile is kept, so col
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 from dataclasses import dataclass
 
 from PIL import Image
@@ -25,6 +27,7 @@ _LAT_REF, _LAT, _LON_REF, _LON = 1, 2, 3, 4
 # colour transform (APP14), which a decoder needs to show the colours right; every other APPn and
 # every comment goes.
 _KEPT_APP = {0xE0: (b"JFIF\x00", b"JFXX\x00"), 0xE2: (b"ICC_PROFILE\x00",), 0xEE: (b"Adobe",)}
+MAX_DETAIL = 80  # characters of one detail shown back: a file may carry tens of thousands in its Artist tag
 _INFO_METADATA = ("xmp", "XML:com.adobe.xmp", "comment", "exif", "photoshop", "iptc", "Description", "Author", "Software")
 
 
@@ -126,9 +129,14 @@ def _info_label(key: str) -> str:
 
 
 def _text(value: object) -> str:
+    """A detail as a person reads it: no control or direction characters (a file says what it likes), and short."""
+    if value is None:
+        return ""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    return str(value).strip("\x00 ").strip() if value is not None else ""
+    shown = "".join(" " if unicodedata.category(char)[0] in "CZ" else char for char in str(value))
+    shown = " ".join(shown.split())
+    return shown if len(shown) <= MAX_DETAIL else shown[: MAX_DETAIL - 1] + "…"
 
 
 def _readable_time(value: str) -> str:
@@ -152,4 +160,8 @@ def _degrees(value: object, ref: object, negative: str) -> float:
         raise ValueError("not degrees, minutes, seconds")
     degrees, minutes, seconds = (float(part) for part in value)
     sign = -1 if _text(ref).upper() == negative else 1
-    return sign * (degrees + minutes / 60 + seconds / 3600)
+    value = sign * (degrees + minutes / 60 + seconds / 3600)
+    # A rational over zero reads as NaN, and a made-up file can say 1000°: neither is a place on a map.
+    if not math.isfinite(value) or abs(value) > (90 if negative == "S" else 180):
+        raise ValueError("not a position")
+    return value

@@ -27,6 +27,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock
 from bot.config import Config
 from bot.logsafe import hide_secret
+from bot.photos.worker import WORKER as PHOTO_WORKER
 from bot.services import Services
 from bot.shell.codec import Codec
 from bot.shell.context import CONTEXT_TYPES, UserState
@@ -234,6 +235,7 @@ async def _tick_job(context: CallbackContext) -> None:
 
 
 async def on_stop(application: Application) -> None:
-    """After shutdown(): release the data folder (run_polling calls this as post_shutdown)."""
+    """After shutdown(): stop the photo worker and release the data folder (run_polling calls this as post_shutdown)."""
+    PHOTO_WORKER.close()
     rt: Runtime = application.bot_data["runtime"]
     rt.services.close()

@@ -4,7 +4,7 @@ buttons, a verdict per pupil, and the buttons that say who an unconfirmed name i
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot.photo_check import MAX_PHOTO_NAMES, PhotoCheck
 from bot.roles import Permission
@@ -28,27 +28,28 @@ async def ask_destination(
 ) -> None:
     """Every name listed counts: ask where the photo will appear, or say why the list cannot be checked;
     then, for a photo, look at the picture itself (handlers/consent/safety.py)."""
-    named = await _ask(update, context, text, photo)
+    named, question = await _ask(update, context, text, photo)
     if photo:
-        await start_safety_check(update, context, photo, named=named, as_file=as_file, size=size)
+        await start_safety_check(update, context, photo, named=named, as_file=as_file, size=size, question=question)
 
 
-async def _ask(update: Update, context: Context, text: str, photo: str) -> int:
-    """The destination question; how many names were listed (0 when none could be checked)."""
+async def _ask(update: Update, context: Context, text: str, photo: str) -> tuple[int, Message]:
+    """The destination question; how many names were listed (0 when none could be checked), and the reply."""
     if len(text) > MAX_NAMES_TEXT:
-        await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
-        return 0
+        return 0, await reply(update, f"That list is too long; send at most {MAX_NAMES_TEXT} characters.")
     names = photo_checks(context).names_in(text)
     if not names:
-        await reply(update, "I found no pupils' names in that. To check consent, send the pupils' names, one per line.")
-        return 0
+        return 0, await reply(update, "I found no pupils' names in that. To check consent, send the pupils' names, one per line.")
     if len(names) > MAX_PHOTO_NAMES:
-        await reply(update, f"That is {len(names)} names; check at most {MAX_PHOTO_NAMES} at a time (split the photo's list).")
-        return 0
+        return 0, await reply(
+            update, f"That is {len(names)} names; check at most {MAX_PHOTO_NAMES} at a time (split the photo's list)."
+        )
     number = remember(context, "photo_checks", (names, photo))
     rt = runtime(context)
-    await reply(update, f"{plural(len(names), 'pupil')} listed. Where will the photo appear?", destination_buttons(rt, number))
-    return len(names)
+    question = await reply(
+        update, f"{plural(len(names), 'pupil')} listed. Where will the photo appear?", destination_buttons(rt, number)
+    )
+    return len(names), question
 
 
 @staff_only(Permission.CHECK_CONSENT, action="photo check")

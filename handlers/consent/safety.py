@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import InputFile, Message, Update
+from telegram.error import TelegramError
 
 from bot.photos.boxes import Box
 from bot.photos.picture import PhotoRejected, size_problem
@@ -34,11 +35,16 @@ from handlers.consent.shared import remember
 log = logging.getLogger(__name__)
 
 BACKGROUND = "background_tasks"  # bot_data: tasks settle() waits for (emulator/settle.py)
+BLURRING = "photo_blurs"  # bot_data: the copies being made now, so a double tap (or thirty) makes one
 CHECKS = "photo_safety"
 MAX_BUTTONS = 20
 PER_ROW = 5
 CAPTION = 1024
 TEXT = 4096
+NOT_LOOKED_AT = (
+    "⚠️ I could not look at the picture itself (Telegram's copy of it would not open), so its faces, any names "
+    "written in it and its location were not checked. The consent check of the names listed stands."
+)
 _KINDS = {
     "pupil_full_name": "a pupil's full name",
     "pupil_similar_name": "a name very like a pupil's",
@@ -77,17 +83,20 @@ def in_background(context: Context, work: Coroutine[Any, Any, None], update: Upd
 
 
 async def start_safety_check(
-    update: Update, context: Context, file_id: str, *, named: int, as_file: bool, size: int | None
+    update: Update, context: Context, file_id: str, *, named: int, as_file: bool, size: int | None, question: Message
 ) -> None:
-    """Look at the photo itself (in the background); a file too big to fetch is refused at once."""
+    """Look at the photo itself (in the background); a file too big to fetch is refused at once.
+
+    `question` is the consent check's reply to the photo: a compressed photo that cannot be looked at
+    says so there, not in a message of its own."""
     problem = size_problem(size) if size else None
     if problem:
         await reply(update, h(problem))
         return
-    in_background(context, _check(update, context, file_id, named, as_file), update)
+    in_background(context, _check(update, context, file_id, named, as_file, question), update)
 
 
-async def _check(update: Update, context: Context, file_id: str, named: int, as_file: bool) -> None:
+async def _check(update: Update, context: Context, file_id: str, named: int, as_file: bool, question: Message) -> None:
     user = update.effective_user
     assert user is not None
     data = await _download(context, file_id)
@@ -96,8 +105,8 @@ async def _check(update: Update, context: Context, file_id: str, named: int, as_
     except PhotoRejected as refused:
         if as_file:
             await reply(update, h(str(refused)) + "\nNothing was kept.")
-        else:  # Telegram makes every compressed photo a plain JPEG: this one is no photo (a test's stand-in bytes)
-            log.info("a compressed photo could not be read for the photo safety check")
+        else:  # Telegram makes every compressed photo a plain JPEG: this one would not open, or its check stalled
+            await _not_looked_at(update, context, file_id, question)
         return
     await reply(update, _summary(report, as_file))
     if report.clean is not None:
@@ -113,6 +122,20 @@ async def _check(update: Update, context: Context, file_id: str, named: int, as_
         chat = update.effective_chat
         assert chat is not None
         await chat.send_photo(report.preview, caption=_preview_caption(report), reply_markup=keyboard(_buttons(view, number)))
+
+
+async def _not_looked_at(update: Update, context: Context, file_id: str, question: Message) -> None:
+    """Add to the consent check's reply that the picture itself was not looked at; a new message only if
+    its destination was already chosen (that reply is now the consent report, which must stay)."""
+    waiting = any(pending[1] == file_id for pending in context.state.get("photo_checks", {}).values())
+    if question.reply_markup is not None and not waiting:
+        await reply(update, NOT_LOOKED_AT)
+        return
+    try:
+        await question.edit_text(f"{question.text_html}\n\n{NOT_LOOKED_AT}", reply_markup=question.reply_markup)
+    except TelegramError as error:  # the message was deleted meanwhile: say it anyway
+        log.info("the photo check's reply could not be edited (%s)", type(error).__name__)
+        await reply(update, NOT_LOOKED_AT)
 
 
 async def blur_press(update: Update, context: Context) -> None:
@@ -132,6 +155,11 @@ async def blur_press(update: Update, context: Context) -> None:
         await answer(update, "This preview has expired or changed. Send the photo again.")
         return
     before, view = view, replace(view, blurred=tuple(sorted(set(view.blurred) | set(chosen))))
+    making: set[tuple[int, str, tuple[int, ...]]] = context.bot_data.setdefault(BLURRING, set())
+    copy = (press.actor.user_id, view.reference, view.blurred)
+    if copy in making:  # the same copy is on its way: another tap adds nothing
+        await answer(update, "Blurring…")
+        return
     views[press.number] = view
     await answer(update, "Blurring…")
     query = update.callback_query
@@ -140,10 +168,18 @@ async def blur_press(update: Update, context: Context) -> None:
         # The caption goes again with the new keyboard: PTB sends its default parse_mode with an edit of the
         # keyboard alone, which the Bot API refuses for editMessageReplyMarkup.
         await query.message.edit_caption(query.message.caption_html, reply_markup=keyboard(_buttons(view, press.number)))
+    making.add(copy)
     in_background(context, _blur(update, context, view, press.actor.user_id), update)
 
 
 async def _blur(update: Update, context: Context, view: SafetyView, actor_id: int) -> None:
+    try:
+        await _send_blurred(update, context, view, actor_id)
+    finally:  # taps for this copy count again once it is sent (or refused)
+        context.bot_data.get(BLURRING, set()).discard((actor_id, view.reference, view.blurred))
+
+
+async def _send_blurred(update: Update, context: Context, view: SafetyView, actor_id: int) -> None:
     data = await _download(context, view.file_id)
     try:
         copy = await photo_safety(context).blur(actor_id, data, view.reference, view.regions, view.blurred)
@@ -206,8 +242,18 @@ def _summary(report: SafetyReport, as_file: bool) -> str:
             f"{mark} Box {number} ({where}): {what}, ‹{h(found.finding.excerpt)}›, can be read in the photo "
             f"({found.finding.clause}): {verb}."
         )
-    text = "\n".join(lines)
-    return text if len(text) <= TEXT else text[: TEXT - 1] + "…"
+    return _whole_lines(lines, TEXT)
+
+
+def _whole_lines(lines: list[str], limit: int) -> str:
+    """As many whole lines as fit (a line cut short could end inside an HTML tag or entity, which Telegram refuses)."""
+    room = limit - 100  # for the closing line, and emoji counting double in Telegram's measure
+    kept: list[str] = []
+    for at, line in enumerate(lines):
+        if sum(len(part) + 1 for part in kept) + len(line) > room:
+            return "\n".join([*kept, f"… and {len(lines) - at} more (see the numbers on the preview)."])
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def _faces_line(report: SafetyReport) -> str:

@@ -1,0 +1,127 @@
+"""Attacks on photo safety (issue 15): hostile files, a stuck or dead worker, a flood of taps, a bot stopping.
+
+Each test here failed before its fix: a metadata tag full of markup cut the reply mid-entity (Telegram
+refused it, so the admin got nothing), a GPS rational over zero read as "nan", a compressed photo that
+could not be looked at said nothing of it, a stuck worker left the admin without an answer for ever,
+the worker outlived the bot, and thirty taps made thirty copies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from fractions import Fraction
+
+import pytest
+from PIL import Image, TiffImagePlugin
+
+from bot.photos import analysis
+from bot.photos.picture import PhotoRejected
+from bot.photos.worker import WORKER, PhotoWorker
+from tests.conftest import ADMIN, BotHarness
+from tests.photo_samples import group_photo, jpeg
+from tests.test_consent_bot import load
+from tests.test_photo_bot import preview_of, send, summary_of
+
+
+@pytest.fixture
+async def school(bot: BotHarness) -> BotHarness:
+    load(bot)
+    return bot
+
+
+def hostile_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x013B] = "<script>alert(1)</script>\x00\x07\x1b[31m\u202e" + "&" * 6000  # Artist
+    exif[0x8298] = "<b>&amp;"  # Copyright
+    exif[0x010F] = "<i>Make\r\nsecond line"
+    return exif
+
+
+async def test_markup_and_control_characters_in_a_files_camera_details_read_as_plain_short_text(school: BotHarness) -> None:
+    messages = await send(school, ADMIN, jpeg(group_photo(1, 1, 300), hostile_exif()), "Amelia Smith", as_file=True)
+
+    summary = summary_of(messages)  # before: cut inside "&amp;" at 4,096 characters, refused by Telegram
+    assert "<script>alert(1)</script>" in summary and "<b>&amp;" in summary and "<i>Make second line" in summary
+    assert not any(char in summary for char in "\x00\x07\x1b\u202e\r")
+    assert "&" * 200 not in summary and len(summary) < 1000
+
+
+def test_a_gps_position_over_zero_or_off_the_map_is_named_as_a_record_not_as_nan() -> None:
+    over_zero = Image.Exif()
+    gps = over_zero.get_ifd(0x8825)
+    gps[1], gps[3] = "N", "E"
+    gps[2] = tuple(TiffImagePlugin.IFDRational(51, 0) for _ in range(3))
+    gps[4] = (Fraction(1), Fraction(0), Fraction(0))
+    off_the_map = Image.Exif()
+    gps = off_the_map.get_ifd(0x8825)
+    gps[2], gps[4] = (Fraction(1000), Fraction(0), Fraction(0)), (Fraction(1), Fraction(0), Fraction(0))
+
+    for exif in (over_zero, off_the_map):
+        seen = analysis.analyse(jpeg(group_photo(1, 1, 200), exif), True)
+        assert seen.metadata.location == "a GPS record (no readable position)"
+
+
+async def test_a_compressed_photo_that_cannot_be_looked_at_says_so_in_the_same_reply(school: BotHarness) -> None:
+    messages = await send(school, ADMIN, b"\xff\xd8\xff\xe0 not a picture at all " * 20, "Amelia Smith\nGrace Lee")
+
+    [question] = messages  # one message, as before: the consent check's question, with the note in it
+    assert "2 pupils listed. Where will the photo appear?" in question.plain
+    assert "I could not look at the picture itself" in question.plain and "consent check" in question.plain
+    await school.press(ADMIN, question, question.buttons[0][0])  # the consent verdict stands
+    assert "Amelia Smith" in question.plain and "Grace Lee" in question.plain
+
+
+async def test_a_worker_that_hangs_is_stopped_and_the_admin_gets_an_answer() -> None:
+    worker = PhotoWorker(timeout=3)
+    try:
+        await worker.run(time.sleep, 0)  # started
+        [stuck] = list(worker._pool._processes.values())  # type: ignore[union-attr]
+        with pytest.raises(PhotoRejected, match="took far too long"):
+            await worker.run(time.sleep, 3600)
+
+        assert not stuck.is_alive()
+        seen = await worker.run(analysis.analyse, jpeg(group_photo(1, 1, 300)), False)
+    finally:
+        worker.close()
+    assert len(seen.faces) == 1
+
+
+async def test_a_photo_waiting_behind_a_stuck_one_is_still_checked() -> None:
+    worker = PhotoWorker(timeout=3)
+    try:
+        stuck = asyncio.ensure_future(worker.run(time.sleep, 3600))
+        await asyncio.sleep(0.5)
+        waiting = asyncio.ensure_future(worker.run(analysis.analyse, jpeg(group_photo(1, 1, 300)), False))
+        with pytest.raises(PhotoRejected):
+            await stuck
+        seen = await waiting
+    finally:
+        worker.close()
+    assert len(seen.faces) == 1
+
+
+async def test_the_worker_ends_with_the_bot(school: BotHarness) -> None:
+    await send(school, ADMIN, jpeg(group_photo(1, 1, 300)), "Amelia Smith")
+    assert WORKER._pool is not None
+    [process] = list(WORKER._pool._processes.values())
+
+    await school.restart()
+
+    assert not process.is_alive() and process.exitcode is not None  # gone and reaped: no orphan, no zombie
+    assert WORKER._pool is None
+
+
+async def test_thirty_taps_while_the_copy_is_on_its_way_make_one_copy(school: BotHarness) -> None:
+    preview = preview_of(await send(school, ADMIN, jpeg(group_photo(3, 1, 300)), "Amelia Smith"))
+    mark = school.emu.mark()
+    busy = asyncio.ensure_future(WORKER.run(time.sleep, 3))  # another admin's big photo: the copy waits its turn
+
+    for _ in range(30):
+        school.emu.press(ADMIN, preview, button="Blur 1")
+    await school.settle()
+    await busy
+
+    copies = [m for m in school.emu.since(mark, ADMIN) if m.photo]
+    assert len(copies) == 1 and "Box 1 blurred" in copies[0].plain
+    assert len([e for e in school.audit() if e.action == "photo blurred"]) == 1
