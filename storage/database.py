@@ -22,6 +22,7 @@ from storage.atomic import (
 )
 from storage.audit import AuditLog
 from storage.lock import DataDirLock
+from storage.restore_marker import RestoreUnfinished, unfinished
 
 SCHEMA_VERSION = 2
 
@@ -43,6 +44,9 @@ def data_folder_problems(data_dir: Path) -> list[str]:
     refusals = [refusal for refusal in map(unwritable_folder, folders) if refusal]
     if refusals:
         return refusals
+    marker = unfinished(data_dir)
+    if marker:
+        return [str(RestoreUnfinished(marker))]
     problems = []
     for name in Database.FILES:
         try:
@@ -64,6 +68,8 @@ class Database:
         self._files: dict[str, TinyDB] = {}
         self.health = DiskHealth()  # every store reports here whether the disk takes writes
         try:
+            if marker := unfinished(self.data_dir):  # a restore stopped halfway: half of each
+                raise RestoreUnfinished(marker)
             for name in self.FILES:
                 db = TinyDB(self.data_dir / f"{name}.json", storage=AtomicJSONStorage, health=self.health)
                 db.storage.read()  # a damaged file stops start-up here, before anything runs on it

@@ -7,11 +7,13 @@ Each test here failed on the code as first built and passes now.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import os
 import tarfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -24,21 +26,27 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.shell.callbacks import pack
 from storage.database import SCHEMA_VERSION
+from storage.restore_marker import RestoreUnfinished
 from tests.conftest import ADMIN, HEAD, BotHarness, make_config
-from tests.test_backup import everything, write_config
+from tests.test_backup import everything, made_backup, tree, write_config
 from tests.test_incidents import log_misuse
 from tests.test_retention import CHECK, OLD, closed_incident, previews_to
 
 
-def forged_archive(path: Path, key_file: Path, members: list[tuple[str, bytes]]) -> Path:
-    """An archive as an insider with the key could make it: any member names, an empty list of files."""
+def forged_archive(path: Path, key_file: Path, members: list[tuple[str, bytes]], listed: bool = False) -> Path:
+    """An archive as an insider with the key could make it: any member names, a list of files that is
+    empty or (`listed`) names each member with its true size and SHA-256, as a real backup's does."""
+    files = {
+        name.removeprefix("files/"): {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for name, data in (members if listed else [])
+    }
 
     def fill(tar: tarfile.TarFile) -> None:
         for name, data in members:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-        manifest = orjson.dumps({"format": 1, "schema_version": SCHEMA_VERSION, "files": {}})
+        manifest = orjson.dumps({"format": 1, "schema_version": SCHEMA_VERSION, "files": files})
         info = tarfile.TarInfo("manifest.json")
         info.size = len(manifest)
         tar.addfile(info, io.BytesIO(manifest))
@@ -272,3 +280,64 @@ def test_check_config_names_a_key_the_bots_user_cannot_read(tmp_path: Path, caps
     )
     os.chown(key, 4242, 4242)
     assert main(["--config", str(config), "check-config"]) == 0
+
+
+# ---- a restore stopped halfway ---------------------------------------------------------------------
+
+
+async def test_a_restore_killed_halfway_stops_the_bot_starting_and_run_again_finishes_keeping_every_original(
+    bot: BotHarness, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    places = {"backups": tmp_path / "backups", "key": tmp_path / "backup.key"}
+    places["backups"].mkdir()
+    path, archive = await made_backup(bot, data_dir, places, tmp_path)
+    backed_up = tree(data_dir)
+    await log_misuse(bot, ADMIN)  # the day goes on after the backup
+    await bot.stop()
+    originals = tree(data_dir)
+    assert originals != backed_up
+
+    real_replace = os.replace
+    moves: list[str] = []
+
+    def killed_on_the_fourth_move(src: Any, dst: Any) -> None:
+        if not str(src).endswith(".tmp"):  # a move of the swap, not an atomic write's rename
+            moves.append(str(src))
+            if len(moves) == 4:
+                raise KeyboardInterrupt("killed")
+        real_replace(src, dst)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", killed_on_the_fourth_move)
+        with pytest.raises(KeyboardInterrupt):
+            main(["--config", str(path), "restore", str(archive)])
+    assert tree(data_dir) not in (originals, backed_up), "half of each"
+    capsys.readouterr()
+    assert main(["--config", str(path), "check-config"]) == 1
+    assert "did not finish" in capsys.readouterr().err
+    with pytest.raises(RestoreUnfinished):
+        await bot.start()  # a bot started on half of each would take the missing files for a new school
+    bot.app = None
+
+    assert main(["--config", str(path), "restore", str(archive)]) == 0
+    assert tree(data_dir) == backed_up
+    [aside] = [p for p in data_dir.iterdir() if p.name.startswith("replaced-before-restore-")]
+    assert tree(aside) == originals, "every file it replaced, once, as it was"
+    assert f"kept in {aside}" in capsys.readouterr().out
+    await bot.start()
+    assert bot.services.staff.role_of(HEAD) is not None
+
+
+def test_a_restore_reads_the_schema_from_the_data_itself_not_only_from_the_archives_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A list saying schema 2 around a meta.json of schema 99: the bot would refuse to start on what
+    the restore had already put in place."""
+    data_dir, key = tmp_path / "data", tmp_path / "backup.key"
+    create_key_file(key)
+    config = write_config(tmp_path / "config.toml", data_dir, tmp_path, key)
+    meta = orjson.dumps({"meta": {"1": {"schema_version": 99}}})
+    archive = forged_archive(tmp_path / "forged.backup", key, [("files/meta.json", meta)], listed=True)
+    assert main(["--config", str(config), "restore", str(archive)]) == 1
+    assert "schema 99, newer than this bot knows" in capsys.readouterr().err
+    assert not (data_dir / "meta.json").exists()

@@ -10,6 +10,7 @@ holding the data folder's lock, so the bot cannot start halfway through.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 import tarfile
@@ -21,11 +22,13 @@ from typing import IO
 import orjson
 
 from bot.backups.archive import BLOCK, ArchiveRefused, open_archive
-from bot.backups.service import FILES, MANIFEST
+from bot.backups.service import FILES, MANIFEST, schema_of
 from bot.backups.snapshot import LOCK_FILE, REPLACED_PREFIX, kept
 from storage.atomic import ensure_private_dir, fsync_dir
 from storage.database import SCHEMA_VERSION, data_folder_problems
 from storage.lock import DataDirLock
+from storage.restore_marker import SwapPlan, read_plan, unfinished, write_plan
+from storage.restore_marker import clear as clear_plan
 
 STAGING = ".restore-staging"
 
@@ -67,17 +70,24 @@ def restore(archive: Path, key: bytes, data_dir: Path, now: datetime) -> Restore
         problems = data_folder_problems(restored)
         if problems:
             raise ArchiveRefused(f"{archive.name} holds a damaged data file: {problems[0]}")
-        aside = data_dir / f"{REPLACED_PREFIX}{now.astimezone(UTC):%Y%m%d-%H%M%S}"
+        meta = restored / "meta.json"
+        schema = schema_of(meta.read_bytes() if meta.exists() else None)
+        if schema > SCHEMA_VERSION:  # the data file itself, whatever the manifest says
+            raise ArchiveRefused(f"{archive.name} holds data of schema {schema}, newer than this bot knows: upgrade the bot.")
         try:
-            moved_aside = _swap(data_dir, restored, aside)
+            plan = _plan(data_dir, now)
+        except OSError as exc:
+            raise ArchiveRefused(f"{archive.name} could not be put in place ({_reason(exc)}): free space on that disk.") from None
+        try:
+            aside = _swap(data_dir, restored, plan)
         except OSError as exc:
             keep_staging = True
             raise RestoreInterrupted(
                 f"The restore stopped while moving files ({_reason(exc)}). The files it was replacing are in "
-                f"{aside}, the restored files not yet moved are in {restored}: do not start the bot; move them "
-                "back by hand or run the restore again once the disk is healthy."
+                f"{data_dir / plan.aside}, the restored files not yet moved are in {restored}: the bot will not "
+                "start on this folder; run the restore again once the disk is healthy, and it finishes the job."
             ) from None
-        return _report(manifest, data_dir, aside if moved_aside else None)
+        return _report(manifest, data_dir, aside)
     finally:
         if not keep_staging:
             shutil.rmtree(staging, ignore_errors=True)
@@ -166,19 +176,45 @@ def _safe_name(name: str, archive: Path) -> str:
     return relative
 
 
-def _swap(data_dir: Path, restored: Path, aside: Path) -> bool:
-    """Move what is in use aside, then the restored files in; both are renames on one disk.
-    False when the folder held nothing to set aside."""
-    in_use = [p for p in data_dir.iterdir() if kept(p.name)]
-    if in_use:
-        aside.mkdir(mode=0o700)
-        for path in in_use:
-            os.replace(path, aside / path.name)
+def _plan(data_dir: Path, now: datetime) -> SwapPlan:
+    """What the swap moves where, written down before anything moves (storage.restore_marker): the
+    plan of a restore that was stopped halfway, or a new one with a folder name not used before."""
+    if unfinished(data_dir):
+        plan = read_plan(data_dir)
+        if plan is not None and plan.aside.startswith(REPLACED_PREFIX):
+            return plan
+    base = f"{REPLACED_PREFIX}{now.astimezone(UTC):%Y%m%d-%H%M%S}"
+    aside = next(name for n in itertools.count(1) if not (data_dir / (name := base if n == 1 else f"{base}-{n}")).exists())
+    plan = SwapPlan(aside, tuple(sorted(p.name for p in data_dir.iterdir() if kept(p.name))))
+    write_plan(data_dir, plan)
+    return plan
+
+
+def _swap(data_dir: Path, restored: Path, plan: SwapPlan) -> Path | None:
+    """Move what was in use aside, then the restored files in; renames on one disk. Run again after
+    a stop, it moves aside only what was not moved yet (an original is never moved twice, so never
+    over its own copy), drops what the stopped run had already moved in (the archive holds it), and
+    goes on. Returns the folder the files in use went to (None: the folder held nothing)."""
+    aside = data_dir / plan.aside
+    for name in plan.in_use:
+        if not kept(name) or (aside / name).exists() or not (data_dir / name).exists():
+            continue  # moved aside before the stop (or not a name a restore moves)
+        aside.mkdir(mode=0o700, exist_ok=True)
+        os.replace(data_dir / name, aside / name)
+    if aside.is_dir():
         fsync_dir(aside)
+    for path in data_dir.iterdir():
+        if not kept(path.name):
+            continue
+        if path.is_dir() and not path.is_symlink():  # moved in by the stopped run: the original is aside
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     for path in sorted(restored.iterdir()):
         os.replace(path, data_dir / path.name)
     fsync_dir(data_dir)
-    return bool(in_use)
+    clear_plan(data_dir)
+    return aside if aside.is_dir() else None
 
 
 def _report(manifest: dict[str, object], data_dir: Path, aside: Path | None) -> RestoreReport:
