@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -56,6 +57,16 @@ class PupilReport:
     entries: tuple[AuditEntry, ...]  # every audit entry about the pupil, oldest first
     viewers: tuple[tuple[int, int, datetime], ...]  # (staff id, times, last time), most recent first
     namesakes: tuple[str, ...] = ()  # ids of other pupils of the same name: a record naming it may be theirs
+
+
+def only_this_pupil(entry: AuditEntry, pupil_id: str) -> AuditEntry:
+    """The entry with every other pupil's id replaced by "another pupil": a photo check of three
+    children must not tell one child's parent the others' ids and consent answers."""
+    target, detail = entry.target, entry.detail
+    for other in set(pupils_named(entry)) - {pupil_id}:
+        alone = re.compile(rf"(?<![\w-]){re.escape(other)}(?![\w-])")
+        target, detail = alone.sub("another pupil", target), alone.sub("another pupil", detail)
+    return replace(entry, target=target, detail=detail)
 
 
 class SubjectAccess:
@@ -132,7 +143,8 @@ class SubjectAccess:
         about = [e for _, e in self.log.walk_back(needle=pupil.pupil_id.encode()) if pupil.pupil_id in pupils_named(e)]
         if records:
             about += [e for _, e in self.log.walk_back(needle=VIEWS) if e.action in RECORD_VIEWS and e.target in records]
-        entries = tuple(sorted(reversed(about), key=lambda e: e.at))  # oldest first; the log's order kept within a second
+        ordered = sorted(reversed(about), key=lambda e: e.at)  # oldest first; the log's order kept within a second
+        entries = tuple(only_this_pupil(e, pupil.pupil_id) for e in ordered)
         checks = tuple(e for e in entries if e.action in CHECKS and e.actor_id != SYSTEM)
         looked = [e for e in entries if e.action in LOOKUP_ACTIONS and e.actor_id != SYSTEM]
         times = Counter(e.actor_id for e in looked)

@@ -239,3 +239,20 @@ async def test_a_name_read_in_a_photo_puts_its_safety_check_in_that_pupils_repor
     text = report_of(await school.say(HEAD, "/pupil Amelia Smith"))
     assert "Ada Admin checked a photo's metadata, faces and visible names: must change before posting" in text
     assert "(the name of P001 can be read in it)" in text
+
+
+async def test_a_report_never_tells_one_parent_another_childs_id_or_consent(school: BotHarness) -> None:
+    [ask] = await school.say(ADMIN, "/check\nAmelia Smith\nNoah Williams")
+    await school.press(ADMIN, ask, "Facebook page")
+    await school.say(ADMIN, "/checkpost Amelia Smith and Noah Williams won the race")
+    school.services.application_desk.record_paper(
+        PaperForm("Jo Smith", "Mother", [Child("Amelia Smith", "P001"), Child("Noah Williams", "P004")], conduct_signed=True),
+        ADMIN,
+        "Ada Admin",
+    )
+    replies = await school.say(HEAD, "/pupil Amelia Smith")
+    text = report_of(replies)
+    assert "photo of P001 ✅, another pupil ❌" in text
+    rows = school.emu.files[replies[-1].document["file_id"]].decode("utf-8-sig")
+    assert "P004" not in text and "P004" not in rows, "Noah's id and his answer stay out of Amelia's report"
+    assert school.services.db.audit and any("P004" in e.detail for e in school.audit()), "the audit itself keeps them"

@@ -52,7 +52,7 @@ async def test_the_head_gets_everything_held_about_one_pupil_and_who_looked(scho
     assert "Everything held about Amelia Smith" in text and "id P001" in text
     assert "✅ Facebook page" in text and "❌ press and publicity" in text
     assert "Ada Admin checked the consent of P001: Facebook page ✅" in text
-    assert "Ada Admin checked the names for a photo of P001 ✅, P004 ❌ for the Facebook page: not clear" in text
+    assert "Ada Admin checked the names for a photo of P001 ✅, another pupil ❌ for the Facebook page: not clear" in text
     assert "INC-0001" in text and "INC-0002" not in text
     assert "#1" in text and "Jo Smith (Mother)" in text
     assert "Ada Admin: 2 times" in text and "Helen Head: 1 time" in text, "the lookup itself shows who looked"
