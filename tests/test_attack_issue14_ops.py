@@ -14,6 +14,7 @@ import tarfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -23,7 +24,8 @@ from bot.__main__ import main
 from bot.backups import archive as backup_archive
 from bot.backups.archive import create_key_file, read_key, write_archive
 from bot.clock import FakeClock
-from bot.config import Config
+from bot.backups import Backups
+from bot.config import Config, load_config
 from bot.shell.callbacks import pack
 from storage.database import SCHEMA_VERSION
 from storage.restore_marker import RestoreUnfinished
@@ -341,3 +343,29 @@ def test_a_restore_reads_the_schema_from_the_data_itself_not_only_from_the_archi
     assert main(["--config", str(config), "restore", str(archive)]) == 1
     assert "schema 99, newer than this bot knows" in capsys.readouterr().err
     assert not (data_dir / "meta.json").exists()
+
+
+def test_another_schools_archive_on_a_shared_nas_is_never_taken_for_ours_nor_rotated_away(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir, backups, key = tmp_path / "data", tmp_path / "nas", tmp_path / "backup.key"
+    backups.mkdir()
+    data_dir.mkdir()
+    create_key_file(key)
+    create_key_file(tmp_path / "their.key")
+    theirs = [
+        forged_archive(backups / f"school-bot-{day}-020000Z.backup", tmp_path / "their.key", [])
+        for day in ("20200101", "20991231")  # one older than any we keep, one "newer" than ours
+    ]
+    config = write_config(tmp_path / "config.toml", data_dir, backups, key)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[backup]\n", "[backup]\nkeep_daily = 1\nkeep_weekly = 0\nkeep_monthly = 0\n"), encoding="utf-8")
+    assert main(["--config", str(config), "backup"]) == 0
+    assert main(["--config", str(config), "backup"]) == 0  # a second the same day: the first of ours goes
+    out = capsys.readouterr().out
+    assert all(t.name not in out for t in theirs) and all(t.exists() for t in theirs), "theirs left alone"
+    ours = [p for p in backups.iterdir() if p not in theirs]
+    assert len(ours) == 1
+    backups_of = Backups(load_config(config).backup, data_dir, ZoneInfo("Europe/London"), FakeClock(OLD))
+    last = backups_of.last_good()
+    assert last is not None and last.path == ours[0], "not the other school's archive dated 2099"

@@ -22,7 +22,16 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from bot.backups.archive import ArchiveRefused, KeyProblem, read_key, write_archive
+from bot.backups.archive import (
+    HEADER_BYTES,
+    KEY_ID_BYTES,
+    MAGIC,
+    ArchiveRefused,
+    KeyProblem,
+    key_id,
+    read_key,
+    write_archive,
+)
 from bot.backups.rotation import to_keep
 from bot.backups.snapshot import MarkedReader, Snapshot, SnapshotBusy, SnapshotMoved, take
 from bot.clock import Clock, local_day, local_moment
@@ -72,6 +81,16 @@ def schema_of(meta_json: bytes | None) -> int:
         return int(orjson.loads(meta_json)["meta"]["1"]["schema_version"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return 0
+
+
+def _made_with(path: Path, ours: bytes) -> bool:
+    """Whether an archive's header names this key (its integrity is checked in full by a restore)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(HEADER_BYTES)
+    except OSError:
+        return False
+    return header.startswith(MAGIC) and header[len(MAGIC) + 1 : len(MAGIC) + 1 + KEY_ID_BYTES] == ours
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -176,15 +195,22 @@ class Backups:
         return self._listing() or []
 
     def _listing(self) -> list[ArchiveInfo] | None:
-        """The archives in the backup folder, newest first; None when the folder cannot be read."""
+        """The archives in the backup folder made with this key, newest first; None when the folder
+        cannot be read. A file under an archive's name made with another key (another school's on a
+        shared NAS, or from before the key was replaced) is not one of ours: never counted as the
+        last good backup, never removed by rotation. Without a readable key all are listed."""
         folder = self.config.folder
         if folder is None:
             return []
+        try:
+            ours = key_id(read_key(self.config.key_file))
+        except KeyProblem:
+            ours = None
         found = []
         try:
             for path in folder.iterdir():
                 match = ARCHIVE_NAME.match(path.name)
-                if match:
+                if match and (ours is None or _made_with(path, ours)):
                     made_at = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
                     found.append(ArchiveInfo(path, made_at, path.stat().st_size))
         except OSError:
