@@ -69,6 +69,14 @@ def only_this_pupil(entry: AuditEntry, pupil_id: str) -> AuditEntry:
     return replace(entry, target=target, detail=detail)
 
 
+def others_hidden(text: str, pupil: Pupil, everyone: NameFinder) -> str:
+    """The text with other pupils' full names (a near spelling too) replaced by "[another pupil]"."""
+    for mention in reversed(everyone.mentions(text)):
+        if mention.kind != "first" and pupil.pupil_id not in {p.pupil_id for p in mention.pupils}:
+            text = text[: mention.start] + "[another pupil]" + text[mention.end :]
+    return text
+
+
 class SubjectAccess:
     """Finds a pupil (leavers too) and gathers what is held about them; both steps audited."""
 
@@ -152,14 +160,15 @@ class SubjectAccess:
         for entry in looked:
             last[entry.actor_id] = entry.at
         viewers = tuple(sorted(((who, times[who], at) for who, at in last.items()), key=lambda v: v[2], reverse=True))
+        everyone = NameFinder(self.consents.all())
         today = self.today()
         return PupilReport(
             pupil,
             verdict(pupil, self.config.consent.purposes, today),
             checks,
-            tuple(incidents["full"]),
+            tuple(replace(i, note=others_hidden(i.note, pupil, everyone)) for i in incidents["full"]),
             tuple(applications["full"]),
-            tuple(incidents["first"]),
+            tuple(replace(i, note=others_hidden(i.note, pupil, everyone)) for i in incidents["first"]),
             tuple(applications["first"]),
             entries,
             viewers,

@@ -256,3 +256,13 @@ async def test_a_report_never_tells_one_parent_another_childs_id_or_consent(scho
     rows = school.emu.files[replies[-1].document["file_id"]].decode("utf-8-sig")
     assert "P004" not in text and "P004" not in rows, "Noah's id and his answer stay out of Amelia's report"
     assert school.services.db.audit and any("P004" in e.detail for e in school.audit()), "the audit itself keeps them"
+
+
+async def test_an_incident_note_in_a_report_hides_the_other_childrens_names(school: BotHarness) -> None:
+    await log_misuse(school, ADMIN, "pupil", note="A parent named Amelia Smith and Noah Williams in a comment")
+    replies = await school.say(HEAD, "/pupil Amelia Smith")
+    text = report_of(replies)
+    assert "A parent named Amelia Smith and [another pupil] in a comment" in text
+    rows = school.emu.files[replies[-1].document["file_id"]].decode("utf-8-sig")
+    assert "Noah" not in text and "Noah" not in rows
+    assert "Noah Williams" in school.services.incidents.get(1).note, "the incident itself is unchanged"
