@@ -15,7 +15,7 @@ from datetime import date
 
 from bot.auditing import Auditor
 from bot.consent import NOT_FOUND, verdict
-from bot.draft_check import check_draft
+from bot.draft_check import DraftPolicy, check_draft
 from bot.names import PupilIndex
 from bot.records.consent import Pupil
 from bot.word_lists import is_function_word
@@ -92,7 +92,7 @@ def split_names(text: str, index: PupilIndex) -> list[str]:
     return names
 
 
-def caption_names(text: str, index: PupilIndex) -> list[str]:
+def caption_names(text: str, index: PupilIndex, policy: DraftPolicy) -> list[str]:
     """The pupils a caption names: a list as admins type one (split_names), or, for a caption written
     as a sentence ("Year 3 enjoying the science fair"), every pupil's name the draft check finds in it.
 
@@ -101,7 +101,7 @@ def caption_names(text: str, index: PupilIndex) -> list[str]:
     listed = split_names(text, index)
     if not any(_reads_as_prose(piece, index) for piece in listed):
         return listed
-    report = check_draft(text, index)
+    report = check_draft(text, index, policy)  # the school's own ordinary first names and allowed words
     return [finding.excerpt for finding in report.findings if finding.kind in _NAME_FINDINGS]
 
 
@@ -119,17 +119,18 @@ def _reads_as_prose(piece: str, index: PupilIndex) -> bool:
 class PhotoChecks:
     """Photo checks against the stored register, each audited by pupil id (never by name)."""
 
-    def __init__(self, register: ConsentRepository, audit: Auditor, today: Callable[[], date]) -> None:
+    def __init__(self, register: ConsentRepository, audit: Auditor, today: Callable[[], date], policy: DraftPolicy) -> None:
         self.register = register
         self.audit = audit
         self._today = today
+        self.policy = policy
 
     @property
     def today(self) -> date:
         return self._today()
 
     def names_in(self, text: str) -> list[str]:
-        return caption_names(text, self.register.index())
+        return caption_names(text, self.register.index(), self.policy)
 
     def check(self, actor_id: int, names: Sequence[str], purpose: str, photo_file_id: str = "") -> PhotoCheck:
         """A row per name: a verdict for an exact name, "not confirmed" with candidates for a near one."""

@@ -79,7 +79,7 @@ class Services:
         self.register = RegisterService(
             self.consents, self.staff, self.audit, self.today, self.config.consent, DraftPolicy.from_config(self.config)
         )
-        self.photo_checks = PhotoChecks(self.consents, self.audit, self.today)
+        self.photo_checks = PhotoChecks(self.consents, self.audit, self.today, DraftPolicy.from_config(self.config))
         self.incident_log = IncidentLog(
             self.incidents, self.staff, self.audit, self.clock, self.config.escalation, self.config.school.timezone
         )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.config import Config
 from tests import test_consent_bot
-from tests.conftest import ADMIN, BotHarness
+from tests.conftest import ADMIN, BotHarness, make_config
 
 # The register test_consent_bot loads (Amelia Smith clear; Noah Williams withdrawn on 1 Oct 2026).
 school = test_consent_bot.school
@@ -52,3 +56,15 @@ async def test_one_name_per_line_or_commas_still_lists_every_name(school: BotHar
     [ask, *_] = await photo(school, "Amelia Smith, Zoe O'Brien")
     await school.press(ADMIN, ask, "Facebook page")
     assert "OK to upload" in school.last(ADMIN).plain
+
+
+@pytest.fixture
+def config(data_dir: Path) -> Config:
+    """A school that told the draft check "Bramble" is an ordinary word here (a pupil is called Bramble)."""
+    return make_config(data_dir, consent={"common_first_names": ["Bramble"]})
+
+
+async def test_a_caption_sentence_honours_the_schools_own_ordinary_first_names(bot: BotHarness) -> None:
+    test_consent_bot.load(bot, test_consent_bot.REGISTER + "P009,Bramble,Jones,,Year 2,yes,yes,yes,2025-09-08,,\n")
+    said = "\n".join(m.plain for m in await photo(bot, "Picking bramble berries at the autumn fair"))
+    assert "I found no pupils' names in that" in said and "Bramble" not in said
