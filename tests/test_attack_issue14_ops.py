@@ -21,10 +21,10 @@ import pytest
 
 import storage.incidents
 from bot.__main__ import main
+from bot.backups import Backups
 from bot.backups import archive as backup_archive
 from bot.backups.archive import create_key_file, read_key, write_archive
 from bot.clock import FakeClock
-from bot.backups import Backups
 from bot.config import Config, load_config
 from bot.shell.callbacks import pack
 from storage.database import SCHEMA_VERSION
@@ -359,7 +359,8 @@ def test_another_schools_archive_on_a_shared_nas_is_never_taken_for_ours_nor_rot
     ]
     config = write_config(tmp_path / "config.toml", data_dir, backups, key)
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("[backup]\n", "[backup]\nkeep_daily = 1\nkeep_weekly = 0\nkeep_monthly = 0\n"), encoding="utf-8")
+    keep_one = "[backup]\nkeep_daily = 1\nkeep_weekly = 0\nkeep_monthly = 0\n"
+    config.write_text(text.replace("[backup]\n", keep_one), encoding="utf-8")
     assert main(["--config", str(config), "backup"]) == 0
     assert main(["--config", str(config), "backup"]) == 0  # a second the same day: the first of ours goes
     out = capsys.readouterr().out
