@@ -187,3 +187,15 @@ async def test_a_reminder_leaves_the_earlier_nudge_without_buttons(bot: BotHarne
     await bot.press(ADMIN, second, "Page checked, all fine")
     for copy in (ada, reminder, second, alan):
         assert not copy.buttons
+
+
+async def test_acknowledge_on_a_record_older_than_the_close_says_who_closed_it(bot: BotHarness) -> None:
+    await log_misuse(bot, ADMIN, "offensive")
+    record = await record_of(bot, HEAD, 1)
+    stale = dict(record.buttons)["Acknowledge"]
+    theirs = await record_of(bot, DEPUTY, 1)
+    for tap in ("Acknowledge", "Close", "Resolved"):
+        await bot.press(DEPUTY, theirs, tap)
+    answer = await bot.press(HEAD, record, data=stale)
+    assert answer and answer["text"] == "INC-0001 is already closed: Resolved, by Derek Deputy, today 06:00."
+    assert not record.buttons and "Closed: Resolved by Derek Deputy" in record.plain

@@ -48,8 +48,13 @@ async def settled(update: Update, context: Context, result: ActionResult, done_t
         await answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
     elif result.status == ActionStatus.ALREADY:
         incident = result.incident
-        if result.action is not None and result.action.kind == ActionKind.CLOSED.value:
-            earlier = result.action
+        action = result.action
+        if action is None and incident.state == IncidentState.CLOSED:  # closed since the tapped message was drawn
+            action = next(
+                (a for a in rt.services.incident_log.actions(incident.number) if a.kind == ActionKind.CLOSED.value), None
+            )
+        if action is not None and action.kind == ActionKind.CLOSED.value:
+            earlier = action
             text = f"{incident.ref} is already closed: {earlier.detail}, by {earlier.by_name}, {when(earlier.at, now, tz)}."
         elif result.action is not None:
             kind = action_kind(result.action.kind)
@@ -149,8 +154,7 @@ async def ask_outcome(update: Update, context: Context) -> None:
         await answer(update, "There is no such incident.")
         return
     if incident.state == IncidentState.CLOSED:  # closed meanwhile, from another copy: this one shows it now
-        closed = next((a for a in incidents.actions(incident.number) if a.kind == ActionKind.CLOSED.value), None)
-        await settled(update, context, ActionResult(ActionStatus.ALREADY, incident, closed), "")
+        await settled(update, context, ActionResult(ActionStatus.ALREADY, incident), "")
         await redraw_record(update, context, actor, incident.number)
         return
     n = incident.number

@@ -55,8 +55,7 @@ async def start_ban(update: Update, context: Context) -> str | int:
         await answer(update, "Sorry, only the Head Teacher, the deputy and SLT (or the person who logged it) can do that.")
         return ConversationHandler.END
     if incident.state == IncidentState.CLOSED:  # a button older than the close: nothing more is recorded on it
-        closed = next((a for a in incidents.actions(incident.number) if a.kind == ActionKind.CLOSED.value), None)
-        await settled(update, context, ActionResult(ActionStatus.ALREADY, incident, closed), "")
+        await settled(update, context, ActionResult(ActionStatus.ALREADY, incident), "")
         await redraw_record(update, context, actor, incident.number)
         return ConversationHandler.END
     ban = incidents.ban_for(incident.number)
