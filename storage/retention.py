@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from bot.records.retention import DueItems, Preview, PreviewState
 from storage.atomic import fsync_dir
 
 AUDIT_FILE = re.compile(r"^audit-(\d{4}-\d{2})\.jsonl$")
+ID_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class RetentionRepository:
@@ -46,9 +47,12 @@ class RetentionRepository:
         Only the newest preview can still be answered, so the older ones are dropped rather than kept
         a year of weeks in meta.json; their buttons find nothing and delete nothing. The newest is
         always kept, answered or not: it carries the highest id, so an id is never given twice and
-        an old button can never act on a newer list.
+        an old button can never act on a newer list. Nor after a restore brings back an older
+        meta.json: an id is at least the seconds since ID_EPOCH, above any given before (up to one
+        list a second), and stays within a button's nine digits until 2057.
         """
-        number = max((doc.doc_id for doc in self._previews.all()), default=0) + 1
+        newest = max((doc.doc_id for doc in self._previews.all()), default=0)
+        number = max(newest + 1, int((preview.made_at - ID_EPOCH).total_seconds()))
         stored = Preview(number, preview.as_of, preview.made_at, preview.items)
         tables = dict(self._previews.storage.read() or {})
         tables[self._previews.name] = {str(number): _preview_doc(stored)}

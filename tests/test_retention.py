@@ -162,13 +162,14 @@ async def test_nothing_is_deleted_without_the_heads_confirmation(bot: BotHarness
     answer = await bot.press(HEAD, first, "Delete these records")
     assert "out of date" in answer["text"]
     [slt_view] = await bot.say(SLT, "/help")
-    answer = await bot.press(SLT, slt_view, data=pack("ret", "ok", 2))  # SLT forging the Head's button
+    delete = dict(preview.buttons)["Delete these records"]
+    answer = await bot.press(SLT, slt_view, data=delete)  # SLT forging the Head's button
     assert "Sorry, only the Head Teacher can do that" in answer["text"]
     answer = await bot.press(HEAD, preview, data=pack("ret", "ok", 99))  # a preview that never was
     assert "out of date" in answer["text"]
     await bot.press(HEAD, preview, "Cancel")
     assert "Cancelled by Helen Head: nothing was deleted." in preview.plain
-    answer = await bot.press(HEAD, preview, data=pack("ret", "ok", 2))
+    answer = await bot.press(HEAD, preview, data=delete)
     assert "already been answered" in answer["text"]
     assert bot.services.incidents.get(number) is not None
     assert [
