@@ -22,7 +22,7 @@ from storage.atomic import (
 )
 from storage.audit import AuditLog
 from storage.lock import DataDirLock
-from storage.restore_marker import RestoreUnfinished, unfinished
+from storage.restore_marker import RestoreUnfinished, drop_leftover_staging, unfinished
 
 SCHEMA_VERSION = 2
 
@@ -70,6 +70,7 @@ class Database:
         try:
             if marker := unfinished(self.data_dir):  # a restore stopped halfway: half of each
                 raise RestoreUnfinished(marker)
+            drop_leftover_staging(self.data_dir)
             for name in self.FILES:
                 db = TinyDB(self.data_dir / f"{name}.json", storage=AtomicJSONStorage, health=self.health)
                 db.storage.read()  # a damaged file stops start-up here, before anything runs on it

@@ -8,6 +8,7 @@ or the consent register missing and start afresh without them.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import orjson
 from storage.atomic import DamagedDataFile, atomic_write_bytes, fsync_dir
 
 FILE = ".restore-unfinished.json"  # hidden: never backed up, never moved aside
+STAGING = ".restore-staging"  # where a restore unpacks and checks an archive before the swap
 
 
 class RestoreUnfinished(DamagedDataFile):
@@ -61,3 +63,9 @@ def write_plan(data_dir: Path, plan: SwapPlan) -> None:
 def clear(data_dir: Path) -> None:
     (data_dir / FILE).unlink(missing_ok=True)
     fsync_dir(data_dir)
+
+
+def drop_leftover_staging(data_dir: Path) -> None:
+    """Remove what a restore killed while unpacking left: a decrypted copy of a whole backup, with
+    records retention may since have deleted, that nothing else would ever remove."""
+    shutil.rmtree(data_dir / STAGING, ignore_errors=True)

@@ -399,3 +399,14 @@ async def test_a_delete_button_from_before_a_restore_never_acts_on_a_list_made_a
     answer = await bot.press(HEAD, on_the_phone, "Delete these records")
     assert "out of date" in answer["text"]
     assert bot.services.incidents.get(number) is not None, "only the list under the button tapped deletes"
+
+
+async def test_a_restore_killed_while_unpacking_leaves_no_decrypted_copy_once_the_bot_starts(
+    bot: BotHarness, data_dir: Path
+) -> None:
+    await bot.stop()
+    staging = data_dir / ".restore-staging" / "files"  # as a SIGKILL during the unpacking leaves it
+    staging.mkdir(parents=True)
+    (staging / "consents.json").write_bytes(b'{"pupils": {"1": {"first_name": "Amelia"}}}')
+    await bot.start()
+    assert not (data_dir / ".restore-staging").exists()

@@ -27,10 +27,8 @@ from bot.backups.snapshot import LOCK_FILE, REPLACED_PREFIX, kept
 from storage.atomic import ensure_private_dir, fsync_dir
 from storage.database import SCHEMA_VERSION, data_folder_problems
 from storage.lock import DataDirLock
-from storage.restore_marker import SwapPlan, read_plan, unfinished, write_plan
+from storage.restore_marker import STAGING, SwapPlan, read_plan, unfinished, write_plan
 from storage.restore_marker import clear as clear_plan
-
-STAGING = ".restore-staging"
 
 
 @dataclass(frozen=True)
