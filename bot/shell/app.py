@@ -33,7 +33,8 @@ from bot.shell.codec import Codec
 from bot.shell.context import CONTEXT_TYPES, UserState
 from bot.shell.delivery import Delivery, RetryingRateLimiter
 from bot.shell.delivery import register as register_delivery
-from bot.shell.persistence import DurableApplication, FlowStore, expire_overdue_steps
+from bot.shell.lapses import DurableApplication, expire_overdue_steps
+from bot.shell.persistence import FlowStore
 from bot.shell.ticker import Runtime, Ticker
 from handlers import (
     access,
