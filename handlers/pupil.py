@@ -8,6 +8,7 @@ in the next answer about the same pupil.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -92,9 +93,14 @@ async def send_report(update: Update, rt: Runtime, actor: Actor, chosen: Pupil) 
     assert chat is not None
     today = rt.services.today().isoformat()
     await chat.send_document(
-        document=InputFile(service.csv(report), filename=f"subject-access-{report.pupil.pupil_id}-{today}.csv"[:60]),
+        document=InputFile(service.csv(report), filename=f"subject-access-{_in_a_filename(report.pupil.pupil_id)}-{today}.csv"),
         caption="Everything above, in full, as a spreadsheet (CSV) to keep with the request.",
     )
+
+
+def _in_a_filename(pupil_id: str) -> str:
+    """A register's id as a file name may hold it ("2019/045" is a folder on a PC): short, letters and digits."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", pupil_id)[:20].strip("-") or "pupil"
 
 
 def report_lines(rt: Runtime, report: PupilReport) -> list[str]:

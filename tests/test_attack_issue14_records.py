@@ -266,3 +266,11 @@ async def test_an_incident_note_in_a_report_hides_the_other_childrens_names(scho
     rows = school.emu.files[replies[-1].document["file_id"]].decode("utf-8-sig")
     assert "Noah" not in text and "Noah" not in rows
     assert "Noah Williams" in school.services.incidents.get(1).note, "the incident itself is unchanged"
+
+
+async def test_the_report_file_is_named_safely_whatever_the_registers_ids_look_like(bot: BotHarness) -> None:
+    load(bot, REGISTER + "2019/0045 ../../etc/passwd a long one,Kit,Marlowe,,Year 6,yes,no,no,2025-09-05,,\n")
+    replies = await bot.say(HEAD, "/pupil Kit Marlowe")
+    name = replies[-1].document["file_name"]
+    assert name.startswith("subject-access-2019-0045-etc-passwd") and name.endswith("-2026-11-25.csv")
+    assert "/" not in name and ".." not in name
