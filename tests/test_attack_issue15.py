@@ -9,8 +9,14 @@ the worker outlived the bot, and thirty taps made thirty copies.
 from __future__ import annotations
 
 import asyncio
+import io
+import os
+import signal
+import subprocess
+import sys
 import time
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from PIL import Image, TiffImagePlugin
@@ -73,14 +79,16 @@ async def test_a_compressed_photo_that_cannot_be_looked_at_says_so_in_the_same_r
 
 
 async def test_a_worker_that_hangs_is_stopped_and_the_admin_gets_an_answer() -> None:
-    worker = PhotoWorker(timeout=3)
+    worker = PhotoWorker()
     try:
-        await worker.run(time.sleep, 0)  # started
+        await worker.run(time.sleep, 0)  # started (its start is not what is timed out here)
         [stuck] = list(worker._pool._processes.values())  # type: ignore[union-attr]
+        worker.timeout = 2
         with pytest.raises(PhotoRejected, match="took far too long"):
             await worker.run(time.sleep, 3600)
 
         assert not stuck.is_alive()
+        worker.timeout = 300
         seen = await worker.run(analysis.analyse, jpeg(group_photo(1, 1, 300)), False)
     finally:
         worker.close()
@@ -88,14 +96,17 @@ async def test_a_worker_that_hangs_is_stopped_and_the_admin_gets_an_answer() -> 
 
 
 async def test_a_photo_waiting_behind_a_stuck_one_is_still_checked() -> None:
-    worker = PhotoWorker(timeout=3)
+    worker = PhotoWorker()
     try:
+        await worker.run(time.sleep, 0)
+        worker.timeout = 2
         stuck = asyncio.ensure_future(worker.run(time.sleep, 3600))
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.2)
+        worker.timeout = 300
         waiting = asyncio.ensure_future(worker.run(analysis.analyse, jpeg(group_photo(1, 1, 300)), False))
-        with pytest.raises(PhotoRejected):
+        with pytest.raises(PhotoRejected, match="took far too long"):
             await stuck
-        seen = await waiting
+        seen = await waiting  # before: "failed part-way", as if this photo had been the hostile one
     finally:
         worker.close()
     assert len(seen.faces) == 1
@@ -125,3 +136,52 @@ async def test_thirty_taps_while_the_copy_is_on_its_way_make_one_copy(school: Bo
     copies = [m for m in school.emu.since(mark, ADMIN) if m.photo]
     assert len(copies) == 1 and "Box 1 blurred" in copies[0].plain
     assert len([e for e in school.audit() if e.action == "photo blurred"]) == 1
+
+
+def test_a_strip_one_pixel_high_is_not_read_for_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OCR took 7 s over a 12,000 × 2 picture (1,280 × 1 at working size): a file anyone can make, for each photo."""
+    from bot.photos import text
+
+    def reader() -> object:
+        raise AssertionError("the OCR ran over a picture no letter fits in")
+
+    monkeypatch.setattr(text, "_reader", reader)
+    out = io.BytesIO()
+    Image.new("RGB", (12_000, 2), (200, 200, 200)).save(out, "PNG")
+
+    seen = analysis.analyse(out.getvalue(), False)
+
+    assert seen.text == () and seen.faces == ()
+
+
+WORKER_THEN_KILLED = """
+import asyncio, os, sys, time
+sys.path.insert(0, sys.argv[1])
+from bot.photos.worker import PhotoWorker
+
+async def main():
+    worker = PhotoWorker()
+    await worker.run(time.sleep, 0)
+    print(*worker._pool._processes, flush=True)
+    os.kill(os.getpid(), 9)  # the bot's process killed: close() never runs
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_a_worker_ends_itself_when_the_bot_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "killed_bot.py"
+    script.write_text(WORKER_THEN_KILLED)
+    printed = tmp_path / "worker.pid"
+    with printed.open("w") as out:  # a file, not a pipe: an orphan holding a pipe open would hang the test
+        subprocess.run([sys.executable, str(script), str(Path(__file__).parents[1])], stdout=out, timeout=120, check=False)
+    pid = int(printed.read_text().split()[0])
+
+    for _ in range(100):  # the worker notices within moments; an orphan would stay for ever
+        if not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        raise AssertionError("the photo worker outlived the bot")

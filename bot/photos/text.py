@@ -21,6 +21,7 @@ ANGLE_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 READING_MODEL = "PP-OCRv6_rec_small.onnx"
 DETECT_SIDE = 960  # the detector sees at most this many pixels on a side: names on badges stay readable
 MIN_SCORE = 0.6
+MIN_SIDE = 8  # pixels: a picture thinner than this holds no readable line of text
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ def read_text(image: Image.Image) -> tuple[TextLine, ...]:
     """Each line of text the reader is sure enough of, with an upright box around it."""
     import numpy as np
 
+    if min(image.size) < MIN_SIDE:  # no letter fits, and the reader takes seconds over a strip one pixel high
+        return ()
     result = _reader()(np.asarray(image.convert("RGB")))
     if result.boxes is None or result.txts is None:
         return ()
