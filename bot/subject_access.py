@@ -42,6 +42,7 @@ from storage.staff import StaffRepository
 CHECKS = ("consent lookup", "photo check", "draft check", "photo safety check")
 RECORD_VIEWS = ("view incident", "view application")
 VIEWS = b'"action":"view '  # the bytes every RECORD_VIEWS line holds (AuditEntry.to_json), to skip the rest undecoded
+BLURS = b'"action":"photo blurred"'
 LOOKUP_ACTIONS = (*CHECKS, *RECORD_VIEWS, "subject access", "register import")
 
 
@@ -151,6 +152,9 @@ class SubjectAccess:
         about = [e for _, e in self.log.walk_back(needle=pupil.pupil_id.encode()) if pupil.pupil_id in pupils_named(e)]
         if records:
             about += [e for _, e in self.log.walk_back(needle=VIEWS) if e.action in RECORD_VIEWS and e.target in records]
+        photos = {e.target for e in about if e.action == "photo safety check"}
+        if photos:  # the blurring of a photo whose check read the pupil's name
+            about += [e for _, e in self.log.walk_back(needle=BLURS) if e.action == "photo blurred" and e.target in photos]
         ordered = sorted(reversed(about), key=lambda e: e.at)  # oldest first; the log's order kept within a second
         entries = tuple(only_this_pupil(e, pupil.pupil_id) for e in ordered)
         checks = tuple(e for e in entries if e.action in CHECKS and e.actor_id != SYSTEM)

@@ -232,13 +232,17 @@ async def test_the_data_protection_lead_is_pointed_to_pupil_when_they_mistype_it
 
 async def test_a_name_read_in_a_photo_puts_its_safety_check_in_that_pupils_report(school: BotHarness) -> None:
     photo = jpeg(with_text(group_photo(3, 2, 420), "Amelia Smith", (40, 700), 40))
+    mark = school.emu.mark()
     school.emu.send_photo(ADMIN, photo, caption="Noah Williams")
     await school.settle()
+    [preview] = [m for m in school.emu.since(mark, ADMIN) if m.photo and m.buttons]
+    await school.press(ADMIN, preview, "Blur 1")
     [entry] = [e for e in school.audit() if e.action == "photo safety check"]
     assert "pupils P001" in entry.detail and "Amelia" not in entry.detail, "by id, never by name"
     text = report_of(await school.say(HEAD, "/pupil Amelia Smith"))
     assert "Ada Admin checked a photo's metadata, faces and visible names: must change before posting" in text
     assert "(the name of P001 can be read in it)" in text
+    assert "Ada Admin blurred parts of a photo" in text, "the photo's blurring is part of the same story"
 
 
 async def test_a_report_never_tells_one_parent_another_childs_id_or_consent(school: BotHarness) -> None:
