@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.cli.backups import backup_now, make_backup_key, restore_backup
@@ -21,18 +22,30 @@ from storage.lock import DataDirLocked
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", type=Path, default=Path("config.toml"), help="config file (default config.toml)")
-    commands = parser.add_subparsers(dest="command")
-    for name, text in (
-        ("run", "run the bot (long polling)"),
-        ("ids", "print the Telegram id of each person who messages the bot, to fill in [roles]"),
-        ("demo", "run the whole bot locally with a Bot API emulator and a terminal chat"),
-        ("check-config", "validate the config file and print a summary"),
-        ("backup", "make an encrypted backup of the data folder now (also while the bot runs)"),
-        ("backup-key", "create the key file backup.key_file names, readable by its owner only"),
-    ):
+    parser.set_defaults(command=lambda a: run(a.config))  # no command: run the bot
+    commands = parser.add_subparsers()
+
+    def command(name: str, text: str, does: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
-    importer = commands.add_parser("import", help="load the consent register from a CSV file")
+        sub.set_defaults(command=does)
+        return sub
+
+    command("run", "run the bot (long polling)", lambda a: run(a.config))
+    command("ids", "print the Telegram id of each person who messages the bot, to fill in [roles]", lambda a: list_ids(a.config))
+    command("demo", "run the whole bot locally with a Bot API emulator and a terminal chat", lambda a: demo(a.config))
+    command("check-config", "validate the config file and print a summary", lambda a: check_config(a.config))
+    command("backup", "make an encrypted backup of the data folder now (also while the bot runs)", lambda a: backup_now(a.config))
+    command(
+        "backup-key",
+        "create the key file backup.key_file names, readable by its owner only",
+        lambda a: make_backup_key(a.config),
+    )
+    importer = command(
+        "import",
+        "load the consent register from a CSV file",
+        lambda a: import_register(a.config, a.file, a.yes, a.allow_mass_removal),
+    )
     importer.add_argument("file", type=Path, help="the CSV export of the register")
     importer.add_argument("--yes", action="store_true", help="load without asking for confirmation")
     importer.add_argument(
@@ -40,34 +53,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also load a file that marks more than a fifth of the register as left",
     )
-    importer.add_argument("--config", type=Path, default=argparse.SUPPRESS)
-    exporter = commands.add_parser("export", help="write incidents, applications, audit or moderation as CSV (bot stopped)")
+    exporter = command(
+        "export",
+        "write incidents, applications, audit or moderation as CSV (bot stopped)",
+        lambda a: export_csv(a.config, a.kind, a.dates, a.out),
+    )
     exporter.add_argument("kind", choices=("incidents", "applications", "audit", "moderation"))
     exporter.add_argument("dates", nargs="*", help="FROM [TO], e.g. 01/09/2026 31/12/2026 (UK or ISO dates)")
     exporter.add_argument("--out", type=Path, help="the file to write (default: KIND-DATE.csv here)")
-    exporter.add_argument("--config", type=Path, default=argparse.SUPPRESS)
-    restorer = commands.add_parser("restore", help="replace the data folder by a backup (the bot must be stopped)")
+    restorer = command(
+        "restore", "replace the data folder by a backup (the bot must be stopped)", lambda a: restore_backup(a.config, a.file)
+    )
     restorer.add_argument("file", type=Path, help="the backup archive")
-    restorer.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
-        if args.command == "demo":
-            return demo(args.config)
-        if args.command == "check-config":
-            return check_config(args.config)
-        if args.command == "ids":
-            return list_ids(args.config)
-        if args.command == "import":
-            return import_register(args.config, args.file, args.yes, args.allow_mass_removal)
-        if args.command == "backup":
-            return backup_now(args.config)
-        if args.command == "backup-key":
-            return make_backup_key(args.config)
-        if args.command == "export":
-            return export_csv(args.config, args.kind, args.dates, args.out)
-        if args.command == "restore":
-            return restore_backup(args.config, args.file)
-        return run(args.config)
+        return int(args.command(args))
     except ConfigError as exc:
         print(f"{args.config}: configuration problems:", file=sys.stderr)
         for problem in exc.problems:
