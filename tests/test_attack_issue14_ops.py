@@ -30,7 +30,7 @@ from bot.shell.callbacks import pack
 from storage.database import SCHEMA_VERSION
 from storage.restore_marker import RestoreUnfinished
 from tests.conftest import ADMIN, HEAD, BotHarness, make_config
-from tests.test_backup import everything, made_backup, tree, write_config
+from tests.test_backup import as_backed_up, everything, made_backup, tree, write_config
 from tests.test_incidents import log_misuse
 from tests.test_retention import CHECK, OLD, closed_incident, previews_to
 
@@ -322,7 +322,7 @@ async def test_a_restore_killed_halfway_stops_the_bot_starting_and_run_again_fin
     bot.app = None
 
     assert main(["--config", str(path), "restore", str(archive)]) == 0
-    assert tree(data_dir) == backed_up
+    assert as_backed_up(tree(data_dir)) == backed_up
     [aside] = [p for p in data_dir.iterdir() if p.name.startswith("replaced-before-restore-")]
     assert tree(aside) == originals, "every file it replaced, once, as it was"
     assert f"kept in {aside}" in capsys.readouterr().out
@@ -410,3 +410,14 @@ async def test_a_restore_killed_while_unpacking_leaves_no_decrypted_copy_once_th
     (staging / "consents.json").write_bytes(b'{"pupils": {"1": {"first_name": "Amelia"}}}')
     await bot.start()
     assert not (data_dir / ".restore-staging").exists()
+
+
+async def test_a_restore_is_in_the_audit_log_a_governor_reads(bot: BotHarness, data_dir: Path, tmp_path: Path) -> None:
+    places = {"backups": tmp_path / "backups", "key": tmp_path / "backup.key"}
+    places["backups"].mkdir()
+    path, archive = await made_backup(bot, data_dir, places, tmp_path)
+    await bot.stop()
+    assert main(["--config", str(path), "restore", str(archive)]) == 0
+    await bot.start()
+    [entry] = [e for e in bot.audit() if e.action == "backup restored"]
+    assert entry.target == archive.name and "the files it replaced are in replaced-before-restore-" in entry.detail

@@ -9,6 +9,7 @@ holding the data folder's lock, so the bot cannot start halfway through.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -24,7 +25,9 @@ import orjson
 from bot.backups.archive import BLOCK, ArchiveRefused, open_archive
 from bot.backups.service import FILES, MANIFEST, schema_of
 from bot.backups.snapshot import LOCK_FILE, REPLACED_PREFIX, kept
+from bot.records.audit import SYSTEM, AuditEntry
 from storage.atomic import ensure_private_dir, fsync_dir
+from storage.audit import AuditLog
 from storage.database import SCHEMA_VERSION, data_folder_problems
 from storage.lock import DataDirLock
 from storage.restore_marker import STAGING, SwapPlan, read_plan, unfinished, write_plan
@@ -85,11 +88,25 @@ def restore(archive: Path, key: bytes, data_dir: Path, now: datetime) -> Restore
                 f"{data_dir / plan.aside}, the restored files not yet moved are in {restored}: the bot will not "
                 "start on this folder; run the restore again once the disk is healthy, and it finishes the job."
             ) from None
+        _audit(data_dir, archive, manifest, aside, now)
         return _report(manifest, data_dir, aside)
     finally:
         if not keep_staging:
             shutil.rmtree(staging, ignore_errors=True)
         lock.release()
+
+
+def _audit(data_dir: Path, archive: Path, manifest: dict[str, object], aside: Path | None, now: datetime) -> None:
+    """One line in the restored audit log: the trail a governor reads says the records were put back,
+    from which backup, and where the replaced ones are, not only what a backup held."""
+    log = AuditLog(data_dir / "audit")
+    kept_in = f"; the files it replaced are in {aside.name}" if aside else ""
+    entry = AuditEntry(now, SYSTEM, "system", "backup restored", archive.name, detail=f"made {manifest.get('made_at')}{kept_in}")
+    try:
+        with contextlib.suppress(OSError):  # the restore itself is done; a full disk costs only this line
+            log.append(entry)
+    finally:
+        log.close()
 
 
 def _reason(exc: OSError) -> str:
