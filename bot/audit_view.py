@@ -310,6 +310,8 @@ _PHRASES: dict[str, str] = {
     "read digest": "read the weekly digest",
     "backup": "made a backup of the data folder",
     "backup failed": "could not make a backup of the data folder",
+    "backup restored": "put the data folder back from the backup {target}",
+    "retention purge finished": "deleted the screenshots a stopped purge had left behind",
     "retention purge": "deleted records past their retention period",
     "retention preview": "listed the records past their retention period",
     "retention cancel": "cancelled the deletion of records past their retention period",
