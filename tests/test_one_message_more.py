@@ -176,7 +176,7 @@ async def test_a_reminder_leaves_the_earlier_nudge_without_buttons(bot: BotHarne
     seen = watch.seen()
     [reminder] = seen.new
     assert "Reminder" in reminder.plain and reminder.buttons
-    assert seen.edited == [ada] and not ada.buttons and "Reminder below" in ada.plain
+    assert seen.edited == [ada] and not ada.buttons and "reminder below, please answer there" in ada.plain
     assert live(bot, ADMIN, ada) == [reminder], "one live nudge for Ada today"
     assert alan.buttons, "Alan asked for no reminder: his nudge is his to answer"
 

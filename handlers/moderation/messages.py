@@ -141,7 +141,7 @@ def render_answered_below(record_day: date, outcome: str) -> str:
 def render_reminded_below(day: date) -> str:
     """An earlier nudge once the reminder it asked for has come: its buttons go, so only the
     reminder below can be tapped (one live nudge per person per day)."""
-    return f"🧹 <b>Moderate the page</b> — {show_day(day)}\n⏰ Reminder below: please answer there."
+    return f"🧹 Page moderation, {show_day(day)}: ⏰ <b>reminder below</b>, please answer there."
 
 
 def render_check_alert(services: Services, result: CheckResult) -> str:
