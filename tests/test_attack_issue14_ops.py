@@ -320,6 +320,9 @@ async def test_a_restore_killed_halfway_stops_the_bot_starting_and_run_again_fin
     with pytest.raises(RestoreUnfinished):
         await bot.start()  # a bot started on half of each would take the missing files for a new school
     bot.app = None
+    assert main(["--config", str(path), "backup"]) == 1, "nor is half of each backed up as a good backup"
+    assert "a restore into the data folder is under way or did not finish" in capsys.readouterr().err
+    assert [p.name for p in places["backups"].iterdir()] == [archive.name]
 
     assert main(["--config", str(path), "restore", str(archive)]) == 0
     assert as_backed_up(tree(data_dir)) == backed_up

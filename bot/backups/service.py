@@ -37,6 +37,7 @@ from bot.backups.snapshot import MarkedReader, Snapshot, SnapshotBusy, SnapshotM
 from bot.clock import Clock, local_day, local_moment
 from bot.config import BackupConfig
 from storage.backup_status import BackupStatus, BackupStatusFile
+from storage.restore_marker import unfinished
 
 ARCHIVE_NAME = re.compile(r"^school-bot-(\d{8}-\d{6})Z\.backup$")
 MANIFEST = "manifest.json"
@@ -283,7 +284,10 @@ class Backups:
         dest = folder / archive_name(now)
         for _ in range(3):
             files: dict[str, dict[str, object]] = {}
-            fill = functools.partial(_fill, data_dir=self.data_dir, snapshot=take(self.data_dir), made_at=now, files=files)
+            self._no_restore_under_way()
+            snapshot = take(self.data_dir)
+            self._no_restore_under_way()  # the note is written before a restore's first move, removed after its last
+            fill = functools.partial(_fill, data_dir=self.data_dir, snapshot=snapshot, made_at=now, files=files)
             try:
                 size = write_archive(dest, key, fill)
             except SnapshotMoved:
@@ -292,6 +296,15 @@ class Backups:
         else:
             raise BackupFailed("files were removed while they were being copied; it will be tried again")
         return BackupDone(ArchiveInfo(dest, now, size), len(files), self._rotate())
+
+    def _no_restore_under_way(self) -> None:
+        """A restore swapping files (or stopped halfway) leaves part of the old folder and part of the
+        backup's: a copy of that would be named a good backup, and rotation would drop real ones for it."""
+        if unfinished(self.data_dir):
+            raise BackupFailed(
+                "a restore into the data folder is under way or did not finish (run it again to finish it); "
+                "a backup now would hold half of each"
+            )
 
     def _rotate(self) -> tuple[str, ...]:
         archives = self.archives()
