@@ -424,3 +424,18 @@ async def test_a_restore_is_in_the_audit_log_a_governor_reads(bot: BotHarness, d
     await bot.start()
     [entry] = [e for e in bot.audit() if e.action == "backup restored"]
     assert entry.target == archive.name and "the files it replaced are in replaced-before-restore-" in entry.detail
+
+
+def test_backup_key_in_a_folder_that_is_not_there_or_given_as_a_folder_says_so_in_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    config = write_config(tmp_path / "config.toml", tmp_path / "data", backups, tmp_path / "keys" / "backup.key")
+    assert main(["--config", str(config), "backup-key"]) == 1  # was a FileNotFoundError traceback
+    assert f"create the folder {tmp_path / 'keys'} first" in capsys.readouterr().err
+    (tmp_path / "keys").mkdir()
+    config = write_config(tmp_path / "config.toml", tmp_path / "data", backups, tmp_path / "keys")
+    assert main(["--config", str(config), "backup-key"]) == 1
+    assert "is a folder: set backup.key_file to a file's path in it" in capsys.readouterr().err
+    assert list((tmp_path / "keys").iterdir()) == []

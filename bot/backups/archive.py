@@ -41,10 +41,17 @@ class ArchiveRefused(Exception):
 def create_key_file(path: Path) -> None:
     """Write a new random key readable by its owner only; an existing key is never overwritten."""
     key = base64.urlsafe_b64encode(os.urandom(32)) + b"\n"
+    if path.is_dir():
+        raise KeyProblem(f"{path} is a folder: set backup.key_file to a file's path in it, e.g. {path / 'backup.key'}.")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise KeyProblem(f"{path} already exists: it may be the key of existing backups, so it is left as it is.") from None
+    except OSError as exc:
+        raise KeyProblem(
+            f"Cannot write the backup key {path} ({exc.strerror}): create the folder {path.parent} first, "
+            "writable by the bot's user, or set backup.key_file to a path in one that is."
+        ) from None
     try:
         os.write(fd, key)
         os.fsync(fd)
