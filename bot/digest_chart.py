@@ -124,10 +124,10 @@ def figure(data: DigestSeries) -> Figure:
     top.set_title("Incidents logged each week", fontsize=30, pad=16)
     for position, total in zip(positions, base, strict=True):
         if total:  # the week's total over its bar: a huge week stays readable, a small one is not lost
-            top.text(position, total, str(total), ha="center", va="bottom", fontsize=16)
+            top.text(position, total, str(total), ha="center", va="bottom", fontsize=20)
     if data.categories:
         # Under the week labels, two columns: above the bars it hid a tall week behind seven categories.
-        top.legend(fontsize=16, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+        top.legend(fontsize=20, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1, frameon=False)
     else:
         top.text(0.5, 0.5, "No incidents in these 12 weeks", ha="center", va="center", fontsize=24, transform=top.transAxes)
     top.set_ylim(0, max(max(base, default=0) * 1.15, 3))
@@ -136,19 +136,19 @@ def figure(data: DigestSeries) -> Figure:
     bottom.bar([p + width / 2 for p in positions], [w.missed for w in data.weeks], width, label="missed", color=MISSED_COLOUR)
     bottom.set_title("Page moderation days: checked and missed", fontsize=30, pad=16)
     if any(w.checked or w.missed for w in data.weeks):
-        bottom.legend(fontsize=18, loc="upper left", frameon=False, ncol=2)
+        bottom.legend(fontsize=22, loc="upper left", frameon=False, ncol=2)
     else:
         text = "No page checks recorded in these 12 weeks"
         bottom.text(0.5, 0.5, text, ha="center", va="center", fontsize=24, transform=bottom.transAxes)
     bottom.set_ylim(0, 9)
     for axes in (top, bottom):
         axes.set_xlim(-0.6, len(positions) - 0.4)  # both charts' weeks one above the other, bars or none
-        axes.set_xticks(positions, labels, fontsize=16, rotation=45)
-        axes.tick_params(axis="y", labelsize=18)
+        axes.set_xticks(positions, labels, fontsize=20, rotation=45)
+        axes.tick_params(axis="y", labelsize=22)
         axes.yaxis.get_major_locator().set_params(integer=True)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-    bottom.set_xlabel("week beginning", fontsize=20)
+    bottom.set_xlabel("week beginning", fontsize=22)
     fig.tight_layout(h_pad=3)
     return fig
 

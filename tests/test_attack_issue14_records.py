@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from matplotlib.text import Text
 
 from bot.__main__ import main
 from bot.applications import PaperForm
@@ -278,3 +279,11 @@ async def test_the_report_file_is_named_safely_whatever_the_registers_ids_look_l
     name = replies[-1].document["file_name"]
     assert name.startswith("subject-access-2019-0045-etc-passwd") and name.endswith("-2026-11-25.csv")
     assert "/" not in name and ".." not in name
+
+
+def test_every_word_on_the_chart_is_large_enough_to_read_on_a_phone() -> None:
+    labels = tuple(c.label for c in CATEGORIES)
+    weeks = tuple(Week(date(2026, 9, 7) + timedelta(days=7 * n), {labels[0]: n}, 5, 2) for n in range(WEEKS))
+    fig = figure(DigestSeries(weeks, labels[:1]))
+    texts = [t for t in fig.findobj(Text) if t.get_text().strip()]
+    assert texts and min(float(t.get_fontsize()) for t in texts) >= 20, "1080 px shown ~360 points wide: 20 pt reads as ~9 points"
