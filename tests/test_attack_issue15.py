@@ -21,11 +21,17 @@ from pathlib import Path
 import pytest
 from PIL import Image, TiffImagePlugin
 
+from bot.draft_check import DraftPolicy
+from bot.names import PupilIndex
 from bot.photos import analysis
+from bot.photos.boxes import Box
 from bot.photos.picture import PhotoRejected
+from bot.photos.safety import DraftChecker, text_findings
+from bot.photos.text import TextLine
 from bot.photos.worker import WORKER, PhotoWorker
+from bot.records.consent import Pupil
 from tests.conftest import ADMIN, BotHarness
-from tests.photo_samples import group_photo, jpeg
+from tests.photo_samples import group_photo, jpeg, with_text
 from tests.test_consent_bot import load
 from tests.test_photo_bot import preview_of, send, summary_of
 
@@ -185,3 +191,41 @@ def test_a_worker_ends_itself_when_the_bot_is_killed(tmp_path: Path) -> None:
     else:
         os.kill(pid, signal.SIGKILL)
         raise AssertionError("the photo worker outlived the bot")
+
+
+PUPILS = PupilIndex([Pupil("1", "Amelia", "Smith", class_name="3B"), Pupil("2", "Noah", "Jones")])
+
+
+def test_a_name_printed_twice_is_boxed_twice_so_blur_all_hides_both() -> None:
+    lines = [TextLine("Certificate: Amelia Smith", Box(40, 600, 400, 30)), TextLine("AMELIA SMITH", Box(900, 200, 200, 24))]
+
+    found = text_findings(lines, DraftChecker(PUPILS, DraftPolicy()))
+
+    assert [(t.finding.kind, t.box) for t in found] == [("pupil_full_name", lines[0].box), ("pupil_full_name", lines[1].box)]
+
+
+def test_a_name_on_two_lines_is_found_on_a_page_of_two_columns() -> None:
+    badge_first, beside, badge_last = (
+        TextLine("Amelia", Box(40, 100, 120, 30)),
+        TextLine("Year 3 results", Box(500, 100, 260, 30)),  # read between the badge's two lines
+        TextLine("Smith", Box(40, 140, 110, 30)),
+    )
+
+    found = text_findings([badge_first, beside, badge_last], DraftChecker(PUPILS, DraftPolicy()))
+
+    assert ("pupil_full_name", Box(40, 100, 120, 70)) in [(t.finding.kind, t.box) for t in found]
+
+
+async def test_a_wall_of_certificates_has_every_name_boxed_and_a_reply_within_telegrams_limit(school: BotHarness) -> None:
+    photo = group_photo(6, 4, 256)
+    for row in range(12):
+        photo = with_text(photo, f"Amelia Smith and Grace Lee {row}", (20, 40 + row * 80), 26)
+        photo = with_text(photo, f"Zoe O'Brien Ollie Smith-Jones {row}", (800, 40 + row * 80), 26)
+
+    messages = await send(school, ADMIN, jpeg(photo), "Grace Lee", as_file=True)
+
+    summary = summary_of(messages)  # whole lines only, and the count of those left for the preview
+    assert len(summary) <= 4096 and summary.endswith("more (see the numbers on the preview).")
+    assert summary.count("‹Amelia Smith›") > 3  # before: each name once, however often it was printed
+    preview = preview_of(messages)
+    assert "Only the first 20 have buttons; Blur all hides every one." in preview.plain

@@ -73,25 +73,32 @@ def reference_of(data: bytes) -> str:
 
 
 def text_findings(lines: Sequence[TextLine], policy_check: DraftChecker) -> tuple[TextFinding, ...]:
-    """Each line read as a draft post; a full name split over two lines one above the other counts too."""
+    """Each line read as a draft post; a full name split over two lines one above the other counts too.
+
+    A name printed twice (a certificate and a badge) is boxed twice: each copy must be blurred."""
     found: list[TextFinding] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, Box]] = set()
 
     def add(finding: Finding, box: Box) -> None:
-        key = (finding.kind, finding.excerpt.casefold())
+        key = (finding.kind, finding.excerpt.casefold(), box)
         if key not in seen:
             seen.add(key)
             found.append(TextFinding(finding, box))
 
+    alone: list[set[str]] = []
     for line in lines:
-        for finding in policy_check(line.text):
+        findings = policy_check(line.text)
+        alone.append({finding.excerpt.casefold() for finding in findings if finding.kind == "pupil_full_name"})
+        for finding in findings:
             add(finding, line.box)
-    for upper, lower in itertools.pairwise(lines):
+    # Every pair, not only neighbours in reading order: on a page of two columns the line under a
+    # badge's first name is read after the line beside it.
+    for (at, upper), (below, lower) in itertools.permutations(enumerate(lines), 2):
         if not _stacked(upper.box, lower.box):
             continue
         both = _union(upper.box, lower.box)
         for finding in policy_check(f"{upper.text} {lower.text}"):
-            if finding.kind == "pupil_full_name":
+            if finding.kind == "pupil_full_name" and finding.excerpt.casefold() not in alone[at] | alone[below]:
                 add(finding, both)
     return tuple(found)
 
