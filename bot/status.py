@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.backups import ArchiveInfo, Backups
 from bot.backups.service import bot_version
+from bot.backups.snapshot import REPLACED_PREFIX
 from bot.records.moderation import CheckOutcome, DayRecord
 from bot.records.retention import DueItems
 from bot.retention import Retention
@@ -56,6 +57,7 @@ class Status:
     next_backup: datetime | None
     next_check: datetime
     due_now: DueItems
+    set_aside: tuple[str, ...] = ()  # folders of files a restore replaced, still kept in the data folder
 
     @property
     def uptime(self) -> timedelta:
@@ -120,4 +122,14 @@ def read_status(
         next_backup=backups.due_at(now),
         next_check=retention.next_check(now),
         due_now=retention.due(today),
+        set_aside=set_aside(data_dir),
     )
+
+
+def set_aside(data_dir: Path) -> tuple[str, ...]:
+    """What restores replaced and nobody has deleted yet: whole copies of older records, beyond
+    retention's reach, kept only until someone checks the restore went well."""
+    try:
+        return tuple(sorted(p.name for p in data_dir.iterdir() if p.name.startswith(REPLACED_PREFIX) and p.is_dir()))
+    except OSError:
+        return ()

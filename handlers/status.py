@@ -84,6 +84,12 @@ def render(rt: Runtime, status: Status) -> str:
             lines.append(f"⚠️ The backup {at(failed_at)} failed: {h(reason)}.")
         if status.next_backup:
             lines.append(f"Next backup: {at(status.next_backup)}.")
+    if status.set_aside:
+        folders = ", ".join(status.set_aside)
+        lines.append(
+            f"⚠️ Files a restore replaced are still kept in the data folder ({h(folders)}): once all is well, "
+            "delete them; retention does not reach them."
+        )
     due = status.due_now
     lines.append(
         f"Next retention check: {at(status.next_check)}; "

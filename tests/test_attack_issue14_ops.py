@@ -415,7 +415,9 @@ async def test_a_restore_killed_while_unpacking_leaves_no_decrypted_copy_once_th
     assert not (data_dir / ".restore-staging").exists()
 
 
-async def test_a_restore_is_in_the_audit_log_a_governor_reads(bot: BotHarness, data_dir: Path, tmp_path: Path) -> None:
+async def test_a_restore_is_in_the_audit_log_a_governor_reads_and_status_reminds_of_what_it_replaced(
+    bot: BotHarness, data_dir: Path, tmp_path: Path
+) -> None:
     places = {"backups": tmp_path / "backups", "key": tmp_path / "backup.key"}
     places["backups"].mkdir()
     path, archive = await made_backup(bot, data_dir, places, tmp_path)
@@ -424,6 +426,9 @@ async def test_a_restore_is_in_the_audit_log_a_governor_reads(bot: BotHarness, d
     await bot.start()
     [entry] = [e for e in bot.audit() if e.action == "backup restored"]
     assert entry.target == archive.name and "the files it replaced are in replaced-before-restore-" in entry.detail
+    [status] = await bot.say(HEAD, "/status")  # they hold older records, out of retention's reach
+    aside = entry.detail.rsplit(" ", 1)[1]
+    assert f"Files a restore replaced are still kept in the data folder ({aside}): once all is well, delete them" in status.plain
 
 
 def test_backup_key_in_a_folder_that_is_not_there_or_given_as_a_folder_says_so_in_one_sentence(
