@@ -287,3 +287,16 @@ def test_every_word_on_the_chart_is_large_enough_to_read_on_a_phone() -> None:
     fig = figure(DigestSeries(weeks, labels[:1]))
     texts = [t for t in fig.findobj(Text) if t.get_text().strip()]
     assert texts and min(float(t.get_fontsize()) for t in texts) >= 20, "1080 px shown ~360 points wide: 20 pt reads as ~9 points"
+
+
+def test_an_export_to_a_place_it_cannot_be_written_is_refused_before_it_is_audited(tmp_path: Path, capsys: Any) -> None:
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    settings = f'[telegram]\ntoken = "123:abc"\n[roles]\nhead = [1001]\n[storage]\ndata_dir = "{data}"\n'
+    config.write_text(settings, encoding="utf-8")
+    assert main(["--config", str(config), "export", "incidents", "--out", str(tmp_path / "first.csv")]) == 0
+    audit_lines = sum(len(p.read_bytes().splitlines()) for p in (data / "audit").glob("*.jsonl"))
+    for out in (tmp_path / "no such folder" / "x.csv", tmp_path):
+        assert main(["--config", str(config), "export", "audit", "--out", str(out)]) == 1
+        assert "cannot write the file there" in capsys.readouterr().err
+    assert sum(len(p.read_bytes().splitlines()) for p in (data / "audit").glob("*.jsonl")) == audit_lines

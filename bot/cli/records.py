@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -105,6 +106,10 @@ def export_csv(config_path: Path, kind: str, dates: list[str], out: Path | None)
     if folder.is_relative_to(config.storage.data_dir.resolve()):
         # The bot's own files live there: a mistyped --out must never replace one of them.
         print(f"{out or folder}: inside the bot's data folder; write the export somewhere else.", file=sys.stderr)
+        return 1
+    if (out is not None and out.is_dir()) or not folder.is_dir() or not os.access(folder, os.W_OK):
+        # Said before anything is read, so the audit never records an export that was not written.
+        print(f"{out or folder}: cannot write the file there (not a folder you can write to).", file=sys.stderr)
         return 1
     refuse_example_ids(config)  # opening the data folder seeds the roles, as a start does
     s = Services.open(config, Clock())
