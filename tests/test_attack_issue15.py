@@ -229,3 +229,27 @@ async def test_a_wall_of_certificates_has_every_name_boxed_and_a_reply_within_te
     assert summary.count("‹Amelia Smith›") > 3  # before: each name once, however often it was printed
     preview = preview_of(messages)
     assert "Only the first 20 have buttons; Blur all hides every one." in preview.plain
+
+
+async def test_photos_sent_at_once_wait_as_file_ids_not_in_the_bots_memory(school: BotHarness) -> None:
+    """Ten 15 MB originals at once were all fetched into the bot's process while they queued for the worker."""
+    from tests.conftest import ADMIN2
+
+    busy = asyncio.ensure_future(WORKER.run(time.sleep, 8))  # the worker on someone's big photo
+    await asyncio.sleep(0.5)
+    mark, before = school.emu.mark(), len(school.emu.downloaded)
+    for n in range(6):
+        school.emu.send_document(
+            (ADMIN, ADMIN2)[n % 2], jpeg(group_photo(1, 1, 200 + n)), f"IMG_{n}.jpg", "image/jpeg", caption="Amelia Smith"
+        )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while len([m for m in school.emu.since(mark) if "listed" in m.plain]) < 6:  # every consent question answered
+        assert loop.time() < deadline
+        await asyncio.sleep(0.05)
+
+    assert not busy.done() and len(school.emu.downloaded) - before <= 2
+
+    await busy
+    await school.settle()
+    assert len([m for m in school.emu.since(mark) if "Photo safety" in m.plain]) == 6

@@ -35,6 +35,8 @@ from handlers.consent.shared import remember
 log = logging.getLogger(__name__)
 
 BACKGROUND = "background_tasks"  # bot_data: tasks settle() waits for (emulator/settle.py)
+SLOTS = "photo_slots"  # bot_data: how many photos may be in the bot's memory at once
+AT_ONCE = 2  # one in the worker, one ready for it: ten 15 MB originals at once must not take the bot past its 150 MB
 BLURRING = "photo_blurs"  # bot_data: the copies being made now, so a double tap (or thirty) makes one
 CHECKS = "photo_safety"
 MAX_BUTTONS = 20
@@ -99,9 +101,10 @@ async def start_safety_check(
 async def _check(update: Update, context: Context, file_id: str, named: int, as_file: bool, question: Message) -> None:
     user = update.effective_user
     assert user is not None
-    data = await _download(context, file_id)
     try:
-        report = await photo_safety(context).check(user.id, data, named=named, as_file=as_file)
+        async with _slot(context):  # fetched only when its turn comes: the photos queued wait as file ids
+            data = await _download(context, file_id)
+            report = await photo_safety(context).check(user.id, data, named=named, as_file=as_file)
     except PhotoRejected as refused:
         if as_file:
             await reply(update, h(str(refused)) + "\nNothing was kept.")
@@ -180,9 +183,10 @@ async def _blur(update: Update, context: Context, view: SafetyView, actor_id: in
 
 
 async def _send_blurred(update: Update, context: Context, view: SafetyView, actor_id: int) -> None:
-    data = await _download(context, view.file_id)
     try:
-        copy = await photo_safety(context).blur(actor_id, data, view.reference, view.regions, view.blurred)
+        async with _slot(context):
+            data = await _download(context, view.file_id)
+            copy = await photo_safety(context).blur(actor_id, data, view.reference, view.regions, view.blurred)
     except PhotoRejected as refused:
         await reply(update, h(str(refused)))
         return
@@ -193,6 +197,11 @@ async def _send_blurred(update: Update, context: Context, view: SafetyView, acto
         await chat.send_document(InputFile(copy, filename="photo-blurred.jpg"), caption=caption)
     else:
         await chat.send_photo(copy, caption=caption)
+
+
+def _slot(context: Context) -> asyncio.Semaphore:
+    slots: asyncio.Semaphore = context.bot_data.setdefault(SLOTS, asyncio.Semaphore(AT_ONCE))
+    return slots
 
 
 async def _download(context: Context, file_id: str) -> bytes:
