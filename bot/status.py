@@ -58,6 +58,7 @@ class Status:
     next_check: datetime
     due_now: DueItems
     set_aside: tuple[str, ...] = ()  # folders of files a restore replaced, still kept in the data folder
+    backups_on_data_disk: bool = False  # the backup folder is on the data's own disk (an unmounted NAS?)
 
     @property
     def uptime(self) -> timedelta:
@@ -123,6 +124,7 @@ def read_status(
         next_check=retention.next_check(now),
         due_now=retention.due(today),
         set_aside=set_aside(data_dir),
+        backups_on_data_disk=backups.on_the_data_disk(),
     )
 
 

@@ -84,6 +84,11 @@ def render(rt: Runtime, status: Status) -> str:
             lines.append(f"⚠️ The backup {at(failed_at)} failed: {h(reason)}.")
         if status.next_backup:
             lines.append(f"Next backup: {at(status.next_backup)}.")
+        if status.backups_on_data_disk:
+            lines.append(
+                "⚠️ The backup folder is on the same disk as the data, so a broken disk would take both: "
+                "is the NAS or USB disk mounted there?"
+            )
     if status.set_aside:
         folders = ", ".join(status.set_aside)
         lines.append(

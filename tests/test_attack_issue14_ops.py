@@ -209,6 +209,7 @@ async def test_last_nights_failed_backup_is_still_on_status_after_a_restart(
     await bot.restart()
     [status] = await bot.say(HEAD, "/status")
     assert "02:00 failed: the backup disk is full." in status.plain
+    assert "is the NAS or USB disk mounted there?" in status.plain, "here both are on one disk, as under an unmounted NAS"
     assert "02:00 (" in line(status.plain, "Last backup:"), "the night before's"
 
     (tmp_path / "backups").rename(tmp_path / "unplugged")  # the USB disk taken away

@@ -191,6 +191,17 @@ class Backups:
             )
         return found
 
+    def on_the_data_disk(self) -> bool:
+        """Whether the backup folder is on the data folder's own disk: lost with it. Most often a NAS
+        or USB mount point that is not mounted, so the backups fill the folder under it instead."""
+        folder = self.config.folder
+        if folder is None:
+            return False
+        try:
+            return folder.stat().st_dev == self.data_dir.stat().st_dev
+        except OSError:
+            return False
+
     def archives(self) -> list[ArchiveInfo]:
         """The archives in the backup folder, newest first (none when it cannot be read)."""
         return self._listing() or []
