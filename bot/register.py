@@ -17,8 +17,9 @@ from bot.config import ConsentConfig
 from bot.consent import ConsentVerdict, expiring_within, verdict
 from bot.draft_check import DraftPolicy, DraftReport, check_draft, named_pupil_ids
 from bot.names import Resolution
+from bot.records.audit import SYSTEM
 from bot.records.consent import Pupil
-from bot.register_import import ImportPreview, Narrowed, ParsedRegister, parse_register, preview_import
+from bot.register_import import ImportPreview, Narrowed, ParsedRegister, import_events, parse_register, preview_import
 from bot.roles import LEADERS, Role
 from bot.wording import plural
 from storage.consents import ConsentRepository
@@ -130,7 +131,8 @@ class RegisterService:
         return parsed, preview
 
     def commit_import(self, actor_id: int, pending: PendingImport, allow_mass_removal: bool = False) -> ImportPreview:
-        """Apply a previewed import in one write, exactly as previewed.
+        """Apply a previewed import in one write, exactly as previewed, with what it changed in
+        each pupil's consent history (by `actor_id`; the bot's own id means the command line).
 
         It re-previews first: if the register changed meanwhile, what was confirmed is not
         what would happen, so nothing is written. A mass removal needs `allow_mass_removal`.
@@ -145,7 +147,11 @@ class RegisterService:
                 actor_id, "register import", f"{len(preview.leaving)} leaving", outcome="refused: mass removal not confirmed"
             )
             raise MassRemovalRefused(f"{len(preview.leaving)} of {plural(preview.on_roll, 'pupil')} would leave")
-        self.register.replace_register(pending.parsed.pupils, [p.pupil_id for p in preview.leaving])
+        leaving = [p.pupil_id for p in preview.leaving]
+        before = {p.pupil_id: p for p in self.register.all()}
+        via = "cli" if actor_id == SYSTEM else "telegram"
+        events = import_events(before, pending.parsed.pupils, leaving, self.audit.clock.now(), actor_id, via)
+        self.register.replace_register(pending.parsed.pupils, leaving, events)
         self.audit(
             actor_id,
             "register import",

@@ -28,8 +28,9 @@ from bot.name_mentions import NameFinder
 from bot.names import PupilIndex, Resolution, fold
 from bot.records.applications import GroupApplication, Status
 from bot.records.audit import SYSTEM, AuditEntry
-from bot.records.consent import Pupil
+from bot.records.consent import ConsentEvent, Pupil
 from bot.records.incidents import Incident
+from bot.register_import import event_what, event_when, event_who
 from bot.roles import Role
 from bot.staff import staff_name
 from bot.wording import plural
@@ -58,6 +59,7 @@ class PupilReport:
     entries: tuple[AuditEntry, ...]  # every audit entry about the pupil, oldest first
     viewers: tuple[tuple[int, int, datetime], ...]  # (staff id, times, last time), most recent first
     namesakes: tuple[str, ...] = ()  # ids of other pupils of the same name: a record naming it may be theirs
+    history: tuple[ConsentEvent, ...] = ()  # the changes to their consent record, oldest first
 
 
 def only_this_pupil(entry: AuditEntry, pupil_id: str) -> AuditEntry:
@@ -181,11 +183,20 @@ class SubjectAccess:
                 for p in self.consents.all()
                 if p.pupil_id != pupil.pupil_id and fold(p.full_name) == fold(pupil.full_name)
             ),
+            self.consents.history(pupil.pupil_id),
         )
 
     def wording(self) -> Wording:
         config = self.config
         return Wording(lambda uid: staff_name(self.staff, uid), config.consent.label, config.school.timezone)
+
+    def history_lines(self, report: PupilReport) -> list[tuple[ConsentEvent, str, str, str]]:
+        """Each change to the consent record, newest first: (the change, when, what, who) in plain English."""
+        wording = self.wording()
+        return [
+            (event, event_when(event, wording.tz), event_what(event, wording.purpose), event_who(event, wording.name_of))
+            for event in reversed(report.history)
+        ]
 
     def csv(self, report: PupilReport) -> bytes:
         """The whole report as one spreadsheet-safe CSV (UTF-8 with BOM), raw ids included for checking."""
@@ -213,6 +224,8 @@ class SubjectAccess:
             rows.append(["pupil", "", "", same, " ".join(report.namesakes)])
         for item in report.verdict.purposes:
             rows.append(["consent", "", "", f"{wording.purpose(item.purpose)}: {'yes' if item.allowed else 'no'}", item.reason])
+        for event, _, change, by in self.history_lines(report):
+            rows.append(["consent history", when(event.at), by, change, f"user {event.actor_id}; via {event.via}"])
         for entry in report.checks:
             rows.append(["check", when(entry.at), actor_words(entry, wording), describe(entry, wording), entry.detail])
         for incident in report.incidents:

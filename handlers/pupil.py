@@ -104,7 +104,7 @@ def _in_a_filename(pupil_id: str) -> str:
 
 
 def report_lines(rt: Runtime, report: PupilReport) -> list[str]:
-    """The summary: who the pupil is, their consent, checks, incidents, applications, who looked, the audit."""
+    """The summary: who the pupil is, their consent and its history, checks, incidents, applications, who looked, the audit."""
     tz = rt.services.config.school.timezone
     wording = subject_access(rt).wording()
     pupil = report.pupil
@@ -125,6 +125,13 @@ def report_lines(rt: Runtime, report: PupilReport) -> list[str]:
     for item in report.verdict.purposes:
         reason = f" — {h(item.reason)}" if not item.allowed else ""
         lines.append(f"{'✅' if item.allowed else '❌'} {h(wording.purpose(item.purpose))}{reason}")
+    history = subject_access(rt).history_lines(report)
+    lines += ["", f"<b>Consent history</b> ({len(history)}, newest first)"]
+    lines += [f"{h(day)} — {h(clip_text(what, 300))} ({h(clip_text(who, 60))})" for _, day, what, who in history[:LISTED]] or [
+        "No change recorded since the bot began keeping this history."
+    ]
+    if len(history) > LISTED:
+        lines.append(f"<i>…the {len(history) - LISTED} older changes are in the file.</i>")
     lines += ["", f"<b>Checks that named them</b> ({len(report.checks)})"]
     lines += [f"{when(e.at)} {h(clip_text(describe(e, wording), 200))}" for e in report.checks[-LISTED:]] or ["None."]
     if report.namesakes:

@@ -7,6 +7,7 @@ the audit log is append-only beside them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tinydb import TinyDB
@@ -21,14 +22,17 @@ from storage.atomic import (
     unwritable_folder,
 )
 from storage.audit import AuditLog
+from storage.consents import ConsentRepository
 from storage.lock import DataDirLock
 from storage.restore_marker import RestoreUnfinished, drop_leftover_staging, unfinished
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Migration N upgrades a data folder from schema N to N + 1. Add one per schema change.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     1: lambda db: move_questions_onto_applications(db.file("applications")),
+    # Pupils already on the register get one "on the register when the history began" entry.
+    2: lambda db: ConsentRepository(db.file("consents")).begin_history(datetime.now(UTC)),
 }
 
 

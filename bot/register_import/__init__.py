@@ -1,5 +1,7 @@
-"""Reading the consent register from the school's CSV export (reading), and previewing what it changes (preview)."""
+"""Reading the consent register from the school's CSV export (reading), previewing what it changes (preview),
+and the history of each pupil's consent record it adds to (history)."""
 
+from bot.register_import.history import event_what, event_when, event_who, import_events
 from bot.register_import.preview import (
     ImportPreview,
     Narrowed,
@@ -18,6 +20,10 @@ __all__ = [
     "RejectedRow",
     "Section",
     "describe_change",
+    "event_what",
+    "event_when",
+    "event_who",
+    "import_events",
     "narrowed_line",
     "parse_register",
     "preview_import",
