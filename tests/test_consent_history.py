@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import errno
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -171,3 +171,15 @@ async def test_pupils_on_the_register_before_the_upgrade_get_one_entry_saying_th
     await office_imports(bot, the_year(bot)[1])
     text, rows = await pupil_report(bot, "Amelia Smith")
     assert "Consent history (2, newest first)" in text and len(rows) == 2
+
+
+async def test_years_of_changes_fit_telegrams_limit_and_the_file_has_every_one(bot: BotHarness) -> None:
+    await bot.say(HEAD, "/help")
+    for week in range(60):  # a parent changing their mind about the press every week
+        bot.clock.set(datetime(2026, 9, 7, 8, 0, tzinfo=UTC) + timedelta(weeks=week))
+        amelia = f"P001,Amelia,Smith,,Year 3,yes,yes,{'no' if week % 2 == 0 else 'yes'},2025-09-05,,"
+        load(bot, register_csv(amelia, *ROWS[1:]))
+    text, rows = await pupil_report(bot, "Amelia Smith")
+    assert "Consent history (60, newest first)" in text and "…the 10 older changes are in the file." in text
+    assert "form recorded" not in text and len(rows) == 60, "the oldest ten are in the file only"
+    assert rows[0]["what"] == "consent given for press and publicity" and rows[-1]["what"].startswith("form recorded")
