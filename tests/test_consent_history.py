@@ -14,10 +14,12 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
+from bot.services import Services
 from storage.atomic import DiskWriteFailed
-from tests.conftest import HEAD, OFFICE, BotHarness, make_config
+from tests.conftest import HEAD, OFFICE, BotHarness, make_config, raw_config
 from tests.test_import_bot import ROWS, load, send_file
 from tests.test_import_bot import csv as register_csv
+from tests.test_import_cli import run, toml
 
 SEP_7 = datetime(2026, 9, 7, 7, 40, tzinfo=UTC)  # Monday, 08:40 in London (summer time)
 OCT_1 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -183,3 +185,19 @@ async def test_years_of_changes_fit_telegrams_limit_and_the_file_has_every_one(b
     assert "Consent history (60, newest first)" in text and "…the 10 older changes are in the file." in text
     assert "form recorded" not in text and len(rows) == 60, "the oldest ten are in the file only"
     assert rows[0]["what"] == "consent given for press and publicity" and rows[-1]["what"].startswith("form recorded")
+
+
+def test_the_command_line_import_is_recorded_as_such(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(toml(raw_config(data_dir)))
+    run(config_file, list(ROWS), "--yes", capsys=capsys)
+    code, out = run(config_file, [r for r in ROWS if not r.startswith("P001")], "--yes", capsys=capsys)
+    assert code == 0 and "Amelia" not in out
+    services = Services.open(make_config(data_dir), FakeClock(SEP_7))
+    try:
+        recorded, left = services.consents.history("P001")
+        assert (recorded.via, left.via, left.actor_id) == ("cli", "cli", 0)
+        assert [c.kind for c in left.changes] == ["left"] and recorded.changes[0].kind == "recorded"
+        assert len(services.consents.history("P002")) == 1, "unchanged the second time: nothing added"
+    finally:
+        services.close()
