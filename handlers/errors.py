@@ -94,14 +94,18 @@ def _telegram_out_of_reach(context: Context, error: NetworkError) -> None:
 async def _apologise(update: Update, text: str) -> None:
     """To the person alone: a button's alert, or their private chat; never a group, which must
     not hear from the bot at all (not even that the disk is full)."""
-    chat = update.effective_chat
+    chat, query = update.effective_chat, update.callback_query
     try:
-        if update.callback_query:
-            await update.callback_query.answer(text, show_alert=True)
+        if query is not None:
+            try:
+                await query.answer(text, show_alert=True)
+                return
+            except BadRequest:  # the handler had answered the press before it failed: say it in their own chat
+                await query.get_bot().send_message(query.from_user.id, text, parse_mode=ParseMode.HTML)
         elif chat is not None and chat.type == ChatType.PRIVATE:
             await reply(update, text)
-    except (NetworkError, Forbidden):
-        pass  # Telegram is unreachable or the user blocked the bot: the log has it all
+    except (NetworkError, Forbidden, BadRequest):
+        pass  # Telegram is unreachable, the user blocked the bot or never opened it: the log has it all
 
 
 class DiskAlarm:

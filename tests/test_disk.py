@@ -491,3 +491,27 @@ async def test_misuse_logged_on_a_full_disk_is_refused_then_logged_with_its_scre
         assert (full_disk.folder / evidence.path).read_bytes() == screenshot
     finally:
         await bot.stop()
+
+
+async def test_a_press_answered_before_its_save_failed_is_still_told_in_its_chat(
+    emu: Any, clock: FakeClock, full_disk: FullDisk
+) -> None:
+    """The import's Confirm answers the press first; when the save then fails, the apology cannot be the
+    press's alert any more, so it comes as a message: the office must never think the register loaded."""
+    from tests.test_consent_bot import REGISTER
+
+    bot = BotHarness(emu, make_config(full_disk.folder), clock)
+    await bot.start()
+    try:
+        mark = bot.emu.mark()
+        bot.emu.send_document(OFFICE, REGISTER.encode(), "register.csv", "text/csv")
+        await bot.settle()
+        [preview] = [m for m in bot.emu.since(mark, OFFICE) if "Confirm" in str(m.buttons)]
+        full_disk.fill()
+        mark = bot.emu.mark()
+        await bot.press(OFFICE, preview, "Confirm")
+        said = [m.plain for m in bot.emu.since(mark, OFFICE)]
+        assert DISK_FULL in said and not any("Register loaded" in text for text in said)
+        assert bot.services.consents.index().pupils == ()  # memory says what the disk says: nothing loaded
+    finally:
+        await bot.stop()
