@@ -51,9 +51,14 @@ def read_plan(data_dir: Path) -> SwapPlan | None:
         aside, in_use = doc["aside"], doc["in_use"]
     except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
         return None
-    if not isinstance(aside, str) or "/" in aside or not isinstance(in_use, list):
+    if not isinstance(aside, str) or not _plain(aside) or not isinstance(in_use, list):
         return None
-    return SwapPlan(aside, tuple(name for name in in_use if isinstance(name, str) and "/" not in name))
+    return SwapPlan(aside, tuple(name for name in in_use if isinstance(name, str) and _plain(name)))
+
+
+def _plain(name: str) -> bool:
+    """A name directly inside the data folder: a damaged note must never make the swap move the folder itself."""
+    return name not in ("", ".", "..") and "/" not in name and "\0" not in name
 
 
 def write_plan(data_dir: Path, plan: SwapPlan) -> None:

@@ -445,3 +445,17 @@ def test_backup_key_in_a_folder_that_is_not_there_or_given_as_a_folder_says_so_i
     assert main(["--config", str(config), "backup-key"]) == 1
     assert "is a folder: set backup.key_file to a file's path in it" in capsys.readouterr().err
     assert list((tmp_path / "keys").iterdir()) == []
+
+
+async def test_a_damaged_restore_note_never_moves_the_data_folder_itself(bot: BotHarness, data_dir: Path, tmp_path: Path) -> None:
+    places = {"backups": tmp_path / "backups", "key": tmp_path / "backup.key"}
+    places["backups"].mkdir()
+    path, archive = await made_backup(bot, data_dir, places, tmp_path)
+    await bot.stop()
+    originals = tree(data_dir)
+    (data_dir / ".restore-unfinished.json").write_bytes(
+        orjson.dumps({"aside": "replaced-before-restore-1", "in_use": ["", ".", "..", *{n.split("/")[0] for n in originals}]})
+    )
+    assert main(["--config", str(path), "restore", str(archive)]) == 0
+    assert tree(data_dir / "replaced-before-restore-1") == originals
+    await bot.start()
