@@ -79,7 +79,7 @@ async def start_from_button(update: Update, context: Context) -> str | int:
     await answer(update)
     pressed = update.callback_query.message if update.callback_query else None
     await retire_log_button(context, keep=pressed if isinstance(pressed, Message) else None)
-    if isinstance(pressed, Message):  # its "Log it now" stays while this /log runs, and goes when it ends
+    if isinstance(pressed, Message) and pressed.reply_markup is not None:  # its "Log it now" goes when this /log ends
         keep_prompt(context, pressed, LOG_FROM)
     await prompt(update, context, *draft_view(SCREENSHOTS, draft), new=True)
     return SCREENSHOTS
