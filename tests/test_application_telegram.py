@@ -112,8 +112,8 @@ async def test_a_decision_telegram_refuses_is_not_retried_and_every_leader_is_to
 async def test_pending_applications_are_chased_by_the_clock(school: BotHarness) -> None:
     await record_form(school)
 
-    def reminders(who: int) -> list[Any]:
-        return [m for m in school.emu.messages_to(who) if "Reminder" in m.plain]
+    def reminders(who: int) -> list[Any]:  # each is edited, once decided, to say so
+        return [m for m in school.emu.messages_to(who) if "Reminder" in m.plain or "was approved" in m.plain]
 
     await school.advance(hours=47, minutes=59)
     assert not reminders(SLT)
@@ -131,9 +131,11 @@ async def test_pending_applications_are_chased_by_the_clock(school: BotHarness) 
     await school.advance(days=1)
     assert len([m for m in school.emu.messages_to(HEAD) if "waited over a week" in m.plain]) == 1
 
-    await school.press(SLT2, reminders(SLT2)[-1], "Approve")
-    for message in [*reminders(SLT), card(school, HEAD)]:
+    assert not [m for m in reminders(SLT) if m.buttons], "a reminder points to the card, the one place to decide"
+    await school.press(SLT2, card(school, SLT2), "Approve")
+    for message in [card(school, SLT), card(school, HEAD)]:
         assert "Approved by Sally Leader" in message.plain and not message.buttons
+    assert all("was approved by Sally Leader" in m.plain for m in school.emu.messages_to(SLT) if m is not card(school, SLT))
     count = len(reminders(SLT))
     await school.advance(days=3)
     assert len(reminders(SLT)) == count

@@ -19,7 +19,7 @@ from handlers.applications.messages import (
     waited_for,
 )
 from handlers.applications.notes import Step, carry_on, wait_for_note
-from handlers.applications.notices import announce, refresh_cards, tell_telegram
+from handlers.applications.notices import announce, close_pings, refresh_cards, tell_telegram
 from handlers.common import (
     Actor,
     Context,
@@ -135,6 +135,7 @@ async def _decide(update: Update, context: Context, actor: Actor, number: int, *
         await answer(update, already_decided(rt.services, application))
         return carry_on(context)
     refresh_cards(rt, application)  # queued before any await: a lost answer must not leave stale cards
+    close_pings(rt, application)
     tell_telegram(rt, application)
     await answer(update, "Approved." if approve else "Rejected.")  # "done", on the card being edited
     if approve:

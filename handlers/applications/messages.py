@@ -204,6 +204,23 @@ def head_notice_text(services: Services, application: GroupApplication) -> str:
     return waited + card_text(services, application)
 
 
+def ping_text(services: Services, application: GroupApplication, *, head: bool = False) -> str:
+    """A reminder to a leader who already holds the card: two lines pointing to it, not another copy.
+    Edited once someone decides, so no ping still says "waiting" for a decision already taken."""
+    a = application
+    name = h(clip_text(a.parent_name, NAME_UNITS))
+    if a.status in (Status.APPROVED, Status.REJECTED) and a.decided_at:
+        mark, done = ("✅", "approved") if a.status is Status.APPROVED else ("❌", "rejected")
+        by = h(clip_text(staff_name(services.staff, a.decided_by), NAME_UNITS))
+        return f"{mark} Application #{a.number} ({name}) was {done} by {by}, {shown_at(services, a.decided_at)}."
+    who = "<b>For the Head Teacher</b>: application" if head else "<b>Reminder</b>: application"
+    waited = "over a week" if head else waited_for(a.submitted_at or a.created_at, services.clock.now())
+    return (
+        f"⏰ {who} #{a.number} ({name}) has waited {waited} for a decision.\n"
+        "Approve, Reject or Ask for information on its card above."
+    )
+
+
 def nudge_text(services: Services, application: GroupApplication) -> tuple[str, Buttons]:
     text, buttons = applicant_status(services, application)
     return "A reminder about your request to join the parents' group.\n\n" + text, buttons

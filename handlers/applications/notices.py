@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.records.applications import Chase, ChaseKind, GroupApplication, JoinAction, Reader, Status
-from bot.records.outbox import Buttons, JoinAnswer, OutboxItem
+from bot.records.outbox import Buttons, JoinAnswer, OutboxItem, OutboxState
 from bot.roles import Permission
 from bot.shell.delivery import JoinListener
 from bot.shell.ticker import Runtime, TimedWork
@@ -21,6 +21,7 @@ from handlers.applications.messages import (
     nudge_text,
     outcome_for_applicant,
     outcome_for_recorder,
+    ping_text,
     reminder_text,
 )
 
@@ -42,6 +43,11 @@ def refresh_cards(rt: Runtime, application: GroupApplication) -> None:
     rt.delivery.edit_thread(f"app:{application.number}", card_text(rt.services, application), buttons)
 
 
+def close_pings(rt: Runtime, application: GroupApplication) -> None:
+    """Once decided, every reminder ping says who decided: none still says "waiting"."""
+    rt.delivery.edit_thread(f"app:{application.number}:ping", ping_text(rt.services, application))
+
+
 def announce(rt: Runtime, application: GroupApplication) -> None:
     """Tell the applicant (where the bot can reach them) and whoever recorded the form."""
     carry_out(rt, rt.services.application_desk.outcome(application))
@@ -57,6 +63,8 @@ def tell_telegram(rt: Runtime, application: GroupApplication) -> None:
 def carry_out(rt: Runtime, chase: Chase) -> None:
     """Post every notice the domain says is owed, then record it done (the keys make it happen once)."""
     a = chase.application
+    live = (OutboxState.SENT, OutboxState.PENDING)  # a card given up on is no card to point to
+    holders = {copy.chat_id for copy in rt.services.outbox.in_thread(f"app:{a.number}") if copy.state in live}
     for notice in chase.notices:
         if notice.reader is Reader.TELEGRAM:
             rt.delivery.decide_join(notice.key, notice.chat_id, a.applicant_id, approve=a.join_action is JoinAction.APPROVE)
@@ -68,7 +76,10 @@ def carry_out(rt: Runtime, chase: Chase) -> None:
             rt.delivery.post(notice.key, notice.chat_id, text, buttons, needs=Permission.RECORD_APPLICATION)
         elif chase.kind is ChaseKind.JOIN_REFUSED:
             rt.delivery.post(notice.key, notice.chat_id, text, buttons, needs=Permission.DECIDE_APPLICATIONS)
-        else:  # a reminder is one more copy of the card: edited with the others when someone decides
+        elif notice.chat_id in holders:  # a short ping pointing to the card they hold (issue 16)
+            ping = ping_text(rt.services, a, head=chase.kind is ChaseKind.HEAD)
+            rt.delivery.post(notice.key, notice.chat_id, ping, thread=f"app:{a.number}:ping")
+        else:  # a leader without the card (new since it came) gets one, kept up to date with the others
             rt.delivery.post(notice.key, notice.chat_id, text, buttons, thread=f"app:{a.number}")
     rt.services.application_desk.chased(chase)
 

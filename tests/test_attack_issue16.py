@@ -1,0 +1,37 @@
+"""Issue 16 as a busy Head, a deputy and SLT would judge it on a phone: what still buzzed twice,
+spoke in the bot's own words or led nowhere, each found by walking the real bot and then fixed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests import test_applications
+from tests.conftest import DEPUTY, HEAD, SLT, SLT2, BotHarness
+from tests.test_applications import cards, record_form
+
+config, school = test_applications.config, test_applications.school
+
+
+def with_buttons(bot: BotHarness, who: int) -> list[Any]:
+    return [m for m in bot.emu.messages_to(who) if m.buttons]
+
+
+async def test_a_waiting_application_pings_each_leader_in_two_lines_instead_of_a_new_card_every_two_days(
+    school: BotHarness,
+) -> None:
+    await record_form(school)
+    for _ in range(8):  # a reminder every 48 hours, and the Head's notice after a week
+        await school.advance(days=1)
+    for leader in (HEAD, DEPUTY, SLT, SLT2):
+        [card] = cards(school, leader)
+        assert with_buttons(school, leader) == [card], "one card to decide on, not one per reminder"
+        pings = [m for m in school.emu.messages_to(leader) if "application #1 " in m.plain and m is not card]
+        assert len(pings) == 4 + (leader == HEAD), "four reminders in eight days, and the Head's week notice"
+        assert all(len(p.plain.splitlines()) <= 2 and "card above" in p.plain for p in pings)
+    head_pings = [m.plain for m in school.emu.messages_to(HEAD)]
+    assert any("For the Head Teacher" in p and "over a week" in p for p in head_pings)
+
+    await school.press(SLT2, cards(school, SLT2)[0], "Approve")
+    for leader in (HEAD, SLT):
+        pings = [m for m in school.emu.messages_to(leader) if "Application #1 " in m.plain]
+        assert pings and all("was approved by Sally Leader" in p.plain and "waited" not in p.plain for p in pings)
