@@ -110,6 +110,7 @@ _TRIED = {
 _PUPIL_TARGETS = ("consent lookup", "subject access", "subject access search")
 _PUPILS = re.compile(r"\bpupils? ([^;]+)")
 _HIDDEN = re.compile(r"\b(sha256 [0-9a-f]+|draft [0-9a-f]{6,})")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def kind_of(action: str) -> str:
@@ -221,6 +222,9 @@ def _target_words(entry: AuditEntry, wording: Wording) -> str:
         return wording.name_of(int(target[5:]))
     if target.startswith("application "):
         return "application #" + target[len("application ") :]
+    if _DAY.fullmatch(target):  # a page check's day, as the school writes a date
+        day = date.fromisoformat(target)
+        return f"{day:%a} {day.day} {day:%b}"
     return "" if _HIDDEN.fullmatch(target) else target
 
 

@@ -24,6 +24,7 @@ from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import Runtime, runtime
 from bot.staff import staff_name
+from bot.wording import plural
 from handlers.common import Actor, Context, admit_press, answer, command_args, h, reply, show, staff_only
 from handlers.menu import MenuCommand
 from handlers.paging import clip_text
@@ -90,7 +91,7 @@ def _filter_of(view: dict[str, object]) -> AuditFilter:
     return AuditFilter.from_state(kept if isinstance(kept, dict) else {})
 
 
-async def show_page(update: Update, context: Context, actor: Actor, number: int, page: int) -> None:
+async def show_page(update: Update, context: Context, actor: Actor, number: int, page: int, note: str = "") -> None:
     """Page `page` of view `number`, newest first; reading it is audited too (one entry)."""
     rt = runtime(context)
     view = _view(context, number)
@@ -109,7 +110,7 @@ async def show_page(update: Update, context: Context, actor: Actor, number: int,
     found = _read(rt, audit_filter, start)
     if found.older is not None and len(starts) == page + 1 and len(starts) < MAX_PAGE:
         starts.append(found.older.pack())
-    header = f"<b>Audit log</b> — {h(clip_text(shown, 200))} (page {page + 1}, newest first)"
+    header = f"{note}<b>Audit log</b> — {h(clip_text(shown, 200))} (page {page + 1}, newest first)"
     lines = [entry_line(rt, e) for e in found.entries] or ["No entries here."]
     if found.searched_to is not None:
         lines.append(f"<i>Searched back to {show_time(found.searched_to, tz)}; tap Older › to search further back.</i>")
@@ -192,9 +193,9 @@ async def _go_to(update: Update, context: Context, actor: Actor, view: int, page
         if found.older is None:
             break
         kept.append(found.older.pack())
-    if len(kept) <= page:
-        await reply(update, f"The log has only {len(kept)} page{'s' if len(kept) != 1 else ''}; here is the last.")
-    await show_page(update, context, actor, view, page)
+    # Past the end: the last page, saying so in its first line (one message, not two).
+    note = f"The log has only {plural(len(kept), 'page')}; here is the last.\n" if len(kept) <= page else ""
+    await show_page(update, context, actor, view, page, note)
 
 
 # ---- buttons ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests import test_applications
-from tests.conftest import DEPUTY, HEAD, SLT, SLT2, BotHarness
+from tests.conftest import ADMIN, DEPUTY, HEAD, SLT, SLT2, BotHarness
 from tests.test_applications import cards, record_form
 
 config, school = test_applications.config, test_applications.school
@@ -35,3 +35,10 @@ async def test_a_waiting_application_pings_each_leader_in_two_lines_instead_of_a
     for leader in (HEAD, SLT):
         pings = [m for m in school.emu.messages_to(leader) if "Application #1 " in m.plain]
         assert pings and all("was approved by Sally Leader" in p.plain and "waited" not in p.plain for p in pings)
+
+
+async def test_audit_past_its_last_page_answers_in_one_message_and_a_page_check_reads_as_a_day(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/checked")  # Wednesday 25 November
+    [page] = await bot.say(HEAD, "/audit 2")
+    assert page.plain.startswith("The log has only 1 page; here is the last.\nAudit log")
+    assert "Ada Admin recorded the page check for Wed 25 Nov" in page.plain and "2026-11-25" not in page.plain
