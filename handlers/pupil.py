@@ -169,7 +169,8 @@ def _incident(incident: Incident, when: Callable[[datetime], str]) -> str:
 
 def _application(application: GroupApplication, when: Callable[[datetime], str]) -> str:
     parent, relationship = h(clip_text(application.parent_name, 40)), h(clip_text(application.relationship, 20))
-    return f"#{application.number} {when(application.created_at)} — {parent} ({relationship}), {application.status.value}"
+    who = f"{parent} ({relationship})" if relationship else parent
+    return f"#{application.number} {when(application.created_at)} — {who}, {application.status.value}"
 
 
 def register(application: Application, rt: Runtime) -> None:
