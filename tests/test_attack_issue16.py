@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests import test_applications
 from tests.conftest import ADMIN, DEPUTY, HEAD, SLT, SLT2, BotHarness
 from tests.test_applications import cards, record_form
@@ -42,3 +44,17 @@ async def test_audit_past_its_last_page_answers_in_one_message_and_a_page_check_
     [page] = await bot.say(HEAD, "/audit 2")
     assert page.plain.startswith("The log has only 1 page; here is the last.\nAudit log")
     assert "Ada Admin recorded the page check for Wed 25 Nov" in page.plain and "2026-11-25" not in page.plain
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handlers/moderation/messages.py:290 lists the audit's internal action keys ('moderation check'); "
+    "handlers/moderation/timed.py sends the chart and the text as two messages (owned by the moderation engineer)",
+)
+async def test_the_weekly_digest_is_one_message_in_plain_words(bot: BotHarness) -> None:
+    await bot.say(ADMIN, "/checked")  # Wednesday 25 November
+    mark = bot.emu.mark()
+    await bot.advance(days=5)  # Monday 30 November, after the digest's hour
+    digest = [m for m in bot.emu.since(mark, HEAD) if "digest" in m.plain.lower() or "12 weeks" in m.plain]
+    assert len(digest) == 1, "one buzz for the week's digest: the chart with the words as its caption"
+    assert "moderation check" not in digest[0].plain and "recorded the page check" in digest[0].plain
