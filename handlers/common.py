@@ -109,11 +109,17 @@ class Press:
         return self.callback.int_arg(0)
 
 
+EXPIRED = "This button has expired."
+
+
 async def admit_press(update: Update, context: Context, permission: Permission | None, *, action: str) -> Press | None:
-    """The role check for a button; None when refused (already answered) or the data does not parse."""
+    """The role check for a button; None when refused or the data does not parse (the press is answered)."""
     actor = await admit(update, context, permission, action=action)
+    if actor is None:
+        return None  # admit answered it
     callback = callback_of(update)
-    if actor is None or callback is None:
+    if callback is None:
+        await answer(update, EXPIRED)  # forged or from an older version: the phone's spinner stops
         return None
     return Press(actor, callback)
 
@@ -128,12 +134,14 @@ class NumberedPress:
 
 
 async def admit_numbered(update: Update, context: Context, permission: Permission | None, *, action: str) -> NumberedPress | None:
-    """admit_press for a button about one numbered thing: None also when the number is forged (nothing is said)."""
+    """admit_press for a button about one numbered thing: None also when the number is forged (answered as expired)."""
     press = await admit_press(update, context, permission, action=action)
-    number = press.number if press else None
-    if press is None or number is None:
+    if press is None:
         return None
-    return NumberedPress(press.actor, press.callback, number)
+    if press.number is None:
+        await answer(update, EXPIRED)
+        return None
+    return NumberedPress(press.actor, press.callback, press.number)
 
 
 HandlerWithActor = Callable[[Update, Context, Actor], Awaitable[T]]
@@ -314,12 +322,11 @@ def paged(
         await render(update, context, actor, 0)
 
     async def other_page(update: Update, context: Context) -> None:
-        actor = await admit(update, context, permission, action=action)
-        callback = callback_of(update)
-        if actor is None or callback is None:
+        press = await admit_press(update, context, permission, action=action)
+        if press is None:
             return
         await answer(update)
-        await render(update, context, actor, max(callback.int_arg(0) or 0, 0))
+        await render(update, context, press.actor, max(press.callback.int_arg(0) or 0, 0))
 
     return first_page, other_page
 

@@ -59,10 +59,13 @@ async def applicant_conduct(update: Update, context: Context) -> None:
     user = update.effective_user
     callback = callback_of(update)
     number = callback.int_arg(0) if callback else None
-    if user is None or callback is None or number is None:
+    if user is None:
         return
     rt = runtime(context)
-    filed = rt.services.application_desk.applicant_conduct(number, user.id, agrees=callback.action == "yes")
+    agrees = callback is not None and callback.action == "yes"
+    filed = None
+    if number is not None:
+        filed = rt.services.application_desk.applicant_conduct(number, user.id, agrees=agrees)
     if filed is None:
         if rt.services.staff.role_of(user.id) is not None:
             rt.services.audit(user.id, "applicant code of conduct", f"application {number}", outcome="refused: not theirs")
@@ -78,8 +81,8 @@ async def applicant_conduct(update: Update, context: Context) -> None:
     # answer must not leave it without a card (a second tap finds it no longer collecting).
     _after_filing(rt, filed)
     await answer(update)
-    if callback.action != "yes":
-        await show(update, conduct_refused_text(rt.services), ((("I agree", pack("apj", "yes", number)),),))
+    if not agrees:
+        await show(update, conduct_refused_text(rt.services), ((("I agree", pack("apj", "yes", filed.application.number)),),))
         return
     await show(update, WITH_LEADERS)
 

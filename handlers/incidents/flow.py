@@ -217,7 +217,10 @@ async def confirm(update: Update, context: Context) -> str | int | None:
     becomes the reporter's receipt, kept up to date as the incident moves on."""
     actor = await admit(update, context, Permission.LOG_MISUSE, action="confirm incident")
     callback = callback_of(update)
-    if actor is None or callback is None or not callback.args:
+    if actor is None:
+        return ConversationHandler.END
+    if callback is None or not callback.args:
+        await answer(update, "This button has expired. Please send the command again.")
         return ConversationHandler.END
     rt = runtime(context)
     incidents = rt.services.incident_log

@@ -80,9 +80,9 @@ async def nudge_button(update: Update, context: Context) -> None:
     actor = await admit(update, context, Permission.MODERATE, action="moderation check")
     callback = callback_of(update)
     day = _day_arg(callback.args[0] if callback and callback.args else "")
-    if actor is None or callback is None:
+    if actor is None:
         return
-    if day is None:
+    if callback is None or day is None:
         await answer(update, "This button has expired. Please send /checked instead.")
         return
     outcome = FINE if callback.action == "ok" else PROBLEM
@@ -127,7 +127,10 @@ async def rota_button(update: Update, context: Context) -> None:
     """A leader taps a quick rota change under /rota (rotate through all admins, or clear)."""
     actor = await admit(update, context, Permission.MANAGE_ROTA, action="rota change")
     callback = callback_of(update)
-    if actor is None or callback is None or not callback.args:
+    if actor is None:
+        return
+    if callback is None or not callback.args:
+        await answer(update, "This button has expired.")
         return
     rt = runtime(context)
     moderation = rt.services.moderation_duty
