@@ -36,7 +36,7 @@ class DataDirLock:
             os.close(fd)
             raise DataDirLocked(
                 f"Another bot process (pid {holder}) is already using the data folder "
-                f"{self.path.parent}. Stop it first, or give this one a different storage.data_dir."
+                f"{self.path.parent}. Stop it first (systemctl stop school-bot), then try again."
             ) from None
         with contextlib.suppress(OSError):  # the pid only helps the refusal above; a full disk may refuse it
             os.ftruncate(fd, 0)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.__main__ import main
 from bot.applications import PaperForm
 from bot.config import Config
 from bot.records.applications import Child
+from storage.lock import DataDirLock
 from tests.conftest import HEAD, BotHarness, make_config
 from tests.test_consent_bot import load
 
@@ -27,3 +30,19 @@ async def test_pupil_lists_an_application_without_a_relationship_without_empty_b
     *summary, _document = await bot.say(HEAD, "/pupil Amelia Smith")
     text = "\n".join(m.plain for m in summary)
     assert "Jo Smith, pending" in text and "()" not in text
+
+
+def test_export_while_the_bot_runs_says_to_stop_it_not_to_use_another_data_folder(tmp_path: Path, capsys: Any) -> None:
+    """Another data folder would export or import nothing of the school's: the only fix is stopping the bot."""
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[roles]\nhead = [1001]\n[storage]\ndata_dir = "{data}"\n', encoding="utf-8")
+    data.mkdir(mode=0o700)
+    lock = DataDirLock(data)
+    lock.acquire()
+    try:
+        assert main(["--config", str(config), "export", "audit", "--out", str(tmp_path / "a.csv")]) != 0
+    finally:
+        lock.release()
+    said = capsys.readouterr().err
+    assert "Stop it first" in said and "storage.data_dir" not in said
