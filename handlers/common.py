@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
@@ -262,6 +262,17 @@ async def show(update: Update, text: str, buttons: Buttons = ()) -> None:
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():  # a double tap shows the same thing again
             raise
+
+
+async def drop_buttons(bot: Bot, chat_id: int, *message_ids: int) -> None:
+    """Take the buttons off these messages, leaving their words, once their step is over (0: nothing to tidy)."""
+    for message_id in message_ids:
+        if not message_id:
+            continue
+        try:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:  # already without buttons, deleted, or the network: only tidiness is lost
+            log.info("Buttons of an old step not removed (%s)", type(exc).__name__)
 
 
 async def answer(update: Update, text: str | None = None) -> None:

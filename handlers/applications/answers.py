@@ -19,8 +19,7 @@ from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
 from bot.staff import staff_name
 from handlers.applications.messages import NAME_UNITS, text_of
-from handlers.applications.tidy import drop_buttons
-from handlers.common import Context, admit, admit_numbered, answer, clip, h, reply, show
+from handlers.common import Context, admit, admit_numbered, answer, clip, drop_buttons, h, reply, show
 
 ANSWER = "application answer"  # the conversation's one state: waiting for the typed answer
 ANSWERING = "application_answer"  # (application number, the question's message, the prompt's), in the kept flow state

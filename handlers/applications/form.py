@@ -27,8 +27,7 @@ from bot.shell.ticker import runtime
 from bot.wording import plural
 from handlers.applications.messages import WITH_LEADERS, child_line, form_summary, text_of
 from handlers.applications.notices import APPLICANT_WINDOW, refresh_cards, send_cards
-from handlers.applications.tidy import drop_buttons
-from handlers.common import Actor, Context, admit, answer, callback_of, clip, h, reply, show, staff_only
+from handlers.common import Actor, Context, admit, answer, callback_of, clip, drop_buttons, h, reply, show, staff_only
 
 # /apply conversation states, in the order the form is filled in.
 PARENT, RELATIONSHIP, CHILD, CONDUCT, FORM_REF, CONTACT, CONFIRM = (

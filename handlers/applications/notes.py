@@ -23,8 +23,7 @@ from bot.shell.ticker import Runtime, runtime
 from handlers.applications.answers import answer_button
 from handlers.applications.messages import already_decided, recipients, school_name, text_of
 from handlers.applications.notices import APPLICANT_WINDOW, announce, refresh_cards
-from handlers.applications.tidy import drop_buttons
-from handlers.common import Actor, Context, admit, admit_numbered, answer, h, reply, show
+from handlers.common import Actor, Context, admit, admit_numbered, answer, drop_buttons, h, reply, show
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,9 @@ from bot.shell.callbacks import pack
 from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
 from bot.wording import when
-from handlers.common import Context, admit, answer, callback_of, h, reply
+from handlers.common import Context, admit, answer, callback_of, drop_buttons, h, reply
 from handlers.incidents.alerts import pressed_record, record_view, redraw_record, settled
 from handlers.incidents.shared import (
-    drop_buttons,
     flow_message,
     forget_prompt,
     incident_log,

@@ -21,7 +21,7 @@ from bot.roles import Permission
 from bot.shell.callbacks import pack
 from bot.shell.ticker import runtime
 from bot.wording import plural
-from handlers.common import Actor, Context, admit, answer, callback_of
+from handlers.common import Actor, Context, admit, answer, callback_of, drop_buttons
 from handlers.incidents.escalation import post, receipt_view, refresh_receipt
 from handlers.incidents.messages import draft_view
 from handlers.incidents.pictures import OFFERS, Picture, fetch_screenshot, picture_in
@@ -33,7 +33,6 @@ from handlers.incidents.shared import (
     NOTE,
     SCREENSHOTS,
     draft_of,
-    drop_buttons,
     flow_message,
     forget_draft,
     forget_prompt,

@@ -8,13 +8,13 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Message, Update
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram import Message, Update
+from telegram.error import NetworkError, RetryAfter
 
 from bot.incidents import Draft, IncidentLog
 from bot.records.outbox import Buttons
 from bot.shell.ticker import Runtime, runtime
-from handlers.common import Context, reply, show
+from handlers.common import Context, drop_buttons, reply, show
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,6 @@ async def retire_log_button(context: Context, keep: Message | None = None) -> No
     forget_prompt(context, LOG_FROM)
     if kept is not None and (keep is None or kept != (keep.chat_id, keep.message_id)):
         await drop_buttons(context.bot, *kept)
-
-
-async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
-    """Take the buttons off a message, leaving its words."""
-    try:
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
-    except TelegramError as exc:  # already without buttons, deleted, or the network: only tidiness is lost
-        log.info("Buttons of an old step not removed (%s)", type(exc).__name__)
 
 
 def draft_of(context: Context) -> Draft | None:
