@@ -9,9 +9,12 @@ away is announced to the page team, who may have photos of those pupils already 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.clock import show_date
@@ -31,6 +34,15 @@ COMMANDS = (MenuCommand("import", "Load the consent register from a CSV file", P
 LINE_CHARS = 300  # one pupil's line, before escaping: long names never break a message
 _numbers = itertools.count(1)
 Post = Callable[[str, int, str], object]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An import preview waiting for Confirm, and the messages its buttons are on (taken away once it is over)."""
+
+    pending: PendingImport
+    message_ids: tuple[int, ...]
 
 
 def service(context: Context) -> RegisterService:
@@ -183,15 +195,41 @@ async def register_file(update: Update, context: Context, actor: Actor) -> None:
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     parsed, preview = service(context).prepare_import(actor.user_id, data)
+    await retire_imports(update, context)  # a new file replaces a preview still waiting: one Confirm in the chat
     buttons: Buttons = ()
+    number = next(_numbers)
     if preview is not None and preview.can_confirm:
-        number = next(_numbers)
-        context.state.setdefault("imports", {})[number] = PendingImport(parsed, preview)
         buttons = confirm_buttons(preview, number)
     *parts, last = import_report(parsed, preview, services.config.consent.label)
     for part in parts:
         await reply(update, part)
-    await reply(update, last, buttons)
+    shown = await reply(update, last, buttons)
+    if buttons and preview is not None:
+        context.state.setdefault("imports", {})[number] = Waiting(PendingImport(parsed, preview), (shown.message_id,))
+
+
+async def retire_imports(update: Update, context: Context, keep: int = 0) -> int:
+    """Drop this person's import previews still waiting for Confirm and take their buttons away (all but
+    the message `keep`, which the caller shows anew); how many there were."""
+    imports: dict[int, Waiting] = context.state.pop("imports", {})
+    chat = update.effective_chat
+    for waiting in imports.values():
+        for message_id in waiting.message_ids:
+            if chat is None or message_id == keep:
+                continue
+            try:
+                await context.bot.edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+            except TelegramError as error:  # deleted meanwhile, or already without buttons
+                log.info("an old import preview's buttons could not be removed (%s)", type(error).__name__)
+    return len(imports)
+
+
+async def cancel_import(update: Update, context: Context) -> bool:
+    """/cancel while an import preview waits for Confirm: cancelled, its buttons gone, the register unchanged."""
+    if not await retire_imports(update, context):
+        return False
+    await reply(update, "Import cancelled. The register is unchanged.")
+    return True
 
 
 async def confirm_import(update: Update, context: Context) -> None:
@@ -200,20 +238,23 @@ async def confirm_import(update: Update, context: Context) -> None:
     if press is None:
         return
     actor, callback, number = press.actor, press.callback, press.number
-    imports = context.state.get("imports", {})
-    pending: PendingImport | None = imports.get(number)
-    if pending is None:
+    imports: dict[int, Waiting] = context.state.get("imports", {})
+    waiting = imports.get(number)
+    if waiting is None:
         await answer(update, "This preview has expired or was already used. Send the file again.")
         return
+    pending = waiting.pending
     await answer(update)
+    query = update.callback_query
+    tapped = query.message.message_id if query and query.message else 0
+    if callback.action == "imp" and pending.preview.mass_removal:
+        asked = await reply(update, *mass_removal_question(pending.preview, number))
+        imports[number] = Waiting(pending, (*waiting.message_ids, asked.message_id))
+        return
+    await retire_imports(update, context, keep=tapped)  # the tapped message shows the outcome; the others lose their buttons
     if callback.action == "impno":
-        imports.pop(number, None)
         await show(update, "Import cancelled. The register is unchanged.")
         return
-    if callback.action == "imp" and pending.preview.mass_removal:
-        await reply(update, *mass_removal_question(pending.preview, number))
-        return
-    imports.pop(number, None)
     rt = runtime(context)
     try:
         done = service(context).commit_import(actor.user_id, pending, allow_mass_removal=callback.action == "impall")

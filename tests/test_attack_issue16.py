@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests import test_applications
-from tests.conftest import ADMIN, DEPUTY, HEAD, SLT, SLT2, BotHarness
+from tests.conftest import ADMIN, DEPUTY, HEAD, OFFICE, SLT, SLT2, BotHarness
 from tests.test_applications import cards, record_form
 
 config, school = test_applications.config, test_applications.school
@@ -58,3 +58,17 @@ async def test_the_weekly_digest_is_one_message_in_plain_words(bot: BotHarness) 
     digest = [m for m in bot.emu.since(mark, HEAD) if "digest" in m.plain.lower() or "12 weeks" in m.plain]
     assert len(digest) == 1, "one buzz for the week's digest: the chart with the words as its caption"
     assert "moderation check" not in digest[0].plain and "recorded the page check" in digest[0].plain
+
+
+async def test_cancel_while_an_import_preview_waits_cancels_it_and_a_second_file_retires_the_first(bot: BotHarness) -> None:
+    from tests.test_import_bot import ROWS, csv, send_file
+
+    [*_, first] = await send_file(bot, OFFICE, csv(*ROWS))
+    [*_, second] = await send_file(bot, OFFICE, csv(*ROWS[:7]))
+    assert "Confirm" in [label for label, _ in second.buttons]
+    assert not first.buttons, "one Confirm in the chat: the file sent last"
+    [cancelled] = await bot.say(OFFICE, "/cancel")
+    assert cancelled.plain == "Import cancelled. The register is unchanged." and not second.buttons
+    [nothing] = await bot.say(OFFICE, "/cancel")
+    assert nothing.plain == "Nothing to cancel."
+    assert not bot.services.consents.index().pupils, "nothing was loaded"

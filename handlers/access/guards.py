@@ -17,6 +17,7 @@ from handlers.common import Context, admit_numbered, answer, clip, h, is_private
 from handlers.consent.messages import draft_report
 from handlers.flows import forget_flow
 from handlers.menu import nearest_command, phone_menu
+from handlers.register_import import cancel_import
 
 FLOW_ROLES = "flow_roles"  # per person: the role each open flow began with
 # Pasted texts offered a draft check, by person then message: kept in memory only (a restart
@@ -52,7 +53,8 @@ async def unknown_message(update: Update, context: Context) -> None:
 async def _unknown_command(update: Update, context: Context, role: Role, user_id: int, name: str) -> None:
     """/cancel with nothing running, or a command this person does not have: the nearest one they do."""
     if name.lower() == "cancel":
-        await reply(update, "Nothing to cancel.")
+        if not await cancel_import(update, context):  # an import preview is no conversation, but waits all the same
+            await reply(update, "Nothing to cancel.")
         return
     nearest = nearest_command(runtime(context).menu, role, name, user_id)
     typed = h(clip(name, 32))
