@@ -46,3 +46,21 @@ def test_export_while_the_bot_runs_says_to_stop_it_not_to_use_another_data_folde
         lock.release()
     said = capsys.readouterr().err
     assert "Stop it first" in said and "storage.data_dir" not in said
+
+
+def test_check_config_says_ok_only_when_nothing_is_wrong(tmp_path: Path, capsys: Any) -> None:
+    """A missing backup key was printed after "config.toml: OK", and the exit code said it failed."""
+    config = tmp_path / "config.toml"
+    backups = tmp_path / "nas"
+    backups.mkdir()
+    config.write_text(
+        f'[roles]\nhead = [1001]\n[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        f'[backup]\nfolder = "{backups}"\nkey_file = "{tmp_path / "backup.key"}"\n',
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config), "check-config"]) == 1
+    said = capsys.readouterr()
+    assert ": OK" not in said.out and "1 problem" in said.out and "backup-key" in said.err
+    assert main(["--config", str(config), "backup-key"]) == 0
+    assert main(["--config", str(config), "check-config"]) == 0
+    assert ": OK" in capsys.readouterr().out

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
+from bot.wording import plural
 from storage.database import data_folder_problems
 
 # config.example.toml's made-up ids. Started with, each would stay on the staff list until
@@ -36,10 +37,10 @@ def check_config(config_path: Path) -> int:
 
     config = load_config(config_path)
     refuse_example_ids(config)
-    print(f"{config_path}: OK")
-    print(config.summary())
     backups = Backups(config.backup, config.storage.data_dir, config.school.timezone, Clock())
     problems = data_folder_problems(config.storage.data_dir) + backups.problems()
+    print(f"{config_path}: {plural(len(problems), 'problem')}, named at the end" if problems else f"{config_path}: OK")
+    print(config.summary())
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
