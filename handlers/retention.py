@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.clock import local_day, show_date, show_time
 from bot.records.outbox import Buttons
-from bot.records.retention import DueItems, Preview
+from bot.records.retention import DueItems, Preview, PreviewState
 from bot.retention import Answer
 from bot.roles import Permission, Role
 from bot.shell.callbacks import pack
@@ -85,7 +85,9 @@ def retention_work(rt: Runtime) -> TimedWork:
     async def work(now: datetime) -> datetime:
         retention = rt.services.retention
         if retention.check_due(now):
+            previous = retention.records.latest()
             preview = retention.preview()
+            retire(rt, previous)
             if not preview.items.empty:
                 text, buttons = preview_text(rt, preview), preview_buttons(preview)
                 for head in rt.services.staff.with_roles(Role.HEAD):
@@ -100,11 +102,22 @@ def retention_work(rt: Runtime) -> TimedWork:
 async def retention(update: Update, context: Context, actor: Actor) -> None:
     """/retention: the same preview as the weekly check's, now."""
     rt = runtime(context)
+    previous = rt.services.retention.records.latest()
     preview = rt.services.retention.preview()
+    retire(rt, previous)
     if preview.items.empty:
         await reply(update, "Nothing is past its retention period today.")
         return
-    await reply(update, preview_text(rt, preview), preview_buttons(preview))
+    # Through the outbox, as a copy of the list's thread: a newer list later takes its buttons away.
+    key = f"retention:{preview.id}:{actor.user_id}"
+    rt.delivery.post(key, actor.user_id, preview_text(rt, preview), preview_buttons(preview), thread=_thread(preview))
+
+
+def retire(rt: Runtime, previous: Preview | None) -> None:
+    """A list still waiting when a newer one is made loses its buttons: only the newest can be answered."""
+    if previous is not None and previous.state == PreviewState.WAITING and not previous.items.empty:
+        text = preview_text(rt, previous).split("\n\n")[0] + "\n\nReplaced by a newer list: nothing was deleted from this one."
+        rt.delivery.edit_thread(_thread(previous), text)
 
 
 async def retention_button(update: Update, context: Context) -> None:

@@ -72,3 +72,20 @@ async def test_cancel_while_an_import_preview_waits_cancels_it_and_a_second_file
     [nothing] = await bot.say(OFFICE, "/cancel")
     assert nothing.plain == "Nothing to cancel."
     assert not bot.services.consents.index().pupils, "nothing was loaded"
+
+
+async def test_a_newer_retention_list_takes_the_delete_button_off_the_weekly_one(bot: BotHarness) -> None:
+    from tests.test_retention import CHECK, OLD, closed_incident, previews_to
+
+    await bot.say(HEAD, "/help")
+    await closed_incident(bot, OLD)
+    bot.clock.set(CHECK.replace(hour=8, minute=59))
+    await bot.tick()
+    bot.clock.set(CHECK)
+    await bot.tick()
+    [*older, weekly] = previews_to(bot, HEAD)
+    assert weekly.buttons and not [m for m in older if m.buttons], "each week's list replaces the last one's buttons"
+    [now] = await bot.say(HEAD, "/retention")
+    assert not weekly.buttons and "Replaced by a newer list" in weekly.plain, "one list with a Delete button"
+    await bot.press(HEAD, now, "Delete these records")
+    assert "Deleted by Helen Head" in now.plain and not now.buttons
