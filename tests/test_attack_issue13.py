@@ -171,7 +171,7 @@ async def test_a_refused_save_of_the_flows_rings_the_leaders_disk_alarm(bot: Bot
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(*args, **kwargs)
 
-    for module in ("storage.atomic", "storage.incidents", "handlers.errors"):
+    for module in ("storage.atomic", "storage.evidence", "handlers.errors"):
         monkeypatch.setattr(f"{module}.write_new_file", refusing)
     await bot.say(ADMIN, "/log")
     full = True

@@ -33,7 +33,7 @@ from bot.services import Services
 from handlers.errors import DISK_FULL, UNSTORABLE
 from storage.atomic import DiskWriteFailed, UnstorableValue
 from storage.audit import AuditLog
-from storage.incidents import EvidenceStore
+from storage.evidence import EvidenceStore
 from tests.conftest import ADMIN, ADMIN2, DEPUTY, HEAD, OFFICE, SLT, SLT2, START, STRANGER, TOKEN, BotHarness, make_config
 
 NOW = START
@@ -293,7 +293,7 @@ def full_disk(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
             nonlocal full
             full = False
 
-        for module in ("storage.atomic", "storage.incidents", "handlers.errors"):
+        for module in ("storage.atomic", "storage.evidence", "handlers.errors"):
             monkeypatch.setattr(f"{module}.write_new_file", refusing)
         yield FullDisk(tmp_path / "data", fill, free)
         return

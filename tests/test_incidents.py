@@ -837,7 +837,7 @@ def test_references_are_read_the_way_staff_type_them() -> None:
 
 
 def test_a_damaged_evidence_file_is_replaced_by_the_same_screenshot_stored_again(tmp_path: Any) -> None:
-    from storage.incidents import EvidenceStore
+    from storage.evidence import EvidenceStore
 
     store = EvidenceStore(tmp_path / "evidence")
     kept = store.keep("INC-0001", b"original", ".jpg")

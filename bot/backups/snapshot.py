@@ -3,7 +3,7 @@
 Every write the storage makes is one of three kinds, and each is copied the way it allows:
 - a data file (staff.json, incidents.json, ...) is replaced whole by a rename (storage.atomic);
 - an audit month file is only ever appended to (storage.audit);
-- a screenshot is written once under its final name and never changed (storage.incidents).
+- a screenshot is written once under its final name and never changed (storage.evidence).
 So a snapshot reads every data file whole, then notes each audit file's length and each
 screenshot, then checks that no data file changed meanwhile (same inode, size and time: a rename
 always makes a new inode). If one did, it starts again. When it did not, every data file held at
