@@ -23,6 +23,7 @@ from bot.incidents.export import incidents_csv
 from bot.moderation import Moderation
 from bot.records.applications import Status
 from bot.staff import staff_name
+from bot.wording import plural
 from storage.applications import ApplicationRepository
 from storage.audit import AuditLog
 from storage.incidents import IncidentRepository
@@ -94,7 +95,7 @@ class Exports:
         }[kind](days)
         today = self.today().isoformat()
         span = "" if days.open else f"-{days.first or 'start'}-to-{days.last or today}"
-        self.audit(actor_id, f"export {kind}", days.describe(), detail=f"{rows} rows")
+        self.audit(actor_id, f"export {kind}", days.describe(), detail=plural(rows, "row"))
         return Export(kind, f"{kind}{span}-{today}.csv", data, rows)
 
     def _when(self, moment: datetime | None) -> str:

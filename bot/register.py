@@ -118,7 +118,7 @@ class RegisterService:
         return report
 
     def expiring(self, actor_id: int, days: int = 30) -> list[Pupil]:
-        self.audit(actor_id, "expiring consents", f"next {days} days")
+        self.audit(actor_id, "expiring consents", f"next {plural(days, 'day')}")
         return expiring_within(self.register.all(), self.today, days)
 
     def prepare_import(self, actor_id: int, data: bytes) -> tuple[ParsedRegister, ImportPreview | None]:

@@ -50,6 +50,7 @@ async def test_incidents_export_in_a_date_range_with_formulas_made_safe(bot: Bot
     rows = rows_of(bot, first_week)
     assert [r["ref"] for r in rows] == ["INC-0001"] and rows[0]["note"].startswith("'@SUM")
     assert first_week.caption.startswith("1 incident, 25 Nov 2026 to 1 Dec 2026")
+    assert [e.detail for e in bot.audit() if e.action == "export incidents"] == ["2 rows", "1 row"]
 
 
 async def test_applications_audit_and_moderation_exports(bot: BotHarness) -> None:
