@@ -89,3 +89,18 @@ async def test_a_newer_retention_list_takes_the_delete_button_off_the_weekly_one
     assert not weekly.buttons and "Replaced by a newer list" in weekly.plain, "one list with a Delete button"
     await bot.press(HEAD, now, "Delete these records")
     assert "Deleted by Helen Head" in now.plain and not now.buttons
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handlers/incidents/messages.py:281 puts the category's title, which carries its policy number, in "
+    "brackets: 'INC-0001 (Offensive comment (6.1))' (owned by the incidents engineer)",
+)
+async def test_a_re_ping_reads_without_brackets_inside_brackets(bot: BotHarness) -> None:
+    from tests.test_incidents import log_misuse
+
+    await log_misuse(bot, ADMIN, "offensive")
+    mark = bot.emu.mark()
+    await bot.advance(minutes=31)
+    [ping] = [m for m in bot.emu.since(mark, HEAD) if "Still waiting for you" in m.plain]
+    assert "))" not in ping.plain
