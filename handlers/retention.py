@@ -29,6 +29,11 @@ def _thread(preview: Preview) -> str:
     return f"retention:{preview.id}"
 
 
+def _month(key: str) -> str:
+    """An audit file's month ("2024-01") as people write it: "Jan 2024"."""
+    return datetime.strptime(key, "%Y-%m").strftime("%b %Y")
+
+
 def _lines(rt: Runtime, items: DueItems) -> list[str]:
     c = rt.services.config.retention
     tz = rt.services.config.school.timezone
@@ -50,7 +55,7 @@ def _lines(rt: Runtime, items: DueItems) -> list[str]:
         )
     if items.audit_months:
         lines.append(
-            f"• {plural(len(items.audit_months), 'month')} of the audit log: {', '.join(items.audit_months)} "
+            f"• {plural(len(items.audit_months), 'month')} of the audit log: {', '.join(map(_month, items.audit_months))} "
             f"(kept {plural(c.audit_months, 'month')})"
         )
     if items.pupils:
