@@ -64,3 +64,23 @@ def test_check_config_says_ok_only_when_nothing_is_wrong(tmp_path: Path, capsys:
     assert main(["--config", str(config), "backup-key"]) == 0
     assert main(["--config", str(config), "check-config"]) == 0
     assert ": OK" in capsys.readouterr().out
+
+
+def test_restore_says_when_the_backup_was_made_in_school_time_not_as_an_iso_timestamp(tmp_path: Path, capsys: Any) -> None:
+    """The business manager read "made 2026-11-29T19:45:47.431164+00:00"."""
+    data, nas = tmp_path / "data", tmp_path / "nas"
+    data.mkdir(mode=0o700)
+    nas.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[roles]\nhead = [1001]\n[storage]\ndata_dir = "{data}"\n'
+        f'[backup]\nfolder = "{nas}"\nkey_file = "{tmp_path / "backup.key"}"\n',
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config), "backup-key"]) == 0
+    assert main(["--config", str(config), "backup"]) == 0
+    [archive] = nas.glob("*.backup")
+    capsys.readouterr()
+    assert main(["--config", str(config), "restore", str(archive)]) == 0
+    said = capsys.readouterr().out
+    assert "Restored the backup made " in said and "+00:00" not in said and "T" not in said.split("made ")[1][:20]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import load_config
@@ -59,8 +61,9 @@ def restore_backup(config_path: Path, archive: Path) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     records = ", ".join(f"{name} {count:,}" for name, count in report.records.items())
+    made = _school_time(report.made_at, config.school.timezone)
     print(
-        f"Restored the backup made {report.made_at} by version {report.bot_version} (data schema {report.schema_version}): "
+        f"Restored the backup made {made} by version {report.bot_version} (data schema {report.schema_version}): "
         f"{plural(report.files, 'file')}, of them {plural(report.evidence_files, 'screenshot')} and "
         f"{plural(report.audit_months, 'month')} of audit log; "
         f"records: {records}."
@@ -68,6 +71,14 @@ def restore_backup(config_path: Path, archive: Path) -> int:
     if report.set_aside:
         print(f"The files it replaced are kept in {report.set_aside}: delete that folder once all is well.")
     return 0
+
+
+def _school_time(made_at: str, tz: ZoneInfo) -> str:
+    """The manifest's UTC ISO time as the school reads it ("Sun 29 Nov 2026 19:45"); as written if unreadable."""
+    try:
+        return datetime.fromisoformat(made_at).astimezone(tz).strftime("%a %-d %b %Y %H:%M")
+    except ValueError:
+        return made_at
 
 
 def make_backup_key(config_path: Path) -> int:
