@@ -154,5 +154,5 @@ def test_check_config_names_a_damaged_file_even_while_the_bot_runs(tmp_path: Pat
         )
     finally:
         running.close()
-    assert done.returncode == 1 and "OK" in done.stdout
+    assert done.returncode == 1 and "1 problem, named at the end" in done.stdout
     assert done.stderr.strip().splitlines() == [str(DamagedDataFile(data_dir / "incidents.json", "it is empty"))]
