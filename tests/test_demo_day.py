@@ -142,3 +142,10 @@ def kind_of(text: str) -> str:
     if "has not been moderated" in text:
         return "deadline"
     return "INC" if "INC-0001" in text else ""
+
+
+def test_press_by_words_reaches_a_button_under_an_older_message() -> None:
+    """The photo's destination question sits above its preview: /press Facebook answers it, /press 1 cannot."""
+    out = demo("/photo Amelia Smith", "/press Facebook", "/press zzz", "/quit")
+    assert "Photo check for the Facebook page" in out and "✅ Amelia Smith" in out
+    assert "or the start of a button's words on any message" in out

@@ -62,6 +62,7 @@ LAST_WEEK = DEMO_START - timedelta(days=7)
 HELP = """Demo commands (anything else is sent to the bot as the current persona; type \\n for a new line):
   /as head|deputy|slt|admin|office|stranger   switch persona
   /press N        press button N of the latest message with buttons
+  /press WORDS    press the newest button whose words start so, on any message (/press Facebook)
   /photo CAPTION  send a sample class photo (the caption may list pupils, one per line with \\n)
   /original CAPTION  send the same photo as a file, as the phone keeps it (its location and camera details too)
   /screenshot     forward a sample screenshot of a Facebook comment
@@ -150,6 +151,28 @@ class TerminalChat:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def button_to_press(self, me: int, typed: str) -> tuple[Any, int] | None:
+        """`/press N`: button N of the newest message with buttons; `/press WORDS`: the newest button whose
+        label starts with those words, on any message (a photo's destination question under its preview)."""
+        with_buttons = [m for m in reversed(self.emu.messages_to(me)) if m.buttons]
+        if not with_buttons:
+            self.say("Nothing to press: no message to you has buttons.")
+            return None
+        newest = with_buttons[0]
+        number = parse_number(typed, maximum=len(newest.buttons))
+        if number is not None:
+            return newest, number - 1
+        wanted = typed.strip().casefold()
+        for message in with_buttons if wanted else ():
+            for index, (label, _) in enumerate(message.buttons):
+                if label.casefold().startswith(wanted):
+                    return message, index
+        self.say(
+            f"Give the number shown beside a button, from 1 to {len(newest.buttons)} (e.g. /press 1), "
+            "or the start of a button's words on any message (e.g. /press Facebook)."
+        )
+        return None
+
     async def handle(self, line: str) -> bool:
         """Act on one typed line; False means leave."""
         line = line.strip()
@@ -180,15 +203,11 @@ class TerminalChat:
                 self.say(f"— You are now {persona.first_name} {persona.last_name} ({persona.role}).")
             return True
         if word == "/press":
-            message = next((m for m in reversed(self.emu.messages_to(me)) if m.buttons), None)
-            number = parse_number(rest, maximum=len(message.buttons)) if message else None
-            if message is None:
-                self.say("Nothing to press: no message to you has buttons.")
+            found = self.button_to_press(me, rest)
+            if found is None:
                 return True
-            if number is None:
-                self.say(f"Give the number shown beside a button, from 1 to {len(message.buttons)}, e.g. /press 1")
-                return True
-            query = self.emu.press(me, message, button=number - 1)
+            message, index = found
+            query = self.emu.press(me, message, button=index)
             await settle(self.app, self.emu)
             answer = self.emu.callback_answer(query)
             if answer and answer.get("text"):
