@@ -51,7 +51,7 @@ async def test_access_request_goes_to_leaders_and_the_first_decision_wins(bot: B
 
     make_office = dict(head_card.buttons)["Make office"]
     await bot.press(SLT, slt_card, "Make admin")
-    await bot.press(SLT, bot.last(SLT), "Yes, make Stan Stranger page admin")
+    await bot.press(SLT, bot.last(SLT), "Yes, make Stan Stranger a page admin")
     answer = await bot.press(HEAD, head_card, data=make_office)  # pressed before the edit reached the Head
     assert answer and "Already decided by" in answer["text"]
     assert bot.services.staff.role_of(STRANGER).value == "admin"
@@ -312,7 +312,7 @@ async def test_granting_someone_who_never_opened_the_bot_is_asked_first(bot: Bot
     await bot.press(HEAD, asked, "Cancel")
     assert bot.services.staff.role_of(8500) is None
     [asked] = await bot.say(HEAD, "/grant 8500 admin")
-    await bot.press(HEAD, asked, "Yes, make user 8500 page admin")
+    await bot.press(HEAD, asked, "Yes, make user 8500 a page admin")
     assert bot.services.staff.role_of(8500) is Role.ADMIN and "Done" in bot.last(HEAD).plain
     # Someone who has opened the bot (a stranger who sent /start) is granted at once.
     await bot.say(STRANGER, "/start")

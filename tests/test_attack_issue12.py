@@ -194,10 +194,10 @@ async def test_a_granted_access_request_whose_audit_line_the_disk_refuses_waits_
 
     with monkeypatch.context() as patch:
         patch.setattr(bot.services.db.audit, "append", full)
-        await bot.press(SLT, card, "Yes, make Stan Stranger page admin")
+        await bot.press(SLT, card, "Yes, make Stan Stranger a page admin")
     assert bot.services.staff.role_of(STRANGER) is None
     assert bot.services.staff.pending_request(STRANGER) is not None
-    await bot.press(SLT, card, "Yes, make Stan Stranger page admin")
+    await bot.press(SLT, card, "Yes, make Stan Stranger a page admin")
     assert bot.services.staff.role_of(STRANGER) is not None
     assert [e.target for e in bot.audit() if e.action == "grant" and e.outcome == "ok"] == [f"user {STRANGER}"]
 

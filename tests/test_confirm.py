@@ -112,7 +112,7 @@ async def test_make_admin_names_the_person_and_a_double_tap_grants_once(bot: Bot
     await bot.press(STRANGER, prompt, "Request access")
     card = bot.last(HEAD)
     await bot.press(HEAD, card, "Make admin")
-    assert labels(card) == ["Yes, make Stan Stranger page admin", "Back"]
+    assert labels(card) == ["Yes, make Stan Stranger a page admin", "Back"]
     yes = card.buttons[0][1]
     await bot.restart()  # the question is kept on disk
     await bot.press(HEAD, card, data=yes)

@@ -144,7 +144,7 @@ async def decide_request(update: Update, context: Context) -> None:
             update,
             request_card(rt, pending) + f"\n\n<b>Make {h(pending.name)} {a_role(role)}?</b> "
             "They will see what that role sees, including pupils' names.",
-            (((f"Yes, make {name} {role_name(role)}", pack("acc", "admit", token)), ("Back", pack("acc", "back", target))),),
+            (((f"Yes, make {name} {a_role(role)}", pack("acc", "admit", token)), ("Back", pack("acc", "back", target))),),
         )
         await answer(update)
         return

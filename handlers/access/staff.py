@@ -101,7 +101,7 @@ async def grant(update: Update, context: Context, actor: Actor) -> None:
     rt = runtime(context)
     opened = await opened_bot(context, target)
     result = rt.services.staff_access.grant(actor.user_id, target, role, opened_bot=opened)
-    await _after_change(update, context, result, "grant", role.value, f"Yes, make {_short_name(rt, target)} {role_name(role)}")
+    await _after_change(update, context, result, "grant", role.value, f"Yes, make {_short_name(rt, target)} {a_role(role)}")
 
 
 @staff_only(Permission.MANAGE_STAFF)
