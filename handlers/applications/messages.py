@@ -169,6 +169,11 @@ def conduct_refused_text(services: Services) -> str:
     )
 
 
+def conduct_agreed_text(services: Services, at: datetime) -> str:
+    """What the code of conduct message keeps once agreed to: the code itself, so the applicant can read it again."""
+    return f"{conduct_text(services)}\n\n✅ You agreed on {shown_at(services, at)}."
+
+
 WITH_LEADERS = "Thank you. Your request is with the senior leaders; I will tell you their decision here."
 
 

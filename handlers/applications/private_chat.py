@@ -15,6 +15,7 @@ from handlers.applications.messages import (
     WITH_LEADERS,
     applicant_status,
     ask_conduct_text,
+    conduct_agreed_text,
     conduct_buttons,
     conduct_refused_text,
     text_of,
@@ -84,7 +85,8 @@ async def applicant_conduct(update: Update, context: Context) -> None:
     if not agrees:
         await show(update, conduct_refused_text(rt.services), ((("I agree", pack("apj", "yes", filed.application.number)),),))
         return
-    await show(update, WITH_LEADERS)
+    await show(update, conduct_agreed_text(rt.services, rt.services.clock.now()))  # the code stays readable
+    await reply(update, WITH_LEADERS)
 
 
 def _after_filing(rt: Runtime, filed: Filed) -> None:
