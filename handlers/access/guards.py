@@ -7,24 +7,32 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, ConversationHandler
 
 from bot.roles import PERMISSIONS, Permission, Role, allows
 from bot.shell.callbacks import pack
+from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
 from handlers.common import Context, admit_numbered, answer, clip, h, is_private, refuse_stranger, reply, show, tell
 from handlers.consent.messages import draft_report
+from handlers.consent.shared import end_questions
 from handlers.flows import forget_flow
 from handlers.menu import nearest_command, phone_menu
 from handlers.register_import import cancel_import
 
 FLOW_ROLES = "flow_roles"  # per person: the role each open flow began with
-# Pasted texts offered a draft check, by person then message: kept in memory only (a restart
-# forgets them and the button says so), a few per person.
+# Pasted texts offered a draft check, by person then message: kept in memory only, a few per
+# person (after a restart the button reads the text from the message the offer replies to).
 PASTED = "pasted_drafts"
 KEEP_PASTED = 5
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?")
+# "hello", "thanks!", "good morning": said to the bot, not a post to check.
+_GREETING = re.compile(
+    r"^(hi|hiya|hello|hey|morning|good (morning|afternoon|evening)|thanks|thank you|thx|cheers|ok|okay|bye)\b", re.IGNORECASE
+)
+SHORTEST_DRAFT = 4  # words: "ok", "got it" or "on my way" is chat; "Well done Year 6!" is a post
+CHAT_REPLY = "Hello! Send /help to see what I can do, or paste a whole draft post and I will offer to check it."
 
 
 async def unknown_message(update: Update, context: Context) -> None:
@@ -42,7 +50,10 @@ async def unknown_message(update: Update, context: Context) -> None:
     if typed:
         await _unknown_command(update, context, role, user.id, typed.group(1))
     elif message.text and allows(role, Permission.CHECK_POST):
-        await _offer_draft_check(update, context, user.id, message.message_id, message.text)
+        if _is_chat(message.text):
+            await reply(update, CHAT_REPLY)
+        else:
+            await _offer_draft_check(update, context, user.id, message.message_id, message.text)
     else:
         everyday = ", ".join(f"/{c.command}" for c in phone_menu(rt.menu, role, user.id) if c.command != "help")
         await reply(
@@ -50,10 +61,20 @@ async def unknown_message(update: Update, context: Context) -> None:
         )
 
 
+def _is_chat(text: str) -> bool:
+    """A greeting, a thank-you or a few words with no sentence: talk to the bot, not a draft post."""
+    words = text.split()
+    if _GREETING.match(text.strip()) and len(words) < SHORTEST_DRAFT * 2:
+        return True
+    return len(words) < SHORTEST_DRAFT and not re.search(r"[.!?]", text)
+
+
 async def _unknown_command(update: Update, context: Context, role: Role, user_id: int, name: str) -> None:
     """/cancel with nothing running, or a command this person does not have: the nearest one they do."""
     if name.lower() == "cancel":
-        if not await cancel_import(update, context):  # an import preview is no conversation, but waits all the same
+        if await end_questions(context):  # a "Did you mean ...?" waits for a tap, like a flow's question
+            await reply(update, "Cancelled.")
+        elif not await cancel_import(update, context):  # an import preview is no conversation, but waits all the same
             await reply(update, "Nothing to cancel.")
         return
     nearest = nearest_command(runtime(context).menu, role, name, user_id)
@@ -71,10 +92,12 @@ async def _offer_draft_check(update: Update, context: Context, user_id: int, mes
     mine[message_id] = text
     while len(mine) > KEEP_PASTED:
         mine.pop(next(iter(mine)))
-    await reply(
-        update,
+    message = update.effective_message
+    assert message is not None
+    await message.reply_html(  # a reply to the pasted text, so the button can find it again after a restart
         "Did you mean /checkpost? Tap <b>Check this text</b> to check it as a draft post before it goes out.",
-        ((("Check this text", pack("help", "draft", message_id)),),),
+        do_quote=True,
+        reply_markup=keyboard(((("Check this text", pack("help", "draft", message_id)),),)),
     )
 
 
@@ -84,12 +107,24 @@ async def check_pasted(update: Update, context: Context) -> None:
     if press is None:
         return
     drafts: dict[int, dict[int, str]] = context.application.bot_data.get(PASTED, {})
-    text = drafts.get(press.actor.user_id, {}).pop(press.number, None)
-    if text is None:  # someone else's, or kept from before a restart: the text is not here to check
+    text = drafts.get(press.actor.user_id, {}).pop(press.number, None) or _replied_text(update, press.actor.user_id, press.number)
+    if text is None:  # someone else's, or the pasted message is gone: the text is not here to check
         await answer(update, "This button has expired. Please send the text again.")
         return
     await show(update, draft_report(runtime(context).services.register.check_draft(press.actor.user_id, text)))
     await answer(update)
+
+
+def _replied_text(update: Update, user_id: int, message_id: int) -> str | None:
+    """The pasted text the offer replies to, when its sender presses in their own private chat (after a restart)."""
+    query = update.callback_query
+    offer = query.message if query else None
+    pasted = offer.reply_to_message if isinstance(offer, Message) else None
+    if not is_private(update) or pasted is None or pasted.from_user is None:
+        return None
+    if pasted.from_user.id != user_id or pasted.message_id != message_id or pasted.chat.id != user_id:
+        return None
+    return pasted.text
 
 
 async def expired_button(update: Update, context: Context) -> None:

@@ -8,7 +8,7 @@ from bot.roles import Permission
 from bot.shell.ticker import runtime
 from handlers.common import Actor, Context, admit_press, answer, command_args, reply, show, staff_only
 from handlers.consent.messages import ask_pupil, no_record_card, verdict_card
-from handlers.consent.shared import pupil_by_token, remember, service
+from handlers.consent.shared import answered, asked, pupil_by_token, remember, service
 
 MAX_QUERY = 100
 
@@ -30,7 +30,8 @@ async def consent(update: Update, context: Context, actor: Actor) -> None:
     elif resolution.kind == "one":
         await reply(update, verdict_card(rt, service(context).verdict_of(resolution.matches[0].pupil)))
     else:
-        await reply(update, *ask_pupil(remember(context, "consent_asks", query), query, resolution))
+        question = await reply(update, *ask_pupil(remember(context, "consent_asks", query), query, resolution))
+        asked(context, question.chat_id, question.message_id)
 
 
 async def pick_pupil(update: Update, context: Context) -> None:
@@ -46,6 +47,7 @@ async def pick_pupil(update: Update, context: Context) -> None:
         return
     await answer(update)
     await show(update, verdict_card(rt, result))
+    _answered(update, context)
 
 
 async def pick_none(update: Update, context: Context) -> None:
@@ -60,3 +62,11 @@ async def pick_none(update: Update, context: Context) -> None:
     service(context).none_of_these(press.actor.user_id)
     await answer(update)
     await show(update, no_record_card(runtime(context), typed))
+    _answered(update, context)
+
+
+def _answered(update: Update, context: Context) -> None:
+    """The pressed question is answered: /cancel has nothing of it to end."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        answered(context, query.message.chat.id, query.message.message_id)

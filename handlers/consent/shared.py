@@ -10,11 +10,12 @@ from bot.photo_check import PhotoChecks
 from bot.records.consent import Pupil
 from bot.register import RegisterService
 from bot.shell.ticker import Runtime, runtime
-from handlers.common import Context
+from handlers.common import Context, drop_buttons
 
 MAX_NAMES_TEXT = 2000
 NEXT_NUMBER = "consent_next_number"
 KEEP_OPEN = 20  # questions and reports per person whose buttons still work
+OPEN_ASKS = "consent_open"  # the "Did you mean ...?" messages still waiting for a tap: [chat id, message id]
 
 
 def service(context: Context) -> RegisterService:
@@ -58,3 +59,25 @@ def pupil_by_token(rt: Runtime, token: str) -> Pupil | None:
 def _tokens(index: PupilIndex) -> dict[str, Pupil]:
     """Token → pupil for the current register (the index is rebuilt, and so this, on each import)."""
     return {pupil_token(pupil): pupil for pupil in index.pupils}
+
+
+def asked(context: Context, chat_id: int, message_id: int) -> None:
+    """A "Did you mean ...?" now waits for a tap: /cancel can end it."""
+    waiting = context.state.setdefault(OPEN_ASKS, [])
+    waiting.append([chat_id, message_id])
+    del waiting[:-KEEP_OPEN]
+
+
+def answered(context: Context, chat_id: int, message_id: int) -> None:
+    """The question on this message was answered: it no longer waits."""
+    waiting = context.state.get(OPEN_ASKS, [])
+    context.state[OPEN_ASKS] = [pair for pair in waiting if list(pair) != [chat_id, message_id]]
+
+
+async def end_questions(context: Context) -> bool:
+    """/cancel: every "Did you mean ...?" still waiting loses its buttons and its kept name; False if none waited."""
+    waiting = context.state.pop(OPEN_ASKS, [])
+    context.state.pop("consent_asks", None)
+    for chat_id, message_id in waiting:
+        await drop_buttons(context.bot, chat_id, message_id)
+    return bool(waiting)
