@@ -348,6 +348,39 @@ _PHRASES: dict[str, str] = {
 }
 
 
+# What an action was done to, when a count of actions (the weekly digest) names no one thing.
+_SOMETHING = {
+    "incidents": "an incident",
+    "applications": "an application",
+    "consent": "a pupil",
+    "access": "a member of staff",
+}
+_TRAILING_TARGET = re.compile(r" (?:for|about|to|of|on) \{target\}$| \(\{target\}\)")
+_NAMED_TARGETS = (
+    ("incident {target}", "an incident"),
+    ("pupil {target}", "a pupil"),
+    ("the paper form {target}", "a paper form"),
+    ("the backup {target}", "a backup"),
+    ("a message to {target}", "a message"),
+)
+_UNPHRASED = {"photo check": "checked a photo's consent", "consent lookup": "looked up a pupil's consent"}
+
+
+def action_words(action: str) -> str:
+    """An action in plain words without its target ("recorded the page check"), for counts of actions."""
+    if action.startswith("incident action "):
+        return f"recorded “{action[len('incident action ') :]}” on an incident"
+    if action.startswith("export "):
+        return f"exported {action[len('export ') :]}"
+    phrase = _PHRASES.get(action)
+    if phrase is None:
+        return _UNPHRASED.get(action, action.replace("_", " "))
+    phrase = _TRAILING_TARGET.sub("", phrase)
+    for named, plain in _NAMED_TARGETS:
+        phrase = phrase.replace(named, plain)
+    return phrase.replace("{target}", _SOMETHING.get(kind_of(action), "a record"))
+
+
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -18,14 +18,14 @@ from bot.shell.ticker import Runtime, runtime
 from handlers.common import Actor, Context, reply, staff_only
 from handlers.menu import MenuCommand
 from handlers.moderation.messages import render_digest
-from handlers.moderation.timed import CHART_CAPTION
+from handlers.moderation.timed import digest_messages
 
 COMMANDS = (MenuCommand("digest", "This week's digest, with the 12-week chart", Permission.VIEW_AUDIT),)
 
 
 @staff_only(Permission.VIEW_AUDIT, action="read digest")
 async def digest(update: Update, context: Context, actor: Actor) -> None:
-    """The chart as a photo, then the digest's text for the last seven days."""
+    """The chart with the last seven days' digest as its caption (the text after it, when too long for one)."""
     rt = runtime(context)
     services = rt.services
     due = services.moderation_duty.digest_for(services.today() + timedelta(days=1))
@@ -34,8 +34,10 @@ async def digest(update: Update, context: Context, actor: Actor) -> None:
     png = await asyncio.to_thread(render, data)
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_photo(InputFile(png, filename=f"digest-{due.last.isoformat()}.png"), caption=CHART_CAPTION)
-    await reply(update, render_digest(services, due))
+    caption, text = digest_messages(render_digest(services, due))
+    await chat.send_photo(InputFile(png, filename=f"digest-{due.last.isoformat()}.png"), caption=caption)
+    if text:
+        await reply(update, text)
 
 
 def register(application: Application, rt: Runtime) -> None:

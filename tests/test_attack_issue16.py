@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests import test_applications
 from tests.conftest import ADMIN, DEPUTY, HEAD, OFFICE, SLT, SLT2, BotHarness
 from tests.test_applications import cards, record_form
@@ -46,11 +44,6 @@ async def test_audit_past_its_last_page_answers_in_one_message_and_a_page_check_
     assert "Ada Admin recorded the page check for Wed 25 Nov" in page.plain and "2026-11-25" not in page.plain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/moderation/messages.py:290 lists the audit's internal action keys ('moderation check'); "
-    "handlers/moderation/timed.py sends the chart and the text as two messages (owned by the moderation engineer)",
-)
 async def test_the_weekly_digest_is_one_message_in_plain_words(bot: BotHarness) -> None:
     await bot.say(ADMIN, "/checked")  # Wednesday 25 November
     mark = bot.emu.mark()
@@ -91,11 +84,6 @@ async def test_a_newer_retention_list_takes_the_delete_button_off_the_weekly_one
     assert "Deleted by Helen Head" in now.plain and not now.buttons
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/incidents/messages.py:281 puts the category's title, which carries its policy number, in "
-    "brackets: 'INC-0001 (Offensive comment (6.1))' (owned by the incidents engineer)",
-)
 async def test_a_re_ping_reads_without_brackets_inside_brackets(bot: BotHarness) -> None:
     from tests.test_incidents import log_misuse
 

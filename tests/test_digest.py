@@ -72,7 +72,7 @@ def test_plotting_is_not_imported_at_start_up() -> None:
     assert out.stdout.strip() == "False"
 
 
-async def test_the_scheduled_digest_sends_the_chart_as_a_photo_then_the_text(bot: BotHarness) -> None:
+async def test_the_scheduled_digest_is_the_chart_with_the_digest_as_its_caption(bot: BotHarness) -> None:
     await log_misuse(bot, ADMIN, "offensive")
     await log_misuse(bot, ADMIN, "pupil")
     await bot.advance(days=4, hours=21, minutes=31)  # Monday 07:31, after the digest's 07:30
@@ -81,8 +81,8 @@ async def test_the_scheduled_digest_sends_the_chart_as_a_photo_then_the_text(bot
     assert chart.photo is not None
     picture = Image.open(io.BytesIO(bot.emu.files[chart.photo]))
     assert picture.size == (1080, 1350)
-    texts = [m for m in bot.emu.messages_to(HEAD) if m.text and "Weekly digest" in m.text]
-    assert len(texts) == 1 and "2 opened" in texts[0].plain
+    assert "Weekly digest" in chart.plain and "2 opened" in chart.plain, "the digest is the chart's caption"
+    assert not [m for m in bot.emu.messages_to(HEAD) if m.text and "Weekly digest" in m.text], "one message, not two"
     assert (bot.services.db.data_dir / "charts" / "digest-2026-11-30.png").exists()
     await bot.restart()
     await bot.advance(minutes=5)
@@ -91,11 +91,20 @@ async def test_the_scheduled_digest_sends_the_chart_as_a_photo_then_the_text(bot
 
 async def test_digest_on_demand_for_the_head_only(bot: BotHarness) -> None:
     await log_misuse(bot, ADMIN, "bullying")
-    replies = await bot.say(HEAD, "/digest")
-    photo, text = replies
+    [photo] = await bot.say(HEAD, "/digest")
     assert photo.photo and "12 weeks" in (photo.caption or "")
     assert Image.open(io.BytesIO(bot.emu.files[photo.photo])).size == (1080, 1350)
-    assert "Weekly digest" in text.plain and "1 opened" in text.plain
+    assert "Weekly digest" in photo.plain and "1 opened" in photo.plain
     for reply in await bot.say(SLT, "/digest"):
         assert not reply.photo and "Weekly digest" not in reply.plain
     assert any(e.action == "read digest" and e.actor_id == HEAD for e in bot.audit())
+
+
+def test_a_digest_too_long_for_a_caption_follows_the_chart_as_its_own_text() -> None:
+    from handlers.moderation.timed import CHART_CAPTION, digest_messages
+
+    short = "📊 <b>Weekly digest</b>\n• recorded the page check: 5 times"
+    caption, text = digest_messages(short)
+    assert caption.startswith(short) and "12 weeks" in caption and text == ""
+    long = short + "\n• looked at an incident: 2 times" * 40
+    assert digest_messages(long) == (CHART_CAPTION, long)

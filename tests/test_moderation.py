@@ -433,7 +433,7 @@ async def test_a_whole_week_with_a_weekend_a_holiday_and_a_restart(emu, data_dir
         assert "Weekly digest" in digest.plain and "Mon 23 Nov to Sun 29 Nov 2026" in digest.plain
         assert "Checked on time on 2 of 4 days (50%); 1 late, 1 missed." in digest.plain
         assert "Current streak: 1 day in a row" in digest.plain
-        assert "• moderation check: 3" in digest.plain and "• rota change: 1" in digest.plain
+        assert "• recorded the page check: 3 times" in digest.plain and "• changed the moderation rota: 1 time" in digest.plain
 
         [history] = await bot.say(HEAD, "/moderation")
         lines = history.plain.splitlines()

@@ -279,7 +279,7 @@ def ping_text(incident: Incident, actions: list[Action], tz: ZoneInfo) -> str:
         return f"✅ {ref} was acknowledged by {who}, {when}.{latest} The alert above shows the rest."
     icon = "🚨" if incident.urgent else "⏰"
     kind_title = h(category(incident.category).title)
-    return f"{icon} Still waiting for you: {ref} ({kind_title}).{latest} Tap Acknowledge on the alert above."
+    return f"{icon} Still waiting for you: {ref} — {kind_title}.{latest} Tap Acknowledge on the alert above."
 
 
 def not_yet_text(incident: Incident) -> str:
@@ -293,6 +293,6 @@ def reached_text(incident: Incident) -> str:
 def unreachable_text(incident: Incident, minutes: int) -> str:
     """In plain words: Telegram's own refusal text is for the log, never for staff."""
     return (
-        f"⚠️ <b>{incident.ref}</b> ({h(category(incident.category).title)}) has not reached the Head Teacher "
+        f"⚠️ <b>{incident.ref}</b> — {h(category(incident.category).title)} — has not reached the Head Teacher "
         f"after {plural(minutes, 'minute')}. I keep trying; please tell the Head Teacher directly."
     )

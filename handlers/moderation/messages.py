@@ -6,8 +6,10 @@ several when the rota itself is shown.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
+from bot.audit_view import action_words
 from bot.clock import show_clock, show_date, show_day
 from bot.config import WEEKDAYS
 from bot.moderation import (
@@ -287,7 +289,10 @@ def render_digest(services: Services, due: DigestDue) -> str:
         lines.append(f"<b>Incidents:</b> {opened} opened, {closed} closed.")
     total = sum(n for _, n in due.audit_counts)
     lines.append(f"<b>Audit log:</b> {plural(total, 'entry')} this week.")
-    lines += [f"• {h(clip_text(action, 60))}: {n}" for action, n in due.audit_counts[:25]]
-    if len(due.audit_counts) > 25:
-        lines.append(f"• and {len(due.audit_counts) - 25} other kinds of action")
+    counts: Counter[str] = Counter()
+    for action, n in due.audit_counts:  # two keys may read the same ("photo check", "check photo")
+        counts[action_words(action)] += n
+    lines += [f"• {h(clip_text(words, 60))}: {plural(n, 'time')}" for words, n in counts.most_common(25)]
+    if len(counts) > 25:
+        lines.append(f"• and {plural(len(counts) - 25, 'other kind')} of action")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from bot.moderation import DigestDue, EscalationDue, NudgeDue
 from bot.records.moderation import Reminder
 from bot.roles import Permission
 from bot.shell.ticker import Runtime, TimedWork
+from handlers.common import MAX_CAPTION
 from handlers.moderation.messages import (
     missed_thread,
     nudge_buttons,
@@ -20,9 +21,11 @@ from handlers.moderation.messages import (
     render_nudge,
     render_reminded_below,
 )
+from handlers.paging import utf16_len
 
 log = logging.getLogger(__name__)
 CHART_CAPTION = "📊 The last 12 weeks: incidents by category, and page moderation days checked and missed."
+CHART_LINE = "The chart: the last 12 weeks' incidents by category, and page moderation days checked and missed."
 
 
 def timed_work(rt: Runtime) -> TimedWork:
@@ -89,13 +92,24 @@ def _send_escalation(rt: Runtime, due: EscalationDue) -> None:
 
 
 async def _send_digest(rt: Runtime, due: DigestDue) -> None:
-    """The chart (drawn off the event loop), then the text; a chart that cannot be drawn leaves the text to go alone."""
+    """One message: the chart (drawn off the event loop) with the digest as its caption; a digest too long
+    for a caption follows the chart, and a chart that cannot be drawn leaves the text to go alone."""
     chart = await digest_chart(rt, due)
-    text = render_digest(rt.services, due)
+    caption, text = digest_messages(render_digest(rt.services, due))
     for head in due.heads:
         if chart:
-            rt.delivery.post(f"digest:{due.day}:{head}:chart", head, CHART_CAPTION, photo=chart, thread=f"digest:{due.day}:chart")
-        rt.delivery.post(f"digest:{due.day}:{head}", head, text, thread=f"digest:{due.day}")
+            rt.delivery.post(f"digest:{due.day}:{head}:chart", head, caption, photo=chart, thread=f"digest:{due.day}:chart")
+        if text or not chart:
+            rt.delivery.post(f"digest:{due.day}:{head}", head, text or caption, thread=f"digest:{due.day}")
+
+
+def digest_messages(digest: str) -> tuple[str, str]:
+    """The chart's caption and the text after it: the whole digest as the caption when it fits (one buzz
+    for the Head), else the chart's own short caption and the digest as a text of its own."""
+    whole = f"{digest}\n\n{CHART_LINE}"
+    if utf16_len(whole) <= MAX_CAPTION:  # measured with its tags: safely short of Telegram's count
+        return whole, ""
+    return CHART_CAPTION, digest
 
 
 async def digest_chart(rt: Runtime, due: DigestDue) -> str:
