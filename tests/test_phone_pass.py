@@ -32,8 +32,9 @@ async def test_a_greeting_or_a_few_words_get_a_friendly_pointer_to_help_not_a_dr
 
 
 async def test_a_pasted_draft_still_gets_the_offer_and_the_button_works_after_a_restart(school: BotHarness) -> None:
-    draft = "Well done Amelia Smith in Year 3 for her poem today!"
-    [offer] = await school.say(ADMIN, draft)
+    [thanks] = await school.say(ADMIN, "Thanks to everyone who came to sports day!")
+    assert "Did you mean /checkpost?" in thanks.plain, "a post that starts with thanks is still a post"
+    [offer] = await school.say(ADMIN, "Well done Amelia Smith in Year 3 for her poem today!")
     assert "Did you mean /checkpost?" in offer.plain and labels(offer) == ["Check this text"]
     await school.restart()  # the in-memory copy of the text is gone; the chat still shows it above
     forged = await school.press(SLT, offer, data=offer.buttons[0][1])  # someone else's press learns nothing

@@ -64,7 +64,7 @@ async def unknown_message(update: Update, context: Context) -> None:
 def _is_chat(text: str) -> bool:
     """A greeting, a thank-you or a few words with no sentence: talk to the bot, not a draft post."""
     words = text.split()
-    if _GREETING.match(text.strip()) and len(words) < SHORTEST_DRAFT * 2:
+    if _GREETING.match(text.strip()) and len(words) <= SHORTEST_DRAFT:  # "Thanks to all who came..." is a post
         return True
     return len(words) < SHORTEST_DRAFT and not re.search(r"[.!?]", text)
 
