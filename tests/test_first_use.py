@@ -126,4 +126,4 @@ def test_the_demo_says_why_a_press_did_nothing() -> None:
     out = demo("/press 1", "/consent zoe", "/press 9")
 
     assert "Nothing to press: no message to you has buttons." in out
-    assert "Give the number shown beside a button, from 1 to 2, e.g. /press 1" in out
+    assert "Give the number shown beside a button, from 1 to 2 (e.g. /press 1)" in out
