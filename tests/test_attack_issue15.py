@@ -57,6 +57,7 @@ async def test_markup_and_control_characters_in_a_files_camera_details_read_as_p
     assert "<script>alert(1)</script>" in summary and "<b>&amp;" in summary and "<i>Make second line" in summary
     assert not any(char in summary for char in "\x00\x07\x1b\u202e\r")
     assert "&" * 200 not in summary and len(summary) < 1000
+    assert summary == preview_of(messages).plain, "short enough to be the preview's caption: one message, not two"
 
 
 def test_a_gps_position_over_zero_or_off_the_map_is_named_as_a_record_not_as_nan() -> None:
@@ -229,6 +230,7 @@ async def test_a_wall_of_certificates_has_every_name_boxed_and_a_reply_within_te
     assert summary.count("‹Amelia Smith›") > 3  # before: each name once, however often it was printed
     preview = preview_of(messages)
     assert "Only the first 20 have buttons; Blur all hides every one." in preview.plain
+    assert "Photo safety" not in preview.plain, "too long for a caption: the summary is a text, the preview keeps its key"
 
 
 async def test_photos_sent_at_once_wait_as_file_ids_not_in_the_bots_memory(school: BotHarness) -> None:

@@ -59,7 +59,8 @@ def preview_of(messages: list) -> SentMessage:
 
 
 def summary_of(messages: list) -> str:
-    [summary] = [m for m in messages if m.text and "Photo safety" in m.plain]
+    """The photo-safety summary: the preview's caption when it fits there, else a text of its own."""
+    [summary] = [m for m in messages if "Photo safety" in m.plain]
     return summary.plain
 
 
@@ -69,7 +70,9 @@ async def test_an_original_sent_as_a_file_names_its_location_and_camera_and_come
 
     messages = await send(school, ADMIN, original, "Amelia Smith\nGrace Lee", as_file=True)
 
-    assert any("2 pupils listed. Where will the photo appear?" in m.plain for m in messages)
+    question, preview, clean = messages  # one preview with the findings as its caption, and the file to upload
+    assert "2 pupils listed. Where will the photo appear?" in question.plain
+    assert "Photo safety" in preview.plain and preview is preview_of(messages) and clean.document
     summary = summary_of(messages)
     assert "This photo carries its location: 51.50720, -0.12767" in summary and "(8.2)" in summary
     assert "camera: Apple iPhone 13" in summary and "Jane Teacher" in summary
@@ -89,6 +92,8 @@ async def test_an_original_sent_as_a_file_names_its_location_and_camera_and_come
 async def test_a_compressed_photo_gets_a_tip_that_the_gallery_original_still_has_its_location(school: BotHarness) -> None:
     messages = await send(school, ADMIN, jpeg(group_photo(1, 1, 600)), "Amelia Smith")
 
+    question, preview = messages  # the consent question and one preview: a photo buzzes twice, not three times
+    assert "Where will the photo appear?" in question.plain and preview is preview_of(messages)
     summary = summary_of(messages)
     assert "Tip: Telegram removed this photo's location" in summary and "original in your phone's gallery" in summary
     assert not any(m.document for m in messages)  # nothing to clean: Telegram already did

@@ -14,7 +14,9 @@ No photo is kept: a button fetches the photo from Telegram again by its file id.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,6 +44,7 @@ CHECKS = "photo_safety"
 MAX_BUTTONS = 20
 PER_ROW = 5
 CAPTION = 1024
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 TEXT = 4096
 NOT_LOOKED_AT = (
     "⚠️ I could not look at the picture itself (Telegram's copy of it would not open), so its faces, any names "
@@ -111,20 +114,23 @@ async def _check(update: Update, context: Context, file_id: str, named: int, as_
         else:  # Telegram makes every compressed photo a plain JPEG: this one would not open, or its check stalled
             await _not_looked_at(update, context, file_id, question)
         return
-    await reply(update, _summary(report, as_file))
-    if report.clean is not None:
-        chat = update.effective_chat
-        assert chat is not None
+    chat = update.effective_chat
+    assert chat is not None
+    lines = _summary_lines(report, as_file)
+    caption = _one_caption(lines, report) if report.regions else None
+    if caption is None:  # no preview, or too much to say under one: the summary goes as a text of its own
+        await reply(update, _whole_lines(lines, TEXT))
+    if report.regions:
+        view = SafetyView(report.reference, file_id, as_file, report.regions, len(report.faces))
+        number = remember(context, CHECKS, view)
+        await chat.send_photo(
+            report.preview, caption=caption or _preview_caption(report), reply_markup=keyboard(_buttons(view, number))
+        )
+    if report.clean is not None:  # a file of its own: the copy the admin uploads
         await chat.send_document(
             InputFile(report.clean, filename=f"photo-clean.{report.clean_ext}"),
             caption="Clean copy: no location, camera or date details, turned the right way up. Upload this one.",
         )
-    if report.regions:
-        view = SafetyView(report.reference, file_id, as_file, report.regions, len(report.faces))
-        number = remember(context, CHECKS, view)
-        chat = update.effective_chat
-        assert chat is not None
-        await chat.send_photo(report.preview, caption=_preview_caption(report), reply_markup=keyboard(_buttons(view, number)))
 
 
 async def _not_looked_at(update: Update, context: Context, file_id: str, question: Message) -> None:
@@ -209,7 +215,19 @@ async def _download(context: Context, file_id: str) -> bytes:
     return bytes(await file.download_as_bytearray())
 
 
-def _summary(report: SafetyReport, as_file: bool) -> str:
+def _one_caption(lines: list[str], report: SafetyReport) -> str | None:
+    """The whole summary and the preview's key as one caption (one message for one photo), or None when
+    they do not fit in Telegram's 1,024 characters."""
+    caption = "\n".join(lines) + "\n\n" + _preview_caption(report)
+    return caption if _shown(caption) <= CAPTION else None
+
+
+def _shown(html_text: str) -> int:
+    """How long Telegram measures our HTML: the text without tags, in UTF-16 code units."""
+    return len(html.unescape(_TAG.sub("", html_text)).encode("utf-16-le")) // 2
+
+
+def _summary_lines(report: SafetyReport, as_file: bool) -> list[str]:
     """The whole finding in plain words: location and camera, faces against names, names in the picture."""
     meta = report.metadata
     lines = ["<b>Photo safety</b>"]
@@ -251,7 +269,7 @@ def _summary(report: SafetyReport, as_file: bool) -> str:
             f"{mark} Box {number} ({where}): {what}, ‹{h(found.finding.excerpt)}›, can be read in the photo "
             f"({found.finding.clause}): {verb}."
         )
-    return _whole_lines(lines, TEXT)
+    return lines
 
 
 def _whole_lines(lines: list[str], limit: int) -> str:
