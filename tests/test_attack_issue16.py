@@ -92,3 +92,11 @@ async def test_a_re_ping_reads_without_brackets_inside_brackets(bot: BotHarness)
     await bot.advance(minutes=31)
     [ping] = [m for m in bot.emu.since(mark, HEAD) if "Still waiting for you" in m.plain]
     assert "))" not in ping.plain
+
+
+async def test_an_urgent_receipt_reads_without_two_brackets_side_by_side(bot: BotHarness) -> None:
+    from tests.test_incidents import log_misuse
+
+    await log_misuse(bot, ADMIN, "pupil")
+    [receipt] = [m for m in bot.emu.messages_to(ADMIN) if "Logged as INC-0001" in m.plain]
+    assert "Pupil named or described (6.2) — urgent." in receipt.plain and ") (" not in receipt.plain

@@ -138,7 +138,7 @@ def receipt_text(incident: Incident, actions: list[Action], ban: Ban | None, tz:
     not have it yet is a message apart (`NOT_YET_ALERTED`), worth a buzz.
     """
     kind = category(incident.category)
-    lines = [f"📝 Logged as <b>{incident.ref}</b>: {h(kind.title)}" + (" (urgent)." if incident.urgent else ".")]
+    lines = [f"📝 Logged as <b>{incident.ref}</b>: {h(kind.title)}" + (" — urgent." if incident.urgent else ".")]
     advice = guidance(kind)
     if advice and incident.state != IncidentState.CLOSED:
         lines += ["", *(h(line) for line in advice)]
