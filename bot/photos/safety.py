@@ -23,6 +23,7 @@ from bot.photos.boxes import Box
 from bot.photos.metadata import Metadata
 from bot.photos.text import TextLine
 from bot.photos.worker import WORKER, PhotoWorker
+from bot.wording import plural, verb
 from storage.consents import ConsentRepository
 
 FACES_CLAUSE = "4.4"
@@ -65,6 +66,20 @@ class SafetyReport:
         if "block" in severities:
             return "block"
         return "warn" if severities or self.unnamed_faces or self.metadata.location else "ok"
+
+    def against_upload(self) -> str | None:
+        """Why the photo itself stops an upload that consent alone would allow (policy 4.4, 3.4), or None.
+
+        Faces beyond the pupils named may be children nobody checked; a pupil's full name readable in the
+        picture identifies them. Either holds the upload until they are blurred (or named and checked)."""
+        reasons = []
+        if self.unnamed_faces:
+            reasons.append(
+                f"I can see {plural(len(self.faces), 'face')} and {plural(self.named, 'pupil')} {verb(self.named, 'is')} named"
+            )
+        if self.verdict == "block":
+            reasons.append("a pupil's full name can be read in it")
+        return " and ".join(reasons) or None
 
 
 def reference_of(data: bytes) -> str:

@@ -69,15 +69,25 @@ def ask_pupil(number: int, typed: str, resolution: Resolution) -> tuple[str, tup
     return text, (*buttons, (("None of these", pack("con", "none", number)),))
 
 
-def photo_report(rt: Runtime, check: PhotoCheck, number: int) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...]]:
-    """Every name's verdict, the overall line, and buttons to confirm the first unconfirmed name."""
+def photo_report(
+    rt: Runtime, check: PhotoCheck, number: int, held: str | None = None
+) -> tuple[str, tuple[tuple[tuple[str, str], ...], ...]]:
+    """Every name's verdict, the overall line, and buttons to confirm the first unconfirmed name.
+
+    `held` is what the photo itself shows against an upload (photo safety: faces nobody named, a
+    pupil's name readable in it): consent for the pupils named is then not enough (policy 4.4)."""
     lines = [f"<b>Photo check for the {purpose_label(rt, check.purpose)}</b>"]
     for row in check.rows:
         # 40 rows of at most ~80 characters each keep the report within Telegram's 4,096.
         name = h(clip(row.pupil.full_name, 40)) if row.pupil else f"“{h(clip(row.typed, 40))}”"
         lines.append(f"✅ {name}" if row.allowed else f"❌ {name} — {h(row.reason)}")
     lines.append("")
-    if check.ok_to_upload:
+    if check.ok_to_upload and held:
+        lines.append(
+            f"⚠️ <b>Not yet</b>: every pupil named has consent for this, but {h(held)}. "
+            "Upload the blurred copy, or name and check every child in it (4.4)."
+        )
+    elif check.ok_to_upload:
         lines.append("<b>OK to upload</b>: every pupil named has consent for this.")
     else:
         blocked = sum(not row.allowed for row in check.rows)

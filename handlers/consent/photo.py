@@ -14,7 +14,7 @@ from bot.wording import plural
 from handlers.common import Actor, Context, admit_numbered, answer, reply, show, staff_only
 from handlers.consent.messages import photo_report
 from handlers.consent.safety import start_safety_check
-from handlers.consent.shared import MAX_NAMES_TEXT, photo_checks, pupil_by_token, remember
+from handlers.consent.shared import HELD, MAX_NAMES_TEXT, photo_checks, pupil_by_token, remember
 
 
 def destination_buttons(rt: Runtime, number: int) -> tuple[tuple[tuple[str, str], ...], ...]:
@@ -81,7 +81,8 @@ async def choose_destination(update: Update, context: Context) -> None:
     names, photo = pending
     result = photo_checks(context).check(press.actor.user_id, names, purpose, photo)
     await answer(update)
-    await show(update, *photo_report(rt, result, remember(context, "photo_reports", result)))
+    held = context.state.get(HELD, {}).get(photo)
+    await show(update, *photo_report(rt, result, remember(context, "photo_reports", result), held))
 
 
 async def confirm_name(update: Update, context: Context) -> None:
@@ -104,4 +105,4 @@ async def confirm_name(update: Update, context: Context) -> None:
         return
     reports[number] = updated
     await answer(update)
-    await show(update, *photo_report(rt, updated, number))
+    await show(update, *photo_report(rt, updated, number, context.state.get(HELD, {}).get(updated.photo_file_id)))

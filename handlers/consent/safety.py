@@ -14,6 +14,7 @@ No photo is kept: a button fetches the photo from Telegram again by its file id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import re
@@ -24,6 +25,7 @@ from typing import Any
 from telegram import InputFile, Message, Update
 from telegram.error import TelegramError
 
+from bot.photo_check import PhotoCheck
 from bot.photos.boxes import Box
 from bot.photos.picture import PhotoRejected, size_problem
 from bot.photos.safety import PhotoSafety, SafetyReport
@@ -32,7 +34,8 @@ from bot.shell.callbacks import pack
 from bot.shell.delivery import keyboard
 from bot.shell.ticker import runtime
 from handlers.common import Context, admit_numbered, answer, h, reply
-from handlers.consent.shared import remember
+from handlers.consent.messages import photo_report
+from handlers.consent.shared import HELD, KEEP_OPEN, remember
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,7 @@ async def _check(update: Update, context: Context, file_id: str, named: int, as_
         else:  # Telegram makes every compressed photo a plain JPEG: this one would not open, or its check stalled
             await _not_looked_at(update, context, file_id, question)
         return
+    await _hold_upload(context, file_id, report, question)
     chat = update.effective_chat
     assert chat is not None
     lines = _summary_lines(report, as_file)
@@ -131,6 +135,24 @@ async def _check(update: Update, context: Context, file_id: str, named: int, as_
             InputFile(report.clean, filename=f"photo-clean.{report.clean_ext}"),
             caption="Clean copy: no location, camera or date details, turned the right way up. Upload this one.",
         )
+
+
+async def _hold_upload(context: Context, file_id: str, report: SafetyReport, question: Message) -> None:
+    """What the photo shows against uploading it goes into the consent verdict: kept for the destination tap
+    still to come, and put into a verdict already shown (the consent question, edited into it)."""
+    held = report.against_upload()
+    if held is None:
+        return
+    kept = context.state.setdefault(HELD, {})
+    kept[file_id] = held
+    for old in list(kept)[:-KEEP_OPEN]:  # the photos whose questions can still be answered
+        del kept[old]
+    reports: dict[int, PhotoCheck] = context.state.get("photo_reports", {})
+    for number, check in reports.items():
+        if check.photo_file_id == file_id and check.ok_to_upload:
+            text, buttons = photo_report(runtime(context), check, number, held)
+            with contextlib.suppress(TelegramError):  # deleted, or the network: the preview below says it too
+                await question.edit_text(text, reply_markup=keyboard(buttons))
 
 
 async def _not_looked_at(update: Update, context: Context, file_id: str, question: Message) -> None:

@@ -15,6 +15,7 @@ from handlers.common import Context, drop_buttons
 MAX_NAMES_TEXT = 2000
 NEXT_NUMBER = "consent_next_number"
 KEEP_OPEN = 20  # questions and reports per person whose buttons still work
+HELD = "photo_held"  # photo file id -> what photo safety saw against uploading it (faces nobody named, a name)
 OPEN_ASKS = "consent_open"  # the "Did you mean ...?" messages still waiting for a tap: [chat id, message id]
 
 
