@@ -7,27 +7,14 @@ Each test drives `python -m bot demo` with piped input, as the README's tour doe
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
+
+from tests.test_first_use import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 STAMP = re.compile(r"^\[(\w{3} \d{1,2} \w{3} \d\d:\d\d)\]\s+↳ to (\w+): ")
 LOG_A_SCREENSHOT = ("/screenshot", "/press 1", "/press 1", "/press 1", "/press 1", "/press 1")
-
-
-def demo(*lines: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
-        input="".join(f"{line}\n" for line in lines),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    return done.stdout
 
 
 def timed(out: str) -> list[tuple[str, str, str]]:
