@@ -107,6 +107,21 @@ async def test_a_kept_step_the_bot_no_longer_has_is_ended_not_kept_for_ever(scho
     assert orjson.loads(state_file(school).read_bytes())["conversations"] == {}
 
 
+async def _confirm_with_stored_path(bot: BotHarness, forged: str) -> None:
+    """A /log whose kept screenshots all point at `forged`, taken through to Confirm, then /cancel."""
+
+    def forge(fields: dict[str, Any]) -> None:
+        for shot in fields["screenshots"]["tuple"]:
+            shot["fields"]["stored"] = forged
+
+    step = await _forged_log(bot, forge)
+    await bot.press(ADMIN, step, "Done")
+    await bot.press(ADMIN, step, title("offensive"))
+    await bot.press(ADMIN, step, "Skip")
+    await bot.press(ADMIN, step, "Confirm")
+    await bot.say(ADMIN, "/cancel")
+
+
 async def _forged_log(bot: BotHarness, forge: Any) -> Any:
     """A /log with one screenshot, then the stopped bot's draft rewritten by `forge`."""
     await bot.say(ADMIN, "/log")
@@ -144,17 +159,7 @@ async def test_a_forged_screenshot_path_never_brings_another_file_into_evidence(
     secret = bot.config.storage.data_dir.parent / "secret.txt"
     secret.write_bytes(b"not a screenshot: a file from elsewhere on the machine")
     for forged in ("../secret.txt", str(secret), "evidence/../../secret.txt"):
-
-        def forge(fields: dict[str, Any], forged: str = forged) -> None:
-            for shot in fields["screenshots"]["tuple"]:
-                shot["fields"]["stored"] = forged
-
-        step = await _forged_log(bot, forge)
-        await bot.press(ADMIN, step, "Done")
-        await bot.press(ADMIN, step, title("offensive"))
-        await bot.press(ADMIN, step, "Skip")
-        await bot.press(ADMIN, step, "Confirm")
-        await bot.say(ADMIN, "/cancel")
+        await _confirm_with_stored_path(bot, forged)
         kept = [p.read_bytes() for p in (bot.config.storage.data_dir / "evidence").rglob("*") if p.is_file()]
         assert secret.read_bytes() not in kept, forged
         assert all(secret.read_bytes() not in m.raw.get("text", "") for m in bot.emu.messages_to(HEAD))
@@ -351,17 +356,7 @@ async def test_a_forged_draft_never_files_another_incidents_or_drafts_screenshot
     first = await log_misuse(bot, ADMIN, "offensive")
     theirs = first.evidence[0].path  # evidence/INC-0001/...: another incident's screenshot
     for forged in (theirs, "evidence/draft-0123456789ab/0123456789abcdef.jpg", f"evidence/draft-x/../{theirs[9:]}"):
-
-        def forge(fields: dict[str, Any], forged: str = forged) -> None:
-            for shot in fields["screenshots"]["tuple"]:
-                shot["fields"]["stored"] = forged
-
-        step = await _forged_log(bot, forge)
-        await bot.press(ADMIN, step, "Done")
-        await bot.press(ADMIN, step, title("offensive"))
-        await bot.press(ADMIN, step, "Skip")
-        await bot.press(ADMIN, step, "Confirm")
-        await bot.say(ADMIN, "/cancel")
+        await _confirm_with_stored_path(bot, forged)
         assert bot.services.incidents.count() == 1, forged
 
 
